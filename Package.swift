@@ -1,0 +1,132 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+/// The eight services share one shape: an executable target under Services/<Name>
+/// with its SQL migrations as resources.
+func service(_ name: String, extra: [Target.Dependency] = []) -> Target {
+    .executableTarget(
+        name: name,
+        dependencies: [
+            "ServiceKit", "Persistence", "Messaging", "Contracts",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ] + extra,
+        path: "Services/\(name)",
+        exclude: [],
+        resources: [.copy("Migrations")],
+        swiftSettings: strict
+    )
+}
+
+let package = Package(
+    name: "platform",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "gateway", targets: ["Gateway"]),
+        .executable(name: "auth", targets: ["Auth"]),
+        .executable(name: "tasks", targets: ["Tasks"]),
+        .executable(name: "experience", targets: ["Experience"]),
+        .executable(name: "search", targets: ["Search"]),
+        .executable(name: "notifications", targets: ["Notifications"]),
+        .executable(name: "campaigns", targets: ["Campaigns"]),
+        .executable(name: "photoml", targets: ["PhotoML"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0", traits: []),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "4.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        // librdkafka from Debian's librdkafka-dev; infra/dev/install installs it.
+        .systemLibrary(
+            name: "CRdKafka",
+            path: "Shared/CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        .target(
+            name: "Contracts",
+            path: "contracts/Sources/Contracts",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "ServiceKit",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                "Contracts",
+            ],
+            path: "Shared/ServiceKit",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Persistence",
+            dependencies: [
+                "ServiceKit",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Shared/Persistence",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Messaging",
+            dependencies: [
+                "CRdKafka", "Contracts", "Persistence", "ServiceKit",
+            ],
+            path: "Shared/Messaging",
+            swiftSettings: strict
+        ),
+        service("Gateway"),
+        service("Auth", extra: [.product(name: "HummingbirdBcrypt", package: "hummingbird-auth")]),
+        service("Tasks"),
+        service("Experience"),
+        service("Search"),
+        service("Notifications"),
+        service("Campaigns"),
+        service("PhotoML"),
+
+        // Test support: configuration of the test PostgreSQL and broker, fresh tenants.
+        .target(
+            name: "TestSupport",
+            dependencies: ["ServiceKit", "Persistence", "Messaging", "Contracts"],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "ContractsTests", dependencies: ["Contracts"], path: "Tests/ContractsTests"),
+        .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/ServiceKitTests"),
+        .testTarget(name: "PersistenceTests", dependencies: ["Persistence", "TestSupport"], path: "Tests/PersistenceTests"),
+        .testTarget(name: "MessagingTests", dependencies: ["Messaging", "TestSupport"], path: "Tests/MessagingTests"),
+        .testTarget(name: "AuthTests", dependencies: ["Auth", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/AuthTests"),
+        .testTarget(name: "TasksTests", dependencies: ["Tasks", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/TasksTests"),
+        .testTarget(name: "SearchTests", dependencies: ["Search", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/SearchTests"),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/GatewayTests"),
+        .testTarget(
+            name: "SystemTests",
+            dependencies: [
+                "TestSupport", "Gateway", "Auth", "Tasks", "Search",
+                "Experience", "Notifications", "Campaigns", "PhotoML",
+            ],
+            path: "Tests/SystemTests"
+        ),
+    ]
+)

@@ -1,0 +1,75 @@
+import CRdKafka
+
+/// librdkafka handles and configuration objects are C pointers. The types that own them
+/// are `@unchecked Sendable` because librdkafka documents its handle as thread-safe for
+/// produce, poll, commit and metadata calls, and each owner destroys its handle once,
+/// after the threads that use it have stopped.
+public struct KafkaError: Error, CustomStringConvertible {
+    public let code: Int32
+    public let message: String
+    public var description: String { "kafka: \(message)" }
+
+    init(_ err: rd_kafka_resp_err_t) {
+        self.code = err.rawValue
+        self.message = String(cString: rd_kafka_err2str(err))
+    }
+
+    init(message: String) {
+        self.code = -1
+        self.message = message
+    }
+}
+
+enum KafkaConfiguration {
+    /// Builds an `rd_kafka_conf_t`; the caller hands it to `rd_kafka_new`, which takes ownership.
+    static func make(_ settings: [String: String]) throws -> OpaquePointer {
+        guard let conf = rd_kafka_conf_new() else { throw KafkaError(message: "rd_kafka_conf_new failed") }
+        var errstr = [CChar](repeating: 0, count: 512)
+        for (key, value) in settings.sorted(by: { $0.key < $1.key }) {
+            if rd_kafka_conf_set(conf, key, value, &errstr, errstr.count) != RD_KAFKA_CONF_OK {
+                rd_kafka_conf_destroy(conf)
+                throw KafkaError(message: "setting \(key): \(cString(errstr))")
+            }
+        }
+        return conf
+    }
+
+    static func newHandle(_ type: rd_kafka_type_t, _ conf: OpaquePointer) throws -> OpaquePointer {
+        var errstr = [CChar](repeating: 0, count: 512)
+        guard let handle = rd_kafka_new(type, conf, &errstr, errstr.count) else {
+            rd_kafka_conf_destroy(conf)
+            throw KafkaError(message: "rd_kafka_new: \(cString(errstr))")
+        }
+        return handle
+    }
+}
+
+/// A message to produce.
+public struct OutgoingMessage: Sendable {
+    public var topic: String
+    public var key: String
+    public var value: [UInt8]
+    public var headers: [(String, String)]
+
+    public init(topic: String, key: String, value: [UInt8], headers: [(String, String)]) {
+        self.topic = topic
+        self.key = key
+        self.value = value
+        self.headers = headers
+    }
+}
+
+/// A consumed message, copied out of librdkafka's memory.
+public struct ConsumedMessage: Sendable {
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+    public var key: String
+    public var value: [UInt8]
+    public var headers: [String: String]
+}
+
+/// A NUL-terminated C buffer as a Swift string.
+func cString(_ buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}

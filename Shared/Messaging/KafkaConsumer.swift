@@ -1,0 +1,186 @@
+import CRdKafka
+import Foundation
+import Logging
+import Synchronization
+
+/// A consumer-group member with manual commits (`enable.auto.commit=false`).
+///
+/// A dedicated OS thread polls librdkafka, hands each batch to the async side through
+/// an `AsyncStream`, then waits until the batch is finished (backpressure: one batch in
+/// flight) and commits its offsets only if the batch succeeded. So an offset is never
+/// committed before its message's effect, and a crash redelivers at most one batch.
+public final class KafkaConsumer: @unchecked Sendable {
+    let handle: OpaquePointer
+    let logger: Logger
+    let maxBatch: Int
+    let polling = Atomic<Bool>(true)
+    private let threadDone = DispatchSemaphore(value: 0)
+    private let closed = Atomic<Bool>(false)
+    private let started = Atomic<Bool>(false)
+
+    public init(brokers: String, groupID: String, topics: [String], logger: Logger, maxBatch: Int = 500, settings: [String: String] = [:]) throws {
+        self.logger = logger
+        self.maxBatch = maxBatch
+        var all = [
+            "bootstrap.servers": brokers,
+            "group.id": groupID,
+            "enable.auto.commit": "false",
+            "auto.offset.reset": "earliest",
+            "session.timeout.ms": "6000",
+            "heartbeat.interval.ms": "1000",
+            "enable.partition.eof": "false",
+            "topic.metadata.refresh.interval.ms": "5000",
+        ]
+        all.merge(settings) { $1 }
+        let conf = try KafkaConfiguration.make(all)
+        self.handle = try KafkaConfiguration.newHandle(RD_KAFKA_CONSUMER, conf)
+        rd_kafka_poll_set_consumer(handle)
+        guard let list = rd_kafka_topic_partition_list_new(Int32(topics.count)) else {
+            throw KafkaError(message: "could not allocate a partition list")
+        }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for topic in topics { rd_kafka_topic_partition_list_add(list, topic, RD_KAFKA_PARTITION_UA_VALUE) }
+        let err = rd_kafka_subscribe(handle, list)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err) }
+    }
+
+    /// A batch of messages; call `finish(success:)` exactly once.
+    public final class Batch: Sendable {
+        public let messages: [ConsumedMessage]
+        private let outcome = Mutex<Bool?>(nil)
+        private let done = DispatchSemaphore(value: 0)
+
+        init(messages: [ConsumedMessage]) {
+            self.messages = messages
+        }
+
+        public func finish(success: Bool) {
+            let first = outcome.withLock { value -> Bool in
+                guard value == nil else { return false }
+                value = success
+                return true
+            }
+            if first { done.signal() }
+        }
+
+        func waitForOutcome() -> Bool {
+            done.wait()
+            return outcome.withLock { $0 } ?? false
+        }
+    }
+
+    /// Starts the poll thread; the stream ends after `stopPolling()`.
+    public func batches() -> AsyncStream<Batch> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Batch.self, bufferingPolicy: .unbounded)
+        started.store(true, ordering: .releasing)
+        let thread = Thread { [self] in
+            pollLoop(continuation)
+            continuation.finish()
+            threadDone.signal()
+        }
+        thread.name = "kafka-consumer-poll"
+        thread.start()
+        return stream
+    }
+
+    func pollLoop(_ continuation: AsyncStream<Batch>.Continuation) {
+        while polling.load(ordering: .acquiring) {
+            var messages: [ConsumedMessage] = []
+            var timeout: Int32 = 100
+            while messages.count < maxBatch, let raw = rd_kafka_consumer_poll(handle, timeout) {
+                timeout = 0
+                defer { rd_kafka_message_destroy(raw) }
+                let message = raw.pointee
+                if message.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                    // Transient broker and partition errors are reported here; librdkafka recovers by itself.
+                    logger.debug("consumer event", metadata: ["error": "\(KafkaError(message.err))"])
+                    continue
+                }
+                messages.append(Self.copy(raw))
+            }
+            guard !messages.isEmpty else { continue }
+            let batch = Batch(messages: messages)
+            continuation.yield(batch)
+            if batch.waitForOutcome() {
+                commit(messages)
+            } else {
+                // Rewind so the failed batch is read again, from the first message of each partition.
+                seekBack(messages)
+            }
+        }
+    }
+
+    static func copy(_ raw: UnsafeMutablePointer<rd_kafka_message_t>) -> ConsumedMessage {
+        let message = raw.pointee
+        let topic = String(cString: rd_kafka_topic_name(message.rkt))
+        let key = message.key.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: message.key_len), as: UTF8.self) } ?? ""
+        let value = message.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: message.len)) } ?? []
+        var headers: [String: String] = [:]
+        var list: OpaquePointer?
+        if rd_kafka_message_headers(raw, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list {
+            var index = 0
+            var name: UnsafePointer<CChar>?
+            var bytes: UnsafeRawPointer?
+            var size = 0
+            while rd_kafka_header_get_all(list, index, &name, &bytes, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                if let name {
+                    let text = bytes.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: size), as: UTF8.self) } ?? ""
+                    headers[String(cString: name)] = text
+                }
+                index += 1
+            }
+        }
+        return ConsumedMessage(topic: topic, partition: message.partition, offset: message.offset, key: key, value: value, headers: headers)
+    }
+
+    /// Commits, per partition, the offset after the last message of the batch.
+    func commit(_ messages: [ConsumedMessage]) {
+        var next: [String: [Int32: Int64]] = [:]
+        for message in messages { next[message.topic, default: [:]][message.partition] = message.offset + 1 }
+        withPartitionList(next) { list in
+            let err = rd_kafka_commit(handle, list, 0)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                logger.warning("offset commit failed; the batch may be redelivered", metadata: ["error": "\(KafkaError(err))"])
+            }
+        }
+    }
+
+    func seekBack(_ messages: [ConsumedMessage]) {
+        var first: [String: [Int32: Int64]] = [:]
+        for message in messages.reversed() { first[message.topic, default: [:]][message.partition] = message.offset }
+        withPartitionList(first) { list in
+            if let error = rd_kafka_seek_partitions(handle, list, 5000) {
+                logger.warning("seek failed", metadata: ["error": "\(String(cString: rd_kafka_error_string(error)))"])
+                rd_kafka_error_destroy(error)
+            }
+        }
+    }
+
+    func withPartitionList(_ offsets: [String: [Int32: Int64]], _ body: (UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> Void) {
+        guard let list = rd_kafka_topic_partition_list_new(Int32(offsets.count)) else { return }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for (topic, partitions) in offsets {
+            for (partition, offset) in partitions {
+                rd_kafka_topic_partition_list_add(list, topic, partition)?.pointee.offset = offset
+            }
+        }
+        body(list)
+    }
+
+    /// Stops fetching new batches; the batch in flight still finishes and commits.
+    public func stopPolling() {
+        polling.store(false, ordering: .releasing)
+    }
+
+    /// Leaves the group and destroys the handle, after the poll thread has stopped.
+    public func close() {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        stopPolling()
+        if started.load(ordering: .acquiring) { threadDone.wait() }
+        rd_kafka_consumer_close(handle)
+        rd_kafka_destroy(handle)
+    }
+}
+
+/// `RD_KAFKA_PARTITION_UA` is a macro Swift cannot import.
+let RD_KAFKA_PARTITION_UA_VALUE: Int32 = -1

@@ -1,0 +1,146 @@
+import Contracts
+import Foundation
+import Logging
+import Metrics
+import Persistence
+import PostgresNIO
+import ServiceLifecycle
+import Synchronization
+
+/// Publishes a service's outbox to Kafka, in id order, and marks rows published.
+///
+/// Woken by `LISTEN <schema>_outbox` (a trigger notifies on insert), with a polling
+/// fallback for lost notifications and for retries while the broker is down. A
+/// transaction-level advisory lock makes one replica the publisher at a time, so rows
+/// of one key go out in the order they were written. A row is marked only after its
+/// delivery report: a broker outage delays events, it never loses them.
+public struct OutboxRelay: Service {
+    let database: Database
+    let producer: KafkaProducer
+    let logger: Logger
+    let batchSize: Int
+    let pollInterval: Duration
+    let wake = WakeSignal()
+
+    public init(database: Database, producer: KafkaProducer, logger: Logger, batchSize: Int = 500, pollInterval: Duration = .seconds(1)) {
+        self.database = database
+        self.producer = producer
+        self.logger = logger
+        self.batchSize = batchSize
+        self.pollInterval = pollInterval
+    }
+
+    public func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await listenForInserts() }
+            group.addTask { await publishLoop() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    func publishLoop() async {
+        var failures = 0
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                let (published, failed) = try await publishBatch()
+                failures = failed > 0 ? failures + 1 : 0
+                if published == batchSize && failed == 0 { continue }
+            } catch is CancellationError {
+                return
+            } catch {
+                failures += 1
+                logger.warning("outbox relay pass failed", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            // Back off while the broker or database is down; otherwise wait for a wake-up.
+            let wait = failures > 0 ? min(pollInterval * (1 << min(failures, 4)), .seconds(10)) : pollInterval
+            await sleep(upTo: wait)
+        }
+    }
+
+    func sleep(upTo limit: Duration) async {
+        let step = Duration.milliseconds(20)
+        var waited = Duration.zero
+        while waited < limit {
+            if wake.take() { return }
+            do { try await Task.sleep(for: step) } catch { return }
+            waited += step
+        }
+    }
+
+    func listenForInserts() async {
+        let channel = "\(database.schema)_outbox"
+        while !Task.isCancelled {
+            do {
+                try await database.client.withConnection { connection in
+                    try await connection.listen(on: channel) { notifications in
+                        wake.raise()
+                        for try await _ in notifications {
+                            wake.raise()
+                        }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.debug("outbox listener reconnecting", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    struct Row {
+        var id: Int64
+        var envelope: EventEnvelope
+    }
+
+    /// Publishes one batch; returns how many rows were published and how many failed.
+    func publishBatch() async throws -> (Int, Int) {
+        let schema = database.schema
+        let lockKey = "\(schema).outbox-relay"
+        return try await database.withTransaction { connection in
+            let locked = try await connection.query("SELECT pg_try_advisory_xact_lock(hashtext(\(lockKey)))", logger: logger)
+                .decode(Bool.self).first { _ in true } ?? false
+            guard locked else { return (0, 0) }
+            var rows: [Row] = []
+            let query: PostgresQuery = """
+                SELECT id, event_id, topic, message_key, tenant_id, event_type, source, subject, occurred_at, traceparent, payload
+                FROM \(unescaped: schema).outbox WHERE published_at IS NULL ORDER BY id LIMIT \(batchSize)
+                """
+            for try await (id, eventID, topic, key, tenant, type, source, subject, time, traceparent, payload) in try await connection.query(query, logger: logger)
+                .decode((Int64, UUID, String, String, UUID, String, String, String, Date, String?, ByteBuffer).self)
+            {
+                let envelope = EventEnvelope(
+                    id: eventID, type: type, source: source, time: time, subject: subject, tenantID: tenant,
+                    traceparent: traceparent, key: key, topic: topic, data: Data(buffer: payload)
+                )
+                rows.append(Row(id: id, envelope: envelope))
+            }
+            guard !rows.isEmpty else { return (0, 0) }
+            let results = await producer.send(rows.map {
+                OutgoingMessage(topic: $0.envelope.topic, key: $0.envelope.key, value: Array($0.envelope.data), headers: $0.envelope.headers)
+            })
+            let published = zip(rows, results).filter { $0.1 == nil }.map(\.0.id)
+            let failed = zip(rows, results).filter { $0.1 != nil }
+            if !published.isEmpty {
+                try await connection.query(
+                    "UPDATE \(unescaped: schema).outbox SET published_at = now() WHERE id = ANY(\(published))", logger: logger)
+            }
+            if let (_, error) = failed.first {
+                let ids = failed.map(\.0.id)
+                try await connection.query(
+                    "UPDATE \(unescaped: schema).outbox SET attempts = attempts + 1, last_error = \(String(describing: error)) WHERE id = ANY(\(ids))",
+                    logger: logger)
+                logger.warning("outbox events not delivered yet; will retry", metadata: ["count": "\(failed.count)", "error": "\(error.map { "\($0)" } ?? "")"])
+            }
+            Counter(label: "outbox_published_total", dimensions: [("schema", schema)]).increment(by: published.count)
+            return (published.count, failed.count)
+        }
+    }
+}
+
+/// Set by the LISTEN task, taken by the publish loop.
+final class WakeSignal: Sendable {
+    private let flag = Atomic<Bool>(false)
+    func raise() { flag.store(true, ordering: .releasing) }
+    func take() -> Bool { flag.exchange(false, ordering: .acquiringAndReleasing) }
+}

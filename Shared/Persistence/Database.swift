@@ -1,0 +1,100 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceKit
+
+/// A service's database: a PostgresClient pool (run it as a lifecycle service) and the
+/// one schema the service owns.
+public struct Database: Sendable {
+    public let client: PostgresClient
+    public let schema: String
+    public let logger: Logger
+
+    public init(client: PostgresClient, schema: String, logger: Logger) {
+        self.client = client
+        self.schema = schema
+        self.logger = logger
+    }
+
+    /// `postgres://user:password@host:port/database`.
+    public init(url: String, schema: String, logger: Logger, maxConnections: Int = 20) throws {
+        guard let parsed = URLComponents(string: url), let host = parsed.host, let user = parsed.user else {
+            throw ConfigurationError(variable: "DATABASE_URL", problem: "must look like postgres://user:password@host:port/database")
+        }
+        let database = parsed.path.hasPrefix("/") ? String(parsed.path.dropFirst()) : parsed.path
+        var configuration = PostgresClient.Configuration(
+            host: host, port: parsed.port ?? 5432, username: user,
+            password: parsed.password?.removingPercentEncoding, database: database.isEmpty ? nil : database, tls: .disable
+        )
+        configuration.options.maximumConnections = maxConnections
+        configuration.options.minimumConnections = 0
+        self.init(client: PostgresClient(configuration: configuration, backgroundLogger: logger), schema: schema, logger: logger)
+    }
+
+    /// Runs `body` in a transaction in which row-level security sees only `tenant`'s rows.
+    /// `set_config(…, true)` is transaction-local, so the setting never leaks to the next
+    /// user of the pooled connection (`SET LOCAL` cannot take a bound parameter).
+    public func withTenant<T: Sendable>(_ tenant: UUID, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await withTransaction { connection in
+            try await connection.query("SELECT set_config('app.tenant_id', \(tenant.uuidString), true)", logger: logger)
+            return try await body(connection)
+        }
+    }
+
+    /// A transaction without a tenant: only for tables that are not tenant-owned.
+    /// Errors thrown by `body` come out as they were thrown, not wrapped.
+    public func withTransaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                try await body(connection)
+            }
+        } catch let error as PostgresTransactionError {
+            throw error.closureError ?? error.beginError ?? error.commitError ?? error
+        }
+    }
+
+    /// True when the database answers a trivial query within a second or two.
+    public func isReachable() async -> Bool {
+        do {
+            return try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    try await client.query("SELECT 1", logger: logger)
+                    return true
+                }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(2))
+                    return false
+                }
+                let first = try await group.next() ?? false
+                group.cancelAll()
+                return first
+            }
+        } catch {
+            return false
+        }
+    }
+}
+
+extension Error {
+    /// The SQLSTATE of a PostgreSQL error (e.g. `23505` unique violation), if this is one.
+    public var sqlState: String? {
+        if let error = self as? PSQLError { return error.serverInfo?[.sqlState] }
+        if let error = self as? PostgresTransactionError {
+            return (error.closureError ?? error.commitError ?? error.beginError)?.sqlState
+        }
+        return nil
+    }
+
+    /// The constraint a PostgreSQL error names, for mapping unique violations to fields.
+    public var sqlConstraint: String? {
+        if let error = self as? PSQLError { return error.serverInfo?[.constraintName] }
+        if let error = self as? PostgresTransactionError { return (error.closureError ?? error.commitError)?.sqlConstraint }
+        return nil
+    }
+}
+
+public enum SQLState {
+    public static let uniqueViolation = "23505"
+    public static let foreignKeyViolation = "23503"
+    public static let checkViolation = "23514"
+}

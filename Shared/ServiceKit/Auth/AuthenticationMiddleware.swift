@@ -1,0 +1,31 @@
+import Hummingbird
+
+/// Requires a valid bearer access token and puts the verified identity in the context.
+public struct AuthenticationMiddleware<Context: ServiceContext>: RouterMiddleware {
+    let verifier: TokenVerifier
+
+    public init(verifier: TokenVerifier) {
+        self.verifier = verifier
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+            throw Problem.unauthorized("A bearer access token is required.")
+        }
+        let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+        var context = context
+        let identity = try await verifier.verify(token)
+        context.identity = identity
+        context.logger[metadataKey: "tenant_id"] = .string(identity.tenantID.uuidString.lowercased())
+        return try await next(request, context)
+    }
+}
+
+extension Identity {
+    /// 403 unless the caller holds one of `roles` in its tenant.
+    public func require(anyOf roles: Set<String>) throws {
+        guard !roles.isDisjoint(with: self.roles) else {
+            throw Problem.forbidden("This action needs one of the roles: \(roles.sorted().joined(separator: ", ")).")
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import AsyncHTTPClient
+import Foundation
+import JWTKit
+import Logging
+import NIOCore
+import Synchronization
+
+/// Verifies ES256 access tokens against a JWKS. Keys are cached by `kid`; a token with
+/// an unknown `kid` triggers at most one refetch per `refetchInterval`, so a flood of
+/// junk `kid`s cannot hammer the key server, and cached keys keep working while it is down.
+public final class TokenVerifier: Sendable {
+    public static let leeway: TimeInterval = 30
+    public typealias JWKSSource = @Sendable () async throws -> String
+
+    let keys = JWTKeyCollection()
+    let source: JWKSSource
+    let issuer: String
+    let audience: String
+    let refetchInterval: Duration
+    private let state = Mutex<State>(State())
+    let logger: Logger
+
+    struct State {
+        var knownKeyIDs: Set<String> = []
+        var lastFetch: ContinuousClock.Instant?
+    }
+
+    public init(issuer: String, audience: String, refetchInterval: Duration = .seconds(5), logger: Logger, source: @escaping JWKSSource) {
+        self.issuer = issuer
+        self.audience = audience
+        self.source = source
+        self.refetchInterval = refetchInterval
+        self.logger = logger
+    }
+
+    /// A verifier fetching the JWKS from a URL (normally the auth service's).
+    public convenience init(jwksURL: String, issuer: String, audience: String, logger: Logger, httpClient: HTTPClient = .shared) {
+        self.init(issuer: issuer, audience: audience, logger: logger) {
+            var request = HTTPClientRequest(url: jwksURL)
+            request.method = .GET
+            let response = try await httpClient.execute(request, timeout: .seconds(5))
+            guard response.status == .ok else { throw JWKSFetchError(status: Int(response.status.code)) }
+            let body = try await response.body.collect(upTo: 1 << 20)
+            return String(buffer: body)
+        }
+    }
+
+    struct JWKSFetchError: Error { let status: Int }
+
+    public func verify(_ token: String) async throws -> Identity {
+        guard let header = Self.header(of: token) else { throw Problem.unauthorized("The access token is malformed.") }
+        // RFC 8725 §3.1: accept only the algorithm we issue; never `none`, never HMAC.
+        guard header.alg == "ES256" else { throw Problem.unauthorized("The access token uses an algorithm that is not accepted.") }
+        guard let kid = header.kid else { throw Problem.unauthorized("The access token names no key.") }
+        if !state.withLock({ $0.knownKeyIDs.contains(kid) }) {
+            await refreshKeys()
+            guard state.withLock({ $0.knownKeyIDs.contains(kid) }) else {
+                throw Problem.unauthorized("The access token was signed by an unknown key.")
+            }
+        }
+        let claims: AccessClaims
+        do {
+            claims = try await keys.verify(token, as: AccessClaims.self)
+        } catch {
+            throw Problem.unauthorized("The access token is invalid or expired.")
+        }
+        guard claims.iss.value == issuer, claims.aud.value.contains(audience) else {
+            throw Problem.unauthorized("The access token is not meant for this platform.")
+        }
+        guard claims.iat.value <= Date().addingTimeInterval(Self.leeway) else {
+            throw Problem.unauthorized("The access token is issued in the future.")
+        }
+        guard let tenant = UUID(uuidString: claims.tid) else { throw Problem.unauthorized("The access token names no tenant.") }
+        return Identity(
+            subject: claims.sub.value, tenantID: tenant, roles: claims.roles,
+            scopes: claims.scope.split(separator: " ").map(String.init), tokenID: claims.jti.value
+        )
+    }
+
+    /// Loads the key set now (at start-up, and after an unknown `kid`, rate-limited).
+    public func refreshKeys() async {
+        let now = ContinuousClock.now
+        let due = state.withLock { state -> Bool in
+            if let last = state.lastFetch, now - last < refetchInterval { return false }
+            state.lastFetch = now
+            return true
+        }
+        guard due else { return }
+        do {
+            let json = try await source()
+            let set = try JSONDecoder().decode(JWKS.self, from: Data(json.utf8))
+            _ = await keys.removeAll()
+            _ = try await keys.add(jwks: set)
+            let ids = Set(set.keys.compactMap { $0.keyIdentifier?.string })
+            state.withLock { $0.knownKeyIDs = ids }
+        } catch {
+            logger.warning("could not refresh the JWKS; keeping cached keys", metadata: ["error": "\(error)"])
+        }
+    }
+
+    struct Header: Decodable {
+        var alg: String?
+        var kid: String?
+    }
+
+    static func header(of token: String) -> Header? {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let data = Data(base64URL: String(parts[0])) else { return nil }
+        return try? JSONDecoder().decode(Header.self, from: data)
+    }
+}
+
+extension Data {
+    /// RFC 4648 §5 base64url without padding.
+    public init?(base64URL text: String) {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        self.init(base64Encoded: base64)
+    }
+
+    public var base64URLString: String {
+        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}

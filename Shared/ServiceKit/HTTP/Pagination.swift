@@ -1,0 +1,73 @@
+import Foundation
+import Hummingbird
+
+/// Cursor pagination: `limit` (1...100, default 50) and an opaque `cursor` that the
+/// previous page returned as `nextCursor`.
+public struct PageRequest: Sendable {
+    public static let maxLimit = 100
+    public var limit: Int
+    public var cursor: String?
+
+    public init(limit: Int = 50, cursor: String? = nil) {
+        self.limit = limit
+        self.cursor = cursor
+    }
+
+    public init(_ query: [String: String]) throws {
+        var validator = Validator()
+        var limit = 50
+        if let raw = query["limit"] {
+            if let value = Int(raw), (1...Self.maxLimit).contains(value) {
+                limit = value
+            } else {
+                validator.add("limit", "must be an integer from 1 to \(Self.maxLimit)")
+            }
+        }
+        try validator.finish()
+        self.init(limit: limit, cursor: query["cursor"].flatMap { $0.isEmpty ? nil : $0 })
+    }
+
+    /// Decodes a cursor made by `Cursor.encode`, or answers 400.
+    public func decodedCursor<T: Codable>(_ type: T.Type) throws -> T? {
+        guard let cursor else { return nil }
+        guard let value = Cursor.decode(type, cursor) else { throw Problem.badRequest("The cursor is not valid.") }
+        return value
+    }
+}
+
+/// Opaque cursors: base64url of a small JSON value. Opaque to clients, so the server
+/// may change what is inside.
+public enum Cursor {
+    public static func encode(_ value: some Encodable) -> String {
+        let data = (try? JSONEncoder().encode(value)) ?? Data()
+        return data.base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    public static func decode<T: Decodable>(_ type: T.Type, _ text: String) -> T? {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard let data = Data(base64Encoded: base64) else { return nil }
+        return try? JSONDecoder().decode(type, from: data)
+    }
+}
+
+/// A page of results as every list endpoint answers it.
+public struct Page<Item: Encodable & Sendable>: ResponseEncodable, Sendable {
+    public var items: [Item]
+    public var nextCursor: String?
+
+    public init(items: [Item], nextCursor: String?) {
+        self.items = items
+        self.nextCursor = nextCursor
+    }
+}
+
+extension Request {
+    /// The query string as a dictionary (last value wins).
+    public var queryItems: [String: String] {
+        var result: [String: String] = [:]
+        for (key, value) in uri.queryParameters { result[String(key)] = String(value) }
+        return result
+    }
+}

@@ -1,0 +1,18 @@
+import Hummingbird
+import Logging
+
+extension Router where Context: ServiceContext {
+    /// A router with the standard middleware every service uses, outermost first:
+    /// request id, access log, metrics per route and status, problem+json errors;
+    /// and the operational routes `/healthz`, `/readyz`, `/metrics`.
+    public static func service(readiness: Readiness) -> Router<Context> {
+        let router = Router<Context>(context: Context.self)
+        router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: LogRequestsMiddleware(.info))
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: ProblemMiddleware())
+        _ = PlatformMetrics.registry
+        router.addOperationalRoutes(readiness: readiness)
+        return router
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import Hummingbird
+import Synchronization
+
+/// Readiness: named checks that must all pass before traffic is sent to the pod.
+/// Liveness (`/healthz`) only says the process answers; it never checks dependencies,
+/// or a database blip would make Kubernetes restart every replica at once.
+public final class Readiness: Sendable {
+    public typealias Check = @Sendable () async -> Bool
+    private let checks = Mutex<[(String, Check)]>([])
+
+    public init() {}
+
+    public func add(_ name: String, _ check: @escaping Check) {
+        checks.withLock { $0.append((name, check)) }
+    }
+
+    public func evaluate() async -> [String: Bool] {
+        let all = checks.withLock { $0 }
+        var result: [String: Bool] = [:]
+        for (name, check) in all { result[name] = await check() }
+        return result
+    }
+}
+
+/// A flag a start-up step sets when it has finished (e.g. migrations applied).
+public final class ReadyFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    public init() {}
+    public func set() { value.store(true, ordering: .releasing) }
+    public var isSet: Bool { value.load(ordering: .acquiring) }
+}
+
+struct HealthBody: ResponseEncodable {
+    var status: String
+    var checks: [String: Bool]?
+}
+
+extension Router where Context: ServiceContext {
+    /// `/healthz`, `/readyz` and `/metrics`.
+    public func addOperationalRoutes(readiness: Readiness) {
+        get("/healthz") { _, _ in HealthBody(status: "ok") }
+        get("/readyz") { _, _ -> Response in
+            let checks = await readiness.evaluate()
+            let ready = checks.values.allSatisfy { $0 }
+            let body = try PlatformJSONResponse.encode(HealthBody(status: ready ? "ready" : "not ready", checks: checks))
+            return Response(status: ready ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
+        }
+        get("/metrics") { _, _ in PlatformMetrics.exposition() }
+    }
+}
+
+enum PlatformJSONResponse {
+    static func encode(_ value: some Encodable) throws -> ByteBuffer {
+        ByteBuffer(bytes: try JSONEncoder().encode(value))
+    }
+}

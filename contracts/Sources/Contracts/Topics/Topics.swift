@@ -1,0 +1,26 @@
+/// Every topic of the platform. Names follow `<owner>.<entity>.v<major>`.
+public enum Topics {
+    public static let authTenant = Topic(
+        name: "auth.tenant.v1", owner: "auth", key: .entityID, partitions: 4, cleanupPolicy: .compact,
+        eventTypes: [TenantEvent.created, TenantEvent.updated, TenantEvent.suspended, TenantEvent.reactivated]
+    )
+    public static let authUser = Topic(
+        name: "auth.user.v1", owner: "auth", key: .entityID, partitions: 4, cleanupPolicy: .compact,
+        eventTypes: [UserRegistered.type]
+    )
+    public static let tasksTask = Topic(
+        name: "tasks.task.v1", owner: "tasks", key: .entityID, partitions: 4, cleanupPolicy: .compact,
+        eventTypes: [TaskChanged.created, TaskChanged.updated, TaskChanged.completed, TaskChanged.reopened, TaskDeleted.type]
+    )
+    public static let tasksProject = Topic(
+        name: "tasks.project.v1", owner: "tasks", key: .entityID, partitions: 4, cleanupPolicy: .compact,
+        eventTypes: [ProjectChanged.created, ProjectChanged.updated, ProjectDeleted.type]
+    )
+
+    public static let services = ["gateway", "auth", "tasks", "experience", "search", "notifications", "campaigns", "photoml"]
+
+    /// Domain topics plus one dead-letter topic per service.
+    public static let all: [Topic] = [authTenant, authUser, tasksTask, tasksProject] + services.map(Topic.deadLetter(for:))
+
+    public static func named(_ name: String) -> Topic? { all.first { $0.name == name } }
+}

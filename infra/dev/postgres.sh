@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# start | stop: a PostgreSQL cluster of our own under .dev/, on 127.0.0.1 only.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+DATA="$DEV_DIR/postgres"
+# PostgreSQL refuses to run as root: run it as the 'postgres' system user when we are root.
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+case "${1:-start}" in
+start)
+  if pid_alive postgres; then exit 0; fi
+  if [ ! -f "$DATA/PG_VERSION" ]; then
+    mkdir -p "$DATA"; [ "$(id -u)" = 0 ] && chown postgres "$DATA" "$DEV_DIR"
+    pwfile="$(mktemp)"; echo "$PG_SUPERPASS" >"$pwfile"; chmod 644 "$pwfile"
+    as_pg "$PG_BIN/initdb" -D "$DATA" -U postgres --pwfile="$pwfile" \
+      --auth-local=trust --auth-host=scram-sha-256 >"$LOG_DIR/initdb.log"
+    rm -f "$pwfile"
+  fi
+  [ "$(id -u)" = 0 ] && chown -R postgres "$DATA" && touch "$LOG_DIR/postgres.log" && chown postgres "$LOG_DIR/postgres.log"
+  as_pg "$PG_BIN/pg_ctl" -D "$DATA" -l "$LOG_DIR/postgres.log" -w start \
+    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $DATA -c max_connections=300 -c fsync=off" >/dev/null
+  head -1 "$DATA/postmaster.pid" >"$PID_DIR/postgres.pid"
+  "$(dirname "$0")/bootstrap-db.sh"
+  ;;
+stop)
+  if [ -f "$DATA/postmaster.pid" ]; then as_pg "$PG_BIN/pg_ctl" -D "$DATA" -m fast -w stop >/dev/null || true; fi
+  rm -f "$PID_DIR/postgres.pid"
+  ;;
+esac

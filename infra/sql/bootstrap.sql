@@ -1,0 +1,20 @@
+-- One login role per service, owning exactly one schema and nothing else.
+-- Run as a superuser against the platform database; safe to run again.
+-- Development passwords equal the role name; production sets real ones.
+DO $$
+DECLARE
+  svc text;
+BEGIN
+  FOREACH svc IN ARRAY ARRAY['gateway','auth','tasks','experience','search','notifications','campaigns','photoml'] LOOP
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'svc_' || svc) THEN
+      EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS', 'svc_' || svc, 'svc_' || svc);
+    END IF;
+    EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %I', svc, 'svc_' || svc);
+    EXECUTE format('REVOKE ALL ON SCHEMA %I FROM PUBLIC', svc);
+    EXECUTE format('ALTER ROLE %I SET search_path = %I', 'svc_' || svc, svc);
+  END LOOP;
+END
+$$;
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+REVOKE ALL ON DATABASE platform FROM PUBLIC;
+GRANT CONNECT ON DATABASE platform TO svc_gateway, svc_auth, svc_tasks, svc_experience, svc_search, svc_notifications, svc_campaigns, svc_photoml;
