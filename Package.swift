@@ -13,6 +13,8 @@ func service(_ name: String, extra: [Target.Dependency] = []) -> Target {
         dependencies: [
             "ServiceKit", "Persistence", "Messaging", "Contracts",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
         ] + extra,
         path: "Services/\(name)",
         exclude: [],
@@ -93,12 +95,18 @@ let package = Package(
             name: "Messaging",
             dependencies: [
                 "CRdKafka", "Contracts", "Persistence", "ServiceKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Shared/Messaging",
             swiftSettings: strict
         ),
         service("Gateway"),
-        service("Auth", extra: [.product(name: "HummingbirdBcrypt", package: "hummingbird-auth")]),
+        service("Auth", extra: [
+            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "JWTKit", package: "jwt-kit"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         service("Tasks"),
         service("Experience"),
         service("Search"),

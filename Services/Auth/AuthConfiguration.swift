@@ -1,0 +1,27 @@
+import Foundation
+import ServiceKit
+
+/// The auth service's settings on top of the common ones.
+struct AuthConfiguration: Sendable {
+    var service: ServiceConfiguration
+    /// AES-256 key that seals signing keys at rest (`AUTH_KEY_ENCRYPTION_KEY`, base64).
+    var keyEncryptionKey: [UInt8]
+    /// HMAC key from which a refresh token's successor is derived (`AUTH_REFRESH_TOKEN_SECRET`, base64).
+    var refreshTokenSecret: [UInt8]
+    var accessTokenLifetime: Int = 900
+    var refreshIdleLifetime: Int = 30 * 24 * 3600
+    var refreshAbsoluteLifetime: Int = 90 * 24 * 3600
+    var refreshGraceSeconds: Int = 10
+    var bcryptCost: UInt8 = 10
+
+    static func fromEnvironment(_ env: Environment = Environment()) throws -> Self {
+        Self(
+            service: try .fromEnvironment(name: "auth", defaultPort: 8081, env),
+            keyEncryptionKey: try env.base64Bytes("AUTH_KEY_ENCRYPTION_KEY", count: 32),
+            refreshTokenSecret: try env.base64Bytes("AUTH_REFRESH_TOKEN_SECRET", count: 32),
+            accessTokenLifetime: try env.int("AUTH_ACCESS_TOKEN_SECONDS", default: 900, range: 60...900),
+            refreshGraceSeconds: try env.int("AUTH_REFRESH_GRACE_SECONDS", default: 10, range: 0...120),
+            bcryptCost: UInt8(try env.int("AUTH_BCRYPT_COST", default: 10, range: 10...16))
+        )
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Persistence
+import PostgresNIO
+import ServiceKit
+
+/// What presenting a refresh token led to.
+enum RefreshOutcome: Sendable, Equatable {
+    /// Rotated (or replayed inside the grace window): here is the successor.
+    case rotated(successor: RefreshToken, userID: UUID)
+    /// Unknown, expired or revoked.
+    case invalid
+    /// A spent token presented after the grace window: the family is now revoked.
+    case reused
+}
+
+/// SQL for refresh-token families.
+struct SessionStore: Sendable {
+    let database: Database
+    let successorKey: [UInt8]
+    let idleLifetime: Int
+    let absoluteLifetime: Int
+    let graceSeconds: Int
+
+    /// Starts a family for a fresh login.
+    func start(userID: UUID, tenantID: UUID) async throws -> RefreshToken {
+        let token = RefreshToken.random(tenantID: tenantID)
+        try await database.withTenant(tenantID) { connection in
+            try await insert(token, userID: userID, family: UUID.v7(), familyExpiresIn: absoluteLifetime, on: connection)
+        }
+        return token
+    }
+
+    func insert(_ token: RefreshToken, userID: UUID, family: UUID, familyExpiresIn: Int, on connection: PostgresConnection) async throws {
+        try await connection.query(
+            """
+            INSERT INTO auth.refresh_tokens (token_hash, tenant_id, user_id, family_id, expires_at, family_expires_at)
+            VALUES (\(ByteBuffer(bytes: token.hash)), \(token.tenantID), \(userID), \(family),
+                    now() + make_interval(secs => \(idleLifetime)), now() + make_interval(secs => \(familyExpiresIn)))
+            """, logger: database.logger)
+    }
+
+    /// Rotates `token`. The spend is one conditional UPDATE, so of two concurrent
+    /// refreshes exactly one rotates; the other sees a token spent within the grace
+    /// window and gets the same, derived, successor.
+    func refresh(_ token: RefreshToken) async throws -> RefreshOutcome {
+        let successor = token.successor(key: successorKey)
+        let hash = ByteBuffer(bytes: token.hash)
+        let successorHash = ByteBuffer(bytes: successor.hash)
+        return try await database.withTenant(token.tenantID) { connection in
+            let spent = try await connection.query(
+                """
+                UPDATE auth.refresh_tokens SET spent_at = now(), successor_hash = \(successorHash)
+                WHERE token_hash = \(hash) AND spent_at IS NULL AND revoked_at IS NULL
+                  AND expires_at > now() AND family_expires_at > now()
+                RETURNING user_id, family_id, GREATEST(0, EXTRACT(EPOCH FROM family_expires_at - now()))::int
+                """, logger: database.logger)
+            for try await (userID, family, remaining) in spent.decode((UUID, UUID, Int).self) {
+                try await insert(successor, userID: userID, family: family, familyExpiresIn: remaining, on: connection)
+                return .rotated(successor: successor, userID: userID)
+            }
+            let rows = try await connection.query(
+                """
+                SELECT user_id, family_id, revoked_at IS NOT NULL, spent_at IS NOT NULL,
+                       spent_at > now() - make_interval(secs => \(graceSeconds)), successor_hash = \(successorHash)
+                FROM auth.refresh_tokens WHERE token_hash = \(hash)
+                """, logger: database.logger)
+            for try await (userID, family, revoked, isSpent, withinGrace, successorMatches) in rows.decode(
+                (UUID, UUID, Bool, Bool, Bool?, Bool?).self)
+            {
+                if revoked { return .invalid }
+                guard isSpent else { return .invalid }  // expired, never spent
+                if withinGrace == true, successorMatches == true, try await isUsable(successorHash, on: connection) {
+                    return .rotated(successor: successor, userID: userID)
+                }
+                // Reuse outside the window: treat as theft (RFC 9700 §4.14.2) and end the family.
+                try await connection.query(
+                    "UPDATE auth.refresh_tokens SET revoked_at = now() WHERE family_id = \(family) AND revoked_at IS NULL",
+                    logger: database.logger)
+                return .reused
+            }
+            return .invalid
+        }
+    }
+
+    func isUsable(_ hash: ByteBuffer, on connection: PostgresConnection) async throws -> Bool {
+        let rows = try await connection.query(
+            "SELECT 1 FROM auth.refresh_tokens WHERE token_hash = \(hash) AND revoked_at IS NULL AND expires_at > now()",
+            logger: database.logger)
+        for try await _ in rows { return true }
+        return false
+    }
+}

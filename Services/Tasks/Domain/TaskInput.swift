@@ -1,0 +1,101 @@
+import Foundation
+import ServiceKit
+
+/// A field of a JSON merge patch (RFC 7396): absent, explicitly null, or a value.
+enum PatchField<Value: Decodable & Sendable>: Sendable {
+    case absent
+    case null
+    case value(Value)
+}
+
+extension KeyedDecodingContainer {
+    func patch<V: Decodable & Sendable>(_ key: Key) throws -> PatchField<V> {
+        guard contains(key) else { return .absent }
+        if try decodeNil(forKey: key) { return .null }
+        return .value(try decode(V.self, forKey: key))
+    }
+}
+
+/// The body of `POST /v1/tasks`.
+struct NewTaskInput: Decodable, Sendable {
+    var title: String
+    var description: String?
+    var projectId: UUID?
+    var parentId: UUID?
+    var status: TaskStatus?
+    var priority: TaskPriority?
+    var dueAt: Date?
+    var tags: [String]?
+    var assigneeId: UUID?
+    var estimateMinutes: Int?
+}
+
+/// The body of `PATCH /v1/tasks/{id}`: only the fields present change; null clears.
+struct TaskPatch: Decodable, Sendable {
+    var title: PatchField<String> = .absent
+    var description: PatchField<String> = .absent
+    var projectId: PatchField<UUID> = .absent
+    var parentId: PatchField<UUID> = .absent
+    var status: PatchField<TaskStatus> = .absent
+    var priority: PatchField<TaskPriority> = .absent
+    var dueAt: PatchField<Date> = .absent
+    var tags: PatchField<[String]> = .absent
+    var assigneeId: PatchField<UUID> = .absent
+    var estimateMinutes: PatchField<Int> = .absent
+
+    enum CodingKeys: String, CodingKey {
+        case title, description, projectId, parentId, status, priority, dueAt, tags, assigneeId, estimateMinutes
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        title = try c.patch(.title)
+        description = try c.patch(.description)
+        projectId = try c.patch(.projectId)
+        parentId = try c.patch(.parentId)
+        status = try c.patch(.status)
+        priority = try c.patch(.priority)
+        dueAt = try c.patch(.dueAt)
+        tags = try c.patch(.tags)
+        assigneeId = try c.patch(.assigneeId)
+        estimateMinutes = try c.patch(.estimateMinutes)
+    }
+}
+
+/// The rules on task fields, shared by create and update.
+enum TaskRules {
+    static let maxTitle = 500
+    static let maxDescription = 20_000
+    static let maxTags = 20
+    static let maxTagLength = 50
+
+    static func title(_ value: String, _ v: inout Validator) -> String {
+        v.text(value, "title", max: maxTitle) ?? ""
+    }
+
+    static func description(_ value: String?, _ v: inout Validator) -> String? {
+        guard let value else { return nil }
+        v.check(value.count <= maxDescription, "description", "must be at most \(maxDescription) characters")
+        return value
+    }
+
+    /// Trimmed, lower-cased, de-duplicated tags.
+    static func tags(_ value: [String], _ v: inout Validator) -> [String] {
+        v.check(value.count <= maxTags, "tags", "must hold at most \(maxTags) tags")
+        var seen: [String] = []
+        for (index, raw) in value.enumerated() {
+            let tag = raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+            if tag.isEmpty || tag.count > maxTagLength {
+                v.add("tags[\(index)]", "must be 1 to \(maxTagLength) characters")
+            } else if !seen.contains(tag) {
+                seen.append(tag)
+            }
+        }
+        return seen
+    }
+
+    static func estimate(_ value: Int?, _ v: inout Validator) -> Int? {
+        if let value { v.check((0...100_000).contains(value), "estimateMinutes", "must be from 0 to 100000") }
+        return value
+    }
+}

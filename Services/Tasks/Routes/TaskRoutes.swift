@@ -1,0 +1,161 @@
+import Foundation
+import Hummingbird
+import ServiceKit
+
+/// `/v1/tasks`: parse and validate, call the store, map its errors to problems.
+struct TaskRoutes: Sendable {
+    let store: TaskStore
+
+    func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {
+        let tasks = router.group("v1/tasks").add(middleware: AuthenticationMiddleware(verifier: verifier))
+        tasks.post { request, context in try await create(request, context) }
+        tasks.get { request, context in try await list(request, context) }
+        tasks.get(":id") { _, context in try await get(context) }
+        tasks.patch(":id") { request, context in try await update(request, context) }
+        tasks.delete(":id") { request, context in try await delete(request, context) }
+    }
+
+    static let writers: Set<String> = ["owner", "admin", "member"]
+
+    func create(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<TaskItem> {
+        let identity = try context.requireIdentity()
+        try identity.require(anyOf: Self.writers)
+        let input = try await request.decodeJSON(NewTaskInput.self, context: context)
+        var v = Validator()
+        let title = TaskRules.title(input.title, &v)
+        let description = TaskRules.description(input.description, &v)
+        let tags = TaskRules.tags(input.tags ?? [], &v)
+        let estimate = TaskRules.estimate(input.estimateMinutes, &v)
+        try v.finish()
+        let now = Date()
+        let draft = TaskItem(
+            id: .v7(), projectId: input.projectId, parentId: input.parentId, title: title, description: description,
+            status: input.status ?? .todo, priority: input.priority ?? .medium, tags: tags, dueAt: input.dueAt,
+            assigneeId: input.assigneeId, estimateMinutes: estimate, version: 1, createdAt: now, updatedAt: now, completedAt: nil)
+        let task = try await mapErrors { try await store.create(draft, tenant: identity.tenantID) }
+        return EditedResponse(
+            status: .created, headers: [.eTag: task.etag, .location: "/v1/tasks/\(task.id.uuidString.lowercased())"], response: task)
+    }
+
+    func get(_ context: ServiceRequestContext) async throws -> EditedResponse<TaskItem> {
+        let identity = try context.requireIdentity()
+        let task = try await mapErrors { try await store.get(try taskID(context), tenant: identity.tenantID) }
+        return EditedResponse(headers: [.eTag: task.etag], response: task)
+    }
+
+    func update(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<TaskItem> {
+        let identity = try context.requireIdentity()
+        try identity.require(anyOf: Self.writers)
+        let id = try taskID(context)
+        let expected = try ifMatchVersion(request)
+        let patch = try await request.decodeJSON(TaskPatch.self, context: context)
+        var v = Validator()
+        if case .null = patch.title { v.add("title", "must not be null") }
+        if case .null = patch.status { v.add("status", "must not be null") }
+        if case .null = patch.priority { v.add("priority", "must not be null") }
+        var title: String?
+        if case .value(let value) = patch.title { title = TaskRules.title(value, &v) }
+        if case .value(let value) = patch.description { _ = TaskRules.description(value, &v) }
+        var tags: [String]?
+        if case .value(let value) = patch.tags { tags = TaskRules.tags(value, &v) }
+        if case .value(let value) = patch.estimateMinutes { _ = TaskRules.estimate(value, &v) }
+        try v.finish()
+        let newTitle = title
+        let newTags = tags
+        let task = try await mapErrors {
+            try await store.update(id, tenant: identity.tenantID, expectedVersion: expected) { current in
+                var next = current
+                if let newTitle { next.title = newTitle }
+                if let newTags { next.tags = newTags } else if case .null = patch.tags { next.tags = [] }
+                apply(patch.description, to: &next.description)
+                apply(patch.projectId, to: &next.projectId)
+                apply(patch.parentId, to: &next.parentId)
+                apply(patch.dueAt, to: &next.dueAt)
+                apply(patch.assigneeId, to: &next.assigneeId)
+                apply(patch.estimateMinutes, to: &next.estimateMinutes)
+                if case .value(let status) = patch.status { next.status = status }
+                if case .value(let priority) = patch.priority { next.priority = priority }
+                return next
+            }
+        }
+        return EditedResponse(headers: [.eTag: task.etag], response: task)
+    }
+
+    func delete(_ request: Request, _ context: ServiceRequestContext) async throws -> HTTPResponse.Status {
+        let identity = try context.requireIdentity()
+        try identity.require(anyOf: Self.writers)
+        let id = try taskID(context)
+        let expected = try ifMatchVersion(request)
+        try await mapErrors { try await store.delete(id, tenant: identity.tenantID, expectedVersion: expected) }
+        return .noContent
+    }
+
+    func list(_ request: Request, _ context: ServiceRequestContext) async throws -> Page<TaskItem> {
+        let identity = try context.requireIdentity()
+        let query = request.queryItems
+        let page = try PageRequest(query)
+        var v = Validator()
+        var filter = TaskStore.Filter()
+        if let raw = query["status"] {
+            filter.status = TaskStatus(rawValue: raw)
+            v.check(filter.status != nil, "status", "must be one of \(TaskStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if let raw = query["parentId"] {
+            filter.parentId = UUID(uuidString: raw)
+            v.check(filter.parentId != nil, "parentId", "must be a UUID")
+        }
+        if let raw = query["projectId"] {
+            filter.projectId = UUID(uuidString: raw)
+            v.check(filter.projectId != nil, "projectId", "must be a UUID")
+        }
+        try v.finish()
+        let cursor = try page.decodedCursor(UUID.self)
+        let items = try await store.list(tenant: identity.tenantID, filter: filter, after: cursor, limit: page.limit + 1)
+        let visible = Array(items.prefix(page.limit))
+        return Page(items: visible, nextCursor: items.count > page.limit ? visible.last.map { Cursor.encode($0.id) } : nil)
+    }
+
+    func apply<V>(_ field: PatchField<V>, to target: inout V?) {
+        switch field {
+        case .absent: break
+        case .null: target = nil
+        case .value(let value): target = value
+        }
+    }
+
+    /// A path id that is not a UUID names no task: 404, like an unknown one.
+    func taskID(_ context: ServiceRequestContext) throws -> UUID {
+        guard let raw = context.parameters.get("id"), let id = UUID(uuidString: raw) else { throw Problem.notFound("No such task.") }
+        return id
+    }
+
+    /// `If-Match: "v3"` → 3. A malformed value is a client error (RFC 9110 §13.1.1).
+    func ifMatchVersion(_ request: Request) throws -> Int? {
+        guard let raw = request.headers[.ifMatch] else { return nil }
+        let trimmed = raw.trimmingCharacters(in: .whitespaces)
+        if trimmed == "*" { return nil }
+        guard trimmed.hasPrefix("\"v"), trimmed.hasSuffix("\""), let version = Int(trimmed.dropFirst(2).dropLast()) else {
+            throw Problem.badRequest("If-Match must be an ETag this API returned, like \"v3\".")
+        }
+        return version
+    }
+
+    func mapErrors<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as TaskStoreError {
+            switch error {
+            case .notFound:
+                throw Problem.notFound("No such task.")
+            case .versionMismatch(let current):
+                throw Problem.preconditionFailed("The task changed since you read it; it is now at version \(current).")
+            case .unknownReference(let field):
+                throw Problem.validation([.init(field: field, message: "names nothing in this tenant")])
+            case .parentCycle:
+                throw Problem.validation([.init(field: "parentId", message: "would make the task its own ancestor")])
+            }
+        }
+    }
+}
+
+extension TaskItem: ResponseEncodable {}

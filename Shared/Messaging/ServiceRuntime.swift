@@ -1,0 +1,105 @@
+import Contracts
+import Foundation
+import Hummingbird
+import Logging
+import Persistence
+import ServiceKit
+import ServiceLifecycle
+
+/// What every service runs besides its routes: the PostgreSQL pool, migrations, the
+/// Kafka producer, the outbox relay, readiness checks, and its consumers. A service's
+/// `App.swift` builds one of these, adds routes and consumers, and asks for the app.
+public final class ServiceRuntime: Sendable {
+    public let configuration: ServiceConfiguration
+    public let logger: Logger
+    public let database: Database
+    public let producer: KafkaProducer
+    public let readiness = Readiness()
+    public let migrated = ReadyFlag()
+    let migrations: [Migration]
+    let createTopics: Bool
+
+    public init(configuration: ServiceConfiguration, schema: String, migrations: [Migration], createTopics: Bool = true) throws {
+        Observability.bootstrapLogging(level: configuration.logLevel)
+        var logger = Logger(label: configuration.name)
+        logger[metadataKey: "service"] = .string(configuration.name)
+        self.logger = logger
+        self.configuration = configuration
+        self.migrations = migrations
+        self.createTopics = createTopics
+        self.database = try Database(url: configuration.databaseURL, schema: schema, logger: logger)
+        self.producer = try KafkaProducer(brokers: configuration.kafkaBrokers, clientID: configuration.name, logger: logger)
+        let database = self.database
+        let producer = self.producer
+        let migrated = self.migrated
+        readiness.add("postgres") { await database.isReachable() }
+        readiness.add("kafka") { await producer.isConnected() }
+        readiness.add("migrations") { migrated.isSet }
+    }
+
+    /// Loads `*.sql` from a service's bundled `Migrations` folder.
+    public static func migrations(in bundle: Bundle) throws -> [Migration] {
+        guard let folder = bundle.url(forResource: "Migrations", withExtension: nil) else {
+            throw ConfigurationError(variable: "Migrations", problem: "resource folder is missing from the bundle")
+        }
+        return try Migration.load(from: folder)
+    }
+
+    /// Applies the schema's migrations (and, in development, creates the topics).
+    public func prepare() async throws {
+        try await Migrator(database: database).migrate(migrations)
+        migrated.set()
+        if createTopics {
+            do {
+                try await TopicAdmin.ensure(Topics.all, brokers: configuration.kafkaBrokers)
+            } catch {
+                logger.warning("could not create topics; the broker may be down", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// A verifier for access tokens, fetching keys from the configured JWKS URL.
+    public func tokenVerifier() -> TokenVerifier {
+        TokenVerifier(jwksURL: configuration.jwksURL, issuer: configuration.tokenIssuer, audience: configuration.tokenAudience, logger: logger)
+    }
+
+    /// A consumer-group consumer whose failures go to `dlq.<service>`.
+    public func consumer(group: String, topics: [Topic], handler: @escaping EventConsumer.Handler) throws -> EventConsumer {
+        let consumer = try KafkaConsumer(brokers: configuration.kafkaBrokers, groupID: group, topics: topics.map(\.name), logger: logger)
+        return EventConsumer(consumer: consumer, deadLetterProducer: producer, service: configuration.name, logger: logger, handler: handler)
+    }
+
+    /// The lifecycle services every service runs: the pool, the relay, the producer.
+    /// The producer comes last so it is shut down after the relay (reverse order).
+    public var services: [any Service] {
+        [
+            PostgresClientService(database: database),
+            KafkaProducerService(producer: producer),
+            OutboxRelay(database: database, producer: producer, logger: logger),
+        ]
+    }
+
+    /// The HTTP application with the runtime's services plus `extra`, prepared before
+    /// the server accepts requests. `onServerRunning` reports the bound port (tests use port 0).
+    public func application<Context: RequestContext>(
+        router: Router<Context>, extra: [any Service] = [], onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> Application<RouterResponder<Context>> where Context.Source == ApplicationRequestContextSource {
+        var app = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.name),
+            services: services + extra,
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+        app.beforeServerStarts { [self] in try await prepare() }
+        return app
+    }
+}
+
+/// PostgresClient as a lifecycle service.
+struct PostgresClientService: Service {
+    let database: Database
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await database.client.run() }
+    }
+}
