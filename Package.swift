@@ -15,6 +15,7 @@ func service(_ name: String, extra: [Target.Dependency] = []) -> Target {
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
         ] + extra,
         path: "Services/\(name)",
         exclude: [],
@@ -100,7 +101,7 @@ let package = Package(
             path: "Shared/Messaging",
             swiftSettings: strict
         ),
-        service("Gateway"),
+        service("Gateway", extra: [.product(name: "AsyncHTTPClient", package: "async-http-client")]),
         service("Auth", extra: [
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             .product(name: "Crypto", package: "swift-crypto"),

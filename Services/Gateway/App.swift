@@ -1,1 +1,56 @@
-@main struct Main { static func main() async throws {} }
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import ServiceKit
+import ServiceLifecycle
+
+/// Builds the gateway: route table, token verification, proxy.
+func buildGateway(_ configuration: GatewayConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+    Observability.bootstrapLogging(level: configuration.logLevel)
+    let logger = Logger(label: "gateway")
+    let table = try RouteTable.load(path: configuration.routesFile)
+    var clientConfiguration = HTTPClient.Configuration()
+    // The default of 8 connections per upstream would queue requests under load.
+    clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 128
+    clientConfiguration.decompression = .disabled
+    clientConfiguration.redirectConfiguration = .disallow
+    let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+    let verifier = TokenVerifier(jwksURL: configuration.jwksURL, issuer: configuration.tokenIssuer, audience: configuration.tokenAudience, logger: logger, httpClient: client)
+
+    let readiness = Readiness()
+    readiness.add("jwks") {
+        if verifier.hasKeys { return true }
+        await verifier.refreshKeys()
+        return verifier.hasKeys
+    }
+    let router = Router<ServiceRequestContext>.service(readiness: readiness)
+    router.add(middleware: ProxyMiddleware(table: table, client: client, verifier: verifier))
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "gateway"),
+        services: [HTTPClientService(client: client)],
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+        logger: logger)
+    app.beforeServerStarts { await verifier.refreshKeys() }
+    return app
+}
+
+/// Shuts the upstream client down after the server has drained.
+struct HTTPClientService: Service {
+    let client: HTTPClient
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await client.shutdown()
+    }
+}
+
+@main
+struct GatewayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "gateway", abstract: "The public entry: tokens, routing.")
+
+    func run() async throws {
+        try await buildGateway(try .fromEnvironment()).runService()
+    }
+}

@@ -66,7 +66,12 @@ public final class ServiceRuntime: Sendable {
     /// A consumer-group consumer whose failures go to `dlq.<service>`.
     public func consumer(group: String, topics: [Topic], handler: @escaping EventConsumer.Handler) throws -> EventConsumer {
         let consumer = try KafkaConsumer(brokers: configuration.kafkaBrokers, groupID: group, topics: topics.map(\.name), logger: logger)
-        return EventConsumer(consumer: consumer, deadLetterProducer: producer, service: configuration.name, logger: logger, handler: handler)
+        let migrated = self.migrated
+        // Events may arrive before this replica's migrations ran: hold them until then.
+        return EventConsumer(consumer: consumer, deadLetterProducer: producer, service: configuration.name, logger: logger) { event in
+            while !migrated.isSet { try await Task.sleep(for: .milliseconds(50)) }
+            try await handler(event)
+        }
     }
 
     /// The lifecycle services every service runs: the pool, the relay, the producer.

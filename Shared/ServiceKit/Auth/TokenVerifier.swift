@@ -77,6 +77,9 @@ public final class TokenVerifier: Sendable {
         )
     }
 
+    /// True once a key set has been loaded.
+    public var hasKeys: Bool { state.withLock { !$0.knownKeyIDs.isEmpty } }
+
     /// Loads the key set now (at start-up, and after an unknown `kid`, rate-limited).
     public func refreshKeys() async {
         let now = ContinuousClock.now

@@ -5,7 +5,6 @@ import Logging
 
 extension HTTPField.Name {
     public static let requestID = Self("X-Request-ID")!
-    public static let traceparent = Self("traceparent")!
     public static let idempotencyKey = Self("Idempotency-Key")!
 }
 

@@ -2,6 +2,7 @@ import Contracts
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 
 /// The caller, as proven by a verified access token.
 public struct Identity: Sendable, Equatable {
@@ -39,15 +40,18 @@ extension ServiceContext {
 
 /// The request context of every service: typed identity and request id, JSON coders
 /// that write RFC 3339 timestamps.
-public struct ServiceRequestContext: ServiceContext {
+public struct ServiceRequestContext: ServiceContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public var identity: Identity?
     public var requestID: String
+    /// The peer of the TCP connection (the client, or the gateway for a service).
+    public let remoteAddress: SocketAddress?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.identity = nil
         self.requestID = ""
+        self.remoteAddress = source.channel.remoteAddress
     }
 
     public var requestDecoder: JSONDecoder { PlatformJSON.decoder }
