@@ -4,6 +4,7 @@ import Logging
 import Metrics
 import Persistence
 import PostgresNIO
+import ServiceKit
 import ServiceLifecycle
 import Synchronization
 
@@ -21,8 +22,14 @@ public struct OutboxRelay: Service {
     let batchSize: Int
     let pollInterval: Duration
     let wake = WakeSignal()
+    let schemaReady: ReadyFlag
 
-    public init(database: Database, producer: KafkaProducer, logger: Logger, batchSize: Int = 500, pollInterval: Duration = .seconds(1)) {
+    /// `schemaReady`: the relay starts once the outbox table exists (migrations applied).
+    public init(
+        database: Database, producer: KafkaProducer, logger: Logger, schemaReady: ReadyFlag, batchSize: Int = 500,
+        pollInterval: Duration = .seconds(1)
+    ) {
+        self.schemaReady = schemaReady
         self.database = database
         self.producer = producer
         self.logger = logger
@@ -31,6 +38,9 @@ public struct OutboxRelay: Service {
     }
 
     public func run() async throws {
+        while !schemaReady.isSet {
+            do { try await Task.sleep(for: .milliseconds(50)) } catch { return }
+        }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await listenForInserts() }
             group.addTask { await publishLoop() }

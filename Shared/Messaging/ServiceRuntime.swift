@@ -80,7 +80,7 @@ public final class ServiceRuntime: Sendable {
         [
             PostgresClientService(database: database),
             KafkaProducerService(producer: producer),
-            OutboxRelay(database: database, producer: producer, logger: logger),
+            OutboxRelay(database: database, producer: producer, logger: logger, schemaReady: migrated),
         ]
     }
 

@@ -88,17 +88,19 @@ public struct Migrator: Sendable {
                 guard checksum == migration.checksum else { throw MigrationError.checksumChanged(version: migration.version) }
                 continue
             }
-            // The simple query protocol runs a whole file of statements at once; the record
-            // of the migration commits with it. Version and checksum are checked to be plain
-            // names and hex before they are written into the text.
-            guard migration.version.allSatisfy({ $0.isLetter || $0.isNumber || "_.-".contains($0) }) else {
-                throw MigrationError.failed(version: migration.version, message: "a migration name may hold only letters, digits, '_', '.', '-'")
-            }
-            let record = "INSERT INTO \(schema).schema_migrations (version, checksum) VALUES ('\(migration.version)', '\(migration.checksum)');"
+            // Statement by statement in one transaction, recorded in the same transaction.
             do {
-                _ = try await connection.simpleQuery("BEGIN;\nSET LOCAL search_path TO \(schema);\n\(migration.sql)\n;\n\(record)\nCOMMIT;").get()
+                try await connection.query("BEGIN", logger: logger)
+                try await connection.query("SET LOCAL search_path TO \(unescaped: schema)", logger: logger)
+                for statement in SQLScript.statements(migration.sql) {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query(
+                    "INSERT INTO \(unescaped: schema).schema_migrations (version, checksum) VALUES (\(migration.version), \(migration.checksum))",
+                    logger: logger)
+                try await connection.query("COMMIT", logger: logger)
             } catch {
-                _ = try? await connection.simpleQuery("ROLLBACK").get()
+                _ = try? await connection.query("ROLLBACK", logger: logger)
                 let message = (error as? PSQLError)?.serverInfo?[.message] ?? "\(error)"
                 throw MigrationError.failed(version: migration.version, message: message)
             }

@@ -49,7 +49,7 @@ struct AccountStore: Sendable {
                     "INSERT INTO auth.memberships (tenant_id, user_id, role) VALUES (\(tenantID), \(userID), 'owner')",
                     logger: database.logger)
                 let tenant = TenantRecord(id: tenantID, name: tenantName, slug: chosenSlug, status: "active", plan: "free")
-                let user = UserRecord(id: userID, email: normalized, name: name, emailVerified: false)
+                let user = UserRecord(id: userID, email: email.trimmingCharacters(in: .whitespacesAndNewlines), name: name, emailVerified: false)
                 let now = Date()
                 try await database.outbox.append(
                     try .make(

@@ -1,0 +1,17 @@
+# The two commands a newcomer needs: `make run` and `make test`. See README.md.
+.PHONY: run up down test build bench
+
+run:    ## everything in the foreground; Ctrl-C stops it
+	infra/dev/stack.sh run
+
+up:     ## everything in the background; returns when the gateway is ready
+	infra/dev/stack.sh up
+
+down:   ## stop what `make up` started
+	infra/dev/stack.sh down
+
+test:   ## separate PostgreSQL + broker for tests, swift test, stop them
+	infra/dev/stack.sh test
+
+build:
+	swift build

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# The whole platform on loopback, without Docker.
+#   stack.sh run    install, start PostgreSQL + broker, build, run every service in the
+#                   foreground with prefixed logs; Ctrl-C stops what it started
+#   stack.sh up     the same in the background; returns when the gateway is ready (idempotent)
+#   stack.sh down   stop services, broker and PostgreSQL
+#   stack.sh test   a separate PostgreSQL + broker (STACK=test), `swift test`, then stop them
+set -euo pipefail
+DEV="$(cd "$(dirname "$0")" && pwd)"
+cmd="${1:-up}"
+[ "$cmd" = test ] && export STACK=test
+source "$DEV/env.sh"
+cd "$ROOT"
+
+SERVICES=(auth:8081 tasks:8082 experience:8083 search:8084 notifications:8085 campaigns:8086 photoml:8087 gateway:8080)
+
+secrets() {
+  # Development secrets, made once per stack folder and kept there (gitignored).
+  local file="$DEV_DIR/secrets.env"
+  if [ ! -f "$file" ]; then
+    umask 077
+    { echo "AUTH_KEY_ENCRYPTION_KEY=$(head -c 32 /dev/urandom | base64)"
+      echo "AUTH_REFRESH_TOKEN_SECRET=$(head -c 32 /dev/urandom | base64)"; } >"$file"
+  fi
+  set -a; source "$file"; set +a
+}
+
+infra_up() {
+  "$DEV/install.sh"
+  "$DEV/postgres.sh" start
+  "$DEV/broker.sh" start
+}
+
+infra_down() {
+  "$DEV/broker.sh" stop
+  "$DEV/postgres.sh" stop
+}
+
+build() {
+  echo "stack: swift build (first build takes several minutes)"
+  swift build
+}
+
+service_env() { # name port
+  local name=$1 port=$2
+  echo "PORT=$port" "DATABASE_URL=postgres://svc_$name:svc_$name@127.0.0.1:$PG_PORT/platform" \
+    "KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT" "JWKS_URL=http://127.0.0.1:8081/.well-known/jwks.json" \
+    "GATEWAY_ROUTES_FILE=$ROOT/infra/gateway/routes.json"
+}
+
+start_services() { # foreground|background
+  local bin; bin="$(swift build --show-bin-path)"
+  secrets
+  for s in "${SERVICES[@]}"; do
+    local name=${s%%:*} port=${s##*:}
+    pid_alive "$name" && continue
+    if [ "$1" = foreground ]; then
+      env $(service_env "$name" "$port") "$bin/$name" 2>&1 | sed -u "s/^/[$name] /" &
+    else
+      env $(service_env "$name" "$port") nohup "$bin/$name" >"$LOG_DIR/$name.log" 2>&1 &
+    fi
+    echo $! >"$PID_DIR/$name.pid"
+    # Auth first: the others fetch its JWKS.
+    if [ "$name" = auth ]; then wait_ready 8081 60; fi
+  done
+}
+
+wait_ready() { # port seconds
+  local i
+  for ((i = 0; i < $2 * 4; i++)); do
+    curl -fsS "http://127.0.0.1:$1/readyz" >/dev/null 2>&1 && return 0
+    sleep 0.25
+  done
+  echo "stack: service on port $1 not ready after $2 s (see $LOG_DIR)" >&2
+  return 1
+}
+
+stop_services() {
+  for s in "${SERVICES[@]}"; do
+    local name=${s%%:*}
+    if pid_alive "$name"; then kill "$(cat "$PID_DIR/$name.pid")" 2>/dev/null || true; fi
+    rm -f "$PID_DIR/$name.pid"
+  done
+  pkill -f "$(swift build --show-bin-path 2>/dev/null)/" 2>/dev/null || true
+}
+
+banner() {
+  cat <<MSG
+stack: ready. Gateway http://127.0.0.1:8080 (PostgreSQL 127.0.0.1:$PG_PORT, broker 127.0.0.1:$KAFKA_PORT)
+stack: logs in $LOG_DIR, pids in $PID_DIR
+MSG
+}
+
+case "$cmd" in
+up)
+  infra_up
+  build
+  start_services background
+  wait_ready 8080 90
+  banner
+  ;;
+run)
+  infra_up
+  build
+  trap 'echo; echo "stack: stopping"; stop_services; infra_down; exit 0' INT TERM
+  start_services foreground
+  wait_ready 8080 90 && banner
+  wait
+  ;;
+down)
+  stop_services
+  infra_down
+  ;;
+test)
+  infra_up
+  trap 'infra_down' EXIT
+  PLATFORM_TEST_PG_PORT="$PG_PORT" PLATFORM_TEST_KAFKA="127.0.0.1:$KAFKA_PORT" swift test ${SWIFT_TEST_ARGS:-}
+  ;;
+*)
+  echo "usage: stack.sh run|up|down|test" >&2
+  exit 2
+  ;;
+esac
