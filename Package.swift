@@ -118,7 +118,14 @@ let package = Package(
         // Test support: configuration of the test PostgreSQL and broker, fresh tenants.
         .target(
             name: "TestSupport",
-            dependencies: ["ServiceKit", "Persistence", "Messaging", "Contracts"],
+            dependencies: [
+                "ServiceKit", "Persistence", "Messaging", "Contracts",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "ContractsTests", dependencies: ["Contracts"], path: "Tests/ContractsTests"),

@@ -24,3 +24,22 @@ public enum Topics {
 
     public static func named(_ name: String) -> Topic? { all.first { $0.name == name } }
 }
+
+/// The payload type of every event type, for tools and tests that handle events generically.
+public enum EventCatalog {
+    public static let payloadTypes: [String: any EventPayload.Type] = [
+        TenantEvent.created: TenantEvent.self,
+        TenantEvent.updated: TenantEvent.self,
+        TenantEvent.suspended: TenantEvent.self,
+        TenantEvent.reactivated: TenantEvent.self,
+        UserRegistered.type: UserRegistered.self,
+        TaskChanged.created: TaskChanged.self,
+        TaskChanged.updated: TaskChanged.self,
+        TaskChanged.completed: TaskChanged.self,
+        TaskChanged.reopened: TaskChanged.self,
+        TaskDeleted.type: TaskDeleted.self,
+        ProjectChanged.created: ProjectChanged.self,
+        ProjectChanged.updated: ProjectChanged.self,
+        ProjectDeleted.type: ProjectDeleted.self,
+    ]
+}

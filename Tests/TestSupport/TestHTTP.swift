@@ -1,0 +1,43 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+
+/// An HTTP answer with its body parsed as JSON when it is JSON.
+public struct HTTPAnswer: Sendable {
+    public var status: Int
+    public var headers: [String: String]
+    public var body: Data
+
+    public var json: [String: Any] {
+        ((try? JSONSerialization.jsonObject(with: body)) as? [String: Any]) ?? [:]
+    }
+
+    public func string(_ key: String) -> String? { json[key] as? String }
+
+    public var contentType: String { headers["content-type"] ?? "" }
+}
+
+/// Requests over real HTTP.
+public enum TestHTTP {
+    public static func send(
+        _ method: String, _ url: String, json: Any? = nil, raw: String? = nil, token: String? = nil,
+        headers: [String: String] = [:]
+    ) async throws -> HTTPAnswer {
+        var request = HTTPClientRequest(url: url)
+        request.method = .init(rawValue: method)
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let json {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json)))
+        } else if let raw {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: raw))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 10 << 20)
+        var collected: [String: String] = [:]
+        for header in response.headers { collected[header.name.lowercased()] = header.value }
+        return HTTPAnswer(status: Int(response.status.code), headers: collected, body: Data(buffer: body))
+    }
+}

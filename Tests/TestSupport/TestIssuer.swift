@@ -1,0 +1,54 @@
+import Foundation
+import Hummingbird
+import JWTKit
+import ServiceKit
+
+/// Signs access tokens for tests of services other than auth, and serves its JWKS over
+/// real HTTP, so services verify tokens exactly as they do in production.
+public final class TestIssuer: Sendable {
+    public let kid: String
+    let key: ES256PrivateKey
+    let keys = JWTKeyCollection()
+    public let server: TestServer
+
+    public var jwksURL: String { "\(server.baseURL)/.well-known/jwks.json" }
+
+    public static func start() async throws -> TestIssuer {
+        let key = ES256PrivateKey()
+        let kid = "test-" + UUID().uuidString.prefix(8).lowercased()
+        guard let parameters = key.publicKey.parameters else { throw IssuerError.noParameters }
+        let jwks = #"{"keys":[{"kty":"EC","crv":"P-256","alg":"ES256","use":"sig","kid":"\#(kid)","x":"\#(parameters.x)","y":"\#(parameters.y)"}]}"#
+        let server = try await TestServer.start { onRunning in
+            let router = Router()
+            router.get(".well-known/jwks.json") { _, _ in
+                Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: jwks)))
+            }
+            return Application(
+                router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                onServerRunning: { await onRunning($0.localAddress?.port ?? 0) }, logger: TestEnvironment.logger)
+        }
+        let issuer = TestIssuer(kid: kid, key: key, server: server)
+        await issuer.keys.add(ecdsa: key, kid: JWKIdentifier(string: kid))
+        return issuer
+    }
+
+    init(kid: String, key: ES256PrivateKey, server: TestServer) {
+        self.kid = kid
+        self.key = key
+        self.server = server
+    }
+
+    /// A signed access token for a user of `tenant` with `roles`.
+    public func token(
+        tenant: UUID, subject: UUID = .v7(), roles: [String] = ["owner"], expiresIn: TimeInterval = 300,
+        issuer: String = TestEnvironment.issuer, audience: String = TestEnvironment.audience
+    ) async throws -> String {
+        let now = Date()
+        let claims = AccessClaims(
+            issuer: issuer, audience: audience, subject: subject.uuidString.lowercased(), tenantID: tenant, roles: roles, scope: "",
+            issuedAt: now, expiresAt: now.addingTimeInterval(expiresIn), id: UUID().uuidString)
+        return try await keys.sign(claims, kid: JWKIdentifier(string: kid))
+    }
+
+    enum IssuerError: Error { case noParameters }
+}
