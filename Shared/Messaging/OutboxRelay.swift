@@ -15,9 +15,16 @@ import Synchronization
 /// transaction-level advisory lock makes one replica the publisher at a time, so rows
 /// of one key go out in the order they were written. A row is marked only after its
 /// delivery report: a broker outage delays events, it never loses them.
+///
+/// The relay owns its producer and replaces it after `replaceProducerAfter` failed
+/// passes in a row: a producer whose idempotence state the cluster no longer knows
+/// (fenced, fatal error, or a broker that lost its state) otherwise times out forever.
+/// A replacement may publish an event twice; consumers are idempotent (inbox).
 public struct OutboxRelay: Service {
+    public typealias ProducerFactory = @Sendable () throws -> KafkaProducer
     let database: Database
-    let producer: KafkaProducer
+    let makeProducer: ProducerFactory
+    let replaceProducerAfter = 3
     let logger: Logger
     let batchSize: Int
     let pollInterval: Duration
@@ -26,12 +33,12 @@ public struct OutboxRelay: Service {
 
     /// `schemaReady`: the relay starts once the outbox table exists (migrations applied).
     public init(
-        database: Database, producer: KafkaProducer, logger: Logger, schemaReady: ReadyFlag, batchSize: Int = 500,
-        pollInterval: Duration = .seconds(1)
+        database: Database, logger: Logger, schemaReady: ReadyFlag, batchSize: Int = 500,
+        pollInterval: Duration = .seconds(1), makeProducer: @escaping ProducerFactory
     ) {
         self.schemaReady = schemaReady
         self.database = database
-        self.producer = producer
+        self.makeProducer = makeProducer
         self.logger = logger
         self.batchSize = batchSize
         self.pollInterval = pollInterval
@@ -51,9 +58,17 @@ public struct OutboxRelay: Service {
 
     func publishLoop() async {
         var failures = 0
+        var producer: KafkaProducer?
+        defer { producer?.shutdown() }
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                let (published, failed) = try await publishBatch()
+                if producer == nil || failures >= replaceProducerAfter && failures % replaceProducerAfter == 0 {
+                    if producer != nil { logger.warning("replacing the outbox producer after repeated failures") }
+                    producer?.shutdown()
+                    producer = try makeProducer()
+                }
+                guard let producer else { continue }
+                let (published, failed) = try await publishBatch(producer)
                 failures = failed > 0 ? failures + 1 : 0
                 if published == batchSize && failed == 0 { continue }
             } catch is CancellationError {
@@ -104,7 +119,7 @@ public struct OutboxRelay: Service {
     }
 
     /// Publishes one batch; returns how many rows were published and how many failed.
-    func publishBatch() async throws -> (Int, Int) {
+    func publishBatch(_ producer: KafkaProducer) async throws -> (Int, Int) {
         let schema = database.schema
         let lockKey = "\(schema).outbox-relay"
         return try await database.withTransaction { connection in

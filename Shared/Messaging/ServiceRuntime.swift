@@ -74,13 +74,15 @@ public final class ServiceRuntime: Sendable {
         }
     }
 
-    /// The lifecycle services every service runs: the pool, the relay, the producer.
-    /// The producer comes last so it is shut down after the relay (reverse order).
+    /// The lifecycle services every service runs: the pool, the producer (dead letters),
+    /// and the outbox relay with a producer of its own.
     public var services: [any Service] {
         [
             PostgresClientService(database: database),
             KafkaProducerService(producer: producer),
-            OutboxRelay(database: database, producer: producer, logger: logger, schemaReady: migrated),
+            OutboxRelay(database: database, logger: logger, schemaReady: migrated) { [configuration, logger] in
+                try KafkaProducer(brokers: configuration.kafkaBrokers, clientID: "\(configuration.name)-outbox", logger: logger)
+            },
         ]
     }
 

@@ -36,10 +36,12 @@ public final class ScratchBroker: @unchecked Sendable {
         for _ in 0..<100 where !Self.accepts(port) { usleep(50_000) }
     }
 
+    /// Kills the broker and shim outright, as a crash would (tansu does not exit on
+    /// SIGTERM while clients are connected).
     public func stop() {
         let running = lock.withLock { defer { processes = [] }; return processes }
         for process in running {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
     }

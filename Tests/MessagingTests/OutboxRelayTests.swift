@@ -1,0 +1,81 @@
+import Contracts
+import Foundation
+import Messaging
+import Persistence
+import PostgresNIO
+import ServiceKit
+import ServiceLifecycle
+import TestSupport
+import Testing
+
+/// Uses the gateway schema's outbox: no service under test relays that schema.
+@Suite("outbox relay")
+struct OutboxRelayTests {
+    func write(_ events: [EventEnvelope], _ database: Database) async throws {
+        try await database.withTransaction { connection in
+            for event in events { try await database.outbox.append(event, on: connection) }
+        }
+    }
+
+    func unpublished(_ ids: [UUID], _ database: Database) async throws -> Int {
+        try await database.client.query(
+            "SELECT count(*)::int FROM gateway.outbox WHERE event_id = ANY(\(ids)) AND published_at IS NULL", logger: database.logger
+        ).decode(Int.self).first { _ in true } ?? -1
+    }
+
+    /// Successive versions of one task: one key, so their order is the order of the partition.
+    func events(on topic: Topic, count: Int) throws -> [EventEnvelope] {
+        let tenant = UUID.v7()
+        let task = UUID.v7()
+        return try (0..<count).map { index in
+            let event = TaskChanged(
+                taskId: task, tenantId: tenant, projectId: nil, parentId: nil, title: "event \(index)", description: nil,
+                status: "todo", priority: "low", tags: [], dueAt: nil, assigneeId: nil, version: index + 1, occurredAt: Date())
+            return try EventEnvelope.make(event, type: TaskChanged.created, on: topic, source: "/tests", tenantID: tenant)
+        }
+    }
+
+    @Test("events written while the broker is down are published, in order, once it is back")
+    func brokerOutage() async throws {
+        let broker = ScratchBroker()
+        try broker.start()
+        defer { broker.stop() }
+        let topic = Topic(name: "test.outbox.\(UUID())", owner: "tasks", key: .entityID, partitions: 1, cleanupPolicy: .delete,
+                          eventTypes: [TaskChanged.created])
+        try await withDatabase("gateway") { database in
+            try await Migrator(database: database).migrate([])
+            let logger = TestEnvironment.logger
+            let ready = ReadyFlag()
+            ready.set()
+            let relay = OutboxRelay(database: database, logger: logger, schemaReady: ready, pollInterval: .milliseconds(200)) {
+                try KafkaProducer(brokers: broker.brokers, clientID: "relay-test", logger: logger, settings: ["message.timeout.ms": "3000"])
+            }
+            let group = ServiceGroup(services: [relay], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
+            let during = try events(on: topic, count: 3)
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+
+                let before = try events(on: topic, count: 1)
+                try await write(before, database)
+                #expect(try await eventually { try await unpublished(before.map(\.id), database) == 0 })
+
+                broker.stop()
+                try await write(during, database)  // the state change commits although Kafka is down
+                try await Task.sleep(for: .seconds(4))
+                #expect(try await unpublished(during.map(\.id), database) == 3)
+
+                try broker.start()
+                #expect(try await eventually(timeout: .seconds(60)) { try await unpublished(during.map(\.id), database) == 0 })
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+
+            let reader = try TopicReader(topic: topic.name, brokers: broker.brokers)
+            let ids = during.map { $0.id.uuidString.lowercased() }
+            #expect(try await eventually { Set(reader.messages.compactMap { $0.headers["ce_id"] }).isSuperset(of: ids) })
+            let order = reader.messages.compactMap { $0.headers["ce_id"] }.filter { ids.contains($0) }
+            #expect(order == ids)
+            await reader.close()
+        }
+    }
+}
