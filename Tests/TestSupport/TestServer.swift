@@ -17,7 +17,11 @@ public final class TestServer: Sendable {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = try build { port in continuation.yield(port) }
         let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], cancellationSignals: [], logger: TestEnvironment.logger)
-        let task = Task { try await group.run() }
+        // When the application ends (or throws before listening) the port stream ends too.
+        let task = Task {
+            defer { continuation.finish() }
+            try await group.run()
+        }
         let port = try await withThrowingTaskGroup(of: Int?.self) { waiters in
             waiters.addTask {
                 for await port in ports { return port }

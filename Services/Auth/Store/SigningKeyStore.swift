@@ -24,7 +24,13 @@ struct SigningKeyStore: Sendable {
                 "SELECT kid, private_key_sealed FROM auth.signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1",
                 logger: database.logger)
             for try await (kid, sealed) in rows.decode((String, ByteBuffer).self) {
-                return ActiveKey(kid: kid, key: try unseal(Array(buffer: sealed)))
+                do {
+                    return ActiveKey(kid: kid, key: try unseal(Array(buffer: sealed)))
+                } catch {
+                    throw ConfigurationError(
+                        variable: "AUTH_KEY_ENCRYPTION_KEY",
+                        problem: "does not open the stored signing key \(kid); it must be the key the signing keys were sealed with")
+                }
             }
             return try await create(on: connection)
         }

@@ -1,0 +1,104 @@
+import Foundation
+import Persistence
+import PostgresNIO
+import ServiceKit
+import TestSupport
+import Testing
+
+@Suite("sign-up and login")
+struct SignupAndLoginTests {
+    @Test("sign-up creates a user, a tenant with the user as owner, and verifiable tokens")
+    func signup() async throws {
+        let answer = try await signUp()
+        #expect(answer.status == 201)
+        #expect(answer.string("tokenType") == "Bearer")
+        let base = try await AuthServer.shared.url()
+        let verifier = TokenVerifier(jwksURL: "\(base)/.well-known/jwks.json", issuer: TestEnvironment.issuer,
+                                     audience: TestEnvironment.audience, logger: TestEnvironment.logger)
+        let identity = try await verifier.verify(try #require(answer.string("accessToken")))
+        #expect(identity.roles == ["owner"])
+        let tenant = try #require(answer.json["tenant"] as? [String: Any])
+        #expect(UUID(uuidString: tenant["id"] as? String ?? "") == identity.tenantID)
+        let me = try await TestHTTP.send("GET", "\(base)/v1/auth/me", token: answer.string("accessToken"))
+        #expect(me.status == 200)
+        #expect((me.json["roles"] as? [String]) == ["owner"])
+    }
+
+    @Test("sign-up writes auth.tenant.v1 and auth.user.v1 events to the outbox")
+    func signupEvents() async throws {
+        let answer = try await signUp()
+        let tenant = try #require((answer.json["tenant"] as? [String: Any])?["id"] as? String)
+        let types = try await withDatabase("auth") { database in
+            try await database.client.query(
+                "SELECT event_type FROM auth.outbox WHERE tenant_id = \(try #require(UUID(uuidString: tenant))) ORDER BY id",
+                logger: database.logger
+            ).decode(String.self).reduce(into: [String]()) { $0.append($1) }
+        }
+        #expect(types == ["auth.tenant.created", "auth.user.registered"])
+    }
+
+    @Test("a weak password and a malformed email answer 422 naming both fields")
+    func validation() async throws {
+        let answer = try await signUp(email: "not-an-email", password: "short")
+        #expect(answer.status == 422)
+        #expect(answer.contentType == "application/problem+json")
+        let fields = (answer.json["errors"] as? [[String: String]] ?? []).compactMap { $0["field"] }
+        #expect(Set(fields) == ["email", "password"])
+    }
+
+    @Test("a common password is refused")
+    func commonPassword() async throws {
+        #expect(try await signUp(password: "password123").status == 422)
+    }
+
+    @Test("malformed JSON answers 400 and missing fields 422")
+    func malformed() async throws {
+        let base = try await AuthServer.shared.url()
+        #expect(try await TestHTTP.send("POST", "\(base)/v1/auth/signup", raw: "{\"email\":").status == 400)
+        let missing = try await TestHTTP.send("POST", "\(base)/v1/auth/signup", json: ["email": uniqueEmail()])
+        #expect(missing.status == 422)
+        #expect(try await TestHTTP.send("POST", "\(base)/v1/auth/login", raw: "[]").status == 400)
+    }
+
+    @Test("an email is taken case-insensitively: a second sign-up answers 409")
+    func duplicate() async throws {
+        let email = uniqueEmail()
+        #expect(try await signUp(email: email).status == 201)
+        #expect(try await signUp(email: "  " + email.uppercased()).status == 409)
+    }
+
+    @Test("login succeeds with the right password and fails alike for a wrong one or an unknown email")
+    func login() async throws {
+        let email = uniqueEmail()
+        _ = try await signUp(email: email)
+        let base = try await AuthServer.shared.url()
+        let ok = try await TestHTTP.send("POST", "\(base)/v1/auth/login", json: ["email": email.uppercased(), "password": "correct horse battery"])
+        #expect(ok.status == 200)
+        #expect(ok.string("refreshToken") != nil)
+        let wrong = try await TestHTTP.send("POST", "\(base)/v1/auth/login", json: ["email": email, "password": "wrong horse battery"])
+        let unknown = try await TestHTTP.send("POST", "\(base)/v1/auth/login", json: ["email": uniqueEmail(), "password": "wrong horse battery"])
+        #expect(wrong.status == 401 && unknown.status == 401)
+        #expect(wrong.string("detail") == unknown.string("detail"))
+    }
+
+    @Test("me without a token, or with a forged one, answers 401")
+    func meUnauthenticated() async throws {
+        let base = try await AuthServer.shared.url()
+        #expect(try await TestHTTP.send("GET", "\(base)/v1/auth/me").status == 401)
+        let token = try #require(try await signUp().string("accessToken"))
+        let forged = String(token.dropLast(4)) + (token.hasSuffix("AAAA") ? "BBBB" : "AAAA")
+        #expect(try await TestHTTP.send("GET", "\(base)/v1/auth/me", token: forged).status == 401)
+        let header = Data(#"{"alg":"none","typ":"JWT"}"#.utf8).base64URLString
+        let none = header + "." + token.split(separator: ".")[1] + "."
+        #expect(try await TestHTTP.send("GET", "\(base)/v1/auth/me", token: none).status == 401)
+    }
+
+    @Test("the JWKS publishes the signing key as an EC P-256 JWK")
+    func jwks() async throws {
+        let answer = try await TestHTTP.send("GET", "\(try await AuthServer.shared.url())/.well-known/jwks.json")
+        let keys = try #require(answer.json["keys"] as? [[String: Any]])
+        #expect(keys.first?["kty"] as? String == "EC")
+        #expect(keys.first?["crv"] as? String == "P-256")
+        #expect(keys.allSatisfy { $0["d"] == nil })
+    }
+}
