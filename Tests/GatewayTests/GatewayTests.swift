@@ -1,0 +1,105 @@
+import Foundation
+@testable import Gateway
+import TestSupport
+import Testing
+
+@Suite("route table")
+struct RouteTableTests {
+    @Test("the longest matching prefix wins, on path-segment boundaries")
+    func longestPrefix() throws {
+        let table = try RouteTable.parse(Data("""
+            {"routes": [{"prefix": "/v1/auth", "upstream": "http://a:1", "public": true},
+                        {"prefix": "/v1/auth/me", "upstream": "http://b:1"}]}
+            """.utf8))
+        #expect(table.match("/v1/auth/login")?.upstream == "http://a:1")
+        #expect(table.match("/v1/auth/me")?.upstream == "http://b:1")
+        #expect(table.match("/v1/auth/me")?.isPublic == false)
+        #expect(table.match("/v1/authority") == nil)
+        #expect(table.match("/v1") == nil)
+    }
+
+    @Test("an invalid entry is refused with its index and prefix")
+    func invalid() {
+        #expect {
+            try RouteTable.parse(Data(#"{"routes": [{"prefix": "/ok", "upstream": "http://a:1"}, {"prefix": "nope", "upstream": "http://a:1"}]}"#.utf8))
+        } throws: { "\($0)".contains("route 1 (nope)") }
+        #expect(throws: RouteTableError.self) { try RouteTable.parse(Data(#"{"routes": [{"prefix": "/x", "upstream": "ftp://a"}]}"#.utf8)) }
+        #expect(throws: RouteTableError.self) { try RouteTable.parse(Data("[]".utf8)) }
+    }
+
+    @Test("the development route table in infra/ is valid")
+    func shippedTable() throws {
+        let table = try RouteTable.load(path: TestEnvironment.root.appendingPathComponent("infra/gateway/routes.json").path)
+        #expect(table.match("/v1/auth/signup")?.isPublic == true)
+        #expect(table.match("/v1/auth/me")?.isPublic == false)
+        #expect(table.match("/v1/tasks/123")?.isPublic == false)
+    }
+}
+
+@Suite("gateway proxy")
+struct GatewayProxyTests {
+    @Test("a public route is forwarded without a token, with forwarding headers and the request id")
+    func forwardsPublic() async throws {
+        let (url, _) = try await GatewayHarness.shared.get()
+        let answer = try await TestHTTP.send("GET", "\(url)/public/echo/a?x=1", headers: ["X-Request-ID": "req-42"])
+        #expect(answer.status == 200)
+        #expect(answer.string("path") == "/public/echo/a?x=1")
+        #expect(answer.string("h:x-request-id") == "req-42")
+        #expect(answer.string("h:x-forwarded-for") == "127.0.0.1")
+        #expect(answer.string("h:traceparent")?.hasPrefix("00-") == true)
+        #expect(answer.headers["x-request-id"] == "req-42")
+    }
+
+    @Test("identity headers a client sets are stripped before the upstream sees them")
+    func stripsIdentityHeaders() async throws {
+        let (url, _) = try await GatewayHarness.shared.get()
+        let answer = try await TestHTTP.send("GET", "\(url)/public/echo/a", headers: ["X-Tenant-ID": "evil", "X-User-ID": "root"])
+        #expect(answer.string("h:x-tenant-id") == nil)
+        #expect(answer.string("h:x-user-id") == nil)
+    }
+
+    @Test("a private route needs a valid token: none, forged or alg none answer 401 problem+json")
+    func privateRoutes() async throws {
+        let (url, issuer) = try await GatewayHarness.shared.get()
+        let token = try await issuer.token(tenant: .v7())
+        #expect(try await TestHTTP.send("GET", "\(url)/private/echo/a", token: token).status == 200)
+        let none = try await TestHTTP.send("GET", "\(url)/private/echo/a")
+        #expect(none.status == 401)
+        #expect(none.contentType == "application/problem+json")
+        let parts = token.split(separator: ".")
+        let algNone = Data(#"{"alg":"none","typ":"JWT"}"#.utf8).base64URLString + "." + parts[1] + "."
+        #expect(try await TestHTTP.send("GET", "\(url)/private/echo/a", token: algNone).status == 401)
+        let forged = parts[0] + "." + parts[1] + "." + Data(repeating: 7, count: 64).base64URLString
+        #expect(try await TestHTTP.send("GET", "\(url)/private/echo/a", token: String(forged)).status == 401)
+        #expect(try await TestHTTP.send("GET", "\(url)/private/echo/a", token: try await issuer.token(tenant: .v7(), expiresIn: -300)).status == 401)
+    }
+
+    @Test("request bodies reach the upstream intact")
+    func body() async throws {
+        let (url, issuer) = try await GatewayHarness.shared.get()
+        let payload = String(repeating: "abcdefghij", count: 50_000)
+        let answer = try await TestHTTP.send("POST", "\(url)/private/echo/upload", json: ["data": payload], token: try await issuer.token(tenant: .v7()))
+        #expect(answer.status == 200)
+        #expect(answer.string("body")?.contains(payload) == true)
+    }
+
+    @Test("an unknown path answers 404, a down upstream 502, a slow one 504, all problem+json")
+    func failures() async throws {
+        let (url, issuer) = try await GatewayHarness.shared.get()
+        let unknown = try await TestHTTP.send("GET", "\(url)/nowhere")
+        #expect(unknown.status == 404)
+        #expect(unknown.contentType == "application/problem+json")
+        let down = try await TestHTTP.send("GET", "\(url)/down/x")
+        #expect(down.status == 502)
+        #expect(down.contentType == "application/problem+json")
+        let slow = try await TestHTTP.send("GET", "\(url)/slowpoke", token: try await issuer.token(tenant: .v7()))
+        #expect(slow.status == 504)
+    }
+
+    @Test("the gateway answers its own health and readiness")
+    func health() async throws {
+        let (url, _) = try await GatewayHarness.shared.get()
+        #expect(try await TestHTTP.send("GET", "\(url)/healthz").status == 200)
+        #expect(try await TestHTTP.send("GET", "\(url)/readyz").status == 200)
+    }
+}
