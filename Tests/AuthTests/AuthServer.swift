@@ -4,23 +4,20 @@ import ServiceKit
 import TestSupport
 
 /// One auth service for the suite, on a free port, with a short refresh grace window.
-actor AuthServer {
+struct AuthServer {
     static let shared = AuthServer()
     static let graceSeconds = 2
-    private var server: TestServer?
-
-    func url() async throws -> String {
-        if let server { return server.baseURL }
+    private let server = StartOnce<TestServer> {
         let configuration = AuthConfiguration(
             service: TestEnvironment.configuration("auth"),
             // Fixed, because signing keys sealed by one test run are read by the next.
             keyEncryptionKey: Array(repeating: 0x4B, count: 32),
             refreshTokenSecret: Array(repeating: 0x52, count: 32),
             refreshGraceSeconds: Self.graceSeconds)
-        let started = try await TestServer.start { try buildAuth(configuration, onServerRunning: $0) }
-        server = started
-        return started.baseURL
+        return try await TestServer.start { try buildAuth(configuration, onServerRunning: $0) }
     }
+
+    func url() async throws -> String { try await server.value().baseURL }
 }
 
 func uniqueEmail() -> String { "user-\(UUID().uuidString.prefix(12).lowercased())@example.com" }

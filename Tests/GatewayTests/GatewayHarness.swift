@@ -4,12 +4,16 @@ import Hummingbird
 import TestSupport
 
 /// A gateway in front of an echo upstream that answers with the headers it received.
-actor GatewayHarness {
+struct GatewayHarness {
     static let shared = GatewayHarness()
-    private var started: (gateway: TestServer, issuer: TestIssuer)?
+    private let started = StartOnce<(String, TestIssuer)> { try await GatewayHarness.start() }
 
     func get() async throws -> (url: String, issuer: TestIssuer) {
-        if let started { return (started.gateway.baseURL, started.issuer) }
+        let (url, issuer) = try await started.value()
+        return (url, issuer)
+    }
+
+    static func start() async throws -> (String, TestIssuer) {
         let issuer = try await TestIssuer.start()
         let upstream = try await TestServer.start { onRunning in
             let router = Router()
@@ -38,7 +42,6 @@ actor GatewayHarness {
             host: "127.0.0.1", port: 0, routesFile: file.path, jwksURL: issuer.jwksURL, tokenIssuer: TestEnvironment.issuer,
             tokenAudience: TestEnvironment.audience, logLevel: "error")
         let gateway = try await TestServer.start { try buildGateway(configuration, onServerRunning: $0) }
-        started = (gateway, issuer)
         return (gateway.baseURL, issuer)
     }
 }

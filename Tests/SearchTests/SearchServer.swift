@@ -4,17 +4,18 @@ import Foundation
 import TestSupport
 
 /// One search service for the suite (with its consumer of tasks.task.v1), trusting a test issuer.
-actor SearchServer {
+struct SearchServer {
     static let shared = SearchServer()
-    private var started: (TestServer, TestIssuer)?
-
-    func get() async throws -> (url: String, issuer: TestIssuer) {
-        if let started { return (started.0.baseURL, started.1) }
+    private let started = StartOnce<(String, TestIssuer)> {
         let issuer = try await TestIssuer.start()
         let configuration = TestEnvironment.configuration("search", jwksURL: issuer.jwksURL)
         let server = try await TestServer.start { try buildSearch(configuration, onServerRunning: $0) }
-        started = (server, issuer)
         return (server.baseURL, issuer)
+    }
+
+    func get() async throws -> (url: String, issuer: TestIssuer) {
+        let (url, issuer) = try await started.value()
+        return (url, issuer)
     }
 }
 

@@ -105,3 +105,18 @@ struct TokenVerifierTests {
         #expect(fetches.load(ordering: .relaxed) == 1)
     }
 }
+
+@Suite("key refresh under concurrency")
+struct KeyRefreshConcurrencyTests {
+    @Test("requests that arrive together with a new kid all wait for the one fetch and succeed")
+    func singleFlight() async throws {
+        let issuer = try await TestIssuer.start()
+        let verifier = TokenVerifier(jwksURL: issuer.jwksURL, issuer: TestEnvironment.issuer, audience: TestEnvironment.audience, logger: TestEnvironment.logger)
+        let token = try await issuer.token(tenant: .v7())
+        let results = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<20 { group.addTask { (try? await verifier.verify(token)) != nil } }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results.allSatisfy { $0 })
+    }
+}

@@ -13,12 +13,13 @@ import Testing
 
 /// Auth, tasks and search behind a gateway, all on free ports, talking over real HTTP
 /// and the test broker, as `make run` wires them.
-actor Stack {
+struct Stack {
     static let shared = Stack()
-    private var gatewayURL: String?
+    private let gateway = StartOnce<String> { try await Stack.start() }
 
-    func url() async throws -> String {
-        if let gatewayURL { return gatewayURL }
+    func url() async throws -> String { try await gateway.value() }
+
+    static func start() async throws -> String {
         let auth = try await TestServer.start { onRunning in
             try Auth.buildAuth(AuthConfiguration(
                 service: TestEnvironment.configuration("auth"), keyEncryptionKey: Array(repeating: 0x4B, count: 32),
@@ -45,7 +46,6 @@ actor Stack {
                 host: "127.0.0.1", port: 0, routesFile: file.path, jwksURL: jwks, tokenIssuer: TestEnvironment.issuer,
                 tokenAudience: TestEnvironment.audience, logLevel: "error"), onServerRunning: onRunning)
         }
-        gatewayURL = gateway.baseURL
         return gateway.baseURL
     }
 }

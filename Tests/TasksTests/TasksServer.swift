@@ -3,17 +3,18 @@ import Foundation
 import TestSupport
 
 /// One tasks service for the suite, trusting a test issuer's JWKS.
-actor TasksServer {
+struct TasksServer {
     static let shared = TasksServer()
-    private var started: (TestServer, TestIssuer)?
-
-    func get() async throws -> (url: String, issuer: TestIssuer) {
-        if let started { return (started.0.baseURL, started.1) }
+    private let started = StartOnce<(String, TestIssuer)> {
         let issuer = try await TestIssuer.start()
         let configuration = TestEnvironment.configuration("tasks", jwksURL: issuer.jwksURL)
         let server = try await TestServer.start { try buildTasks(configuration, onServerRunning: $0) }
-        started = (server, issuer)
         return (server.baseURL, issuer)
+    }
+
+    func get() async throws -> (url: String, issuer: TestIssuer) {
+        let (url, issuer) = try await started.value()
+        return (url, issuer)
     }
 }
 

@@ -11,8 +11,24 @@ public final class ScratchBroker: @unchecked Sendable {
     public var brokers: String { "127.0.0.1:\(port)" }
 
     public init() {
-        self.port = Int.random(in: 40_000...49_000)
-        self.tansuPort = port + 1
+        self.port = Self.freePort()
+        self.tansuPort = Self.freePort()
+    }
+
+    /// A port the kernel just handed out and released (random ports may collide with
+    /// the ephemeral ports of the test's own connections).
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     public func start() throws {

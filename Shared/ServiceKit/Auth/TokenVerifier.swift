@@ -23,6 +23,7 @@ public final class TokenVerifier: Sendable {
     struct State {
         var knownKeyIDs: Set<String> = []
         var lastFetch: ContinuousClock.Instant?
+        var inFlight: Task<Void, Never>?
     }
 
     public init(issuer: String, audience: String, refetchInterval: Duration = .seconds(5), logger: Logger, source: @escaping JWKSSource) {
@@ -81,14 +82,23 @@ public final class TokenVerifier: Sendable {
     public var hasKeys: Bool { state.withLock { !$0.knownKeyIDs.isEmpty } }
 
     /// Loads the key set now (at start-up, and after an unknown `kid`, rate-limited).
+    /// Single-flight: callers arriving while a fetch is under way wait for that fetch
+    /// instead of being turned away by the rate limit with the old key set.
     public func refreshKeys() async {
         let now = ContinuousClock.now
-        let due = state.withLock { state -> Bool in
-            if let last = state.lastFetch, now - last < refetchInterval { return false }
+        let fetch: Task<Void, Never>? = state.withLock { state in
+            if let inFlight = state.inFlight { return inFlight }
+            if let last = state.lastFetch, now - last < refetchInterval { return nil }
             state.lastFetch = now
-            return true
+            let task = Task { await self.fetchKeys() }
+            state.inFlight = task
+            return task
         }
-        guard due else { return }
+        await fetch?.value
+    }
+
+    private func fetchKeys() async {
+        defer { state.withLock { $0.inFlight = nil } }
         do {
             let json = try await source()
             let set = try JSONDecoder().decode(JWKS.self, from: Data(json.utf8))
