@@ -4,12 +4,9 @@ import Hummingbird
 import Messaging
 import ServiceKit
 
-/// Builds the campaigns service. Until its issue is done it migrates its schema, runs the
-/// outbox relay and answers the operational routes, nothing else.
+/// Until its issue is done the campaigns service only migrates, relays and answers health.
 func buildCampaigns(_ configuration: ServiceConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
-    let runtime = try ServiceRuntime(configuration: configuration, schema: "campaigns", migrations: try ServiceRuntime.migrations(in: .module))
-    let router = Router<ServiceRequestContext>.service(readiness: runtime.readiness)
-    return runtime.application(router: router, onServerRunning: onServerRunning)
+    try ServiceRuntime.operationalOnly(configuration, schema: "campaigns", bundle: .module, onServerRunning: onServerRunning)
 }
 
 @main

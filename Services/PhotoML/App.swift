@@ -4,12 +4,9 @@ import Hummingbird
 import Messaging
 import ServiceKit
 
-/// Builds the photoml service. Until its issue is done it migrates its schema, runs the
-/// outbox relay and answers the operational routes, nothing else.
+/// Until its issue is done the photoml service only migrates, relays and answers health.
 func buildPhotoML(_ configuration: ServiceConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
-    let runtime = try ServiceRuntime(configuration: configuration, schema: "photoml", migrations: try ServiceRuntime.migrations(in: .module))
-    let router = Router<ServiceRequestContext>.service(readiness: runtime.readiness)
-    return runtime.application(router: router, onServerRunning: onServerRunning)
+    try ServiceRuntime.operationalOnly(configuration, schema: "photoml", bundle: .module, onServerRunning: onServerRunning)
 }
 
 @main

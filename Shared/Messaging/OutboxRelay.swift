@@ -58,6 +58,7 @@ public struct OutboxRelay: Service {
 
     func publishLoop() async {
         var failures = 0
+        var lastPurge = ContinuousClock.now
         var producer: KafkaProducer?
         defer { producer?.shutdown() }
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
@@ -70,6 +71,10 @@ public struct OutboxRelay: Service {
                 guard let producer else { continue }
                 let (published, failed) = try await publishBatch(producer)
                 failures = failed > 0 ? failures + 1 : 0
+                if ContinuousClock.now - lastPurge > .seconds(600) {
+                    lastPurge = .now
+                    try await purgePublished()
+                }
                 if published == batchSize && failed == 0 { continue }
             } catch is CancellationError {
                 return
@@ -111,6 +116,12 @@ public struct OutboxRelay: Service {
             }
             try? await Task.sleep(for: .seconds(1))
         }
+    }
+
+    /// Published rows are kept a week for inspection and replay, then deleted.
+    func purgePublished() async throws {
+        try await database.client.query(
+            "DELETE FROM \(unescaped: database.schema).outbox WHERE published_at < now() - interval '7 days'", logger: logger)
     }
 
     struct Row {

@@ -103,6 +103,18 @@ public final class ServiceRuntime: Sendable {
     }
 }
 
+extension ServiceRuntime {
+    /// A service whose features have not arrived yet: it migrates its schema, relays its
+    /// outbox and answers `/healthz`, `/readyz` and `/metrics`.
+    public static func operationalOnly(
+        _ configuration: ServiceConfiguration, schema: String, bundle: Bundle,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> Application<RouterResponder<ServiceRequestContext>> {
+        let runtime = try ServiceRuntime(configuration: configuration, schema: schema, migrations: try migrations(in: bundle))
+        return runtime.application(router: .service(readiness: runtime.readiness), onServerRunning: onServerRunning)
+    }
+}
+
 /// PostgresClient as a lifecycle service.
 struct PostgresClientService: Service {
     let database: Database

@@ -93,7 +93,8 @@ public struct Migrator: Sendable {
                 try await connection.query("BEGIN", logger: logger)
                 try await connection.query("SET LOCAL search_path TO \(unescaped: schema)", logger: logger)
                 for statement in SQLScript.statements(migration.sql) {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    // Drain the rows: an error raised while a SELECT runs arrives with its rows.
+                    for try await _ in try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) {}
                 }
                 try await connection.query(
                     "INSERT INTO \(unescaped: schema).schema_migrations (version, checksum) VALUES (\(migration.version), \(migration.checksum))",

@@ -43,7 +43,23 @@ enum PlatformTables {
                       PRIMARY KEY (consumer, event_id)
                     );
                     """
-            )
+            ),
+            Migration(
+                version: "platform.0002_tenant_isolation",
+                sql: """
+                    -- The one definition of tenant isolation. FORCE makes it apply to the owning
+                    -- role too; NULLIF makes "no tenant set" match no row instead of failing.
+                    CREATE FUNCTION enable_tenant_isolation(target regclass) RETURNS void LANGUAGE plpgsql AS $$
+                    BEGIN
+                      EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', target);
+                      EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', target);
+                      EXECUTE format(
+                        'CREATE POLICY tenant_isolation ON %s '
+                        'USING (tenant_id = NULLIF(current_setting(''app.tenant_id'', true), '''')::uuid) '
+                        'WITH CHECK (tenant_id = NULLIF(current_setting(''app.tenant_id'', true), '''')::uuid)', target);
+                    END $$;
+                    """
+            ),
         ]
     }
 }

@@ -28,11 +28,7 @@ CREATE TABLE memberships (
   PRIMARY KEY (tenant_id, user_id)
 );
 CREATE INDEX memberships_user ON memberships (user_id);
-ALTER TABLE memberships ENABLE ROW LEVEL SECURITY;
-ALTER TABLE memberships FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON memberships
-  USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+SELECT enable_tenant_isolation('memberships');
 -- Login must list a user's tenants before a tenant is chosen: a user sees their own memberships.
 CREATE POLICY own_memberships ON memberships FOR SELECT
   USING (user_id = NULLIF(current_setting('app.user_id', true), '')::uuid);
@@ -51,11 +47,7 @@ CREATE TABLE refresh_tokens (
   revoked_at timestamptz
 );
 CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id);
-ALTER TABLE refresh_tokens ENABLE ROW LEVEL SECURITY;
-ALTER TABLE refresh_tokens FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON refresh_tokens
-  USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+SELECT enable_tenant_isolation('refresh_tokens');
 
 -- Token signing keys; private keys sealed with AES-GCM under the key-encryption key.
 CREATE TABLE signing_keys (

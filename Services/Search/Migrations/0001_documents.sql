@@ -20,8 +20,4 @@ CREATE TABLE documents (
   PRIMARY KEY (tenant_id, doc_type, doc_id)
 );
 CREATE INDEX documents_search ON documents USING gin (search);
-ALTER TABLE documents ENABLE ROW LEVEL SECURITY;
-ALTER TABLE documents FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON documents
-  USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+SELECT enable_tenant_isolation('documents');

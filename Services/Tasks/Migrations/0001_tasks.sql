@@ -8,11 +8,7 @@ CREATE TABLE projects (
   updated_at timestamptz NOT NULL DEFAULT now(),
   UNIQUE (tenant_id, id)
 );
-ALTER TABLE projects ENABLE ROW LEVEL SECURITY;
-ALTER TABLE projects FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON projects
-  USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+SELECT enable_tenant_isolation('projects');
 
 CREATE TABLE tasks (
   id uuid PRIMARY KEY,
@@ -39,8 +35,4 @@ CREATE TABLE tasks (
 );
 CREATE INDEX tasks_tenant_id ON tasks (tenant_id, id DESC);
 CREATE INDEX tasks_parent ON tasks (tenant_id, parent_id);
-ALTER TABLE tasks ENABLE ROW LEVEL SECURITY;
-ALTER TABLE tasks FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON tasks
-  USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+SELECT enable_tenant_isolation('tasks');

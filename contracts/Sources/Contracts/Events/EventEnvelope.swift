@@ -36,12 +36,18 @@ public struct EventEnvelope: Sendable, Equatable {
         self.data = data
     }
 
+    public struct UnknownEventType: Error, CustomStringConvertible {
+        public let type: String
+        public let topic: String
+        public var description: String { "\(type) is not an event type of \(topic)" }
+    }
+
     /// Builds the envelope for a payload. `type` must be one of the topic's event types.
     public static func make<P: EventPayload>(
         _ payload: P, type: String, on topic: Topic, source: String, tenantID: UUID,
         id: UUID = UUID(), time: Date = Date(), traceparent: String? = nil
     ) throws -> EventEnvelope {
-        precondition(topic.eventTypes.contains(type), "\(type) is not an event type of \(topic.name)")
+        guard topic.eventTypes.contains(type) || topic.eventTypes.isEmpty else { throw UnknownEventType(type: type, topic: topic.name) }
         return EventEnvelope(
             id: id, type: type, source: source, time: time, subject: payload.subject, tenantID: tenantID,
             traceparent: traceparent, key: payload.key, topic: topic.name, data: try PlatformJSON.encoder.encode(payload)
