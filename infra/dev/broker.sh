@@ -22,8 +22,15 @@ start)
   wait_for_port "$KAFKA_PORT" 10
   ;;
 stop)
+  # tansu does not exit on SIGTERM while clients are connected: SIGKILL after a grace period
+  # (its storage is memory anyway).
   for p in kafka-shim broker; do
-    if pid_alive "$p"; then kill "$(cat "$PID_DIR/$p.pid")" 2>/dev/null || true; fi
+    if pid_alive "$p"; then
+      pid="$(cat "$PID_DIR/$p.pid")"
+      kill "$pid" 2>/dev/null || true
+      for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+      kill -9 "$pid" 2>/dev/null || true
+    fi
     rm -f "$PID_DIR/$p.pid"
   done
   ;;
