@@ -15,7 +15,7 @@ struct RowLevelSecurityTests {
 
     func insertTask(_ database: Database, tenant: UUID, title: String) async throws -> UUID {
         let id = UUID.v7()
-        try await database.withTenant(tenant) { connection in
+        _ = try await database.withTenant(tenant) { connection in
             try await connection.query(
                 "INSERT INTO tasks.tasks (id, tenant_id, title, status, priority) VALUES (\(id), \(tenant), \(title), 'todo', 'low')",
                 logger: database.logger)
