@@ -57,7 +57,7 @@ public struct EventConsumer: Service {
         } onGracefulShutdown: {
             consumer.stopPolling()
         }
-        consumer.close()
+        await consumer.close()
     }
 
     /// True when every message was applied or dead-lettered.

@@ -1,4 +1,5 @@
 import CRdKafka
+import Foundation
 
 /// librdkafka handles and configuration objects are C pointers. The types that own them
 /// are `@unchecked Sendable` because librdkafka documents its handle as thread-safe for
@@ -72,4 +73,12 @@ public struct ConsumedMessage: Sendable {
 /// A NUL-terminated C buffer as a Swift string.
 func cString(_ buffer: [CChar]) -> String {
     String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+/// Runs blocking librdkafka work (flush, close, joins) on a thread of its own, so it never
+/// occupies one of the few Swift concurrency threads.
+func onDedicatedThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        Thread { continuation.resume(returning: work()) }.start()
+    }
 }

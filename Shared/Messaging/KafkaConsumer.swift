@@ -17,6 +17,8 @@ public final class KafkaConsumer: @unchecked Sendable {
     private let threadDone = DispatchSemaphore(value: 0)
     private let closed = Atomic<Bool>(false)
     private let started = Atomic<Bool>(false)
+    /// The batch handed out and not yet finished; released if the stream is abandoned.
+    private let outstanding = Mutex<Batch?>(nil)
 
     public init(brokers: String, groupID: String, topics: [String], logger: Logger, maxBatch: Int = 500, settings: [String: String] = [:]) throws {
         self.logger = logger
@@ -73,6 +75,10 @@ public final class KafkaConsumer: @unchecked Sendable {
     public func batches() -> AsyncStream<Batch> {
         let (stream, continuation) = AsyncStream.makeStream(of: Batch.self, bufferingPolicy: .unbounded)
         started.store(true, ordering: .releasing)
+        continuation.onTermination = { [self] _ in
+            stopPolling()
+            outstanding.withLock { $0 }?.finish(success: false)
+        }
         let thread = Thread { [self] in
             pollLoop(continuation)
             continuation.finish()
@@ -100,8 +106,11 @@ public final class KafkaConsumer: @unchecked Sendable {
             }
             guard !messages.isEmpty else { continue }
             let batch = Batch(messages: messages)
-            continuation.yield(batch)
-            if batch.waitForOutcome() {
+            outstanding.withLock { $0 = batch }
+            if case .terminated = continuation.yield(batch) { batch.finish(success: false) }
+            let succeeded = batch.waitForOutcome()
+            outstanding.withLock { $0 = nil }
+            if succeeded {
                 commit(messages)
             } else {
                 // Rewind so the failed batch is read again, from the first message of each partition.
@@ -173,12 +182,14 @@ public final class KafkaConsumer: @unchecked Sendable {
     }
 
     /// Leaves the group and destroys the handle, after the poll thread has stopped.
-    public func close() {
+    public func close() async {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         stopPolling()
-        if started.load(ordering: .acquiring) { threadDone.wait() }
-        rd_kafka_consumer_close(handle)
-        rd_kafka_destroy(handle)
+        await onDedicatedThread { [self] in
+            if started.load(ordering: .acquiring) { threadDone.wait() }
+            rd_kafka_consumer_close(handle)
+            rd_kafka_destroy(handle)
+        }
     }
 }
 

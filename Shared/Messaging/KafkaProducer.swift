@@ -138,12 +138,14 @@ public final class KafkaProducer: @unchecked Sendable {
         }
     }
 
-    /// Waits for messages in flight (bounded), stops the poll thread, destroys the handle.
-    public func shutdown() {
+    /// Waits for messages in flight (at most 5 s), stops the poll thread, destroys the handle.
+    public func shutdown() async {
         guard running.exchange(false, ordering: .acquiringAndReleasing) else { return }
-        pollThreadDone.wait()
-        rd_kafka_flush(handle, 5000)
-        rd_kafka_destroy(handle)
+        await onDedicatedThread { [self] in
+            pollThreadDone.wait()
+            rd_kafka_flush(handle, 5000)
+            rd_kafka_destroy(handle)
+        }
         reports.failAll(KafkaError(message: "producer shut down"))
     }
 }
@@ -217,6 +219,6 @@ public struct KafkaProducerService: Service {
 
     public func run() async throws {
         try? await gracefulShutdown()
-        producer.shutdown()
+        await producer.shutdown()
     }
 }

@@ -60,12 +60,13 @@ public struct OutboxRelay: Service {
         var failures = 0
         var lastPurge = ContinuousClock.now
         var producer: KafkaProducer?
-        defer { producer?.shutdown() }
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 if producer == nil || failures >= replaceProducerAfter && failures % replaceProducerAfter == 0 {
-                    if producer != nil { logger.warning("replacing the outbox producer after repeated failures") }
-                    producer?.shutdown()
+                    if let old = producer {
+                        logger.warning("replacing the outbox producer after repeated failures")
+                        await old.shutdown()
+                    }
                     producer = try makeProducer()
                 }
                 guard let producer else { continue }
@@ -86,6 +87,7 @@ public struct OutboxRelay: Service {
             let wait = failures > 0 ? min(pollInterval * (1 << min(failures, 4)), .seconds(10)) : pollInterval
             await sleep(upTo: wait)
         }
+        await producer?.shutdown()
     }
 
     func sleep(upTo limit: Duration) async {

@@ -34,7 +34,7 @@ func withConsumer(
         await group.triggerGracefulShutdown()
         try await tasks.waitForAll()
     }
-    producer.shutdown()
+    await producer.shutdown()
 }
 
 @Suite("consuming events")

@@ -126,7 +126,7 @@ struct SearchConsumerTests {
         #expect(try await eventually(timeout: .seconds(40)) { hitTitles(try await search("q=pangolin", tenant: tenant)) == ["Pangolin after poison"] })
         let dead = try await reader.first(timeout: .seconds(20)) { $0.headers["ce_id"] == poisonID }
         #expect(dead?.headers["dlq_topic"] == Topics.tasksTask.name)
-        producer.shutdown()
+        await producer.shutdown()
         await reader.close()
     }
 }

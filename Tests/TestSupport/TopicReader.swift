@@ -35,6 +35,6 @@ public final class TopicReader: Sendable {
     public func close() async {
         consumer.stopPolling()
         await task.value
-        consumer.close()
+        await consumer.close()
     }
 }
