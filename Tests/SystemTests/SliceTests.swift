@@ -50,15 +50,20 @@ struct Stack {
     }
 }
 
+/// Signs up a fresh user and tenant through the gateway.
+func signUp(_ gateway: String, name: String, tenant: String) async throws -> HTTPAnswer {
+    try await TestHTTP.send("POST", "\(gateway)/v1/auth/signup", json: [
+        "email": "\(name.lowercased())-\(UUID().uuidString.prefix(8))@example.com", "password": "a long enough password",
+        "name": name, "tenantName": tenant,
+    ])
+}
+
 @Suite("the platform through its gateway")
 struct SliceTests {
     @Test("sign up, create a task, and find it with search within seconds")
     func signupTaskSearch() async throws {
         let gateway = try await Stack.shared.url()
-        let signup = try await TestHTTP.send("POST", "\(gateway)/v1/auth/signup", json: [
-            "email": "grace-\(UUID().uuidString.prefix(8))@example.com", "password": "a long enough password",
-            "name": "Grace", "tenantName": "Hopper Labs",
-        ])
+        let signup = try await signUp(gateway, name: "Grace", tenant: "Hopper Labs")
         #expect(signup.status == 201)
         let token = try #require(signup.string("accessToken"))
         let created = try await TestHTTP.send("POST", "\(gateway)/v1/tasks", json: [
@@ -74,10 +79,7 @@ struct SliceTests {
         #expect(found)
 
         // Another tenant neither reads the task nor finds it.
-        let other = try await TestHTTP.send("POST", "\(gateway)/v1/auth/signup", json: [
-            "email": "mallory-\(UUID().uuidString.prefix(8))@example.com", "password": "a long enough password",
-            "name": "Mallory", "tenantName": "Elsewhere",
-        ])
+        let other = try await signUp(gateway, name: "Mallory", tenant: "Elsewhere")
         let otherToken = try #require(other.string("accessToken"))
         #expect(try await TestHTTP.send("GET", "\(gateway)/v1/tasks/\(id)", token: otherToken).status == 404)
         let theirs = try await TestHTTP.send("GET", "\(gateway)/v1/search?q=flux%20capacitor", token: otherToken)
@@ -94,10 +96,7 @@ struct SliceTests {
     @Test("a refreshed session keeps working through the gateway; a forged token does not")
     func sessions() async throws {
         let gateway = try await Stack.shared.url()
-        let signup = try await TestHTTP.send("POST", "\(gateway)/v1/auth/signup", json: [
-            "email": "linus-\(UUID().uuidString.prefix(8))@example.com", "password": "a long enough password",
-            "name": "Linus", "tenantName": "Kernel",
-        ])
+        let signup = try await signUp(gateway, name: "Linus", tenant: "Kernel")
         let refreshed = try await TestHTTP.send("POST", "\(gateway)/v1/auth/refresh", json: ["refreshToken": signup.string("refreshToken") ?? ""])
         #expect(refreshed.status == 200)
         let me = try await TestHTTP.send("GET", "\(gateway)/v1/auth/me", token: refreshed.string("accessToken"))
