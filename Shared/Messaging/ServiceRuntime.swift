@@ -17,16 +17,14 @@ public final class ServiceRuntime: Sendable {
     public let readiness = Readiness()
     public let migrated = ReadyFlag()
     let migrations: [Migration]
-    let createTopics: Bool
 
-    public init(configuration: ServiceConfiguration, schema: String, migrations: [Migration], createTopics: Bool = true) throws {
+    public init(configuration: ServiceConfiguration, schema: String, migrations: [Migration]) throws {
         Observability.bootstrapLogging(level: configuration.logLevel)
         var logger = Logger(label: configuration.name)
         logger[metadataKey: "service"] = .string(configuration.name)
         self.logger = logger
         self.configuration = configuration
         self.migrations = migrations
-        self.createTopics = createTopics
         self.database = try Database(url: configuration.databaseURL, schema: schema, logger: logger)
         self.producer = try KafkaProducer(brokers: configuration.kafkaBrokers, clientID: configuration.name, logger: logger)
         let database = self.database
@@ -45,16 +43,15 @@ public final class ServiceRuntime: Sendable {
         return try Migration.load(from: folder)
     }
 
-    /// Applies the schema's migrations (and, in development, creates the topics).
+    /// Applies the schema's migrations and makes sure the registry's topics exist (a topic
+    /// that exists already, as declared by KafkaTopic resources in production, is left alone).
     public func prepare() async throws {
         try await Migrator(database: database).migrate(migrations)
         migrated.set()
-        if createTopics {
-            do {
-                try await TopicAdmin.ensure(Topics.all, brokers: configuration.kafkaBrokers)
-            } catch {
-                logger.warning("could not create topics; the broker may be down", metadata: ["error": "\(error)"])
-            }
+        do {
+            try await TopicAdmin.ensure(Topics.all, brokers: configuration.kafkaBrokers)
+        } catch {
+            logger.warning("could not create topics; the broker may be down", metadata: ["error": "\(error)"])
         }
     }
 

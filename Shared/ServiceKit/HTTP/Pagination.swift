@@ -39,15 +39,11 @@ public struct PageRequest: Sendable {
 /// may change what is inside.
 public enum Cursor {
     public static func encode(_ value: some Encodable) -> String {
-        let data = (try? JSONEncoder().encode(value)) ?? Data()
-        return data.base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        ((try? JSONEncoder().encode(value)) ?? Data()).base64URLString
     }
 
     public static func decode<T: Decodable>(_ type: T.Type, _ text: String) -> T? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        guard let data = Data(base64Encoded: base64) else { return nil }
+        guard let data = Data(base64URL: text) else { return nil }
         return try? JSONDecoder().decode(type, from: data)
     }
 }

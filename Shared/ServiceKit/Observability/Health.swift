@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import Hummingbird
 import Synchronization
@@ -43,15 +44,11 @@ extension Router where Context: ServiceContext {
         get("/readyz") { _, _ -> Response in
             let checks = await readiness.evaluate()
             let ready = checks.values.allSatisfy { $0 }
-            let body = try PlatformJSONResponse.encode(HealthBody(status: ready ? "ready" : "not ready", checks: checks))
-            return Response(status: ready ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
+            let body = try PlatformJSON.encoder.encode(HealthBody(status: ready ? "ready" : "not ready", checks: checks))
+            return Response(
+                status: ready ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         get("/metrics") { _, _ in PlatformMetrics.exposition() }
-    }
-}
-
-enum PlatformJSONResponse {
-    static func encode(_ value: some Encodable) throws -> ByteBuffer {
-        ByteBuffer(bytes: try JSONEncoder().encode(value))
     }
 }
