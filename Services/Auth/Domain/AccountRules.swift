@@ -47,7 +47,17 @@ enum AccountRules {
         }
         while slug.hasSuffix("-") { slug.removeLast() }
         let trimmed = String(slug.prefix(40))
-        return trimmed.isEmpty ? "tenant" : trimmed
+        if trimmed.isEmpty { return "tenant" }
+        return reservedSlugs.contains(trimmed) ? trimmed + "-tenant" : trimmed
+    }
+
+    /// Slugs customers cannot take: the operators' tenant and words that read like ours.
+    static let reservedSlugs: Set<String> = ["platform", "admin", "api", "auth", "www", "system"]
+
+    /// What PATCH accepts as a slug: 3–40 of a–z, 0–9 and inner dashes.
+    static func isValidSlug(_ slug: String) -> Bool {
+        guard (3...40).contains(slug.count), !slug.hasPrefix("-"), !slug.hasSuffix("-") else { return false }
+        return slug.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" }
     }
 }
 

@@ -1,15 +1,17 @@
 import Foundation
 import Hummingbird
-import HummingbirdBcrypt
-import NIOPosix
+import Logging
 import ServiceKit
 
-/// `/v1/auth/signup`, `/login`, `/refresh`, `/me`.
+/// `/v1/auth/signup`, `/login`, `/refresh`, `/logout`, `/logout-all`, `/me`.
 struct SessionRoutes: Sendable {
     let accounts: AccountStore
-    let sessions: SessionStore
-    let issuer: TokenIssuer
-    let bcryptCost: UInt8
+    let signIn: SignIn
+    let passwords: PasswordHasher
+    let throttle: LoginThrottle
+    let mfa: MFAStore
+    let audit: AuditLog
+    var sessions: SessionStore { signIn.sessions }
 
     struct SignupInput: Decodable {
         var email: String
@@ -28,28 +30,28 @@ struct SessionRoutes: Sendable {
         var refreshToken: String
     }
 
-    struct TokenResponse: ResponseEncodable {
-        var accessToken: String
-        var refreshToken: String
-        var tokenType = "Bearer"
+    /// The first step of a login with MFA: present `mfaToken` and a code at `/v1/auth/mfa/verify`.
+    struct MFARequired: ResponseEncodable {
+        var mfaRequired = true
+        var mfaToken: String
         var expiresIn: Int
-        var user: UserRecord
-        var tenant: TenantRecord
-        var roles: [String]
     }
 
     struct MeResponse: ResponseEncodable {
         var user: UserRecord
         var tenant: TenantRecord
         var roles: [String]
+        var scopes: [String]
     }
 
-    func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {
+    func add(to router: Router<ServiceRequestContext>, authenticated: RouterGroup<ServiceRequestContext>) {
         let auth = router.group("v1/auth")
         auth.post("signup") { request, context in try await signup(request, context) }
         auth.post("login") { request, context in try await login(request, context) }
         auth.post("refresh") { request, context in try await refresh(request, context) }
-        auth.group("me").add(middleware: AuthenticationMiddleware(verifier: verifier)).get { _, context in try await me(context) }
+        auth.post("logout") { request, context in try await logout(request, context) }
+        authenticated.post("v1/auth/logout-all") { request, context in try await logoutAll(request, context) }
+        authenticated.get("v1/auth/me") { _, context in try await me(context) }
     }
 
     func signup(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<TokenResponse> {
@@ -63,7 +65,7 @@ struct SessionRoutes: Sendable {
         try validator.finish()
         guard let email, let name, let tenantName else { throw Problem.badRequest("Invalid input.") }
 
-        let hash = try await hashPassword(input.password)
+        let hash = try await passwords.hash(input.password)
         let (user, tenant): (UserRecord, TenantRecord)
         do {
             (user, tenant) = try await accounts.signUp(
@@ -71,58 +73,102 @@ struct SessionRoutes: Sendable {
         } catch AccountError.emailTaken {
             throw Problem.conflict("An account with this email address exists; log in instead.")
         }
-        let response = try await tokens(user: user, membership: Membership(tenant: tenant, role: Role.owner.rawValue))
+        try await audit.record(request.actor(context).entry("tenant.created", tenant: tenant.id, target: "tenant:\(tenant.id)"))
+        let response = try await signIn.tokens(user: user, membership: Membership(tenant: tenant, role: Role.owner.rawValue))
         return EditedResponse(status: .created, response: response)
     }
 
-    func login(_ request: Request, _ context: ServiceRequestContext) async throws -> TokenResponse {
+    func login(_ request: Request, _ context: ServiceRequestContext) async throws -> Response {
         let input = try await request.decodeJSON(LoginInput.self, context: context)
-        let invalid = Problem.unauthorized("Invalid email or password.")
-        let credentials = try await accounts.credentials(email: input.email)
-        // Hash even when the user does not exist, so timing does not reveal which emails have accounts.
-        let matches = try await verifyPassword(input.password, hash: credentials?.passwordHash ?? Self.dummyHash)
-        guard let credentials, credentials.passwordHash != nil, matches else { throw invalid }
-
-        let memberships = try await accounts.memberships(of: credentials.user.id)
-        let membership: Membership
-        if let wanted = input.tenant?.lowercased() {
-            guard let match = memberships.first(where: { $0.tenant.slug == wanted || $0.tenant.id.uuidString.lowercased() == wanted }) else {
-                throw invalid
-            }
-            membership = match
-        } else if memberships.count == 1 {
-            membership = memberships[0]
-        } else if memberships.isEmpty {
-            throw invalid
-        } else {
-            var problem = Problem.conflict("This account belongs to several tenants; name one in `tenant`: \(memberships.map(\.tenant.slug).joined(separator: ", ")).")
-            problem.errors = memberships.map { .init(field: "tenant", message: $0.tenant.slug) }
-            throw problem
+        let ip = request.clientIP(context)
+        let accountKey = LoginThrottle.accountKey(AccountRules.normalizedEmail(input.email))
+        let keys = [accountKey] + (ip.map { [LoginThrottle.ipKey($0)] } ?? [])
+        if let seconds = try await throttle.lockedFor(keys) {
+            throw Problem.tooManyRequests("Too many failed logins; try again later.", retryAfter: seconds)
         }
-        guard membership.tenant.status == "active" else { throw Problem.forbidden("This tenant is suspended.") }
-        return try await tokens(user: credentials.user, membership: membership)
+        let credentials = try await accounts.credentials(email: input.email)
+        let matches = try await passwords.verify(input.password, hash: credentials?.passwordHash)
+        guard let credentials, matches else {
+            try await recordFailure(accountKey: accountKey, ip: ip, userID: credentials?.user.id, email: input.email)
+            throw Problem.unauthorized("Invalid email or password.")
+        }
+        try await throttle.recordSuccess(account: accountKey)
+        let memberships = try await accounts.memberships(of: credentials.user.id)
+        let membership = try signIn.choose(memberships, wanted: input.tenant, otherwise: Problem.unauthorized("Invalid email or password."))
+        try SignIn.requireActive(membership)
+        let actor = Actor(subject: credentials.user.id.uuidString.lowercased(), ip: ip)
+        if credentials.mfaEnabled {
+            let challenge = try await mfa.createChallenge(userID: credentials.user.id, tenantID: membership.tenant.id)
+            try await audit.record(actor.entry("login.mfa_challenge", tenant: membership.tenant.id, target: actor.subject.map { "user:\($0)" }))
+            return try MFARequired(mfaToken: challenge.text, expiresIn: MFAStore.challengeLifetime).response(from: request, context: context)
+        }
+        try await audit.record(actor.entry("login.succeeded", tenant: membership.tenant.id, target: actor.subject.map { "user:\($0)" }))
+        return try await signIn.tokens(user: credentials.user, membership: membership).response(from: request, context: context)
+    }
+
+    /// Counts the failure and writes it to the audit log of every tenant the account
+    /// belongs to (or the platform's, for an unknown email), with any lockout it caused.
+    func recordFailure(accountKey: String, ip: String?, userID: UUID?, email: String) async throws {
+        let locks = try await throttle.recordFailure(account: accountKey, ip: ip.map(LoginThrottle.ipKey))
+        var tenants: [UUID?] = [nil]
+        if let userID { tenants = try await accounts.memberships(of: userID).map(\.tenant.id) }
+        let actor = Actor(subject: nil, ip: ip)
+        for tenant in tenants {
+            let target = userID.map { "user:\($0.uuidString.lowercased())" } ?? "email:\(AccountRules.normalizedEmail(email))"
+            try await audit.record(actor.entry("login.failed", tenant: tenant, target: target, result: .failure))
+            for (key, seconds) in locks {
+                try await audit.record(
+                    actor.entry("login.locked", tenant: tenant, target: target, result: .denied, details: ["key": key, "seconds": String(seconds)]))
+            }
+        }
     }
 
     func refresh(_ request: Request, _ context: ServiceRequestContext) async throws -> TokenResponse {
         let input = try await request.decodeJSON(RefreshInput.self, context: context)
-        guard let token = RefreshToken(input.refreshToken) else { throw Problem.unauthorized("The refresh token is invalid.") }
+        return try await rotate(input.refreshToken, actor: request.actor(context), logger: context.logger)
+    }
+
+    /// Shared by `/refresh` and the token endpoint's `refresh_token` grant.
+    func rotate(_ text: String, actor: Actor, logger: Logger) async throws -> TokenResponse {
+        guard let token = TenantToken(text) else { throw Problem.unauthorized("The refresh token is invalid.") }
         switch try await sessions.refresh(token) {
         case .invalid:
             throw Problem.unauthorized("The refresh token is invalid or expired.")
         case .reused:
-            context.logger.warning("refresh token reuse detected; family revoked", metadata: ["tenant_id": "\(token.tenantID)"])
+            logger.warning("refresh token reuse detected; family revoked", metadata: ["tenant_id": "\(token.tenantID)"])
+            try await audit.record(actor.entry("session.reuse_detected", tenant: token.tenantID, result: .denied))
             throw Problem.unauthorized("The refresh token was already used; the session has been ended.")
         case .rotated(let successor, let userID):
             guard let (user, membership) = try await accounts.profile(userID: userID, tenantID: token.tenantID) else {
                 throw Problem.unauthorized("The membership behind this session no longer exists.")
             }
-            guard membership.tenant.status == "active" else { throw Problem.forbidden("This tenant is suspended.") }
-            let access = try await issuer.issue(
-                subject: user.id.uuidString.lowercased(), tenantID: membership.tenant.id, roles: [membership.role], scope: "")
+            try SignIn.requireActive(membership)
+            let access = try await signIn.accessToken(user: user, membership: membership)
             return TokenResponse(
                 accessToken: access.token, refreshToken: successor.text, expiresIn: access.expiresIn, user: user,
                 tenant: membership.tenant, roles: [membership.role])
         }
+    }
+
+    func logout(_ request: Request, _ context: ServiceRequestContext) async throws -> HTTPResponse.Status {
+        let input = try await request.decodeJSON(RefreshInput.self, context: context)
+        guard let token = TenantToken(input.refreshToken), try await sessions.revokeFamily(of: token) else {
+            throw Problem.unauthorized("The refresh token is invalid.")
+        }
+        try await audit.record(request.actor(context).entry("session.logout", tenant: token.tenantID))
+        return .noContent
+    }
+
+    /// Ends every session of the caller, in every tenant.
+    func logoutAll(_ request: Request, _ context: ServiceRequestContext) async throws -> HTTPResponse.Status {
+        let identity = try context.requireIdentity()
+        guard let userID = identity.userID else { throw Problem.forbidden("Only users have sessions.") }
+        let tenants = try await accounts.memberships(of: userID).map(\.tenant.id)
+        try await accounts.database.withTransaction { connection in
+            try await sessions.revokeAll(userID: userID, tenants: tenants, on: connection)
+        }
+        try await audit.record(request.actor(context).entry("session.logout_all", tenant: identity.tenantID, target: "user:\(identity.subject)"))
+        return .noContent
     }
 
     func me(_ context: ServiceRequestContext) async throws -> MeResponse {
@@ -130,29 +176,6 @@ struct SessionRoutes: Sendable {
         guard let userID = identity.userID, let (user, membership) = try await accounts.profile(userID: userID, tenantID: identity.tenantID) else {
             throw Problem.notFound("The user of this token no longer exists.")
         }
-        return MeResponse(user: user, tenant: membership.tenant, roles: [membership.role])
+        return MeResponse(user: user, tenant: membership.tenant, roles: [membership.role], scopes: identity.scopes)
     }
-
-    func tokens(user: UserRecord, membership: Membership) async throws -> TokenResponse {
-        let access = try await issuer.issue(
-            subject: user.id.uuidString.lowercased(), tenantID: membership.tenant.id, roles: [membership.role], scope: "")
-        let refresh = try await sessions.start(userID: user.id, tenantID: membership.tenant.id)
-        return TokenResponse(
-            accessToken: access.token, refreshToken: refresh.text, expiresIn: access.expiresIn, user: user,
-            tenant: membership.tenant, roles: [membership.role])
-    }
-
-    // bcrypt takes tens of milliseconds of CPU: run it on NIO's blocking thread pool,
-    // not on one of the two Swift concurrency threads.
-    func hashPassword(_ password: String) async throws -> String {
-        let cost = bcryptCost
-        return try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
-    }
-
-    func verifyPassword(_ password: String, hash: String) async throws -> Bool {
-        try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
-    }
-
-    /// A bcrypt hash of a random string, for timing-equal failures on unknown emails.
-    static let dummyHash = Bcrypt.hash(UUID().uuidString, cost: 10)
 }

@@ -6,7 +6,7 @@ import ServiceKit
 /// What presenting a refresh token led to.
 enum RefreshOutcome: Sendable, Equatable {
     /// Rotated (or replayed inside the grace window): here is the successor.
-    case rotated(successor: RefreshToken, userID: UUID)
+    case rotated(successor: TenantToken, userID: UUID)
     /// Unknown, expired or revoked.
     case invalid
     /// A spent token presented after the grace window: the family is now revoked.
@@ -22,15 +22,15 @@ struct SessionStore: Sendable {
     let graceSeconds: Int
 
     /// Starts a family for a fresh login.
-    func start(userID: UUID, tenantID: UUID) async throws -> RefreshToken {
-        let token = RefreshToken.random(tenantID: tenantID)
+    func start(userID: UUID, tenantID: UUID) async throws -> TenantToken {
+        let token = TenantToken.random(tenantID: tenantID)
         try await database.withTenant(tenantID) { connection in
             try await insert(token, userID: userID, family: UUID.v7(), familyExpiresIn: absoluteLifetime, on: connection)
         }
         return token
     }
 
-    func insert(_ token: RefreshToken, userID: UUID, family: UUID, familyExpiresIn: Int, on connection: PostgresConnection) async throws {
+    func insert(_ token: TenantToken, userID: UUID, family: UUID, familyExpiresIn: Int, on connection: PostgresConnection) async throws {
         try await connection.query(
             """
             INSERT INTO auth.refresh_tokens (token_hash, tenant_id, user_id, family_id, expires_at, family_expires_at)
@@ -42,7 +42,7 @@ struct SessionStore: Sendable {
     /// Rotates `token`. The spend is one conditional UPDATE, so of two concurrent
     /// refreshes exactly one rotates; the other sees a token spent within the grace
     /// window and gets the same, derived, successor.
-    func refresh(_ token: RefreshToken) async throws -> RefreshOutcome {
+    func refresh(_ token: TenantToken) async throws -> RefreshOutcome {
         let successor = token.successor(key: successorKey)
         let hash = ByteBuffer(bytes: token.hash)
         let successorHash = ByteBuffer(bytes: successor.hash)
@@ -88,5 +88,43 @@ struct SessionStore: Sendable {
             logger: database.logger)
         for try await _ in rows { return true }
         return false
+    }
+
+    /// Logout: ends the family `token` belongs to. Answers false for an unknown token.
+    func revokeFamily(of token: TenantToken) async throws -> Bool {
+        try await database.withTenant(token.tenantID) { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE auth.refresh_tokens SET revoked_at = now()
+                WHERE family_id = (SELECT family_id FROM auth.refresh_tokens WHERE token_hash = \(ByteBuffer(bytes: token.hash)))
+                  AND revoked_at IS NULL
+                RETURNING 1
+                """, logger: database.logger)
+            var count = 0
+            for try await _ in rows { count += 1 }
+            if count > 0 { return true }
+            return try await exists(token, on: connection)
+        }
+    }
+
+    private func exists(_ token: TenantToken, on connection: PostgresConnection) async throws -> Bool {
+        let rows = try await connection.query(
+            "SELECT 1 FROM auth.refresh_tokens WHERE token_hash = \(ByteBuffer(bytes: token.hash))", logger: database.logger)
+        for try await _ in rows { return true }
+        return false
+    }
+
+    /// Ends every session of the user in the tenant the caller's transaction runs under.
+    func revokeAll(userID: UUID, on connection: PostgresConnection) async throws {
+        try await connection.query(
+            "UPDATE auth.refresh_tokens SET revoked_at = now() WHERE user_id = \(userID) AND revoked_at IS NULL", logger: database.logger)
+    }
+
+    /// Ends every session of the user in each of `tenants` (one transaction, switching tenant).
+    func revokeAll(userID: UUID, tenants: [UUID], on connection: PostgresConnection) async throws {
+        for tenant in tenants {
+            try await connection.query("SELECT set_config('app.tenant_id', \(tenant.uuidString.lowercased()), true)", logger: database.logger)
+            try await revokeAll(userID: userID, on: connection)
+        }
     }
 }

@@ -3,23 +3,33 @@ import JWTKit
 import ServiceKit
 import Synchronization
 
-/// Signs access tokens with the active key; also verifies them for auth's own routes.
+/// Signs access tokens with the active key, re-reading which key is active every
+/// `reloadInterval` seconds so a rotation reaches every replica without a restart.
 final class TokenIssuer: Sendable {
     let keys = JWTKeyCollection()
     let issuer: String
     let audience: String
     let lifetime: Int
-    private let activeKeyID = Mutex<String?>(nil)
+    let reloadInterval: TimeInterval
+    private let loadKey: @Sendable () async throws -> SigningKeyStore.ActiveKey
+    private let active = Mutex<(kid: String, loadedAt: Date)?>(nil)
 
-    init(issuer: String, audience: String, lifetime: Int) {
+    init(issuer: String, audience: String, lifetime: Int, reloadInterval: TimeInterval = 30,
+         loadKey: @escaping @Sendable () async throws -> SigningKeyStore.ActiveKey) {
         self.issuer = issuer
         self.audience = audience
         self.lifetime = lifetime
+        self.reloadInterval = reloadInterval
+        self.loadKey = loadKey
     }
 
-    func use(_ key: SigningKeyStore.ActiveKey) async {
+    /// The active key id, loading it when none is loaded or the last load is old.
+    func activeKeyID() async throws -> String {
+        if let current = active.withLock({ $0 }), Date().timeIntervalSince(current.loadedAt) < reloadInterval { return current.kid }
+        let key = try await loadKey()
         await keys.add(ecdsa: key.key, kid: JWKIdentifier(string: key.kid))
-        activeKeyID.withLock { $0 = key.kid }
+        active.withLock { $0 = (key.kid, Date()) }
+        return key.kid
     }
 
     struct Issued: Sendable {
@@ -28,7 +38,7 @@ final class TokenIssuer: Sendable {
     }
 
     func issue(subject: String, tenantID: UUID, roles: [String], scope: String) async throws -> Issued {
-        guard let kid = activeKeyID.withLock({ $0 }) else { throw Problem(status: .serviceUnavailable, detail: "Signing keys are not loaded yet.") }
+        let kid = try await activeKeyID()
         let now = Date()
         let claims = AccessClaims(
             issuer: issuer, audience: audience, subject: subject, tenantID: tenantID, roles: roles, scope: scope,

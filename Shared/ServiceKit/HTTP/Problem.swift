@@ -21,10 +21,14 @@ public struct Problem: Error, HTTPResponseError, Codable, Sendable, Equatable {
     public var errors: [FieldError]?
     /// Seconds, for 429 and 503 answers (sent as `Retry-After`, RFC 9110 §10.2.3).
     public var retryAfter: Int?
+    /// An RFC 6749 §5.2 error code (`invalid_client`, `invalid_grant`, ...), as the
+    /// extension member `error`, so OAuth client libraries understand token-endpoint errors.
+    public var oauthError: String?
 
     enum CodingKeys: String, CodingKey {
         case type, title, detail, errors
         case statusCode = "status"
+        case oauthError = "error"
     }
 
     public init(status: HTTPResponse.Status, type: String? = nil, title: String? = nil, detail: String? = nil, errors: [FieldError]? = nil) {
@@ -55,6 +59,16 @@ extension Problem {
     public static func conflict(_ detail: String) -> Problem { Problem(status: .conflict, detail: detail) }
     public static func unauthorized(_ detail: String) -> Problem { Problem(status: .unauthorized, detail: detail) }
     public static func forbidden(_ detail: String) -> Problem { Problem(status: .forbidden, detail: detail) }
+    public static func tooManyRequests(_ detail: String, retryAfter: Int) -> Problem {
+        var problem = Problem(status: .tooManyRequests, detail: detail)
+        problem.retryAfter = max(1, retryAfter)
+        return problem
+    }
+    public static func oauth(_ status: HTTPResponse.Status, _ error: String, _ detail: String) -> Problem {
+        var problem = Problem(status: status, detail: detail)
+        problem.oauthError = error
+        return problem
+    }
     public static func preconditionFailed(_ detail: String) -> Problem { Problem(status: .preconditionFailed, detail: detail) }
     public static func validation(_ errors: [FieldError]) -> Problem {
         Problem(

@@ -14,7 +14,8 @@ public struct Topic: Sendable, Hashable {
     }
 
     public let name: String
-    /// The only service allowed to produce to the topic.
+    /// The only service allowed to produce to an entity topic; for a command topic, the
+    /// service that consumes the commands.
     public let owner: String
     public let key: Key
     public let partitions: Int

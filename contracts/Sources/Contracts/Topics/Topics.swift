@@ -8,6 +8,15 @@ public enum Topics {
         name: "auth.user.v1", owner: "auth", key: .entityID, partitions: 4, cleanupPolicy: .compact,
         eventTypes: [UserRegistered.type]
     )
+    public static let authMembership = Topic(
+        name: "auth.membership.v1", owner: "auth", key: .entityID, partitions: 4, cleanupPolicy: .compact,
+        eventTypes: [MembershipEvent.added, MembershipEvent.roleChanged, MembershipEvent.removed]
+    )
+    /// A command topic: every service may send, notifications (its owner) consumes.
+    public static let notificationsRequest = Topic(
+        name: "notifications.request.v1", owner: "notifications", key: .tenantID, partitions: 4, cleanupPolicy: .delete,
+        eventTypes: [NotificationRequest.type]
+    )
     public static let tasksTask = Topic(
         name: "tasks.task.v1", owner: "tasks", key: .entityID, partitions: 4, cleanupPolicy: .compact,
         eventTypes: [TaskChanged.created, TaskChanged.updated, TaskChanged.completed, TaskChanged.reopened, TaskDeleted.type]
@@ -20,7 +29,7 @@ public enum Topics {
     public static let services = ["gateway", "auth", "tasks", "experience", "search", "notifications", "campaigns", "photoml"]
 
     /// Domain topics plus one dead-letter topic per service.
-    public static let all: [Topic] = [authTenant, authUser, tasksTask, tasksProject] + services.map(Topic.deadLetter(for:))
+    public static let all: [Topic] = [authTenant, authUser, authMembership, notificationsRequest, tasksTask, tasksProject] + services.map(Topic.deadLetter(for:))
 
     public static func named(_ name: String) -> Topic? { all.first { $0.name == name } }
 }
@@ -33,6 +42,10 @@ public enum EventCatalog {
         TenantEvent.suspended: TenantEvent.self,
         TenantEvent.reactivated: TenantEvent.self,
         UserRegistered.type: UserRegistered.self,
+        MembershipEvent.added: MembershipEvent.self,
+        MembershipEvent.roleChanged: MembershipEvent.self,
+        MembershipEvent.removed: MembershipEvent.self,
+        NotificationRequest.type: NotificationRequest.self,
         TaskChanged.created: TaskChanged.self,
         TaskChanged.updated: TaskChanged.self,
         TaskChanged.completed: TaskChanged.self,

@@ -2,20 +2,21 @@ import Crypto
 import Foundation
 import ServiceKit
 
-/// An opaque refresh token: base64url of the tenant id (16 bytes) and a 256-bit secret.
-/// The tenant lets the lookup run under that tenant's row-level security; the secret is
-/// what makes it unguessable. Only its SHA-256 is stored.
+/// An opaque token bound to a tenant (refresh tokens, invitations): base64url of the
+/// tenant id (16 bytes) and a 256-bit secret. The tenant lets the lookup run under that
+/// tenant's row-level security; the secret is what makes it unguessable. Only its
+/// SHA-256 is stored.
 ///
 /// A successor is derived, not drawn: HMAC(secret key, predecessor). So presenting a
 /// just-spent token again inside the grace window yields the same successor without
 /// the server storing any token in the clear.
-struct RefreshToken: Sendable, Equatable {
+struct TenantToken: Sendable, Equatable {
     let tenantID: UUID
     let secret: [UInt8]
 
-    static func random(tenantID: UUID) -> RefreshToken {
+    static func random(tenantID: UUID) -> TenantToken {
         var generator = SystemRandomNumberGenerator()
-        return RefreshToken(tenantID: tenantID, secret: (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        return TenantToken(tenantID: tenantID, secret: (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 
     init(tenantID: UUID, secret: [UInt8]) {
@@ -44,8 +45,8 @@ struct RefreshToken: Sendable, Equatable {
 
     var hash: [UInt8] { Array(SHA256.hash(data: Data(text.utf8))) }
 
-    func successor(key: [UInt8]) -> RefreshToken {
+    func successor(key: [UInt8]) -> TenantToken {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: key))
-        return RefreshToken(tenantID: tenantID, secret: Array(mac))
+        return TenantToken(tenantID: tenantID, secret: Array(mac))
     }
 }

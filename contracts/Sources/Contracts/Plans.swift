@@ -1,0 +1,31 @@
+/// A tenant's plan and what it allows: the one place the limits are defined. Auth
+/// stores the plan and publishes it on `auth.tenant.v1`; the gateway enforces the rate
+/// limits; auth enforces the quotas.
+public enum Plan: String, Codable, Sendable, CaseIterable {
+    case free, pro, enterprise
+
+    public struct Limits: Codable, Sendable, Equatable {
+        /// Sustained requests per second for the whole tenant.
+        public var requestsPerSecond: Int
+        /// Requests allowed at once above the sustained rate.
+        public var burst: Int
+        /// Sustained requests per second for one user or API client of the tenant.
+        public var userRequestsPerSecond: Int
+        public var maxMembers: Int
+        public var maxAPIClients: Int
+        public var maxPendingInvitations: Int
+    }
+
+    public var limits: Limits {
+        switch self {
+        case .free:
+            Limits(requestsPerSecond: 10, burst: 40, userRequestsPerSecond: 5, maxMembers: 5, maxAPIClients: 2, maxPendingInvitations: 10)
+        case .pro:
+            Limits(requestsPerSecond: 100, burst: 400, userRequestsPerSecond: 30, maxMembers: 100, maxAPIClients: 20, maxPendingInvitations: 200)
+        case .enterprise:
+            Limits(
+                requestsPerSecond: 1000, burst: 4000, userRequestsPerSecond: 200, maxMembers: 10000, maxAPIClients: 200,
+                maxPendingInvitations: 5000)
+        }
+    }
+}
