@@ -41,6 +41,20 @@ func buildAuth(_ configuration: AuthConfiguration, onServerRunning: @escaping @S
         accounts: accounts, tokens: EmailTokenStore(database: database), sessions: sessions, passwords: passwords, throttle: throttle, audit: audit
     ).add(to: router, authenticated: authenticated)
     KeyRoutes(keys: keys, issuer: configuration.service.tokenIssuer).add(to: router)
+    let clients = APIClientStore(database: database)
+    TokenEndpoint(clients: clients, issuer: issuer, sessions: sessionRoutes, audit: audit).add(to: router)
+
+    let tenants = TenantStore(database: database)
+    let access = AdminAccess(audit: audit)
+    TenantAdminRoutes(tenants: tenants, access: access, audit: audit).add(to: authenticated)
+    MemberRoutes(members: MemberStore(database: database, sessions: sessions), access: access, audit: audit).add(to: authenticated)
+    InvitationRoutes(
+        invitations: InvitationStore(database: database, accounts: accounts), tenants: tenants, accounts: accounts, signIn: signIn,
+        passwords: passwords, access: access, audit: audit
+    ).add(to: router, authenticated: authenticated)
+    APIClientRoutes(clients: clients, tenants: tenants, access: access, audit: audit).add(to: authenticated)
+    AuditLogRoutes(audit: audit, access: access).add(to: authenticated)
+    PlatformRoutes(tenants: tenants, audit: audit).add(to: authenticated)
 
     var app = runtime.application(router: router, onServerRunning: onServerRunning)
     app.beforeServerStarts {

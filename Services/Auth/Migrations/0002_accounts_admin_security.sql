@@ -1,7 +1,9 @@
 -- Tenant settings (allowed redirect URIs for the OAuth SPA flow), membership versions for
 -- auth.membership.v1, MFA and verification state on users, platform operators.
 ALTER TABLE tenants ADD COLUMN settings jsonb NOT NULL DEFAULT '{}'::jsonb;
-ALTER TABLE memberships ADD COLUMN version int NOT NULL DEFAULT 1;
+-- Milliseconds since the epoch at the last change: keeps increasing when a removed member
+-- is invited back, so consumers never mistake the new membership for an old event.
+ALTER TABLE memberships ADD COLUMN version bigint NOT NULL DEFAULT 1;
 ALTER TABLE users ADD COLUMN platform_operator boolean NOT NULL DEFAULT false;
 ALTER TABLE users ADD COLUMN mfa_secret_sealed bytea;
 ALTER TABLE users ADD COLUMN mfa_enabled boolean NOT NULL DEFAULT false;

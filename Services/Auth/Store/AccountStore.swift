@@ -83,10 +83,12 @@ struct AccountStore: Sendable {
 
     /// Adds the membership (the caller's transaction runs under `tenantID`) and announces it.
     func addMember(_ user: UserRecord, tenantID: UUID, role: Role, on connection: PostgresConnection) async throws {
+        let version = MembershipVersion.now()
         try await connection.query(
-            "INSERT INTO auth.memberships (tenant_id, user_id, role) VALUES (\(tenantID), \(user.id), \(role.rawValue))",
+            "INSERT INTO auth.memberships (tenant_id, user_id, role, version) VALUES (\(tenantID), \(user.id), \(role.rawValue), \(version))",
             logger: database.logger)
-        try await outbox.membership(tenantID: tenantID, user: user, role: role.rawValue, version: 1, type: MembershipEvent.added, on: connection)
+        try await outbox.membership(
+            tenantID: tenantID, user: user, role: role.rawValue, version: Int(version), type: MembershipEvent.added, on: connection)
     }
 
     /// Inserts the tenant under `slug`, or under `slug-xxxx` when that is taken.

@@ -14,7 +14,9 @@ public struct MembershipEvent: EventPayload {
     public var name: String
     /// `owner`, `admin`, `member` or `viewer`; on `removed`, the role the user last held.
     public var role: String
-    /// Increases with every change of this membership; consumers ignore older versions.
+    /// Milliseconds since the epoch of the change (at least one more than the previous
+    /// version), so it keeps increasing when a removed member rejoins; consumers ignore
+    /// older versions.
     public var version: Int
     public var occurredAt: Date
 
