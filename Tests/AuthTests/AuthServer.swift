@@ -1,5 +1,6 @@
 @testable import Auth
 import Foundation
+import Testing
 import ServiceKit
 import TestSupport
 
@@ -7,13 +8,15 @@ import TestSupport
 struct AuthServer {
     static let shared = AuthServer()
     static let graceSeconds = 2
+    static let keyEncryptionKey = [UInt8](repeating: 0x4B, count: 32)
     private let server = StartOnce<TestServer> {
         let configuration = AuthConfiguration(
             service: TestEnvironment.configuration("auth"),
             // Fixed, because signing keys sealed by one test run are read by the next.
-            keyEncryptionKey: Array(repeating: 0x4B, count: 32),
+            keyEncryptionKey: Self.keyEncryptionKey,
             refreshTokenSecret: Array(repeating: 0x52, count: 32),
-            refreshGraceSeconds: Self.graceSeconds)
+            refreshGraceSeconds: Self.graceSeconds,
+            keyReloadSeconds: 1)
         return try await TestServer.start { try buildAuth(configuration, onServerRunning: $0) }
     }
 
@@ -26,4 +29,86 @@ func uniqueEmail() -> String { "user-\(UUID().uuidString.prefix(12).lowercased()
 func signUp(email: String = uniqueEmail(), password: String = "correct horse battery") async throws -> HTTPAnswer {
     try await TestHTTP.send("POST", "\(try await AuthServer.shared.url())/v1/auth/signup",
                             json: ["email": email, "password": password, "name": "Ada", "tenantName": "Acme \(UUID().uuidString.prefix(6))"])
+}
+
+/// A signed-up user's tokens and ids.
+struct Session {
+    var accessToken: String
+    var refreshToken: String
+    var userID: String
+    var tenantID: String
+    var tenantSlug: String
+    var email: String
+    var password: String
+
+    init(_ answer: HTTPAnswer, email: String, password: String) throws {
+        let user = try #require(answer.json["user"] as? [String: Any])
+        let tenant = try #require(answer.json["tenant"] as? [String: Any])
+        accessToken = try #require(answer.string("accessToken"))
+        refreshToken = try #require(answer.string("refreshToken"))
+        userID = try #require(user["id"] as? String).lowercased()
+        tenantID = try #require(tenant["id"] as? String).lowercased()
+        tenantSlug = try #require(tenant["slug"] as? String)
+        self.email = email
+        self.password = password
+    }
+
+    /// A fresh user who owns a fresh tenant.
+    static func owner() async throws -> Session {
+        let email = uniqueEmail()
+        let answer = try await signUp(email: email)
+        #expect(answer.status == 201)
+        return try Session(answer, email: email, password: "correct horse battery")
+    }
+}
+
+/// A request to the shared auth server.
+func auth(_ method: String, _ path: String, json: Any? = nil, token: String? = nil, headers: [String: String] = [:]) async throws -> HTTPAnswer {
+    try await TestHTTP.send(method, "\(try await AuthServer.shared.url())\(path)", json: json, token: token, headers: headers)
+}
+
+func login(_ email: String, _ password: String, tenant: String? = nil, ip: String = "198.51.100.\(Int.random(in: 1...254))") async throws -> HTTPAnswer {
+    var body = ["email": email, "password": password]
+    if let tenant { body["tenant"] = tenant }
+    return try await auth("POST", "/v1/auth/login", json: body, headers: ["X-Forwarded-For": ip])
+}
+
+/// The token of the newest email request `template` for `email`, read from auth's outbox
+/// (the relay publishes the same row to `notifications.request.v1`).
+func mailedToken(_ template: String, to email: String) async throws -> String {
+    let payloads = try await withDatabase("auth") { database in
+        try await database.client.query(
+            "SELECT convert_from(payload, 'UTF8') FROM auth.outbox WHERE event_type = 'notifications.request' ORDER BY id DESC LIMIT 200",
+            logger: database.logger
+        ).decode(String.self).reduce(into: [String]()) { $0.append($1) }
+    }
+    for payload in payloads {
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any])
+        let recipient = json["recipient"] as? [String: Any]
+        if json["templateKey"] as? String == template, (recipient?["email"] as? String)?.lowercased() == email.lowercased(),
+            let token = (json["data"] as? [String: String])?["token"]
+        {
+            return token
+        }
+    }
+    Issue.record("no \(template) email for \(email)")
+    throw CancellationError()
+}
+
+/// Signs in the platform operator created at start-up, in the platform tenant.
+func operatorToken() async throws -> String {
+    let answer = try await login("operator@example.com", "operator-password-dev", tenant: "platform")
+    #expect(answer.status == 200)
+    return try #require(answer.string("accessToken"))
+}
+
+/// Invites `email` into `owner`'s tenant with `role` and accepts as a new user.
+func addMember(to owner: Session, role: String = "member") async throws -> Session {
+    let email = uniqueEmail()
+    let invited = try await auth("POST", "/v1/admin/invitations", json: ["email": email, "role": role], token: owner.accessToken)
+    #expect(invited.status == 201)
+    let token = try await mailedToken("auth.invitation", to: email)
+    let accepted = try await auth("POST", "/v1/auth/invitations/accept", json: ["token": token, "name": "Grace", "password": "another good passphrase"])
+    #expect(accepted.status == 200)
+    return try Session(accepted, email: email, password: "another good passphrase")
 }

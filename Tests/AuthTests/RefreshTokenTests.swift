@@ -7,7 +7,7 @@ func refresh(_ token: String) async throws -> HTTPAnswer {
 }
 
 @Suite("refresh-token rotation")
-struct TenantTokenTests {
+struct RefreshTokenTests {
     @Test("a refresh returns a new pair and spends the old refresh token")
     func rotates() async throws {
         let first = try #require(try await signUp().string("refreshToken"))

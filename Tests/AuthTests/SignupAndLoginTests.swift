@@ -24,7 +24,7 @@ struct SignupAndLoginTests {
         #expect((me.json["roles"] as? [String]) == ["owner"])
     }
 
-    @Test("sign-up writes auth.tenant.v1 and auth.user.v1 events to the outbox")
+    @Test("sign-up writes the tenant, user and membership events and a verification email request to the outbox")
     func signupEvents() async throws {
         let answer = try await signUp()
         let tenant = try #require((answer.json["tenant"] as? [String: Any])?["id"] as? String)
@@ -34,7 +34,7 @@ struct SignupAndLoginTests {
                 logger: database.logger
             ).decode(String.self).reduce(into: [String]()) { $0.append($1) }
         }
-        #expect(types == ["auth.tenant.created", "auth.user.registered"])
+        #expect(types == ["auth.tenant.created", "auth.user.registered", "notifications.request", "auth.membership.added"])
     }
 
     @Test("a weak password and a malformed email answer 422 naming both fields")

@@ -31,7 +31,9 @@ public enum TestHTTP {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json)))
         } else if let raw {
-            request.headers.add(name: "Content-Type", value: "application/json")
+            if !headers.keys.contains(where: { $0.lowercased() == "content-type" }) {
+                request.headers.add(name: "Content-Type", value: "application/json")
+            }
             request.body = .bytes(ByteBuffer(string: raw))
         }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))

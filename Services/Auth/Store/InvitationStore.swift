@@ -60,6 +60,7 @@ struct InvitationStore: Sendable {
             for try await count in pending.decode(Int.self) where count >= tenant.limits.maxPendingInvitations {
                 throw Problem.conflict("The \(tenant.plan) plan allows \(tenant.limits.maxPendingInvitations) pending invitations; revoke some first.")
             }
+            try await requireRoom(tenant, on: connection)
             let id = UUID.v7()
             let rows = try await connection.query(
                 """
@@ -148,13 +149,23 @@ struct InvitationStore: Sendable {
                 user = try await accounts.createUser(
                     email: email, name: name, passwordHash: newHash, emailVerified: true, tenantID: token.tenantID, on: connection)
             }
+            guard let tenant = try await TenantStore(database: database).get(token.tenantID, on: connection) else { throw Problem.notFound() }
+            try await requireRoom(tenant, on: connection)
             do {
                 try await accounts.addMember(user, tenantID: token.tenantID, role: role, on: connection)
             } catch where error.sqlState == SQLState.uniqueViolation {
                 throw Problem.conflict("You are already a member of this tenant.")
             }
-            guard let tenant = try await TenantStore(database: database).get(token.tenantID, on: connection) else { throw Problem.notFound() }
             return .joined(user, Membership(tenant: tenant.record, role: role.rawValue))
+        }
+    }
+
+    /// The plan's member quota.
+    func requireRoom(_ tenant: TenantDetails, on connection: PostgresConnection) async throws {
+        let rows = try await connection.query(
+            "SELECT count(*)::int FROM auth.memberships WHERE tenant_id = \(tenant.id)", logger: database.logger)
+        for try await count in rows.decode(Int.self) where count >= tenant.limits.maxMembers {
+            throw Problem.conflict("The \(tenant.plan) plan allows \(tenant.limits.maxMembers) members.")
         }
     }
 
