@@ -55,6 +55,11 @@ func buildAuth(_ configuration: AuthConfiguration, onServerRunning: @escaping @S
     APIClientRoutes(clients: clients, tenants: tenants, access: access, audit: audit).add(to: authenticated)
     AuditLogRoutes(audit: audit, access: access).add(to: authenticated)
     PlatformRoutes(tenants: tenants, audit: audit).add(to: authenticated)
+    OAuthRoutes(
+        providers: Dictionary(uniqueKeysWithValues: configuration.oauthProviders.map { ($0.name, OAuthProviderClient($0)) }),
+        identities: IdentityStore(database: database, accounts: accounts), tenants: tenants, accounts: accounts, signIn: signIn, mfa: mfa,
+        audit: audit, publicURL: configuration.publicURL ?? configuration.service.tokenIssuer, allowedRedirectURIs: configuration.redirectURIs
+    ).add(to: router, authenticated: authenticated)
 
     var app = runtime.application(router: router, onServerRunning: onServerRunning)
     app.beforeServerStarts {

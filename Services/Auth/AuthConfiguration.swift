@@ -19,9 +19,10 @@ struct AuthConfiguration: Sendable {
     var operatorPassword = "operator-password-dev"
     /// Where social login may send the browser back to, besides each tenant's own allowlist.
     var redirectURIs: [String] = []
+    /// The base URL browsers reach auth at (through the gateway); providers redirect to
+    /// `<publicURL>/v1/auth/oauth/<provider>/callback`. Defaults to the token issuer.
+    var publicURL: String?
     var oauthProviders: [OAuthProviderConfiguration] = []
-    /// Signs the short-lived cookie that binds an OAuth `state` to the browser.
-    var cookieSecret: [UInt8] { refreshTokenSecret }
 
     static func fromEnvironment(_ env: Environment = Environment()) throws -> Self {
         Self(
@@ -37,6 +38,7 @@ struct AuthConfiguration: Sendable {
             redirectURIs: (env.optionalString("AUTH_OAUTH_REDIRECT_URIS") ?? "").split(separator: ",").map {
                 $0.trimmingCharacters(in: .whitespaces)
             },
+            publicURL: env.optionalString("AUTH_PUBLIC_URL"),
             oauthProviders: try OAuthProviderConfiguration.fromEnvironment(env)
         )
     }

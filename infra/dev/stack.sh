@@ -29,9 +29,11 @@ infra_up() {
   "$DEV/install.sh"
   "$DEV/postgres.sh" start
   "$DEV/broker.sh" start
+  "$DEV/oidc.sh" start
 }
 
 infra_down() {
+  "$DEV/oidc.sh" stop
   "$DEV/broker.sh" stop
   "$DEV/postgres.sh" stop
 }
@@ -46,6 +48,10 @@ service_env() { # name port
   echo "PORT=$port" "DATABASE_URL=postgres://svc_$name:svc_$name@127.0.0.1:$PG_PORT/platform" \
     "KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT" "JWKS_URL=http://127.0.0.1:8081/.well-known/jwks.json" \
     "GATEWAY_ROUTES_FILE=$ROOT/infra/gateway/routes.json"
+  # Social login in development: "google" is the local OpenID provider (infra/dev/oidc.sh).
+  [ "$name" = auth ] && echo "AUTH_OAUTH_GOOGLE_CLIENT_ID=dev-client" "AUTH_OAUTH_GOOGLE_CLIENT_SECRET=dev-secret" \
+    "AUTH_OAUTH_GOOGLE_ISSUER=http://127.0.0.1:$OIDC_PORT" "AUTH_OAUTH_REDIRECT_URIS=http://localhost:3000/auth/callback"
+  return 0
 }
 
 start_services() { # foreground|background
@@ -86,7 +92,9 @@ stop_services() {
 
 banner() {
   cat <<MSG
-stack: ready. Gateway http://127.0.0.1:8080 (PostgreSQL 127.0.0.1:$PG_PORT, broker 127.0.0.1:$KAFKA_PORT)
+stack: ready. Gateway http://127.0.0.1:8080 (PostgreSQL 127.0.0.1:$PG_PORT, broker 127.0.0.1:$KAFKA_PORT,
+stack: OpenID provider http://127.0.0.1:$OIDC_PORT as "google")
+stack: platform operator: ${PLATFORM_OPERATOR_EMAIL:-operator@example.com} / ${PLATFORM_OPERATOR_PASSWORD:-operator-password-dev}
 stack: logs in $LOG_DIR, pids in $PID_DIR
 MSG
 }
@@ -114,7 +122,7 @@ down)
 test)
   infra_up
   trap 'infra_down' EXIT
-  PLATFORM_TEST_PG_PORT="$PG_PORT" PLATFORM_TEST_KAFKA="127.0.0.1:$KAFKA_PORT" swift test ${SWIFT_TEST_ARGS:-}
+  PLATFORM_TEST_PG_PORT="$PG_PORT" PLATFORM_TEST_KAFKA="127.0.0.1:$KAFKA_PORT" PLATFORM_TEST_OIDC="http://127.0.0.1:$OIDC_PORT" swift test ${SWIFT_TEST_ARGS:-}
   ;;
 *)
   echo "usage: stack.sh run|up|down|test" >&2

@@ -58,6 +58,15 @@ struct TenantStore: Sendable {
         return nil
     }
 
+    /// The tenant named by a slug or an id.
+    func find(_ slugOrID: String) async throws -> TenantDetails? {
+        if let id = UUID(uuidString: slugOrID) { return try await get(id) }
+        let rows = try await database.client.query(
+            "SELECT \(unescaped: Self.columns) FROM auth.tenants WHERE slug = \(slugOrID.lowercased())", logger: database.logger)
+        for try await row in rows { return try details(row) }
+        return nil
+    }
+
     /// Creates a tenant with no members yet (operators invite its first owner).
     func create(name: String, slug: String, plan: Plan) async throws -> TenantDetails {
         let id = UUID.v7()
