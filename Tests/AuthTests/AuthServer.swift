@@ -8,6 +8,7 @@ import TestSupport
 struct AuthServer {
     static let shared = AuthServer()
     static let graceSeconds = 2
+    static let spaRedirect = "http://localhost:3000/auth/callback"
     static let keyEncryptionKey = [UInt8](repeating: 0x4B, count: 32)
     private let server = StartOnce<TestServer> {
         let configuration = AuthConfiguration(
@@ -16,7 +17,12 @@ struct AuthServer {
             keyEncryptionKey: Self.keyEncryptionKey,
             refreshTokenSecret: Array(repeating: 0x52, count: 32),
             refreshGraceSeconds: Self.graceSeconds,
-            keyReloadSeconds: 1)
+            keyReloadSeconds: 1,
+            redirectURIs: [Self.spaRedirect],
+            oauthProviders: [
+                OAuthProviderConfiguration(
+                    name: "google", kind: .openID(issuer: TestEnvironment.oidcIssuer), clientID: "platform-test", clientSecret: "s3cret")
+            ])
         return try await TestServer.start { try buildAuth(configuration, onServerRunning: $0) }
     }
 

@@ -9,6 +9,8 @@ public enum TestEnvironment {
     static let env = ProcessInfo.processInfo.environment
     public static let postgresPort = Int(env["PLATFORM_TEST_PG_PORT"] ?? "") ?? 55433
     public static let kafkaBrokers = env["PLATFORM_TEST_KAFKA"] ?? "127.0.0.1:59092"
+    /// The local OpenID provider (oidc-provider-mock) that social-login tests sign in at.
+    public static let oidcIssuer = env["PLATFORM_TEST_OIDC"] ?? "http://127.0.0.1:59400"
     public static let issuer = "http://test.platform.local"
     public static let audience = "platform"
 

@@ -19,9 +19,12 @@ public struct HTTPAnswer: Sendable {
 
 /// Requests over real HTTP.
 public enum TestHTTP {
+    /// For flows that inspect each redirect (OAuth); lives as long as the test process.
+    static let noRedirects = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+
     public static func send(
         _ method: String, _ url: String, json: Any? = nil, raw: String? = nil, token: String? = nil,
-        headers: [String: String] = [:]
+        headers: [String: String] = [:], followRedirects: Bool = true
     ) async throws -> HTTPAnswer {
         var request = HTTPClientRequest(url: url)
         request.method = .init(rawValue: method)
@@ -36,7 +39,8 @@ public enum TestHTTP {
             }
             request.body = .bytes(ByteBuffer(string: raw))
         }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let client = followRedirects ? HTTPClient.shared : noRedirects
+        let response = try await client.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 10 << 20)
         var collected: [String: String] = [:]
         for header in response.headers { collected[header.name.lowercased()] = header.value }
