@@ -15,3 +15,6 @@ test:   ## separate PostgreSQL + broker for tests, swift test, stop them
 
 build:
 	swift build
+
+bench:  ## auth throughput (logins/s, refreshes/s) on the test stack, release build; prints figures
+	SWIFT_TEST_ARGS="-c release --filter AuthBenchmark" BENCH=1 infra/dev/stack.sh test

@@ -138,8 +138,8 @@ struct SessionRoutes: Sendable {
             logger.warning("refresh token reuse detected; family revoked", metadata: ["tenant_id": "\(token.tenantID)"])
             try await audit.record(actor.entry("session.reuse_detected", tenant: token.tenantID, result: .denied))
             throw Problem.unauthorized("The refresh token was already used; the session has been ended.")
-        case .rotated(let successor, let userID):
-            guard let (user, membership) = try await accounts.profile(userID: userID, tenantID: token.tenantID) else {
+        case .rotated(let successor, let profile):
+            guard let (user, membership) = profile else {
                 throw Problem.unauthorized("The membership behind this session no longer exists.")
             }
             try SignIn.requireActive(membership)

@@ -165,25 +165,28 @@ struct AccountStore: Sendable {
 
     /// The user, tenant and role for a verified identity, or nil if the membership is gone.
     func profile(userID: UUID, tenantID: UUID) async throws -> (UserRecord, Membership)? {
-        try await database.withTenant(tenantID) { connection in
-            let rows = try await connection.query(
-                """
-                SELECT u.id, u.email, u.name, u.email_verified, u.platform_operator, t.id, t.name, t.slug, t.status, t.plan, m.role
-                FROM auth.memberships m
-                JOIN auth.users u ON u.id = m.user_id
-                JOIN auth.tenants t ON t.id = m.tenant_id
-                WHERE m.user_id = \(userID) AND m.tenant_id = \(tenantID)
-                """, logger: database.logger)
-            for try await (uid, email, name, verified, isOperator, tid, tname, slug, status, plan, role) in rows.decode(
-                (UUID, String, String, Bool, Bool, UUID, String, String, String, String, String).self)
-            {
-                return (
-                    UserRecord(id: uid, email: email, name: name, emailVerified: verified, platformOperator: isOperator),
-                    Membership(tenant: TenantRecord(id: tid, name: tname, slug: slug, status: status, plan: plan), role: role)
-                )
-            }
-            return nil
+        try await database.withTenant(tenantID) { try await profile(userID: userID, tenantID: tenantID, on: $0) }
+    }
+
+    /// The same, inside the caller's transaction (which runs under `tenantID`).
+    func profile(userID: UUID, tenantID: UUID, on connection: PostgresConnection) async throws -> (UserRecord, Membership)? {
+        let rows = try await connection.query(
+            """
+            SELECT u.id, u.email, u.name, u.email_verified, u.platform_operator, t.id, t.name, t.slug, t.status, t.plan, m.role
+            FROM auth.memberships m
+            JOIN auth.users u ON u.id = m.user_id
+            JOIN auth.tenants t ON t.id = m.tenant_id
+            WHERE m.user_id = \(userID) AND m.tenant_id = \(tenantID)
+            """, logger: database.logger)
+        for try await (uid, email, name, verified, isOperator, tid, tname, slug, status, plan, role) in rows.decode(
+            (UUID, String, String, Bool, Bool, UUID, String, String, String, String, String).self)
+        {
+            return (
+                UserRecord(id: uid, email: email, name: name, emailVerified: verified, platformOperator: isOperator),
+                Membership(tenant: TenantRecord(id: tid, name: tname, slug: slug, status: status, plan: plan), role: role)
+            )
         }
+        return nil
     }
 }
 

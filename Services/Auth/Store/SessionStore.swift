@@ -4,9 +4,10 @@ import PostgresNIO
 import ServiceKit
 
 /// What presenting a refresh token led to.
-enum RefreshOutcome: Sendable, Equatable {
-    /// Rotated (or replayed inside the grace window): here is the successor.
-    case rotated(successor: TenantToken, userID: UUID)
+enum RefreshOutcome: Sendable {
+    /// Rotated (or replayed inside the grace window): here is the successor, and the user
+    /// and membership it is for (nil when the membership is gone).
+    case rotated(successor: TenantToken, profile: (UserRecord, Membership)?)
     /// Unknown, expired or revoked.
     case invalid
     /// A spent token presented after the grace window: the family is now revoked.
@@ -46,17 +47,24 @@ struct SessionStore: Sendable {
         let successor = token.successor(key: successorKey)
         let hash = ByteBuffer(bytes: token.hash)
         let successorHash = ByteBuffer(bytes: successor.hash)
+        let accounts = AccountStore(database: database)
         return try await database.withTenant(token.tenantID) { connection in
+            // Spend and insert the successor in one statement: the hot path of every client.
             let spent = try await connection.query(
                 """
-                UPDATE auth.refresh_tokens SET spent_at = now(), successor_hash = \(successorHash)
-                WHERE token_hash = \(hash) AND spent_at IS NULL AND revoked_at IS NULL
-                  AND expires_at > now() AND family_expires_at > now()
-                RETURNING user_id, family_id, GREATEST(0, EXTRACT(EPOCH FROM family_expires_at - now()))::int
+                WITH spent AS (
+                  UPDATE auth.refresh_tokens SET spent_at = now(), successor_hash = \(successorHash)
+                  WHERE token_hash = \(hash) AND spent_at IS NULL AND revoked_at IS NULL
+                    AND expires_at > now() AND family_expires_at > now()
+                  RETURNING tenant_id, user_id, family_id, family_expires_at
+                )
+                INSERT INTO auth.refresh_tokens (token_hash, tenant_id, user_id, family_id, expires_at, family_expires_at)
+                SELECT \(successorHash), tenant_id, user_id, family_id, now() + make_interval(secs => \(idleLifetime)), family_expires_at
+                FROM spent
+                RETURNING user_id
                 """, logger: database.logger)
-            for try await (userID, family, remaining) in spent.decode((UUID, UUID, Int).self) {
-                try await insert(successor, userID: userID, family: family, familyExpiresIn: remaining, on: connection)
-                return .rotated(successor: successor, userID: userID)
+            for try await userID in spent.decode(UUID.self) {
+                return .rotated(successor: successor, profile: try await accounts.profile(userID: userID, tenantID: token.tenantID, on: connection))
             }
             let rows = try await connection.query(
                 """
@@ -70,7 +78,7 @@ struct SessionStore: Sendable {
                 if revoked { return .invalid }
                 guard isSpent else { return .invalid }  // expired, never spent
                 if withinGrace == true, successorMatches == true, try await isUsable(successorHash, on: connection) {
-                    return .rotated(successor: successor, userID: userID)
+                    return .rotated(successor: successor, profile: try await accounts.profile(userID: userID, tenantID: token.tenantID, on: connection))
                 }
                 // Reuse outside the window: treat as theft (RFC 9700 §4.14.2) and end the family.
                 try await connection.query(
