@@ -17,4 +17,4 @@ build:
 	swift build
 
 bench:  ## auth throughput (logins/s, refreshes/s) on the test stack, release build; prints figures
-	SWIFT_TEST_ARGS="-c release --filter AuthBenchmark" BENCH=1 infra/dev/stack.sh test
+	SWIFT_TEST_ARGS="-c release -Xswiftc -enable-testing --filter AuthBenchmark" BENCH=1 infra/dev/stack.sh test

@@ -24,8 +24,10 @@ struct AuthConfiguration: Sendable {
     var publicURL: String?
     var oauthProviders: [OAuthProviderConfiguration] = []
 
+    static let developmentOperatorPassword = "operator-password-dev"
+
     static func fromEnvironment(_ env: Environment = Environment()) throws -> Self {
-        Self(
+        let configuration = Self(
             service: try .fromEnvironment(name: "auth", defaultPort: 8081, env),
             keyEncryptionKey: try env.base64Bytes("AUTH_KEY_ENCRYPTION_KEY", count: 32),
             refreshTokenSecret: try env.base64Bytes("AUTH_REFRESH_TOKEN_SECRET", count: 32),
@@ -34,12 +36,17 @@ struct AuthConfiguration: Sendable {
             bcryptCost: UInt8(try env.int("AUTH_BCRYPT_COST", default: 10, range: 10...16)),
             keyReloadSeconds: try env.int("AUTH_KEY_RELOAD_SECONDS", default: 30, range: 1...300),
             operatorEmail: try env.string("PLATFORM_OPERATOR_EMAIL", default: "operator@example.com"),
-            operatorPassword: try env.string("PLATFORM_OPERATOR_PASSWORD", default: "operator-password-dev"),
+            operatorPassword: try env.string("PLATFORM_OPERATOR_PASSWORD", default: developmentOperatorPassword),
             redirectURIs: (env.optionalString("AUTH_OAUTH_REDIRECT_URIS") ?? "").split(separator: ",").map {
                 $0.trimmingCharacters(in: .whitespaces)
             },
             publicURL: env.optionalString("AUTH_PUBLIC_URL"),
             oauthProviders: try OAuthProviderConfiguration.fromEnvironment(env)
         )
+        // An https issuer means a real deployment: the development operator password must not reach it.
+        if configuration.service.tokenIssuer.hasPrefix("https://") && configuration.operatorPassword == developmentOperatorPassword {
+            throw ConfigurationError(variable: "PLATFORM_OPERATOR_PASSWORD", problem: "must be set (the development default is refused with an https TOKEN_ISSUER)")
+        }
+        return configuration
     }
 }

@@ -44,19 +44,24 @@ struct AuthBenchmark {
         for _ in 0..<workers { users.append(try await Session.owner()) }
         let accounts = users
         let (rate, failed) = try await Self.measure(workers: workers) { worker in
-            try await login(accounts[worker].email, accounts[worker].password, ip: "192.0.2.\(worker + 1)").status == 200
+            let body = ["email": accounts[worker].email, "password": accounts[worker].password]
+            return try await TestHTTP.send(
+                "POST", "\(try await AuthServer.shared.url())/v1/auth/login", json: body, headers: ["X-Forwarded-For": "192.0.2.\(worker + 1)"],
+                client: TestHTTP.wide
+            ).status == 200
         }
         Self.report("logins", rate, failed: failed, target: 15)
     }
 
     @Test("refresh-token rotations per second")
     func refreshes() async throws {
-        let workers = 16
+        let workers = Int(ProcessInfo.processInfo.environment["BENCH_WORKERS"] ?? "") ?? 32
         var tokens: [String] = []
         for _ in 0..<workers { tokens.append(try await Session.owner().refreshToken) }
         let chains = Chains(tokens)
         let (rate, failed) = try await Self.measure(workers: workers) { worker in
-            let answer = try await refresh(chains.token(worker))
+            let answer = try await TestHTTP.send(
+                "POST", "\(try await AuthServer.shared.url())/v1/auth/refresh", json: ["refreshToken": chains.token(worker)], client: TestHTTP.wide)
             guard answer.status == 200, let next = answer.string("refreshToken") else { return false }
             chains.set(worker, next)
             return true

@@ -22,9 +22,16 @@ public enum TestHTTP {
     /// For flows that inspect each redirect (OAuth); lives as long as the test process.
     static let noRedirects = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
 
+    /// For load: up to 64 connections per host (the shared client keeps 8).
+    public static let wide: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
     public static func send(
         _ method: String, _ url: String, json: Any? = nil, raw: String? = nil, token: String? = nil,
-        headers: [String: String] = [:], followRedirects: Bool = true
+        headers: [String: String] = [:], followRedirects: Bool = true, client: HTTPClient? = nil
     ) async throws -> HTTPAnswer {
         var request = HTTPClientRequest(url: url)
         request.method = .init(rawValue: method)
@@ -39,7 +46,7 @@ public enum TestHTTP {
             }
             request.body = .bytes(ByteBuffer(string: raw))
         }
-        let client = followRedirects ? HTTPClient.shared : noRedirects
+        let client = client ?? (followRedirects ? HTTPClient.shared : noRedirects)
         let response = try await client.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 10 << 20)
         var collected: [String: String] = [:]

@@ -95,10 +95,7 @@ struct AuditLog: Sendable {
                 let decoded = (try? JSONDecoder().decode([String: String].self, from: Data(details.utf8))) ?? [:]
                 items.append(AuditRecord(id: id, actor: actor, ip: ip, action: action, target: target, result: result, details: decoded, at: at))
             }
-            let more = items.count > page.limit
-            items = Array(items.prefix(page.limit))
-            let next = more ? items.last.map { Cursor.encode(Position(at: $0.at, id: $0.id)) } : nil
-            return Page(items: items, nextCursor: next)
+            return Page(fetched: items, limit: page.limit) { Position(at: $0.at, id: $0.id) }
         }
     }
 }

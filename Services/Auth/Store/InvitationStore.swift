@@ -92,10 +92,8 @@ struct InvitationStore: Sendable {
                 WHERE (\(after?.created)::timestamptz IS NULL OR (created_at, id) < (\(after?.created), \(after?.id)))
                 ORDER BY created_at DESC, id DESC LIMIT \(page.limit + 1)
                 """, logger: database.logger)
-            var items = try await decode(rows)
-            let more = items.count > page.limit
-            items = Array(items.prefix(page.limit))
-            return Page(items: items, nextCursor: more ? items.last.map { Cursor.encode(Position(created: $0.createdAt, id: $0.id)) } : nil)
+            let items = try await decode(rows)
+            return Page(fetched: items, limit: page.limit) { Position(created: $0.createdAt, id: $0.id) }
         }
     }
 

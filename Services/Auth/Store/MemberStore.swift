@@ -41,9 +41,7 @@ struct MemberStore: Sendable {
             for try await (id, email, name, role, mfa, joined) in rows.decode((UUID, String, String, String, Bool, Date).self) {
                 items.append(MemberRecord(userId: id, email: email, name: name, role: role, mfaEnabled: mfa, joinedAt: joined))
             }
-            let more = items.count > page.limit
-            items = Array(items.prefix(page.limit))
-            return Page(items: items, nextCursor: more ? items.last.map { Cursor.encode(Position(joined: $0.joinedAt, id: $0.userId)) } : nil)
+            return Page(fetched: items, limit: page.limit) { Position(joined: $0.joinedAt, id: $0.userId) }
         }
     }
 

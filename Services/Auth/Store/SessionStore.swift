@@ -49,7 +49,8 @@ struct SessionStore: Sendable {
         let successorHash = ByteBuffer(bytes: successor.hash)
         let accounts = AccountStore(database: database)
         return try await database.withTenant(token.tenantID) { connection in
-            // Spend and insert the successor in one statement: the hot path of every client.
+            // Spend, insert the successor and read who it is for in one statement: the hot
+            // path of every client. The membership may be gone (then the session is over).
             let spent = try await connection.query(
                 """
                 WITH spent AS (
@@ -57,14 +58,24 @@ struct SessionStore: Sendable {
                   WHERE token_hash = \(hash) AND spent_at IS NULL AND revoked_at IS NULL
                     AND expires_at > now() AND family_expires_at > now()
                   RETURNING tenant_id, user_id, family_id, family_expires_at
+                ), successor AS (
+                  INSERT INTO auth.refresh_tokens (token_hash, tenant_id, user_id, family_id, expires_at, family_expires_at)
+                  SELECT \(successorHash), tenant_id, user_id, family_id, now() + make_interval(secs => \(idleLifetime)), family_expires_at
+                  FROM spent
+                  RETURNING user_id, tenant_id
                 )
-                INSERT INTO auth.refresh_tokens (token_hash, tenant_id, user_id, family_id, expires_at, family_expires_at)
-                SELECT \(successorHash), tenant_id, user_id, family_id, now() + make_interval(secs => \(idleLifetime)), family_expires_at
-                FROM spent
-                RETURNING user_id
+                SELECT u.id, u.email, u.name, u.email_verified, u.platform_operator, t.id, t.name, t.slug, t.status, t.plan, m.role
+                FROM successor s JOIN auth.users u ON u.id = s.user_id
+                LEFT JOIN auth.memberships m ON m.user_id = s.user_id AND m.tenant_id = s.tenant_id
+                LEFT JOIN auth.tenants t ON t.id = m.tenant_id
                 """, logger: database.logger)
-            for try await userID in spent.decode(UUID.self) {
-                return .rotated(successor: successor, profile: try await accounts.profile(userID: userID, tenantID: token.tenantID, on: connection))
+            for try await (uid, email, name, verified, isOperator, tid, tname, slug, status, plan, role) in spent.decode(
+                (UUID, String, String, Bool, Bool, UUID?, String?, String?, String?, String?, String?).self)
+            {
+                guard let tid, let tname, let slug, let status, let plan, let role else { return .rotated(successor: successor, profile: nil) }
+                let user = UserRecord(id: uid, email: email, name: name, emailVerified: verified, platformOperator: isOperator)
+                let membership = Membership(tenant: TenantRecord(id: tid, name: tname, slug: slug, status: status, plan: plan), role: role)
+                return .rotated(successor: successor, profile: (user, membership))
             }
             let rows = try await connection.query(
                 """

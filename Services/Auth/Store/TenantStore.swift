@@ -136,8 +136,6 @@ struct TenantStore: Sendable {
             """, logger: database.logger)
         var items: [TenantDetails] = []
         for try await row in rows { items.append(try details(row)) }
-        let more = items.count > page.limit
-        items = Array(items.prefix(page.limit))
-        return Page(items: items, nextCursor: more ? items.last.map { Cursor.encode(Position(created: $0.createdAt, id: $0.id)) } : nil)
+        return Page(fetched: items, limit: page.limit) { Position(created: $0.createdAt, id: $0.id) }
     }
 }

@@ -111,8 +111,7 @@ struct TaskRoutes: Sendable {
         try v.finish()
         let cursor = try page.decodedCursor(UUID.self)
         let items = try await store.list(tenant: identity.tenantID, filter: filter, after: cursor, limit: page.limit + 1)
-        let visible = Array(items.prefix(page.limit))
-        return Page(items: visible, nextCursor: items.count > page.limit ? visible.last.map { Cursor.encode($0.id) } : nil)
+        return Page(fetched: items, limit: page.limit) { $0.id }
     }
 
     func apply<V>(_ field: PatchField<V>, to target: inout V?) {

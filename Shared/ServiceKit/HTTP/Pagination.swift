@@ -57,6 +57,13 @@ public struct Page<Item: Encodable & Sendable>: ResponseEncodable, Sendable {
         self.items = items
         self.nextCursor = nextCursor
     }
+
+    /// A page from `fetched`, which was read with `LIMIT limit + 1`: the extra row only
+    /// says there is a next page, whose cursor is `position` of the last item shown.
+    public init(fetched: [Item], limit: Int, position: (Item) -> some Encodable) {
+        let shown = Array(fetched.prefix(limit))
+        self.init(items: shown, nextCursor: fetched.count > limit ? shown.last.map { Cursor.encode(position($0)) } : nil)
+    }
 }
 
 extension Request {
