@@ -10,7 +10,8 @@ import ServiceLifecycle
 func buildGateway(_ configuration: GatewayConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
     Observability.bootstrapLogging(level: configuration.logLevel)
     let logger = Logger(label: "gateway")
-    let table = try RouteTable.load(path: configuration.routesFile)
+    let routes = try LiveRouteTable(path: configuration.routesFile, logger: logger)
+    routes.reloadOnHangup()
     var clientConfiguration = HTTPClient.Configuration()
     // The default of 8 connections per upstream would queue requests under load.
     clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 128
@@ -25,12 +26,23 @@ func buildGateway(_ configuration: GatewayConfiguration, onServerRunning: @escap
         await verifier.refreshKeys()
         return verifier.hasKeys
     }
+    let tenants = TenantDirectory()
+    let usage = UsageCounters()
     let router = Router<ServiceRequestContext>.service(readiness: readiness)
-    router.add(middleware: ProxyMiddleware(table: table, client: client, verifier: verifier))
+    if !configuration.corsOrigins.isEmpty { router.add(middleware: CORSPolicy(origins: configuration.corsOrigins)) }
+    router.add(
+        middleware: ProxyMiddleware(
+            routes: routes, client: client, verifier: verifier, tenants: tenants, limits: LimitPolicy(limiter: LocalRateLimiter()),
+            pool: UpstreamPool(), usage: usage, accessLog: Logger(label: "gateway.access")))
+    UsageRoutes(verifier: verifier, tenants: tenants, usage: usage).add(to: router)
+    var services: [any Service] = [HTTPClientService(client: client)]
+    if !configuration.kafkaBrokers.isEmpty {
+        services.append(TenantFeed(brokers: configuration.kafkaBrokers, directory: tenants, logger: logger))
+    }
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "gateway"),
-        services: [HTTPClientService(client: client)],
+        services: services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
         logger: logger)
     app.beforeServerStarts { await verifier.refreshKeys() }

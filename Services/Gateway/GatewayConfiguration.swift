@@ -9,8 +9,14 @@ struct GatewayConfiguration: Sendable {
     var tokenIssuer: String
     var tokenAudience: String
     var logLevel: String
+    /// Where `auth.tenant.v1` is read from; empty runs without the tenant feed (every
+    /// tenant then counts as an active free tenant).
+    var kafkaBrokers: String = ""
+    /// Browser origins of the admin console and apps allowed by CORS (exact match).
+    var corsOrigins: Set<String> = []
 
-    /// `HOST`, `PORT` (8080), `GATEWAY_ROUTES_FILE`, `JWKS_URL`, `TOKEN_ISSUER`, `TOKEN_AUDIENCE`, `LOG_LEVEL`.
+    /// `HOST`, `PORT` (8080), `GATEWAY_ROUTES_FILE`, `JWKS_URL`, `TOKEN_ISSUER`, `TOKEN_AUDIENCE`, `LOG_LEVEL`,
+    /// `KAFKA_BROKERS`, `GATEWAY_CORS_ORIGINS` (comma-separated).
     static func fromEnvironment(_ env: Environment = Environment()) throws -> Self {
         Self(
             host: try env.string("HOST", default: "127.0.0.1"),
@@ -19,7 +25,11 @@ struct GatewayConfiguration: Sendable {
             jwksURL: try env.url("JWKS_URL", default: "http://127.0.0.1:8081/.well-known/jwks.json").absoluteString,
             tokenIssuer: try env.string("TOKEN_ISSUER", default: "http://127.0.0.1:8080"),
             tokenAudience: try env.string("TOKEN_AUDIENCE", default: "platform"),
-            logLevel: try env.string("LOG_LEVEL", default: "info")
+            logLevel: try env.string("LOG_LEVEL", default: "info"),
+            kafkaBrokers: try env.string("KAFKA_BROKERS", default: "127.0.0.1:9092"),
+            corsOrigins: Set((env.optionalString("GATEWAY_CORS_ORIGINS") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                !$0.isEmpty
+            })
         )
     }
 }

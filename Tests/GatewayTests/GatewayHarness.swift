@@ -3,52 +3,87 @@ import Foundation
 import Hummingbird
 import TestSupport
 
-/// A gateway in front of an echo upstream that answers with the headers it received.
+/// A gateway in front of echo upstreams that answer with the headers they received.
 struct GatewayHarness {
-    static let shared = GatewayHarness()
-    private let started = StartOnce<(String, TestIssuer)> { try await GatewayHarness.start() }
-
-    func get() async throws -> (url: String, issuer: TestIssuer) {
-        let (url, issuer) = try await started.value()
-        return (url, issuer)
+    struct Running: Sendable {
+        var url: String
+        var issuer: TestIssuer
+        var routesFile: URL
+        var upstreams: [String]
     }
 
-    static func start() async throws -> (String, TestIssuer) {
-        let issuer = try await TestIssuer.start()
-        let upstream = try await TestServer.start { onRunning in
+    static let shared = GatewayHarness()
+    private let started = StartOnce<Running> { try await GatewayHarness.start() }
+
+    func get() async throws -> (url: String, issuer: TestIssuer) {
+        let running = try await started.value()
+        return (running.url, running.issuer)
+    }
+
+    func running() async throws -> Running { try await started.value() }
+
+    static let consoleOrigin = "https://console.example.com"
+
+    static func upstream(name: String) async throws -> TestServer {
+        try await TestServer.start { onRunning in
             let router = Router()
             router.get("slowpoke") { _, _ -> String in
                 try await Task.sleep(for: .seconds(5))
                 return "late"
             }
-            router.get("**") { request, _ in echo(request, body: "") }
+            router.get("**") { request, _ in echo(request, body: "", upstream: name) }
             router.post("**") { request, _ in
-                echo(request, body: String(buffer: try await request.body.collect(upTo: 1 << 24)))
+                // Counts instead of collecting, so a large upload stays small here too.
+                var bytes = 0
+                for try await chunk in request.body { bytes += chunk.readableBytes }
+                return echo(request, body: "", upstream: name, bytes: bytes)
             }
             return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                                onServerRunning: { await onRunning($0.localAddress?.port ?? 0) }, logger: TestEnvironment.logger)
         }
-        let routes = """
-            {"routes": [
-              {"prefix": "/public", "upstream": "\(upstream.baseURL)", "public": true},
-              {"prefix": "/private", "upstream": "\(upstream.baseURL)"},
-              {"prefix": "/slowpoke", "upstream": "\(upstream.baseURL)", "timeoutSeconds": 1},
-              {"prefix": "/down", "upstream": "http://127.0.0.1:9", "public": true}
-            ]}
-            """
+    }
+
+    static func routes(_ a: String, _ b: String) -> String {
+        """
+        {"rateLimitClasses": {
+           "login": {"ipPerMinute": 60, "ipBurst": 3},
+           "shadowed": {"ipPerMinute": 60, "ipBurst": 2, "shadow": true}
+         },
+         "routes": [
+          {"prefix": "/public", "upstream": "\(a)", "public": true},
+          {"prefix": "/login", "upstream": "\(a)", "public": true, "rateLimitClass": "login"},
+          {"prefix": "/shadow", "upstream": "\(a)", "public": true, "rateLimitClass": "shadowed"},
+          {"prefix": "/private", "upstream": "\(a)"},
+          {"prefix": "/small", "upstream": "\(a)", "maxBodyBytes": 1000},
+          {"prefix": "/upload", "upstream": "\(a)", "public": true, "maxBodyBytes": 67108864},
+          {"prefix": "/pair", "upstreams": ["\(a)", "\(b)"], "public": true},
+          {"prefix": "/half-down", "upstreams": ["http://127.0.0.1:10", "\(b)"], "public": true},
+          {"prefix": "/breaker", "upstream": "http://127.0.0.1:11", "public": true},
+          {"prefix": "/slowpoke", "upstream": "\(a)", "timeoutSeconds": 1},
+          {"prefix": "/down", "upstream": "http://127.0.0.1:9", "public": true}
+        ]}
+        """
+    }
+
+    static func start() async throws -> Running {
+        let issuer = try await TestIssuer.start()
+        let a = try await upstream(name: "a")
+        let b = try await upstream(name: "b")
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("routes-\(UUID()).json")
-        try routes.write(to: file, atomically: true, encoding: .utf8)
+        try routes(a.baseURL, b.baseURL).write(to: file, atomically: true, encoding: .utf8)
         let configuration = GatewayConfiguration(
             host: "127.0.0.1", port: 0, routesFile: file.path, jwksURL: issuer.jwksURL, tokenIssuer: TestEnvironment.issuer,
-            tokenAudience: TestEnvironment.audience, logLevel: "error")
+            tokenAudience: TestEnvironment.audience, logLevel: "error", kafkaBrokers: TestEnvironment.kafkaBrokers,
+            corsOrigins: [consoleOrigin])
         let gateway = try await TestServer.start { try buildGateway(configuration, onServerRunning: $0) }
-        return (gateway.baseURL, issuer)
+        return Running(url: gateway.baseURL, issuer: issuer, routesFile: file, upstreams: [a.baseURL, b.baseURL])
     }
 }
 
 /// The gateway forwards the full path: `/public/echo/x` arrives as `/public/echo/x`.
-func echo(_ request: Request, body: String) -> Response {
-    var fields: [String: String] = ["path": request.uri.string, "body": body]
+func echo(_ request: Request, body: String, upstream: String, bytes: Int? = nil) -> Response {
+    var fields: [String: String] = ["path": request.uri.string, "body": body, "upstream": upstream]
+    if let bytes { fields["bytes"] = String(bytes) }
     for header in request.headers { fields["h:" + header.name.canonicalName] = header.value }
     let data = (try? JSONSerialization.data(withJSONObject: fields)) ?? Data()
     return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))

@@ -80,7 +80,7 @@ struct GatewayProxyTests {
         let payload = String(repeating: "abcdefghij", count: 50_000)
         let answer = try await TestHTTP.send("POST", "\(url)/private/echo/upload", json: ["data": payload], token: try await issuer.token(tenant: .v7()))
         #expect(answer.status == 200)
-        #expect(answer.string("body")?.contains(payload) == true)
+        #expect(Int(answer.string("bytes") ?? "") ?? 0 > payload.count)
     }
 
     @Test("an unknown path answers 404, a down upstream 502, a slow one 504, all problem+json")

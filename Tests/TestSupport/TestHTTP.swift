@@ -53,4 +53,27 @@ public enum TestHTTP {
         for header in response.headers { collected[header.name.lowercased()] = header.value }
         return HTTPAnswer(status: Int(response.status.code), headers: collected, body: Data(buffer: body))
     }
+
+    /// POSTs `chunks` × `chunkSize` bytes as a chunked stream (no Content-Length), made as
+    /// it is sent; answers the status.
+    public static func streamed(_ url: String, chunks: Int, chunkSize: Int, token: String? = nil) async throws -> Int {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        request.headers.add(name: "Content-Type", value: "application/octet-stream")
+        let chunk = ByteBuffer(repeating: UInt8(ascii: "z"), count: chunkSize)
+        let stream = AsyncStream<ByteBuffer> { continuation in
+            for _ in 0..<chunks { continuation.yield(chunk) }
+            continuation.finish()
+        }
+        request.body = .stream(stream, length: .unknown)
+        do {
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+            _ = try await response.body.collect(upTo: 1 << 20)
+            return Int(response.status.code)
+        } catch {
+            // The gateway may answer 413 and close before the whole body is sent.
+            return -1
+        }
+    }
 }

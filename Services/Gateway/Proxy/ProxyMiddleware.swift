@@ -1,20 +1,28 @@
 import AsyncHTTPClient
+import Contracts
 import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import Metrics
 import NIOCore
 import ServiceKit
 
-/// Forwards requests whose path matches the route table to the upstream, verifying the
-/// access token first on non-public routes. Bodies stream both ways. Paths that match
-/// no route fall through to the router (operational routes, then 404 problem+json).
+/// Forwards requests whose path matches the route table: body limit, token, tenant
+/// status, rate limits, then an upstream chosen round-robin behind its breaker. Bodies
+/// stream both ways. Paths that match no route fall through to the router (operational
+/// routes, `/v1/admin/usage`, then 404 problem+json).
 struct ProxyMiddleware: RouterMiddleware {
     typealias Context = ServiceRequestContext
 
-    let table: RouteTable
+    let routes: LiveRouteTable
     let client: HTTPClient
     let verifier: TokenVerifier
+    let tenants: TenantDirectory
+    let limits: LimitPolicy
+    let pool: UpstreamPool
+    let usage: UsageCounters
+    let accessLog: Logger
 
     /// RFC 9110 §7.6.1 hop-by-hop fields, plus identity headers a client must not set:
     /// upstreams learn the caller only from the verified token.
@@ -23,28 +31,121 @@ struct ProxyMiddleware: RouterMiddleware {
         "transfer-encoding", "upgrade", "host", "x-tenant-id", "x-user-id", "x-user-roles", "x-forwarded-for",
         "x-forwarded-proto", "x-forwarded-host",
     ]
+    static let idempotent: Set<HTTPRequest.Method> = [.get, .head, .options, .put, .delete]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let route = table.match(request.uri.path) else { return try await next(request, context) }
+        guard let route = routes.table.match(request.uri.path) else { return try await next(request, context) }
+        let started = ContinuousClock.now
         var context = context
-        if !route.isPublic {
-            guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
-                throw Problem.unauthorized("A bearer access token is required.")
+        var identity: Identity?
+        var plan = Plan.free
+        var status = 500
+        var upstreamTime: Duration?
+        defer { log(request, route: route, identity: identity, plan: plan, status: status, started: started, upstream: upstreamTime, context: context) }
+        do {
+            if let length = request.headers[.contentLength].flatMap(Int.init), length > route.maxBodyBytes {
+                throw Problem(status: .contentTooLarge, detail: "The request body exceeds \(route.maxBodyBytes) bytes for this route.")
             }
-            let identity = try await verifier.verify(String(header.dropFirst("bearer ".count)))
-            context.logger[metadataKey: "tenant_id"] = .string(identity.tenantID.uuidString.lowercased())
+            if !route.isPublic {
+                guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+                    throw Problem.unauthorized("A bearer access token is required.")
+                }
+                let verified = try await verifier.verify(String(header.dropFirst("bearer ".count)))
+                identity = verified
+                context.logger[metadataKey: "tenant_id"] = .string(verified.tenantID.uuidString.lowercased())
+                let tenant = tenants.entry(verified.tenantID)
+                plan = tenant.plan
+                if tenant.suspended { throw Problem.forbidden("This tenant is suspended.") }
+            }
+            let clientIP = context.remoteAddress?.ipAddress
+            let outcome = await limits.evaluate(
+                LimitPolicy.checks(route: route, identity: identity, plan: plan, clientIP: clientIP), route: route, plan: plan)
+            if let tenant = identity?.tenantID { usage.record(tenant, limited: outcome.refused) }
+            if outcome.shadowed {
+                context.logger.info("rate limit would refuse (shadow mode)", metadata: ["route": "\(route.prefix)", "scope": "\(outcome.binding?.0.scope ?? "")"])
+            }
+            if outcome.refused, let (check, decision) = outcome.binding {
+                var problem = Problem.tooManyRequests("The \(check.scope) rate limit is exhausted.", retryAfter: Int(decision.retryAfterSeconds.rounded(.up)))
+                problem.retryAfter = max(1, Int(decision.retryAfterSeconds.rounded(.up)))
+                var response = try problem.response(from: request, context: context)
+                stamp(&response, outcome)
+                status = 429
+                return response
+            }
+            let upstreamStart = ContinuousClock.now
+            var response = try await forward(request, to: route, context: context)
+            upstreamTime = ContinuousClock.now - upstreamStart
+            stamp(&response, outcome)
+            status = response.status.code
+            return response
+        } catch let problem as Problem {
+            status = problem.statusCode
+            throw problem
         }
-        return try await forward(request, to: route, context: context)
+    }
+
+    func stamp(_ response: inout Response, _ outcome: LimitPolicy.Outcome) {
+        guard let binding = outcome.binding, let policy = HTTPField.Name("RateLimit-Policy"), let state = HTTPField.Name("RateLimit") else { return }
+        let (policyValue, stateValue) = LimitPolicy.headers(binding)
+        response.headers[policy] = policyValue
+        response.headers[state] = stateValue
+    }
+
+    /// One JSON line per request; never the token.
+    func log(_ request: Request, route: Route, identity: Identity?, plan: Plan, status: Int, started: ContinuousClock.Instant, upstream: Duration?, context: Context) {
+        let total = ContinuousClock.now - started
+        Counter(label: "gateway_requests_total", dimensions: [("route", route.prefix), ("status", String(status)), ("plan", plan.rawValue)]).increment()
+        var metadata: Logger.Metadata = [
+            "request_id": .string(context.requestID), "route": .string(route.prefix), "method": .string(request.method.rawValue),
+            "status": .stringConvertible(status), "total_ms": .stringConvertible(Self.milliseconds(total)),
+        ]
+        if let upstream { metadata["upstream_ms"] = .stringConvertible(Self.milliseconds(upstream)) }
+        if let identity { metadata["tenant_id"] = .string(identity.tenantID.uuidString.lowercased()) }
+        accessLog.info("access", metadata: metadata)
+    }
+
+    static func milliseconds(_ duration: Duration) -> Double {
+        (Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15).rounded() / 1
     }
 
     func forward(_ request: Request, to route: Route, context: Context) async throws -> Response {
-        var outgoing = HTTPClientRequest(url: route.upstream + (request.uri.string.hasPrefix("/") ? request.uri.string : "/" + request.uri.string))
+        let now = Date().timeIntervalSince1970
+        let candidates = pool.candidates(route.upstreams, now: now)
+        guard !candidates.isEmpty else {
+            var problem = Problem(status: .serviceUnavailable, detail: "The upstream service is failing; try again shortly.")
+            problem.retryAfter = Int(pool.coolDown)
+            throw problem
+        }
+        // Only idempotent requests without a body are retried, and only on connection failure.
+        let hasBody = request.headers[.contentLength].flatMap(Int.init).map { $0 > 0 } ?? (request.headers[.transferEncoding] != nil)
+        let attempts = Self.idempotent.contains(request.method) && !hasBody ? min(2, candidates.count) : 1
+        for (index, upstream) in candidates.prefix(attempts).enumerated() {
+            do {
+                let answer = try await client.execute(makeRequest(request, upstream: upstream, route: route, context: context), timeout: .nanoseconds(route.timeout.components.seconds * 1_000_000_000))
+                pool.record(upstream, success: ![502, 503, 504].contains(Int(answer.status.code)), now: Date().timeIntervalSince1970)
+                return response(from: answer)
+            } catch is BodyTooLarge {
+                throw Problem(status: .contentTooLarge, detail: "The request body exceeds \(route.maxBodyBytes) bytes for this route.")
+            } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
+                pool.record(upstream, success: false, now: Date().timeIntervalSince1970)
+                throw Problem(status: .gatewayTimeout, detail: "The upstream service did not answer in time.")
+            } catch {
+                pool.record(upstream, success: false, now: Date().timeIntervalSince1970)
+                context.logger.warning("upstream unreachable", metadata: ["upstream": "\(upstream)", "error": "\(error)"])
+                if index == attempts - 1 { throw Problem(status: .badGateway, detail: "The upstream service is unavailable.") }
+            }
+        }
+        throw Problem(status: .badGateway, detail: "The upstream service is unavailable.")
+    }
+
+    func makeRequest(_ request: Request, upstream: String, route: Route, context: Context) -> HTTPClientRequest {
+        var outgoing = HTTPClientRequest(url: upstream + (request.uri.string.hasPrefix("/") ? request.uri.string : "/" + request.uri.string))
         outgoing.method = .init(rawValue: request.method.rawValue)
-        var clientIP = ""
-        if let address = context.remoteAddress?.ipAddress { clientIP = address }
+        let clientIP = context.remoteAddress?.ipAddress ?? ""
         for field in request.headers where !Self.dropped.contains(field.name.canonicalName) {
             outgoing.headers.add(name: field.name.rawName, value: field.value)
         }
+        // Appended, never trusted as given: services read the last hop as the client.
         let priorFor = request.headers[values: HTTPField.Name("X-Forwarded-For")!].joined(separator: ", ")
         outgoing.headers.replaceOrAdd(name: "X-Forwarded-For", value: priorFor.isEmpty ? clientIP : "\(priorFor), \(clientIP)")
         outgoing.headers.replaceOrAdd(name: "X-Forwarded-Proto", value: "http")
@@ -57,18 +158,12 @@ struct ProxyMiddleware: RouterMiddleware {
         if let length, length > 0 {
             outgoing.body = .stream(request.body, length: .known(Int64(length)))
         } else if length == nil, request.headers[.transferEncoding] != nil {
-            outgoing.body = .stream(request.body, length: .unknown)
+            outgoing.body = .stream(LimitedBody(base: request.body, limit: route.maxBodyBytes), length: .unknown)
         }
+        return outgoing
+    }
 
-        let upstream: HTTPClientResponse
-        do {
-            upstream = try await client.execute(outgoing, timeout: .nanoseconds(route.timeout.components.seconds * 1_000_000_000))
-        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
-            throw Problem(status: .gatewayTimeout, detail: "The upstream service did not answer in time.")
-        } catch {
-            context.logger.warning("upstream unreachable", metadata: ["upstream": "\(route.upstream)", "error": "\(error)"])
-            throw Problem(status: .badGateway, detail: "The upstream service is unavailable.")
-        }
+    func response(from upstream: HTTPClientResponse) -> Response {
         var headers = HTTPFields()
         for header in upstream.headers where !Self.dropped.contains(header.name.lowercased()) && header.name.lowercased() != "content-length" {
             if let name = HTTPField.Name(header.name) { headers.append(HTTPField(name: name, value: header.value)) }

@@ -1,0 +1,58 @@
+import Foundation
+import Synchronization
+
+/// Round-robin over a route's upstreams with passive health: an upstream that fails
+/// `failureThreshold` times in a row is skipped (its breaker opens) for `coolDown`
+/// seconds; then one request probes it (half-open) and its outcome closes or reopens it.
+final class UpstreamPool: Sendable {
+    struct Health {
+        var consecutiveFailures = 0
+        var openUntil: Double = 0
+        var probing = false
+    }
+
+    let failureThreshold: Int
+    let coolDown: Double
+    private let health = Mutex<[String: Health]>([:])
+    private let turn = Atomic<Int>(0)
+
+    init(failureThreshold: Int = 5, coolDown: Double = 10) {
+        self.failureThreshold = failureThreshold
+        self.coolDown = coolDown
+    }
+
+    /// The upstreams to try, in order: this request's round-robin turn first, breakers
+    /// that are open left out. Empty when every breaker is open.
+    func candidates(_ upstreams: [String], now: Double) -> [String] {
+        let start = upstreams.count > 1 ? turn.wrappingAdd(1, ordering: .relaxed).oldValue : 0
+        let ordered = (0..<upstreams.count).map { upstreams[(start + $0) % upstreams.count] }
+        return health.withLock { health in
+            ordered.filter { upstream in
+                guard var state = health[upstream], state.consecutiveFailures >= failureThreshold else { return true }
+                guard now >= state.openUntil, !state.probing else { return false }
+                state.probing = true
+                health[upstream] = state
+                return true
+            }
+        }
+    }
+
+    func record(_ upstream: String, success: Bool, now: Double) {
+        health.withLock { health in
+            var state = health[upstream] ?? Health()
+            state.probing = false
+            if success {
+                state.consecutiveFailures = 0
+            } else {
+                state.consecutiveFailures += 1
+                if state.consecutiveFailures >= failureThreshold { state.openUntil = now + coolDown }
+            }
+            health[upstream] = state
+        }
+    }
+
+    /// Upstreams whose breaker is open now, for metrics.
+    func openBreakers(now: Double) -> [String] {
+        health.withLock { $0.filter { $0.value.consecutiveFailures >= failureThreshold && now < $0.value.openUntil }.map(\.key) }
+    }
+}

@@ -1,0 +1,37 @@
+import Contracts
+import Foundation
+import Logging
+import Messaging
+import ServiceLifecycle
+
+/// Keeps the tenant directory current from `auth.tenant.v1`. Each replica reads the
+/// compacted topic from the beginning with a consumer group of its own, so a new replica
+/// rebuilds the whole directory and every replica sees every change.
+struct TenantFeed: Service {
+    let brokers: String
+    let directory: TenantDirectory
+    let logger: Logger
+
+    func run() async throws {
+        // Auth creates its topics too; whichever starts first makes sure it exists.
+        try await TopicAdmin.ensure([Topics.authTenant], brokers: brokers)
+        let consumer = try KafkaConsumer(
+            brokers: brokers, groupID: "gateway-\(UUID().uuidString.lowercased())", topics: [Topics.authTenant.name], logger: logger)
+        let batches = consumer.batches()
+        await withGracefulShutdownHandler {
+            for await batch in batches {
+                for message in batch.messages {
+                    do {
+                        directory.apply(try PlatformJSON.decoder.decode(TenantEvent.self, from: Data(message.value)))
+                    } catch {
+                        logger.warning("unreadable auth.tenant.v1 message skipped", metadata: ["offset": "\(message.offset)", "error": "\(error)"])
+                    }
+                }
+                batch.finish(success: true)
+            }
+        } onGracefulShutdown: {
+            consumer.stopPolling()
+        }
+        await consumer.close()
+    }
+}

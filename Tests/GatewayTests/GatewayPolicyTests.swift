@@ -1,0 +1,216 @@
+import Contracts
+import Foundation
+@testable import Gateway
+import Messaging
+import TestSupport
+import Testing
+
+/// Publishes a tenant's state on auth.tenant.v1, as auth would.
+func announce(_ tenant: UUID, status: String = "active", plan: String = "free", version: Int) async throws {
+    let producer = try KafkaProducer(brokers: TestEnvironment.kafkaBrokers, clientID: "gateway-tests", logger: TestEnvironment.logger)
+    let event = try EventEnvelope.make(
+        TenantEvent(tenantId: tenant, name: "T", slug: "t-\(version)", status: status, plan: plan, version: version, occurredAt: Date()),
+        type: status == "suspended" ? TenantEvent.suspended : TenantEvent.updated, on: Topics.authTenant, source: "/tests", tenantID: tenant)
+    try await producer.send(OutgoingMessage(topic: event.topic, key: event.key, value: Array(event.data), headers: event.headers))
+    await producer.shutdown()
+}
+
+@Suite("gateway rate limits")
+struct GatewayLimitTests {
+    @Test("a tenant over its plan's limit gets 429 with Retry-After and RateLimit headers while another tenant is served")
+    func tenantLimit() async throws {
+        let (url, issuer) = try await GatewayHarness.shared.get()
+        let busy = UUID.v7()
+        var statuses: [Int] = []
+        var refusal: HTTPAnswer?
+        for _ in 0..<60 {
+            // A new user each time: only the tenant's limit (free: burst 40) binds.
+            let answer = try await TestHTTP.send("GET", "\(url)/private/x", token: try await issuer.token(tenant: busy))
+            statuses.append(answer.status)
+            if answer.status == 429 { refusal = answer }
+        }
+        #expect(statuses.filter { $0 == 200 }.count >= 40)
+        let refused = try #require(refusal)
+        #expect(refused.contentType == "application/problem+json")
+        #expect(Int(refused.headers["retry-after"] ?? "") ?? 0 >= 1)
+        #expect(refused.headers["ratelimit-policy"]?.hasPrefix("\"tenant\";q=40") == true)
+        #expect(refused.headers["ratelimit"]?.contains("r=0") == true)
+        let other = try await TestHTTP.send("GET", "\(url)/private/x", token: try await issuer.token(tenant: .v7()))
+        #expect(other.status == 200)
+        #expect(other.headers["ratelimit"] != nil)
+    }
+
+    @Test("one user is limited before their tenant is")
+    func userLimit() async throws {
+        let (url, issuer) = try await GatewayHarness.shared.get()
+        let token = try await issuer.token(tenant: .v7())
+        var last = 0
+        var policy: String?
+        for _ in 0..<30 {
+            let answer = try await TestHTTP.send("GET", "\(url)/private/x", token: token)
+            last = answer.status
+            policy = answer.headers["ratelimit-policy"]
+            if last == 429 { break }
+        }
+        #expect(last == 429)
+        #expect(policy?.hasPrefix("\"user\"") == true)
+    }
+
+    @Test("a strict route class limits a client IP on a public route")
+    func ipLimit() async throws {
+        let (url, _) = try await GatewayHarness.shared.get()
+        var statuses: [Int] = []
+        for _ in 0..<6 { statuses.append(try await TestHTTP.send("POST", "\(url)/login", json: ["x": 1]).status) }
+        #expect(statuses.prefix(3).allSatisfy { $0 == 200 })
+        #expect(statuses.last == 429)
+    }
+
+    @Test("shadow mode never refuses, but its headers show the exhausted allowance")
+    func shadow() async throws {
+        let (url, _) = try await GatewayHarness.shared.get()
+        var answers: [HTTPAnswer] = []
+        for _ in 0..<8 { answers.append(try await TestHTTP.send("GET", "\(url)/shadow/x")) }
+        #expect(answers.allSatisfy { $0.status == 200 })
+        #expect(answers.last?.headers["ratelimit"]?.contains("r=0") == true)
+    }
+}
+
+@Suite("gateway tenant state")
+struct GatewayTenantTests {
+    @Test("a suspended tenant is refused with 403 within seconds, and served again after reactivation")
+    func suspension() async throws {
+        let (url, issuer) = try await GatewayHarness.shared.get()
+        let tenant = UUID.v7()
+        try await announce(tenant, status: "suspended", version: 2)
+        let refused = try await eventually(timeout: .seconds(40)) {
+            try await TestHTTP.send("GET", "\(url)/private/x", token: try await issuer.token(tenant: tenant)).status == 403
+        }
+        #expect(refused)
+        try await announce(tenant, status: "active", version: 3)
+        let served = try await eventually(timeout: .seconds(20)) {
+            try await TestHTTP.send("GET", "\(url)/private/x", token: try await issuer.token(tenant: tenant)).status == 200
+        }
+        #expect(served)
+        // An older event arriving late changes nothing.
+        try await announce(tenant, status: "suspended", version: 1)
+        try await Task.sleep(for: .seconds(2))
+        #expect(try await TestHTTP.send("GET", "\(url)/private/x", token: try await issuer.token(tenant: tenant)).status == 200)
+    }
+
+    @Test("a plan change raises the tenant's limit, and /v1/admin/usage reports plan, limits and counts")
+    func planAndUsage() async throws {
+        let (url, issuer) = try await GatewayHarness.shared.get()
+        let tenant = UUID.v7()
+        try await announce(tenant, plan: "enterprise", version: 2)
+        let upgraded = try await eventually(timeout: .seconds(40)) {
+            let answer = try await TestHTTP.send("GET", "\(url)/private/x", token: try await issuer.token(tenant: tenant))
+            return answer.headers["ratelimit-policy"]?.contains("q=4000") == true || answer.headers["ratelimit-policy"]?.contains("q=800") == true
+        }
+        #expect(upgraded)
+        let usage = try await TestHTTP.send("GET", "\(url)/v1/admin/usage", token: try await issuer.token(tenant: tenant, roles: ["admin"]))
+        #expect(usage.status == 200)
+        #expect(usage.string("plan") == "enterprise")
+        #expect(((usage.json["usage"] as? [String: Any])?["requestsLastHour"] as? Int ?? 0) >= 1)
+        #expect((usage.json["limits"] as? [String: Any])?["requestsPerSecond"] as? Int == 1000)
+        #expect(try await TestHTTP.send("GET", "\(url)/v1/admin/usage", token: try await issuer.token(tenant: tenant, roles: ["member"])).status == 403)
+        #expect(try await TestHTTP.send("GET", "\(url)/v1/admin/usage").status == 401)
+    }
+}
+
+@Suite("gateway routing and resilience")
+struct GatewayRoutingTests {
+    @Test("a body over the route's limit answers 413, with or without Content-Length")
+    func bodyLimit() async throws {
+        let (url, issuer) = try await GatewayHarness.shared.get()
+        let token = try await issuer.token(tenant: .v7())
+        let big = String(repeating: "x", count: 5000)
+        let declared = try await TestHTTP.send("POST", "\(url)/small/x", raw: big, token: token)
+        #expect(declared.status == 413)
+        #expect(declared.contentType == "application/problem+json")
+        #expect(try await TestHTTP.send("POST", "\(url)/small/x", raw: "tiny", token: token).status == 200)
+        let chunked = try await TestHTTP.streamed("\(url)/small/x", chunks: 10, chunkSize: 500, token: token)
+        #expect(chunked == 413)
+    }
+
+    @Test("a 50 MB upload streams through to the upstream")
+    func largeUpload() async throws {
+        let (url, _) = try await GatewayHarness.shared.get()
+        let status = try await TestHTTP.streamed("\(url)/upload/file", chunks: 800, chunkSize: 64 * 1024)
+        #expect(status == 200)
+    }
+
+    @Test("CORS: preflight from a console origin is answered here; other origins are refused; answers carry the allow header")
+    func cors() async throws {
+        let (url, _) = try await GatewayHarness.shared.get()
+        let preflight = try await TestHTTP.send(
+            "OPTIONS", "\(url)/private/x",
+            headers: ["Origin": GatewayHarness.consoleOrigin, "Access-Control-Request-Method": "PATCH", "Access-Control-Request-Headers": "authorization"])
+        #expect(preflight.status == 204)
+        #expect(preflight.headers["access-control-allow-origin"] == GatewayHarness.consoleOrigin)
+        #expect(preflight.headers["access-control-allow-methods"]?.contains("PATCH") == true)
+        let stranger = try await TestHTTP.send(
+            "OPTIONS", "\(url)/private/x", headers: ["Origin": "https://evil.example", "Access-Control-Request-Method": "GET"])
+        #expect(stranger.status == 403)
+        let error = try await TestHTTP.send("GET", "\(url)/private/x", headers: ["Origin": GatewayHarness.consoleOrigin])
+        #expect(error.status == 401)
+        #expect(error.headers["access-control-allow-origin"] == GatewayHarness.consoleOrigin)
+        #expect(error.headers["access-control-expose-headers"]?.contains("RateLimit") == true)
+    }
+
+    @Test("several upstreams are used in turn, and a dead one is skipped by retrying idempotent requests")
+    func roundRobin() async throws {
+        let (url, _) = try await GatewayHarness.shared.get()
+        var seen: Set<String> = []
+        for _ in 0..<4 { seen.insert(try await TestHTTP.send("GET", "\(url)/pair/x").string("upstream") ?? "") }
+        #expect(seen == ["a", "b"])
+        for _ in 0..<6 { #expect(try await TestHTTP.send("GET", "\(url)/half-down/x").status == 200) }
+    }
+
+    @Test("an upstream that keeps failing opens its breaker: 502 first, then 503 with Retry-After")
+    func breaker() async throws {
+        let (url, _) = try await GatewayHarness.shared.get()
+        var statuses: [Int] = []
+        for _ in 0..<7 { statuses.append(try await TestHTTP.send("GET", "\(url)/breaker/x").status) }
+        #expect(statuses.prefix(5).allSatisfy { $0 == 502 })
+        #expect(statuses.last == 503)
+    }
+
+    @Test("SIGHUP reloads the route table; an invalid table is refused and the old one kept")
+    func reload() async throws {
+        let running = try await GatewayHarness.shared.running()
+        #expect(try await TestHTTP.send("GET", "\(running.url)/added/x").status == 404)
+        let original = try String(contentsOf: running.routesFile, encoding: .utf8)
+        let extended = original.replacingOccurrences(
+            of: "\"routes\": [", with: "\"routes\": [\n  {\"prefix\": \"/added\", \"upstream\": \"\(running.upstreams[1])\", \"public\": true},")
+        try extended.write(to: running.routesFile, atomically: true, encoding: .utf8)
+        kill(getpid(), SIGHUP)
+        #expect(try await eventually(timeout: .seconds(5)) { try await TestHTTP.send("GET", "\(running.url)/added/x").status == 200 })
+        try "{ not json".write(to: running.routesFile, atomically: true, encoding: .utf8)
+        kill(getpid(), SIGHUP)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try await TestHTTP.send("GET", "\(running.url)/added/x").status == 200)
+        try original.write(to: running.routesFile, atomically: true, encoding: .utf8)
+        kill(getpid(), SIGHUP)
+    }
+}
+
+@Suite("GCRA")
+struct GCRATests {
+    @Test("allows the burst at once, then one request per interval, and says when to retry")
+    func arithmetic() {
+        let limit = RateLimit(rate: 10, burst: 5)
+        var tat: Double?
+        var allowed = 0
+        for _ in 0..<8 {
+            let (decision, next) = GCRA.decide(tat: tat, limit: limit, now: 100)
+            if decision.allowed { allowed += 1 }
+            if let next { tat = next }
+        }
+        #expect(allowed == 5)
+        let (refused, _) = GCRA.decide(tat: tat, limit: limit, now: 100)
+        #expect(!refused.allowed)
+        #expect(abs(refused.retryAfterSeconds - 0.1) < 1e-6)
+        let (later, _) = GCRA.decide(tat: tat, limit: limit, now: 100.1)
+        #expect(later.allowed)
+    }
+}
