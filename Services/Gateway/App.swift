@@ -15,6 +15,10 @@ func buildGateway(_ configuration: GatewayConfiguration, onServerRunning: @escap
     var clientConfiguration = HTTPClient.Configuration()
     // The default of 8 connections per upstream would queue requests under load.
     clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 128
+    // A refused connection fails the request at once (502, breaker counts it) instead of
+    // being retried with backoff until the route's timeout.
+    clientConfiguration.connectionPool.retryConnectionEstablishment = false
+    clientConfiguration.timeout.connect = .seconds(2)
     clientConfiguration.decompression = .disabled
     clientConfiguration.redirectConfiguration = .disallow
     let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
