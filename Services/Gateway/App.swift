@@ -22,7 +22,13 @@ func buildGateway(_ configuration: GatewayConfiguration, onServerRunning: @escap
     clientConfiguration.decompression = .disabled
     clientConfiguration.redirectConfiguration = .disallow
     let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
-    let verifier = TokenVerifier(jwksURL: configuration.jwksURL, issuer: configuration.tokenIssuer, audience: configuration.tokenAudience, logger: logger, httpClient: client)
+    let verifier =
+        configuration.jwksURL.isEmpty
+        ? TokenVerifier(
+            discoveryURL: configuration.discoveryURL, issuer: configuration.tokenIssuer, audience: configuration.tokenAudience, logger: logger,
+            httpClient: client)
+        : TokenVerifier(
+            jwksURL: configuration.jwksURL, issuer: configuration.tokenIssuer, audience: configuration.tokenAudience, logger: logger, httpClient: client)
 
     let readiness = Readiness()
     readiness.add("jwks") {

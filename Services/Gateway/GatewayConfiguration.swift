@@ -5,6 +5,7 @@ struct GatewayConfiguration: Sendable {
     var host: String
     var port: Int
     var routesFile: String
+    /// Set: keys are read from here. Empty: from the `jwks_uri` of `discoveryURL`.
     var jwksURL: String
     var tokenIssuer: String
     var tokenAudience: String
@@ -14,22 +15,25 @@ struct GatewayConfiguration: Sendable {
     var kafkaBrokers: String = ""
     /// Browser origins of the admin console and apps allowed by CORS (exact match).
     var corsOrigins: Set<String> = []
+    /// The auth service's OpenID Connect discovery document.
+    var discoveryURL = "http://127.0.0.1:8081/.well-known/openid-configuration"
 
-    /// `HOST`, `PORT` (8080), `GATEWAY_ROUTES_FILE`, `JWKS_URL`, `TOKEN_ISSUER`, `TOKEN_AUDIENCE`, `LOG_LEVEL`,
-    /// `KAFKA_BROKERS`, `GATEWAY_CORS_ORIGINS` (comma-separated).
+    /// `HOST`, `PORT` (8080), `GATEWAY_ROUTES_FILE`, `AUTH_DISCOVERY_URL` or `JWKS_URL`, `TOKEN_ISSUER`,
+    /// `TOKEN_AUDIENCE`, `LOG_LEVEL`, `KAFKA_BROKERS`, `GATEWAY_CORS_ORIGINS` (comma-separated).
     static func fromEnvironment(_ env: Environment = Environment()) throws -> Self {
         Self(
             host: try env.string("HOST", default: "127.0.0.1"),
             port: try env.int("PORT", default: 8080, range: 0...65535),
             routesFile: try env.string("GATEWAY_ROUTES_FILE", default: "infra/gateway/routes.json"),
-            jwksURL: try env.url("JWKS_URL", default: "http://127.0.0.1:8081/.well-known/jwks.json").absoluteString,
+            jwksURL: env.optionalString("JWKS_URL") == nil ? "" : try env.url("JWKS_URL").absoluteString,
             tokenIssuer: try env.string("TOKEN_ISSUER", default: "http://127.0.0.1:8080"),
             tokenAudience: try env.string("TOKEN_AUDIENCE", default: "platform"),
             logLevel: try env.string("LOG_LEVEL", default: "info"),
             kafkaBrokers: try env.string("KAFKA_BROKERS", default: "127.0.0.1:9092"),
             corsOrigins: Set((env.optionalString("GATEWAY_CORS_ORIGINS") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
                 !$0.isEmpty
-            })
+            }),
+            discoveryURL: try env.url("AUTH_DISCOVERY_URL", default: "http://127.0.0.1:8081/.well-known/openid-configuration").absoluteString
         )
     }
 }

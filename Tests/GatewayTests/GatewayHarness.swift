@@ -72,9 +72,9 @@ struct GatewayHarness {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("routes-\(UUID()).json")
         try routes(a.baseURL, b.baseURL).write(to: file, atomically: true, encoding: .utf8)
         let configuration = GatewayConfiguration(
-            host: "127.0.0.1", port: 0, routesFile: file.path, jwksURL: issuer.jwksURL, tokenIssuer: TestEnvironment.issuer,
+            host: "127.0.0.1", port: 0, routesFile: file.path, jwksURL: "", tokenIssuer: TestEnvironment.issuer,
             tokenAudience: TestEnvironment.audience, logLevel: "error", kafkaBrokers: TestEnvironment.kafkaBrokers,
-            corsOrigins: [consoleOrigin])
+            corsOrigins: [consoleOrigin], discoveryURL: issuer.discoveryURL)
         let gateway = try await TestServer.start { try buildGateway(configuration, onServerRunning: $0) }
         return Running(url: gateway.baseURL, issuer: issuer, routesFile: file, upstreams: [a.baseURL, b.baseURL])
     }

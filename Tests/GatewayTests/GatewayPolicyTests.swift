@@ -214,3 +214,49 @@ struct GCRATests {
         #expect(later.allowed)
     }
 }
+
+@Suite("gateway token checks")
+struct GatewayTokenTests {
+    @Test("expired, wrong-audience and wrong-issuer tokens answer 401")
+    func rejected() async throws {
+        let (url, issuer) = try await GatewayHarness.shared.get()
+        let tenant = UUID.v7()
+        for token in [
+            try await issuer.token(tenant: tenant, expiresIn: -120), try await issuer.token(tenant: tenant, audience: "someone-else"),
+            try await issuer.token(tenant: tenant, issuer: "https://evil.example"),
+        ] {
+            let answer = try await TestHTTP.send("GET", "\(url)/private/x", token: token)
+            #expect(answer.status == 401)
+            #expect(answer.contentType == "application/problem+json")
+        }
+    }
+
+    @Test("tokens naming unknown keys make the gateway refetch the JWKS at most once per interval")
+    func unknownKidThrottled() async throws {
+        let (url, issuer) = try await GatewayHarness.shared.get()
+        let stranger = try await TestIssuer.start()
+        _ = try await TestHTTP.send("GET", "\(url)/private/x", token: try await stranger.token(tenant: .v7()))
+        let before = issuer.jwksFetches
+        for _ in 0..<15 {
+            #expect(try await TestHTTP.send("GET", "\(url)/private/x", token: try await stranger.token(tenant: .v7())).status == 401)
+        }
+        #expect(issuer.jwksFetches - before <= 1)
+    }
+
+    @Test("with the key server down, cached keys keep verifying new tokens")
+    func keyServerDown() async throws {
+        let issuer = try await TestIssuer.start()
+        let upstream = try await GatewayHarness.upstream(name: "solo")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("routes-\(UUID()).json")
+        try #"{"routes": [{"prefix": "/private", "upstream": "\#(upstream.baseURL)"}]}"#.write(to: file, atomically: true, encoding: .utf8)
+        let configuration = GatewayConfiguration(
+            host: "127.0.0.1", port: 0, routesFile: file.path, jwksURL: issuer.jwksURL, tokenIssuer: TestEnvironment.issuer,
+            tokenAudience: TestEnvironment.audience, logLevel: "error")
+        let gateway = try await TestServer.start { try buildGateway(configuration, onServerRunning: $0) }
+        #expect(try await TestHTTP.send("GET", "\(gateway.baseURL)/private/x", token: try await issuer.token(tenant: .v7())).status == 200)
+        await issuer.server.stop()
+        #expect(try await TestHTTP.send("GET", "\(gateway.baseURL)/private/x", token: try await issuer.token(tenant: .v7())).status == 200)
+        await gateway.stop()
+        await upstream.stop()
+    }
+}

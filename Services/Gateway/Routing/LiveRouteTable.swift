@@ -10,7 +10,6 @@ final class LiveRouteTable: Sendable {
     let path: String
     let logger: Logger
     private let current: Mutex<RouteTable>
-    private let hangup = SignalSourceHolder()
 
     init(path: String, logger: Logger) throws {
         self.path = path
@@ -34,17 +33,47 @@ final class LiveRouteTable: Sendable {
         }
     }
 
-    /// Reloads on SIGHUP for the life of the process.
+    /// Reloads on SIGHUP while this table is in use.
     func reloadOnHangup() {
-        signal(SIGHUP, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        source.setEventHandler { [weak self] in self?.reload() }
-        source.resume()
-        hangup.source = source
+        Hangup.shared.register(self)
     }
 }
 
-/// Keeps the SIGHUP source alive; set once at start-up, before any concurrency.
-final class SignalSourceHolder: @unchecked Sendable {
-    var source: (any DispatchSourceSignal)?
+/// The process's one SIGHUP source; it reloads every live route table. (One source per
+/// table would not do: releasing a signal source can take the signal away from the others.)
+final class Hangup: Sendable {
+    static let shared = Hangup()
+
+    final class Weak: Sendable {
+        weak let table: LiveRouteTable?
+        init(_ table: LiveRouteTable) { self.table = table }
+    }
+
+    private let tables = Mutex<[Weak]>([])
+    private let source: SourceBox
+
+    final class SourceBox: @unchecked Sendable {
+        // Created once and never mutated: kept only so the source stays alive.
+        let source: any DispatchSourceSignal
+        init(_ source: any DispatchSourceSignal) { self.source = source }
+    }
+
+    private init() {
+        signal(SIGHUP, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        self.source = SourceBox(source)
+        source.setEventHandler { [weak self] in self?.fire() }
+        source.resume()
+    }
+
+    func register(_ table: LiveRouteTable) {
+        tables.withLock { tables in
+            tables.removeAll { $0.table == nil }
+            tables.append(Weak(table))
+        }
+    }
+
+    private func fire() {
+        for table in tables.withLock({ $0.compactMap(\.table) }) { table.reload() }
+    }
 }

@@ -1,7 +1,9 @@
 import AsyncHTTPClient
+import Crypto
 import Foundation
 import JWTKit
 import Logging
+import Metrics
 import NIOCore
 import Synchronization
 
@@ -19,6 +21,11 @@ public final class TokenVerifier: Sendable {
     let refetchInterval: Duration
     private let state = Mutex<State>(State())
     let logger: Logger
+    /// Tokens already verified, by SHA-256 of the whole token, until they expire: a
+    /// client sends the same token many times, and ES256 verification is the costliest
+    /// step of a request.
+    private let verified = Mutex<[SHA256Digest: (identity: Identity, expires: Date)]>([:])
+    static let maxVerified = 50_000
 
     struct State {
         var knownKeyIDs: Set<String> = []
@@ -36,19 +43,55 @@ public final class TokenVerifier: Sendable {
 
     /// A verifier fetching the JWKS from a URL (normally the auth service's).
     public convenience init(jwksURL: String, issuer: String, audience: String, logger: Logger, httpClient: HTTPClient = .shared) {
+        self.init(issuer: issuer, audience: audience, logger: logger) { try await Self.get(jwksURL, httpClient) }
+    }
+
+    /// A verifier that finds the JWKS through OpenID Connect Discovery (§4): the
+    /// document's `jwks_uri`, re-read on every refresh so a moved key set is followed.
+    /// The document's `issuer` must be the one tokens are checked against (§4.3).
+    public convenience init(discoveryURL: String, issuer: String, audience: String, logger: Logger, httpClient: HTTPClient = .shared) {
         self.init(issuer: issuer, audience: audience, logger: logger) {
-            var request = HTTPClientRequest(url: jwksURL)
-            request.method = .GET
-            let response = try await httpClient.execute(request, timeout: .seconds(5))
-            guard response.status == .ok else { throw JWKSFetchError(status: Int(response.status.code)) }
-            let body = try await response.body.collect(upTo: 1 << 20)
-            return String(buffer: body)
+            let document = try JSONDecoder().decode(DiscoveryDocument.self, from: Data(try await Self.get(discoveryURL, httpClient).utf8))
+            guard document.issuer == issuer else { throw DiscoveryMismatch(expected: issuer, found: document.issuer) }
+            return try await Self.get(document.jwks_uri, httpClient)
         }
+    }
+
+    struct DiscoveryDocument: Decodable {
+        var issuer: String
+        var jwks_uri: String
+    }
+
+    struct DiscoveryMismatch: Error, CustomStringConvertible {
+        let expected: String
+        let found: String
+        var description: String { "discovery document names issuer \(found), tokens are checked against \(expected)" }
+    }
+
+    static func get(_ url: String, _ httpClient: HTTPClient) async throws -> String {
+        var request = HTTPClientRequest(url: url)
+        request.method = .GET
+        let response = try await httpClient.execute(request, timeout: .seconds(5))
+        guard response.status == .ok else { throw JWKSFetchError(status: Int(response.status.code)) }
+        return String(buffer: try await response.body.collect(upTo: 1 << 20))
     }
 
     struct JWKSFetchError: Error { let status: Int }
 
     public func verify(_ token: String) async throws -> Identity {
+        let digest = SHA256.hash(data: Data(token.utf8))
+        let now = Date()
+        if let hit = verified.withLock({ $0[digest] }), hit.expires > now { return hit.identity }
+        let (identity, expires) = try await verifySignature(token)
+        verified.withLock { cache in
+            if cache.count >= Self.maxVerified { cache = cache.filter { $0.value.expires > now } }
+            if cache.count >= Self.maxVerified { cache.removeAll(keepingCapacity: true) }
+            cache[digest] = (identity, expires)
+        }
+        return identity
+    }
+
+    private func verifySignature(_ token: String) async throws -> (Identity, Date) {
         guard let header = Self.header(of: token) else { throw Problem.unauthorized("The access token is malformed.") }
         // RFC 8725 §3.1: accept only the algorithm we issue; never `none`, never HMAC.
         guard header.alg == "ES256" else { throw Problem.unauthorized("The access token uses an algorithm that is not accepted.") }
@@ -72,10 +115,12 @@ public final class TokenVerifier: Sendable {
             throw Problem.unauthorized("The access token is issued in the future.")
         }
         guard let tenant = UUID(uuidString: claims.tid) else { throw Problem.unauthorized("The access token names no tenant.") }
-        return Identity(
+        let identity = Identity(
             subject: claims.sub.value, tenantID: tenant, roles: claims.roles,
             scopes: claims.scope.split(separator: " ").map(String.init), tokenID: claims.jti.value
         )
+        // Cached until expiry as the JWT library checks it (with the same leeway).
+        return (identity, claims.exp.value.addingTimeInterval(Self.leeway))
     }
 
     /// True once a key set has been loaded.
@@ -99,6 +144,7 @@ public final class TokenVerifier: Sendable {
 
     private func fetchKeys() async {
         defer { state.withLock { $0.inFlight = nil } }
+        Counter(label: "jwks_refreshes_total").increment()
         do {
             let json = try await source()
             let set = try JSONDecoder().decode(JWKS.self, from: Data(json.utf8))
