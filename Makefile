@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`. See README.md.
-.PHONY: run up down test build bench
+.PHONY: run up down test build bench bench-auth bench-gateway
 
 run:    ## everything in the foreground; Ctrl-C stops it
 	infra/dev/stack.sh run
@@ -16,5 +16,11 @@ test:   ## separate PostgreSQL + broker for tests, swift test, stop them
 build:
 	swift build
 
-bench:  ## auth throughput (logins/s, refreshes/s) on the test stack, release build; prints figures
+bench:  ## auth throughput (make bench-auth) and gateway against nginx (make bench-gateway)
+	$(MAKE) bench-auth bench-gateway
+
+bench-gateway:  ## wrk: gateway (JWT + limiter) vs nginx vs direct, release build; prints figures
+	bench/gateway.sh
+
+bench-auth:  ## auth throughput (logins/s, refreshes/s) on the test stack, release build; prints figures
 	SWIFT_TEST_ARGS="-c release -Xswiftc -enable-testing --filter AuthBenchmark" BENCH=1 infra/dev/stack.sh test

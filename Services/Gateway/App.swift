@@ -43,7 +43,7 @@ func buildGateway(_ configuration: GatewayConfiguration, onServerRunning: @escap
     router.add(
         middleware: ProxyMiddleware(
             routes: routes, client: client, verifier: verifier, tenants: tenants, limits: LimitPolicy(limiter: LocalRateLimiter()),
-            pool: UpstreamPool(), usage: usage, accessLog: Logger(label: "gateway.access")))
+            pool: UpstreamPool(), usage: usage, accessLog: Logger(label: "gateway.access"), trustedProxyHops: configuration.trustedProxyHops))
     UsageRoutes(verifier: verifier, tenants: tenants, usage: usage).add(to: router)
     var services: [any Service] = [HTTPClientService(client: client)]
     if !configuration.kafkaBrokers.isEmpty {

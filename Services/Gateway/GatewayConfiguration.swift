@@ -15,11 +15,15 @@ struct GatewayConfiguration: Sendable {
     var kafkaBrokers: String = ""
     /// Browser origins of the admin console and apps allowed by CORS (exact match).
     var corsOrigins: Set<String> = []
+    /// Proxies in front of the gateway (a load balancer, an ingress) that append to
+    /// `X-Forwarded-For`: the client is that many hops from the end. 0 = the TCP peer.
+    var trustedProxyHops = 0
     /// The auth service's OpenID Connect discovery document.
     var discoveryURL = "http://127.0.0.1:8081/.well-known/openid-configuration"
 
     /// `HOST`, `PORT` (8080), `GATEWAY_ROUTES_FILE`, `AUTH_DISCOVERY_URL` or `JWKS_URL`, `TOKEN_ISSUER`,
-    /// `TOKEN_AUDIENCE`, `LOG_LEVEL`, `KAFKA_BROKERS`, `GATEWAY_CORS_ORIGINS` (comma-separated).
+    /// `TOKEN_AUDIENCE`, `LOG_LEVEL`, `KAFKA_BROKERS`, `GATEWAY_CORS_ORIGINS` (comma-separated),
+    /// `GATEWAY_TRUSTED_PROXY_HOPS`.
     static func fromEnvironment(_ env: Environment = Environment()) throws -> Self {
         Self(
             host: try env.string("HOST", default: "127.0.0.1"),
@@ -29,10 +33,12 @@ struct GatewayConfiguration: Sendable {
             tokenIssuer: try env.string("TOKEN_ISSUER", default: "http://127.0.0.1:8080"),
             tokenAudience: try env.string("TOKEN_AUDIENCE", default: "platform"),
             logLevel: try env.string("LOG_LEVEL", default: "info"),
-            kafkaBrokers: try env.string("KAFKA_BROKERS", default: "127.0.0.1:9092"),
+            // Set but empty: no tenant feed (benchmarks, a gateway without Kafka).
+            kafkaBrokers: env.values["KAFKA_BROKERS"] ?? "127.0.0.1:9092",
             corsOrigins: Set((env.optionalString("GATEWAY_CORS_ORIGINS") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
                 !$0.isEmpty
             }),
+            trustedProxyHops: try env.int("GATEWAY_TRUSTED_PROXY_HOPS", default: 0, range: 0...5),
             discoveryURL: try env.url("AUTH_DISCOVERY_URL", default: "http://127.0.0.1:8081/.well-known/openid-configuration").absoluteString
         )
     }

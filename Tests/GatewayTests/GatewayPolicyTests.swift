@@ -260,3 +260,30 @@ struct GatewayTokenTests {
         await upstream.stop()
     }
 }
+
+@Suite("gateway behind a proxy")
+struct GatewayTrustedProxyTests {
+    @Test("with one trusted proxy in front, the client IP for limits is the last X-Forwarded-For entry")
+    func clientFromForwardedFor() async throws {
+        let upstream = try await GatewayHarness.upstream(name: "solo")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("routes-\(UUID()).json")
+        try #"""
+            {"rateLimitClasses": {"login": {"ipPerMinute": 60, "ipBurst": 2}},
+             "routes": [{"prefix": "/login", "upstream": "\#(upstream.baseURL)", "public": true, "rateLimitClass": "login"}]}
+            """#.write(to: file, atomically: true, encoding: .utf8)
+        var configuration = GatewayConfiguration(
+            host: "127.0.0.1", port: 0, routesFile: file.path, jwksURL: "http://127.0.0.1:9/jwks", tokenIssuer: TestEnvironment.issuer,
+            tokenAudience: TestEnvironment.audience, logLevel: "error")
+        configuration.trustedProxyHops = 1
+        let gateway = try await TestServer.start { try buildGateway(configuration, onServerRunning: $0) }
+        func send(_ forwardedFor: String) async throws -> Int {
+            try await TestHTTP.send("GET", "\(gateway.baseURL)/login", headers: ["X-Forwarded-For": forwardedFor]).status
+        }
+        #expect(try await send("9.9.9.9, 203.0.113.7") == 200)
+        #expect(try await send("203.0.113.7") == 200)
+        #expect(try await send("8.8.8.8, 203.0.113.7") == 429)
+        #expect(try await send("203.0.113.8") == 200)
+        await gateway.stop()
+        await upstream.stop()
+    }
+}

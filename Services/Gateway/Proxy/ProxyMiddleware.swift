@@ -23,6 +23,7 @@ struct ProxyMiddleware: RouterMiddleware {
     let pool: UpstreamPool
     let usage: UsageCounters
     let accessLog: Logger
+    var trustedProxyHops = 0
 
     /// RFC 9110 §7.6.1 hop-by-hop fields, plus identity headers a client must not set:
     /// upstreams learn the caller only from the verified token.
@@ -57,7 +58,7 @@ struct ProxyMiddleware: RouterMiddleware {
                 plan = tenant.plan
                 if tenant.suspended { throw Problem.forbidden("This tenant is suspended.") }
             }
-            let clientIP = context.remoteAddress?.ipAddress
+            let clientIP = clientAddress(request, context)
             let outcome = await limits.evaluate(
                 LimitPolicy.checks(route: route, identity: identity, plan: plan, clientIP: clientIP), route: route, plan: plan)
             if let tenant = identity?.tenantID { usage.record(tenant, limited: outcome.refused) }
@@ -82,6 +83,16 @@ struct ProxyMiddleware: RouterMiddleware {
             status = problem.statusCode
             throw problem
         }
+    }
+
+    /// The client: the TCP peer, or with trusted proxies in front, the address the
+    /// outermost trusted proxy saw (that many entries from the end of X-Forwarded-For).
+    func clientAddress(_ request: Request, _ context: Context) -> String? {
+        let peer = context.remoteAddress?.ipAddress
+        guard trustedProxyHops > 0, let name = HTTPField.Name("X-Forwarded-For") else { return peer }
+        let hops = request.headers[values: name].flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
+        guard hops.count >= trustedProxyHops else { return peer }
+        return hops[hops.count - trustedProxyHops]
     }
 
     func stamp(_ response: inout Response, _ outcome: LimitPolicy.Outcome) {
