@@ -173,6 +173,10 @@ struct GatewayRoutingTests {
         for _ in 0..<7 { statuses.append(try await TestHTTP.send("GET", "\(url)/breaker/x").status) }
         #expect(statuses.prefix(5).allSatisfy { $0 == 502 })
         #expect(statuses.last == 503)
+        let metrics = String(decoding: try await TestHTTP.send("GET", "\(url)/metrics").body, as: UTF8.self)
+        #expect(metrics.contains("gateway_breaker_open"))
+        #expect(metrics.contains("gateway_requests_total"))
+        #expect(metrics.contains("gateway_rate_limit_decisions_total"))
     }
 
     @Test("SIGHUP reloads the route table; an invalid table is refused and the old one kept")

@@ -106,6 +106,11 @@ struct ProxyMiddleware: RouterMiddleware {
     func log(_ request: Request, route: Route, identity: Identity?, plan: Plan, status: Int, started: ContinuousClock.Instant, upstream: Duration?, context: Context) {
         let total = ContinuousClock.now - started
         Counter(label: "gateway_requests_total", dimensions: [("route", route.prefix), ("status", String(status)), ("plan", plan.rawValue)]).increment()
+        if let upstream {
+            Timer(label: "gateway_upstream_duration", dimensions: [("route", route.prefix)]).recordNanoseconds(
+                upstream.components.seconds * 1_000_000_000 + upstream.components.attoseconds / 1_000_000_000)
+        }
+        guard accessLog.logLevel <= .info else { return }
         var metadata: Logger.Metadata = [
             "request_id": .string(context.requestID), "route": .string(route.prefix), "method": .string(request.method.rawValue),
             "status": .stringConvertible(status), "total_ms": .stringConvertible(Self.milliseconds(total)),

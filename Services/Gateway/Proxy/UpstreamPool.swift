@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import Synchronization
 
 /// Round-robin over a route's upstreams with passive health: an upstream that fails
@@ -38,8 +39,9 @@ final class UpstreamPool: Sendable {
     }
 
     func record(_ upstream: String, success: Bool, now: Double) {
-        health.withLock { health in
+        let (wasOpen, isOpen) = health.withLock { health in
             var state = health[upstream] ?? Health()
+            let wasOpen = state.consecutiveFailures >= failureThreshold
             state.probing = false
             if success {
                 state.consecutiveFailures = 0
@@ -48,11 +50,11 @@ final class UpstreamPool: Sendable {
                 if state.consecutiveFailures >= failureThreshold { state.openUntil = now + coolDown }
             }
             health[upstream] = state
+            return (wasOpen, state.consecutiveFailures >= failureThreshold)
         }
-    }
-
-    /// Upstreams whose breaker is open now, for metrics.
-    func openBreakers(now: Double) -> [String] {
-        health.withLock { $0.filter { $0.value.consecutiveFailures >= failureThreshold && now < $0.value.openUntil }.map(\.key) }
+        // 1 while the breaker is open (or half-open), 0 once it has closed.
+        if wasOpen != isOpen || (!success && isOpen) {
+            Gauge(label: "gateway_breaker_open", dimensions: [("upstream", upstream)]).record(isOpen ? 1 : 0)
+        }
     }
 }
