@@ -69,6 +69,29 @@ struct TokenVerifierTests {
         #expect(await isUnauthorized { try await verifier(issuer).verify(try await stranger.token(tenant: .v7())) })
     }
 
+    @Test("a token not valid yet (nbf beyond the leeway) is refused")
+    func notYetValid() async throws {
+        let issuer = try await TestIssuer.start()
+        let now = Date()
+        var claims = AccessClaims(
+            issuer: TestEnvironment.issuer, audience: TestEnvironment.audience, subject: "x", tenantID: .v7(), roles: [], scope: "",
+            issuedAt: now, expiresAt: now.addingTimeInterval(600), id: "1")
+        claims.nbf = .init(value: now.addingTimeInterval(300))
+        let token = try await issuer.sign(claims)
+        #expect(await isUnauthorized { try await verifier(issuer).verify(token) })
+    }
+
+    @Test("a verified token is answered from the cache the second time, with the same identity")
+    func cached() async throws {
+        let issuer = try await TestIssuer.start()
+        let verifier = verifier(issuer)
+        let token = try await issuer.token(tenant: .v7())
+        let first = try await verifier.verify(token)
+        let fetches = issuer.jwksFetches
+        #expect(try await verifier.verify(token) == first)
+        #expect(issuer.jwksFetches == fetches)
+    }
+
     @Test("an expired token is refused")
     func expired() async throws {
         let issuer = try await TestIssuer.start()

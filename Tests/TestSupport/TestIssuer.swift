@@ -68,5 +68,10 @@ public final class TestIssuer: Sendable {
         return try await keys.sign(claims, kid: JWKIdentifier(string: kid))
     }
 
+    /// Signs any claims with this issuer's key.
+    public func sign(_ claims: AccessClaims) async throws -> String {
+        try await keys.sign(claims, kid: JWKIdentifier(string: kid))
+    }
+
     enum IssuerError: Error { case noParameters }
 }

@@ -12,6 +12,8 @@ public struct AccessClaims: JWTPayload, Equatable {
     public var scope: String
     public var iat: IssuedAtClaim
     public var exp: ExpirationClaim
+    /// Not issued by auth today; honoured when present (RFC 7519 §4.1.5).
+    public var nbf: NotBeforeClaim?
     public var jti: IDClaim
 
     public init(issuer: String, audience: String, subject: String, tenantID: UUID, roles: [String], scope: String, issuedAt: Date, expiresAt: Date, id: String) {
@@ -28,5 +30,6 @@ public struct AccessClaims: JWTPayload, Equatable {
 
     public func verify(using algorithm: some JWTAlgorithm) async throws {
         try exp.verifyNotExpired(currentDate: Date().addingTimeInterval(-TokenVerifier.leeway))
+        try nbf?.verifyNotBefore(currentDate: Date().addingTimeInterval(TokenVerifier.leeway))
     }
 }
