@@ -69,14 +69,9 @@ struct AuditLog: Sendable {
         var until: Date?
     }
 
-    struct Position: Codable {
-        var at: Date
-        var id: UUID
-    }
-
     /// Newest first; `action` matches exactly or as a prefix ending in `.` (e.g. `member.`).
     func list(tenantID: UUID, filter: Filter, page: PageRequest) async throws -> Page<AuditRecord> {
-        let after = try page.decodedCursor(Position.self)
+        let after = try page.decodedCursor(KeysetPosition.self)
         let prefix = filter.action.map { $0.hasSuffix(".") ? $0 + "%" : $0 }
         return try await database.withTenant(tenantID) { connection in
             let rows = try await connection.query(
@@ -95,7 +90,7 @@ struct AuditLog: Sendable {
                 let decoded = (try? JSONDecoder().decode([String: String].self, from: Data(details.utf8))) ?? [:]
                 items.append(AuditRecord(id: id, actor: actor, ip: ip, action: action, target: target, result: result, details: decoded, at: at))
             }
-            return Page(fetched: items, limit: page.limit) { Position(at: $0.at, id: $0.id) }
+            return Page(fetched: items, limit: page.limit) { KeysetPosition(at: $0.at, id: $0.id) }
         }
     }
 }

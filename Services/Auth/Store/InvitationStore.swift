@@ -78,22 +78,17 @@ struct InvitationStore: Sendable {
         }
     }
 
-    struct Position: Codable {
-        var created: Date
-        var id: UUID
-    }
-
     func list(tenantID: UUID, page: PageRequest) async throws -> Page<InvitationRecord> {
-        let after = try page.decodedCursor(Position.self)
+        let after = try page.decodedCursor(KeysetPosition.self)
         return try await database.withTenant(tenantID) { connection in
             let rows = try await connection.query(
                 """
                 SELECT \(unescaped: Self.columns) FROM auth.invitations
-                WHERE (\(after?.created)::timestamptz IS NULL OR (created_at, id) < (\(after?.created), \(after?.id)))
+                WHERE (\(after?.at)::timestamptz IS NULL OR (created_at, id) < (\(after?.at), \(after?.id)))
                 ORDER BY created_at DESC, id DESC LIMIT \(page.limit + 1)
                 """, logger: database.logger)
             let items = try await decode(rows)
-            return Page(fetched: items, limit: page.limit) { Position(created: $0.createdAt, id: $0.id) }
+            return Page(fetched: items, limit: page.limit) { KeysetPosition(at: $0.createdAt, id: $0.id) }
         }
     }
 

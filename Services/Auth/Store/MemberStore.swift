@@ -21,27 +21,22 @@ struct MemberStore: Sendable {
     let sessions: SessionStore
     var outbox: AuthOutbox { AuthOutbox(database: database) }
 
-    struct Position: Codable {
-        var joined: Date
-        var id: UUID
-    }
-
     func list(tenantID: UUID, page: PageRequest) async throws -> Page<MemberRecord> {
-        let after = try page.decodedCursor(Position.self)
+        let after = try page.decodedCursor(KeysetPosition.self)
         return try await database.withTenant(tenantID) { connection in
             let rows = try await connection.query(
                 """
                 SELECT u.id, u.email, u.name, m.role, u.mfa_enabled, m.created_at
                 FROM auth.memberships m JOIN auth.users u ON u.id = m.user_id
                 WHERE m.tenant_id = \(tenantID)
-                  AND (\(after?.joined)::timestamptz IS NULL OR (m.created_at, m.user_id) > (\(after?.joined), \(after?.id)))
+                  AND (\(after?.at)::timestamptz IS NULL OR (m.created_at, m.user_id) > (\(after?.at), \(after?.id)))
                 ORDER BY m.created_at, m.user_id LIMIT \(page.limit + 1)
                 """, logger: database.logger)
             var items: [MemberRecord] = []
             for try await (id, email, name, role, mfa, joined) in rows.decode((UUID, String, String, String, Bool, Date).self) {
                 items.append(MemberRecord(userId: id, email: email, name: name, role: role, mfaEnabled: mfa, joinedAt: joined))
             }
-            return Page(fetched: items, limit: page.limit) { Position(joined: $0.joinedAt, id: $0.userId) }
+            return Page(fetched: items, limit: page.limit) { KeysetPosition(at: $0.joinedAt, id: $0.userId) }
         }
     }
 

@@ -117,25 +117,20 @@ struct TenantStore: Sendable {
         }
     }
 
-    struct Position: Codable {
-        var created: Date
-        var id: UUID
-    }
-
     /// Every tenant, newest first; `query` matches name or slug, case-insensitively.
     func list(query: String?, status: String?, page: PageRequest) async throws -> Page<TenantDetails> {
-        let after = try page.decodedCursor(Position.self)
+        let after = try page.decodedCursor(KeysetPosition.self)
         let pattern = query.map { "%" + $0.lowercased().replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%" }
         let rows = try await database.client.query(
             """
             SELECT \(unescaped: Self.columns) FROM auth.tenants
             WHERE (\(pattern)::text IS NULL OR lower(name) LIKE \(pattern) OR slug LIKE \(pattern))
               AND (\(status)::text IS NULL OR status = \(status))
-              AND (\(after?.created)::timestamptz IS NULL OR (created_at, id) < (\(after?.created), \(after?.id)))
+              AND (\(after?.at)::timestamptz IS NULL OR (created_at, id) < (\(after?.at), \(after?.id)))
             ORDER BY created_at DESC, id DESC LIMIT \(page.limit + 1)
             """, logger: database.logger)
         var items: [TenantDetails] = []
         for try await row in rows { items.append(try details(row)) }
-        return Page(fetched: items, limit: page.limit) { Position(created: $0.createdAt, id: $0.id) }
+        return Page(fetched: items, limit: page.limit) { KeysetPosition(at: $0.createdAt, id: $0.id) }
     }
 }
