@@ -38,7 +38,14 @@ func buildGateway(_ configuration: GatewayConfiguration, onServerRunning: @escap
     }
     let tenants = TenantDirectory()
     let usage = UsageCounters()
-    let router = Router<ServiceRequestContext>.service(readiness: readiness)
+    // Not `Router.service`: proxied requests get the gateway's own access log and metrics
+    // (with route and plan), so the generic per-request log and metrics middleware would
+    // only do the same work twice on the hot path.
+    let router = Router(context: ServiceRequestContext.self)
+    router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: ProblemMiddleware())
+    _ = PlatformMetrics.registry
+    router.addOperationalRoutes(readiness: readiness)
     if !configuration.corsOrigins.isEmpty { router.add(middleware: CORSPolicy(origins: configuration.corsOrigins)) }
     router.add(
         middleware: ProxyMiddleware(
