@@ -30,11 +30,11 @@ func buildAuth(_ configuration: AuthConfiguration, onServerRunning: @escaping @S
     let audit = AuditLog(database: database)
     let throttle = LoginThrottle(database: database)
     let mfa = MFAStore(database: database, sealer: sealer)
-    let signIn = SignIn(accounts: accounts, sessions: sessions, issuer: issuer)
+    let signIn = SignIn(accounts: accounts, sessions: sessions, issuer: issuer, mfa: mfa, audit: audit)
 
     let router = Router<ServiceRequestContext>.service(readiness: runtime.readiness)
     let authenticated = router.group().add(middleware: AuthenticationMiddleware(verifier: verifier))
-    let sessionRoutes = SessionRoutes(accounts: accounts, signIn: signIn, passwords: passwords, throttle: throttle, mfa: mfa, audit: audit)
+    let sessionRoutes = SessionRoutes(accounts: accounts, signIn: signIn, passwords: passwords, throttle: throttle, audit: audit)
     sessionRoutes.add(to: router, authenticated: authenticated)
     MFARoutes(accounts: accounts, mfa: mfa, signIn: signIn, audit: audit, issuerName: "Platform").add(to: router, authenticated: authenticated)
     EmailTokenRoutes(
@@ -57,8 +57,7 @@ func buildAuth(_ configuration: AuthConfiguration, onServerRunning: @escaping @S
     PlatformRoutes(tenants: tenants, audit: audit).add(to: authenticated)
     OAuthRoutes(
         providers: Dictionary(uniqueKeysWithValues: configuration.oauthProviders.map { ($0.name, OAuthProviderClient($0)) }),
-        identities: IdentityStore(database: database, accounts: accounts), tenants: tenants, accounts: accounts, signIn: signIn, mfa: mfa,
-        audit: audit, publicURL: configuration.publicURL ?? configuration.service.tokenIssuer, allowedRedirectURIs: configuration.redirectURIs
+        identities: IdentityStore(database: database, accounts: accounts), tenants: tenants, accounts: accounts, signIn: signIn, audit: audit, publicURL: configuration.publicURL ?? configuration.service.tokenIssuer, allowedRedirectURIs: configuration.redirectURIs
     ).add(to: router, authenticated: authenticated)
 
     var app = runtime.application(router: router, onServerRunning: onServerRunning)

@@ -15,7 +15,6 @@ struct OAuthRoutes: Sendable {
     let tenants: TenantStore
     let accounts: AccountStore
     let signIn: SignIn
-    let mfa: MFAStore
     let audit: AuditLog
     let publicURL: String
     let allowedRedirectURIs: [String]
@@ -163,13 +162,8 @@ struct OAuthRoutes: Sendable {
         } else {
             membership = try signIn.choose(memberships, wanted: nil, otherwise: Problem.unauthorized("This account belongs to no tenant."))
         }
-        try SignIn.requireActive(membership)
-        let actor = Actor(subject: userID.uuidString.lowercased(), ip: request.clientIP(context))
-        if credentials.mfaEnabled {
-            let challenge = try await mfa.createChallenge(userID: userID, tenantID: membership.tenant.id)
-            return try SessionRoutes.MFARequired(mfaToken: challenge.text, expiresIn: MFAStore.challengeLifetime).response(from: request, context: context)
-        }
-        try await audit.record(actor.entry("login.succeeded", tenant: membership.tenant.id, target: "user:\(actor.subject ?? "")", details: ["method": "social"]))
-        return try await signIn.tokens(user: credentials.user, membership: membership).response(from: request, context: context)
+        return try await signIn.afterFirstFactor(
+            user: credentials.user, mfaEnabled: credentials.mfaEnabled, membership: membership,
+            actor: Actor(subject: userID.uuidString.lowercased(), ip: request.clientIP(context)), method: "social", request: request, context: context)
     }
 }

@@ -9,7 +9,6 @@ struct SessionRoutes: Sendable {
     let signIn: SignIn
     let passwords: PasswordHasher
     let throttle: LoginThrottle
-    let mfa: MFAStore
     let audit: AuditLog
     var sessions: SessionStore { signIn.sessions }
 
@@ -28,13 +27,6 @@ struct SessionRoutes: Sendable {
 
     struct RefreshInput: Decodable {
         var refreshToken: String
-    }
-
-    /// The first step of a login with MFA: present `mfaToken` and a code at `/v1/auth/mfa/verify`.
-    struct MFARequired: ResponseEncodable {
-        var mfaRequired = true
-        var mfaToken: String
-        var expiresIn: Int
     }
 
     struct MeResponse: ResponseEncodable {
@@ -95,15 +87,9 @@ struct SessionRoutes: Sendable {
         try await throttle.recordSuccess(account: accountKey)
         let memberships = try await accounts.memberships(of: credentials.user.id)
         let membership = try signIn.choose(memberships, wanted: input.tenant, otherwise: Problem.unauthorized("Invalid email or password."))
-        try SignIn.requireActive(membership)
-        let actor = Actor(subject: credentials.user.id.uuidString.lowercased(), ip: ip)
-        if credentials.mfaEnabled {
-            let challenge = try await mfa.createChallenge(userID: credentials.user.id, tenantID: membership.tenant.id)
-            try await audit.record(actor.entry("login.mfa_challenge", tenant: membership.tenant.id, target: actor.subject.map { "user:\($0)" }))
-            return try MFARequired(mfaToken: challenge.text, expiresIn: MFAStore.challengeLifetime).response(from: request, context: context)
-        }
-        try await audit.record(actor.entry("login.succeeded", tenant: membership.tenant.id, target: actor.subject.map { "user:\($0)" }))
-        return try await signIn.tokens(user: credentials.user, membership: membership).response(from: request, context: context)
+        return try await signIn.afterFirstFactor(
+            user: credentials.user, mfaEnabled: credentials.mfaEnabled, membership: membership,
+            actor: Actor(subject: credentials.user.id.uuidString.lowercased(), ip: ip), method: nil, request: request, context: context)
     }
 
     /// Counts the failure and writes it to the audit log of every tenant the account

@@ -22,6 +22,33 @@ struct SignIn: Sendable {
     let accounts: AccountStore
     let sessions: SessionStore
     let issuer: TokenIssuer
+    let mfa: MFAStore
+    let audit: AuditLog
+
+    /// The first step of a login with MFA: present `mfaToken` and a code at `/v1/auth/mfa/verify`.
+    struct MFARequired: ResponseEncodable {
+        var mfaRequired = true
+        var mfaToken: String
+        var expiresIn: Int
+    }
+
+    /// After a first factor (password, social provider): an MFA challenge when the user has
+    /// MFA, otherwise tokens; audited either way. `method` goes into the audit details.
+    func afterFirstFactor(
+        user: UserRecord, mfaEnabled: Bool, membership: Membership, actor: Actor, method: String?, request: Request,
+        context: ServiceRequestContext
+    ) async throws -> Response {
+        try Self.requireActive(membership)
+        let target = "user:\(user.id.uuidString.lowercased())"
+        let details = method.map { ["method": $0] } ?? [:]
+        if mfaEnabled {
+            let challenge = try await mfa.createChallenge(userID: user.id, tenantID: membership.tenant.id)
+            try await audit.record(actor.entry("login.mfa_challenge", tenant: membership.tenant.id, target: target, details: details))
+            return try MFARequired(mfaToken: challenge.text, expiresIn: MFAStore.challengeLifetime).response(from: request, context: context)
+        }
+        try await audit.record(actor.entry("login.succeeded", tenant: membership.tenant.id, target: target, details: details))
+        return try await tokens(user: user, membership: membership).response(from: request, context: context)
+    }
 
     /// The membership named by `wanted` (slug or id), the only one, or a 409 listing them.
     func choose(_ memberships: [Membership], wanted: String?, otherwise refusal: Problem) throws -> Membership {

@@ -66,8 +66,7 @@ struct ProxyMiddleware: RouterMiddleware {
                 context.logger.info("rate limit would refuse (shadow mode)", metadata: ["route": "\(route.prefix)", "scope": "\(outcome.binding?.0.scope ?? "")"])
             }
             if outcome.refused, let (check, decision) = outcome.binding {
-                var problem = Problem.tooManyRequests("The \(check.scope) rate limit is exhausted.", retryAfter: Int(decision.retryAfterSeconds.rounded(.up)))
-                problem.retryAfter = max(1, Int(decision.retryAfterSeconds.rounded(.up)))
+                let problem = Problem.tooManyRequests("The \(check.scope) rate limit is exhausted.", retryAfter: Int(decision.retryAfterSeconds.rounded(.up)))
                 var response = try problem.response(from: request, context: context)
                 stamp(&response, outcome)
                 status = 429
