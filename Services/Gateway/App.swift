@@ -3,10 +3,14 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
 import ServiceKit
 import ServiceLifecycle
 
-/// Builds the gateway: route table, token verification, proxy.
+/// Builds the gateway: route table, token verification, the proxy's front door, and the
+/// gateway's own routes behind it.
 func buildGateway(_ configuration: GatewayConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
     Observability.bootstrapLogging(level: configuration.logLevel)
     let logger = Logger(label: "gateway")
@@ -38,29 +42,41 @@ func buildGateway(_ configuration: GatewayConfiguration, onServerRunning: @escap
     }
     let tenants = TenantDirectory()
     let usage = UsageCounters()
-    // Not `Router.service`: proxied requests get the gateway's own access log and metrics
-    // (with route and plan), so the generic per-request log and metrics middleware would
-    // only do the same work twice on the hot path.
+    // The gateway's own routes; the front door reaches them on an internal port.
     let router = Router(context: ServiceRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: ProblemMiddleware())
     _ = PlatformMetrics.registry
     router.addOperationalRoutes(readiness: readiness)
-    if !configuration.corsOrigins.isEmpty { router.add(middleware: CORSPolicy(origins: configuration.corsOrigins)) }
-    router.add(
-        middleware: ProxyMiddleware(
-            routes: routes, client: client, verifier: verifier, tenants: tenants, limits: LimitPolicy(limiter: LocalRateLimiter()),
-            pool: UpstreamPool(), usage: usage, accessLog: Logger(label: "gateway.access"), trustedProxyHops: configuration.trustedProxyHops))
     UsageRoutes(verifier: verifier, tenants: tenants, usage: usage).add(to: router)
-    var services: [any Service] = [HTTPClientService(client: client)]
+
+    let gatekeeper = Gatekeeper(
+        verifier: verifier, tenants: tenants, limits: LimitPolicy(limiter: LocalRateLimiter()), usage: usage, logger: logger)
+    let (localPort, localPortAnnouncer) = AsyncStream<Int>.makeStream()
+    let tls = try NIOSSLContext(configuration: .makeClientConfiguration())
+    let idle = IdleConnectionsByLoop(group: .singleton)
+    let front = FrontDoor(
+        host: configuration.host, port: configuration.port, localPort: localPort,
+        makeServices: { local in
+            ProxyServices(
+                routes: routes, gatekeeper: gatekeeper, health: UpstreamPool(), cors: CORSPolicy(origins: configuration.corsOrigins),
+                accessLog: AccessLog(logger: Logger(label: "gateway.access")), trustedProxyHops: configuration.trustedProxyHops,
+                local: Route(prefix: "/", upstreams: [local], isPublic: true, timeout: .seconds(30), maxBodyBytes: 1 << 20, limits: .unlimited),
+                idle: idle, tls: tls)
+        },
+        onServerRunning: onServerRunning, logger: logger)
+    var services: [any Service] = [front, HTTPClientService(client: client)]
     if !configuration.kafkaBrokers.isEmpty {
         services.append(TenantFeed(brokers: configuration.kafkaBrokers, directory: tenants, logger: logger))
     }
     var app = Application(
         router: router,
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "gateway"),
+        configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "gateway"),
         services: services,
-        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+        onServerRunning: { channel in
+            localPortAnnouncer.yield(channel.localAddress?.port ?? 0)
+            localPortAnnouncer.finish()
+        },
         logger: logger)
     app.beforeServerStarts { await verifier.refreshKeys() }
     return app

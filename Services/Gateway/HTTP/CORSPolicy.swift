@@ -1,38 +1,32 @@
-import HTTPTypes
-import Hummingbird
-import ServiceKit
+import NIOHTTP1
 
-/// CORS for the configured console origins (exact match). Preflights are answered here,
-/// never forwarded; other requests get the allow headers on their answer, errors included.
-struct CORSPolicy: RouterMiddleware {
-    typealias Context = ServiceRequestContext
+/// CORS for the configured console origins (exact match). Preflights are answered at the
+/// gateway, never forwarded; other answers, errors included, carry the allow headers when
+/// the origin is allowed.
+struct CORSPolicy: Sendable {
     let origins: Set<String>
 
     static let exposed = "RateLimit, RateLimit-Policy, Retry-After, X-Request-ID, ETag, Location"
     static let methods = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let origin = request.headers[.origin] else { return try await next(request, context) }
-        let allowed = origins.contains(origin)
-        if request.method == .options, request.headers[.accessControlRequestMethod] != nil {
-            guard allowed else { throw Problem.forbidden("The origin \(origin) may not call this API.") }
-            var headers: HTTPFields = [
-                .accessControlAllowOrigin: origin, .accessControlAllowMethods: Self.methods, .accessControlMaxAge: "600", .vary: "Origin",
-            ]
-            headers[.accessControlAllowHeaders] = request.headers[.accessControlRequestHeaders] ?? "Authorization, Content-Type"
-            return Response(status: .noContent, headers: headers)
-        }
-        var response: Response
-        do {
-            response = try await next(request, context)
-        } catch let error as any HTTPResponseError {
-            response = try error.response(from: request, context: context)
-        }
-        if allowed {
-            response.headers[.accessControlAllowOrigin] = origin
-            response.headers[.accessControlExposeHeaders] = Self.exposed
-            response.headers[.vary] = "Origin"
-        }
-        return response
+    static func isPreflight(_ head: HTTPRequestHead) -> Bool {
+        head.method == .OPTIONS && head.headers.contains(name: "origin") && head.headers.contains(name: "access-control-request-method")
+    }
+
+    /// The preflight answer's fields, or nil when the origin is not allowed.
+    func preflight(_ head: HTTPRequestHead) -> HTTPHeaders? {
+        guard let origin = head.headers.first(name: "origin"), origins.contains(origin) else { return nil }
+        return [
+            "Access-Control-Allow-Origin": origin, "Access-Control-Allow-Methods": Self.methods,
+            "Access-Control-Allow-Headers": head.headers.first(name: "access-control-request-headers") ?? "Authorization, Content-Type",
+            "Access-Control-Max-Age": "600", "Vary": "Origin",
+        ]
+    }
+
+    func decorate(_ headers: inout HTTPHeaders, origin: String?) {
+        guard let origin, origins.contains(origin) else { return }
+        headers.replaceOrAdd(name: "Access-Control-Allow-Origin", value: origin)
+        headers.replaceOrAdd(name: "Access-Control-Expose-Headers", value: Self.exposed)
+        headers.replaceOrAdd(name: "Vary", value: "Origin")
     }
 }

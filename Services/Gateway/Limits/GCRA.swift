@@ -26,6 +26,11 @@ protocol RateLimiter: Sendable {
     func acquire(_ key: String, _ limit: RateLimit, now: Double) async -> LimitDecision
 }
 
+/// A limiter that answers without waiting, so the proxy decides on the event loop.
+protocol ImmediateRateLimiter: RateLimiter {
+    func acquireNow(_ key: String, _ limit: RateLimit, now: Double) -> LimitDecision
+}
+
 /// The Generic Cell Rate Algorithm (ITU-T I.371): one "theoretical arrival time" per key,
 /// no timers, no buckets to refill.
 enum GCRA {
@@ -47,7 +52,7 @@ enum GCRA {
 
 /// GCRA state in this process, sharded to keep lock contention low. Keys whose arrival
 /// time has passed carry no information and are swept out as the table grows.
-final class LocalRateLimiter: RateLimiter {
+final class LocalRateLimiter: ImmediateRateLimiter {
     final class Shard: Sendable {
         let table = Mutex<[String: Double]>([:])
     }
@@ -61,6 +66,10 @@ final class LocalRateLimiter: RateLimiter {
     }
 
     func acquire(_ key: String, _ limit: RateLimit, now: Double) async -> LimitDecision {
+        acquireNow(key, limit, now: now)
+    }
+
+    func acquireNow(_ key: String, _ limit: RateLimit, now: Double) -> LimitDecision {
         let shard = shards[Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))]
         return shard.table.withLock { table in
             let (decision, next) = GCRA.decide(tat: table[key], limit: limit, now: now)

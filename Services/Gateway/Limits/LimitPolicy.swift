@@ -43,13 +43,26 @@ struct LimitPolicy: Sendable {
         return checks
     }
 
-    func evaluate(_ checks: [Check], route: Route, plan: Plan) async -> Outcome {
-        guard !checks.isEmpty else { return Outcome(refused: false, shadowed: false, binding: nil) }
+    /// The limiter's answers at once when it keeps its state in this process; `nil` when
+    /// it must be asked over the network (`evaluate`).
+    func evaluateNow(_ checks: [Check], route: Route, plan: Plan) -> Outcome? {
+        guard let immediate = limiter as? any ImmediateRateLimiter else { return nil }
         let now = Date().timeIntervalSince1970
+        return combine(checks.map { immediate.acquireNow($0.key, $0.limit, now: now) }, checks, route: route, plan: plan)
+    }
+
+    func evaluate(_ checks: [Check], route: Route, plan: Plan) async -> Outcome {
+        let now = Date().timeIntervalSince1970
+        var decisions: [LimitDecision] = []
+        for check in checks { decisions.append(await limiter.acquire(check.key, check.limit, now: now)) }
+        return combine(decisions, checks, route: route, plan: plan)
+    }
+
+    /// Counts the decisions and picks the most constraining one for the headers.
+    private func combine(_ decisions: [LimitDecision], _ checks: [Check], route: Route, plan: Plan) -> Outcome {
         var binding: (Check, LimitDecision)?
         var refused = false
-        for check in checks {
-            let decision = await limiter.acquire(check.key, check.limit, now: now)
+        for (check, decision) in zip(checks, decisions) {
             let label = decision.allowed ? "allowed" : (route.limits.shadow ? "would_limit" : "limited")
             Counter(label: "gateway_rate_limit_decisions_total", dimensions: [("decision", label), ("scope", check.scope), ("plan", plan.rawValue)])
                 .increment()

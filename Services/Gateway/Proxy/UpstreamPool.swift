@@ -14,7 +14,7 @@ final class UpstreamPool: Sendable {
 
     let failureThreshold: Int
     let coolDown: Double
-    private let health = Mutex<[String: Health]>([:])
+    private let health = Mutex<[Upstream: Health]>([:])
     private let turn = Atomic<Int>(0)
 
     init(failureThreshold: Int = 5, coolDown: Double = 10) {
@@ -24,7 +24,7 @@ final class UpstreamPool: Sendable {
 
     /// The upstreams to try, in order: this request's round-robin turn first, breakers
     /// that are open left out. Empty when every breaker is open.
-    func candidates(_ upstreams: [String], now: Double) -> [String] {
+    func candidates(_ upstreams: [Upstream], now: Double) -> [Upstream] {
         let start = upstreams.count > 1 ? turn.wrappingAdd(1, ordering: .relaxed).oldValue : 0
         let ordered = (0..<upstreams.count).map { upstreams[(start + $0) % upstreams.count] }
         return health.withLock { health in
@@ -38,7 +38,7 @@ final class UpstreamPool: Sendable {
         }
     }
 
-    func record(_ upstream: String, success: Bool, now: Double) {
+    func record(_ upstream: Upstream, success: Bool, now: Double) {
         let (wasOpen, isOpen) = health.withLock { health in
             var state = health[upstream] ?? Health()
             let wasOpen = state.consecutiveFailures >= failureThreshold
@@ -54,7 +54,7 @@ final class UpstreamPool: Sendable {
         }
         // 1 while the breaker is open (or half-open), 0 once it has closed.
         if wasOpen != isOpen || (!success && isOpen) {
-            Gauge(label: "gateway_breaker_open", dimensions: [("upstream", upstream)]).record(isOpen ? 1 : 0)
+            Gauge(label: "gateway_breaker_open", dimensions: [("upstream", upstream.base)]).record(isOpen ? 1 : 0)
         }
     }
 }

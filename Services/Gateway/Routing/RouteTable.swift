@@ -17,17 +17,40 @@ struct RateLimitClass: Sendable, Equatable {
     static let unlimited = RateLimitClass(name: "none", limitsTenants: false, limitsUsers: false)
 }
 
+/// An upstream base URL (`http://tasks:8080`), taken apart once when the table loads.
+struct Upstream: Sendable, Hashable, CustomStringConvertible {
+    var base: String
+    var host: String
+    var port: Int
+    var tls: Bool
+    /// The `Host` field for requests to it.
+    var authority: String
+
+    init?(_ base: String) {
+        guard let url = URL(string: base), let scheme = url.scheme, ["http", "https"].contains(scheme), let host = url.host, !host.isEmpty,
+            url.path.isEmpty || url.path == "/", url.query == nil, url.user == nil
+        else { return nil }
+        self.base = base.hasSuffix("/") ? String(base.dropLast()) : base
+        self.host = host
+        self.tls = scheme == "https"
+        self.port = url.port ?? (tls ? 443 : 80)
+        self.authority = url.port.map { "\(host):\($0)" } ?? host
+    }
+
+    var description: String { base }
+}
+
 /// One entry of the route table: a path prefix and the upstreams that serve it.
 struct Route: Sendable, Equatable {
     var prefix: String
-    var upstreams: [String]
+    var upstreams: [Upstream]
     /// Public routes are forwarded without a token (sign-up, login, JWKS, …).
     var isPublic: Bool
     var timeout: Duration
     var maxBodyBytes: Int
     var limits: RateLimitClass
 
-    var upstream: String { upstreams[0] }
+    var upstream: String { upstreams[0].base }
 
     /// `/v1/tasks` matches `/v1/tasks` and `/v1/tasks/…`, not `/v1/tasksx`.
     func matches(_ path: String) -> Bool {
@@ -100,14 +123,12 @@ struct RouteTable: Sendable {
             }
             let given = (entry.upstreams ?? []) + (entry.upstream.map { [$0] } ?? [])
             guard !given.isEmpty else { throw RouteTableError(description: "\(name): needs an upstream or upstreams") }
-            var upstreams: [String] = []
-            for upstream in given {
-                guard let url = URL(string: upstream), ["http", "https"].contains(url.scheme ?? ""), url.host != nil,
-                    url.path.isEmpty || url.path == "/"
-                else {
-                    throw RouteTableError(description: "\(name): upstream must be an http(s) base URL without a path, got '\(upstream)'")
+            var upstreams: [Upstream] = []
+            for given in given {
+                guard let upstream = Upstream(given) else {
+                    throw RouteTableError(description: "\(name): upstream must be an http(s) base URL without a path, got '\(given)'")
                 }
-                upstreams.append(upstream.hasSuffix("/") ? String(upstream.dropLast()) : upstream)
+                upstreams.append(upstream)
             }
             let timeout = entry.timeoutSeconds ?? 30
             guard (1...600).contains(timeout) else { throw RouteTableError(description: "\(name): timeoutSeconds must be 1...600") }

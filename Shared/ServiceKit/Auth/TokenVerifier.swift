@@ -79,9 +79,9 @@ public final class TokenVerifier: Sendable {
     struct JWKSFetchError: Error { let status: Int }
 
     public func verify(_ token: String) async throws -> Identity {
+        if let identity = cachedIdentity(token) { return identity }
         let digest = SHA256.hash(data: Data(token.utf8))
         let now = Date()
-        if let hit = verified.withLock({ $0[digest] }), hit.expires > now { return hit.identity }
         let (identity, expires) = try await verifySignature(token)
         verified.withLock { cache in
             if cache.count >= Self.maxVerified { cache = cache.filter { $0.value.expires > now } }
@@ -89,6 +89,14 @@ public final class TokenVerifier: Sendable {
             cache[digest] = (identity, expires)
         }
         return identity
+    }
+
+    /// The identity of a token verified before and not yet expired, without waiting:
+    /// what a caller on an event loop needs for the common case.
+    public func cachedIdentity(_ token: String) -> Identity? {
+        let digest = SHA256.hash(data: Data(token.utf8))
+        guard let hit = verified.withLock({ $0[digest] }), hit.expires > Date() else { return nil }
+        return hit.identity
     }
 
     private func verifySignature(_ token: String) async throws -> (Identity, Date) {

@@ -1,0 +1,42 @@
+import Contracts
+import Logging
+import Metrics
+import NIOCore
+import NIOHTTP1
+import ServiceKit
+
+/// One JSON line per proxied request (never the token) and the request metrics.
+struct AccessLog: Sendable {
+    let logger: Logger
+
+    struct Entry {
+        var requestID: String
+        var route: String
+        var method: HTTPMethod
+        var status: Int
+        var tenant: Identity?
+        var plan: Plan
+        var total: TimeAmount
+        var upstream: TimeAmount?
+    }
+
+    func record(_ entry: Entry) {
+        Counter(label: "gateway_requests_total", dimensions: [("route", entry.route), ("status", String(entry.status)), ("plan", entry.plan.rawValue)])
+            .increment()
+        if let upstream = entry.upstream {
+            Timer(label: "gateway_upstream_duration", dimensions: [("route", entry.route)]).recordNanoseconds(upstream.nanoseconds)
+        }
+        guard logger.logLevel <= .info else { return }
+        var metadata: Logger.Metadata = [
+            "request_id": .string(entry.requestID), "route": .string(entry.route), "method": .string(entry.method.rawValue),
+            "status": .stringConvertible(entry.status), "total_ms": .stringConvertible(Self.milliseconds(entry.total)),
+        ]
+        if let upstream = entry.upstream { metadata["upstream_ms"] = .stringConvertible(Self.milliseconds(upstream)) }
+        if let tenant = entry.tenant { metadata["tenant_id"] = .string(tenant.tenantID.uuidString.lowercased()) }
+        logger.info("access", metadata: metadata)
+    }
+
+    static func milliseconds(_ amount: TimeAmount) -> Double {
+        (Double(amount.nanoseconds) / 1e4).rounded() / 100
+    }
+}

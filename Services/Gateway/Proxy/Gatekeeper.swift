@@ -1,0 +1,105 @@
+import Contracts
+import Foundation
+import Logging
+import NIOHTTP1
+import ServiceKit
+
+/// What the gateway knows about a request when its head arrives.
+struct RequestFacts: Sendable {
+    var route: Route
+    var method: HTTPMethod
+    var contentLength: Int?
+    var bearer: String?
+    var clientIP: String?
+}
+
+/// The gateway's answer before any byte goes upstream.
+enum Verdict: Sendable {
+    case admit(Admission)
+    /// Refused here; what was learnt before the refusal (caller, limits) goes into the
+    /// answer's headers and the access log.
+    case refuse(Problem, Admission?)
+}
+
+struct Admission: Sendable {
+    var identity: Identity?
+    var plan: Plan
+    var limits: LimitPolicy.Outcome? = nil
+}
+
+/// Body limit, token, tenant status and rate limits, in that order. `decideNow` answers
+/// on the event loop for the common case (a token seen before, a limiter in memory);
+/// `decide` also verifies new tokens and asks shared limiters.
+struct Gatekeeper: Sendable {
+    let verifier: TokenVerifier
+    let tenants: TenantDirectory
+    let limits: LimitPolicy
+    let usage: UsageCounters
+    let logger: Logger
+
+    func decideNow(_ request: RequestFacts) -> Verdict? {
+        if let refusal = refuseBeforeToken(request) { return refusal }
+        var identity: Identity?
+        if !request.route.isPublic {
+            guard let token = request.bearer, let cached = verifier.cachedIdentity(token) else { return nil }
+            identity = cached
+        }
+        let (plan, suspended) = tenant(of: identity)
+        if let suspended { return suspended }
+        let checks = LimitPolicy.checks(route: request.route, identity: identity, plan: plan, clientIP: request.clientIP)
+        guard let outcome = limits.evaluateNow(checks, route: request.route, plan: plan) else { return nil }
+        return conclude(request, identity: identity, plan: plan, outcome: outcome)
+    }
+
+    func decide(_ request: RequestFacts) async -> Verdict {
+        if let verdict = decideNow(request) { return verdict }
+        var identity: Identity?
+        if !request.route.isPublic, let token = request.bearer {
+            do {
+                identity = try await verifier.verify(token)
+            } catch let problem as Problem {
+                return .refuse(problem, nil)
+            } catch {
+                return .refuse(Problem.unauthorized("The access token is not valid."), nil)
+            }
+        }
+        let (plan, suspended) = tenant(of: identity)
+        if let suspended { return suspended }
+        let checks = LimitPolicy.checks(route: request.route, identity: identity, plan: plan, clientIP: request.clientIP)
+        let outcome = await limits.evaluate(checks, route: request.route, plan: plan)
+        return conclude(request, identity: identity, plan: plan, outcome: outcome)
+    }
+
+    private func refuseBeforeToken(_ request: RequestFacts) -> Verdict? {
+        if let length = request.contentLength, length > request.route.maxBodyBytes {
+            return .refuse(Self.bodyTooLarge(request.route), nil)
+        }
+        if !request.route.isPublic, request.bearer == nil {
+            return .refuse(Problem.unauthorized("A bearer access token is required."), nil)
+        }
+        return nil
+    }
+
+    private func tenant(of identity: Identity?) -> (Plan, Verdict?) {
+        guard let identity else { return (.free, nil) }
+        let entry = tenants.entry(identity.tenantID)
+        return (entry.plan, entry.suspended ? .refuse(Problem.forbidden("This tenant is suspended."), Admission(identity: identity, plan: entry.plan)) : nil)
+    }
+
+    private func conclude(_ request: RequestFacts, identity: Identity?, plan: Plan, outcome: LimitPolicy.Outcome) -> Verdict {
+        if let tenant = identity?.tenantID { usage.record(tenant, limited: outcome.refused) }
+        if outcome.shadowed {
+            logger.info(
+                "rate limit would refuse (shadow mode)", metadata: ["route": "\(request.route.prefix)", "scope": "\(outcome.binding?.0.scope ?? "")"])
+        }
+        if outcome.refused, let (check, decision) = outcome.binding {
+            let problem = Problem.tooManyRequests("The \(check.scope) rate limit is exhausted.", retryAfter: Int(decision.retryAfterSeconds.rounded(.up)))
+            return .refuse(problem, Admission(identity: identity, plan: plan, limits: outcome))
+        }
+        return .admit(Admission(identity: identity, plan: plan, limits: outcome))
+    }
+
+    static func bodyTooLarge(_ route: Route) -> Problem {
+        Problem(status: .contentTooLarge, detail: "The request body exceeds \(route.maxBodyBytes) bytes for this route.")
+    }
+}

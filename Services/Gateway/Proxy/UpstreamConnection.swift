@@ -1,0 +1,157 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// The client connection's side of an upstream connection: what it hears back.
+protocol UpstreamListener: AnyObject {
+    func upstreamRead(_ part: HTTPClientResponsePart, from connection: UpstreamConnection)
+    func upstreamReadComplete()
+    func upstreamClosed(_ connection: UpstreamConnection)
+    func upstreamWritabilityChanged(_ connection: UpstreamConnection)
+}
+
+/// One keep-alive HTTP/1.1 connection to an upstream. It lives on the event loop of the
+/// client connection that uses it, so the bytes of a proxied request never change
+/// threads; between requests it waits in that loop's `IdleConnections`.
+final class UpstreamConnection: ChannelDuplexHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = HTTPClientRequestPart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    let upstream: Upstream
+    weak var listener: (any UpstreamListener)?
+    /// Set while idle, so a connection the upstream closes leaves the cache.
+    weak var idleIn: IdleConnections?
+    private var context: ChannelHandlerContext?
+    private var paused = false
+    private var pendingRead = false
+
+    init(upstream: Upstream) {
+        self.upstream = upstream
+    }
+
+    var isUsable: Bool { context?.channel.isActive ?? false }
+    var isWritable: Bool { context?.channel.isWritable ?? false }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let listener else {
+            // An idle connection has nothing to say; whatever it sends ends it.
+            context.close(promise: nil)
+            return
+        }
+        listener.upstreamRead(unwrapInboundIn(data), from: self)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        listener?.upstreamReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        idleIn?.remove(self)
+        listener?.upstreamClosed(self)
+        listener = nil
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        listener?.upstreamWritabilityChanged(self)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if paused { pendingRead = true } else { context.read() }
+    }
+
+    func write(_ part: HTTPClientRequestPart) {
+        context?.write(wrapOutboundOut(part), promise: nil)
+    }
+
+    func flush() { context?.flush() }
+
+    func close() {
+        listener = nil
+        context?.close(promise: nil)
+    }
+
+    /// Stops reading the upstream while the client cannot take more bytes.
+    func setPaused(_ paused: Bool) {
+        self.paused = paused
+        if !paused, pendingRead, let context {
+            pendingRead = false
+            context.read()
+        }
+    }
+
+    /// Opens a connection to `upstream` on `loop`.
+    static func connect(to upstream: Upstream, on loop: any EventLoop, tls: NIOSSLContext) -> EventLoopFuture<any Channel> {
+        ClientBootstrap(group: loop)
+            .connectTimeout(.seconds(2))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    if upstream.tls {
+                        try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: upstream.host))
+                    }
+                    try pipeline.addHTTPClientHandlers()
+                    try pipeline.addHandler(UpstreamConnection(upstream: upstream))
+                }
+            }
+            .connect(host: upstream.host, port: upstream.port)
+    }
+}
+
+/// Upstream connections waiting for their next request, per upstream, on one event loop.
+final class IdleConnections {
+    static let maxPerUpstream = 128
+    private var idle: [Upstream: [UpstreamConnection]] = [:]
+
+    /// The most recently used connection still open (the likeliest to be alive upstream).
+    func take(_ upstream: Upstream) -> UpstreamConnection? {
+        while let connection = idle[upstream]?.popLast() {
+            connection.idleIn = nil
+            if connection.isUsable { return connection }
+        }
+        return nil
+    }
+
+    func put(_ connection: UpstreamConnection) {
+        connection.listener = nil
+        guard connection.isUsable, idle[connection.upstream, default: []].count < Self.maxPerUpstream else {
+            connection.close()
+            return
+        }
+        connection.setPaused(false)
+        connection.idleIn = self
+        idle[connection.upstream, default: []].append(connection)
+    }
+
+    func remove(_ connection: UpstreamConnection) {
+        idle[connection.upstream]?.removeAll { $0 === connection }
+        connection.idleIn = nil
+    }
+}
+
+/// One `IdleConnections` per event loop of the group, made before any connection arrives.
+final class IdleConnectionsByLoop: Sendable {
+    private let boxes: [ObjectIdentifier: NIOLoopBoundBox<IdleConnections>]
+
+    init(group: MultiThreadedEventLoopGroup) {
+        var boxes: [ObjectIdentifier: NIOLoopBoundBox<IdleConnections>] = [:]
+        for loop in group.makeIterator() {
+            boxes[ObjectIdentifier(loop)] = NIOLoopBoundBox.makeBoxSendingValue(IdleConnections(), as: IdleConnections.self, eventLoop: loop)
+        }
+        self.boxes = boxes
+    }
+
+    /// The cache of the loop the caller runs on; nil for a loop outside the group.
+    func current(_ loop: any EventLoop) -> IdleConnections? {
+        boxes[ObjectIdentifier(loop)]?.value
+    }
+}
