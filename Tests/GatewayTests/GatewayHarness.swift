@@ -31,6 +31,29 @@ struct GatewayHarness {
                 try await Task.sleep(for: .seconds(5))
                 return "late"
             }
+            // Streams its answer: one chunk, then (once the client says it has that chunk)
+            // the last one, "ok", or "timeout" when the first never got through.
+            router.get("upload/relay/:probe") { _, context -> Response in
+                let probe = context.parameters.get("probe") ?? ""
+                let (body, writer) = AsyncStream<ByteBuffer>.makeStream()
+                writer.yield(ByteBuffer(repeating: UInt8(ascii: "a"), count: 64 * 1024))
+                Task {
+                    let delivered = await Relay.shared.wait("down:" + probe, seconds: 10)
+                    writer.yield(ByteBuffer(string: delivered ? "ok" : "timeout"))
+                    writer.finish()
+                }
+                return Response(status: .ok, body: ResponseBody(asyncSequence: body))
+            }
+            // Says when the first chunk of an upload has arrived, then counts the rest.
+            router.post("upload/relay/:probe") { request, context -> Response in
+                let probe = context.parameters.get("probe") ?? ""
+                var bytes = 0
+                for try await chunk in request.body {
+                    if bytes == 0 { await Relay.shared.fire("up:" + probe) }
+                    bytes += chunk.readableBytes
+                }
+                return echo(request, body: "", upstream: name, bytes: bytes)
+            }
             router.get("**") { request, _ in echo(request, body: "", upstream: name) }
             router.post("**") { request, _ in
                 // Counts instead of collecting, so a large upload stays small here too.

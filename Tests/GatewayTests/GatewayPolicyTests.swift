@@ -1,7 +1,9 @@
+import AsyncHTTPClient
 import Contracts
 import Foundation
 @testable import Gateway
 import Messaging
+import NIOCore
 import TestSupport
 import Testing
 
@@ -138,8 +140,45 @@ struct GatewayRoutingTests {
     @Test("a 50 MB upload streams through to the upstream")
     func largeUpload() async throws {
         let (url, _) = try await GatewayHarness.shared.get()
-        let status = try await TestHTTP.streamed("\(url)/upload/file", chunks: 800, chunkSize: 64 * 1024)
+        let status = try await TestHTTP.streamed("\(url)/upload/relay/bulk-\(UUID())", chunks: 800, chunkSize: 64 * 1024)
         #expect(status == 200)
+    }
+
+    @Test("an upload reaches the upstream while the client is still sending it (never buffered whole)")
+    func uploadStreams() async throws {
+        let (url, _) = try await GatewayHarness.shared.get()
+        let probe = UUID().uuidString
+        let chunk = ByteBuffer(repeating: UInt8(ascii: "z"), count: 256 * 1024)
+        let (body, writer) = AsyncStream<ByteBuffer>.makeStream()
+        writer.yield(chunk)
+        let firstArrived = Task {
+            let arrived = await Relay.shared.wait("up:" + probe, seconds: 10)
+            for _ in 0..<7 { writer.yield(chunk) }
+            writer.finish()
+            return arrived
+        }
+        var request = HTTPClientRequest(url: "\(url)/upload/relay/\(probe)")
+        request.method = .POST
+        request.body = .stream(body, length: .unknown)
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let answer = try JSONSerialization.jsonObject(with: Data(buffer: try await response.body.collect(upTo: 1 << 20))) as? [String: Any]
+        #expect(await firstArrived.value)
+        #expect(response.status == .ok)
+        #expect(answer?["bytes"] as? String == String(8 * 256 * 1024))
+    }
+
+    @Test("an answer reaches the client while the upstream is still sending it")
+    func downloadStreams() async throws {
+        let (url, _) = try await GatewayHarness.shared.get()
+        let probe = UUID().uuidString
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "\(url)/upload/relay/\(probe)"), timeout: .seconds(30))
+        var received = ByteBuffer()
+        for try await chunk in response.body {
+            if received.readableBytes == 0 { await Relay.shared.fire("down:" + probe) }
+            received.writeImmutableBuffer(chunk)
+        }
+        #expect(received.readableBytes == 64 * 1024 + 2)
+        #expect(String(buffer: received).hasSuffix("ok"))
     }
 
     @Test("CORS: preflight from a console origin is answered here; other origins are refused; answers carry the allow header")

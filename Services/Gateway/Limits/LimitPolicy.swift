@@ -20,6 +20,16 @@ struct LimitPolicy: Sendable {
     }
 
     let limiter: any RateLimiter
+    struct DecisionKey: Hashable, Sendable {
+        var decision: String
+        var scope: String
+        var plan: Plan
+    }
+    private let decisionCounters = MetricCache<DecisionKey, Counter>()
+
+    init(limiter: any RateLimiter) {
+        self.limiter = limiter
+    }
 
     static func checks(route: Route, identity: Identity?, plan: Plan, clientIP: String?) -> [Check] {
         var checks: [Check] = []
@@ -64,8 +74,9 @@ struct LimitPolicy: Sendable {
         var refused = false
         for (check, decision) in zip(checks, decisions) {
             let label = decision.allowed ? "allowed" : (route.limits.shadow ? "would_limit" : "limited")
-            Counter(label: "gateway_rate_limit_decisions_total", dimensions: [("decision", label), ("scope", check.scope), ("plan", plan.rawValue)])
-                .increment()
+            decisionCounters.handle(DecisionKey(decision: label, scope: check.scope, plan: plan)) {
+                Counter(label: "gateway_rate_limit_decisions_total", dimensions: [("decision", label), ("scope", check.scope), ("plan", plan.rawValue)])
+            }.increment()
             if !decision.allowed { refused = true }
             if let current = binding {
                 let tighter = !decision.allowed && current.1.allowed || (decision.allowed == current.1.allowed && decision.remaining < current.1.remaining)

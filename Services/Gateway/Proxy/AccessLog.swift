@@ -9,6 +9,18 @@ import ServiceKit
 struct AccessLog: Sendable {
     let logger: Logger
 
+    struct RequestKey: Hashable, Sendable {
+        var route: String
+        var status: Int
+        var plan: Plan
+    }
+    private let requests = MetricCache<RequestKey, Counter>()
+    private let upstreamDurations = MetricCache<String, Timer>()
+
+    init(logger: Logger) {
+        self.logger = logger
+    }
+
     struct Entry {
         var requestID: String
         var route: String
@@ -21,10 +33,12 @@ struct AccessLog: Sendable {
     }
 
     func record(_ entry: Entry) {
-        Counter(label: "gateway_requests_total", dimensions: [("route", entry.route), ("status", String(entry.status)), ("plan", entry.plan.rawValue)])
-            .increment()
+        requests.handle(RequestKey(route: entry.route, status: entry.status, plan: entry.plan)) {
+            Counter(label: "gateway_requests_total", dimensions: [("route", entry.route), ("status", String(entry.status)), ("plan", entry.plan.rawValue)])
+        }.increment()
         if let upstream = entry.upstream {
-            Timer(label: "gateway_upstream_duration", dimensions: [("route", entry.route)]).recordNanoseconds(upstream.nanoseconds)
+            upstreamDurations.handle(entry.route) { Timer(label: "gateway_upstream_duration", dimensions: [("route", entry.route)]) }
+                .recordNanoseconds(upstream.nanoseconds)
         }
         guard logger.logLevel <= .info else { return }
         var metadata: Logger.Metadata = [

@@ -17,7 +17,7 @@ enum ForwardedHeaders {
 
     /// The request head for the upstream: the client's fields minus the dropped ones and
     /// those its `Connection` field names, then forwarding fields, request id, trace context.
-    static func request(_ head: HTTPRequestHead, upstream: Upstream, clientIP: String, requestID: String) -> HTTPRequestHead {
+    static func request(_ head: HTTPRequestHead, upstream: Upstream, clientIP: String, requestID: String, ids: inout RequestIDs) -> HTTPRequestHead {
         let named = connectionOptions(head.headers)
         var fields = HTTPHeaders()
         fields.reserveCapacity(head.headers.count + 6)
@@ -36,7 +36,7 @@ enum ForwardedHeaders {
         fields.add(name: "X-Forwarded-Proto", value: "http")
         if let host = head.headers.first(name: "host") { fields.add(name: "X-Forwarded-Host", value: host) }
         fields.add(name: "X-Request-ID", value: requestID)
-        if !hasTrace { fields.add(name: "traceparent", value: TraceParent.make()) }
+        if !hasTrace { fields.add(name: "traceparent", value: ids.traceparent()) }
         // Content-Length passes as given; a chunked body goes out chunked again (the encoder frames it).
         var outgoing = HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri)
         outgoing.headers = fields
@@ -67,25 +67,8 @@ enum ForwardedHeaders {
     }
 
     /// The caller's `X-Request-ID` when usable, else a new one.
-    static func requestID(_ headers: HTTPHeaders) -> String {
+    static func requestID(_ headers: HTTPHeaders, ids: inout RequestIDs) -> String {
         if let given = headers.first(name: "x-request-id"), !given.isEmpty, given.utf8.count <= 200 { return given }
-        return TraceParent.hex(UInt64.random(in: .min ... .max)) + TraceParent.hex(UInt64.random(in: .min ... .max))
-    }
-}
-
-/// W3C Trace Context `traceparent` (§3.2) for requests that arrive without one.
-enum TraceParent {
-    static func make() -> String {
-        "00-" + hex(UInt64.random(in: .min ... .max)) + hex(UInt64.random(in: .min ... .max)) + "-" + hex(UInt64.random(in: .min ... .max)) + "-01"
-    }
-
-    /// 16 lower-case hex digits.
-    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
-
-    static func hex(_ value: UInt64) -> String {
-        String(unsafeUninitializedCapacity: 16) { buffer in
-            for index in 0..<16 { buffer[index] = digits[Int((value >> UInt64(60 - index * 4)) & 0xF)] }
-            return 16
-        }
+        return ids.requestID()
     }
 }

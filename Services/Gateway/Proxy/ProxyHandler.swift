@@ -57,14 +57,17 @@ final class ProxyHandler: ChannelDuplexHandler {
         var status = 0
         var closeAfter = false
 
-        init(head: HTTPRequestHead, route: Route, isLocal: Bool) {
+        init(head: HTTPRequestHead, route: Route, isLocal: Bool, requestID: String) {
             self.head = head
             self.route = route
             self.isLocal = isLocal
-            self.requestID = ForwardedHeaders.requestID(head.headers)
+            self.requestID = requestID
             self.origin = head.headers.first(name: "origin")
             let hasBody = head.headers.first(name: "content-length").flatMap(Int.init).map { $0 > 0 } ?? head.headers.contains(name: "transfer-encoding")
-            self.retryable = !hasBody && [.GET, .HEAD, .OPTIONS, .PUT, .DELETE].contains(head.method)
+            switch head.method {
+            case .GET, .HEAD, .OPTIONS, .PUT, .DELETE: self.retryable = !hasBody
+            default: self.retryable = false
+            }
             self.closeAfter = !head.isKeepAlive
         }
     }
@@ -76,6 +79,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var readsPaused = false
     private var pendingRead = false
     private var upstreamNeedsFlush = false
+    private var ids = RequestIDs()
 
     init(services: ProxyServices) {
         self.services = services
@@ -146,7 +150,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     private func begin(_ head: HTTPRequestHead) {
         let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? head.uri
         let route = services.routes.table.match(path)
-        let exchange = Exchange(head: head, route: route ?? services.local, isLocal: route == nil)
+        let exchange = Exchange(
+            head: head, route: route ?? services.local, isLocal: route == nil, requestID: ForwardedHeaders.requestID(head.headers, ids: &ids))
         self.exchange = exchange
         updateReads()
         if CORSPolicy.isPreflight(head) {
@@ -290,7 +295,7 @@ final class ProxyHandler: ChannelDuplexHandler {
                 self?.timedOut(exchange)
             }
         }
-        connection.write(.head(ForwardedHeaders.request(exchange.head, upstream: connection.upstream, clientIP: peer, requestID: exchange.requestID)))
+        connection.write(.head(ForwardedHeaders.request(exchange.head, upstream: connection.upstream, clientIP: peer, requestID: exchange.requestID, ids: &ids)))
         // The gateway has accepted the request: the client may send the body now.
         if !exchange.requestEnded, exchange.head.headers.first(name: "expect")?.lowercased() == "100-continue" {
             context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: exchange.head.version, status: .continue))), promise: nil)

@@ -99,7 +99,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
                     if upstream.tls {
                         try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: upstream.host))
                     }
-                    try pipeline.addHTTPClientHandlers()
+                    try pipeline.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
                     try pipeline.addHandler(UpstreamConnection(upstream: upstream))
                 }
             }

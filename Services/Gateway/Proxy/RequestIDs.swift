@@ -1,0 +1,41 @@
+/// Random identifiers for request ids and trace context. They must be unique, not secret,
+/// so a fast generator seeded once per connection replaces a system call per request.
+struct RequestIDs {
+    /// xoshiro256** (Blackman and Vigna).
+    private var state: (UInt64, UInt64, UInt64, UInt64)
+
+    init() {
+        var system = SystemRandomNumberGenerator()
+        state = (system.next(), system.next(), system.next(), system.next() | 1)
+    }
+
+    mutating func next() -> UInt64 {
+        let result = rotate(state.1 &* 5, 7) &* 9
+        let t = state.1 << 17
+        state.2 ^= state.0
+        state.3 ^= state.1
+        state.1 ^= state.2
+        state.0 ^= state.3
+        state.2 ^= t
+        state.3 = rotate(state.3, 45)
+        return result
+    }
+
+    private func rotate(_ value: UInt64, _ count: UInt64) -> UInt64 { (value << count) | (value >> (64 - count)) }
+
+    /// 32 hex digits.
+    mutating func requestID() -> String { Self.hex(next()) + Self.hex(next()) }
+
+    /// W3C Trace Context `traceparent` (§3.2) for a request that arrives without one.
+    mutating func traceparent() -> String { "00-" + Self.hex(next()) + Self.hex(next()) + "-" + Self.hex(next()) + "-01" }
+
+    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// 16 lower-case hex digits.
+    static func hex(_ value: UInt64) -> String {
+        String(unsafeUninitializedCapacity: 16) { buffer in
+            for index in 0..<16 { buffer[index] = digits[Int((value >> UInt64(60 - index * 4)) & 0xF)] }
+            return 16
+        }
+    }
+}
