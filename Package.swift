@@ -104,6 +104,19 @@ let package = Package(
             path: "Shared/Messaging",
             swiftSettings: strict
         ),
+        // The durable job queue services run their background work on.
+        .target(
+            name: "Jobs",
+            dependencies: [
+                "Persistence", "ServiceKit",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Shared/Jobs",
+            swiftSettings: strict
+        ),
         service("Gateway", extra: [
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -142,6 +155,7 @@ let package = Package(
         .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/ServiceKitTests"),
         .testTarget(name: "PersistenceTests", dependencies: ["Persistence", "TestSupport"], path: "Tests/PersistenceTests"),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "TestSupport"], path: "Tests/MessagingTests"),
+        .testTarget(name: "JobsTests", dependencies: ["Jobs", "TestSupport"], path: "Tests/JobsTests"),
         .testTarget(name: "AuthTests", dependencies: ["Auth", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/AuthTests"),
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/TasksTests"),
         .testTarget(name: "SearchTests", dependencies: ["Search", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/SearchTests"),
