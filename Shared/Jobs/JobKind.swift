@@ -11,10 +11,12 @@ public struct JobKind<Arguments: Codable & Sendable>: Sendable {
     public var timeout: Duration
     /// At most this many starts per second on each worker process; nil: unlimited.
     public var ratePerSecond: Double?
+    /// How long after a failed attempt (1, 2, ...) the job runs again.
+    public var retryDelay: @Sendable (Int) -> Duration
 
     public init(
         _ name: String, queue: String = "default", priority: Int = 2, maxAttempts: Int = 20, timeout: Duration = .seconds(60),
-        ratePerSecond: Double? = nil
+        ratePerSecond: Double? = nil, retryDelay: @escaping @Sendable (Int) -> Duration = Backoff.delay(afterAttempt:)
     ) {
         self.name = name
         self.queue = queue
@@ -22,6 +24,7 @@ public struct JobKind<Arguments: Codable & Sendable>: Sendable {
         self.maxAttempts = maxAttempts
         self.timeout = timeout
         self.ratePerSecond = ratePerSecond
+        self.retryDelay = retryDelay
     }
 }
 
@@ -45,6 +48,7 @@ public struct JobRegistry: Sendable {
         var queue: String
         var timeout: Duration
         var ratePerSecond: Double?
+        var retryDelay: @Sendable (Int) -> Duration
         var run: @Sendable (_ arguments: Data, _ context: JobContext) async throws -> Void
     }
 
@@ -55,7 +59,7 @@ public struct JobRegistry: Sendable {
     public mutating func register<Arguments>(
         _ kind: JobKind<Arguments>, handler: @escaping @Sendable (Arguments, JobContext) async throws -> Void
     ) {
-        entries[kind.name] = Entry(queue: kind.queue, timeout: kind.timeout, ratePerSecond: kind.ratePerSecond) { data, context in
+        entries[kind.name] = Entry(queue: kind.queue, timeout: kind.timeout, ratePerSecond: kind.ratePerSecond, retryDelay: kind.retryDelay) { data, context in
             let arguments: Arguments
             do {
                 arguments = try JSONDecoder.jobs.decode(Arguments.self, from: data)

@@ -58,6 +58,8 @@ public final class JobWorker: Service, Sendable {
     public var workerID: String { configuration.workerID }
 
     public func run() async throws {
+        // Paused queues are known before the first claim.
+        if let paused = try? await store.pausedQueues() { state.withLock { $0.paused = paused } }
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 for (name, concurrency) in configuration.queues {
@@ -95,7 +97,7 @@ public final class JobWorker: Service, Sendable {
     private func work(queue name: String, concurrency: Int) async {
         let wakeup = wakeups[name] ?? Wakeup()
         await withTaskGroup(of: Void.self) { group in
-            while !stopping {
+            while !stopping && !Task.isCancelled {
                 let (free, paused, after) = state.withLock { state in
                     (concurrency - state.running.values.filter { $0 == name }.count, state.paused.contains(name), state.lastTenant[name])
                 }
@@ -156,14 +158,17 @@ public final class JobWorker: Service, Sendable {
             Counter(label: "jobs_finished_total", dimensions: [("kind", job.kind), ("outcome", "succeeded")]).increment()
         } catch {
             if Task.isCancelled && stopping {
-                // Shutdown cut it short: give it back without counting the attempt.
-                try? await store.release([job.id], worker: workerID)
+                // Shutdown cut it short: give it back without counting the attempt (in a task
+                // of its own: this one is cancelled, and so would be its query).
+                let store = self.store
+                let worker = workerID
+                await Task { try? await store.release([job.id], worker: worker) }.value
                 return
             }
             let message = error is JobFailure ? "\(error)" : String(reflecting: error)
             logger.warning("job failed", metadata: ["attempt": "\(job.attempt)", "error": "\(message)"])
             do {
-                let discarded = try await store.fail(job.id, worker: workerID, error: message, retryIn: Backoff.delay(afterAttempt: job.attempt))
+                let discarded = try await store.fail(job.id, worker: workerID, error: message, retryIn: (registry[job.kind]?.retryDelay ?? Backoff.delay(afterAttempt:))(job.attempt))
                 Counter(label: "jobs_finished_total", dimensions: [("kind", job.kind), ("outcome", discarded ? "discarded" : "failed")]).increment()
             } catch {
                 // The lease runs out and the rescuer retries it.
