@@ -131,7 +131,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
-        service("Tasks"),
+        service("Tasks", extra: ["Jobs"]),
         service("Experience"),
         service("Search"),
         service("Notifications"),
@@ -157,7 +157,7 @@ let package = Package(
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "TestSupport"], path: "Tests/MessagingTests"),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "TestSupport"], path: "Tests/JobsTests"),
         .testTarget(name: "AuthTests", dependencies: ["Auth", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/AuthTests"),
-        .testTarget(name: "TasksTests", dependencies: ["Tasks", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/TasksTests"),
+        .testTarget(name: "TasksTests", dependencies: ["Tasks", "Jobs", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/TasksTests"),
         .testTarget(name: "SearchTests", dependencies: ["Search", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/SearchTests"),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/GatewayTests"),
         .testTarget(

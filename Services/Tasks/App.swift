@@ -1,16 +1,21 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import Jobs
 import Messaging
 import ServiceKit
 
 /// Builds the tasks service.
 func buildTasks(_ configuration: ServiceConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
-    let runtime = try ServiceRuntime(configuration: configuration, schema: "tasks", migrations: try ServiceRuntime.migrations(in: .module))
+    let schema = "tasks"
+    let runtime = try ServiceRuntime(
+        configuration: configuration, schema: schema, migrations: JobTables.migrations(schema: schema) + (try ServiceRuntime.migrations(in: .module)))
     let verifier = runtime.tokenVerifier()
     let router = Router<ServiceRequestContext>.service(readiness: runtime.readiness)
     TaskRoutes(store: TaskStore(database: runtime.database)).add(to: router, verifier: verifier)
-    return runtime.application(router: router, onServerRunning: onServerRunning)
+    JobAdminRoutes(store: JobAdminStore(database: runtime.database)).add(to: router, verifier: verifier)
+    let worker = JobWorker(database: runtime.database, registry: TaskJobs.registry(), logger: runtime.logger)
+    return runtime.application(router: router, extra: [runtime.afterMigrations(worker)], onServerRunning: onServerRunning)
 }
 
 @main

@@ -119,3 +119,24 @@ struct PostgresClientService: Service {
         await cancelWhenGracefulShutdown { await database.client.run() }
     }
 }
+
+extension ServiceRuntime {
+    /// `service`, started once this replica's migrations have run (a job worker must not
+    /// claim from tables that do not exist yet).
+    public func afterMigrations(_ service: any Service) -> any Service {
+        AfterMigrations(flag: migrated, service: service)
+    }
+}
+
+struct AfterMigrations: Service {
+    let flag: ReadyFlag
+    let service: any Service
+
+    func run() async throws {
+        while !flag.isSet {
+            if Task.isShuttingDownGracefully { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try await service.run()
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import Hummingbird
+import ServiceKit
+
+/// `/v1/admin/jobs` for a service that runs jobs. Tenant owners and admins see and act on
+/// their tenant's jobs (list, inspect, retry a discarded one, discard a pending one);
+/// queues are shared by every tenant, so pausing, resuming and draining them is for
+/// platform operators (`platform:admin`).
+public struct JobAdminRoutes: Sendable {
+    let store: JobAdminStore
+    let path: String
+
+    public init(store: JobAdminStore, path: String = "v1/admin/jobs") {
+        self.store = store
+        self.path = path
+    }
+
+    static let admins: Set<String> = ["owner", "admin"]
+    static let operatorScope = "platform:admin"
+
+    public func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {
+        let jobs = router.group(RouterPath(path)).add(middleware: AuthenticationMiddleware(verifier: verifier))
+        jobs.get { request, context in try await list(request, context) }
+        jobs.get("queues") { _, context in
+            try Self.requireOperator(context)
+            return QueueList(items: try await store.queues())
+        }
+        jobs.post("queues/:name/pause") { _, context in try await setPaused(context, true) }
+        jobs.post("queues/:name/resume") { _, context in try await setPaused(context, false) }
+        jobs.post("queues/:name/drain") { _, context in try await drain(context) }
+        jobs.get(":id") { _, context in
+            let tenant = try Self.requireAdmin(context)
+            guard let job = try await store.get(tenant: tenant, id: try Self.jobID(context)) else { throw Problem.notFound("No such job.") }
+            return job
+        }
+        jobs.post(":id/retry") { _, context in
+            let tenant = try Self.requireAdmin(context)
+            return try Self.answer(try await store.retry(tenant: tenant, id: try Self.jobID(context)), action: "retried")
+        }
+        jobs.post(":id/discard") { _, context in
+            let tenant = try Self.requireAdmin(context)
+            let actor = try context.requireIdentity().subject
+            return try Self.answer(try await store.discard(tenant: tenant, id: try Self.jobID(context), by: actor), action: "discarded")
+        }
+    }
+
+    struct QueueList: ResponseEncodable {
+        var items: [JobAdminStore.QueueView]
+    }
+
+    func list(_ request: Request, _ context: ServiceRequestContext) async throws -> Page<JobAdminStore.JobView> {
+        let tenant = try Self.requireAdmin(context)
+        let query = request.queryItems
+        var v = Validator()
+        if let state = query["state"], !JobAdminStore.states.contains(state) {
+            v.add("state", "must be one of \(JobAdminStore.states.sorted().joined(separator: ", "))")
+        }
+        for field in ["kind", "queue"] where (query[field]?.count ?? 0) > 200 { v.add(field, "must be at most 200 characters") }
+        try v.finish()
+        return try await store.list(tenant: tenant, state: query["state"], kind: query["kind"], queue: query["queue"], page: try PageRequest(query))
+    }
+
+    func setPaused(_ context: ServiceRequestContext, _ paused: Bool) async throws -> JobAdminStore.QueueView {
+        try Self.requireOperator(context)
+        let name = try Self.queueName(context)
+        try await store.setPaused(name, paused)
+        return try await store.queue(name)
+    }
+
+    /// Pauses the queue and waits (up to 30 s) for its running jobs to finish; the answer
+    /// shows how many still run.
+    func drain(_ context: ServiceRequestContext) async throws -> JobAdminStore.QueueView {
+        try Self.requireOperator(context)
+        let name = try Self.queueName(context)
+        try await store.setPaused(name, true)
+        let deadline = ContinuousClock.now + .seconds(30)
+        var view = try await store.queue(name)
+        while (view.jobs["running"] ?? 0) > 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(250))
+            view = try await store.queue(name)
+        }
+        return view
+    }
+
+    static func requireAdmin(_ context: ServiceRequestContext) throws -> UUID {
+        let identity = try context.requireIdentity()
+        try identity.require(anyOf: admins)
+        return identity.tenantID
+    }
+
+    static func requireOperator(_ context: ServiceRequestContext) throws {
+        guard try context.requireIdentity().scopes.contains(operatorScope) else {
+            throw Problem.forbidden("Queues are shared by every tenant; only platform operators control them.")
+        }
+    }
+
+    static func jobID(_ context: ServiceRequestContext) throws -> Int64 {
+        guard let raw = context.parameters.get("id"), let id = Int64(raw), id > 0 else { throw Problem.notFound("No such job.") }
+        return id
+    }
+
+    static func queueName(_ context: ServiceRequestContext) throws -> String {
+        guard let name = context.parameters.get("name"), !name.isEmpty, name.count <= 100,
+            name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." })
+        else {
+            throw Problem.validation([.init(field: "name", message: "must be 1-100 letters, digits, '-', '_' or '.'")])
+        }
+        return name
+    }
+
+    static func answer(_ outcome: JobAdminStore.ChangeOutcome, action: String) throws -> JobAdminStore.JobView {
+        switch outcome {
+        case .changed(let job): return job
+        case .notFound: throw Problem.notFound("No such job.")
+        case .conflict(let state): throw Problem.conflict("A \(state) job cannot be \(action).")
+        }
+    }
+}
