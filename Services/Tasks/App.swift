@@ -14,7 +14,9 @@ func buildTasks(_ configuration: ServiceConfiguration, onServerRunning: @escapin
     let router = Router<ServiceRequestContext>.service(readiness: runtime.readiness)
     TaskRoutes(store: TaskStore(database: runtime.database)).add(to: router, verifier: verifier)
     JobAdminRoutes(store: JobAdminStore(database: runtime.database)).add(to: router, verifier: verifier)
-    let worker = JobWorker(database: runtime.database, registry: TaskJobs.registry(), logger: runtime.logger)
+    let worker = JobWorker(
+        database: runtime.database, registry: TaskJobs.registry(database: runtime.database), crons: try TaskJobs.crons(),
+        configuration: TaskJobs.configuration, logger: runtime.logger)
     return runtime.application(router: router, extra: [runtime.afterMigrations(worker)], onServerRunning: onServerRunning)
 }
 

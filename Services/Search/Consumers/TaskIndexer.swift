@@ -19,7 +19,7 @@ struct TaskIndexer: Sendable {
     func handle(_ event: EventEnvelope) async throws {
         let document: IndexedDocument
         switch event.type {
-        case TaskChanged.created, TaskChanged.updated, TaskChanged.completed, TaskChanged.reopened:
+        case TaskChanged.created, TaskChanged.updated, TaskChanged.completed, TaskChanged.reopened, TaskChanged.restored:
             let task = try event.decode(TaskChanged.self)
             guard task.tenantId == event.tenantID else { throw PermanentFailure("payload tenant differs from ce_tenantid") }
             document = IndexedDocument(

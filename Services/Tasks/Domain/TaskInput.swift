@@ -28,6 +28,7 @@ struct NewTaskInput: Decodable, Sendable {
     var tags: [String]?
     var assigneeId: UUID?
     var estimateMinutes: Int?
+    var remindAt: Date?
 }
 
 /// The body of `PATCH /v1/tasks/{id}`: only the fields present change; null clears.
@@ -42,9 +43,10 @@ struct TaskPatch: Decodable, Sendable {
     var tags: PatchField<[String]> = .absent
     var assigneeId: PatchField<UUID> = .absent
     var estimateMinutes: PatchField<Int> = .absent
+    var remindAt: PatchField<Date> = .absent
 
     enum CodingKeys: String, CodingKey {
-        case title, description, projectId, parentId, status, priority, dueAt, tags, assigneeId, estimateMinutes
+        case title, description, projectId, parentId, status, priority, dueAt, tags, assigneeId, estimateMinutes, remindAt
     }
 
     init(from decoder: any Decoder) throws {
@@ -59,6 +61,7 @@ struct TaskPatch: Decodable, Sendable {
         tags = try c.patch(.tags)
         assigneeId = try c.patch(.assigneeId)
         estimateMinutes = try c.patch(.estimateMinutes)
+        remindAt = try c.patch(.remindAt)
     }
 }
 
@@ -92,6 +95,12 @@ enum TaskRules {
             }
         }
         return seen
+    }
+
+    /// A reminder may be in the past (it goes out at once), not absurdly far ahead.
+    static func remindAt(_ value: Date?, _ v: inout Validator) -> Date? {
+        if let value { v.check(value < Date().addingTimeInterval(10 * 366 * 86400), "remindAt", "must be within ten years") }
+        return value
     }
 
     static func estimate(_ value: Int?, _ v: inout Validator) -> Int? {

@@ -22,6 +22,9 @@ struct TaskItem: Codable, Sendable, Equatable {
     var dueAt: Date?
     var assigneeId: UUID?
     var estimateMinutes: Int?
+    /// When the assignee (or, without one, the creator) is reminded.
+    var remindAt: Date?
+    var createdBy: UUID?
     var version: Int
     var createdAt: Date
     var updatedAt: Date

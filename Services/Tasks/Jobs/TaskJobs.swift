@@ -1,8 +1,106 @@
+import Contracts
+import Foundation
 import Jobs
+import Logging
+import Persistence
+import PostgresNIO
+
+struct ReminderArguments: Codable, Sendable {
+    var taskId: UUID
+    var remindAt: Date
+
+    static func uniqueKey(_ task: UUID, _ remindAt: Date) -> String {
+        "\(task.uuidString.lowercased()):\(Int64(remindAt.timeIntervalSince1970 * 1000))"
+    }
+}
+
+struct PurgeArguments: Codable, Sendable {}
 
 /// The tasks service's background work, run by its `JobWorker`.
 enum TaskJobs {
-    static func registry() -> JobRegistry {
-        JobRegistry()
+    static let reminder = JobKind<ReminderArguments>("tasks.reminder", queue: "reminders", maxAttempts: 25, timeout: .seconds(30))
+    static let purgeBin = JobKind<PurgeArguments>("tasks.purge-bin", maxAttempts: 5, timeout: .seconds(300))
+
+    static func registry(database: Database) -> JobRegistry {
+        var registry = JobRegistry()
+        let reminders = Reminders(database: database)
+        registry.register(reminder) { arguments, context in try await reminders.send(arguments, context: context) }
+        let bin = Bin(database: database)
+        registry.register(purgeBin) { _, context in try await bin.purge(context: context) }
+        return registry
+    }
+
+    static func crons() throws -> [Cron] {
+        // Daily, in the quiet hours of most of the world.
+        [try Cron("tasks.purge-bin", "17 3 * * *", kind: purgeBin, arguments: PurgeArguments())]
+    }
+
+    static let configuration: JobWorker.Configuration = {
+        var configuration = JobWorker.Configuration(queues: ["default": 4, "reminders": 20])
+        configuration.lease = .seconds(30)
+        return configuration
+    }()
+}
+
+/// Sends a task's reminder as a `notifications.request.v1` command through the outbox.
+struct Reminders: Sendable {
+    let database: Database
+
+    /// Runs at least once per reminder: `reminded_at`, written in the same transaction as
+    /// the request, makes a second run (after a crash) send nothing. The idempotency key
+    /// lets the notifications service drop a duplicate should one ever get through.
+    func send(_ arguments: ReminderArguments, context: JobContext) async throws {
+        try await database.withTenant(context.tenantID) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT title, due_at, assignee_id, created_by, remind_at, reminded_at, status FROM tasks.tasks
+                WHERE id = \(arguments.taskId) AND deleted_at IS NULL FOR UPDATE
+                """, logger: context.logger)
+            for try await (title, dueAt, assignee, creator, remindAt, remindedAt, status) in rows.decode(
+                (String, Date?, UUID?, UUID?, Date?, Date?, String).self)
+            {
+                // Moved, cleared, already sent, or no longer open: nothing to do.
+                guard let remindAt, abs(remindAt.timeIntervalSince(arguments.remindAt)) < 0.001, remindedAt != remindAt,
+                    status != "done", status != "cancelled"
+                else { return }
+                guard let recipient = assignee ?? creator else {
+                    context.logger.info("reminder has nobody to remind", metadata: ["task_id": "\(arguments.taskId)"])
+                    return
+                }
+                var data = ["taskId": arguments.taskId.uuidString.lowercased(), "title": title]
+                if let dueAt { data["dueAt"] = ISO8601DateFormatter().string(from: dueAt) }
+                let request = NotificationRequest(
+                    idempotencyKey: "task-reminder:" + ReminderArguments.uniqueKey(arguments.taskId, remindAt), tenantId: context.tenantID,
+                    recipient: .init(userId: recipient), category: "tasks", templateKey: "task-reminder", data: data, channels: [],
+                    priority: .normal, requestedAt: Date())
+                try await database.outbox.append(
+                    try .make(request, type: NotificationRequest.type, on: Topics.notificationsRequest, source: TaskStore.source, tenantID: context.tenantID),
+                    on: connection)
+                try await connection.query(
+                    "UPDATE tasks.tasks SET reminded_at = remind_at WHERE id = \(arguments.taskId)", logger: context.logger)
+            }
+        }
+    }
+}
+
+/// Tasks binned more than 30 days ago are deleted for good, subtasks with them.
+struct Bin: Sendable {
+    let database: Database
+
+    func purge(context: JobContext) async throws {
+        let purged = try await database.withTransaction { connection in
+            // Lets this transaction see binned rows of every tenant (policy purge_binned).
+            try await connection.query("SELECT set_config('app.purge', 'on', true)", logger: context.logger)
+            var count = 0
+            for try await _ in try await connection.query(
+                """
+                DELETE FROM tasks.tasks WHERE deleted_at < \(Date().addingTimeInterval(-Double(TaskStore.binDays) * 86400)) RETURNING id
+                """, logger: context.logger)
+            {
+                count += 1
+            }
+            return count
+        }
+        context.logger.info("purged binned tasks", metadata: ["count": "\(purged)"])
     }
 }

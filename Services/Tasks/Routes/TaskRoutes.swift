@@ -13,6 +13,7 @@ struct TaskRoutes: Sendable {
         tasks.get(":id") { _, context in try await get(context) }
         tasks.patch(":id") { request, context in try await update(request, context) }
         tasks.delete(":id") { request, context in try await delete(request, context) }
+        tasks.post(":id/restore") { _, context in try await restore(context) }
     }
 
     static let writers: Set<String> = ["owner", "admin", "member"]
@@ -26,12 +27,14 @@ struct TaskRoutes: Sendable {
         let description = TaskRules.description(input.description, &v)
         let tags = TaskRules.tags(input.tags ?? [], &v)
         let estimate = TaskRules.estimate(input.estimateMinutes, &v)
+        let remindAt = TaskRules.remindAt(input.remindAt, &v)
         try v.finish()
         let now = Date()
         let draft = TaskItem(
             id: .v7(), projectId: input.projectId, parentId: input.parentId, title: title, description: description,
             status: input.status ?? .todo, priority: input.priority ?? .medium, tags: tags, dueAt: input.dueAt,
-            assigneeId: input.assigneeId, estimateMinutes: estimate, version: 1, createdAt: now, updatedAt: now, completedAt: nil)
+            assigneeId: input.assigneeId, estimateMinutes: estimate, remindAt: remindAt, createdBy: identity.userID, version: 1, createdAt: now,
+            updatedAt: now, completedAt: nil)
         let task = try await mapErrors { try await store.create(draft, tenant: identity.tenantID) }
         return EditedResponse(
             status: .created, headers: [.eTag: task.etag, .location: "/v1/tasks/\(task.id.uuidString.lowercased())"], response: task)
@@ -59,6 +62,7 @@ struct TaskRoutes: Sendable {
         var tags: [String]?
         if case .value(let value) = patch.tags { tags = TaskRules.tags(value, &v) }
         if case .value(let value) = patch.estimateMinutes { _ = TaskRules.estimate(value, &v) }
+        if case .value(let value) = patch.remindAt { _ = TaskRules.remindAt(value, &v) }
         try v.finish()
         let newTitle = title
         let newTags = tags
@@ -73,6 +77,7 @@ struct TaskRoutes: Sendable {
                 apply(patch.dueAt, to: &next.dueAt)
                 apply(patch.assigneeId, to: &next.assigneeId)
                 apply(patch.estimateMinutes, to: &next.estimateMinutes)
+                apply(patch.remindAt, to: &next.remindAt)
                 if case .value(let status) = patch.status { next.status = status }
                 if case .value(let priority) = patch.priority { next.priority = priority }
                 return next
@@ -88,6 +93,14 @@ struct TaskRoutes: Sendable {
         let expected = try ifMatchVersion(request)
         try await mapErrors { try await store.delete(id, tenant: identity.tenantID, expectedVersion: expected) }
         return .noContent
+    }
+
+    /// `POST /v1/tasks/{id}/restore`: out of the bin, within 30 days of the delete.
+    func restore(_ context: ServiceRequestContext) async throws -> EditedResponse<TaskItem> {
+        let identity = try context.requireIdentity()
+        try identity.require(anyOf: Self.writers)
+        let task = try await mapErrors { try await store.restore(try taskID(context), tenant: identity.tenantID) }
+        return EditedResponse(headers: [.eTag: task.etag], response: task)
     }
 
     func list(_ request: Request, _ context: ServiceRequestContext) async throws -> Page<TaskItem> {
@@ -152,6 +165,10 @@ struct TaskRoutes: Sendable {
                 throw Problem.validation([.init(field: field, message: "names nothing in this tenant")])
             case .parentCycle:
                 throw Problem.validation([.init(field: "parentId", message: "would make the task its own ancestor")])
+            case .notInBin:
+                throw Problem.conflict("The task is not in the bin.")
+            case .parentInBin:
+                throw Problem.conflict("The parent task is in the bin; restore it first.")
             }
         }
     }

@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import Jobs
 import Persistence
 import PostgresNIO
 import ServiceKit
@@ -9,6 +10,8 @@ enum TaskStoreError: Error, Equatable {
     case versionMismatch(current: Int)
     case unknownReference(field: String)
     case parentCycle
+    case parentInBin
+    case notInBin
 }
 
 /// SQL for tasks. Every method runs inside `withTenant`, and every change writes its
@@ -19,17 +22,27 @@ struct TaskStore: Sendable {
 
     static let columns = """
         id, project_id, parent_id, title, description, status, priority, tags, due_at, assignee_id,
-        estimate_minutes, version, created_at, updated_at, completed_at
+        estimate_minutes, remind_at, created_by, version, created_at, updated_at, completed_at
         """
 
-    typealias Row = (UUID, UUID?, UUID?, String, String?, String, String, [String], Date?, UUID?, Int?, Int, Date, Date, Date?)
+    static func task(_ row: PostgresRow) throws -> TaskItem {
+        let r = row.makeRandomAccess()
+        return TaskItem(
+            id: try r["id"].decode(UUID.self), projectId: try r["project_id"].decode(UUID?.self), parentId: try r["parent_id"].decode(UUID?.self),
+            title: try r["title"].decode(String.self), description: try r["description"].decode(String?.self),
+            status: TaskStatus(rawValue: try r["status"].decode(String.self)) ?? .todo,
+            priority: TaskPriority(rawValue: try r["priority"].decode(String.self)) ?? .medium, tags: try r["tags"].decode([String].self),
+            dueAt: try r["due_at"].decode(Date?.self), assigneeId: try r["assignee_id"].decode(UUID?.self),
+            estimateMinutes: try r["estimate_minutes"].decode(Int?.self), remindAt: try r["remind_at"].decode(Date?.self),
+            createdBy: try r["created_by"].decode(UUID?.self), version: try r["version"].decode(Int.self),
+            createdAt: try r["created_at"].decode(Date.self), updatedAt: try r["updated_at"].decode(Date.self),
+            completedAt: try r["completed_at"].decode(Date?.self))
+    }
 
-    static func task(_ row: Row) -> TaskItem {
-        TaskItem(
-            id: row.0, projectId: row.1, parentId: row.2, title: row.3, description: row.4,
-            status: TaskStatus(rawValue: row.5) ?? .todo, priority: TaskPriority(rawValue: row.6) ?? .medium, tags: row.7,
-            dueAt: row.8, assigneeId: row.9, estimateMinutes: row.10, version: row.11, createdAt: row.12, updatedAt: row.13,
-            completedAt: row.14)
+    static func tasks(_ rows: PostgresRowSequence) async throws -> [TaskItem] {
+        var tasks: [TaskItem] = []
+        for try await row in rows { tasks.append(try task(row)) }
+        return tasks
     }
 
     func create(_ task: TaskItem, tenant: UUID) async throws -> TaskItem {
@@ -39,15 +52,14 @@ struct TaskStore: Sendable {
                 let rows = try await connection.query(
                     """
                     INSERT INTO tasks.tasks (id, tenant_id, project_id, parent_id, title, description, status, priority, tags,
-                                             due_at, assignee_id, estimate_minutes, completed_at)
+                                             due_at, assignee_id, estimate_minutes, remind_at, created_by, completed_at)
                     VALUES (\(task.id), \(tenant), \(task.projectId), \(task.parentId), \(task.title), \(task.description),
                             \(task.status.rawValue), \(task.priority.rawValue), \(task.tags), \(task.dueAt), \(task.assigneeId),
-                            \(task.estimateMinutes), CASE WHEN \(task.status.rawValue) = 'done' THEN now() END)
+                            \(task.estimateMinutes), \(task.remindAt), \(task.createdBy), CASE WHEN \(task.status.rawValue) = 'done' THEN now() END)
                     RETURNING \(unescaped: Self.columns)
                     """, logger: database.logger)
-                guard let created = try await rows.decode(Row.self).first(where: { _ in true }).map(Self.task) else {
-                    throw TaskStoreError.notFound
-                }
+                guard let created = try await Self.tasks(rows).first else { throw TaskStoreError.notFound }
+                try await scheduleReminder(created, tenant: tenant, on: connection)
                 try await publish(created, after: nil, tenant: tenant, on: connection)
                 return created
             }
@@ -63,9 +75,9 @@ struct TaskStore: Sendable {
 
     func fetch(_ id: UUID, on connection: PostgresConnection, lock: Bool) async throws -> TaskItem? {
         let rows = try await connection.query(
-            "SELECT \(unescaped: Self.columns) FROM tasks.tasks WHERE id = \(id) \(unescaped: lock ? "FOR UPDATE" : "")",
+            "SELECT \(unescaped: Self.columns) FROM tasks.tasks WHERE id = \(id) AND deleted_at IS NULL \(unescaped: lock ? "FOR UPDATE" : "")",
             logger: database.logger)
-        return try await rows.decode(Row.self).first(where: { _ in true }).map(Self.task)
+        return try await Self.tasks(rows).first
     }
 
     /// Applies `change` to the current task under a row lock. `expectedVersion` (from
@@ -89,21 +101,21 @@ struct TaskStore: Sendable {
                       project_id = \(next.projectId), parent_id = \(next.parentId), title = \(next.title),
                       description = \(next.description), status = \(next.status.rawValue), priority = \(next.priority.rawValue),
                       tags = \(next.tags), due_at = \(next.dueAt), assignee_id = \(next.assigneeId),
-                      estimate_minutes = \(next.estimateMinutes), version = version + 1, updated_at = now(),
+                      estimate_minutes = \(next.estimateMinutes), remind_at = \(next.remindAt), version = version + 1, updated_at = now(),
                       completed_at = CASE WHEN \(next.status.rawValue) = 'done' THEN COALESCE(completed_at, now()) END
                     WHERE id = \(id)
                     RETURNING \(unescaped: Self.columns)
                     """, logger: database.logger)
-                guard let updated = try await rows.decode(Row.self).first(where: { _ in true }).map(Self.task) else {
-                    throw TaskStoreError.notFound
-                }
+                guard let updated = try await Self.tasks(rows).first else { throw TaskStoreError.notFound }
+                if updated.remindAt != current.remindAt { try await scheduleReminder(updated, tenant: tenant, on: connection) }
                 try await publish(updated, after: current, tenant: tenant, on: connection)
                 return updated
             }
         }
     }
 
-    /// Deletes the task and its subtasks, with a deleted event for each.
+    /// Moves the task and its subtasks to the bin (restorable for 30 days), with a
+    /// deleted event for each.
     func delete(_ id: UUID, tenant: UUID, expectedVersion: Int?) async throws {
         try await database.withTenant(tenant) { connection in
             guard let current = try await fetch(id, on: connection, lock: true) else { throw TaskStoreError.notFound }
@@ -114,18 +126,60 @@ struct TaskStore: Sendable {
                 """
                 WITH RECURSIVE subtree AS (
                   SELECT id FROM tasks.tasks WHERE id = \(id)
-                  UNION SELECT t.id FROM tasks.tasks t JOIN subtree s ON t.parent_id = s.id
+                  UNION SELECT t.id FROM tasks.tasks t JOIN subtree s ON t.parent_id = s.id WHERE t.deleted_at IS NULL
                 )
-                DELETE FROM tasks.tasks WHERE id IN (SELECT id FROM subtree) RETURNING id, version
+                UPDATE tasks.tasks SET deleted_at = now(), version = version + 1, updated_at = now()
+                WHERE id IN (SELECT id FROM subtree) RETURNING id, version
                 """, logger: database.logger)
             let now = Date()
             for try await (deletedID, version) in rows.decode((UUID, Int).self) {
                 try await database.outbox.append(
                     try .make(
-                        TaskDeleted(taskId: deletedID, tenantId: tenant, version: version + 1, occurredAt: now),
+                        TaskDeleted(taskId: deletedID, tenantId: tenant, version: version, occurredAt: now),
                         type: TaskDeleted.type, on: Topics.tasksTask, source: Self.source, tenantID: tenant),
                     on: connection)
             }
+        }
+    }
+
+    static let binDays = 30
+
+    /// Brings a binned task back with the subtasks binned with it (same moment), unless its
+    /// parent is still in the bin (restore that first) or its 30 days are over.
+    func restore(_ id: UUID, tenant: UUID) async throws -> TaskItem {
+        try await database.withTenant(tenant) { connection in
+            var found: (Date?, UUID?)?
+            for try await row in try await connection.query(
+                "SELECT deleted_at, parent_id FROM tasks.tasks WHERE id = \(id) FOR UPDATE", logger: database.logger
+            ).decode((Date?, UUID?).self) {
+                found = row
+            }
+            guard let (binnedAt, parentID) = found else { throw TaskStoreError.notFound }
+            guard let deletedAt = binnedAt else { throw TaskStoreError.notInBin }
+            // Past its 30 days it is as good as purged.
+            guard deletedAt > Date().addingTimeInterval(-Double(Self.binDays) * 86400) else { throw TaskStoreError.notFound }
+            if let parentID {
+                let parentBinned = try await connection.query(
+                    "SELECT 1 FROM tasks.tasks WHERE id = \(parentID) AND deleted_at IS NOT NULL", logger: database.logger)
+                for try await _ in parentBinned { throw TaskStoreError.parentInBin }
+            }
+            let rows = try await connection.query(
+                """
+                WITH RECURSIVE subtree AS (
+                  SELECT id FROM tasks.tasks WHERE id = \(id)
+                  UNION SELECT t.id FROM tasks.tasks t JOIN subtree s ON t.parent_id = s.id WHERE t.deleted_at = \(deletedAt)
+                )
+                UPDATE tasks.tasks SET deleted_at = NULL, version = version + 1, updated_at = now()
+                WHERE id IN (SELECT id FROM subtree) RETURNING \(unescaped: Self.columns)
+                """, logger: database.logger)
+            let restored = try await Self.tasks(rows)
+            for task in restored {
+                try await database.outbox.append(
+                    try .make(task.changedEvent(tenantID: tenant), type: TaskChanged.restored, on: Topics.tasksTask, source: Self.source, tenantID: tenant),
+                    on: connection)
+            }
+            guard let task = restored.first(where: { $0.id == id }) else { throw TaskStoreError.notFound }
+            return task
         }
     }
 
@@ -141,16 +195,22 @@ struct TaskStore: Sendable {
             let rows = try await connection.query(
                 """
                 SELECT \(unescaped: Self.columns) FROM tasks.tasks
-                WHERE (\(filter.status?.rawValue)::text IS NULL OR status = \(filter.status?.rawValue))
+                WHERE deleted_at IS NULL AND (\(filter.status?.rawValue)::text IS NULL OR status = \(filter.status?.rawValue))
                   AND (\(filter.parentId)::uuid IS NULL OR parent_id = \(filter.parentId))
                   AND (\(filter.projectId)::uuid IS NULL OR project_id = \(filter.projectId))
                   AND (\(cursor)::uuid IS NULL OR id < \(cursor))
                 ORDER BY id DESC LIMIT \(limit)
                 """, logger: database.logger)
-            var result: [TaskItem] = []
-            for try await row in rows.decode(Row.self) { result.append(Self.task(row)) }
-            return result
+            return try await Self.tasks(rows)
         }
+    }
+
+    /// A job at the reminder time; it checks the task is still due a reminder when it runs.
+    func scheduleReminder(_ task: TaskItem, tenant: UUID, on connection: PostgresConnection) async throws {
+        guard let remindAt = task.remindAt else { return }
+        try await JobQueue(schema: database.schema).enqueue(
+            TaskJobs.reminder, ReminderArguments(taskId: task.id, remindAt: remindAt), tenant: tenant,
+            options: .init(runAt: remindAt, uniqueKey: ReminderArguments.uniqueKey(task.id, remindAt)), on: connection)
     }
 
     func publish(_ task: TaskItem, after previous: TaskItem?, tenant: UUID, on connection: PostgresConnection) async throws {
@@ -170,7 +230,7 @@ struct TaskStore: Sendable {
             let rows = try await connection.query(
                 """
                 WITH RECURSIVE ancestors AS (
-                  SELECT id, parent_id FROM tasks.tasks WHERE id = \(parentId)
+                  SELECT id, parent_id FROM tasks.tasks WHERE id = \(parentId) AND deleted_at IS NULL
                   UNION SELECT t.id, t.parent_id FROM tasks.tasks t JOIN ancestors a ON t.id = a.parent_id
                 )
                 SELECT count(*)::int, count(*) FILTER (WHERE id = \(taskID))::int FROM ancestors

@@ -8,6 +8,8 @@ public struct TaskChanged: EventPayload {
     public static let updated = "tasks.task.updated"
     public static let completed = "tasks.task.completed"
     public static let reopened = "tasks.task.reopened"
+    /// Brought back from the bin within its 30 days.
+    public static let restored = "tasks.task.restored"
 
     public var taskId: UUID
     public var tenantId: UUID

@@ -19,7 +19,7 @@ public enum Topics {
     )
     public static let tasksTask = Topic(
         name: "tasks.task.v1", owner: "tasks", key: .entityID, partitions: 4, cleanupPolicy: .compact,
-        eventTypes: [TaskChanged.created, TaskChanged.updated, TaskChanged.completed, TaskChanged.reopened, TaskDeleted.type]
+        eventTypes: [TaskChanged.created, TaskChanged.updated, TaskChanged.completed, TaskChanged.reopened, TaskChanged.restored, TaskDeleted.type]
     )
     public static let tasksProject = Topic(
         name: "tasks.project.v1", owner: "tasks", key: .entityID, partitions: 4, cleanupPolicy: .compact,
@@ -50,6 +50,7 @@ public enum EventCatalog {
         TaskChanged.updated: TaskChanged.self,
         TaskChanged.completed: TaskChanged.self,
         TaskChanged.reopened: TaskChanged.self,
+        TaskChanged.restored: TaskChanged.self,
         TaskDeleted.type: TaskDeleted.self,
         ProjectChanged.created: ProjectChanged.self,
         ProjectChanged.updated: ProjectChanged.self,
