@@ -8,7 +8,7 @@ import Testing
 func taskEvent(tenant: UUID = .v7(), title: String = "Write report", version: Int = 1) throws -> EventEnvelope {
     let task = TaskChanged(
         taskId: .v7(), tenantId: tenant, projectId: nil, parentId: nil, title: title, description: nil, status: "todo",
-        priority: "low", tags: [], dueAt: nil, assigneeId: nil, version: version, occurredAt: Date())
+        priority: 1, tags: [], dueAt: nil, assigneeId: nil, version: version, occurredAt: Date())
     return try .make(task, type: TaskChanged.created, on: Topics.tasksTask, source: "/tests", tenantID: tenant)
 }
 

@@ -30,7 +30,7 @@ struct OutboxRelayTests {
         return try (0..<count).map { index in
             let event = TaskChanged(
                 taskId: task, tenantId: tenant, projectId: nil, parentId: nil, title: "event \(index)", description: nil,
-                status: "todo", priority: "low", tags: [], dueAt: nil, assigneeId: nil, version: index + 1, occurredAt: Date())
+                status: "todo", priority: 1, tags: [], dueAt: nil, assigneeId: nil, version: index + 1, occurredAt: Date())
             return try EventEnvelope.make(event, type: TaskChanged.created, on: topic, source: "/tests", tenantID: tenant)
         }
     }

@@ -22,7 +22,7 @@ struct SearchServer {
 func taskChanged(tenant: UUID, task: UUID = .v7(), title: String, description: String? = nil, version: Int = 1) throws -> EventEnvelope {
     let payload = TaskChanged(
         taskId: task, tenantId: tenant, projectId: nil, parentId: nil, title: title, description: description, status: "todo",
-        priority: "low", tags: ["searchtest"], dueAt: nil, assigneeId: nil, version: version, occurredAt: Date())
+        priority: 1, tags: ["searchtest"], dueAt: nil, assigneeId: nil, version: version, occurredAt: Date())
     return try .make(payload, type: version == 1 ? TaskChanged.created : TaskChanged.updated, on: Topics.tasksTask, source: "/tests", tenantID: tenant)
 }
 

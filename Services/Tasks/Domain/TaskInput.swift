@@ -23,8 +23,10 @@ struct NewTaskInput: Decodable, Sendable {
     var projectId: UUID?
     var parentId: UUID?
     var status: TaskStatus?
-    var priority: TaskPriority?
+    var priority: Int?
     var dueAt: Date?
+    var timeZone: String?
+    var position: Int64?
     var tags: [String]?
     var assigneeId: UUID?
     var estimateMinutes: Int?
@@ -38,15 +40,17 @@ struct TaskPatch: Decodable, Sendable {
     var projectId: PatchField<UUID> = .absent
     var parentId: PatchField<UUID> = .absent
     var status: PatchField<TaskStatus> = .absent
-    var priority: PatchField<TaskPriority> = .absent
+    var priority: PatchField<Int> = .absent
     var dueAt: PatchField<Date> = .absent
+    var timeZone: PatchField<String> = .absent
+    var position: PatchField<Int64> = .absent
     var tags: PatchField<[String]> = .absent
     var assigneeId: PatchField<UUID> = .absent
     var estimateMinutes: PatchField<Int> = .absent
     var remindAt: PatchField<Date> = .absent
 
     enum CodingKeys: String, CodingKey {
-        case title, description, projectId, parentId, status, priority, dueAt, tags, assigneeId, estimateMinutes, remindAt
+        case title, description, projectId, parentId, status, priority, dueAt, timeZone, position, tags, assigneeId, estimateMinutes, remindAt
     }
 
     init(from decoder: any Decoder) throws {
@@ -58,6 +62,8 @@ struct TaskPatch: Decodable, Sendable {
         status = try c.patch(.status)
         priority = try c.patch(.priority)
         dueAt = try c.patch(.dueAt)
+        timeZone = try c.patch(.timeZone)
+        position = try c.patch(.position)
         tags = try c.patch(.tags)
         assigneeId = try c.patch(.assigneeId)
         estimateMinutes = try c.patch(.estimateMinutes)
@@ -68,7 +74,10 @@ struct TaskPatch: Decodable, Sendable {
 /// The rules on task fields, shared by create and update.
 enum TaskRules {
     static let maxTitle = 500
-    static let maxDescription = 20_000
+    /// Bytes of UTF-8 (markdown text).
+    static let maxDescription = 100 * 1024
+    /// A task and its subtasks reach at most this many levels.
+    static let maxDepth = 7
     static let maxTags = 20
     static let maxTagLength = 50
 
@@ -78,7 +87,7 @@ enum TaskRules {
 
     static func description(_ value: String?, _ v: inout Validator) -> String? {
         guard let value else { return nil }
-        v.check(value.count <= maxDescription, "description", "must be at most \(maxDescription) characters")
+        v.check(value.utf8.count <= maxDescription, "description", "must be at most 100 KB")
         return value
     }
 
@@ -100,6 +109,18 @@ enum TaskRules {
     /// A reminder may be in the past (it goes out at once), not absurdly far ahead.
     static func remindAt(_ value: Date?, _ v: inout Validator) -> Date? {
         if let value { v.check(value < Date().addingTimeInterval(10 * 366 * 86400), "remindAt", "must be within ten years") }
+        return value
+    }
+
+    static func priority(_ value: Int?, _ v: inout Validator) -> Int? {
+        if let value { v.check((0...4).contains(value), "priority", "must be 0 (none) to 4 (urgent)") }
+        return value
+    }
+
+    /// An IANA time zone name such as `Europe/Berlin`.
+    static func timeZone(_ value: String?, _ v: inout Validator) -> String? {
+        guard let value else { return nil }
+        v.check(value.count <= 64 && TimeZone(identifier: value) != nil, "timeZone", "must be an IANA time zone such as Europe/Berlin")
         return value
     }
 

@@ -14,6 +14,13 @@ struct TaskRoutes: Sendable {
         tasks.patch(":id") { request, context in try await update(request, context) }
         tasks.delete(":id") { request, context in try await delete(request, context) }
         tasks.post(":id/restore") { _, context in try await restore(context) }
+        tasks.post(":id/complete") { request, context in try await complete(request, context) }
+        tasks.post(":id/reopen") { _, context in try await reopen(context) }
+        tasks.get(":id/dependencies") { _, context in try await dependencies(context) }
+        tasks.post(":id/dependencies") { request, context in try await addDependency(request, context) }
+        tasks.delete(":id/dependencies") { request, context in try await removeDependency(request, context) }
+        tasks.delete(":id/dependencies/:dependsOn") { _, context in try await removeDependency(nil, context) }
+        tasks.get(":id/activity") { request, context in try await activity(request, context) }
     }
 
     static let writers: Set<String> = ["owner", "admin", "member"]
@@ -28,14 +35,16 @@ struct TaskRoutes: Sendable {
         let tags = TaskRules.tags(input.tags ?? [], &v)
         let estimate = TaskRules.estimate(input.estimateMinutes, &v)
         let remindAt = TaskRules.remindAt(input.remindAt, &v)
+        let priority = TaskRules.priority(input.priority, &v) ?? 0
+        let timeZone = TaskRules.timeZone(input.timeZone, &v) ?? "UTC"
         try v.finish()
         let now = Date()
         let draft = TaskItem(
             id: .v7(), projectId: input.projectId, parentId: input.parentId, title: title, description: description,
-            status: input.status ?? .todo, priority: input.priority ?? .medium, tags: tags, dueAt: input.dueAt,
+            status: input.status ?? .todo, priority: priority, tags: tags, dueAt: input.dueAt, timeZone: timeZone, position: input.position ?? 0,
             assigneeId: input.assigneeId, estimateMinutes: estimate, remindAt: remindAt, createdBy: identity.userID, version: 1, createdAt: now,
             updatedAt: now, completedAt: nil)
-        let task = try await mapErrors { try await store.create(draft, tenant: identity.tenantID) }
+        let task = try await mapErrors { try await store.create(draft, position: input.position, tenant: identity.tenantID, actor: identity.subject) }
         return EditedResponse(
             status: .created, headers: [.eTag: task.etag, .location: "/v1/tasks/\(task.id.uuidString.lowercased())"], response: task)
     }
@@ -56,6 +65,10 @@ struct TaskRoutes: Sendable {
         if case .null = patch.title { v.add("title", "must not be null") }
         if case .null = patch.status { v.add("status", "must not be null") }
         if case .null = patch.priority { v.add("priority", "must not be null") }
+        if case .null = patch.timeZone { v.add("timeZone", "must not be null") }
+        if case .null = patch.position { v.add("position", "must not be null") }
+        if case .value(let value) = patch.priority { _ = TaskRules.priority(value, &v) }
+        if case .value(let value) = patch.timeZone { _ = TaskRules.timeZone(value, &v) }
         var title: String?
         if case .value(let value) = patch.title { title = TaskRules.title(value, &v) }
         if case .value(let value) = patch.description { _ = TaskRules.description(value, &v) }
@@ -67,7 +80,7 @@ struct TaskRoutes: Sendable {
         let newTitle = title
         let newTags = tags
         let task = try await mapErrors {
-            try await store.update(id, tenant: identity.tenantID, expectedVersion: expected) { current in
+            try await store.update(id, tenant: identity.tenantID, actor: identity.subject, expectedVersion: expected) { current in
                 var next = current
                 if let newTitle { next.title = newTitle }
                 if let newTags { next.tags = newTags } else if case .null = patch.tags { next.tags = [] }
@@ -80,6 +93,8 @@ struct TaskRoutes: Sendable {
                 apply(patch.remindAt, to: &next.remindAt)
                 if case .value(let status) = patch.status { next.status = status }
                 if case .value(let priority) = patch.priority { next.priority = priority }
+                if case .value(let timeZone) = patch.timeZone { next.timeZone = timeZone }
+                if case .value(let position) = patch.position { next.position = position }
                 return next
             }
         }
@@ -91,7 +106,7 @@ struct TaskRoutes: Sendable {
         try identity.require(anyOf: Self.writers)
         let id = try taskID(context)
         let expected = try ifMatchVersion(request)
-        try await mapErrors { try await store.delete(id, tenant: identity.tenantID, expectedVersion: expected) }
+        try await mapErrors { try await store.delete(id, tenant: identity.tenantID, actor: identity.subject, expectedVersion: expected) }
         return .noContent
     }
 
@@ -99,8 +114,81 @@ struct TaskRoutes: Sendable {
     func restore(_ context: ServiceRequestContext) async throws -> EditedResponse<TaskItem> {
         let identity = try context.requireIdentity()
         try identity.require(anyOf: Self.writers)
-        let task = try await mapErrors { try await store.restore(try taskID(context), tenant: identity.tenantID) }
+        let task = try await mapErrors { try await store.restore(try taskID(context), tenant: identity.tenantID, actor: identity.subject) }
         return EditedResponse(headers: [.eTag: task.etag], response: task)
+    }
+
+    /// `POST /v1/tasks/{id}/complete[?cascade=true]`.
+    func complete(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<TaskItem> {
+        let identity = try context.requireIdentity()
+        try identity.require(anyOf: Self.writers)
+        let cascadeParameter = request.queryItems["cascade"]
+        guard cascadeParameter == nil || cascadeParameter == "true" || cascadeParameter == "false" else {
+            throw Problem.validation([.init(field: "cascade", message: "must be true or false")])
+        }
+        let id = try taskID(context)
+        let task = try await mapErrors {
+            try await store.complete(id, tenant: identity.tenantID, actor: identity.subject, cascade: cascadeParameter == "true")
+        }
+        return EditedResponse(headers: [.eTag: task.etag], response: task)
+    }
+
+    func reopen(_ context: ServiceRequestContext) async throws -> EditedResponse<TaskItem> {
+        let identity = try context.requireIdentity()
+        try identity.require(anyOf: Self.writers)
+        let id = try taskID(context)
+        let task = try await mapErrors { try await store.reopen(id, tenant: identity.tenantID, actor: identity.subject) }
+        return EditedResponse(headers: [.eTag: task.etag], response: task)
+    }
+
+    struct DependencyInput: Decodable {
+        var dependsOn: UUID
+    }
+
+    func dependencies(_ context: ServiceRequestContext) async throws -> TaskStore.Dependencies {
+        let identity = try context.requireIdentity()
+        let id = try taskID(context)
+        return try await mapErrors { try await store.dependencies(id, tenant: identity.tenantID) }
+    }
+
+    func addDependency(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<TaskStore.Dependencies> {
+        let identity = try context.requireIdentity()
+        try identity.require(anyOf: Self.writers)
+        let id = try taskID(context)
+        let input = try await request.decodeJSON(DependencyInput.self, context: context)
+        let added = try await mapErrors { try await store.addDependency(id, dependsOn: input.dependsOn, tenant: identity.tenantID, actor: identity.subject) }
+        let current = try await mapErrors { try await store.dependencies(id, tenant: identity.tenantID) }
+        return EditedResponse(status: added ? .created : .ok, response: current)
+    }
+
+    /// `DELETE /v1/tasks/{id}/dependencies` with `{dependsOn}`, or `…/dependencies/{dependsOn}`.
+    func removeDependency(_ request: Request?, _ context: ServiceRequestContext) async throws -> HTTPResponse.Status {
+        let identity = try context.requireIdentity()
+        try identity.require(anyOf: Self.writers)
+        let id = try taskID(context)
+        let other: UUID
+        if let request {
+            other = try await request.decodeJSON(DependencyInput.self, context: context).dependsOn
+        } else {
+            guard let raw = context.parameters.get("dependsOn"), let parsed = UUID(uuidString: raw) else { throw Problem.notFound("No such dependency.") }
+            other = parsed
+        }
+        try await mapErrors { try await store.removeDependency(id, dependsOn: other, tenant: identity.tenantID, actor: identity.subject) }
+        return .noContent
+    }
+
+    struct ActivityPosition: Codable {
+        var id: Int64
+    }
+
+    /// `GET /v1/tasks/{id}/activity`: oldest first, cursor pages.
+    func activity(_ request: Request, _ context: ServiceRequestContext) async throws -> Page<ActivityLog.Entry> {
+        let identity = try context.requireIdentity()
+        let id = try taskID(context)
+        let page = try PageRequest(request.queryItems)
+        let after = try page.decodedCursor(ActivityPosition.self)?.id
+        let entries = try await mapErrors { try await store.activity(id, tenant: identity.tenantID, after: after, limit: page.limit + 1) }
+        return Page(fetched: entries, limit: page.limit) { ActivityPosition(id: $0.id) }
     }
 
     func list(_ request: Request, _ context: ServiceRequestContext) async throws -> Page<TaskItem> {
@@ -169,9 +257,23 @@ struct TaskRoutes: Sendable {
                 throw Problem.conflict("The task is not in the bin.")
             case .parentInBin:
                 throw Problem.conflict("The parent task is in the bin; restore it first.")
+            case .tooDeep:
+                throw Problem.validation([.init(field: "parentId", message: "would nest tasks deeper than \(TaskRules.maxDepth) levels")])
+            case .openSubtasks(let open):
+                throw Problem.conflict("Open subtasks: \(Self.names(open)). Complete them first, or complete with cascade=true.")
+            case .openBlockers(let blockers):
+                throw Problem.conflict("Open tasks this one depends on: \(Self.names(blockers)).")
+            case .dependencyCycle(let cycle):
+                throw Problem.validation([.init(field: "dependsOn", message: "would close the cycle \(cycle.map { $0.uuidString.lowercased() }.joined(separator: " → "))")])
             }
         }
     }
 }
 
 extension TaskItem: ResponseEncodable {}
+extension TaskStore.Dependencies: ResponseEncodable {}
+extension ActivityLog.Entry: ResponseEncodable {}
+
+extension TaskRoutes {
+    static func names(_ ids: [UUID]) -> String { ids.map { $0.uuidString.lowercased() }.joined(separator: ", ") }
+}

@@ -12,6 +12,10 @@ enum TaskStoreError: Error, Equatable {
     case parentCycle
     case parentInBin
     case notInBin
+    case tooDeep
+    case openSubtasks([UUID])
+    case openBlockers([UUID])
+    case dependencyCycle([UUID])
 }
 
 /// SQL for tasks. Every method runs inside `withTenant`, and every change writes its
@@ -20,9 +24,16 @@ struct TaskStore: Sendable {
     let database: Database
     static let source = "/services/tasks"
 
+    /// Every column of a task, plus what is derived on each read: `blocked` (an open task
+    /// it depends on exists) and `progress` (done subtasks / subtasks not cancelled).
     static let columns = """
-        id, project_id, parent_id, title, description, status, priority, tags, due_at, assignee_id,
-        estimate_minutes, remind_at, created_by, version, created_at, updated_at, completed_at
+        id, project_id, parent_id, title, description, status, priority, tags, due_at, time_zone, position, assignee_id,
+        estimate_minutes, remind_at, created_by, version, created_at, updated_at, completed_at,
+        EXISTS (SELECT 1 FROM tasks.task_dependencies d JOIN tasks.tasks b ON b.tenant_id = d.tenant_id AND b.id = d.depends_on
+                WHERE d.tenant_id = tasks.tenant_id AND d.task_id = tasks.id AND b.status NOT IN ('done', 'cancelled')
+                  AND b.deleted_at IS NULL) AS blocked,
+        (SELECT count(*) FILTER (WHERE c.status = 'done')::float8 / NULLIF(count(*) FILTER (WHERE c.status <> 'cancelled'), 0)
+           FROM tasks.tasks c WHERE c.tenant_id = tasks.tenant_id AND c.parent_id = tasks.id AND c.deleted_at IS NULL) AS progress
         """
 
     static func task(_ row: PostgresRow) throws -> TaskItem {
@@ -30,13 +41,14 @@ struct TaskStore: Sendable {
         return TaskItem(
             id: try r["id"].decode(UUID.self), projectId: try r["project_id"].decode(UUID?.self), parentId: try r["parent_id"].decode(UUID?.self),
             title: try r["title"].decode(String.self), description: try r["description"].decode(String?.self),
-            status: TaskStatus(rawValue: try r["status"].decode(String.self)) ?? .todo,
-            priority: TaskPriority(rawValue: try r["priority"].decode(String.self)) ?? .medium, tags: try r["tags"].decode([String].self),
-            dueAt: try r["due_at"].decode(Date?.self), assigneeId: try r["assignee_id"].decode(UUID?.self),
+            status: TaskStatus(rawValue: try r["status"].decode(String.self)) ?? .todo, priority: Int(try r["priority"].decode(Int16.self)),
+            tags: try r["tags"].decode([String].self), dueAt: try r["due_at"].decode(Date?.self), timeZone: try r["time_zone"].decode(String.self),
+            position: try r["position"].decode(Int64.self), assigneeId: try r["assignee_id"].decode(UUID?.self),
             estimateMinutes: try r["estimate_minutes"].decode(Int?.self), remindAt: try r["remind_at"].decode(Date?.self),
             createdBy: try r["created_by"].decode(UUID?.self), version: try r["version"].decode(Int.self),
             createdAt: try r["created_at"].decode(Date.self), updatedAt: try r["updated_at"].decode(Date.self),
-            completedAt: try r["completed_at"].decode(Date?.self))
+            completedAt: try r["completed_at"].decode(Date?.self), blocked: try r["blocked"].decode(Bool.self),
+            progress: try r["progress"].decode(Double?.self))
     }
 
     static func tasks(_ rows: PostgresRowSequence) async throws -> [TaskItem] {
@@ -45,22 +57,28 @@ struct TaskStore: Sendable {
         return tasks
     }
 
-    func create(_ task: TaskItem, tenant: UUID) async throws -> TaskItem {
+    /// `position` nil: after the last sibling.
+    func create(_ task: TaskItem, position: Int64?, tenant: UUID, actor: String) async throws -> TaskItem {
         try await mapReferenceErrors {
             try await database.withTenant(tenant) { connection in
-                try await checkReferences(projectId: task.projectId, parentId: task.parentId, of: task.id, on: connection)
+                try await checkReferences(projectId: task.projectId, parentId: task.parentId, of: task.id, isNew: true, on: connection)
                 let rows = try await connection.query(
                     """
                     INSERT INTO tasks.tasks (id, tenant_id, project_id, parent_id, title, description, status, priority, tags,
-                                             due_at, assignee_id, estimate_minutes, remind_at, created_by, completed_at)
+                                             due_at, time_zone, position, assignee_id, estimate_minutes, remind_at, created_by, completed_at)
                     VALUES (\(task.id), \(tenant), \(task.projectId), \(task.parentId), \(task.title), \(task.description),
-                            \(task.status.rawValue), \(task.priority.rawValue), \(task.tags), \(task.dueAt), \(task.assigneeId),
-                            \(task.estimateMinutes), \(task.remindAt), \(task.createdBy), CASE WHEN \(task.status.rawValue) = 'done' THEN now() END)
+                            \(task.status.rawValue), \(Int16(task.priority)), \(task.tags), \(task.dueAt), \(task.timeZone),
+                            COALESCE(\(position), (SELECT COALESCE(max(position), 0) + 1024 FROM tasks.tasks
+                                                   WHERE parent_id IS NOT DISTINCT FROM \(task.parentId)
+                                                     AND project_id IS NOT DISTINCT FROM \(task.projectId) AND deleted_at IS NULL)),
+                            \(task.assigneeId), \(task.estimateMinutes), \(task.remindAt), \(task.createdBy),
+                            CASE WHEN \(task.status.rawValue) = 'done' THEN now() END)
                     RETURNING \(unescaped: Self.columns)
                     """, logger: database.logger)
                 guard let created = try await Self.tasks(rows).first else { throw TaskStoreError.notFound }
                 try await scheduleReminder(created, tenant: tenant, on: connection)
                 try await publish(created, after: nil, tenant: tenant, on: connection)
+                try await ActivityLog.record(created.id, tenant: tenant, actor: actor, action: "created", changes: ActivityLog.fields(of: created), on: connection)
                 return created
             }
         }
@@ -83,7 +101,7 @@ struct TaskStore: Sendable {
     /// Applies `change` to the current task under a row lock. `expectedVersion` (from
     /// `If-Match`) refuses the update if someone else changed the task first.
     func update(
-        _ id: UUID, tenant: UUID, expectedVersion: Int?, change: @Sendable (TaskItem) throws -> TaskItem
+        _ id: UUID, tenant: UUID, actor: String, expectedVersion: Int?, change: @Sendable (TaskItem) throws -> TaskItem
     ) async throws -> TaskItem {
         try await mapReferenceErrors {
             try await database.withTenant(tenant) { connection in
@@ -93,14 +111,18 @@ struct TaskStore: Sendable {
                 }
                 let next = try change(current)
                 if next.parentId != current.parentId || next.projectId != current.projectId {
-                    try await checkReferences(projectId: next.projectId, parentId: next.parentId, of: id, on: connection)
+                    try await checkReferences(projectId: next.projectId, parentId: next.parentId, of: id, isNew: false, on: connection)
+                }
+                if next.status == .done, current.status != .done {
+                    try await checkCompletable(id, cascade: false, on: connection)
                 }
                 let rows = try await connection.query(
                     """
                     UPDATE tasks.tasks SET
                       project_id = \(next.projectId), parent_id = \(next.parentId), title = \(next.title),
-                      description = \(next.description), status = \(next.status.rawValue), priority = \(next.priority.rawValue),
-                      tags = \(next.tags), due_at = \(next.dueAt), assignee_id = \(next.assigneeId),
+                      description = \(next.description), status = \(next.status.rawValue), priority = \(Int16(next.priority)),
+                      tags = \(next.tags), due_at = \(next.dueAt), time_zone = \(next.timeZone), position = \(next.position),
+                      assignee_id = \(next.assigneeId),
                       estimate_minutes = \(next.estimateMinutes), remind_at = \(next.remindAt), version = version + 1, updated_at = now(),
                       completed_at = CASE WHEN \(next.status.rawValue) = 'done' THEN COALESCE(completed_at, now()) END
                     WHERE id = \(id)
@@ -109,77 +131,11 @@ struct TaskStore: Sendable {
                 guard let updated = try await Self.tasks(rows).first else { throw TaskStoreError.notFound }
                 if updated.remindAt != current.remindAt { try await scheduleReminder(updated, tenant: tenant, on: connection) }
                 try await publish(updated, after: current, tenant: tenant, on: connection)
+                try await ActivityLog.record(
+                    id, tenant: tenant, actor: actor, action: updated.eventType(after: current).replacingOccurrences(of: "tasks.task.", with: ""),
+                    changes: ActivityLog.changes(from: current, to: updated), on: connection)
                 return updated
             }
-        }
-    }
-
-    /// Moves the task and its subtasks to the bin (restorable for 30 days), with a
-    /// deleted event for each.
-    func delete(_ id: UUID, tenant: UUID, expectedVersion: Int?) async throws {
-        try await database.withTenant(tenant) { connection in
-            guard let current = try await fetch(id, on: connection, lock: true) else { throw TaskStoreError.notFound }
-            if let expectedVersion, expectedVersion != current.version {
-                throw TaskStoreError.versionMismatch(current: current.version)
-            }
-            let rows = try await connection.query(
-                """
-                WITH RECURSIVE subtree AS (
-                  SELECT id FROM tasks.tasks WHERE id = \(id)
-                  UNION SELECT t.id FROM tasks.tasks t JOIN subtree s ON t.parent_id = s.id WHERE t.deleted_at IS NULL
-                )
-                UPDATE tasks.tasks SET deleted_at = now(), version = version + 1, updated_at = now()
-                WHERE id IN (SELECT id FROM subtree) RETURNING id, version
-                """, logger: database.logger)
-            let now = Date()
-            for try await (deletedID, version) in rows.decode((UUID, Int).self) {
-                try await database.outbox.append(
-                    try .make(
-                        TaskDeleted(taskId: deletedID, tenantId: tenant, version: version, occurredAt: now),
-                        type: TaskDeleted.type, on: Topics.tasksTask, source: Self.source, tenantID: tenant),
-                    on: connection)
-            }
-        }
-    }
-
-    static let binDays = 30
-
-    /// Brings a binned task back with the subtasks binned with it (same moment), unless its
-    /// parent is still in the bin (restore that first) or its 30 days are over.
-    func restore(_ id: UUID, tenant: UUID) async throws -> TaskItem {
-        try await database.withTenant(tenant) { connection in
-            var found: (Date?, UUID?)?
-            for try await row in try await connection.query(
-                "SELECT deleted_at, parent_id FROM tasks.tasks WHERE id = \(id) FOR UPDATE", logger: database.logger
-            ).decode((Date?, UUID?).self) {
-                found = row
-            }
-            guard let (binnedAt, parentID) = found else { throw TaskStoreError.notFound }
-            guard let deletedAt = binnedAt else { throw TaskStoreError.notInBin }
-            // Past its 30 days it is as good as purged.
-            guard deletedAt > Date().addingTimeInterval(-Double(Self.binDays) * 86400) else { throw TaskStoreError.notFound }
-            if let parentID {
-                let parentBinned = try await connection.query(
-                    "SELECT 1 FROM tasks.tasks WHERE id = \(parentID) AND deleted_at IS NOT NULL", logger: database.logger)
-                for try await _ in parentBinned { throw TaskStoreError.parentInBin }
-            }
-            let rows = try await connection.query(
-                """
-                WITH RECURSIVE subtree AS (
-                  SELECT id FROM tasks.tasks WHERE id = \(id)
-                  UNION SELECT t.id FROM tasks.tasks t JOIN subtree s ON t.parent_id = s.id WHERE t.deleted_at = \(deletedAt)
-                )
-                UPDATE tasks.tasks SET deleted_at = NULL, version = version + 1, updated_at = now()
-                WHERE id IN (SELECT id FROM subtree) RETURNING \(unescaped: Self.columns)
-                """, logger: database.logger)
-            let restored = try await Self.tasks(rows)
-            for task in restored {
-                try await database.outbox.append(
-                    try .make(task.changedEvent(tenantID: tenant), type: TaskChanged.restored, on: Topics.tasksTask, source: Self.source, tenantID: tenant),
-                    on: connection)
-            }
-            guard let task = restored.first(where: { $0.id == id }) else { throw TaskStoreError.notFound }
-            return task
         }
     }
 
@@ -215,31 +171,50 @@ struct TaskStore: Sendable {
 
     func publish(_ task: TaskItem, after previous: TaskItem?, tenant: UUID, on connection: PostgresConnection) async throws {
         try await database.outbox.append(
-            try .make(task.changedEvent(tenantID: tenant), type: task.eventType(after: previous), on: Topics.tasksTask, source: Self.source, tenantID: tenant),
+            try .make(task.changedEvent(tenantID: tenant, after: previous), type: task.eventType(after: previous), on: Topics.tasksTask, source: Self.source, tenantID: tenant),
             on: connection)
     }
 
-    /// A project or parent must be visible in this tenant, and a task cannot sit under its own subtree.
-    func checkReferences(projectId: UUID?, parentId: UUID?, of taskID: UUID, on connection: PostgresConnection) async throws {
+    /// A project or parent must be visible in this tenant, a task cannot sit under its own
+    /// subtree, and the tree stays within `TaskRules.maxDepth` levels.
+    func checkReferences(projectId: UUID?, parentId: UUID?, of taskID: UUID, isNew: Bool, on connection: PostgresConnection) async throws {
         if let projectId {
-            let rows = try await connection.query("SELECT 1 FROM tasks.projects WHERE id = \(projectId)", logger: database.logger)
+            let rows = try await connection.query(
+                "SELECT 1 FROM tasks.projects WHERE id = \(projectId)", logger: database.logger)
             if try await rows.decode(Int.self).first(where: { _ in true }) == nil { throw TaskStoreError.unknownReference(field: "projectId") }
         }
-        if let parentId {
-            if parentId == taskID { throw TaskStoreError.parentCycle }
-            let rows = try await connection.query(
+        guard let parentId else { return }
+        if parentId == taskID { throw TaskStoreError.parentCycle }
+        let rows = try await connection.query(
+            """
+            WITH RECURSIVE ancestors AS (
+              SELECT id, parent_id FROM tasks.tasks WHERE id = \(parentId) AND deleted_at IS NULL
+              UNION SELECT t.id, t.parent_id FROM tasks.tasks t JOIN ancestors a ON t.id = a.parent_id
+            )
+            SELECT count(*)::int, count(*) FILTER (WHERE id = \(taskID))::int FROM ancestors
+            """, logger: database.logger)
+        var parentLevel = 0
+        for try await (found, cycle) in rows.decode((Int, Int).self) {
+            if found == 0 { throw TaskStoreError.unknownReference(field: "parentId") }
+            if cycle > 0 { throw TaskStoreError.parentCycle }
+            parentLevel = found
+        }
+        // The moved task brings its own subtree: its height counts too.
+        var height = 1
+        if !isNew {
+            for try await levels in try await connection.query(
                 """
-                WITH RECURSIVE ancestors AS (
-                  SELECT id, parent_id FROM tasks.tasks WHERE id = \(parentId) AND deleted_at IS NULL
-                  UNION SELECT t.id, t.parent_id FROM tasks.tasks t JOIN ancestors a ON t.id = a.parent_id
+                WITH RECURSIVE subtree AS (
+                  SELECT id, 1 AS level FROM tasks.tasks WHERE id = \(taskID)
+                  UNION ALL SELECT t.id, s.level + 1 FROM tasks.tasks t JOIN subtree s ON t.parent_id = s.id WHERE t.deleted_at IS NULL
                 )
-                SELECT count(*)::int, count(*) FILTER (WHERE id = \(taskID))::int FROM ancestors
-                """, logger: database.logger)
-            for try await (found, cycle) in rows.decode((Int, Int).self) {
-                if found == 0 { throw TaskStoreError.unknownReference(field: "parentId") }
-                if cycle > 0 { throw TaskStoreError.parentCycle }
+                SELECT max(level)::int FROM subtree
+                """, logger: database.logger
+            ).decode(Int?.self) {
+                height = levels ?? 1
             }
         }
+        if parentLevel + height > TaskRules.maxDepth { throw TaskStoreError.tooDeep }
     }
 
     /// A reference that vanished between the check and the write still maps to 422.

@@ -18,16 +18,20 @@ public struct TaskChanged: EventPayload {
     public var title: String
     public var description: String?
     public var status: String
-    public var priority: String
+    /// 0 none, 1 low, 2 medium, 3 high, 4 urgent.
+    public var priority: Int
     public var tags: [String]
     public var dueAt: Date?
     public var assigneeId: UUID?
     public var version: Int
     public var occurredAt: Date
+    /// On `updated`: the API names of the fields this change touched.
+    public var changedFields: [String]?
 
     public init(
         taskId: UUID, tenantId: UUID, projectId: UUID?, parentId: UUID?, title: String, description: String?,
-        status: String, priority: String, tags: [String], dueAt: Date?, assigneeId: UUID?, version: Int, occurredAt: Date
+        status: String, priority: Int, tags: [String], dueAt: Date?, assigneeId: UUID?, version: Int, occurredAt: Date,
+        changedFields: [String]? = nil
     ) {
         self.taskId = taskId
         self.tenantId = tenantId
@@ -42,6 +46,7 @@ public struct TaskChanged: EventPayload {
         self.assigneeId = assigneeId
         self.version = version
         self.occurredAt = occurredAt
+        self.changedFields = changedFields
     }
 
     public var key: String { taskId.uuidString.lowercased() }
