@@ -193,26 +193,16 @@ struct TaskRoutes: Sendable {
 
     func list(_ request: Request, _ context: ServiceRequestContext) async throws -> Page<TaskItem> {
         let identity = try context.requireIdentity()
-        let query = request.queryItems
-        let page = try PageRequest(query)
-        var v = Validator()
-        var filter = TaskStore.Filter()
-        if let raw = query["status"] {
-            filter.status = TaskStatus(rawValue: raw)
-            v.check(filter.status != nil, "status", "must be one of \(TaskStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+        let parameters = request.queryItems
+        let page = try PageRequest(parameters)
+        let query = try TaskQuery(parameters)
+        let cursor = try page.decodedCursor(TaskStore.ListPosition.self)
+        if let cursor, cursor.sort != query.sort || !query.sort.accepts(cursor.key) {
+            throw Problem.badRequest("The cursor belongs to another sort order or is not valid; start again without it.")
         }
-        if let raw = query["parentId"] {
-            filter.parentId = UUID(uuidString: raw)
-            v.check(filter.parentId != nil, "parentId", "must be a UUID")
-        }
-        if let raw = query["projectId"] {
-            filter.projectId = UUID(uuidString: raw)
-            v.check(filter.projectId != nil, "projectId", "must be a UUID")
-        }
-        try v.finish()
-        let cursor = try page.decodedCursor(UUID.self)
-        let items = try await store.list(tenant: identity.tenantID, filter: filter, after: cursor, limit: page.limit + 1)
-        return Page(fetched: items, limit: page.limit) { $0.id }
+        let rows = try await store.list(tenant: identity.tenantID, query: query, after: cursor, limit: page.limit + 1)
+        let shown = rows.prefix(page.limit)
+        return Page(items: shown.map(\.0), nextCursor: rows.count > page.limit ? shown.last.map { Cursor.encode($0.1) } : nil)
     }
 
     func apply<V>(_ field: PatchField<V>, to target: inout V?) {

@@ -139,28 +139,6 @@ struct TaskStore: Sendable {
         }
     }
 
-    struct Filter: Sendable {
-        var status: TaskStatus?
-        var parentId: UUID?
-        var projectId: UUID?
-    }
-
-    /// Newest first; the cursor is the id of the last task of the previous page (ids are UUIDv7).
-    func list(tenant: UUID, filter: Filter, after cursor: UUID?, limit: Int) async throws -> [TaskItem] {
-        try await database.withTenant(tenant) { connection in
-            let rows = try await connection.query(
-                """
-                SELECT \(unescaped: Self.columns) FROM tasks.tasks
-                WHERE deleted_at IS NULL AND (\(filter.status?.rawValue)::text IS NULL OR status = \(filter.status?.rawValue))
-                  AND (\(filter.parentId)::uuid IS NULL OR parent_id = \(filter.parentId))
-                  AND (\(filter.projectId)::uuid IS NULL OR project_id = \(filter.projectId))
-                  AND (\(cursor)::uuid IS NULL OR id < \(cursor))
-                ORDER BY id DESC LIMIT \(limit)
-                """, logger: database.logger)
-            return try await Self.tasks(rows)
-        }
-    }
-
     /// A job at the reminder time; it checks the task is still due a reminder when it runs.
     func scheduleReminder(_ task: TaskItem, tenant: UUID, on connection: PostgresConnection) async throws {
         guard let remindAt = task.remindAt else { return }
