@@ -195,7 +195,12 @@ struct TaskRoutes: Sendable {
         let identity = try context.requireIdentity()
         let parameters = request.queryItems
         let page = try PageRequest(parameters)
-        let query = try TaskQuery(parameters)
+        var query = try TaskQuery(parameters)
+        if parameters["sort"] == nil, let project = query.projectId,
+            let sort = try await store.defaultSort(project: project, tenant: identity.tenantID)
+        {
+            query.sort = sort
+        }
         let cursor = try page.decodedCursor(TaskStore.ListPosition.self)
         if let cursor, cursor.sort != query.sort || !query.sort.accepts(cursor.key) {
             throw Problem.badRequest("The cursor belongs to another sort order or is not valid; start again without it.")
@@ -220,7 +225,9 @@ struct TaskRoutes: Sendable {
     }
 
     /// `If-Match: "v3"` → 3. A malformed value is a client error (RFC 9110 §13.1.1).
-    func ifMatchVersion(_ request: Request) throws -> Int? {
+    func ifMatchVersion(_ request: Request) throws -> Int? { try Self.ifMatchVersion(request) }
+
+    static func ifMatchVersion(_ request: Request) throws -> Int? {
         guard let raw = request.headers[.ifMatch] else { return nil }
         let trimmed = raw.trimmingCharacters(in: .whitespaces)
         if trimmed == "*" { return nil }
@@ -247,6 +254,8 @@ struct TaskRoutes: Sendable {
                 throw Problem.conflict("The task is not in the bin.")
             case .parentInBin:
                 throw Problem.conflict("The parent task is in the bin; restore it first.")
+            case .archivedProject:
+                throw Problem.validation([.init(field: "projectId", message: "names an archived project; unarchive it first")])
             case .tooDeep:
                 throw Problem.validation([.init(field: "parentId", message: "would nest tasks deeper than \(TaskRules.maxDepth) levels")])
             case .openSubtasks(let open):

@@ -43,4 +43,16 @@ extension TaskStore {
             return page
         }
     }
+
+    /// The project's order for its task list, when a request names none.
+    func defaultSort(project: UUID, tenant: UUID) async throws -> TaskSort? {
+        try await database.withTenant(tenant) { connection in
+            for try await sort in try await connection.query(
+                "SELECT default_sort FROM tasks.projects WHERE id = \(project)", logger: database.logger
+            ).decode(String.self) {
+                return TaskSort(rawValue: sort)
+            }
+            return nil
+        }
+    }
 }

@@ -13,6 +13,7 @@ enum TaskStoreError: Error, Equatable {
     case parentInBin
     case notInBin
     case tooDeep
+    case archivedProject
     case openSubtasks([UUID])
     case openBlockers([UUID])
     case dependencyCycle([UUID])
@@ -157,9 +158,14 @@ struct TaskStore: Sendable {
     /// subtree, and the tree stays within `TaskRules.maxDepth` levels.
     func checkReferences(projectId: UUID?, parentId: UUID?, of taskID: UUID, isNew: Bool, on connection: PostgresConnection) async throws {
         if let projectId {
-            let rows = try await connection.query(
-                "SELECT 1 FROM tasks.projects WHERE id = \(projectId)", logger: database.logger)
-            if try await rows.decode(Int.self).first(where: { _ in true }) == nil { throw TaskStoreError.unknownReference(field: "projectId") }
+            var archived: Bool?
+            for try await isArchived in try await connection.query(
+                "SELECT archived_at IS NOT NULL FROM tasks.projects WHERE id = \(projectId)", logger: database.logger
+            ).decode(Bool.self) {
+                archived = isArchived
+            }
+            guard let archived else { throw TaskStoreError.unknownReference(field: "projectId") }
+            if archived { throw TaskStoreError.archivedProject }
         }
         guard let parentId else { return }
         if parentId == taskID { throw TaskStoreError.parentCycle }

@@ -82,14 +82,17 @@ public struct ProjectChanged: EventPayload {
     public var tenantId: UUID
     public var name: String
     public var description: String?
+    /// Archived projects are kept, read-only for new tasks, hidden from default lists.
+    public var archived: Bool
     public var version: Int
     public var occurredAt: Date
 
-    public init(projectId: UUID, tenantId: UUID, name: String, description: String?, version: Int, occurredAt: Date) {
+    public init(projectId: UUID, tenantId: UUID, name: String, description: String?, archived: Bool = false, version: Int, occurredAt: Date) {
         self.projectId = projectId
         self.tenantId = tenantId
         self.name = name
         self.description = description
+        self.archived = archived
         self.version = version
         self.occurredAt = occurredAt
     }
