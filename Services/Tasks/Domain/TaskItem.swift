@@ -78,3 +78,8 @@ struct TaskItem: Codable, Sendable, Equatable {
         return TaskChanged.updated
     }
 }
+
+extension Array where Element == UUID {
+    /// Ids as the API prints them in messages: lower-case, comma-separated.
+    var listed: String { map { $0.uuidString.lowercased() }.joined(separator: ", ") }
+}

@@ -9,6 +9,7 @@ struct TaskRoutes: Sendable {
     func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {
         let tasks = router.group("v1/tasks").add(middleware: AuthenticationMiddleware(verifier: verifier))
         tasks.post { request, context in try await create(request, context) }
+        tasks.post("bulk") { request, context in try await bulk(request, context) }
         tasks.get { request, context in try await list(request, context) }
         tasks.get(":id") { _, context in try await get(context) }
         tasks.patch(":id") { request, context in try await update(request, context) }
@@ -141,6 +142,70 @@ struct TaskRoutes: Sendable {
         return EditedResponse(headers: [.eTag: task.etag], response: task)
     }
 
+    struct BulkInput: Decodable {
+        var ids: [UUID]?
+        var filter: [String: String]?
+        var action: String
+        var value: AnyJSON?
+    }
+
+    /// `POST /v1/tasks/bulk`: `ids` (up to 1,000) or a list `filter`, one action, all or nothing.
+    func bulk(_ request: Request, _ context: ServiceRequestContext) async throws -> BulkOutcome {
+        let identity = try context.requireIdentity()
+        try identity.require(anyOf: Self.writers)
+        let input = try await request.decodeJSON(BulkInput.self, context: context)
+        var v = Validator()
+        v.check((input.ids == nil) != (input.filter == nil), "ids", "give either ids or filter")
+        if let ids = input.ids { v.check((1...TaskStore.maxBulk).contains(ids.count), "ids", "must hold 1 to \(TaskStore.maxBulk) ids") }
+        if let filter = input.filter {
+            let unknown = Set(filter.keys).subtracting(TaskQuery.parameters)
+            v.check(unknown.isEmpty, "filter", "unknown parameters: \(unknown.sorted().joined(separator: ", "))")
+        }
+        let action = Self.bulkAction(input.action, input.value, &v)
+        try v.finish()
+        guard let action else { throw Problem.validation([.init(field: "action", message: "is not valid")]) }
+        var ids = input.ids ?? []
+        if let filter = input.filter {
+            ids = try await store.matchingIDs(tenant: identity.tenantID, query: try TaskQuery(filter))
+            if ids.count > TaskStore.maxBulk {
+                throw Problem.validation([.init(field: "filter", message: "matches more than \(TaskStore.maxBulk) tasks; narrow it")])
+            }
+            if ids.isEmpty { return BulkOutcome(action: action.name, matched: 0, changed: [], unchanged: []) }
+        }
+        let targets = Array(Set(ids))
+        return try await mapErrors { try await store.bulk(targets, action: action, tenant: identity.tenantID, actor: identity.subject) }
+    }
+
+    static func bulkAction(_ name: String, _ value: AnyJSON?, _ v: inout Validator) -> BulkAction? {
+        switch name {
+        case "complete": return .complete
+        case "reopen": return .reopen
+        case "delete": return .delete
+        case "move":
+            switch value {
+            case .null, nil: return .move(projectId: nil)
+            case .string(let raw):
+                guard let id = UUID(uuidString: raw) else { break }
+                return .move(projectId: id)
+            default: break
+            }
+            v.add("value", "must be a project id, or null for no project")
+        case "setPriority":
+            if case .number(let number) = value, let priority = Int(exactly: number), (0...4).contains(priority) { return .setPriority(priority) }
+            v.add("value", "must be a priority from 0 to 4")
+        case "addTag", "removeTag":
+            if case .string(let raw) = value {
+                let tags = TaskRules.tags([raw], &v)
+                if let tag = tags.first { return name == "addTag" ? .addTag(tag) : .removeTag(tag) }
+            } else {
+                v.add("value", "must be a tag")
+            }
+        default:
+            v.add("action", "must be one of \(BulkAction.names.joined(separator: ", "))")
+        }
+        return nil
+    }
+
     struct DependencyInput: Decodable {
         var dependsOn: UUID
     }
@@ -254,14 +319,19 @@ struct TaskRoutes: Sendable {
                 throw Problem.conflict("The task is not in the bin.")
             case .parentInBin:
                 throw Problem.conflict("The parent task is in the bin; restore it first.")
+            case .bulkRefused(let failures):
+                throw Problem(
+                    status: .conflict, title: "Bulk change refused",
+                    detail: "Nothing was changed: " + failures.map { "\($0.id.uuidString.lowercased()) \($0.reason)" }.joined(separator: "; ") + ".",
+                    errors: failures.map { .init(field: $0.id.uuidString.lowercased(), message: $0.reason) })
             case .archivedProject:
                 throw Problem.validation([.init(field: "projectId", message: "names an archived project; unarchive it first")])
             case .tooDeep:
                 throw Problem.validation([.init(field: "parentId", message: "would nest tasks deeper than \(TaskRules.maxDepth) levels")])
             case .openSubtasks(let open):
-                throw Problem.conflict("Open subtasks: \(Self.names(open)). Complete them first, or complete with cascade=true.")
+                throw Problem.conflict("Open subtasks: \(open.listed). Complete them first, or complete with cascade=true.")
             case .openBlockers(let blockers):
-                throw Problem.conflict("Open tasks this one depends on: \(Self.names(blockers)).")
+                throw Problem.conflict("Open tasks this one depends on: \(blockers.listed).")
             case .dependencyCycle(let cycle):
                 throw Problem.validation([.init(field: "dependsOn", message: "would close the cycle \(cycle.map { $0.uuidString.lowercased() }.joined(separator: " → "))")])
             }
@@ -270,9 +340,7 @@ struct TaskRoutes: Sendable {
 }
 
 extension TaskItem: ResponseEncodable {}
+extension BulkOutcome: ResponseEncodable {}
 extension TaskStore.Dependencies: ResponseEncodable {}
 extension ActivityLog.Entry: ResponseEncodable {}
 
-extension TaskRoutes {
-    static func names(_ ids: [UUID]) -> String { ids.map { $0.uuidString.lowercased() }.joined(separator: ", ") }
-}

@@ -13,25 +13,33 @@ extension TaskStore {
             if let expectedVersion, expectedVersion != current.version {
                 throw TaskStoreError.versionMismatch(current: current.version)
             }
-            let rows = try await connection.query(
-                """
-                WITH RECURSIVE subtree AS (
-                  SELECT id FROM tasks.tasks WHERE id = \(id)
-                  UNION SELECT t.id FROM tasks.tasks t JOIN subtree s ON t.parent_id = s.id WHERE t.deleted_at IS NULL
-                )
-                UPDATE tasks.tasks SET deleted_at = now(), version = version + 1, updated_at = now()
-                WHERE id IN (SELECT id FROM subtree) RETURNING id, version
-                """, logger: database.logger)
-            let now = Date()
-            for try await (deletedID, version) in rows.decode((UUID, Int).self) {
-                try await database.outbox.append(
-                    try .make(
-                        TaskDeleted(taskId: deletedID, tenantId: tenant, version: version, occurredAt: now),
-                        type: TaskDeleted.type, on: Topics.tasksTask, source: Self.source, tenantID: tenant),
-                    on: connection)
-                try await ActivityLog.record(deletedID, tenant: tenant, actor: actor, action: "deleted", changes: [:], on: connection)
-            }
+            _ = try await bin(id, tenant: tenant, actor: actor, on: connection)
         }
+    }
+
+    /// Bins the task and its live subtasks in the caller's transaction; answers their ids.
+    func bin(_ id: UUID, tenant: UUID, actor: String, on connection: PostgresConnection) async throws -> [UUID] {
+        let rows = try await connection.query(
+            """
+            WITH RECURSIVE subtree AS (
+              SELECT id FROM tasks.tasks WHERE id = \(id) AND deleted_at IS NULL
+              UNION SELECT t.id FROM tasks.tasks t JOIN subtree s ON t.parent_id = s.id WHERE t.deleted_at IS NULL
+            )
+            UPDATE tasks.tasks SET deleted_at = now(), version = version + 1, updated_at = now()
+            WHERE id IN (SELECT id FROM subtree) RETURNING id, version
+            """, logger: database.logger)
+        let now = Date()
+        var binned: [UUID] = []
+        for try await (deletedID, version) in rows.decode((UUID, Int).self) {
+            binned.append(deletedID)
+            try await database.outbox.append(
+                try .make(
+                    TaskDeleted(taskId: deletedID, tenantId: tenant, version: version, occurredAt: now),
+                    type: TaskDeleted.type, on: Topics.tasksTask, source: Self.source, tenantID: tenant),
+                on: connection)
+            try await ActivityLog.record(deletedID, tenant: tenant, actor: actor, action: "deleted", changes: [:], on: connection)
+        }
+        return binned
     }
 
     static let binDays = 30

@@ -6,27 +6,19 @@ import PostgresNIO
 /// Completing and reopening, with the rules that guard completion.
 extension TaskStore {
     /// Completes the task. Open subtasks refuse it unless `cascade`, which completes them
-    /// too; open tasks it depends on always refuse it.
+    /// too (deepest first); open tasks it depends on always refuse it.
     func complete(_ id: UUID, tenant: UUID, actor: String, cascade: Bool) async throws -> TaskItem {
         try await database.withTenant(tenant) { connection in
             guard let current = try await fetch(id, on: connection, lock: true) else { throw TaskStoreError.notFound }
             if current.status == .done { return current }
             try await checkCompletable(id, cascade: cascade, on: connection)
-            var finished: [(TaskItem, TaskItem)] = []
             if cascade {
                 for child in try await openDescendants(id, on: connection) {
-                    let previous = try await fetch(child, on: connection, lock: true)
-                    if let done = try await setStatus(child, .done, on: connection), let previous { finished.append((previous, done)) }
+                    guard let open = try await fetch(child, on: connection, lock: true) else { continue }
+                    _ = try await write(open.with(status: .done), over: open, tenant: tenant, actor: actor, on: connection)
                 }
             }
-            guard let done = try await setStatus(id, .done, on: connection) else { throw TaskStoreError.notFound }
-            finished.append((current, done))
-            for (previous, task) in finished {
-                try await publish(task, after: previous, tenant: tenant, on: connection)
-                try await ActivityLog.record(
-                    task.id, tenant: tenant, actor: actor, action: "completed", changes: ActivityLog.changes(from: previous, to: task), on: connection)
-            }
-            return done
+            return try await write(current.with(status: .done), over: current, tenant: tenant, actor: actor, on: connection)
         }
     }
 
@@ -34,11 +26,7 @@ extension TaskStore {
         try await database.withTenant(tenant) { connection in
             guard let current = try await fetch(id, on: connection, lock: true) else { throw TaskStoreError.notFound }
             if current.status.isOpen { return current }
-            guard let reopened = try await setStatus(id, .todo, on: connection) else { throw TaskStoreError.notFound }
-            try await publish(reopened, after: current, tenant: tenant, on: connection)
-            try await ActivityLog.record(
-                id, tenant: tenant, actor: actor, action: "reopened", changes: ActivityLog.changes(from: current, to: reopened), on: connection)
-            return reopened
+            return try await write(current.with(status: .todo), over: current, tenant: tenant, actor: actor, on: connection)
         }
     }
 
@@ -76,14 +64,12 @@ extension TaskStore {
         }
         return open
     }
+}
 
-    private func setStatus(_ id: UUID, _ status: TaskStatus, on connection: PostgresConnection) async throws -> TaskItem? {
-        let rows = try await connection.query(
-            """
-            UPDATE tasks.tasks SET status = \(status.rawValue), version = version + 1, updated_at = now(),
-              completed_at = CASE WHEN \(status.rawValue) = 'done' THEN now() END
-            WHERE id = \(id) RETURNING \(unescaped: Self.columns)
-            """, logger: database.logger)
-        return try await Self.tasks(rows).first
+extension TaskItem {
+    func with(status: TaskStatus) -> TaskItem {
+        var copy = self
+        copy.status = status
+        return copy
     }
 }

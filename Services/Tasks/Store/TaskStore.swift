@@ -14,6 +14,7 @@ enum TaskStoreError: Error, Equatable {
     case notInBin
     case tooDeep
     case archivedProject
+    case bulkRefused([BulkFailure])
     case openSubtasks([UUID])
     case openBlockers([UUID])
     case dependencyCycle([UUID])
@@ -110,34 +111,41 @@ struct TaskStore: Sendable {
                 if let expectedVersion, expectedVersion != current.version {
                     throw TaskStoreError.versionMismatch(current: current.version)
                 }
-                let next = try change(current)
-                if next.parentId != current.parentId || next.projectId != current.projectId {
-                    try await checkReferences(projectId: next.projectId, parentId: next.parentId, of: id, isNew: false, on: connection)
-                }
-                if next.status == .done, current.status != .done {
-                    try await checkCompletable(id, cascade: false, on: connection)
-                }
-                let rows = try await connection.query(
-                    """
-                    UPDATE tasks.tasks SET
-                      project_id = \(next.projectId), parent_id = \(next.parentId), title = \(next.title),
-                      description = \(next.description), status = \(next.status.rawValue), priority = \(Int16(next.priority)),
-                      tags = \(next.tags), due_at = \(next.dueAt), time_zone = \(next.timeZone), position = \(next.position),
-                      assignee_id = \(next.assigneeId),
-                      estimate_minutes = \(next.estimateMinutes), remind_at = \(next.remindAt), version = version + 1, updated_at = now(),
-                      completed_at = CASE WHEN \(next.status.rawValue) = 'done' THEN COALESCE(completed_at, now()) END
-                    WHERE id = \(id)
-                    RETURNING \(unescaped: Self.columns)
-                    """, logger: database.logger)
-                guard let updated = try await Self.tasks(rows).first else { throw TaskStoreError.notFound }
-                if updated.remindAt != current.remindAt { try await scheduleReminder(updated, tenant: tenant, on: connection) }
-                try await publish(updated, after: current, tenant: tenant, on: connection)
-                try await ActivityLog.record(
-                    id, tenant: tenant, actor: actor, action: updated.eventType(after: current).replacingOccurrences(of: "tasks.task.", with: ""),
-                    changes: ActivityLog.changes(from: current, to: updated), on: connection)
-                return updated
+                return try await write(try change(current), over: current, tenant: tenant, actor: actor, on: connection)
             }
         }
+    }
+
+    /// Writes `next` over `current` (locked by the caller): the reference, depth and
+    /// completion rules, the row, a reminder job if the reminder moved, the event and the
+    /// activity entry, all in the caller's transaction.
+    func write(_ next: TaskItem, over current: TaskItem, tenant: UUID, actor: String, on connection: PostgresConnection) async throws -> TaskItem {
+        let id = current.id
+        if next.parentId != current.parentId || next.projectId != current.projectId {
+            try await checkReferences(projectId: next.projectId, parentId: next.parentId, of: id, isNew: false, on: connection)
+        }
+        if next.status == .done, current.status != .done {
+            try await checkCompletable(id, cascade: false, on: connection)
+        }
+        let rows = try await connection.query(
+            """
+            UPDATE tasks.tasks SET
+              project_id = \(next.projectId), parent_id = \(next.parentId), title = \(next.title),
+              description = \(next.description), status = \(next.status.rawValue), priority = \(Int16(next.priority)),
+              tags = \(next.tags), due_at = \(next.dueAt), time_zone = \(next.timeZone), position = \(next.position),
+              assignee_id = \(next.assigneeId),
+              estimate_minutes = \(next.estimateMinutes), remind_at = \(next.remindAt), version = version + 1, updated_at = now(),
+              completed_at = CASE WHEN \(next.status.rawValue) = 'done' THEN COALESCE(completed_at, now()) END
+            WHERE id = \(id)
+            RETURNING \(unescaped: Self.columns)
+            """, logger: database.logger)
+        guard let updated = try await Self.tasks(rows).first else { throw TaskStoreError.notFound }
+        if updated.remindAt != current.remindAt { try await scheduleReminder(updated, tenant: tenant, on: connection) }
+        try await publish(updated, after: current, tenant: tenant, on: connection)
+        try await ActivityLog.record(
+            id, tenant: tenant, actor: actor, action: updated.eventType(after: current).replacingOccurrences(of: "tasks.task.", with: ""),
+            changes: ActivityLog.changes(from: current, to: updated), on: connection)
+        return updated
     }
 
     /// A job at the reminder time; it checks the task is still due a reminder when it runs.
