@@ -20,6 +20,7 @@ struct PurgeArguments: Codable, Sendable {}
 enum TaskJobs {
     static let reminder = JobKind<ReminderArguments>("tasks.reminder", queue: "reminders", maxAttempts: 25, timeout: .seconds(30))
     static let purgeBin = JobKind<PurgeArguments>("tasks.purge-bin", maxAttempts: 5, timeout: .seconds(300))
+    static let importRows = JobKind<ImportJobArguments>("tasks.import", maxAttempts: 5, timeout: .seconds(1800))
 
     static func registry(database: Database) -> JobRegistry {
         var registry = JobRegistry()
@@ -27,6 +28,8 @@ enum TaskJobs {
         registry.register(reminder) { arguments, context in try await reminders.send(arguments, context: context) }
         let bin = Bin(database: database)
         registry.register(purgeBin) { _, context in try await bin.purge(context: context) }
+        let importer = TaskImporter(store: TaskStore(database: database))
+        registry.register(importRows) { arguments, context in try await importer.runStored(arguments.importId, tenant: context.tenantID) }
         return registry
     }
 

@@ -10,6 +10,9 @@ struct TaskRoutes: Sendable {
         let tasks = router.group("v1/tasks").add(middleware: AuthenticationMiddleware(verifier: verifier))
         tasks.post { request, context in try await create(request, context) }
         tasks.post("bulk") { request, context in try await bulk(request, context) }
+        tasks.get("export") { request, context in try await export(request, context) }
+        tasks.post("import") { request, context in try await importTasks(request, context) }
+        tasks.get("imports/:id") { _, context in try await importStatus(context) }
         tasks.get { request, context in try await list(request, context) }
         tasks.get(":id") { _, context in try await get(context) }
         tasks.patch(":id") { request, context in try await update(request, context) }

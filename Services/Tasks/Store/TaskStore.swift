@@ -63,27 +63,33 @@ struct TaskStore: Sendable {
     func create(_ task: TaskItem, position: Int64?, tenant: UUID, actor: String) async throws -> TaskItem {
         try await mapReferenceErrors {
             try await database.withTenant(tenant) { connection in
-                try await checkReferences(projectId: task.projectId, parentId: task.parentId, of: task.id, isNew: true, on: connection)
-                let rows = try await connection.query(
-                    """
-                    INSERT INTO tasks.tasks (id, tenant_id, project_id, parent_id, title, description, status, priority, tags,
-                                             due_at, time_zone, position, assignee_id, estimate_minutes, remind_at, created_by, completed_at)
-                    VALUES (\(task.id), \(tenant), \(task.projectId), \(task.parentId), \(task.title), \(task.description),
-                            \(task.status.rawValue), \(Int16(task.priority)), \(task.tags), \(task.dueAt), \(task.timeZone),
-                            COALESCE(\(position), (SELECT COALESCE(max(position), 0) + 1024 FROM tasks.tasks
-                                                   WHERE parent_id IS NOT DISTINCT FROM \(task.parentId)
-                                                     AND project_id IS NOT DISTINCT FROM \(task.projectId) AND deleted_at IS NULL)),
-                            \(task.assigneeId), \(task.estimateMinutes), \(task.remindAt), \(task.createdBy),
-                            CASE WHEN \(task.status.rawValue) = 'done' THEN now() END)
-                    RETURNING \(unescaped: Self.columns)
-                    """, logger: database.logger)
-                guard let created = try await Self.tasks(rows).first else { throw TaskStoreError.notFound }
-                try await scheduleReminder(created, tenant: tenant, on: connection)
-                try await publish(created, after: nil, tenant: tenant, on: connection)
-                try await ActivityLog.record(created.id, tenant: tenant, actor: actor, action: "created", changes: ActivityLog.fields(of: created), on: connection)
-                return created
+                try await insert(task, position: position, tenant: tenant, actor: actor, on: connection)
             }
         }
+    }
+
+    /// Creates the task in the caller's transaction: references checked, reminder job,
+    /// event and activity entry written with it.
+    func insert(_ task: TaskItem, position: Int64?, tenant: UUID, actor: String, on connection: PostgresConnection) async throws -> TaskItem {
+        try await checkReferences(projectId: task.projectId, parentId: task.parentId, of: task.id, isNew: true, on: connection)
+        let rows = try await connection.query(
+            """
+            INSERT INTO tasks.tasks (id, tenant_id, project_id, parent_id, title, description, status, priority, tags,
+                                     due_at, time_zone, position, assignee_id, estimate_minutes, remind_at, created_by, completed_at)
+            VALUES (\(task.id), \(tenant), \(task.projectId), \(task.parentId), \(task.title), \(task.description),
+                    \(task.status.rawValue), \(Int16(task.priority)), \(task.tags), \(task.dueAt), \(task.timeZone),
+                    COALESCE(\(position), (SELECT COALESCE(max(position), 0) + 1024 FROM tasks.tasks
+                                           WHERE parent_id IS NOT DISTINCT FROM \(task.parentId)
+                                             AND project_id IS NOT DISTINCT FROM \(task.projectId) AND deleted_at IS NULL)),
+                    \(task.assigneeId), \(task.estimateMinutes), \(task.remindAt), \(task.createdBy),
+                    CASE WHEN \(task.status.rawValue) = 'done' THEN now() END)
+            RETURNING \(unescaped: Self.columns)
+            """, logger: database.logger)
+        guard let created = try await Self.tasks(rows).first else { throw TaskStoreError.notFound }
+        try await scheduleReminder(created, tenant: tenant, on: connection)
+        try await publish(created, after: nil, tenant: tenant, on: connection)
+        try await ActivityLog.record(created.id, tenant: tenant, actor: actor, action: "created", changes: ActivityLog.fields(of: created), on: connection)
+        return created
     }
 
     func get(_ id: UUID, tenant: UUID) async throws -> TaskItem {
