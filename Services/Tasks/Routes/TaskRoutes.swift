@@ -12,6 +12,14 @@ struct TaskRoutes: Sendable {
         tasks.post("bulk") { request, context in try await bulk(request, context) }
         tasks.get("export") { request, context in try await export(request, context) }
         tasks.post("import") { request, context in try await importTasks(request, context) }
+        tasks.get("stats") { request, context in
+            let identity = try context.requireIdentity()
+            var v = Validator()
+            let zone = TaskRules.timeZone(request.queryItems["timeZone"], &v) ?? "UTC"
+            try v.finish()
+            return try await store.stats(
+                tenant: identity.tenantID, user: identity.userID, timeZone: TimeZone(identifier: zone) ?? .gmt)
+        }
         tasks.get("imports/:id") { _, context in try await importStatus(context) }
         tasks.get { request, context in try await list(request, context) }
         tasks.get(":id") { _, context in try await get(context) }
@@ -344,6 +352,7 @@ struct TaskRoutes: Sendable {
 
 extension TaskItem: ResponseEncodable {}
 extension BulkOutcome: ResponseEncodable {}
+extension TaskStats: ResponseEncodable {}
 extension TaskStore.Dependencies: ResponseEncodable {}
 extension ActivityLog.Entry: ResponseEncodable {}
 
