@@ -15,6 +15,7 @@ func buildTasks(_ configuration: ServiceConfiguration, onServerRunning: @escapin
     TaskRoutes(store: TaskStore(database: runtime.database)).add(to: router, verifier: verifier)
     FilterRoutes(store: FilterStore(database: runtime.database)).add(to: router, verifier: verifier)
     ProjectRoutes(store: ProjectStore(database: runtime.database)).add(to: router, verifier: verifier)
+    TemplateRoutes(store: TemplateStore(database: runtime.database, tasks: TaskStore(database: runtime.database))).add(to: router, verifier: verifier)
     JobAdminRoutes(store: JobAdminStore(database: runtime.database)).add(to: router, verifier: verifier)
     let worker = JobWorker(
         database: runtime.database, registry: TaskJobs.registry(database: runtime.database), crons: try TaskJobs.crons(),
