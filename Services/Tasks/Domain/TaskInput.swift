@@ -31,6 +31,7 @@ struct NewTaskInput: Decodable, Sendable {
     var assigneeId: UUID?
     var estimateMinutes: Int?
     var remindAt: Date?
+    var recurrence: String?
 }
 
 /// The body of `PATCH /v1/tasks/{id}`: only the fields present change; null clears.
@@ -48,9 +49,10 @@ struct TaskPatch: Decodable, Sendable {
     var assigneeId: PatchField<UUID> = .absent
     var estimateMinutes: PatchField<Int> = .absent
     var remindAt: PatchField<Date> = .absent
+    var recurrence: PatchField<String> = .absent
 
     enum CodingKeys: String, CodingKey {
-        case title, description, projectId, parentId, status, priority, dueAt, timeZone, position, tags, assigneeId, estimateMinutes, remindAt
+        case title, description, projectId, parentId, status, priority, dueAt, timeZone, position, tags, assigneeId, estimateMinutes, remindAt, recurrence
     }
 
     init(from decoder: any Decoder) throws {
@@ -68,6 +70,7 @@ struct TaskPatch: Decodable, Sendable {
         assigneeId = try c.patch(.assigneeId)
         estimateMinutes = try c.patch(.estimateMinutes)
         remindAt = try c.patch(.remindAt)
+        recurrence = try c.patch(.recurrence)
     }
 }
 
@@ -121,6 +124,18 @@ enum TaskRules {
     static func timeZone(_ value: String?, _ v: inout Validator) -> String? {
         guard let value else { return nil }
         v.check(value.count <= 64 && TimeZone(identifier: value) != nil, "timeZone", "must be an IANA time zone such as Europe/Berlin")
+        return value
+    }
+
+    /// A rule `Recurrence` understands, on a task with a due date.
+    static func recurrence(_ value: String?, dueAt: Date?, _ v: inout Validator) -> String? {
+        guard let value else { return nil }
+        do {
+            _ = try Recurrence(value)
+            v.check(dueAt != nil, "recurrence", "needs a due date to recur from")
+        } catch {
+            v.add("recurrence", "\(error)")
+        }
         return value
     }
 

@@ -28,6 +28,10 @@ struct TaskItem: Codable, Sendable, Equatable {
     var estimateMinutes: Int?
     /// When the assignee (or, without one, the creator) is reminded.
     var remindAt: Date?
+    /// An RRULE (see `Recurrence`); needs a due date.
+    var recurrence: String? = nil
+    /// Which occurrence of its series this task is, from 1.
+    var occurrence: Int = 1
     var createdBy: UUID?
     var version: Int
     var createdAt: Date
@@ -67,6 +71,7 @@ struct TaskItem: Codable, Sendable, Equatable {
         check("assigneeId", \.assigneeId)
         check("estimateMinutes", \.estimateMinutes)
         check("remindAt", \.remindAt)
+        check("recurrence", \.recurrence)
         return fields
     }
 

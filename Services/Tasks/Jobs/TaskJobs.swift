@@ -16,11 +16,16 @@ struct ReminderArguments: Codable, Sendable {
 
 struct PurgeArguments: Codable, Sendable {}
 
+struct RecurArguments: Codable, Sendable {
+    var taskId: UUID
+}
+
 /// The tasks service's background work, run by its `JobWorker`.
 enum TaskJobs {
     static let reminder = JobKind<ReminderArguments>("tasks.reminder", queue: "reminders", maxAttempts: 25, timeout: .seconds(30))
     static let purgeBin = JobKind<PurgeArguments>("tasks.purge-bin", maxAttempts: 5, timeout: .seconds(300))
     static let importRows = JobKind<ImportJobArguments>("tasks.import", maxAttempts: 5, timeout: .seconds(1800))
+    static let recur = JobKind<RecurArguments>("tasks.recur", maxAttempts: 25, timeout: .seconds(30))
 
     static func registry(database: Database) -> JobRegistry {
         var registry = JobRegistry()
@@ -28,6 +33,8 @@ enum TaskJobs {
         registry.register(reminder) { arguments, context in try await reminders.send(arguments, context: context) }
         let bin = Bin(database: database)
         registry.register(purgeBin) { _, context in try await bin.purge(context: context) }
+        let series = Series(store: TaskStore(database: database))
+        registry.register(recur) { arguments, context in try await series.next(after: arguments.taskId, context: context) }
         let importer = TaskImporter(store: TaskStore(database: database))
         registry.register(importRows) { arguments, context in try await importer.runStored(arguments.importId, tenant: context.tenantID) }
         return registry
@@ -105,5 +112,41 @@ struct Bin: Sendable {
             return count
         }
         context.logger.info("purged binned tasks", metadata: ["count": "\(purged)"])
+    }
+}
+
+/// Makes the next occurrence of a completed recurring task, once: `next_occurrence_id` is
+/// written with the new task, so a job that runs again finds it and does nothing.
+struct Series: Sendable {
+    let store: TaskStore
+
+    func next(after id: UUID, context: JobContext) async throws {
+        try await store.database.withTenant(context.tenantID) { connection in
+            var linked = true
+            for try await next in try await connection.query(
+                "SELECT next_occurrence_id FROM tasks.tasks WHERE id = \(id) AND deleted_at IS NULL FOR UPDATE", logger: context.logger
+            ).decode(UUID?.self) {
+                linked = next != nil
+            }
+            guard !linked, let done = try await store.fetch(id, on: connection, lock: false), done.status == .done, let rule = done.recurrence,
+                let dueAt = done.dueAt, let recurrence = try? Recurrence(rule)
+            else { return }
+            let zone = TimeZone(identifier: done.timeZone) ?? .gmt
+            guard let nextDue = recurrence.next(after: dueAt, index: done.occurrence, in: zone) else { return }
+            let now = Date()
+            var next = done
+            next.id = .v7()
+            next.status = .todo
+            next.dueAt = nextDue
+            next.remindAt = done.remindAt.map { nextDue.addingTimeInterval($0.timeIntervalSince(dueAt)) }
+            next.occurrence = done.occurrence + 1
+            next.version = 1
+            next.createdAt = now
+            next.updatedAt = now
+            next.completedAt = nil
+            let created = try await store.insert(next, position: nil, tenant: context.tenantID, actor: "recurrence", on: connection)
+            try await connection.query(
+                "UPDATE tasks.tasks SET next_occurrence_id = \(created.id) WHERE id = \(id)", logger: context.logger)
+        }
     }
 }

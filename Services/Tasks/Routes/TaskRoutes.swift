@@ -49,12 +49,13 @@ struct TaskRoutes: Sendable {
         let remindAt = TaskRules.remindAt(input.remindAt, &v)
         let priority = TaskRules.priority(input.priority, &v) ?? 0
         let timeZone = TaskRules.timeZone(input.timeZone, &v) ?? "UTC"
+        let recurrence = TaskRules.recurrence(input.recurrence, dueAt: input.dueAt, &v)
         try v.finish()
         let now = Date()
         let draft = TaskItem(
             id: .v7(), projectId: input.projectId, parentId: input.parentId, title: title, description: description,
             status: input.status ?? .todo, priority: priority, tags: tags, dueAt: input.dueAt, timeZone: timeZone, position: input.position ?? 0,
-            assigneeId: input.assigneeId, estimateMinutes: estimate, remindAt: remindAt, createdBy: identity.userID, version: 1, createdAt: now,
+            assigneeId: input.assigneeId, estimateMinutes: estimate, remindAt: remindAt, recurrence: recurrence, createdBy: identity.userID, version: 1, createdAt: now,
             updatedAt: now, completedAt: nil)
         let task = try await mapErrors { try await store.create(draft, position: input.position, tenant: identity.tenantID, actor: identity.subject) }
         return EditedResponse(
@@ -88,6 +89,9 @@ struct TaskRoutes: Sendable {
         if case .value(let value) = patch.tags { tags = TaskRules.tags(value, &v) }
         if case .value(let value) = patch.estimateMinutes { _ = TaskRules.estimate(value, &v) }
         if case .value(let value) = patch.remindAt { _ = TaskRules.remindAt(value, &v) }
+        if case .value(let value) = patch.recurrence {
+            do { _ = try Recurrence(value) } catch { v.add("recurrence", "\(error)") }
+        }
         try v.finish()
         let newTitle = title
         let newTags = tags
@@ -103,6 +107,10 @@ struct TaskRoutes: Sendable {
                 apply(patch.assigneeId, to: &next.assigneeId)
                 apply(patch.estimateMinutes, to: &next.estimateMinutes)
                 apply(patch.remindAt, to: &next.remindAt)
+                apply(patch.recurrence, to: &next.recurrence)
+                if next.recurrence != nil, next.dueAt == nil {
+                    throw Problem.validation([.init(field: "recurrence", message: "needs a due date to recur from")])
+                }
                 if case .value(let status) = patch.status { next.status = status }
                 if case .value(let priority) = patch.priority { next.priority = priority }
                 if case .value(let timeZone) = patch.timeZone { next.timeZone = timeZone }

@@ -30,7 +30,7 @@ struct TaskStore: Sendable {
     /// it depends on exists) and `progress` (done subtasks / subtasks not cancelled).
     static let columns = """
         id, project_id, parent_id, title, description, status, priority, tags, due_at, time_zone, position, assignee_id,
-        estimate_minutes, remind_at, created_by, version, created_at, updated_at, completed_at,
+        estimate_minutes, remind_at, recurrence, occurrence, created_by, version, created_at, updated_at, completed_at,
         EXISTS (SELECT 1 FROM tasks.task_dependencies d JOIN tasks.tasks b ON b.tenant_id = d.tenant_id AND b.id = d.depends_on
                 WHERE d.tenant_id = tasks.tenant_id AND d.task_id = tasks.id AND b.status NOT IN ('done', 'cancelled')
                   AND b.deleted_at IS NULL) AS blocked,
@@ -47,7 +47,7 @@ struct TaskStore: Sendable {
             tags: try r["tags"].decode([String].self), dueAt: try r["due_at"].decode(Date?.self), timeZone: try r["time_zone"].decode(String.self),
             position: try r["position"].decode(Int64.self), assigneeId: try r["assignee_id"].decode(UUID?.self),
             estimateMinutes: try r["estimate_minutes"].decode(Int?.self), remindAt: try r["remind_at"].decode(Date?.self),
-            createdBy: try r["created_by"].decode(UUID?.self), version: try r["version"].decode(Int.self),
+            recurrence: try r["recurrence"].decode(String?.self), occurrence: try r["occurrence"].decode(Int.self), createdBy: try r["created_by"].decode(UUID?.self), version: try r["version"].decode(Int.self),
             createdAt: try r["created_at"].decode(Date.self), updatedAt: try r["updated_at"].decode(Date.self),
             completedAt: try r["completed_at"].decode(Date?.self), blocked: try r["blocked"].decode(Bool.self),
             progress: try r["progress"].decode(Double?.self))
@@ -75,13 +75,14 @@ struct TaskStore: Sendable {
         let rows = try await connection.query(
             """
             INSERT INTO tasks.tasks (id, tenant_id, project_id, parent_id, title, description, status, priority, tags,
-                                     due_at, time_zone, position, assignee_id, estimate_minutes, remind_at, created_by, completed_at)
+                                     due_at, time_zone, position, assignee_id, estimate_minutes, remind_at, recurrence, occurrence,
+                                     created_by, completed_at)
             VALUES (\(task.id), \(tenant), \(task.projectId), \(task.parentId), \(task.title), \(task.description),
                     \(task.status.rawValue), \(Int16(task.priority)), \(task.tags), \(task.dueAt), \(task.timeZone),
                     COALESCE(\(position), (SELECT COALESCE(max(position), 0) + 1024 FROM tasks.tasks
                                            WHERE parent_id IS NOT DISTINCT FROM \(task.parentId)
                                              AND project_id IS NOT DISTINCT FROM \(task.projectId) AND deleted_at IS NULL)),
-                    \(task.assigneeId), \(task.estimateMinutes), \(task.remindAt), \(task.createdBy),
+                    \(task.assigneeId), \(task.estimateMinutes), \(task.remindAt), \(task.recurrence), \(task.occurrence), \(task.createdBy),
                     CASE WHEN \(task.status.rawValue) = 'done' THEN now() END)
             RETURNING \(unescaped: Self.columns)
             """, logger: database.logger)
@@ -140,13 +141,20 @@ struct TaskStore: Sendable {
               description = \(next.description), status = \(next.status.rawValue), priority = \(Int16(next.priority)),
               tags = \(next.tags), due_at = \(next.dueAt), time_zone = \(next.timeZone), position = \(next.position),
               assignee_id = \(next.assigneeId),
-              estimate_minutes = \(next.estimateMinutes), remind_at = \(next.remindAt), version = version + 1, updated_at = now(),
+              estimate_minutes = \(next.estimateMinutes), remind_at = \(next.remindAt), recurrence = \(next.recurrence),
+              version = version + 1, updated_at = now(),
               completed_at = CASE WHEN \(next.status.rawValue) = 'done' THEN COALESCE(completed_at, now()) END
             WHERE id = \(id)
             RETURNING \(unescaped: Self.columns)
             """, logger: database.logger)
         guard let updated = try await Self.tasks(rows).first else { throw TaskStoreError.notFound }
         if updated.remindAt != current.remindAt { try await scheduleReminder(updated, tenant: tenant, on: connection) }
+        if updated.status == .done, current.status != .done, updated.recurrence != nil {
+            // The next occurrence is a job: made once, and not lost if this process dies.
+            try await JobQueue(schema: database.schema).enqueue(
+                TaskJobs.recur, RecurArguments(taskId: id), tenant: tenant, options: .init(uniqueKey: "recur:\(id.uuidString.lowercased())"),
+                on: connection)
+        }
         try await publish(updated, after: current, tenant: tenant, on: connection)
         try await ActivityLog.record(
             id, tenant: tenant, actor: actor, action: updated.eventType(after: current).replacingOccurrences(of: "tasks.task.", with: ""),
