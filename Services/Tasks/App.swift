@@ -1,4 +1,5 @@
 import ArgumentParser
+import Contracts
 import Foundation
 import Hummingbird
 import Jobs
@@ -17,10 +18,14 @@ func buildTasks(_ configuration: ServiceConfiguration, onServerRunning: @escapin
     ProjectRoutes(store: ProjectStore(database: runtime.database)).add(to: router, verifier: verifier)
     TemplateRoutes(store: TemplateStore(database: runtime.database, tasks: TaskStore(database: runtime.database))).add(to: router, verifier: verifier)
     JobAdminRoutes(store: JobAdminStore(database: runtime.database)).add(to: router, verifier: verifier)
+    let membership = MembershipConsumer(store: TaskStore(database: runtime.database))
+    let members = try runtime.consumer(group: MembershipConsumer.group, topics: [Topics.authMembership]) { event in
+        try await membership.handle(event)
+    }
     let worker = JobWorker(
         database: runtime.database, registry: TaskJobs.registry(database: runtime.database), crons: try TaskJobs.crons(),
         configuration: TaskJobs.configuration, logger: runtime.logger)
-    return runtime.application(router: router, extra: [runtime.afterMigrations(worker)], onServerRunning: onServerRunning)
+    return runtime.application(router: router, extra: [runtime.afterMigrations(worker), members], onServerRunning: onServerRunning)
 }
 
 @main

@@ -45,7 +45,7 @@ struct ReminderTests {
     @Test("a reminder goes to the assignee once at its time, even when its job runs again after a crash")
     func once() async throws {
         let caller = try await Caller.fresh()
-        let assignee = UUID.v7()
+        let assignee = try await caller.member()
         let created = try await caller.create(["title": "Call the bank", "assigneeId": assignee.uuidString, "remindAt": iso(Date().addingTimeInterval(1))])
         let id = try #require(created["id"] as? String)
         let sent = try await eventually { try await reminderRequests(id).count == 1 }

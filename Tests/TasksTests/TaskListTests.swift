@@ -12,7 +12,7 @@ struct TaskListTests {
     @Test("filters: status, tag, assignee, priority, due window, text, parent and project")
     func filters() async throws {
         let caller = try await Caller.fresh()
-        let assignee = UUID.v7().uuidString
+        let assignee = try await caller.member().uuidString
         let parent = try await caller.id(["title": "Holiday"])
         _ = try await caller.id(["title": "Book flights", "tags": ["travel"], "priority": 3, "dueAt": "2026-12-01T10:00:00Z", "parentId": parent])
         _ = try await caller.id(["title": "Pack bags", "tags": ["travel", "home"], "assigneeId": assignee, "dueAt": "2026-12-20T10:00:00Z"])

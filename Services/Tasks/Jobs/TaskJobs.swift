@@ -144,7 +144,14 @@ struct Series: Sendable {
             next.createdAt = now
             next.updatedAt = now
             next.completedAt = nil
-            let created = try await store.insert(next, position: nil, tenant: context.tenantID, actor: "recurrence", on: connection)
+            let created: TaskItem
+            do {
+                created = try await store.insert(next, position: nil, tenant: context.tenantID, actor: "recurrence", on: connection)
+            } catch TaskStoreError.notAMember {
+                // The assignee left the tenant: the next occurrence is nobody's yet.
+                next.assigneeId = nil
+                created = try await store.insert(next, position: nil, tenant: context.tenantID, actor: "recurrence", on: connection)
+            }
             try await connection.query(
                 "UPDATE tasks.tasks SET next_occurrence_id = \(created.id) WHERE id = \(id)", logger: context.logger)
         }

@@ -345,6 +345,8 @@ struct TaskRoutes: Sendable {
                     errors: failures.map { .init(field: $0.id.uuidString.lowercased(), message: $0.reason) })
             case .archivedProject:
                 throw Problem.validation([.init(field: "projectId", message: "names an archived project; unarchive it first")])
+            case .notAMember:
+                throw Problem.validation([.init(field: "assigneeId", message: "is not a member of this tenant")])
             case .tooDeep:
                 throw Problem.validation([.init(field: "parentId", message: "would nest tasks deeper than \(TaskRules.maxDepth) levels")])
             case .openSubtasks(let open):

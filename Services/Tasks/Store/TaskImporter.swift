@@ -107,6 +107,7 @@ struct TaskImporter: Sendable {
         switch error {
         case .unknownReference(let field): field
         case .archivedProject: "projectId"
+        case .notAMember: "assigneeId"
         case .tooDeep, .parentCycle: "parentId"
         default: nil
         }
@@ -116,6 +117,7 @@ struct TaskImporter: Sendable {
         switch error {
         case .unknownReference: "names nothing in this tenant"
         case .archivedProject: "names an archived project"
+        case .notAMember: "is not a member of this tenant"
         case .tooDeep: "would nest tasks deeper than \(TaskRules.maxDepth) levels"
         default: "cannot be created (\(error))"
         }

@@ -14,6 +14,7 @@ enum TaskStoreError: Error, Equatable {
     case notInBin
     case tooDeep
     case archivedProject
+    case notAMember
     case bulkRefused([BulkFailure])
     case openSubtasks([UUID])
     case openBlockers([UUID])
@@ -72,6 +73,7 @@ struct TaskStore: Sendable {
     /// event and activity entry written with it.
     func insert(_ task: TaskItem, position: Int64?, tenant: UUID, actor: String, on connection: PostgresConnection) async throws -> TaskItem {
         try await checkReferences(projectId: task.projectId, parentId: task.parentId, of: task.id, isNew: true, on: connection)
+        if let assignee = task.assigneeId { try await checkAssignee(assignee, on: connection) }
         let rows = try await connection.query(
             """
             INSERT INTO tasks.tasks (id, tenant_id, project_id, parent_id, title, description, status, priority, tags,
@@ -134,6 +136,7 @@ struct TaskStore: Sendable {
         if next.status == .done, current.status != .done {
             try await checkCompletable(id, cascade: false, on: connection)
         }
+        if let assignee = next.assigneeId, assignee != current.assigneeId { try await checkAssignee(assignee, on: connection) }
         let rows = try await connection.query(
             """
             UPDATE tasks.tasks SET
@@ -221,6 +224,16 @@ struct TaskStore: Sendable {
             }
         }
         if parentLevel + height > TaskRules.maxDepth { throw TaskStoreError.tooDeep }
+    }
+
+    /// Only an active member of the tenant (as `auth.membership.v1` told us) takes tasks.
+    func checkAssignee(_ user: UUID, on connection: PostgresConnection) async throws {
+        for try await active in try await connection.query(
+            "SELECT active FROM tasks.members WHERE user_id = \(user)", logger: database.logger
+        ).decode(Bool.self) where active {
+            return
+        }
+        throw TaskStoreError.notAMember
     }
 
     /// A reference that vanished between the check and the write still maps to 422.
