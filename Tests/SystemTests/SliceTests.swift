@@ -14,12 +14,20 @@ import Testing
 /// Auth, tasks and search behind a gateway, all on free ports, talking over real HTTP
 /// and the test broker, as `make run` wires them.
 struct Stack {
+    struct Running: Sendable {
+        var gateway: String
+        var tasks: String
+        var jwks: String
+    }
+
     static let shared = Stack()
-    private let gateway = StartOnce<String> { try await Stack.start() }
+    private let running = StartOnce<Running> { try await Stack.start() }
 
-    func url() async throws -> String { try await gateway.value() }
+    func url() async throws -> String { try await running.value().gateway }
 
-    static func start() async throws -> String {
+    func services() async throws -> Running { try await running.value() }
+
+    static func start() async throws -> Running {
         let auth = try await TestServer.start { onRunning in
             try Auth.buildAuth(AuthConfiguration(
                 service: TestEnvironment.configuration("auth"), keyEncryptionKey: Array(repeating: 0x4B, count: 32),
@@ -39,14 +47,19 @@ struct Stack {
               {"prefix": "/v1/search", "upstream": "\(search.baseURL)"}
             ]}
             """
+        let gateway = try await startGateway(routes: routes, jwks: jwks)
+        return Running(gateway: gateway, tasks: tasks.baseURL, jwks: jwks)
+    }
+
+    /// A gateway with this route table, trusting `jwks`.
+    static func startGateway(routes: String, jwks: String) async throws -> String {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("routes-\(UUID()).json")
         try routes.write(to: file, atomically: true, encoding: .utf8)
-        let gateway = try await TestServer.start { onRunning in
+        return try await TestServer.start { onRunning in
             try buildGateway(GatewayConfiguration(
                 host: "127.0.0.1", port: 0, routesFile: file.path, jwksURL: jwks, tokenIssuer: TestEnvironment.issuer,
                 tokenAudience: TestEnvironment.audience, logLevel: "error"), onServerRunning: onRunning)
-        }
-        return gateway.baseURL
+        }.baseURL
     }
 }
 

@@ -134,6 +134,8 @@ struct BinTests {
             try await database.withTenant(first.tenant) { connection in
                 try await connection.query(
                     "UPDATE tasks.tasks SET deleted_at = now() - interval '31 days' WHERE id = \(UUID(uuidString: old))", logger: database.logger)
+                try await connection.query(
+                    "UPDATE tasks.binned_tasks SET deleted_at = now() - interval '31 days' WHERE task_id = \(UUID(uuidString: old))", logger: database.logger)
             }
             let context = JobContext(id: 1, tenantID: UUID(), kind: "tasks.purge-bin", attempt: 1, maxAttempts: 1, logger: database.logger)
             try await Bin(database: database).purge(context: context)

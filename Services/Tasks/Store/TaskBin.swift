@@ -32,6 +32,8 @@ extension TaskStore {
         var binned: [UUID] = []
         for try await (deletedID, version) in rows.decode((UUID, Int).self) {
             binned.append(deletedID)
+            try await connection.query(
+                "INSERT INTO tasks.binned_tasks (tenant_id, task_id, deleted_at) VALUES (\(tenant), \(deletedID), now())", logger: database.logger)
             try await database.outbox.append(
                 try .make(
                     TaskDeleted(taskId: deletedID, tenantId: tenant, version: version, occurredAt: now),
@@ -73,6 +75,8 @@ extension TaskStore {
                 WHERE id IN (SELECT id FROM subtree) RETURNING \(unescaped: Self.columns)
                 """, logger: database.logger)
             let restored = try await Self.tasks(rows)
+            try await connection.query(
+                "DELETE FROM tasks.binned_tasks WHERE tenant_id = \(tenant) AND task_id = ANY(\(restored.map(\.id)))", logger: database.logger)
             for task in restored {
                 try await database.outbox.append(
                     try .make(task.changedEvent(tenantID: tenant), type: TaskChanged.restored, on: Topics.tasksTask, source: Self.source, tenantID: tenant),
