@@ -75,8 +75,12 @@ struct CronSlotTests {
             let seen = Seen<Int64>()
             var registry = JobRegistry()
             registry.register(kind) { _, context in await seen.add(context.id) }
+            // Two workers with pools of their own, as two processes would have.
+            let secondPool = try TestEnvironment.database(jobsSchema)
+            let poolTask = Task { await secondPool.client.run() }
+            defer { poolTask.cancel() }
             let first = testWorker(database, registry, queues: [queue: 1], crons: [cron])
-            let second = testWorker(database, registry, queues: [queue: 1], crons: [cron])
+            let second = testWorker(secondPool, registry, queues: [queue: 1], crons: [cron])
             try await whileRunning(first) {
                 try await whileRunning(second) {
                     let done = try await eventually { await seen.count >= 1 }
