@@ -177,15 +177,15 @@ struct JobStore: Sendable {
         return paused
     }
 
-    /// Jobs per queue and state, for the gauges.
-    func counts() async throws -> [(queue: String, state: String, count: Int)] {
-        var counts: [(String, String, Int)] = []
+    /// Jobs per queue, kind and state, for the gauges.
+    func counts() async throws -> [(queue: String, kind: String, state: String, count: Int)] {
+        var counts: [(String, String, String, Int)] = []
         for try await row in try await database.client.query(
             """
-            SELECT queue, state, count(*)::int FROM \(unescaped: schema).jobs
-            WHERE state IN ('scheduled', 'available', 'running', 'discarded') GROUP BY queue, state
+            SELECT queue, kind, state, count(*)::int FROM \(unescaped: schema).jobs
+            WHERE state IN ('scheduled', 'available', 'running', 'discarded') GROUP BY queue, kind, state
             """, logger: logger
-        ).decode((String, String, Int).self) {
+        ).decode((String, String, String, Int).self) {
             counts.append(row)
         }
         return counts

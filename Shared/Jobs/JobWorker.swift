@@ -243,8 +243,8 @@ public final class JobWorker: Service, Sendable {
                 if !stopping { try await fireCrons(&lastSlots) }
                 if tick % 60 == 0 { try await store.prune(olderThan: configuration.retention) }
                 if tick % 10 == 0 {
-                    for (queue, state, count) in try await store.counts() {
-                        Gauge(label: "jobs", dimensions: [("queue", queue), ("state", state)]).record(count)
+                    for (queue, kind, state, count) in try await store.counts() {
+                        Gauge(label: "jobs", dimensions: [("queue", queue), ("kind", kind), ("state", state)]).record(count)
                     }
                 }
             } catch {
