@@ -225,6 +225,7 @@ public final class JobWorker: Service, Sendable {
     private func maintain() async {
         var tick = 0
         var lastSlots: [String: Date] = [:]
+        var gauged: Set<[String]> = []
         while !Task.isCancelled {
             do {
                 if try await store.promoteDue() > 0 { wakeAll() }
@@ -243,9 +244,16 @@ public final class JobWorker: Service, Sendable {
                 if !stopping { try await fireCrons(&lastSlots) }
                 if tick % 60 == 0 { try await store.prune(olderThan: configuration.retention) }
                 if tick % 10 == 0 {
+                    var now: Set<[String]> = []
                     for (queue, kind, state, count) in try await store.counts() {
                         Gauge(label: "jobs", dimensions: [("queue", queue), ("kind", kind), ("state", state)]).record(count)
+                        now.insert([queue, kind, state])
                     }
+                    // A combination that has no jobs any more reads 0, not its last count.
+                    for gone in gauged.subtracting(now) where gone.count == 3 {
+                        Gauge(label: "jobs", dimensions: [("queue", gone[0]), ("kind", gone[1]), ("state", gone[2])]).record(0)
+                    }
+                    gauged = now
                 }
             } catch {
                 if Task.isCancelled { return }
