@@ -18,9 +18,12 @@ func buildAuth(_ configuration: AuthConfiguration, onServerRunning: @escaping @S
         issuer: configuration.service.tokenIssuer, audience: configuration.service.tokenAudience, lifetime: configuration.accessTokenLifetime,
         reloadInterval: TimeInterval(configuration.keyReloadSeconds)
     ) { try await keys.activeKey() }
-    // Auth verifies its own tokens against its own key table, not over HTTP.
+    // Auth verifies its own tokens against its own key table, not over HTTP. The table is
+    // local, so an unknown kid (a key another replica just activated) may be looked up
+    // again almost at once; the throttle only has to stop a flood of junk kids.
     let verifier = TokenVerifier(
-        issuer: configuration.service.tokenIssuer, audience: configuration.service.tokenAudience, logger: runtime.logger
+        issuer: configuration.service.tokenIssuer, audience: configuration.service.tokenAudience, refetchInterval: .milliseconds(100),
+        logger: runtime.logger
     ) { try await keys.jwksJSON() }
     let sessions = SessionStore(
         database: database, successorKey: configuration.refreshTokenSecret, idleLifetime: configuration.refreshIdleLifetime,
