@@ -46,7 +46,9 @@ public enum TestHTTP {
             }
             request.body = .bytes(ByteBuffer(string: raw))
         }
-        let client = client ?? (followRedirects ? HTTPClient.shared : noRedirects)
+        // The wide client: with the whole suite running at once, the shared client's 8
+        // connections per host queue requests long enough to hit timeouts.
+        let client = client ?? (followRedirects ? wide : noRedirects)
         let response = try await client.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 10 << 20)
         var collected: [String: String] = [:]

@@ -71,7 +71,7 @@ public final class TokenVerifier: Sendable {
     static func get(_ url: String, _ httpClient: HTTPClient) async throws -> String {
         var request = HTTPClientRequest(url: url)
         request.method = .GET
-        let response = try await httpClient.execute(request, timeout: .seconds(5))
+        let response = try await httpClient.execute(request, timeout: .seconds(10))
         guard response.status == .ok else { throw JWKSFetchError(status: Int(response.status.code)) }
         return String(buffer: try await response.body.collect(upTo: 1 << 20))
     }
