@@ -8,8 +8,8 @@ import ServiceKit
 /// Builds the search service: the index consumer and the query route.
 func buildSearch(_ configuration: ServiceConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
     let runtime = try ServiceRuntime(configuration: configuration, schema: "search", migrations: try ServiceRuntime.migrations(in: .module))
-    let indexer = TaskIndexer(database: runtime.database)
-    let consumer = try runtime.consumer(group: "search.task-indexer", topics: [Topics.tasksTask]) { event in
+    let indexer = Indexer(database: runtime.database)
+    let consumer = try runtime.consumer(group: Indexer.group, topics: indexer.topics) { event in
         try await indexer.handle(event)
     }
     let router = Router<ServiceRequestContext>.service(readiness: runtime.readiness)

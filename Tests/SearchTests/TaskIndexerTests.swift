@@ -12,7 +12,7 @@ struct TaskIndexerTests {
     func idempotentAndOrdered() async throws {
         _ = try await SearchServer.shared.get()  // migrations applied
         try await withDatabase("search") { database in
-            let indexer = TaskIndexer(database: database)
+            let indexer = Indexer(database: database)
             let tenant = UUID.v7(), task = UUID.v7()
             let v1 = try taskChanged(tenant: tenant, task: task, title: "Quarterly zebra report", version: 1)
             let v2 = try taskChanged(tenant: tenant, task: task, title: "Annual zebra report", version: 2)
@@ -33,7 +33,7 @@ struct TaskIndexerTests {
     func deletion() async throws {
         _ = try await SearchServer.shared.get()
         try await withDatabase("search") { database in
-            let indexer = TaskIndexer(database: database)
+            let indexer = Indexer(database: database)
             let tenant = UUID.v7(), task = UUID.v7()
             try await indexer.handle(try taskChanged(tenant: tenant, task: task, title: "Ephemeral walrus", version: 1))
             let deleted = try EventEnvelope.make(
@@ -51,7 +51,7 @@ struct TaskIndexerTests {
         try await withDatabase("search") { database in
             var event = try taskChanged(tenant: .v7(), title: "Smuggled")
             event.tenantID = .v7()
-            await #expect(throws: PermanentFailure.self) { try await TaskIndexer(database: database).handle(event) }
+            await #expect(throws: PermanentFailure.self) { try await Indexer(database: database).handle(event) }
         }
     }
 }
@@ -63,7 +63,7 @@ struct SearchRoutesTests {
         _ = try await SearchServer.shared.get()
         let mine = UUID.v7(), theirs = UUID.v7()
         try await withDatabase("search") { database in
-            let indexer = TaskIndexer(database: database)
+            let indexer = Indexer(database: database)
             try await indexer.handle(try taskChanged(tenant: mine, title: "Budget for the narwhal project", description: "Spreadsheet of costs"))
             try await indexer.handle(try taskChanged(tenant: theirs, title: "Secret narwhal acquisition"))
         }
@@ -97,7 +97,7 @@ struct SearchRoutesTests {
         _ = try await SearchServer.shared.get()
         let tenant = UUID.v7()
         try await withDatabase("search") { database in
-            let indexer = TaskIndexer(database: database)
+            let indexer = Indexer(database: database)
             for index in 0..<3 { try await indexer.handle(try taskChanged(tenant: tenant, title: "Okapi task \(index)")) }
         }
         let first = try await search("q=okapi&limit=2", tenant: tenant)

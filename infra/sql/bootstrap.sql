@@ -18,3 +18,5 @@ $$;
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 REVOKE ALL ON DATABASE platform FROM PUBLIC;
 GRANT CONNECT ON DATABASE platform TO svc_gateway, svc_auth, svc_tasks, svc_experience, svc_search, svc_notifications, svc_campaigns, svc_photoml;
+-- Trigram similarity for search's typo tolerance, installed in the schema that uses it.
+CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA search;

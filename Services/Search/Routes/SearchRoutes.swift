@@ -20,31 +20,58 @@ struct SearchRoutes: Sendable {
             .get { request, context in try await search(request, context) }
     }
 
+    static let facetNames: Set<String> = ["type", "tags", "status"]
+    /// Per-type attributes a query may filter by (task facets).
+    static let attributes: Set<String> = ["status", "projectId", "priority"]
+
     func search(_ request: Request, _ context: ServiceRequestContext) async throws -> SearchResponse {
         let started = ContinuousClock.now
         let identity = try context.requireIdentity()
-        let query = request.queryItems
-        let page = try PageRequest(query)
+        let parameters = request.queryItems
+        let page = try PageRequest(parameters)
         var v = Validator()
-        let text = v.text(query["q"], "q", max: 500)
-        var types: [String]?
-        if let raw = query["types"], !raw.isEmpty {
-            let list = raw.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-            for type in list where !Self.types.contains(type) {
-                v.add("types", "'\(type)' is not one of \(Self.types.sorted().joined(separator: ", "))")
+        var query = SearchQuery()
+        if let raw = parameters["q"], !raw.trimmingCharacters(in: .whitespaces).isEmpty {
+            query.text = v.text(raw, "q", max: 500)
+        }
+        query.types = Self.list(parameters["types"]).map { list in
+            for type in list where !Self.types.contains(type) { v.add("types", "'\(type)' is not one of \(Self.types.sorted().joined(separator: ", "))") }
+            return list
+        }
+        query.tags = Self.list(parameters["tags"]).map { list in
+            v.check(list.count <= 20 && list.allSatisfy { $0.count <= 50 }, "tags", "at most 20 tags of 50 characters")
+            return list
+        }
+        for name in Self.attributes {
+            guard let value = parameters[name] else { continue }
+            v.check(!value.isEmpty && value.count <= 100, name, "must be 1 to 100 characters")
+            query.attributes[name] = name == "projectId" ? value.lowercased() : value
+        }
+        if let facets = Self.list(parameters["facets"]) {
+            for facet in facets where !Self.facetNames.contains(facet) {
+                v.add("facets", "'\(facet)' is not one of \(Self.facetNames.sorted().joined(separator: ", "))")
             }
-            types = list
+            query.facets = facets
+        }
+        if query.text == nil && query.types == nil && query.tags == nil && query.attributes.isEmpty {
+            v.add("q", "give a query, or at least one filter")
         }
         try v.finish()
         let offset = try page.decodedCursor(Int.self) ?? 0
         guard offset >= 0, offset <= 10_000 else { throw Problem.badRequest("The cursor is not valid.") }
-        let (hits, facets) = try await documents.search(text ?? "", types: types, tenant: identity.tenantID, offset: offset, limit: page.limit + 1)
+        let (hits, facets) = try await documents.search(query, tenant: identity.tenantID, offset: offset, limit: page.limit + 1)
         let visible = Array(hits.prefix(page.limit))
         let elapsed = ContinuousClock.now - started
         return SearchResponse(
-            hits: visible, facets: ["type": facets],
+            hits: visible, facets: facets,
             nextCursor: hits.count > page.limit ? Cursor.encode(offset + page.limit) : nil,
             tookMs: Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000),
             queryId: .v7())
+    }
+
+    /// `a,b` → `["a", "b"]` (trimmed, lower-cased); nil when absent or empty.
+    static func list(_ raw: String?) -> [String]? {
+        guard let raw, !raw.isEmpty else { return nil }
+        return raw.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
     }
 }
