@@ -133,7 +133,7 @@ let package = Package(
         ]),
         service("Tasks", extra: ["Jobs"]),
         service("Experience"),
-        service("Search"),
+        service("Search", extra: ["Jobs"]),
         service("Notifications"),
         service("Campaigns"),
         service("PhotoML"),
@@ -158,7 +158,7 @@ let package = Package(
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "TestSupport"], path: "Tests/JobsTests"),
         .testTarget(name: "AuthTests", dependencies: ["Auth", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/AuthTests"),
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "Jobs", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/TasksTests"),
-        .testTarget(name: "SearchTests", dependencies: ["Search", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/SearchTests"),
+        .testTarget(name: "SearchTests", dependencies: ["Search", "Jobs", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/SearchTests"),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/GatewayTests"),
         .testTarget(
             name: "SystemTests",

@@ -5,6 +5,7 @@ import ServiceKit
 /// `GET /v1/search`.
 struct SearchRoutes: Sendable {
     let documents: DocumentStore
+    let analytics: AnalyticsStore
     static let types: Set<String> = ["task", "project"]
 
     struct SearchResponse: ResponseEncodable {
@@ -62,11 +63,17 @@ struct SearchRoutes: Sendable {
         let (hits, facets) = try await documents.search(query, tenant: identity.tenantID, offset: offset, limit: page.limit + 1)
         let visible = Array(hits.prefix(page.limit))
         let elapsed = ContinuousClock.now - started
+        let tookMs = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+        let queryID = UUID.v7()
+        // Later pages are the same query: only its first page is logged (and ranked).
+        if offset == 0 {
+            try await analytics.logQuery(
+                id: queryID, tenant: identity.tenantID, text: query.text, results: max(facets["type"]?.values.reduce(0, +) ?? 0, hits.count),
+                tookMs: tookMs, shown: visible.map(\.id))
+        }
         return SearchResponse(
-            hits: visible, facets: facets,
-            nextCursor: hits.count > page.limit ? Cursor.encode(offset + page.limit) : nil,
-            tookMs: Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000),
-            queryId: .v7())
+            hits: visible, facets: facets, nextCursor: hits.count > page.limit ? Cursor.encode(offset + page.limit) : nil, tookMs: tookMs,
+            queryId: queryID)
     }
 
     /// `a,b` → `["a", "b"]` (trimmed, lower-cased); nil when absent or empty.
