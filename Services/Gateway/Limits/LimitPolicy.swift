@@ -27,8 +27,12 @@ struct LimitPolicy: Sendable {
     }
     private let decisionCounters = MetricCache<DecisionKey, Counter>()
 
+    /// The limiter again when it answers at once; found once here, not per request.
+    private let immediate: (any ImmediateRateLimiter)?
+
     init(limiter: any RateLimiter) {
         self.limiter = limiter
+        self.immediate = limiter as? any ImmediateRateLimiter
     }
 
     static func checks(route: Route, identity: Identity?, plan: Plan, clientIP: String?) -> [Check] {
@@ -56,7 +60,7 @@ struct LimitPolicy: Sendable {
     /// The limiter's answers at once when it keeps its state in this process; `nil` when
     /// it must be asked over the network (`evaluate`).
     func evaluateNow(_ checks: [Check], route: Route, plan: Plan) -> Outcome? {
-        guard let immediate = limiter as? any ImmediateRateLimiter else { return nil }
+        guard let immediate else { return nil }
         let now = Date().timeIntervalSince1970
         return combine(checks.map { immediate.acquireNow($0.key, $0.limit, now: now) }, checks, route: route, plan: plan)
     }

@@ -13,15 +13,17 @@ struct AnalyticsStore: Sendable {
     }
 
     func logQuery(id: UUID, tenant: UUID, text: String?, results: Int, tookMs: Int, shown: [UUID]) async throws {
+        // One statement: on every search, one round trip for the log.
         try await database.withTenant(tenant) { connection in
             try await connection.query(
                 """
-                INSERT INTO search.search_queries (id, tenant_id, query, results, took_ms, shown)
-                VALUES (\(id), \(tenant), \(Self.normalise(text)), \(results), \(tookMs), \(shown))
+                WITH logged AS (
+                  INSERT INTO search.search_queries (id, tenant_id, query, results, took_ms, shown)
+                  VALUES (\(id), \(tenant), \(Self.normalise(text)), \(results), \(tookMs), \(shown))
+                  RETURNING tenant_id
+                )
+                INSERT INTO search.search_query_days (tenant_id, day) SELECT tenant_id, current_date FROM logged ON CONFLICT DO NOTHING
                 """, logger: database.logger)
-            try await connection.query(
-                "INSERT INTO search.search_query_days (tenant_id, day) VALUES (\(tenant), current_date) ON CONFLICT DO NOTHING",
-                logger: database.logger)
         }
     }
 

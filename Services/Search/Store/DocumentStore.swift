@@ -77,6 +77,17 @@ struct DocumentStore: Sendable {
             try binds.append(value)
             return "$\(binds.count)"
         }
+
+        /// The query's filters (types, tags, attributes) as conditions on `d`.
+        mutating func filters(_ query: SearchQuery) throws -> [String] {
+            var conditions: [String] = []
+            if let types = query.types { conditions.append("d.doc_type = ANY(\(try bind(types)))") }
+            if let tags = query.tags { conditions.append("d.tags @> \(try bind(tags))") }
+            for (name, value) in query.attributes.sorted(by: { $0.key < $1.key }) {
+                conditions.append("d.facets ->> \(try bind(name)) = \(try bind(value))")
+            }
+            return conditions
+        }
     }
 
     /// Full text (stemmed and unstemmed, the last word as a prefix), ranked by `ts_rank_cd`
@@ -101,11 +112,7 @@ struct DocumentStore: Sendable {
             }
             conditions.append(match)
         }
-        if let types = query.types { conditions.append("d.doc_type = ANY(\(try statement.bind(types)))") }
-        if let tags = query.tags { conditions.append("d.tags @> \(try statement.bind(tags))") }
-        for (name, value) in query.attributes.sorted(by: { $0.key < $1.key }) {
-            conditions.append("d.facets ->> \(try statement.bind(name)) = \(try statement.bind(value))")
-        }
+        conditions += try statement.filters(query)
         let filters = conditions.joined(separator: " AND ")
         // Up to 20 % more for a document changed today, fading over about a month.
         let score = "(\(rank) + 0.0001) * (1 + 0.2 * exp(-extract(epoch FROM now() - d.source_updated_at) / 2592000))"
@@ -160,12 +167,8 @@ struct DocumentStore: Sendable {
         try await connection.query("SELECT set_config('pg_trgm.word_similarity_threshold', '0.2', true)", logger: database.logger)
         var statement = Statement()
         let needle = try statement.bind(text)
-        var conditions = ["NOT d.deleted", "\(needle) OPERATOR(search.<%) d.title", "NOT d.doc_id = ANY(\(try statement.bind(excluding)))"]
-        if let types = query.types { conditions.append("d.doc_type = ANY(\(try statement.bind(types)))") }
-        if let tags = query.tags { conditions.append("d.tags @> \(try statement.bind(tags))") }
-        for (name, value) in query.attributes.sorted(by: { $0.key < $1.key }) {
-            conditions.append("d.facets ->> \(try statement.bind(name)) = \(try statement.bind(value))")
-        }
+        let conditions = ["NOT d.deleted", "\(needle) OPERATOR(search.<%) d.title", "NOT d.doc_id = ANY(\(try statement.bind(excluding)))"]
+            + (try statement.filters(query))
         let sql = """
             SELECT d.doc_type, d.doc_id, d.title, replace(replace(replace(d.title, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'),
                    search.word_similarity(\(needle), d.title)::float8 * 0.1 AS score

@@ -325,37 +325,44 @@ struct TaskRoutes: Sendable {
         do {
             return try await body()
         } catch let error as TaskStoreError {
-            switch error {
-            case .notFound:
-                throw Problem.notFound("No such task.")
-            case .versionMismatch(let current):
-                throw Problem.preconditionFailed("The task changed since you read it; it is now at version \(current).")
-            case .unknownReference(let field):
-                throw Problem.validation([.init(field: field, message: "names nothing in this tenant")])
-            case .parentCycle:
-                throw Problem.validation([.init(field: "parentId", message: "would make the task its own ancestor")])
-            case .notInBin:
-                throw Problem.conflict("The task is not in the bin.")
-            case .parentInBin:
-                throw Problem.conflict("The parent task is in the bin; restore it first.")
-            case .bulkRefused(let failures):
-                throw Problem(
-                    status: .conflict, title: "Bulk change refused",
-                    detail: "Nothing was changed: " + failures.map { "\($0.id.uuidString.lowercased()) \($0.reason)" }.joined(separator: "; ") + ".",
-                    errors: failures.map { .init(field: $0.id.uuidString.lowercased(), message: $0.reason) })
-            case .archivedProject:
-                throw Problem.validation([.init(field: "projectId", message: "names an archived project; unarchive it first")])
-            case .notAMember:
-                throw Problem.validation([.init(field: "assigneeId", message: "is not a member of this tenant")])
-            case .tooDeep:
-                throw Problem.validation([.init(field: "parentId", message: "would nest tasks deeper than \(TaskRules.maxDepth) levels")])
-            case .openSubtasks(let open):
-                throw Problem.conflict("Open subtasks: \(open.listed). Complete them first, or complete with cascade=true.")
-            case .openBlockers(let blockers):
-                throw Problem.conflict("Open tasks this one depends on: \(blockers.listed).")
-            case .dependencyCycle(let cycle):
-                throw Problem.validation([.init(field: "dependsOn", message: "would close the cycle \(cycle.map { $0.uuidString.lowercased() }.joined(separator: " → "))")])
-            }
+            throw error.problem
+        }
+    }
+}
+
+extension TaskStoreError {
+    /// The problem a client sees for this error, the same from every route.
+    var problem: Problem {
+        switch self {
+        case .notFound:
+            return Problem.notFound("No such task.")
+        case .versionMismatch(let current):
+            return Problem.preconditionFailed("The task changed since you read it; it is now at version \(current).")
+        case .unknownReference(let field):
+            return Problem.validation([.init(field: field, message: "names nothing in this tenant")])
+        case .parentCycle:
+            return Problem.validation([.init(field: "parentId", message: "would make the task its own ancestor")])
+        case .notInBin:
+            return Problem.conflict("The task is not in the bin.")
+        case .parentInBin:
+            return Problem.conflict("The parent task is in the bin; restore it first.")
+        case .bulkRefused(let failures):
+            return Problem(
+                status: .conflict, title: "Bulk change refused",
+                detail: "Nothing was changed: " + failures.map { "\($0.id.uuidString.lowercased()) \($0.reason)" }.joined(separator: "; ") + ".",
+                errors: failures.map { .init(field: $0.id.uuidString.lowercased(), message: $0.reason) })
+        case .archivedProject:
+            return Problem.validation([.init(field: "projectId", message: "names an archived project; unarchive it first")])
+        case .notAMember:
+            return Problem.validation([.init(field: "assigneeId", message: "is not a member of this tenant")])
+        case .tooDeep:
+            return Problem.validation([.init(field: "parentId", message: "would nest tasks deeper than \(TaskRules.maxDepth) levels")])
+        case .openSubtasks(let open):
+            return Problem.conflict("Open subtasks: \(open.listed). Complete them first, or complete with cascade=true.")
+        case .openBlockers(let blockers):
+            return Problem.conflict("Open tasks this one depends on: \(blockers.listed).")
+        case .dependencyCycle(let cycle):
+            return Problem.validation([.init(field: "dependsOn", message: "would close the cycle \(cycle.map { $0.uuidString.lowercased() }.joined(separator: " → "))")])
         }
     }
 }

@@ -107,12 +107,7 @@ struct TemplateRoutes: Sendable {
                 throw Problem.validation(names.map { .init(field: "variables.\($0)", message: "is used by the template and has no value") })
             }
         } catch let error as TaskStoreError {
-            switch error {
-            case .unknownReference(let field): throw Problem.validation([.init(field: field, message: "names nothing in this tenant")])
-            case .archivedProject: throw Problem.validation([.init(field: "projectId", message: "names an archived project")])
-            case .tooDeep: throw Problem.validation([.init(field: "parentId", message: "would nest tasks deeper than \(TaskRules.maxDepth) levels")])
-            default: throw error
-            }
+            throw error.problem
         }
     }
 }
