@@ -6,28 +6,51 @@ import Jobs
 import Messaging
 import ServiceKit
 
-/// Builds the search service: the index consumer and the query route.
-func buildSearch(_ configuration: ServiceConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+/// How a failed document write is retried; tests shorten it.
+struct IndexRetries: Sendable {
+    var maxAttempts = 8
+    var delay: @Sendable (Int) -> Duration = Backoff.delay(afterAttempt:)
+}
+
+/// Builds the search service: the index consumer, the reindexer and retry jobs, the
+/// query and admin routes.
+func buildSearch(
+    _ configuration: ServiceConfiguration, retries: IndexRetries = IndexRetries(),
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
     let schema = "search"
     let runtime = try ServiceRuntime(
         configuration: configuration, schema: schema, migrations: JobTables.migrations(schema: schema) + (try ServiceRuntime.migrations(in: .module)))
-    let indexer = Indexer(database: runtime.database)
-    let consumer = try runtime.consumer(group: Indexer.group, topics: indexer.topics) { event in
-        try await indexer.handle(event)
+    let retryKind = SearchJobs.indexDocument(maxAttempts: retries.maxAttempts, retryDelay: retries.delay)
+    let indexer = Indexer(database: runtime.database, retryKind: retryKind)
+    let consumer = try runtime.batchConsumer(group: Indexer.group, topics: indexer.topics, maxBatch: 1000) { events in
+        try await indexer.apply(events)
     }
+    let health = HealthStore(database: runtime.database)
+    let reporter = PositionReporter(consumer: consumer.consumer, group: Indexer.group, store: health, interval: .seconds(2), logger: runtime.logger)
+    let reindexes = ReindexStore(database: runtime.database)
+    let reindexer = Reindexer(store: reindexes, indexer: indexer, brokers: configuration.kafkaBrokers, logger: runtime.logger)
+
     let router = Router<ServiceRequestContext>.service(readiness: runtime.readiness)
     let verifier = runtime.tokenVerifier()
     let analytics = AnalyticsStore(database: runtime.database)
     SearchRoutes(documents: DocumentStore(database: runtime.database), analytics: analytics).add(to: router, verifier: verifier)
     AnalyticsRoutes(store: analytics).add(to: router, verifier: verifier)
+    IndexAdminRoutes(indexer: indexer, health: health, reindexes: reindexes).add(to: router, verifier: verifier)
+    JobAdminRoutes(store: JobAdminStore(database: runtime.database), path: "v1/admin/search/jobs").add(to: router, verifier: verifier)
+
     var jobs = JobRegistry()
     jobs.register(SearchJobs.pruneAnalytics) { _, context in
         let deleted = try await analytics.prune()
         context.logger.info("pruned search analytics", metadata: ["queries": "\(deleted)"])
     }
-    let worker = JobWorker(database: runtime.database, registry: jobs, crons: try SearchJobs.crons(), logger: runtime.logger)
-    JobAdminRoutes(store: JobAdminStore(database: runtime.database), path: "v1/admin/search/jobs").add(to: router, verifier: verifier)
-    return runtime.application(router: router, extra: [consumer, runtime.afterMigrations(worker)], onServerRunning: onServerRunning)
+    jobs.register(retryKind) { retry, context in try await indexer.retry(retry, context: context) }
+    jobs.register(SearchJobs.reindex) { arguments, context in try await reindexer.run(arguments, context: context) }
+    let worker = JobWorker(
+        database: runtime.database, registry: jobs, crons: try SearchJobs.crons(),
+        configuration: .init(queues: ["default": 10, "reindex": 1]), logger: runtime.logger)
+    return runtime.application(
+        router: router, extra: [consumer, runtime.afterMigrations(reporter), runtime.afterMigrations(worker)], onServerRunning: onServerRunning)
 }
 
 @main

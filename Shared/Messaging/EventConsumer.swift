@@ -18,13 +18,23 @@ public struct PermanentFailure: Error, CustomStringConvertible {
 /// a message that still fails, or fails permanently, is produced to `dlq.<service>` with
 /// the error and its origin in headers, and the consumer goes on. If even the dead-letter
 /// produce fails, the batch is not committed and is read again later: nothing is lost.
+///
+/// A batch handler gets every parseable message of a batch at once and answers for the
+/// failures of single events itself; if it throws, the batch is tried again later and
+/// never dead-lettered as a whole (a database outage must not empty the topic).
 public struct EventConsumer: Service {
     public typealias Handler = @Sendable (EventEnvelope) async throws -> Void
+    public typealias BatchHandler = @Sendable ([EventEnvelope]) async throws -> Void
 
-    let consumer: KafkaConsumer
+    enum Handling: Sendable {
+        case each(Handler)
+        case batch(BatchHandler)
+    }
+
+    public let consumer: KafkaConsumer
     let producer: KafkaProducer
     let service: String
-    let handler: Handler
+    let handling: Handling
     let logger: Logger
     let maxAttempts: Int
     let baseBackoff: Duration
@@ -36,7 +46,20 @@ public struct EventConsumer: Service {
         self.consumer = consumer
         self.producer = deadLetterProducer
         self.service = service
-        self.handler = handler
+        self.handling = .each(handler)
+        self.logger = logger
+        self.maxAttempts = maxAttempts
+        self.baseBackoff = baseBackoff
+    }
+
+    public init(
+        consumer: KafkaConsumer, deadLetterProducer: KafkaProducer, service: String, logger: Logger,
+        maxAttempts: Int = 4, baseBackoff: Duration = .milliseconds(100), batchHandler: @escaping BatchHandler
+    ) {
+        self.consumer = consumer
+        self.producer = deadLetterProducer
+        self.service = service
+        self.handling = .batch(batchHandler)
         self.logger = logger
         self.maxAttempts = maxAttempts
         self.baseBackoff = baseBackoff
@@ -62,9 +85,52 @@ public struct EventConsumer: Service {
 
     /// True when every message was applied or dead-lettered.
     func process(_ messages: [ConsumedMessage]) async -> Bool {
-        for message in messages {
-            let error = await applyWithRetries(message)
-            guard let error else { continue }
+        switch handling {
+        case .each(let handler):
+            for message in messages {
+                guard await deadLetterIfFailed(message, error: await applyWithRetries(message, handler)) else { return false }
+            }
+            return true
+        case .batch(let handler):
+            var envelopes: [EventEnvelope] = []
+            for message in messages {
+                do {
+                    envelopes.append(try Self.envelope(message))
+                } catch {
+                    guard await deadLetterIfFailed(message, error: error) else { return false }
+                }
+            }
+            return await applyBatchWithRetries(envelopes, handler)
+        }
+    }
+
+    public static func envelope(_ message: ConsumedMessage) throws -> EventEnvelope {
+        do {
+            return try EventEnvelope(topic: message.topic, key: message.key, headers: message.headers, data: Data(message.value))
+        } catch {
+            throw PermanentFailure("not a CloudEvent: \(error)")
+        }
+    }
+
+    /// False when the batch handler kept failing: the batch is read again later.
+    func applyBatchWithRetries(_ envelopes: [EventEnvelope], _ handler: BatchHandler) async -> Bool {
+        guard !envelopes.isEmpty else { return true }
+        for attempt in 0..<maxAttempts {
+            do {
+                try await handler(envelopes)
+                return true
+            } catch {
+                logger.warning("batch handler failed; retrying", metadata: ["attempt": "\(attempt + 1)", "error": "\(error)", "events": "\(envelopes.count)"])
+                try? await Task.sleep(for: baseBackoff * (1 << attempt))
+            }
+        }
+        return false
+    }
+
+    /// False when the message failed and could not be dead-lettered.
+    func deadLetterIfFailed(_ message: ConsumedMessage, error: (any Error)?) async -> Bool {
+        do {
+            guard let error else { return true }
             Counter(label: "consumer_dead_lettered_total", dimensions: [("topic", message.topic)]).increment()
             logger.error("message dead-lettered", metadata: [
                 "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)", "error": "\(error)",
@@ -78,23 +144,21 @@ public struct EventConsumer: Service {
                 ("dlq_consumer", service),
             ]
             let deadLetter = OutgoingMessage(topic: Topic.deadLetter(for: service).name, key: message.key, value: message.value, headers: headers)
-            do {
-                try await producer.send(deadLetter)
-            } catch {
-                logger.error("could not dead-letter a message; the batch will be read again", metadata: ["error": "\(error)"])
-                return false
-            }
+            try await producer.send(deadLetter)
+            return true
+        } catch {
+            logger.error("could not dead-letter a message; the batch will be read again", metadata: ["error": "\(error)"])
+            return false
         }
-        return true
     }
 
     /// nil when the message was applied; the last error otherwise.
-    func applyWithRetries(_ message: ConsumedMessage) async -> (any Error)? {
+    func applyWithRetries(_ message: ConsumedMessage, _ handler: Handler) async -> (any Error)? {
         let envelope: EventEnvelope
         do {
-            envelope = try EventEnvelope(topic: message.topic, key: message.key, headers: message.headers, data: Data(message.value))
+            envelope = try Self.envelope(message)
         } catch {
-            return PermanentFailure("not a CloudEvent: \(error)")
+            return error
         }
         var lastError: (any Error)?
         for attempt in 0..<maxAttempts {

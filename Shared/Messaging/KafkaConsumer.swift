@@ -19,6 +19,8 @@ public final class KafkaConsumer: @unchecked Sendable {
     private let started = Atomic<Bool>(false)
     /// The batch handed out and not yet finished; released if the stream is abandoned.
     private let outstanding = Mutex<Batch?>(nil)
+    /// False once the handle is destroyed; held while other threads use the handle.
+    let alive = Mutex<Bool>(true)
 
     public init(brokers: String, groupID: String, topics: [String], logger: Logger, maxBatch: Int = 500, settings: [String: String] = [:]) throws {
         self.logger = logger
@@ -187,9 +189,63 @@ public final class KafkaConsumer: @unchecked Sendable {
         stopPolling()
         await onDedicatedThread { [self] in
             if started.load(ordering: .acquiring) { threadDone.wait() }
-            rd_kafka_consumer_close(handle)
-            rd_kafka_destroy(handle)
+            alive.withLock { alive in
+                alive = false
+                rd_kafka_consumer_close(handle)
+                rd_kafka_destroy(handle)
+            }
         }
+    }
+}
+
+/// Where a consumer group is on one partition. `highWatermark` is the one the broker
+/// returned with the last fetch (librdkafka caches it), not a ListOffsets answer.
+public struct PartitionPosition: Sendable, Equatable, Codable {
+    public var topic: String
+    public var partition: Int32
+    /// The group's committed offset (the next one it will read); nil before its first commit.
+    public var committed: Int64?
+    /// The first offset the partition still holds; nil before the first fetch.
+    public var logStart: Int64?
+    /// The offset after the partition's last message; nil before the first fetch.
+    public var highWatermark: Int64?
+
+    /// Messages not yet consumed and committed; nil while the watermark is unknown.
+    public var lag: Int64? {
+        guard let highWatermark else { return nil }
+        return max(0, highWatermark - (committed ?? logStart ?? 0))
+    }
+}
+
+extension KafkaConsumer {
+    /// The positions of the partitions assigned to this member. Asks the broker for the
+    /// committed offsets (up to 2 s), so call it off the request path.
+    public func positions() async -> [PartitionPosition] {
+        await onDedicatedThread { [self] in
+            alive.withLock { alive in alive ? assignedPositions() : [] }
+        }
+    }
+
+    private func assignedPositions() -> [PartitionPosition] {
+        var assigned: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        guard rd_kafka_assignment(handle, &assigned) == RD_KAFKA_RESP_ERR_NO_ERROR, let assigned else { return [] }
+        defer { rd_kafka_topic_partition_list_destroy(assigned) }
+        let committedKnown = rd_kafka_committed(handle, assigned, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR
+        var positions: [PartitionPosition] = []
+        for index in 0..<Int(assigned.pointee.cnt) {
+            let element = assigned.pointee.elems[index]
+            let topic = String(cString: element.topic)
+            var low: Int64 = -1
+            var high: Int64 = -1
+            let cached = rd_kafka_get_watermark_offsets(handle, topic, element.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR
+            positions.append(
+                PartitionPosition(
+                    topic: topic, partition: element.partition,
+                    committed: committedKnown && element.offset >= 0 ? element.offset : nil,
+                    logStart: cached && low >= 0 ? low : nil,
+                    highWatermark: cached && high >= 0 ? high : nil))
+        }
+        return positions.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
     }
 }
 

@@ -71,6 +71,22 @@ public final class ServiceRuntime: Sendable {
         }
     }
 
+    /// A consumer-group consumer handing whole batches to `handler` (see EventConsumer);
+    /// messages that are not CloudEvents go to `dlq.<service>`.
+    public func batchConsumer(
+        group: String, topics: [Topic], maxBatch: Int = 500, handler: @escaping EventConsumer.BatchHandler
+    ) throws -> EventConsumer {
+        let consumer = try KafkaConsumer(
+            brokers: configuration.kafkaBrokers, groupID: group, topics: topics.map(\.name), logger: logger, maxBatch: maxBatch)
+        let migrated = self.migrated
+        return EventConsumer(
+            consumer: consumer, deadLetterProducer: producer, service: configuration.name, logger: logger,
+            batchHandler: { events in
+                while !migrated.isSet { try await Task.sleep(for: .milliseconds(50)) }
+                try await handler(events)
+            })
+    }
+
     /// The lifecycle services every service runs: the pool, the producer (dead letters),
     /// and the outbox relay with a producer of its own.
     public var services: [any Service] {

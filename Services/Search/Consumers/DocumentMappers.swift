@@ -6,30 +6,44 @@ import Messaging
 /// document type: indexing campaigns or photo sessions later is one more mapper.
 protocol DocumentMapper: Sendable {
     var topic: Topic { get }
-    /// The document, nil for an event type this mapper does not index.
+    /// The document, nil for an event type this mapper does not index. Throws for an
+    /// event that cannot mean any document (a poison event).
     func document(from event: EventEnvelope) throws -> IndexedDocument?
 }
 
-/// `tasks.task.v1` → `task` documents (facets: status, projectId, priority).
+extension DocumentMapper {
+    /// The payload, refused when it claims another tenant than its envelope.
+    func payload<P: EventPayload>(_ type: P.Type, of event: EventEnvelope, tenant: KeyPath<P, UUID>) throws -> P {
+        let payload = try event.decode(type)
+        guard payload[keyPath: tenant] == event.tenantID else { throw PermanentFailure("payload tenant differs from ce_tenantid") }
+        return payload
+    }
+
+    func tombstone(_ type: String, id: UUID, of event: EventEnvelope, version: Int, at time: Date) -> IndexedDocument {
+        IndexedDocument(
+            tenant: event.tenantID, type: type, id: id, title: "", body: "", tags: [], facets: [:], visibleTo: nil, version: version,
+            deleted: true, updatedAt: time)
+    }
+}
+
+/// `tasks.task.v1` → `task` documents (facets: status, projectId, priority). A private
+/// task is visible to its creator and assignee only.
 struct TaskDocuments: DocumentMapper {
     var topic: Topic { Topics.tasksTask }
 
     func document(from event: EventEnvelope) throws -> IndexedDocument? {
         switch event.type {
         case TaskChanged.created, TaskChanged.updated, TaskChanged.completed, TaskChanged.reopened, TaskChanged.restored:
-            let task = try event.decode(TaskChanged.self)
-            guard task.tenantId == event.tenantID else { throw PermanentFailure("payload tenant differs from ce_tenantid") }
+            let task = try payload(TaskChanged.self, of: event, tenant: \.tenantId)
             var facets = ["status": task.status, "priority": String(task.priority)]
             if let project = task.projectId { facets["projectId"] = project.uuidString.lowercased() }
+            let visibleTo = task.visibility == TaskChanged.privateVisibility ? [task.createdBy, task.assigneeId].compactMap { $0 } : nil
             return IndexedDocument(
-                type: "task", id: task.taskId, title: task.title, body: task.description ?? "", tags: task.tags, facets: facets,
-                version: task.version, deleted: false, updatedAt: task.occurredAt)
+                tenant: event.tenantID, type: "task", id: task.taskId, title: task.title, body: task.description ?? "", tags: task.tags,
+                facets: facets, visibleTo: visibleTo, version: task.version, deleted: false, updatedAt: task.occurredAt)
         case TaskDeleted.type:
-            let deleted = try event.decode(TaskDeleted.self)
-            guard deleted.tenantId == event.tenantID else { throw PermanentFailure("payload tenant differs from ce_tenantid") }
-            return IndexedDocument(
-                type: "task", id: deleted.taskId, title: "", body: "", tags: [], facets: [:], version: deleted.version, deleted: true,
-                updatedAt: deleted.occurredAt)
+            let deleted = try payload(TaskDeleted.self, of: event, tenant: \.tenantId)
+            return tombstone("task", id: deleted.taskId, of: event, version: deleted.version, at: deleted.occurredAt)
         default:
             // A newer producer may add event types; ignoring them keeps this consumer compatible.
             return nil
@@ -44,17 +58,14 @@ struct ProjectDocuments: DocumentMapper {
     func document(from event: EventEnvelope) throws -> IndexedDocument? {
         switch event.type {
         case ProjectChanged.created, ProjectChanged.updated:
-            let project = try event.decode(ProjectChanged.self)
-            guard project.tenantId == event.tenantID else { throw PermanentFailure("payload tenant differs from ce_tenantid") }
+            let project = try payload(ProjectChanged.self, of: event, tenant: \.tenantId)
             return IndexedDocument(
-                type: "project", id: project.projectId, title: project.name, body: project.description ?? "", tags: [],
-                facets: ["archived": String(project.archived)], version: project.version, deleted: false, updatedAt: project.occurredAt)
+                tenant: event.tenantID, type: "project", id: project.projectId, title: project.name, body: project.description ?? "",
+                tags: [], facets: ["archived": String(project.archived)], visibleTo: nil, version: project.version, deleted: false,
+                updatedAt: project.occurredAt)
         case ProjectDeleted.type:
-            let deleted = try event.decode(ProjectDeleted.self)
-            guard deleted.tenantId == event.tenantID else { throw PermanentFailure("payload tenant differs from ce_tenantid") }
-            return IndexedDocument(
-                type: "project", id: deleted.projectId, title: "", body: "", tags: [], facets: [:], version: deleted.version, deleted: true,
-                updatedAt: deleted.occurredAt)
+            let deleted = try payload(ProjectDeleted.self, of: event, tenant: \.tenantId)
+            return tombstone("project", id: deleted.projectId, of: event, version: deleted.version, at: deleted.occurredAt)
         default:
             return nil
         }

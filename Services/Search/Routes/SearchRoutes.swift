@@ -60,7 +60,7 @@ struct SearchRoutes: Sendable {
         try v.finish()
         let offset = try page.decodedCursor(Int.self) ?? 0
         guard offset >= 0, offset <= 10_000 else { throw Problem.badRequest("The cursor is not valid.") }
-        let (hits, facets) = try await documents.search(query, tenant: identity.tenantID, offset: offset, limit: page.limit + 1)
+        let (hits, facets) = try await documents.search(query, tenant: identity.tenantID, user: identity.userID, offset: offset, limit: page.limit + 1)
         let visible = Array(hits.prefix(page.limit))
         let elapsed = ContinuousClock.now - started
         let tookMs = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)

@@ -3,20 +3,6 @@ import Persistence
 import PostgresNIO
 import ServiceKit
 
-/// A searchable entity as the index holds it, whatever its source.
-struct IndexedDocument: Sendable, Equatable {
-    var type: String
-    var id: UUID
-    var title: String
-    var body: String
-    var tags: [String]
-    /// Per-type attributes to filter and count by (for tasks: status, projectId, priority).
-    var facets: [String: String]
-    var version: Int
-    var deleted: Bool
-    var updatedAt: Date
-}
-
 struct SearchHit: Codable, Sendable, Equatable {
     var type: String
     var id: UUID
@@ -49,26 +35,6 @@ struct SearchQuery: Sendable {
 struct DocumentStore: Sendable {
     let database: Database
 
-    /// Writes the document unless the index already holds the same or a newer version.
-    @discardableResult
-    func upsert(_ document: IndexedDocument, tenant: UUID, on connection: PostgresConnection) async throws -> Bool {
-        let facets = String(decoding: try JSONEncoder().encode(document.facets), as: UTF8.self)
-        let rows = try await connection.query(
-            """
-            INSERT INTO search.documents (tenant_id, doc_type, doc_id, title, body, keywords, tags, facets, version, deleted, source_updated_at)
-            VALUES (\(tenant), \(document.type), \(document.id), \(document.title), \(document.body),
-                    \(document.tags.joined(separator: " ")), \(document.tags), \(facets)::jsonb, \(document.version), \(document.deleted),
-                    \(document.updatedAt))
-            ON CONFLICT (tenant_id, doc_type, doc_id) DO UPDATE SET
-              title = EXCLUDED.title, body = EXCLUDED.body, keywords = EXCLUDED.keywords, tags = EXCLUDED.tags, facets = EXCLUDED.facets,
-              version = EXCLUDED.version, deleted = EXCLUDED.deleted, source_updated_at = EXCLUDED.source_updated_at, updated_at = now()
-            WHERE documents.version < EXCLUDED.version
-            RETURNING 1
-            """, logger: database.logger)
-        for try await _ in rows { return true }
-        return false
-    }
-
     /// A query built once and shared by the hits and facet statements.
     struct Statement {
         var binds = PostgresBindings()
@@ -76,6 +42,12 @@ struct DocumentStore: Sendable {
         mutating func bind<Value: PostgresEncodable>(_ value: Value) throws -> String {
             try binds.append(value)
             return "$\(binds.count)"
+        }
+
+        /// Rows of the tenant's live generation that the user may see.
+        mutating func visible(tenant: UUID, user: UUID?) throws -> [String] {
+            let user = try user.map { "d.visible_to IS NULL OR \(try bind($0)) = ANY(d.visible_to)" } ?? "d.visible_to IS NULL"
+            return ["NOT d.deleted", "d.generation = search.live_generation(\(try bind(tenant)))", "(\(user))"]
         }
 
         /// The query's filters (types, tags, attributes) as conditions on `d`.
@@ -94,9 +66,11 @@ struct DocumentStore: Sendable {
     /// (titles weigh most) with a mild boost for recently changed documents; filters; the
     /// asked-for facet counts over all matches. When the text finds nothing, titles within
     /// a typo or two (trigram word similarity) are offered instead.
-    func search(_ query: SearchQuery, tenant: UUID, offset: Int, limit: Int) async throws -> (hits: [SearchHit], facets: [String: [String: Int]]) {
+    func search(
+        _ query: SearchQuery, tenant: UUID, user: UUID?, offset: Int, limit: Int
+    ) async throws -> (hits: [SearchHit], facets: [String: [String: Int]]) {
         var statement = Statement()
-        var conditions = ["NOT d.deleted"]
+        var conditions = try statement.visible(tenant: tenant, user: user)
         var rank = "0::float8"
         var headlineQuery = "NULL::tsquery"
         if let text = query.text {
@@ -136,7 +110,7 @@ struct DocumentStore: Sendable {
         return try await database.withTenant(tenant) { connection in
             var hits = try await Self.hits(try await connection.query(PostgresQuery(unsafeSQL: hitsSQL, binds: statement.binds), logger: database.logger))
             if typoNeeded, hits.isEmpty, let text = query.text {
-                hits = try await typoHits(text, query: query, excluding: [], limit: min(limit, 10), on: connection)
+                hits = try await typoHits(text, query: query, tenant: tenant, user: user, limit: min(limit, 10), on: connection)
             }
             var facets: [String: [String: Int]] = [:]
             for facet in query.facets {
@@ -162,12 +136,14 @@ struct DocumentStore: Sendable {
     }
 
     /// Titles within a typo or two of the text (`qoukka` finds `quokka`), best first.
-    private func typoHits(_ text: String, query: SearchQuery, excluding: [UUID], limit: Int, on connection: PostgresConnection) async throws -> [SearchHit] {
+    private func typoHits(
+        _ text: String, query: SearchQuery, tenant: UUID, user: UUID?, limit: Int, on connection: PostgresConnection
+    ) async throws -> [SearchHit] {
         guard limit > 0 else { return [] }
         try await connection.query("SELECT set_config('pg_trgm.word_similarity_threshold', '0.2', true)", logger: database.logger)
         var statement = Statement()
         let needle = try statement.bind(text)
-        let conditions = ["NOT d.deleted", "\(needle) OPERATOR(search.<%) d.title", "NOT d.doc_id = ANY(\(try statement.bind(excluding)))"]
+        let conditions = try statement.visible(tenant: tenant, user: user) + ["\(needle) OPERATOR(search.<%) d.title"]
             + (try statement.filters(query))
         let sql = """
             SELECT d.doc_type, d.doc_id, d.title, replace(replace(replace(d.title, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'),

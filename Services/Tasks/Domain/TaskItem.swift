@@ -50,7 +50,7 @@ struct TaskItem: Codable, Sendable, Equatable {
         TaskChanged(
             taskId: id, tenantId: tenantID, projectId: projectId, parentId: parentId, title: title, description: description,
             status: status.rawValue, priority: priority, tags: tags, dueAt: dueAt, assigneeId: assigneeId,
-            version: version, occurredAt: updatedAt, changedFields: changedFields(since: previous))
+            version: version, occurredAt: updatedAt, changedFields: changedFields(since: previous), createdBy: createdBy)
     }
 
     /// The API names of the fields that differ from `previous` (nil: no previous).

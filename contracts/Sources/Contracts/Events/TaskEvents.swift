@@ -27,12 +27,20 @@ public struct TaskChanged: EventPayload {
     public var occurredAt: Date
     /// On `updated`: the API names of the fields this change touched.
     public var changedFields: [String]?
+    /// Who created the task (absent in events from before this field).
+    public var createdBy: UUID?
+    /// `tenant` (every member; also when absent) or `private` (its creator and assignee only).
+    public var visibility: String?
+
+    public static let privateVisibility = "private"
 
     public init(
         taskId: UUID, tenantId: UUID, projectId: UUID?, parentId: UUID?, title: String, description: String?,
         status: String, priority: Int, tags: [String], dueAt: Date?, assigneeId: UUID?, version: Int, occurredAt: Date,
-        changedFields: [String]? = nil
+        changedFields: [String]? = nil, createdBy: UUID? = nil, visibility: String? = nil
     ) {
+        self.createdBy = createdBy
+        self.visibility = visibility
         self.taskId = taskId
         self.tenantId = tenantId
         self.projectId = projectId
