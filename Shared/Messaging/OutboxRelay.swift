@@ -129,6 +129,7 @@ public struct OutboxRelay: Service {
     struct Row {
         var id: Int64
         var envelope: EventEnvelope
+        var extraHeaders: [(String, String)]
     }
 
     /// Publishes one batch; returns how many rows were published and how many failed.
@@ -141,21 +142,24 @@ public struct OutboxRelay: Service {
             guard locked else { return (0, 0) }
             var rows: [Row] = []
             let query: PostgresQuery = """
-                SELECT id, event_id, topic, message_key, tenant_id, event_type, source, subject, occurred_at, traceparent, payload
+                SELECT id, event_id, topic, message_key, tenant_id, event_type, source, subject, occurred_at, traceparent, payload,
+                       extra_headers::text
                 FROM \(unescaped: schema).outbox WHERE published_at IS NULL ORDER BY id LIMIT \(batchSize)
                 """
-            for try await (id, eventID, topic, key, tenant, type, source, subject, time, traceparent, payload) in try await connection.query(query, logger: logger)
-                .decode((Int64, UUID, String, String, UUID, String, String, String, Date, String?, ByteBuffer).self)
-            {
+            for try await (id, eventID, topic, key, tenant, type, source, subject, time, traceparent, payload, extra) in try await connection.query(
+                query, logger: logger
+            ).decode((Int64, UUID, String, String, UUID, String, String, String, Date, String?, ByteBuffer, String?).self) {
                 let envelope = EventEnvelope(
                     id: eventID, type: type, source: source, time: time, subject: subject, tenantID: tenant,
                     traceparent: traceparent, key: key, topic: topic, data: Data(buffer: payload)
                 )
-                rows.append(Row(id: id, envelope: envelope))
+                let pairs = extra.flatMap { try? JSONDecoder().decode([[String]].self, from: Data($0.utf8)) } ?? []
+                rows.append(Row(id: id, envelope: envelope, extraHeaders: pairs.compactMap { $0.count == 2 ? ($0[0], $0[1]) : nil }))
             }
             guard !rows.isEmpty else { return (0, 0) }
             let results = await producer.send(rows.map {
-                OutgoingMessage(topic: $0.envelope.topic, key: $0.envelope.key, value: Array($0.envelope.data), headers: $0.envelope.headers)
+                OutgoingMessage(
+                    topic: $0.envelope.topic, key: $0.envelope.key, value: Array($0.envelope.data), headers: $0.envelope.headers + $0.extraHeaders)
             })
             let published = zip(rows, results).filter { $0.1 == nil }.map(\.0.id)
             let failed = zip(rows, results).filter { $0.1 != nil }

@@ -11,16 +11,25 @@ public struct Outbox: Sendable {
         self.schema = schema
     }
 
-    public func append(_ event: EventEnvelope, on connection: PostgresConnection) async throws {
+    /// `extraHeaders` are sent after the CloudEvent headers (a dead letter's `dlq_*`).
+    public func append(_ event: EventEnvelope, extraHeaders: [(String, String)] = [], on connection: PostgresConnection) async throws {
+        let extra = extraHeaders.isEmpty ? nil : String(decoding: try JSONEncoder().encode(extraHeaders.map { [$0.0, $0.1] }), as: UTF8.self)
         try await connection.query(
             """
             INSERT INTO \(unescaped: schema).outbox
-              (event_id, topic, message_key, tenant_id, event_type, source, subject, occurred_at, traceparent, payload)
+              (event_id, topic, message_key, tenant_id, event_type, source, subject, occurred_at, traceparent, payload, extra_headers)
             VALUES (\(event.id), \(event.topic), \(event.key), \(event.tenantID), \(event.type), \(event.source),
-                    \(event.subject), \(event.time), \(event.traceparent), \(ByteBuffer(bytes: event.data)))
+                    \(event.subject), \(event.time), \(event.traceparent), \(ByteBuffer(bytes: event.data)), \(extra)::jsonb)
             """,
             logger: Self.quiet
         )
+    }
+
+    /// True when the outbox already holds an event with this id (kept 7 days after sending).
+    public func contains(_ eventID: UUID, on connection: PostgresConnection) async throws -> Bool {
+        let rows = try await connection.query("SELECT 1 FROM \(unescaped: schema).outbox WHERE event_id = \(eventID)", logger: Self.quiet)
+        for try await _ in rows { return true }
+        return false
     }
 
     static let quiet = Logger(label: "outbox")

@@ -60,6 +60,14 @@ enum PlatformTables {
                     END $$;
                     """
             ),
+            Migration(
+                version: "platform.0003_outbox_headers",
+                sql: """
+                    -- Headers beyond the CloudEvent ones, as [[name, value], ...]: a dead letter
+                    -- written through the outbox carries why and where it failed.
+                    ALTER TABLE outbox ADD COLUMN extra_headers jsonb;
+                    """
+            ),
         ]
     }
 }

@@ -17,7 +17,7 @@ func task(
 func index(_ events: [EventEnvelope]) async throws {
     _ = try await SearchServer.shared.get()
     try await withDatabase("search") { database in
-        let indexer = Indexer(database: database)
+        let indexer = testIndexer(database)
         for event in events { try await indexer.handle(event) }
     }
 }

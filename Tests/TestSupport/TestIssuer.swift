@@ -58,12 +58,12 @@ public final class TestIssuer: Sendable {
 
     /// A signed access token for a user of `tenant` with `roles`.
     public func token(
-        tenant: UUID, subject: UUID = .v7(), roles: [String] = ["owner"], expiresIn: TimeInterval = 300,
+        tenant: UUID, subject: UUID = .v7(), roles: [String] = ["owner"], scope: String = "", expiresIn: TimeInterval = 300,
         issuer: String = TestEnvironment.issuer, audience: String = TestEnvironment.audience
     ) async throws -> String {
         let now = Date()
         let claims = AccessClaims(
-            issuer: issuer, audience: audience, subject: subject.uuidString.lowercased(), tenantID: tenant, roles: roles, scope: "",
+            issuer: issuer, audience: audience, subject: subject.uuidString.lowercased(), tenantID: tenant, roles: roles, scope: scope,
             issuedAt: now, expiresAt: now.addingTimeInterval(expiresIn), id: UUID().uuidString)
         return try await keys.sign(claims, kid: JWKIdentifier(string: kid))
     }

@@ -59,7 +59,7 @@ struct FailureStore: Sendable {
     func recordPoison(_ event: EventEnvelope, error: String) async throws {
         try await database.withTenant(event.tenantID) { connection in
             guard let id = try await insert(event, document: nil, error: error, state: .failed, on: connection) else { return }
-            try await deadLetter(event, failure: id, on: connection)
+            try await deadLetter(event, failure: id, error: error, on: connection)
         }
     }
 
@@ -88,12 +88,20 @@ struct FailureStore: Sendable {
         return nil
     }
 
-    /// The original event on `dlq.search`, its id the failure's id.
-    private func deadLetter(_ event: EventEnvelope, failure: UUID, on connection: PostgresConnection) async throws {
+    /// The original event on `dlq.search` with the headers every dead letter carries
+    /// (`dlq_error`, `dlq_topic`, ...) and `dlq_failure`, the failure's id. The copy keeps
+    /// the event's id unless the outbox still holds it from an earlier dead letter.
+    private func deadLetter(_ event: EventEnvelope, failure: UUID, error: String, on connection: PostgresConnection) async throws {
+        let id = try await database.outbox.contains(event.id, on: connection) ? failure : event.id
         let copy = EventEnvelope(
-            id: failure, type: event.type, source: event.source, time: event.time, subject: event.subject, tenantID: event.tenantID,
+            id: id, type: event.type, source: event.source, time: event.time, subject: event.subject, tenantID: event.tenantID,
             traceparent: event.traceparent, key: event.key, topic: Topic.deadLetter(for: "search").name, data: event.data)
-        try await database.outbox.append(copy, on: connection)
+        try await database.outbox.append(
+            copy,
+            extraHeaders: [
+                ("dlq_error", String(error.prefix(1000))), ("dlq_topic", event.topic), ("dlq_consumer", "search"),
+                ("dlq_failure", failure.uuidString.lowercased()),
+            ], on: connection)
     }
 
     struct Loaded: Sendable {
@@ -135,7 +143,7 @@ struct FailureStore: Sendable {
                 let columns = row.makeRandomAccess()
                 if try columns[12].decode(Bool.self) {
                     let stored = try PlatformJSON.decoder.decode(StoredEvent.self, from: Data(try columns[13].decode(String.self).utf8))
-                    try await deadLetter(try stored.envelope(), failure: id, on: connection)
+                    try await deadLetter(try stored.envelope(), failure: id, error: error, on: connection)
                 }
                 return try Self.failure(columns)
             }

@@ -1,0 +1,122 @@
+import Contracts
+import Foundation
+import Messaging
+import Persistence
+@testable import Search
+import TestSupport
+import Testing
+
+/// Sends the events through the broker, as the tasks service's relay would.
+func publish(_ events: [EventEnvelope]) async throws {
+    let producer = try KafkaProducer(brokers: TestEnvironment.kafkaBrokers, clientID: "search-tests", logger: TestEnvironment.logger)
+    for event in events {
+        try await producer.send(OutgoingMessage(topic: event.topic, key: event.key, value: Array(event.data), headers: event.headers))
+    }
+    await producer.shutdown()
+}
+
+@Suite("index health and reindex")
+struct IndexAdminTests {
+    @Test("health reports the tenant's documents, the consumer's partitions with lag, failures and the live generation")
+    func health() async throws {
+        _ = try await SearchServer.shared.get()
+        let tenant = UUID.v7()
+        try await publish([try taskChanged(tenant: tenant, title: "Healthy lemur"), try taskChanged(tenant: tenant, title: "Healthy lynx")])
+        let indexed = try await eventually(timeout: .seconds(40)) { hitTitles(try await search("q=healthy", tenant: tenant)).count == 2 }
+        #expect(indexed)
+        let reported = try await eventually(timeout: .seconds(20)) {
+            let answer = try await adminGET("/v1/admin/search/health", tenant: tenant)
+            let partitions = (answer.json["consumer"] as? [String: Any])?["partitions"] as? [[String: Any]] ?? []
+            return partitions.count == Topics.tasksTask.partitions + Topics.tasksProject.partitions
+        }
+        #expect(reported)
+        let answer = try await adminGET("/v1/admin/search/health", tenant: tenant)
+        #expect(answer.status == 200)
+        #expect((answer.json["documents"] as? [String: Any])?["task"] as? Int == 2)
+        #expect(answer.string("lastIndexedAt") != nil)
+        let consumer = try #require(answer.json["consumer"] as? [String: Any])
+        let partitions = consumer["partitions"] as? [[String: Any]] ?? []
+        for partition in partitions {
+            let committed = partition["committed"] as? Int ?? -1, high = partition["highWatermark"] as? Int ?? -1
+            #expect(committed <= high && partition["lag"] as? Int == high - committed)
+        }
+        #expect(consumer["lag"] as? Int == partitions.reduce(0) { $0 + ($1["lag"] as? Int ?? 0) })
+        #expect(partitions.contains { ($0["committed"] as? Int ?? 0) > 0 })
+        #expect((answer.json["failures"] as? [String: Any])?["failed"] as? Int == 0)
+        #expect((answer.json["generation"] as? [String: Any])?["live"] as? Int == 1)
+        #expect(try await adminGET("/v1/admin/search/health", tenant: tenant, roles: ["member"]).status == 403)
+    }
+
+    @Test("a reindex rebuilds from the topics into a new generation while every query keeps answering, then switches")
+    func reindexWhileQuerying() async throws {
+        _ = try await SearchServer.shared.get()
+        let tenant = UUID.v7()
+        let tasks = (0..<20).map { _ in UUID.v7() }
+        try await publish(try tasks.enumerated().map { try taskChanged(tenant: tenant, task: $0.element, title: "Marmot \($0.offset)") })
+        let indexed = try await eventually(timeout: .seconds(40)) { hitTitles(try await search("q=marmot&limit=50", tenant: tenant)).count == 20 }
+        #expect(indexed)
+
+        let started = try await adminPOST("/v1/admin/search/reindex", tenant: tenant, json: [:])
+        #expect(started.status == 202)
+        let id = try #require(started.string("id"))
+        #expect(try await adminPOST("/v1/admin/search/reindex", tenant: tenant, json: [:]).status == 409)
+        // An update while the replay runs reaches the new generation too.
+        try await publish([try taskChanged(tenant: tenant, task: tasks[0], title: "Marmot renamed", version: 2)])
+
+        var answers: [Int] = []
+        var state = "replaying"
+        let deadline = ContinuousClock.now + .seconds(90)
+        while state == "replaying", ContinuousClock.now < deadline {
+            answers.append(hitTitles(try await search("q=marmot&limit=50", tenant: tenant)).count)
+            state = try await adminGET("/v1/admin/search/reindex/\(id)", tenant: tenant).string("state") ?? "?"
+        }
+        #expect(state == "switched")
+        #expect(!answers.isEmpty && answers.allSatisfy { $0 == 20 }, "\(answers)")
+        let health = try await adminGET("/v1/admin/search/health", tenant: tenant)
+        #expect((health.json["generation"] as? [String: Any])?["live"] as? Int == 2)
+        let renamed = try await eventually(timeout: .seconds(30)) {
+            hitTitles(try await search("q=marmot&limit=50", tenant: tenant)).contains("Marmot renamed")
+        }
+        #expect(renamed)
+        #expect(hitTitles(try await search("q=marmot&limit=50", tenant: tenant)).count == 20)
+        try await withDatabase("search") { database in
+            let old = try await database.withTenant(tenant) { connection in
+                try await connection.query("SELECT count(*)::int FROM search.documents WHERE generation = 1", logger: database.logger)
+                    .decode(Int.self).first { _ in true }
+            }
+            #expect(old == 0)
+        }
+        #expect(try await adminGET("/v1/admin/search/reindex/\(id)", tenant: .v7()).status == 404)
+    }
+
+    @Test("reindexing every tenant needs a platform operator; a bad scope is refused")
+    func reindexBadInput() async throws {
+        let tenant = UUID.v7()
+        #expect(try await adminPOST("/v1/admin/search/reindex", tenant: tenant, json: ["scope": "all"]).status == 403)
+        #expect(try await adminPOST("/v1/admin/search/reindex", tenant: tenant, json: ["scope": "galaxy"]).status == 422)
+        #expect(try await adminPOST("/v1/admin/search/reindex", tenant: tenant, json: [:], roles: ["member"]).status == 403)
+        #expect(try await adminGET("/v1/admin/search/reindex/\(UUID())", tenant: tenant).status == 404)
+    }
+}
+
+@Suite("document visibility")
+struct VisibilityTests {
+    @Test("a private task is found by its creator and assignee only; tenant tasks by everyone")
+    func privateTasks() async throws {
+        _ = try await SearchServer.shared.get()
+        let tenant = UUID.v7(), creator = UUID.v7(), assignee = UUID.v7(), colleague = UUID.v7()
+        _ = try await withDatabase("search") { database in
+            try await testIndexer(database).apply([
+                try taskChanged(tenant: tenant, title: "Private okapi plan", createdBy: creator, assignee: assignee, visibility: "private"),
+                try taskChanged(tenant: tenant, title: "Shared okapi plan", createdBy: creator, visibility: "tenant"),
+            ])
+        }
+        #expect(Set(hitTitles(try await search("q=okapi%20plan", tenant: tenant, user: creator))) == ["Private okapi plan", "Shared okapi plan"])
+        #expect(Set(hitTitles(try await search("q=okapi%20plan", tenant: tenant, user: assignee))) == ["Private okapi plan", "Shared okapi plan"])
+        #expect(hitTitles(try await search("q=okapi%20plan", tenant: tenant, user: colleague)) == ["Shared okapi plan"])
+        // Nor through the typo pass or the facet counts.
+        #expect(hitTitles(try await search("q=privte%20okpai", tenant: tenant, user: colleague)).isEmpty)
+        let facets = try await search("q=okapi&facets=type", tenant: tenant, user: colleague)
+        #expect(((facets.json["facets"] as? [String: Any])?["type"] as? [String: Any])?["task"] as? Int == 1)
+    }
+}
