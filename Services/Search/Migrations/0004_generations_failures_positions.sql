@@ -74,18 +74,20 @@ CREATE TABLE consumer_positions (
   PRIMARY KEY (consumer, topic, partition)
 );
 
--- Writes a batch of documents (JSON array, one element per document, already coalesced:
--- at most one per tenant, type and id) with one statement per tenant under that tenant's
--- row-level security. `reindex` null: the live indexer, which writes every generation a
--- tenant has open (live and building) and opens generation 1 for a new tenant; otherwise
--- only the building generation of that reindex. Returns how many rows changed.
+-- Writes a batch of documents, given per tenant ({"<tenant id>": [document, ...]}, at most
+-- one document per tenant, type and id), with one statement per tenant under that
+-- tenant's row-level security, tenants and rows in a fixed order (two writers never wait
+-- on each other in a cycle). `reindex` null: the live indexer, which writes every
+-- generation a tenant has open (live and building) and opens generation 1 for a new
+-- tenant; otherwise only the building generation of that reindex. Returns the rows changed.
 CREATE FUNCTION apply_documents(batch jsonb, reindex uuid DEFAULT NULL) RETURNS int LANGUAGE plpgsql AS $$
 DECLARE
   tenant uuid;
+  docs jsonb;
   changed int := 0;
   n int;
 BEGIN
-  FOR tenant IN SELECT DISTINCT (e ->> 'tenant_id')::uuid FROM jsonb_array_elements(batch) e LOOP
+  FOR tenant, docs IN SELECT key::uuid, value FROM jsonb_each(batch) ORDER BY key LOOP
     PERFORM set_config('app.tenant_id', tenant::text, true);
     IF reindex IS NULL THEN
       INSERT INTO generations (tenant_id, generation, state, live_since) VALUES (tenant, 1, 'live', now()) ON CONFLICT DO NOTHING;
@@ -94,11 +96,11 @@ BEGIN
       (tenant_id, generation, doc_type, doc_id, title, body, keywords, tags, facets, visible_to, version, deleted, source_updated_at)
     SELECT tenant, g.generation, x.doc_type, x.doc_id, x.title, x.body, array_to_string(x.tags, ' '), x.tags, x.facets, x.visible_to,
            x.version, x.deleted, x.updated_at
-    FROM jsonb_to_recordset(batch) AS x(tenant_id uuid, doc_type text, doc_id uuid, title text, body text, tags text[], facets jsonb,
-                                       visible_to uuid[], version int, deleted boolean, updated_at timestamptz)
+    FROM jsonb_to_recordset(docs) AS x(doc_type text, doc_id uuid, title text, body text, tags text[], facets jsonb,
+                                      visible_to uuid[], version int, deleted boolean, updated_at timestamptz)
     JOIN generations g ON g.tenant_id = tenant
       AND CASE WHEN reindex IS NULL THEN g.state IN ('live', 'building') ELSE g.state = 'building' AND g.reindex_id = reindex END
-    WHERE x.tenant_id = tenant
+    ORDER BY g.generation, x.doc_type, x.doc_id
     ON CONFLICT (tenant_id, generation, doc_type, doc_id) DO UPDATE SET
       title = EXCLUDED.title, body = EXCLUDED.body, keywords = EXCLUDED.keywords, tags = EXCLUDED.tags, facets = EXCLUDED.facets,
       visible_to = EXCLUDED.visible_to, version = EXCLUDED.version, deleted = EXCLUDED.deleted,
