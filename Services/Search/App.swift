@@ -23,11 +23,16 @@ func buildSearch(
         configuration: configuration, schema: schema, migrations: JobTables.migrations(schema: schema) + (try ServiceRuntime.migrations(in: .module)))
     let retryKind = SearchJobs.indexDocument(maxAttempts: retries.maxAttempts, retryDelay: retries.delay)
     let indexer = Indexer(database: runtime.database, retryKind: retryKind)
-    let consumer = try runtime.batchConsumer(group: Indexer.group, topics: indexer.topics, maxBatch: 1000) { events in
-        try await indexer.apply(events)
+    // Two members of the group per replica: one writes a batch while the other decodes the
+    // next, so both cores work (each holds its own partitions, so they never write one row).
+    let consumers = try (0..<2).map { _ in
+        try runtime.batchConsumer(group: Indexer.group, topics: indexer.topics, maxBatch: 1000) { events in
+            try await indexer.apply(events)
+        }
     }
     let health = HealthStore(database: runtime.database)
-    let reporter = PositionReporter(consumer: consumer.consumer, group: Indexer.group, store: health, interval: .seconds(2), logger: runtime.logger)
+    let reporter = PositionReporter(
+        consumers: consumers.map(\.consumer), group: Indexer.group, store: health, interval: .seconds(2), logger: runtime.logger)
     let reindexes = ReindexStore(database: runtime.database)
     let reindexer = Reindexer(store: reindexes, indexer: indexer, brokers: configuration.kafkaBrokers, logger: runtime.logger)
 
@@ -50,7 +55,7 @@ func buildSearch(
         database: runtime.database, registry: jobs, crons: try SearchJobs.crons(),
         configuration: .init(queues: ["default": 10, "reindex": 1]), logger: runtime.logger)
     return runtime.application(
-        router: router, extra: [consumer, runtime.afterMigrations(reporter), runtime.afterMigrations(worker)], onServerRunning: onServerRunning)
+        router: router, extra: consumers + [runtime.afterMigrations(reporter), runtime.afterMigrations(worker)], onServerRunning: onServerRunning)
 }
 
 @main

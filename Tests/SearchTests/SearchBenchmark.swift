@@ -71,7 +71,7 @@ struct SearchBenchmark {
 
         // 2. Query latency, one query at a time, for the largest and the smallest tenant.
         for (label, rank) in [("large", 0), ("small", Self.tenantCount - 1)] {
-            let token = try await issuer.token(tenant: tenants[rank], roles: ["viewer"])
+            let token = try await issuer.token(tenant: tenants[rank], roles: ["viewer"], expiresIn: 3600)
             for kind in QueryKind.allCases {
                 var latencies: [Double] = []
                 var hits = 0
@@ -91,7 +91,7 @@ struct SearchBenchmark {
         }
 
         // 3. Throughput: 8 clients, the query mix, 15 s, against the largest tenant.
-        let token = try await issuer.token(tenant: tenants[0], roles: ["viewer"])
+        let token = try await issuer.token(tenant: tenants[0], roles: ["viewer"], expiresIn: 3600)
         let queries = (0..<400).map { corpus.query(QueryKind.allCases[$0 % QueryKind.allCases.count], round: $0) }
         let deadline = ContinuousClock.now + .seconds(15)
         let throughputStart = ContinuousClock.now

@@ -140,7 +140,7 @@ struct ExportImportTests {
     @Test("a streamed export holds every one of thousands of tasks, in chunks")
     func largeExport() async throws {
         let caller = try await Caller.fresh()
-        try await withDatabase("tasks") { database in
+        _ = try await withDatabase("tasks") { database in
             try await database.withTenant(caller.tenant) { connection in
                 try await connection.query(
                     """

@@ -80,7 +80,7 @@ struct RecurringTaskTests {
         #expect(second["remindAt"] as? String == "2026-03-08T12:45:00Z")
         #expect(second["occurrence"] as? Int == 2)
         // The job runs again (a crash before it was recorded): still one next occurrence.
-        try await withDatabase("tasks") { database in
+        _ = try await withDatabase("tasks") { database in
             try await database.client.query(
                 """
                 UPDATE tasks.jobs SET state = 'available', finished_at = NULL, run_at = now()

@@ -55,7 +55,7 @@ struct ReminderTests {
         #expect(request.contains("task-reminder"))
         // The worker died after the reminder committed, before recording success: the job
         // comes back (as the lease rescuer would make it) and runs a second time.
-        try await withDatabase("tasks") { database in
+        _ = try await withDatabase("tasks") { database in
             try await database.client.query(
                 """
                 UPDATE tasks.jobs SET state = 'available', finished_at = NULL, run_at = now()

@@ -18,7 +18,7 @@ start)
   fi
   [ "$(id -u)" = 0 ] && chown -R postgres "$DATA" && touch "$LOG_DIR/postgres.log" && chown postgres "$LOG_DIR/postgres.log"
   as_pg "$PG_BIN/pg_ctl" -D "$DATA" -l "$LOG_DIR/postgres.log" -w start \
-    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $DATA -c max_connections=300 -c fsync=off" >/dev/null
+    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $DATA -c max_connections=300 -c fsync=off -c shared_buffers=1GB" >/dev/null
   head -1 "$DATA/postmaster.pid" >"$PID_DIR/postgres.pid"
   "$(dirname "$0")/bootstrap-db.sh"
   ;;

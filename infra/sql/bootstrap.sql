@@ -18,5 +18,16 @@ $$;
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 REVOKE ALL ON DATABASE platform FROM PUBLIC;
 GRANT CONNECT ON DATABASE platform TO svc_gateway, svc_auth, svc_tasks, svc_experience, svc_search, svc_notifications, svc_campaigns, svc_photoml;
--- Trigram similarity for search's typo tolerance, installed in the schema that uses it.
+-- Trigram similarity for search's typo tolerance, and GIN support for plain columns (so a
+-- tenant id can lead a full-text index), installed in the schema that uses them.
 CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA search;
+CREATE EXTENSION IF NOT EXISTS btree_gin WITH SCHEMA search;
+-- The services run short queries: JIT compilation would cost more than it saves.
+ALTER ROLE svc_gateway SET jit = off;
+ALTER ROLE svc_auth SET jit = off;
+ALTER ROLE svc_tasks SET jit = off;
+ALTER ROLE svc_experience SET jit = off;
+ALTER ROLE svc_search SET jit = off;
+ALTER ROLE svc_notifications SET jit = off;
+ALTER ROLE svc_campaigns SET jit = off;
+ALTER ROLE svc_photoml SET jit = off;

@@ -4,10 +4,10 @@ import Messaging
 import Metrics
 import ServiceLifecycle
 
-/// Every few seconds: this replica's partitions of the index consumer, as lag gauges and
+/// Every few seconds: the partitions this replica's index consumers hold, as lag gauges and
 /// as rows any replica's health route can read.
 struct PositionReporter: Service {
-    let consumer: KafkaConsumer
+    let consumers: [KafkaConsumer]
     let group: String
     let store: HealthStore
     let interval: Duration
@@ -16,7 +16,8 @@ struct PositionReporter: Service {
     func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                let positions = await consumer.positions()
+                var positions: [PartitionPosition] = []
+                for consumer in consumers { positions += await consumer.positions() }
                 for position in positions {
                     let dimensions = [("topic", position.topic), ("partition", String(position.partition))]
                     if let lag = position.lag { Gauge(label: "search_consumer_lag", dimensions: dimensions).record(Double(lag)) }

@@ -80,7 +80,7 @@ CREATE TABLE consumer_positions (
 -- on each other in a cycle). `reindex` null: the live indexer, which writes every
 -- generation a tenant has open (live and building) and opens generation 1 for a new
 -- tenant; otherwise only the building generation of that reindex. Returns the rows changed.
-CREATE FUNCTION apply_documents(batch jsonb, reindex uuid DEFAULT NULL) RETURNS int LANGUAGE plpgsql AS $$
+CREATE FUNCTION apply_documents(batch jsonb, reindex uuid DEFAULT NULL) RETURNS int LANGUAGE plpgsql SET search_path = search AS $$
 DECLARE
   tenant uuid;
   docs jsonb;
@@ -113,13 +113,8 @@ BEGIN
   RETURN changed;
 END $$;
 
--- The generation queries read: the live one, 1 before a tenant's first document.
-CREATE FUNCTION live_generation(tenant uuid) RETURNS int LANGUAGE sql STABLE AS $$
-  SELECT COALESCE((SELECT generation FROM generations WHERE tenant_id = tenant AND state = 'live'), 1)
-$$;
-
 -- Deletes the rows of retired generations, tenant by tenant under each one's policy.
-CREATE FUNCTION purge_retired_generations() RETURNS int LANGUAGE plpgsql AS $$
+CREATE FUNCTION purge_retired_generations() RETURNS int LANGUAGE plpgsql SET search_path = search AS $$
 DECLARE
   retired record;
   removed int := 0;

@@ -14,6 +14,9 @@ struct SearchRoutes: Sendable {
         var nextCursor: String?
         var tookMs: Int
         var queryId: UUID
+        /// False when more matched than are ranked (DocumentStore.candidateCap): hits and
+        /// facet counts then cover the first matches only.
+        var exhaustive: Bool
     }
 
     func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {
@@ -60,7 +63,8 @@ struct SearchRoutes: Sendable {
         try v.finish()
         let offset = try page.decodedCursor(Int.self) ?? 0
         guard offset >= 0, offset <= 10_000 else { throw Problem.badRequest("The cursor is not valid.") }
-        let (hits, facets) = try await documents.search(query, tenant: identity.tenantID, user: identity.userID, offset: offset, limit: page.limit + 1)
+        let results = try await documents.search(query, tenant: identity.tenantID, user: identity.userID, offset: offset, limit: page.limit + 1)
+        let hits = results.hits
         let visible = Array(hits.prefix(page.limit))
         let elapsed = ContinuousClock.now - started
         let tookMs = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
@@ -68,12 +72,12 @@ struct SearchRoutes: Sendable {
         // Later pages are the same query: only its first page is logged (and ranked).
         if offset == 0 {
             try await analytics.logQuery(
-                id: queryID, tenant: identity.tenantID, text: query.text, results: max(facets["type"]?.values.reduce(0, +) ?? 0, hits.count),
+                id: queryID, tenant: identity.tenantID, text: query.text, results: max(results.matched, hits.count),
                 tookMs: tookMs, shown: visible.map(\.id))
         }
         return SearchResponse(
-            hits: visible, facets: facets, nextCursor: hits.count > page.limit ? Cursor.encode(offset + page.limit) : nil, tookMs: tookMs,
-            queryId: queryID)
+            hits: visible, facets: results.facets, nextCursor: hits.count > page.limit ? Cursor.encode(offset + page.limit) : nil, tookMs: tookMs,
+            queryId: queryID, exhaustive: results.exhaustive)
     }
 
     /// `a,b` → `["a", "b"]` (trimmed, lower-cased); nil when absent or empty.

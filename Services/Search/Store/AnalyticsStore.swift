@@ -14,7 +14,7 @@ struct AnalyticsStore: Sendable {
 
     func logQuery(id: UUID, tenant: UUID, text: String?, results: Int, tookMs: Int, shown: [UUID]) async throws {
         // One statement: on every search, one round trip for the log.
-        try await database.withTenant(tenant) { connection in
+        _ = try await database.withTenant(tenant) { connection in
             try await connection.query(
                 """
                 WITH logged AS (

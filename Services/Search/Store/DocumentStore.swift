@@ -47,7 +47,8 @@ struct DocumentStore: Sendable {
         /// Rows of the tenant's live generation that the user may see.
         mutating func visible(tenant: UUID, user: UUID?) throws -> [String] {
             let user = try user.map { "d.visible_to IS NULL OR \(try bind($0)) = ANY(d.visible_to)" } ?? "d.visible_to IS NULL"
-            return ["NOT d.deleted", "d.generation = search.live_generation(\(try bind(tenant)))", "(\(user))"]
+            let live = "COALESCE((SELECT g.generation FROM search.generations g WHERE g.tenant_id = \(try bind(tenant)) AND g.state = 'live'), 1)"
+            return ["NOT d.deleted", "d.generation = \(live)", "(\(user))"]
         }
 
         /// The query's filters (types, tags, attributes) as conditions on `d`.
@@ -62,13 +63,27 @@ struct DocumentStore: Sendable {
         }
     }
 
+    /// At most this many matches are ranked and counted per query: ranking costs about 10 µs
+    /// a match, so a common word in a large tenant would otherwise take seconds. Up to the
+    /// cap, ranking and facet counts are exact; beyond it they cover the first `cap` matches
+    /// the index yields and the answer says it is not exhaustive.
+    static let candidateCap = 1000
+
+    struct Results: Sendable {
+        var hits: [SearchHit]
+        var facets: [String: [String: Int]]
+        /// Matches counted, at most `candidateCap`.
+        var matched: Int
+        /// False when more than `candidateCap` documents matched.
+        var exhaustive: Bool
+    }
+
     /// Full text (stemmed and unstemmed, the last word as a prefix), ranked by `ts_rank_cd`
     /// (titles weigh most) with a mild boost for recently changed documents; filters; the
-    /// asked-for facet counts over all matches. When the text finds nothing, titles within
-    /// a typo or two (trigram word similarity) are offered instead.
-    func search(
-        _ query: SearchQuery, tenant: UUID, user: UUID?, offset: Int, limit: Int
-    ) async throws -> (hits: [SearchHit], facets: [String: [String: Int]]) {
+    /// asked-for facet counts over the matches. One statement: the matches are read once,
+    /// then ranked and counted. When the text finds nothing, titles within a typo or two
+    /// (trigram word similarity) are offered instead.
+    func search(_ query: SearchQuery, tenant: UUID, user: UUID?, offset: Int, limit: Int) async throws -> Results {
         var statement = Statement()
         var conditions = try statement.visible(tenant: tenant, user: user)
         var rank = "0::float8"
@@ -101,37 +116,64 @@ struct DocumentStore: Sendable {
               ELSE ts_headline('english', \(escaped), \(tsquery), 'MaxWords=24, MinWords=8, MaxFragments=1, StartSel=\u{1}, StopSel=\u{2}')
             END
             """
-        let hitsSQL = """
-            SELECT d.doc_type, d.doc_id, d.title, \(snippet), (\(score))::float8 AS score
-            FROM search.documents d WHERE \(filters)
-            ORDER BY score DESC, d.doc_id OFFSET \(offset) LIMIT \(limit)
+        // Rows: 'hit' (type, id, title, snippet, score), 'facet' (facet, value, count) and one
+        // 'matched' (count).
+        var parts = [
+            """
+            SELECT 'hit', h.doc_type, h.doc_id, h.title, h.snippet, h.score, NULL::int FROM (
+              SELECT d.doc_type, d.doc_id, d.title, \(snippet) AS snippet, (\(score))::float8 AS score
+              FROM matches d ORDER BY score DESC, d.doc_id OFFSET \(offset) LIMIT \(limit)) h
+            """,
+            "SELECT 'matched', NULL, NULL, NULL, NULL, NULL, count(*)::int FROM matches",
+        ]
+        for facet in query.facets {
+            switch facet {
+            case "type": parts.append("SELECT 'facet', 'type', NULL, d.doc_type, NULL, NULL, count(*)::int FROM matches d GROUP BY d.doc_type")
+            case "tags":
+                parts.append(
+                    "(SELECT 'facet', 'tags', NULL, t, NULL, NULL, count(*)::int FROM matches d, unnest(d.tags) t GROUP BY t ORDER BY 7 DESC LIMIT 50)")
+            default:
+                let name = try statement.bind(facet)
+                parts.append(
+                    """
+                    SELECT 'facet', \(name), NULL, d.facets ->> \(name), NULL, NULL, count(*)::int FROM matches d
+                    WHERE d.facets ? \(name) GROUP BY d.facets ->> \(name)
+                    """)
+            }
+        }
+        let sql = """
+            WITH matches AS MATERIALIZED (
+              SELECT d.doc_type, d.doc_id, d.title, d.body, d.search, d.tags, d.facets, d.source_updated_at
+              FROM search.documents d WHERE \(filters) LIMIT \(Self.candidateCap + 1))
+            \(parts.joined(separator: "\nUNION ALL\n"))
             """
         let typoNeeded = query.text != nil && offset == 0
         return try await database.withTenant(tenant) { connection in
-            var hits = try await Self.hits(try await connection.query(PostgresQuery(unsafeSQL: hitsSQL, binds: statement.binds), logger: database.logger))
-            if typoNeeded, hits.isEmpty, let text = query.text {
-                hits = try await typoHits(text, query: query, tenant: tenant, user: user, limit: min(limit, 10), on: connection)
-            }
-            var facets: [String: [String: Int]] = [:]
-            for facet in query.facets {
-                let grouped: String
-                switch facet {
-                case "type": grouped = "SELECT d.doc_type, count(*)::int FROM search.documents d WHERE \(filters) GROUP BY 1"
-                case "tags": grouped = "SELECT t, count(*)::int FROM search.documents d, unnest(d.tags) t WHERE \(filters) GROUP BY 1 ORDER BY 2 DESC LIMIT 50"
+            var results = Results(hits: [], facets: [:], matched: 0, exhaustive: true)
+            for facet in query.facets { results.facets[facet] = [:] }
+            for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql, binds: statement.binds), logger: database.logger) {
+                let columns = row.makeRandomAccess()
+                switch try columns[0].decode(String.self) {
+                case "hit":
+                    results.hits.append(
+                        SearchHit(
+                            type: try columns[1].decode(String.self), id: try columns[2].decode(UUID.self), title: try columns[3].decode(String.self),
+                            snippet: Self.highlight(try columns[4].decode(String.self)), score: try columns[5].decode(Double.self)))
+                case "matched":
+                    let count = try columns[6].decode(Int.self)
+                    results.matched = min(count, Self.candidateCap)
+                    results.exhaustive = count <= Self.candidateCap
                 default:
-                    grouped = """
-                        SELECT d.facets ->> '\(facet)', count(*)::int FROM search.documents d WHERE \(filters) AND d.facets ? '\(facet)' GROUP BY 1
-                        """
+                    let facet = try columns[1].decode(String.self)
+                    results.facets[facet, default: [:]][try columns[3].decode(String.self)] = try columns[6].decode(Int.self)
                 }
-                var counts: [String: Int] = [:]
-                for try await (value, count) in try await connection.query(
-                    PostgresQuery(unsafeSQL: grouped, binds: statement.binds), logger: database.logger
-                ).decode((String, Int).self) {
-                    counts[value] = count
-                }
-                facets[facet] = counts
             }
-            return (hits, facets)
+            // UNION ALL keeps each part's order but not the parts' order among each other.
+            results.hits.sort { ($0.score, $1.id.uuidString) > ($1.score, $0.id.uuidString) }
+            if typoNeeded, results.hits.isEmpty, let text = query.text {
+                results.hits = try await typoHits(text, query: query, tenant: tenant, user: user, limit: min(limit, 10), on: connection)
+            }
+            return results
         }
     }
 

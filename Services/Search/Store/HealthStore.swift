@@ -58,7 +58,8 @@ struct HealthStore: Sendable {
             for try await (type, count, last) in try await connection.query(
                 """
                 SELECT doc_type, count(*) FILTER (WHERE NOT deleted)::int, max(updated_at) FROM search.documents
-                WHERE generation = search.live_generation(\(tenant)) GROUP BY doc_type
+                WHERE generation = COALESCE((SELECT g.generation FROM search.generations g WHERE g.tenant_id = \(tenant) AND g.state = 'live'), 1)
+                GROUP BY doc_type
                 """, logger: database.logger
             ).decode((String, Int, Date).self) {
                 result.byType[type] = count
