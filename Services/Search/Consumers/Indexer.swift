@@ -69,6 +69,9 @@ struct Indexer: Sendable {
         do {
             let written = try await writer.apply(mapped.documents, reindex: reindex)
             Counter(label: "search_documents_written_total").increment(by: written)
+            if reindex == nil, let newest = events.map(\.time).max() {
+                Gauge(label: "search_last_event_applied_seconds").record(newest.timeIntervalSince1970)
+            }
             return written
         } catch let error where Self.isDocumentFault(error) {
             // One document spoils the statement: write them one by one, and hand the ones

@@ -24,6 +24,7 @@ struct PositionReporter: Service {
                 }
                 do {
                     try await store.record(consumer: group, positions)
+                    Gauge(label: "search_reindexes_replaying").record(Double(try await store.replayingReindexes()))
                 } catch {
                     logger.debug("could not record consumer positions", metadata: ["error": "\(error)"])
                 }

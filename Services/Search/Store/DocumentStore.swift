@@ -187,10 +187,12 @@ struct DocumentStore: Sendable {
         let needle = try statement.bind(text)
         let conditions = try statement.visible(tenant: tenant, user: user) + ["\(needle) OPERATOR(search.<%) d.title"]
             + (try statement.filters(query))
+        // Like the text pass, at most `candidateCap` titles are compared.
         let sql = """
             SELECT d.doc_type, d.doc_id, d.title, replace(replace(replace(d.title, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'),
                    search.word_similarity(\(needle), d.title)::float8 * 0.1 AS score
-            FROM search.documents d WHERE \(conditions.joined(separator: " AND "))
+            FROM (SELECT d.doc_type, d.doc_id, d.title FROM search.documents d WHERE \(conditions.joined(separator: " AND "))
+                  LIMIT \(Self.candidateCap)) d
             ORDER BY score DESC, d.doc_id LIMIT \(limit)
             """
         return try await Self.hits(try await connection.query(PostgresQuery(unsafeSQL: sql, binds: statement.binds), logger: database.logger))

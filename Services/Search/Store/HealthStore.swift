@@ -32,6 +32,15 @@ struct HealthStore: Sendable {
             """, logger: database.logger)
     }
 
+    func replayingReindexes() async throws -> Int {
+        for try await count in try await database.client.query(
+            "SELECT count(*)::int FROM search.reindexes WHERE state = 'replaying'", logger: database.logger
+        ).decode(Int.self) {
+            return count
+        }
+        return 0
+    }
+
     func consumer(_ name: String) async throws -> [ConsumerPartition] {
         var partitions: [ConsumerPartition] = []
         for try await (topic, partition, committed, high, at) in try await database.client.query(
