@@ -78,12 +78,37 @@ struct DocumentStore: Sendable {
         var exhaustive: Bool
     }
 
-    /// Full text (stemmed and unstemmed, the last word as a prefix), ranked by `ts_rank_cd`
-    /// (titles weigh most) with a mild boost for recently changed documents; filters; the
-    /// asked-for facet counts over the matches. One statement: the matches are read once,
-    /// then ranked and counted. When the text finds nothing, titles within a typo or two
-    /// (trigram word similarity) are offered instead.
+    /// Full text (stemmed and unstemmed), ranked by `ts_rank_cd` (titles weigh most) with a
+    /// mild boost for recently changed documents; filters; the asked-for facet counts over
+    /// the matches. When the words find less than a page, the last word also matches as a
+    /// prefix (search as you type: expanding a prefix is the costly part, so only when it
+    /// matters); when that finds nothing, titles within a typo or two (trigram word
+    /// similarity) are offered instead.
     func search(_ query: SearchQuery, tenant: UUID, user: UUID?, offset: Int, limit: Int) async throws -> Results {
+        let typoNeeded = query.text != nil && offset == 0
+        return try await database.withTenant(tenant) { connection in
+            // With a LIMIT the planner may bet on meeting matches early in a table or
+            // primary-key scan; under row-level security it cannot tell how many rows are
+            // the tenant's and loses by seconds. Bitmap scans of the text index cost what
+            // the matches cost.
+            try await connection.query(
+                "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true)", logger: database.logger)
+            var results = try await run(query, tenant: tenant, user: user, prefix: false, offset: offset, limit: limit, on: connection)
+            // `matched` counts every match, not the page: each page of a query makes the same choice.
+            if query.prefixQuery != nil, results.matched < limit {
+                results = try await run(query, tenant: tenant, user: user, prefix: true, offset: offset, limit: limit, on: connection)
+            }
+            if typoNeeded, results.hits.isEmpty, let text = query.text {
+                results.hits = try await typoHits(text, query: query, tenant: tenant, user: user, limit: min(limit, 10), on: connection)
+            }
+            return results
+        }
+    }
+
+    /// One statement: the matches are read once (at most `candidateCap`), then ranked and counted.
+    private func run(
+        _ query: SearchQuery, tenant: UUID, user: UUID?, prefix withPrefix: Bool, offset: Int, limit: Int, on connection: PostgresConnection
+    ) async throws -> Results {
         var statement = Statement()
         var conditions = try statement.visible(tenant: tenant, user: user)
         var rank = "0::float8"
@@ -93,7 +118,7 @@ struct DocumentStore: Sendable {
             var match = "d.search @@ \(stemmed)"
             rank = "ts_rank_cd(d.search, \(stemmed))"
             headlineQuery = stemmed
-            if let prefix = query.prefixQuery {
+            if withPrefix, let prefix = query.prefixQuery {
                 let prefixed = "to_tsquery('simple', \(try statement.bind(prefix)))"
                 match = "(\(match) OR d.search @@ \(prefixed))"
                 rank = "(\(rank) + ts_rank_cd(d.search, \(prefixed)))"
@@ -147,34 +172,28 @@ struct DocumentStore: Sendable {
               FROM search.documents d WHERE \(filters) LIMIT \(Self.candidateCap + 1))
             \(parts.joined(separator: "\nUNION ALL\n"))
             """
-        let typoNeeded = query.text != nil && offset == 0
-        return try await database.withTenant(tenant) { connection in
-            var results = Results(hits: [], facets: [:], matched: 0, exhaustive: true)
-            for facet in query.facets { results.facets[facet] = [:] }
-            for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql, binds: statement.binds), logger: database.logger) {
-                let columns = row.makeRandomAccess()
-                switch try columns[0].decode(String.self) {
-                case "hit":
-                    results.hits.append(
-                        SearchHit(
-                            type: try columns[1].decode(String.self), id: try columns[2].decode(UUID.self), title: try columns[3].decode(String.self),
-                            snippet: Self.highlight(try columns[4].decode(String.self)), score: try columns[5].decode(Double.self)))
-                case "matched":
-                    let count = try columns[6].decode(Int.self)
-                    results.matched = min(count, Self.candidateCap)
-                    results.exhaustive = count <= Self.candidateCap
-                default:
-                    let facet = try columns[1].decode(String.self)
-                    results.facets[facet, default: [:]][try columns[3].decode(String.self)] = try columns[6].decode(Int.self)
-                }
+        var results = Results(hits: [], facets: [:], matched: 0, exhaustive: true)
+        for facet in query.facets { results.facets[facet] = [:] }
+        for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql, binds: statement.binds), logger: database.logger) {
+            let columns = row.makeRandomAccess()
+            switch try columns[0].decode(String.self) {
+            case "hit":
+                results.hits.append(
+                    SearchHit(
+                        type: try columns[1].decode(String.self), id: try columns[2].decode(UUID.self), title: try columns[3].decode(String.self),
+                        snippet: Self.highlight(try columns[4].decode(String.self)), score: try columns[5].decode(Double.self)))
+            case "matched":
+                let count = try columns[6].decode(Int.self)
+                results.matched = min(count, Self.candidateCap)
+                results.exhaustive = count <= Self.candidateCap
+            default:
+                let facet = try columns[1].decode(String.self)
+                results.facets[facet, default: [:]][try columns[3].decode(String.self)] = try columns[6].decode(Int.self)
             }
-            // UNION ALL keeps each part's order but not the parts' order among each other.
-            results.hits.sort { ($0.score, $1.id.uuidString) > ($1.score, $0.id.uuidString) }
-            if typoNeeded, results.hits.isEmpty, let text = query.text {
-                results.hits = try await typoHits(text, query: query, tenant: tenant, user: user, limit: min(limit, 10), on: connection)
-            }
-            return results
         }
+        // UNION ALL keeps each part's order but not the parts' order among each other.
+        results.hits.sort { ($0.score, $1.id.uuidString) > ($1.score, $0.id.uuidString) }
+        return results
     }
 
     /// Titles within a typo or two of the text (`qoukka` finds `quokka`), best first.
