@@ -2,6 +2,7 @@ import Contracts
 import Foundation
 import Messaging
 import Persistence
+import PostgresNIO
 @testable import Search
 import TestSupport
 import Testing
@@ -118,5 +119,30 @@ struct VisibilityTests {
         #expect(hitTitles(try await search("q=privte%20okpai", tenant: tenant, user: colleague)).isEmpty)
         let facets = try await search("q=okapi&facets=type", tenant: tenant, user: colleague)
         #expect(((facets.json["facets"] as? [String: Any])?["type"] as? [String: Any])?["task"] as? Int == 1)
+    }
+}
+
+@Suite("index partitions")
+struct PartitionTests {
+    @Test("a tenant's documents are read through the partitioned table only; a partition read directly shows nothing")
+    func partitionsHideRows() async throws {
+        _ = try await SearchServer.shared.get()
+        let tenant = UUID.v7()
+        _ = try await withDatabase("search") { database in
+            try await testIndexer(database).apply((0..<20).map { _ in try taskChanged(tenant: tenant, title: "Partitioned kiwi") })
+            let (through, direct) = try await database.withTenant(tenant) { connection -> (Int, Int) in
+                let through = try await connection.query("SELECT count(*)::int FROM search.documents", logger: database.logger)
+                    .decode(Int.self).first { _ in true } ?? -1
+                var direct = 0
+                for index in 0..<16 {
+                    let name = "search.documents_p" + (index < 10 ? "0" : "") + String(index)
+                    direct += try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM \(name)"), logger: database.logger)
+                        .decode(Int.self).first { _ in true } ?? -1
+                }
+                return (through, direct)
+            }
+            #expect(through == 20)
+            #expect(direct == 0)
+        }
     }
 }
