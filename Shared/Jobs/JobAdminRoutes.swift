@@ -15,9 +15,6 @@ public struct JobAdminRoutes: Sendable {
         self.path = path
     }
 
-    static let admins: Set<String> = ["owner", "admin"]
-    static let operatorScope = "platform:admin"
-
     public func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {
         let jobs = router.group(RouterPath(path)).add(middleware: AuthenticationMiddleware(verifier: verifier))
         jobs.get { request, context in try await list(request, context) }
@@ -84,12 +81,12 @@ public struct JobAdminRoutes: Sendable {
 
     static func requireAdmin(_ context: ServiceRequestContext) throws -> UUID {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: admins)
+        try identity.requireTenantAdmin()
         return identity.tenantID
     }
 
     static func requireOperator(_ context: ServiceRequestContext) throws {
-        guard try context.requireIdentity().scopes.contains(operatorScope) else {
+        guard try context.requireIdentity().isPlatformOperator else {
             throw Problem.forbidden("Queues are shared by every tenant; only platform operators control them.")
         }
     }

@@ -171,10 +171,12 @@ struct SearchBenchmark {
     static func printSizes(_ database: Database) async throws {
         for try await (name, bytes) in try await database.client.query(
             """
-            SELECT 'table (heap + TOAST)', pg_table_size('search.documents') UNION ALL
-            SELECT 'index ' || indexrelname, pg_relation_size(indexrelid) FROM pg_stat_user_indexes
-            WHERE schemaname = 'search' AND relname = 'documents' UNION ALL
-            SELECT 'total', pg_total_relation_size('search.documents')
+            SELECT 'table (heap + TOAST)', (SELECT sum(pg_table_size(relid)) FROM pg_partition_tree('search.documents') WHERE isleaf)::bigint
+            UNION ALL
+            SELECT 'index ' || c.relname, (SELECT sum(pg_relation_size(relid)) FROM pg_partition_tree(c.oid) WHERE isleaf)::bigint
+            FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid WHERE x.indrelid = 'search.documents'::regclass
+            UNION ALL
+            SELECT 'total', (SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('search.documents') WHERE isleaf)::bigint
             """, logger: database.logger
         ).decode((String, Int).self) {
             print("  size \(name.padding(toLength: 40, withPad: " ", startingAt: 0))" + String(format: " %8.1f MB", Double(bytes) / 1_048_576))

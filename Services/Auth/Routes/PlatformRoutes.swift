@@ -41,7 +41,7 @@ struct PlatformRoutes: Sendable {
     }
 
     static func requireOperator(_ context: ServiceRequestContext) throws {
-        guard try context.requireIdentity().scopes.contains(SignIn.platformScope) else {
+        guard try context.requireIdentity().isPlatformOperator else {
             throw Problem.forbidden("This needs the platform:admin scope.")
         }
     }

@@ -17,7 +17,7 @@ struct TokenResponse: ResponseEncodable {
 /// tenant, check it may sign in, issue the access token and start a refresh family.
 struct SignIn: Sendable {
     static let platformTenantSlug = "platform"
-    static let platformScope = "platform:admin"
+    static let platformScope = Identity.operatorScope
 
     let accounts: AccountStore
     let sessions: SessionStore

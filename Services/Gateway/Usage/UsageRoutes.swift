@@ -24,7 +24,7 @@ struct UsageRoutes: Sendable {
         router.group("v1/admin/usage").add(middleware: AuthenticationMiddleware(verifier: verifier)).get { _, context in
             let identity = try context.requireIdentity()
             guard identity.userID != nil else { throw Problem.forbidden("API clients cannot use the admin console.") }
-            try identity.require(anyOf: ["owner", "admin"])
+            try identity.requireTenantAdmin()
             let entry = tenants.entry(identity.tenantID)
             return Answer(tenantId: identity.tenantID, plan: entry.plan.rawValue, limits: entry.plan.limits, usage: usage.summary(identity.tenantID))
         }

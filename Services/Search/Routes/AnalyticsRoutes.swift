@@ -33,7 +33,7 @@ struct AnalyticsRoutes: Sendable {
 
     func report(_ request: Request, _ context: ServiceRequestContext) async throws -> AnalyticsStore.Report {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: ["owner", "admin"])
+        try identity.requireTenantAdmin()
         let parameters = request.queryItems
         var v = Validator()
         func date(_ name: String) -> Date? {

@@ -10,9 +10,6 @@ struct IndexAdminRoutes: Sendable {
     let health: HealthStore
     let reindexes: ReindexStore
 
-    static let admins: Set<String> = ["owner", "admin"]
-    static let operatorScope = "platform:admin"
-
     func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {
         let admin = router.group("v1/admin/search").add(middleware: AuthenticationMiddleware(verifier: verifier))
         admin.get("health") { _, context in try await healthReport(context) }
@@ -26,7 +23,7 @@ struct IndexAdminRoutes: Sendable {
 
     static func requireAdmin(_ context: ServiceRequestContext) throws -> Identity {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: admins)
+        try identity.requireTenantAdmin()
         return identity
     }
 
@@ -79,7 +76,7 @@ struct IndexAdminRoutes: Sendable {
         let scope = input.scope ?? "tenant"
         v.check(["tenant", "all"].contains(scope), "scope", "must be tenant or all")
         try v.finish()
-        if scope == "all", !identity.scopes.contains(Self.operatorScope) {
+        if scope == "all", !identity.isPlatformOperator {
             throw Problem.forbidden("Reindexing every tenant needs a platform operator (platform:admin).")
         }
         guard let user = identity.userID else { throw Problem.forbidden("A reindex is started by a user.") }
@@ -95,7 +92,7 @@ struct IndexAdminRoutes: Sendable {
         let identity = try Self.requireAdmin(context)
         let id = try Self.id(context, "reindex")
         guard let run = try await reindexes.run(id),
-            run.tenantId == identity.tenantID || (run.tenantId == nil && identity.scopes.contains(Self.operatorScope))
+            run.tenantId == identity.tenantID || (run.tenantId == nil && identity.isPlatformOperator)
         else { throw Problem.notFound("No such reindex.") }
         return run
     }

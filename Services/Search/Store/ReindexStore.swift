@@ -74,31 +74,27 @@ struct ReindexStore: Sendable {
     }
 
     func run(_ id: UUID) async throws -> Run? {
-        try await database.withTransaction { connection in
-            for try await row in try await connection.query(
-                "SELECT \(unescaped: Self.columns) FROM search.reindexes WHERE id = \(id)", logger: database.logger)
-            {
-                return try Self.run(row.makeRandomAccess())
-            }
-            return nil
+        for try await row in try await database.client.query(
+            "SELECT \(unescaped: Self.columns) FROM search.reindexes WHERE id = \(id)", logger: database.logger)
+        {
+            return try Self.run(row.makeRandomAccess())
         }
+        return nil
     }
 
     /// The latest runs that concern the tenant (its own and every-tenant runs).
     func runs(tenant: UUID?, limit: Int) async throws -> [Run] {
-        try await database.withTransaction { connection in
-            var runs: [Run] = []
-            for try await row in try await connection.query(
-                """
-                SELECT \(unescaped: Self.columns) FROM search.reindexes
-                WHERE \(tenant)::uuid IS NULL OR tenant_id IS NULL OR tenant_id = \(tenant)
-                ORDER BY started_at DESC LIMIT \(limit)
-                """, logger: database.logger)
-            {
-                runs.append(try Self.run(row.makeRandomAccess()))
-            }
-            return runs
+        var runs: [Run] = []
+        for try await row in try await database.client.query(
+            """
+            SELECT \(unescaped: Self.columns) FROM search.reindexes
+            WHERE \(tenant)::uuid IS NULL OR tenant_id IS NULL OR tenant_id = \(tenant)
+            ORDER BY started_at DESC LIMIT \(limit)
+            """, logger: database.logger)
+        {
+            runs.append(try Self.run(row.makeRandomAccess()))
         }
+        return runs
     }
 
     func progress(_ id: UUID, events: Int, positions: [ReplayPosition]) async throws {
@@ -144,21 +140,19 @@ struct ReindexStore: Sendable {
     }
 
     func generations(tenant: UUID) async throws -> Generations {
-        try await database.withTransaction { connection in
-            var result = Generations(live: 1, liveSince: nil, building: nil)
-            for try await (generation, state, since) in try await connection.query(
-                "SELECT generation, state, live_since FROM search.generations WHERE tenant_id = \(tenant) AND state IN ('live', 'building')",
-                logger: database.logger
-            ).decode((Int, String, Date?).self) {
-                if state == "live" {
-                    result.live = generation
-                    result.liveSince = since
-                } else {
-                    result.building = generation
-                }
+        var result = Generations(live: 1, liveSince: nil, building: nil)
+        for try await (generation, state, since) in try await database.client.query(
+            "SELECT generation, state, live_since FROM search.generations WHERE tenant_id = \(tenant) AND state IN ('live', 'building')",
+            logger: database.logger
+        ).decode((Int, String, Date?).self) {
+            if state == "live" {
+                result.live = generation
+                result.liveSince = since
+            } else {
+                result.building = generation
             }
-            return result
         }
+        return result
     }
 
     static let columns = "id, tenant_id, state, events, positions::text, error, started_at, finished_at"

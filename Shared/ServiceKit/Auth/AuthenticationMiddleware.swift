@@ -22,6 +22,18 @@ public struct AuthenticationMiddleware<Context: ServiceContext>: RouterMiddlewar
 }
 
 extension Identity {
+    /// The roles that administer a tenant (its admin console).
+    public static let tenantAdminRoles: Set<String> = ["owner", "admin"]
+    /// The scope of platform operators, who act across tenants.
+    public static let operatorScope = "platform:admin"
+
+    public var isPlatformOperator: Bool { scopes.contains(Self.operatorScope) }
+
+    /// 403 unless the caller is an owner or admin of its tenant.
+    public func requireTenantAdmin() throws {
+        try require(anyOf: Self.tenantAdminRoles)
+    }
+
     /// 403 unless the caller holds one of `roles` in its tenant.
     public func require(anyOf roles: Set<String>) throws {
         guard !roles.isDisjoint(with: self.roles) else {
