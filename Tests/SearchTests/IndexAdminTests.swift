@@ -146,3 +146,34 @@ struct PartitionTests {
         }
     }
 }
+
+@Suite("a failed reindex")
+struct FailedReindexTests {
+    @Test("a reindex that fails drops its building generation; the live one keeps answering and a new run can start")
+    func failedRun() async throws {
+        _ = try await SearchServer.shared.get()
+        let tenant = UUID.v7()
+        try await publish([try taskChanged(tenant: tenant, title: "Resilient quoll")])
+        let indexed = try await eventually(timeout: .seconds(40)) { hitTitles(try await search("q=quoll", tenant: tenant)).count == 1 }
+        #expect(indexed)
+        let started = try await adminPOST("/v1/admin/search/reindex", tenant: tenant, json: [:])
+        let id = try #require(started.string("id").flatMap(UUID.init(uuidString:)))
+        try await withDatabase("search") { database in
+            try await ReindexStore(database: database).fail(id, error: "stopped by the test")
+        }
+        let run = try await adminGET("/v1/admin/search/reindex/\(id.uuidString.lowercased())", tenant: tenant)
+        #expect(run.string("state") == "failed")
+        let health = try await adminGET("/v1/admin/search/health", tenant: tenant)
+        let generation = health.json["generation"] as? [String: Any]
+        #expect(generation?["live"] as? Int == 1 && generation?["building"] == nil)
+        #expect(hitTitles(try await search("q=quoll", tenant: tenant)) == ["Resilient quoll"])
+        let again = try await adminPOST("/v1/admin/search/reindex", tenant: tenant, json: [:])
+        #expect(again.status == 202)
+        let secondID = try #require(again.string("id"))
+        let switched = try await eventually(timeout: .seconds(90)) {
+            try await adminGET("/v1/admin/search/reindex/\(secondID)", tenant: tenant).string("state") == "switched"
+        }
+        #expect(switched)
+        #expect(hitTitles(try await search("q=quoll", tenant: tenant)) == ["Resilient quoll"])
+    }
+}

@@ -20,7 +20,20 @@ struct Reindexer: Sendable {
         var description: String { "the replay stopped before it caught up; the job resumes it" }
     }
 
+    /// After the job's last attempt the run is marked failed and its building generation
+    /// dropped, so the live indexer stops writing it and a new reindex may start.
     func run(_ arguments: ReindexArguments, context: JobContext) async throws {
+        do {
+            try await replay(arguments, context: context)
+        } catch {
+            if context.attempt >= context.maxAttempts, !(error is CancellationError) {
+                try await store.fail(arguments.reindexId, error: String(describing: error))
+            }
+            throw error
+        }
+    }
+
+    private func replay(_ arguments: ReindexArguments, context: JobContext) async throws {
         guard let run = try await store.run(arguments.reindexId), run.state == "replaying" else { return }
         let topics = indexer.topics
         let partitions = topics.reduce(0) { $0 + $1.partitions }

@@ -104,9 +104,16 @@ struct ReindexStore: Sendable {
     }
 
     /// The switch: in one transaction the run's building generations become live and the
-    /// ones they replace retire; then the retired rows are deleted.
+    /// ones they replace retire; then the retired rows are deleted. A run that is no longer
+    /// replaying (it failed meanwhile) switches nothing.
     func switchOver(_ id: UUID) async throws {
-        try await database.withTransaction { connection in
+        let switched = try await database.withTransaction { connection -> Bool in
+            let claimed = try await connection.query(
+                "UPDATE search.reindexes SET state = 'switched', finished_at = now() WHERE id = \(id) AND state = 'replaying' RETURNING 1",
+                logger: database.logger)
+            var found = false
+            for try await _ in claimed { found = true }
+            guard found else { return false }
             try await connection.query(
                 """
                 UPDATE search.generations g SET state = 'retired'
@@ -115,10 +122,9 @@ struct ReindexStore: Sendable {
             try await connection.query(
                 "UPDATE search.generations SET state = 'live', live_since = now() WHERE reindex_id = \(id) AND state = 'building'",
                 logger: database.logger)
-            try await connection.query(
-                "UPDATE search.reindexes SET state = 'switched', finished_at = now() WHERE id = \(id)", logger: database.logger)
+            return true
         }
-        try await database.client.query("SELECT search.purge_retired_generations()", logger: database.logger)
+        if switched { try await database.client.query("SELECT search.purge_retired_generations()", logger: database.logger) }
     }
 
     /// Abandons the run: its building generations are dropped, the live ones stay.
