@@ -208,9 +208,30 @@ final class OAuthProviderClient: Sendable {
         return try await send(request)
     }
 
+    /// Providers close idle keep-alive connections (uvicorn after 5 s, others later); a
+    /// pooled connection reused just as it closes fails the request, so idle ones go first.
+    static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(2))
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
     static func send<T: Decodable>(_ request: HTTPClientRequest) async throws -> T {
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
-        let body = try await response.body.collect(upTo: 1 << 20)
+        let response: HTTPClientResponse
+        let body: ByteBuffer
+        do {
+            do {
+                response = try await client.execute(request, timeout: .seconds(10))
+            } catch let error as HTTPClientError where error == .remoteConnectionClosed {
+                // Closed under us before an answer: once more on a fresh connection.
+                response = try await client.execute(request, timeout: .seconds(10))
+            } catch let error as ChannelError where error == .ioOnClosedChannel {
+                response = try await client.execute(request, timeout: .seconds(10))
+            }
+            body = try await response.body.collect(upTo: 1 << 20)
+        } catch {
+            throw OAuthFailure.provider("\(request.url) could not be reached: \(error)")
+        }
         guard (200..<300).contains(response.status.code) else {
             throw OAuthFailure.provider("\(request.url) answered \(response.status.code): \(String(buffer: body).prefix(200))")
         }
