@@ -47,8 +47,14 @@ struct DocumentStore: Sendable {
         /// Rows of the tenant's live generation that the user may see.
         mutating func visible(tenant: UUID, user: UUID?) throws -> [String] {
             let user = try user.map { "d.visible_to IS NULL OR \(try bind($0)) = ANY(d.visible_to)" } ?? "d.visible_to IS NULL"
-            let live = "COALESCE((SELECT g.generation FROM search.generations g WHERE g.tenant_id = \(try bind(tenant)) AND g.state = 'live'), 1)"
-            return ["NOT d.deleted", "d.generation = \(live)", "(\(user))"]
+            return ["NOT d.deleted", "d.generation = \(try liveGeneration(tenant))", "(\(user))"]
+        }
+
+        /// The generation the tenant's queries read: the live one, 1 before its first
+        /// document. Written out, not a SQL function: the planner evaluates this
+        /// uncorrelated subquery once, but called a function once per row (434 ms against 20).
+        mutating func liveGeneration(_ tenant: UUID) throws -> String {
+            "COALESCE((SELECT g.generation FROM search.generations g WHERE g.tenant_id = \(try bind(tenant)) AND g.state = 'live'), 1)"
         }
 
         /// The query's filters (types, tags, attributes) as conditions on `d`.

@@ -64,12 +64,13 @@ struct HealthStore: Sendable {
     func documents(tenant: UUID) async throws -> TenantDocuments {
         try await database.withTenant(tenant) { connection in
             var result = TenantDocuments(byType: [:], lastIndexedAt: nil)
-            for try await (type, count, last) in try await connection.query(
-                """
+            var statement = DocumentStore.Statement()
+            let sql = """
                 SELECT doc_type, count(*) FILTER (WHERE NOT deleted)::int, max(updated_at) FROM search.documents
-                WHERE generation = COALESCE((SELECT g.generation FROM search.generations g WHERE g.tenant_id = \(tenant) AND g.state = 'live'), 1)
-                GROUP BY doc_type
-                """, logger: database.logger
+                WHERE generation = \(try statement.liveGeneration(tenant)) GROUP BY doc_type
+                """
+            for try await (type, count, last) in try await connection.query(
+                PostgresQuery(unsafeSQL: sql, binds: statement.binds), logger: database.logger
             ).decode((String, Int, Date).self) {
                 result.byType[type] = count
                 result.lastIndexedAt = max(result.lastIndexedAt ?? last, last)
