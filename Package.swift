@@ -53,6 +53,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // librdkafka from Debian's librdkafka-dev; infra/dev/install installs it.
@@ -61,6 +62,13 @@ let package = Package(
             path: "Shared/CRdKafka",
             pkgConfig: "rdkafka",
             providers: [.apt(["librdkafka-dev"])]
+        ),
+        // libcurl from Debian's libcurl4-openssl-dev, for SMTP (STARTTLS, AUTH) in notifications.
+        .systemLibrary(
+            name: "CCurl",
+            path: "Shared/CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .target(
             name: "Contracts",
@@ -134,7 +142,13 @@ let package = Package(
         service("Tasks", extra: ["Jobs"]),
         service("Experience"),
         service("Search", extra: ["Jobs"]),
-        service("Notifications"),
+        service("Notifications", extra: [
+            "Jobs", "CCurl",
+            .product(name: "Mustache", package: "swift-mustache"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         service("Campaigns"),
         service("PhotoML"),
 
@@ -159,6 +173,9 @@ let package = Package(
         .testTarget(name: "AuthTests", dependencies: ["Auth", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/AuthTests"),
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "Jobs", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/TasksTests"),
         .testTarget(name: "SearchTests", dependencies: ["Search", "Jobs", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/SearchTests"),
+        .testTarget(
+            name: "NotificationsTests", dependencies: ["Notifications", "Jobs", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Tests/NotificationsTests"),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/GatewayTests"),
         .testTarget(
             name: "SystemTests",

@@ -53,3 +53,44 @@ public struct NotificationRequest: EventPayload {
     public var key: String { tenantId.uuidString.lowercased() }
     public var subject: String { "notifications/\(idempotencyKey)" }
 }
+
+/// `notifications.delivery.v1`: what became of one channel of a notification (`queued`,
+/// `deferred`, `sent`, `failed`, `bounced`, `suppressed`; `delivered` and `opened` where a
+/// channel can tell). Campaigns and others count them; keyed by notification id so one
+/// notification's outcomes stay in order.
+public struct NotificationDelivery: EventPayload {
+    public static let type = "notifications.delivery"
+
+    public var tenantId: UUID
+    public var notificationId: UUID
+    public var deliveryId: UUID
+    /// The request's idempotency key, so a sender can match outcomes to what it asked for.
+    public var idempotencyKey: String
+    public var channel: String
+    public var state: String
+    public var category: String
+    public var templateKey: String
+    public var recipientUserId: UUID?
+    public var error: String?
+    public var occurredAt: Date
+
+    public init(
+        tenantId: UUID, notificationId: UUID, deliveryId: UUID, idempotencyKey: String, channel: String, state: String, category: String,
+        templateKey: String, recipientUserId: UUID?, error: String?, occurredAt: Date
+    ) {
+        self.tenantId = tenantId
+        self.notificationId = notificationId
+        self.deliveryId = deliveryId
+        self.idempotencyKey = idempotencyKey
+        self.channel = channel
+        self.state = state
+        self.category = category
+        self.templateKey = templateKey
+        self.recipientUserId = recipientUserId
+        self.error = error
+        self.occurredAt = occurredAt
+    }
+
+    public var key: String { notificationId.uuidString.lowercased() }
+    public var subject: String { "notifications/\(key)/deliveries/\(deliveryId.uuidString.lowercased())" }
+}

@@ -17,6 +17,10 @@ public enum Topics {
         name: "notifications.request.v1", owner: "notifications", key: .tenantID, partitions: 4, cleanupPolicy: .delete,
         eventTypes: [NotificationRequest.type]
     )
+    public static let notificationsDelivery = Topic(
+        name: "notifications.delivery.v1", owner: "notifications", key: .entityID, partitions: 4, cleanupPolicy: .delete,
+        eventTypes: [NotificationDelivery.type]
+    )
     public static let tasksTask = Topic(
         name: "tasks.task.v1", owner: "tasks", key: .entityID, partitions: 4, cleanupPolicy: .compact,
         eventTypes: [TaskChanged.created, TaskChanged.updated, TaskChanged.completed, TaskChanged.reopened, TaskChanged.restored, TaskDeleted.type]
@@ -29,7 +33,7 @@ public enum Topics {
     public static let services = ["gateway", "auth", "tasks", "experience", "search", "notifications", "campaigns", "photoml"]
 
     /// Domain topics plus one dead-letter topic per service.
-    public static let all: [Topic] = [authTenant, authUser, authMembership, notificationsRequest, tasksTask, tasksProject] + services.map(Topic.deadLetter(for:))
+    public static let all: [Topic] = [authTenant, authUser, authMembership, notificationsRequest, notificationsDelivery, tasksTask, tasksProject] + services.map(Topic.deadLetter(for:))
 
     public static func named(_ name: String) -> Topic? { all.first { $0.name == name } }
 }
@@ -46,6 +50,7 @@ public enum EventCatalog {
         MembershipEvent.roleChanged: MembershipEvent.self,
         MembershipEvent.removed: MembershipEvent.self,
         NotificationRequest.type: NotificationRequest.self,
+        NotificationDelivery.type: NotificationDelivery.self,
         TaskChanged.created: TaskChanged.self,
         TaskChanged.updated: TaskChanged.self,
         TaskChanged.completed: TaskChanged.self,
