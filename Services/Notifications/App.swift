@@ -1,12 +1,54 @@
 import ArgumentParser
+import Contracts
 import Foundation
 import Hummingbird
+import Jobs
 import Messaging
 import ServiceKit
 
-/// Until its issue is done the notifications service only migrates, relays and answers health.
-func buildNotifications(_ configuration: ServiceConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
-    try ServiceRuntime.operationalOnly(configuration, schema: "notifications", bundle: .module, onServerRunning: onServerRunning)
+/// Builds the notifications service: intake of notification requests, the members it
+/// learns from auth, email delivery jobs, the inbox with its stream, preferences and
+/// template administration.
+func buildNotifications(
+    _ configuration: NotificationsConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
+    let schema = "notifications"
+    let runtime = try ServiceRuntime(
+        configuration: configuration.service, schema: schema,
+        migrations: JobTables.migrations(schema: schema) + (try ServiceRuntime.migrations(in: .module)))
+    let database = runtime.database
+    let members = MemberStore(database: database)
+    let preferences = PreferenceStore(database: database)
+    let templates = TemplateStore(database: database)
+    let sendEmail = EmailDelivery.kind(maxAttempts: configuration.emailRetries.maxAttempts, retryDelay: configuration.emailRetries.delay)
+    let notifications = NotificationStore(
+        database: database, members: members, preferences: preferences, templates: templates, sendEmail: sendEmail, appURL: configuration.appURL)
+    let intake = try runtime.consumer(group: "notifications.intake", topics: [Topics.notificationsRequest]) { event in
+        guard event.type == NotificationRequest.type else { return }
+        let request = try event.decode(NotificationRequest.self)
+        guard request.tenantId == event.tenantID else { throw PermanentFailure("payload tenant differs from ce_tenantid") }
+        try await notifications.accept(request)
+    }
+    let memberFeed = try runtime.consumer(group: "notifications.members", topics: [Topics.authMembership]) { event in
+        guard [MembershipEvent.added, MembershipEvent.roleChanged, MembershipEvent.removed].contains(event.type) else { return }
+        let membership = try event.decode(MembershipEvent.self)
+        guard membership.tenantId == event.tenantID else { throw PermanentFailure("payload tenant differs from ce_tenantid") }
+        try await members.apply(membership, removed: event.type == MembershipEvent.removed)
+    }
+
+    let router = Router<ServiceRequestContext>.service(readiness: runtime.readiness)
+    let verifier = runtime.tokenVerifier()
+    InboxRoutes(store: notifications, preferences: preferences, streamPoll: configuration.streamPoll).add(to: router, verifier: verifier)
+    TemplateRoutes(store: templates).add(to: router, verifier: verifier)
+    JobAdminRoutes(store: JobAdminStore(database: database), path: "v1/admin/notifications/jobs").add(to: router, verifier: verifier)
+
+    let email = EmailDelivery(database: database, templates: templates, mailer: SMTPMailer(configuration: configuration.smtp), appURL: configuration.appURL)
+    var jobs = JobRegistry()
+    jobs.register(sendEmail) { job, context in try await email.run(job, context: context) }
+    let worker = JobWorker(
+        database: database, registry: jobs, crons: [], configuration: .init(queues: ["email": 8]), logger: runtime.logger)
+    return runtime.application(
+        router: router, extra: [intake, memberFeed, runtime.afterMigrations(worker)], onServerRunning: onServerRunning)
 }
 
 @main
@@ -14,6 +56,6 @@ struct NotificationsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "notifications", abstract: "Email, webhooks, in-app inbox, push.")
 
     func run() async throws {
-        try await buildNotifications(try .fromEnvironment(name: "notifications", defaultPort: 8085)).runService()
+        try await buildNotifications(try .fromEnvironment()).runService()
     }
 }

@@ -117,12 +117,11 @@ struct SliceTests {
         #expect(try await TestHTTP.send("GET", "\(gateway)/v1/tasks", token: "eyJhbGciOiJub25lIn0.e30.").status == 401)
     }
 
-    @Test("the services without features yet start, migrate and report ready", arguments: ["experience", "notifications", "campaigns", "photoml"])
+    @Test("the services without features yet start, migrate and report ready", arguments: ["experience", "campaigns", "photoml"])
     func skeletons(service: String) async throws {
         let configuration = TestEnvironment.configuration(service)
         let server: TestServer = switch service {
         case "experience": try await TestServer.start { try buildExperience(configuration, onServerRunning: $0) }
-        case "notifications": try await TestServer.start { try buildNotifications(configuration, onServerRunning: $0) }
         case "campaigns": try await TestServer.start { try buildCampaigns(configuration, onServerRunning: $0) }
         default: try await TestServer.start { try buildPhotoML(configuration, onServerRunning: $0) }
         }

@@ -11,6 +11,9 @@ public enum TestEnvironment {
     public static let kafkaBrokers = env["PLATFORM_TEST_KAFKA"] ?? "127.0.0.1:59092"
     /// The local OpenID provider (oidc-provider-mock) that social-login tests sign in at.
     public static let oidcIssuer = env["PLATFORM_TEST_OIDC"] ?? "http://127.0.0.1:59400"
+    /// The local SMTP server (aiosmtpd) and the Maildir it delivers to.
+    public static let smtpURL = env["PLATFORM_TEST_SMTP"] ?? "smtp://127.0.0.1:52525"
+    public static let maildir = env["PLATFORM_TEST_MAILDIR"] ?? root.appendingPathComponent(".dev/test/mail").path
     public static let issuer = "http://test.platform.local"
     public static let audience = "platform"
 

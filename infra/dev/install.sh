@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the platform needs on a fresh Debian machine, and nothing that is
 # already there: PostgreSQL, librdkafka, pkg-config (apt), the tansu broker and the local
-# OpenID provider that social-login tests sign in against (pip).
+# OpenID provider that social-login tests sign in against, the SMTP server mail lands in (pip).
 set -euo pipefail
 
 need_apt=()
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 pkg-config --exists rdkafka 2>/dev/null || need_apt+=(librdkafka-dev)
+pkg-config --exists libcurl 2>/dev/null || need_apt+=(libcurl4-openssl-dev)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql postgresql-contrib)
 command -v curl >/dev/null || need_apt+=(curl)
 
@@ -27,4 +28,10 @@ fi
 if ! command -v oidc-provider-mock >/dev/null; then
   echo "install: pip install oidc-provider-mock==0.3.4 (local OpenID provider)"
   python3 -m pip install -q --disable-pip-version-check 'oidc-provider-mock==0.3.4'
+fi
+
+# A local SMTP server (notifications' email in tests and `make run`), delivering to a Maildir.
+if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+  echo "install: pip install aiosmtpd==1.4.6 (local SMTP server)"
+  python3 -m pip install -q --disable-pip-version-check 'aiosmtpd==1.4.6'
 fi

@@ -30,9 +30,11 @@ infra_up() {
   "$DEV/postgres.sh" start
   "$DEV/broker.sh" start
   "$DEV/oidc.sh" start
+  "$DEV/smtp.sh" start
 }
 
 infra_down() {
+  "$DEV/smtp.sh" stop
   "$DEV/oidc.sh" stop
   "$DEV/broker.sh" stop
   "$DEV/postgres.sh" stop
@@ -51,6 +53,7 @@ service_env() { # name port
   # Social login in development: "google" is the local OpenID provider (infra/dev/oidc.sh).
   [ "$name" = auth ] && echo "AUTH_OAUTH_GOOGLE_CLIENT_ID=dev-client" "AUTH_OAUTH_GOOGLE_CLIENT_SECRET=dev-secret" \
     "AUTH_OAUTH_GOOGLE_ISSUER=http://127.0.0.1:$OIDC_PORT" "AUTH_OAUTH_REDIRECT_URIS=http://localhost:3000/auth/callback"
+  [ "$name" = notifications ] && echo "SMTP_URL=smtp://127.0.0.1:$SMTP_PORT"
   return 0
 }
 
@@ -94,6 +97,7 @@ banner() {
   cat <<MSG
 stack: ready. Gateway http://127.0.0.1:8080 (PostgreSQL 127.0.0.1:$PG_PORT, broker 127.0.0.1:$KAFKA_PORT,
 stack: OpenID provider http://127.0.0.1:$OIDC_PORT as "google")
+stack: mail is delivered by the SMTP server on 127.0.0.1:$SMTP_PORT to the Maildir $MAILDIR/new
 stack: platform operator: ${PLATFORM_OPERATOR_EMAIL:-operator@example.com} / ${PLATFORM_OPERATOR_PASSWORD:-operator-password-dev}
 stack: logs in $LOG_DIR, pids in $PID_DIR
 MSG
@@ -122,7 +126,8 @@ down)
 test)
   infra_up
   trap 'infra_down' EXIT
-  PLATFORM_TEST_PG_PORT="$PG_PORT" PLATFORM_TEST_KAFKA="127.0.0.1:$KAFKA_PORT" PLATFORM_TEST_OIDC="http://127.0.0.1:$OIDC_PORT" swift test ${SWIFT_TEST_ARGS:-}
+  PLATFORM_TEST_PG_PORT="$PG_PORT" PLATFORM_TEST_KAFKA="127.0.0.1:$KAFKA_PORT" PLATFORM_TEST_OIDC="http://127.0.0.1:$OIDC_PORT" \
+    PLATFORM_TEST_SMTP="smtp://127.0.0.1:$SMTP_PORT" PLATFORM_TEST_MAILDIR="$MAILDIR" swift test ${SWIFT_TEST_ARGS:-}
   ;;
 *)
   echo "usage: stack.sh run|up|down|test" >&2

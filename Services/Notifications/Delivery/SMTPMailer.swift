@@ -1,0 +1,102 @@
+import CCurl
+import Foundation
+import NIOPosix
+
+/// Where mail goes: `smtp://host:port` (STARTTLS when offered, or required) or
+/// `smtps://host:port` (TLS from the start), with AUTH when a user is set.
+struct SMTPConfiguration: Sendable {
+    var url: String
+    var username: String?
+    var password: String?
+    /// Refuse to send without STARTTLS (production); off for a local test server.
+    var requireTLS: Bool
+    var from: String
+    var timeoutSeconds = 30
+}
+
+enum SMTPFailure: Error, Equatable, CustomStringConvertible {
+    /// The server refused the message or recipient for good (5xx): a bounce.
+    case rejected(code: Int, message: String)
+    /// Worth trying again: connection, TLS, 4xx.
+    case transient(String)
+
+    var description: String {
+        switch self {
+        case .rejected(let code, let message): "rejected (\(code)): \(message)"
+        case .transient(let message): message
+        }
+    }
+}
+
+/// Sends mail with libcurl's SMTP client (a maintained implementation of the protocol,
+/// STARTTLS and AUTH included), on NIO's blocking-I/O thread pool.
+struct SMTPMailer: Sendable {
+    let configuration: SMTPConfiguration
+
+    private static let initialised: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
+
+    func send(_ message: EmailMessage) async throws {
+        let configuration = configuration
+        let payload = Array(message.rendered.utf8)
+        let recipient = Self.address(message.to)
+        try await NIOThreadPool.singleton.runIfActive {
+            try Self.transfer(payload, to: recipient, configuration: configuration)
+        }
+    }
+
+    /// The bare address of `Name <address>`.
+    static func address(_ mailbox: String) -> String {
+        if let open = mailbox.lastIndex(of: "<"), let close = mailbox.lastIndex(of: ">"), open < close {
+            return String(mailbox[mailbox.index(after: open)..<close])
+        }
+        return mailbox
+    }
+
+    private final class Upload {
+        let bytes: [UInt8]
+        var offset = 0
+        init(_ bytes: [UInt8]) { self.bytes = bytes }
+    }
+
+    private static func transfer(_ payload: [UInt8], to recipient: String, configuration: SMTPConfiguration) throws {
+        guard initialised, let curl = curl_easy_init() else { throw SMTPFailure.transient("libcurl could not be initialised") }
+        defer { curl_easy_cleanup(curl) }
+        let upload = Upload(payload)
+        let recipients = curl_slist_append(nil, "<\(recipient)>")
+        defer { curl_slist_free_all(recipients) }
+        _ = platform_curl_set_string(curl, CURLOPT_URL, configuration.url)
+        _ = platform_curl_set_string(curl, CURLOPT_MAIL_FROM, "<\(address(configuration.from))>")
+        _ = platform_curl_set_list(curl, CURLOPT_MAIL_RCPT, recipients)
+        _ = platform_curl_set_long(curl, CURLOPT_USE_SSL, Int(configuration.requireTLS ? CURLUSESSL_ALL.rawValue : CURLUSESSL_TRY.rawValue))
+        if let username = configuration.username {
+            _ = platform_curl_set_string(curl, CURLOPT_USERNAME, username)
+            _ = platform_curl_set_string(curl, CURLOPT_PASSWORD, configuration.password ?? "")
+        }
+        _ = platform_curl_set_long(curl, CURLOPT_UPLOAD, 1)
+        _ = platform_curl_set_long(curl, CURLOPT_TIMEOUT, configuration.timeoutSeconds)
+        _ = platform_curl_set_long(curl, CURLOPT_CONNECTTIMEOUT, 10)
+        _ = platform_curl_set_long(curl, CURLOPT_NOSIGNAL, 1)
+        _ = platform_curl_set_read_function(curl) { buffer, size, count, userdata in
+            guard let buffer, let userdata else { return 0 }
+            let upload = Unmanaged<Upload>.fromOpaque(userdata).takeUnretainedValue()
+            let length = min(size * count, upload.bytes.count - upload.offset)
+            guard length > 0 else { return 0 }
+            upload.bytes.withUnsafeBufferPointer { source in
+                guard let base = source.baseAddress else { return }
+                UnsafeMutableRawPointer(buffer).copyMemory(from: base + upload.offset, byteCount: length)
+            }
+            upload.offset += length
+            return length
+        }
+        let result = withExtendedLifetime(upload) { () -> CURLcode in
+            _ = platform_curl_set_pointer(curl, CURLOPT_READDATA, Unmanaged.passUnretained(upload).toOpaque())
+            return curl_easy_perform(curl)
+        }
+        guard result != CURLE_OK else { return }
+        var code = 0
+        _ = platform_curl_response_code(curl, &code)
+        let message = String(cString: curl_easy_strerror(result))
+        if (500..<600).contains(code) { throw SMTPFailure.rejected(code: code, message: message) }
+        throw SMTPFailure.transient(code > 0 ? "\(message) (\(code))" : message)
+    }
+}

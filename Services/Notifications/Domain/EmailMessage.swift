@@ -1,0 +1,86 @@
+import Foundation
+
+/// An email as it goes over SMTP: RFC 5322 headers, UTF-8 subject as RFC 2047 encoded
+/// words, and multipart/alternative text + HTML bodies in base64 (no line-length or
+/// dot-stuffing concerns for any content).
+struct EmailMessage: Sendable {
+    var from: String
+    var to: String
+    var subject: String
+    var text: String
+    var html: String?
+    /// Stable per delivery, so a resend after a crash can be recognised by the receiver.
+    var messageID: String
+    var date: Date
+    /// For non-transactional categories: where the recipient turns this category off.
+    var listUnsubscribe: String?
+
+    var rendered: String {
+        var lines = [
+            "Date: \(Self.rfc5322Date(date))",
+            "From: \(from)",
+            "To: \(to)",
+            "Subject: \(Self.encodedHeader(subject))",
+            "Message-ID: <\(messageID)>",
+            "MIME-Version: 1.0",
+        ]
+        if let listUnsubscribe {
+            lines.append("List-Unsubscribe: <\(listUnsubscribe)>")
+        }
+        if let html {
+            let boundary = "=_part_\(messageID.prefix(36).filter { $0.isLetter || $0.isNumber })"
+            lines.append("Content-Type: multipart/alternative; boundary=\"\(boundary)\"")
+            lines.append("")
+            lines.append("--\(boundary)")
+            lines += Self.part(text, type: "text/plain")
+            lines.append("--\(boundary)")
+            lines += Self.part(html, type: "text/html")
+            lines.append("--\(boundary)--")
+        } else {
+            lines += Self.part(text, type: "text/plain")
+        }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    private static func part(_ body: String, type: String) -> [String] {
+        ["Content-Type: \(type); charset=utf-8", "Content-Transfer-Encoding: base64", ""] + base64Lines(Data(body.utf8))
+    }
+
+    private static func base64Lines(_ data: Data) -> [String] {
+        let encoded = data.base64EncodedString()
+        var lines: [String] = []
+        var index = encoded.startIndex
+        while index < encoded.endIndex {
+            let end = encoded.index(index, offsetBy: 76, limitedBy: encoded.endIndex) ?? encoded.endIndex
+            lines.append(String(encoded[index..<end]))
+            index = end
+        }
+        return lines
+    }
+
+    /// ASCII text as is; anything else as `=?UTF-8?B?…?=` words of at most 75 characters,
+    /// split on character boundaries and folded onto continuation lines.
+    static func encodedHeader(_ text: String) -> String {
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7f }) { return text }
+        var words: [String] = []
+        var chunk = ""
+        for character in text {
+            // 45 bytes of UTF-8 encode to 60 base64 characters: 72 with the delimiters.
+            if chunk.utf8.count + character.utf8.count > 45 {
+                words.append(chunk)
+                chunk = ""
+            }
+            chunk.append(character)
+        }
+        if !chunk.isEmpty { words.append(chunk) }
+        return words.map { "=?UTF-8?B?\(Data($0.utf8).base64EncodedString())?=" }.joined(separator: "\r\n ")
+    }
+
+    static func rfc5322Date(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
+        return formatter.string(from: date)
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import Mustache
+
+/// A template's parts: the subject (also the in-app title), the plain text (also the
+/// in-app body) and optionally HTML.
+struct TemplateParts: Codable, Sendable, Equatable {
+    var subject: String
+    var text: String
+    var html: String?
+}
+
+/// What a rendered template says, ready for a channel.
+struct RenderedMessage: Sendable, Equatable {
+    var subject: String
+    var text: String
+    var html: String?
+}
+
+/// A template the platform ships for a key it sends, with the variables the sender
+/// provides and sample values for previews.
+struct BuiltInTemplate: Sendable {
+    let key: String
+    let parts: TemplateParts
+    let sample: [String: String]
+
+    /// Variables every template may use besides its own data.
+    static let common: Set<String> = ["appUrl", "recipientName", "recipientEmail", "tenantName"]
+    var variables: Set<String> { Set(sample.keys).union(Self.common).union(key == TemplateCatalog.digestKey ? ["items", "title", "body", "count"] : []) }
+}
+
+enum TemplateError: Error, Equatable {
+    case syntax(part: String, message: String)
+    case unknownVariables(part: String, names: [String])
+}
+
+/// The built-in templates and rendering. Subjects and text render without HTML escaping;
+/// the HTML part escapes every value.
+enum TemplateCatalog {
+    static let digestKey = "digest"
+    static let defaultLocale = "en"
+
+    static let builtIn: [String: BuiltInTemplate] = Dictionary(
+        uniqueKeysWithValues: [
+            BuiltInTemplate(
+                key: "auth.verify_email",
+                parts: TemplateParts(
+                    subject: "Confirm your email address",
+                    text: "Hi {{name}},\n\nplease confirm your email address by opening this link:\n{{appUrl}}/verify-email?token={{token}}\n\nIf you did not sign up, ignore this message.",
+                    html: "<p>Hi {{name}},</p><p>please confirm your email address:</p><p><a href=\"{{appUrl}}/verify-email?token={{token}}\">Confirm my address</a></p><p>If you did not sign up, ignore this message.</p>"),
+                sample: ["name": "Ada Lovelace", "token": "sample-token"]),
+            BuiltInTemplate(
+                key: "auth.password_reset",
+                parts: TemplateParts(
+                    subject: "Reset your password",
+                    text: "Hi {{name}},\n\nsomeone asked to reset your password. To choose a new one, open:\n{{appUrl}}/reset-password?token={{token}}\n\nIf it was not you, ignore this message; your password stays as it is.",
+                    html: "<p>Hi {{name}},</p><p>someone asked to reset your password.</p><p><a href=\"{{appUrl}}/reset-password?token={{token}}\">Choose a new password</a></p><p>If it was not you, ignore this message; your password stays as it is.</p>"),
+                sample: ["name": "Ada Lovelace", "token": "sample-token"]),
+            BuiltInTemplate(
+                key: "auth.invitation",
+                parts: TemplateParts(
+                    subject: "{{inviterName}} invited you to {{tenantName}}",
+                    text: "{{inviterName}} invited you to join {{tenantName}} as {{role}}.\n\nAccept the invitation:\n{{appUrl}}/accept-invitation?token={{token}}",
+                    html: "<p>{{inviterName}} invited you to join <strong>{{tenantName}}</strong> as {{role}}.</p><p><a href=\"{{appUrl}}/accept-invitation?token={{token}}\">Accept the invitation</a></p>"),
+                sample: ["tenantName": "Acme", "inviterName": "Grace Hopper", "role": "member", "token": "sample-token"]),
+            BuiltInTemplate(
+                key: "task-reminder",
+                parts: TemplateParts(
+                    subject: "Reminder: {{title}}",
+                    text: "{{title}}{{#dueAt}} is due {{dueAt}}{{/dueAt}}.\n\n{{appUrl}}/tasks/{{taskId}}",
+                    html: "<p><strong>{{title}}</strong>{{#dueAt}} is due {{dueAt}}{{/dueAt}}.</p><p><a href=\"{{appUrl}}/tasks/{{taskId}}\">Open the task</a></p>"),
+                sample: ["title": "Send the quarterly report", "taskId": "0190f1d2-0000-7000-8000-000000000000", "dueAt": "2026-12-01T09:00:00Z"]),
+            BuiltInTemplate(
+                key: "webhook-disabled",
+                parts: TemplateParts(
+                    subject: "A webhook endpoint was disabled",
+                    text: "The webhook endpoint {{url}} was disabled: {{reason}}.\n\nFix it and enable it again in the admin console.",
+                    html: "<p>The webhook endpoint <code>{{url}}</code> was disabled: {{reason}}.</p><p>Fix it and enable it again in the admin console.</p>"),
+                sample: ["url": "https://example.com/hooks", "reason": "it failed continuously for 5 days", "endpointId": "0190f1d2-0000-7000-8000-000000000001"]),
+            BuiltInTemplate(
+                key: digestKey,
+                parts: TemplateParts(
+                    subject: "Your daily digest: {{count}} notifications",
+                    text: "{{#items}}- {{title}}\n{{/items}}",
+                    html: "<ul>{{#items}}<li><strong>{{title}}</strong><br>{{body}}</li>{{/items}}</ul>"),
+                sample: ["count": "2"]),
+        ].map { ($0.key, $0) })
+
+    /// The names a template reads (sections and inverted sections included); dotted names
+    /// count by their first component.
+    static func variables(in template: String) -> Set<String> {
+        var names = Set<String>()
+        var rest = Substring(template)
+        while let open = rest.range(of: "{{") {
+            rest = rest[open.upperBound...]
+            guard let close = rest.range(of: "}}") else { break }
+            var tag = rest[..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            rest = rest[close.upperBound...]
+            if tag.hasPrefix("{") {
+                tag.removeFirst()
+                if rest.hasPrefix("}") { rest = rest.dropFirst() }
+            }
+            guard let sigil = tag.first else { continue }
+            if "!>%=/".contains(sigil) { continue }
+            if "#^&".contains(sigil) { tag.removeFirst() }
+            let name = tag.trimmingCharacters(in: .whitespaces).split(separator: ".").first.map(String.init) ?? ""
+            if !name.isEmpty { names.insert(name) }
+        }
+        return names
+    }
+
+    /// Checks a tenant's parts for `key` before they are saved: each must parse, and may use
+    /// only the variables the platform provides for that key.
+    static func validate(_ parts: TemplateParts, key: String) throws(TemplateError) {
+        let allowed = builtIn[key]?.variables ?? BuiltInTemplate.common
+        for (name, text) in [("subject", parts.subject), ("text", parts.text), ("html", parts.html ?? "")] {
+            do {
+                _ = try MustacheTemplate(string: text)
+            } catch {
+                throw .syntax(part: name, message: "\(error)")
+            }
+            let unknown = variables(in: text).subtracting(allowed)
+            if !unknown.isEmpty { throw .unknownVariables(part: name, names: unknown.sorted()) }
+        }
+    }
+
+    /// Renders `parts` with `data`. A part that does not parse renders as its source
+    /// (tenant parts were validated when saved; built-ins are tested).
+    static func render(_ parts: TemplateParts, data: [String: Any]) -> RenderedMessage {
+        func render(_ text: String, html: Bool) -> String {
+            let source = html ? text : "{{% CONTENT_TYPE: TEXT}}" + text
+            guard let template = try? MustacheTemplate(string: source) else { return text }
+            return template.render(data)
+        }
+        return RenderedMessage(
+            subject: render(parts.subject, html: false).replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " "),
+            text: render(parts.text, html: false), html: parts.html.map { render($0, html: true) })
+    }
+}

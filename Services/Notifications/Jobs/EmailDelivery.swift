@@ -1,0 +1,120 @@
+import Contracts
+import Foundation
+import Jobs
+import Logging
+import Persistence
+import PostgresNIO
+
+/// The job that sends one email delivery.
+struct EmailJob: Codable, Sendable {
+    var deliveryId: UUID
+}
+
+/// Sends queued email deliveries: renders the notification's template as it is now, sends
+/// over SMTP, records the outcome and announces it on notifications.delivery.v1. A 5xx
+/// answer is a bounce (not retried); anything else is retried by the job queue until its
+/// last attempt.
+struct EmailDelivery: Sendable {
+    let database: Database
+    let templates: TemplateStore
+    let mailer: SMTPMailer
+    let appURL: String
+
+    static func kind(maxAttempts: Int = 10, retryDelay: @escaping @Sendable (Int) -> Duration = Backoff.delay(afterAttempt:)) -> JobKind<EmailJob> {
+        JobKind("notifications.send-email", queue: "email", maxAttempts: maxAttempts, timeout: .seconds(90), retryDelay: retryDelay)
+    }
+
+    private struct Pending: Sendable {
+        var notification: UUID
+        var idempotencyKey: String
+        var address: String
+        var user: UUID?
+        var category: String
+        var templateKey: String
+        var locale: String
+        var data: [String: String]
+        var recipientName: String
+    }
+
+    func run(_ job: EmailJob, context: JobContext) async throws {
+        let tenant = context.tenantID
+        guard let pending = try await database.withTenant(tenant, { connection in try await load(job.deliveryId, on: connection) }) else {
+            return  // sent, failed or suppressed already
+        }
+        let parts = try await database.withTenant(tenant) { connection in
+            try await templates.parts(for: pending.templateKey, locale: pending.locale, on: connection)
+        } ?? NotificationStore.fallback
+        var data: [String: Any] = pending.data
+        data["appUrl"] = appURL
+        data["recipientName"] = pending.recipientName
+        data["recipientEmail"] = pending.address
+        let rendered = TemplateCatalog.render(parts, data: data)
+        let domain = SMTPMailer.address(mailer.configuration.from).split(separator: "@").last.map(String.init) ?? "localhost"
+        let message = EmailMessage(
+            from: mailer.configuration.from, to: pending.address, subject: rendered.subject, text: rendered.text, html: rendered.html,
+            messageID: "\(job.deliveryId.uuidString.lowercased())@\(domain)", date: Date(),
+            listUnsubscribe: Preferences.transactional.contains(pending.category)
+                ? nil : "\(appURL)/settings/notifications?category=\(pending.category.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
+        do {
+            try await mailer.send(message)
+            try await finish(job.deliveryId, pending, tenant: tenant, state: "sent", eventState: "sent", error: nil, messageID: message.messageID)
+        } catch let failure as SMTPFailure {
+            switch failure {
+            case .rejected:
+                try await finish(job.deliveryId, pending, tenant: tenant, state: "failed", eventState: "bounced", error: failure.description, messageID: nil)
+            case .transient:
+                if context.attempt >= context.maxAttempts {
+                    try await finish(job.deliveryId, pending, tenant: tenant, state: "failed", eventState: "failed", error: failure.description, messageID: nil)
+                    return
+                }
+                try await database.withTenant(tenant) { connection in
+                    try await connection.query(
+                        """
+                        UPDATE notifications.deliveries SET attempts = attempts + 1, last_error = \(failure.description), updated_at = now()
+                        WHERE id = \(job.deliveryId)
+                        """, logger: database.logger)
+                }
+                throw failure
+            }
+        }
+    }
+
+    private func load(_ delivery: UUID, on connection: PostgresConnection) async throws -> Pending? {
+        let rows = try await connection.query(
+            """
+            SELECT n.id, n.idempotency_key, d.address, n.user_id, n.category, n.template_key, n.locale, n.data::text, COALESCE(m.name, '')
+            FROM notifications.deliveries d
+            JOIN notifications.notifications n ON n.id = d.notification_id
+            LEFT JOIN notifications.members m ON m.user_id = n.user_id
+            WHERE d.id = \(delivery) AND d.state IN ('queued', 'deferred')
+            """, logger: database.logger)
+        for try await (id, key, address, user, category, template, locale, data, name) in rows.decode(
+            (UUID, String, String, UUID?, String, String, String, String, String).self)
+        {
+            let values = (try? JSONDecoder().decode([String: String].self, from: Data(data.utf8))) ?? [:]
+            return Pending(
+                notification: id, idempotencyKey: key, address: address, user: user, category: category, templateKey: template, locale: locale,
+                data: values, recipientName: name)
+        }
+        return nil
+    }
+
+    private func finish(_ delivery: UUID, _ pending: Pending, tenant: UUID, state: String, eventState: String, error: String?, messageID: String?) async throws {
+        try await database.withTenant(tenant) { connection in
+            try await connection.query(
+                """
+                UPDATE notifications.deliveries
+                SET state = \(state), attempts = attempts + 1, last_error = \(error), message_id = \(messageID),
+                    sent_at = CASE WHEN \(state) = 'sent' THEN now() END, updated_at = now()
+                WHERE id = \(delivery)
+                """, logger: database.logger)
+            let outcome = NotificationDelivery(
+                tenantId: tenant, notificationId: pending.notification, deliveryId: delivery, idempotencyKey: pending.idempotencyKey, channel: "email",
+                state: eventState, category: pending.category, templateKey: pending.templateKey, recipientUserId: pending.user, error: error,
+                occurredAt: Date())
+            try await database.outbox.append(
+                try .make(outcome, type: NotificationDelivery.type, on: Topics.notificationsDelivery, source: NotificationStore.source, tenantID: tenant),
+                on: connection)
+        }
+    }
+}

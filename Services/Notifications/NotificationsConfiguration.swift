@@ -1,0 +1,35 @@
+import Foundation
+import Jobs
+import ServiceKit
+
+/// What the notifications service needs beyond every service's configuration.
+struct NotificationsConfiguration: Sendable {
+    var service: ServiceConfiguration
+    var smtp: SMTPConfiguration
+    /// The app's base URL for links in messages (`appUrl` in templates).
+    var appURL: String
+    var streamPoll: Duration = .milliseconds(500)
+    var emailRetries = EmailRetries()
+
+    /// `SMTP_URL` (smtp://127.0.0.1:2525), `SMTP_USERNAME`, `SMTP_PASSWORD`, `SMTP_REQUIRE_TLS`
+    /// (true unless the URL is on loopback), `SMTP_FROM`, `NOTIFICATIONS_APP_URL`.
+    static func fromEnvironment(_ env: Environment = Environment()) throws -> Self {
+        let service = try ServiceConfiguration.fromEnvironment(name: "notifications", defaultPort: 8085)
+        let url = try env.url("SMTP_URL", default: "smtp://127.0.0.1:2525")
+        let loopback = ["127.0.0.1", "localhost", "::1"].contains(url.host ?? "")
+        let requireTLS = try env.string("SMTP_REQUIRE_TLS", default: loopback ? "false" : "true")
+        guard requireTLS == "true" || requireTLS == "false" else { throw ConfigurationError(variable: "SMTP_REQUIRE_TLS", problem: "must be true or false, got '\(requireTLS)'") }
+        return Self(
+            service: service,
+            smtp: SMTPConfiguration(
+                url: url.absoluteString, username: env.optionalString("SMTP_USERNAME"), password: env.optionalString("SMTP_PASSWORD"),
+                requireTLS: requireTLS == "true", from: try env.string("SMTP_FROM", default: "Platform <no-reply@platform.local>")),
+            appURL: try env.url("NOTIFICATIONS_APP_URL", default: "http://localhost:3000").absoluteString)
+    }
+}
+
+/// How a failed send is retried; tests shorten it.
+struct EmailRetries: Sendable {
+    var maxAttempts = 10
+    var delay: @Sendable (Int) -> Duration = Backoff.delay(afterAttempt:)
+}

@@ -1,0 +1,125 @@
+import Contracts
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import ServiceKit
+
+/// `/v1/notifications`: the signed-in user's inbox, its live stream and preferences.
+struct InboxRoutes: Sendable {
+    let store: NotificationStore
+    let preferences: PreferenceStore
+    /// How often an open stream looks for new notifications.
+    let streamPoll: Duration
+
+    func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {
+        let inbox = router.group("v1/notifications").add(middleware: AuthenticationMiddleware(verifier: verifier))
+        inbox.get { request, context in try await list(request, context) }
+        inbox.get("unread-count") { _, context -> UnreadCount in
+            let (user, tenant) = try Self.user(context)
+            return UnreadCount(count: try await store.unreadCount(user: user, tenant: tenant))
+        }
+        inbox.post("read-all") { _, context -> MarkedCount in
+            let (user, tenant) = try Self.user(context)
+            return MarkedCount(updated: try await store.markAllRead(user: user, tenant: tenant))
+        }
+        inbox.post(":id/read") { _, context in try await mark(context, .read) }
+        inbox.post(":id/unread") { _, context in try await mark(context, .unread) }
+        inbox.post(":id/archive") { _, context in try await mark(context, .archived) }
+        inbox.get("stream") { request, context in try await stream(request, context) }
+        inbox.get("preferences") { _, context -> Preferences in
+            let (user, tenant) = try Self.user(context)
+            return try await preferences.preferences(of: user, tenant: tenant)
+        }
+        inbox.put("preferences") { request, context -> Preferences in
+            let (user, tenant) = try Self.user(context)
+            let input = try await request.decodeJSON(Preferences.self, context: context)
+            let problems = input.problems()
+            guard problems.isEmpty else { throw Problem.validation(problems.map { .init(field: $0.0, message: $0.1) }) }
+            try await preferences.save(input, of: user, tenant: tenant)
+            return input
+        }
+    }
+
+    private static let lastEventID = HTTPField.Name("Last-Event-ID")
+
+    struct UnreadCount: ResponseEncodable { var count: Int }
+    struct MarkedCount: ResponseEncodable { var updated: Int }
+
+    /// Notifications are a person's: an API client has no inbox.
+    static func user(_ context: ServiceRequestContext) throws -> (UUID, UUID) {
+        let identity = try context.requireIdentity()
+        guard let user = identity.userID else { throw Problem.forbidden("Only a signed-in user has notifications.") }
+        return (user, identity.tenantID)
+    }
+
+    func list(_ request: Request, _ context: ServiceRequestContext) async throws -> Page<InboxItem> {
+        let (user, tenant) = try Self.user(context)
+        let query = request.queryItems
+        let page = try PageRequest(query)
+        var v = Validator()
+        for flag in ["unread", "archived"] {
+            v.check(query[flag] == nil || query[flag] == "true" || query[flag] == "false", flag, "must be true or false")
+        }
+        try v.finish()
+        let items = try await store.inbox(
+            user: user, tenant: tenant, unreadOnly: query["unread"] == "true", archived: query["archived"] == "true",
+            before: try page.decodedCursor(Int.self), limit: page.limit + 1)
+        return Page(fetched: items, limit: page.limit) { $0.sequence }
+    }
+
+    func mark(_ context: ServiceRequestContext, _ mark: NotificationStore.Mark) async throws -> InboxItem {
+        let (user, tenant) = try Self.user(context)
+        guard let raw = context.parameters.get("id"), let id = UUID(uuidString: raw),
+            let item = try await store.mark(id, mark, user: user, tenant: tenant)
+        else { throw Problem.notFound("No such notification.") }
+        return item
+    }
+
+    /// Server-Sent Events: each new inbox notification as `event: notification` with its
+    /// sequence number as the event id. A client reconnecting with `Last-Event-ID` gets
+    /// what it missed first; without it, only what arrives from now on. The stream ends
+    /// after 15 minutes (the longest an access token lives) and the client reconnects.
+    func stream(_ request: Request, _ context: ServiceRequestContext) async throws -> Response {
+        let (user, tenant) = try Self.user(context)
+        let start: Int
+        if let name = Self.lastEventID, let raw = request.headers[name] {
+            guard let resumed = Int(raw), resumed >= 0 else { throw Problem.badRequest("Last-Event-ID must be a notification sequence number.") }
+            start = resumed
+        } else {
+            start = try await store.latestSequence(user: user, tenant: tenant)
+        }
+        let store = self.store, poll = streamPoll
+        let body = ResponseBody { writer in
+            var after = start
+            let ends = ContinuousClock.now + .seconds(15 * 60)
+            var lastWrite = ContinuousClock.now
+            try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
+            while ContinuousClock.now < ends, !Task.isCancelled {
+                let items = try await store.since(after, user: user, tenant: tenant)
+                if !items.isEmpty {
+                    var chunk = ""
+                    for item in items {
+                        let json = String(decoding: try PlatformJSON.encoder.encode(item), as: UTF8.self)
+                        chunk += "id: \(item.sequence)\nevent: notification\ndata: \(json)\n\n"
+                        after = item.sequence
+                    }
+                    try await writer.write(ByteBuffer(string: chunk))
+                    lastWrite = .now
+                } else if ContinuousClock.now - lastWrite > .seconds(15) {
+                    // A comment line keeps proxies from closing an idle stream.
+                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                    lastWrite = .now
+                }
+                try await Task.sleep(for: poll)
+            }
+            try await writer.finish(nil)
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
+    }
+}
+
+
+extension InboxItem: ResponseEncodable {}
+extension Preferences: ResponseEncodable {}
