@@ -1,0 +1,72 @@
+import Foundation
+@testable import Notifications
+import TestSupport
+import Testing
+
+@Suite("notification templates")
+struct TemplateTests {
+    @Test("an admin overrides a template, sends with it, and reverting brings back the built-in; other tenants keep the built-in")
+    func overrideAndRevert() async throws {
+        let tenant = UUID.v7(), user = UUID.v7(), address = "tpl-\(UUID().uuidString.prefix(8))@example.com"
+        try await addMember(tenant: tenant, user: user, email: address)
+        let body: [String: Any] = ["subject": "Nudge: {{title}}", "text": "Hello {{recipientName}}, {{title}} waits.", "html": "<p>{{title}}</p>"]
+        let saved = try await call("PUT", "/v1/admin/notification-templates/task-reminder", tenant: tenant, roles: ["admin"], json: body)
+        #expect(saved.status == 200)
+        #expect(saved.string("locale") == "en")
+        let catalog = try await call("GET", "/v1/admin/notification-templates", tenant: tenant, roles: ["owner"])
+        #expect((catalog.json["overrides"] as? [[String: Any]])?.count == 1)
+        #expect((catalog.json["builtIn"] as? [[String: Any]] ?? []).compactMap { $0["key"] as? String }.contains("auth.verify_email"))
+        #expect((try await call("GET", "/v1/admin/notification-templates", tenant: .v7(), roles: ["admin"]).json["overrides"] as? [Any])?.isEmpty == true)
+
+        try await accept(request(tenant: tenant, user: user, data: ["title": "Feed the cat", "taskId": "t"]))
+        let mail = try #require(try await Mailbox.first(to: address))
+        #expect(mail.subject == "Nudge: Feed the cat")
+        #expect(mail.parts["text/plain"] == "Hello Ada Lovelace, Feed the cat waits.")
+
+        #expect(try await call("DELETE", "/v1/admin/notification-templates/task-reminder", tenant: tenant, roles: ["admin"]).status == 204)
+        #expect(try await call("DELETE", "/v1/admin/notification-templates/task-reminder", tenant: tenant, roles: ["admin"]).status == 404)
+        try await accept(request(tenant: tenant, user: user, data: ["title": "Feed the dog", "taskId": "t"], channels: ["in_app"]))
+        #expect(inboxTitles(try await call("GET", "/v1/notifications", tenant: tenant, user: user)).first == "Reminder: Feed the dog")
+    }
+
+    @Test("a template using a variable its key does not provide, or that does not parse, is refused at save time")
+    func validation() async throws {
+        let tenant = UUID.v7()
+        let unknown = try await call(
+            "PUT", "/v1/admin/notification-templates/auth.verify_email", tenant: tenant, roles: ["admin"],
+            json: ["subject": "Hi {{name}}", "text": "Your code: {{code}} {{#extra}}x{{/extra}}"])
+        #expect(unknown.status == 422)
+        let message = (unknown.json["errors"] as? [[String: Any]])?.first?["message"] as? String ?? ""
+        #expect(message.contains("code") && message.contains("extra"))
+        let broken = try await call(
+            "PUT", "/v1/admin/notification-templates/auth.verify_email", tenant: tenant, roles: ["admin"],
+            json: ["subject": "Hi", "text": "{{#name}}never closed"])
+        #expect(broken.status == 422)
+        let empty = try await call(
+            "PUT", "/v1/admin/notification-templates/auth.verify_email", tenant: tenant, roles: ["admin"], json: ["subject": " ", "text": "x"])
+        #expect(empty.status == 422)
+        #expect(try await call("PUT", "/v1/admin/notification-templates/auth.verify_email", tenant: tenant, roles: ["admin"], json: ["text": "x"]).status == 422)
+        #expect(try await call("PUT", "/v1/admin/notification-templates/no.such.key", tenant: tenant, roles: ["admin"], json: ["subject": "a", "text": "b"]).status == 404)
+        #expect(try await call("PUT", "/v1/admin/notification-templates/auth.verify_email", tenant: tenant, roles: ["member"], json: ["subject": "a", "text": "b"]).status == 403)
+        #expect((try await call("GET", "/v1/admin/notification-templates", tenant: tenant, roles: ["admin"]).json["overrides"] as? [Any])?.isEmpty == true)
+    }
+
+    @Test("the preview renders with sample data and escapes HTML")
+    func preview() async throws {
+        let answer = try await call(
+            "POST", "/v1/admin/notification-templates/auth.invitation/preview", tenant: .v7(), roles: ["admin"],
+            json: ["subject": "Join {{tenantName}}", "text": "From {{inviterName}}", "html": "<b>{{inviterName}}</b> {{appUrl}}"])
+        #expect(answer.status == 200)
+        #expect(answer.string("subject") == "Join Acme")
+        #expect(answer.string("text") == "From Grace Hopper")
+        #expect(answer.string("html") == "<b>Grace Hopper</b> https://app.example.com")
+    }
+
+    @Test("every built-in template parses and uses only its own variables")
+    func builtIns() throws {
+        for template in TemplateCatalog.builtIn.values {
+            try TemplateCatalog.validate(template.parts, key: template.key)
+        }
+        #expect(TemplateCatalog.variables(in: "{{a}} {{{b}}} {{&c}} {{#d}}{{e.f}}{{/d}} {{^g}}{{/g}} {{! note}} {{> partial}}") == ["a", "b", "c", "d", "e", "g"])
+    }
+}
