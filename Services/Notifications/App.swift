@@ -7,8 +7,8 @@ import Messaging
 import ServiceKit
 
 /// Builds the notifications service: intake of notification requests, the members it
-/// learns from auth, email delivery jobs, the inbox with its stream, preferences and
-/// template administration.
+/// learns from auth, email delivery jobs, the inbox with its stream, preferences,
+/// template administration, and signed webhooks for domain events.
 func buildNotifications(
     _ configuration: NotificationsConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
@@ -36,19 +36,28 @@ func buildNotifications(
         try await members.apply(membership, removed: event.type == MembershipEvent.removed)
     }
 
+    let webhooks = WebhookStore(database: database, deliver: WebhookSender.kind())
+    let feed = WebhookFeed(store: webhooks)
+    let webhookFeed = try runtime.consumer(group: WebhookFeed.group, topics: WebhookFeed.topics) { event in try await feed.handle(event) }
+    let sender = WebhookSender(
+        store: webhooks, policy: configuration.webhooks, client: WebhookSender.makeClient(), notifications: notifications, members: members,
+        schedule: configuration.webhookSchedule)
+
     let router = Router<ServiceRequestContext>.service(readiness: runtime.readiness)
     let verifier = runtime.tokenVerifier()
     InboxRoutes(store: notifications, preferences: preferences, streamPoll: configuration.streamPoll).add(to: router, verifier: verifier)
     TemplateRoutes(store: templates).add(to: router, verifier: verifier)
+    WebhookRoutes(store: webhooks, policy: configuration.webhooks).add(to: router, verifier: verifier)
     JobAdminRoutes(store: JobAdminStore(database: database), path: "v1/admin/notifications/jobs").add(to: router, verifier: verifier)
 
     let email = EmailDelivery(database: database, templates: templates, mailer: SMTPMailer(configuration: configuration.smtp), appURL: configuration.appURL)
     var jobs = JobRegistry()
     jobs.register(sendEmail) { job, context in try await email.run(job, context: context) }
+    jobs.register(WebhookSender.kind()) { job, context in try await sender.run(job, context: context) }
     let worker = JobWorker(
-        database: database, registry: jobs, crons: [], configuration: .init(queues: ["email": 8]), logger: runtime.logger)
+        database: database, registry: jobs, crons: [], configuration: .init(queues: ["email": 8, "webhooks": 16]), logger: runtime.logger)
     return runtime.application(
-        router: router, extra: [intake, memberFeed, runtime.afterMigrations(worker)], onServerRunning: onServerRunning)
+        router: router, extra: [intake, memberFeed, webhookFeed, runtime.afterMigrations(worker)], onServerRunning: onServerRunning)
 }
 
 @main

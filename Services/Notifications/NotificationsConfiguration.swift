@@ -8,23 +8,36 @@ struct NotificationsConfiguration: Sendable {
     var smtp: SMTPConfiguration
     /// The app's base URL for links in messages (`appUrl` in templates).
     var appURL: String
+    /// Where webhooks may be sent (SSRF protection).
+    var webhooks = DestinationPolicy()
     var streamPoll: Duration = .milliseconds(500)
     var emailRetries = EmailRetries()
+    /// The delay after each failed webhook attempt, nil when it was the last; tests shorten it.
+    var webhookSchedule: @Sendable (Int) -> TimeInterval? = { WebhookSchedule.delay(afterAttempt: $0) }
 
     /// `SMTP_URL` (smtp://127.0.0.1:2525), `SMTP_USERNAME`, `SMTP_PASSWORD`, `SMTP_REQUIRE_TLS`
-    /// (true unless the URL is on loopback), `SMTP_FROM`, `NOTIFICATIONS_APP_URL`.
+    /// (true unless the URL is on loopback), `SMTP_FROM`, `NOTIFICATIONS_APP_URL`;
+    /// `WEBHOOK_REQUIRE_HTTPS` (true), `WEBHOOK_ALLOW_LOOPBACK` (false), `WEBHOOK_ALLOW_PRIVATE` (false).
     static func fromEnvironment(_ env: Environment = Environment()) throws -> Self {
         let service = try ServiceConfiguration.fromEnvironment(name: "notifications", defaultPort: 8085)
         let url = try env.url("SMTP_URL", default: "smtp://127.0.0.1:2525")
         let loopback = ["127.0.0.1", "localhost", "::1"].contains(url.host ?? "")
         let requireTLS = try env.string("SMTP_REQUIRE_TLS", default: loopback ? "false" : "true")
+        func flag(_ name: String, _ fallback: Bool) throws -> Bool {
+            let raw = try env.string(name, default: fallback ? "true" : "false")
+            guard raw == "true" || raw == "false" else { throw ConfigurationError(variable: name, problem: "must be true or false, got '\(raw)'") }
+            return raw == "true"
+        }
         guard requireTLS == "true" || requireTLS == "false" else { throw ConfigurationError(variable: "SMTP_REQUIRE_TLS", problem: "must be true or false, got '\(requireTLS)'") }
         return Self(
             service: service,
             smtp: SMTPConfiguration(
                 url: url.absoluteString, username: env.optionalString("SMTP_USERNAME"), password: env.optionalString("SMTP_PASSWORD"),
                 requireTLS: requireTLS == "true", from: try env.string("SMTP_FROM", default: "Platform <no-reply@platform.local>")),
-            appURL: try env.url("NOTIFICATIONS_APP_URL", default: "http://localhost:3000").absoluteString)
+            appURL: try env.url("NOTIFICATIONS_APP_URL", default: "http://localhost:3000").absoluteString,
+            webhooks: DestinationPolicy(
+                requireHTTPS: try flag("WEBHOOK_REQUIRE_HTTPS", true), allowLoopback: try flag("WEBHOOK_ALLOW_LOOPBACK", false),
+                allowPrivate: try flag("WEBHOOK_ALLOW_PRIVATE", false)))
     }
 }
 

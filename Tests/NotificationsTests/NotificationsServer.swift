@@ -20,7 +20,10 @@ struct NotificationsServer {
         NotificationsConfiguration(
             service: TestEnvironment.configuration("notifications", jwksURL: jwksURL),
             smtp: SMTPConfiguration(url: TestEnvironment.smtpURL, requireTLS: false, from: "Platform <no-reply@platform.test>"),
-            appURL: appURL, streamPoll: .milliseconds(100), emailRetries: EmailRetries(maxAttempts: 3, delay: { _ in .milliseconds(200) }))
+            appURL: appURL, webhooks: DestinationPolicy(requireHTTPS: false, allowLoopback: true), streamPoll: .milliseconds(100),
+            emailRetries: EmailRetries(maxAttempts: 3, delay: { _ in .milliseconds(200) }),
+            // Four attempts, 200 ms apart (a 429's Retry-After of 1 s is honoured instead).
+            webhookSchedule: { $0 < 4 ? 0.2 : nil })
     }
 
     func get() async throws -> (url: String, issuer: TestIssuer) {

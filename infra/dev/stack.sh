@@ -53,7 +53,8 @@ service_env() { # name port
   # Social login in development: "google" is the local OpenID provider (infra/dev/oidc.sh).
   [ "$name" = auth ] && echo "AUTH_OAUTH_GOOGLE_CLIENT_ID=dev-client" "AUTH_OAUTH_GOOGLE_CLIENT_SECRET=dev-secret" \
     "AUTH_OAUTH_GOOGLE_ISSUER=http://127.0.0.1:$OIDC_PORT" "AUTH_OAUTH_REDIRECT_URIS=http://localhost:3000/auth/callback"
-  [ "$name" = notifications ] && echo "SMTP_URL=smtp://127.0.0.1:$SMTP_PORT"
+  # Development: webhooks may go to plain http on this machine (a local receiver).
+  [ "$name" = notifications ] && echo "SMTP_URL=smtp://127.0.0.1:$SMTP_PORT" "WEBHOOK_REQUIRE_HTTPS=false" "WEBHOOK_ALLOW_LOOPBACK=true"
   return 0
 }
 

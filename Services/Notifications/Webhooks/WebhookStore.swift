@@ -1,0 +1,325 @@
+import Foundation
+import Jobs
+import Persistence
+import PostgresNIO
+
+/// A registered endpoint as the admin API shows it (never with its secret).
+struct WebhookEndpoint: Codable, Sendable, Equatable {
+    var id: UUID
+    var url: String
+    var description: String
+    /// Empty: every event type.
+    var eventTypes: [String]
+    var disabled: Bool
+    var disabledReason: String?
+    var failingSince: Date?
+    var secretRotatesUntil: Date?
+    var createdAt: Date
+}
+
+struct WebhookDeliveryView: Codable, Sendable, Equatable {
+    struct Attempt: Codable, Sendable, Equatable {
+        var at: Date
+        var statusCode: Int?
+        var latencyMs: Int
+        var error: String?
+    }
+    var id: UUID
+    var messageId: UUID
+    var eventType: String
+    var state: String
+    var attempts: [Attempt]
+    var nextAttemptAt: Date?
+    var createdAt: Date
+}
+
+/// What a delivery attempt needs.
+struct PendingWebhook: Sendable {
+    var endpoint: UUID
+    var url: String
+    var secrets: [String]
+    var message: UUID
+    var body: String
+    var attempts: Int
+    var failingSince: Date?
+}
+
+struct WebhookJob: Codable, Sendable {
+    var deliveryId: UUID
+}
+
+/// Endpoints, the messages made for them, their deliveries and every attempt.
+struct WebhookStore: Sendable {
+    let database: Database
+    let deliver: JobKind<WebhookJob>
+    private var jobs: JobQueue { JobQueue(schema: "notifications") }
+
+    private static let endpointColumns =
+        "id, url, description, event_types, disabled_at IS NOT NULL, disabled_reason, failing_since, CASE WHEN previous_secret_expires_at > now() THEN previous_secret_expires_at END, created_at"
+
+    private func endpoints(_ rows: PostgresRowSequence) async throws -> [WebhookEndpoint] {
+        var endpoints: [WebhookEndpoint] = []
+        for try await (id, url, description, types, disabled, reason, failing, rotates, created) in rows.decode(
+            (UUID, String, String, [String], Bool, String?, Date?, Date?, Date).self)
+        {
+            endpoints.append(
+                WebhookEndpoint(
+                    id: id, url: url, description: description, eventTypes: types, disabled: disabled, disabledReason: reason, failingSince: failing,
+                    secretRotatesUntil: rotates, createdAt: created))
+        }
+        return endpoints
+    }
+
+    func create(url: String, description: String, eventTypes: [String], secret: String, tenant: UUID) async throws -> WebhookEndpoint {
+        try await database.withTenant(tenant) { connection in
+            try await endpoints(
+                try await connection.query(
+                    """
+                    INSERT INTO notifications.webhook_endpoints (id, tenant_id, url, description, event_types, secret)
+                    VALUES (\(UUID.v7()), \(tenant), \(url), \(description), \(eventTypes), \(secret))
+                    RETURNING \(unescaped: Self.endpointColumns)
+                    """, logger: database.logger)
+            )[0]
+        }
+    }
+
+    func list(tenant: UUID) async throws -> [WebhookEndpoint] {
+        try await database.withTenant(tenant) { connection in
+            try await endpoints(
+                try await connection.query(
+                    "SELECT \(unescaped: Self.endpointColumns) FROM notifications.webhook_endpoints ORDER BY created_at, id", logger: database.logger))
+        }
+    }
+
+    func get(_ id: UUID, tenant: UUID) async throws -> WebhookEndpoint? {
+        try await database.withTenant(tenant) { connection in
+            try await endpoints(
+                try await connection.query(
+                    "SELECT \(unescaped: Self.endpointColumns) FROM notifications.webhook_endpoints WHERE id = \(id)", logger: database.logger)
+            ).first
+        }
+    }
+
+    func delete(_ id: UUID, tenant: UUID) async throws -> Bool {
+        try await database.withTenant(tenant) { connection in
+            for try await _ in try await connection.query(
+                "DELETE FROM notifications.webhook_endpoints WHERE id = \(id) RETURNING 1", logger: database.logger)
+            {
+                return true
+            }
+            return false
+        }
+    }
+
+    /// The new secret signs from now on; the old one keeps signing alongside until `overlap` ends.
+    func rotate(_ id: UUID, secret: String, overlap: TimeInterval, tenant: UUID) async throws -> WebhookEndpoint? {
+        try await database.withTenant(tenant) { connection in
+            try await endpoints(
+                try await connection.query(
+                    """
+                    UPDATE notifications.webhook_endpoints
+                    SET previous_secret = secret, previous_secret_expires_at = now() + make_interval(secs => \(overlap)), secret = \(secret), updated_at = now()
+                    WHERE id = \(id) RETURNING \(unescaped: Self.endpointColumns)
+                    """, logger: database.logger)
+            ).first
+        }
+    }
+
+    func enable(_ id: UUID, tenant: UUID) async throws -> WebhookEndpoint? {
+        try await database.withTenant(tenant) { connection in
+            try await endpoints(
+                try await connection.query(
+                    """
+                    UPDATE notifications.webhook_endpoints SET disabled_at = NULL, disabled_reason = NULL, failing_since = NULL, updated_at = now()
+                    WHERE id = \(id) RETURNING \(unescaped: Self.endpointColumns)
+                    """, logger: database.logger)
+            ).first
+        }
+    }
+
+    /// Makes the message for a source event (once) and a delivery with a job for every
+    /// active endpoint that wants its type.
+    func fanOut(eventID: UUID, type: String, body: String, tenant: UUID) async throws {
+        try await database.withTenant(tenant) { connection in
+            let message = UUID.v7()
+            var created = false
+            for try await _ in try await connection.query(
+                """
+                INSERT INTO notifications.webhook_messages (id, tenant_id, event_type, source_event_id, body)
+                SELECT \(message), \(tenant), \(type), \(eventID), \(body)
+                WHERE EXISTS (SELECT 1 FROM notifications.webhook_endpoints
+                              WHERE disabled_at IS NULL AND (event_types = '{}' OR \(type) = ANY (event_types)))
+                ON CONFLICT (tenant_id, source_event_id) DO NOTHING RETURNING 1
+                """, logger: database.logger)
+            {
+                created = true
+            }
+            guard created else { return }
+            let rows = try await connection.query(
+                """
+                INSERT INTO notifications.webhook_deliveries (id, tenant_id, endpoint_id, message_id, state, next_attempt_at)
+                SELECT gen_random_uuid(), \(tenant), id, \(message), 'pending', now() FROM notifications.webhook_endpoints
+                WHERE disabled_at IS NULL AND (event_types = '{}' OR \(type) = ANY (event_types))
+                RETURNING id
+                """, logger: database.logger)
+            var deliveries: [UUID] = []
+            for try await (id,) in rows.decode((UUID,).self) { deliveries.append(id) }
+            for delivery in deliveries {
+                try await jobs.enqueue(deliver, WebhookJob(deliveryId: delivery), tenant: tenant, on: connection)
+            }
+        }
+    }
+
+    func pending(_ delivery: UUID, tenant: UUID) async throws -> PendingWebhook? {
+        try await database.withTenant(tenant) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT e.id, e.url, e.secret, CASE WHEN e.previous_secret_expires_at > now() THEN e.previous_secret END,
+                       m.id, m.body, d.attempts, e.failing_since
+                FROM notifications.webhook_deliveries d
+                JOIN notifications.webhook_endpoints e ON e.id = d.endpoint_id
+                JOIN notifications.webhook_messages m ON m.id = d.message_id
+                WHERE d.id = \(delivery) AND d.state = 'pending' AND e.disabled_at IS NULL
+                """, logger: database.logger)
+            for try await (endpoint, url, secret, previous, message, body, attempts, failing) in rows.decode(
+                (UUID, String, String, String?, UUID, String, Int, Date?).self)
+            {
+                return PendingWebhook(
+                    endpoint: endpoint, url: url, secrets: [secret] + (previous.map { [$0] } ?? []), message: message, body: body, attempts: attempts,
+                    failingSince: failing)
+            }
+            return nil
+        }
+    }
+
+    enum Outcome: Sendable {
+        case succeeded
+        /// Try again at this time.
+        case retry(Date)
+        /// Attempts exhausted.
+        case failed
+        /// The endpoint is gone (410) or has failed for too long.
+        case disableEndpoint(String)
+    }
+
+    /// Records one attempt and its consequence; a retry gets a job of its own at its time.
+    /// Answers true when this attempt disabled the endpoint.
+    func record(
+        _ delivery: UUID, _ pending: PendingWebhook, status: Int?, latencyMs: Int, error: String?, outcome: Outcome, tenant: UUID
+    ) async throws -> Bool {
+        try await database.withTenant(tenant) { connection in
+            try await connection.query(
+                """
+                INSERT INTO notifications.webhook_attempts (id, tenant_id, delivery_id, status_code, latency_ms, error)
+                VALUES (\(UUID.v7()), \(tenant), \(delivery), \(status), \(latencyMs), \(error))
+                """, logger: database.logger)
+            let (state, next): (String, Date?) =
+                switch outcome {
+                case .succeeded: ("succeeded", nil)
+                case .retry(let at): ("pending", at)
+                case .failed, .disableEndpoint: ("failed", nil)
+                }
+            try await connection.query(
+                """
+                UPDATE notifications.webhook_deliveries
+                SET state = \(state), attempts = attempts + 1, next_attempt_at = \(next), last_status = \(status), last_error = \(error), updated_at = now()
+                WHERE id = \(delivery)
+                """, logger: database.logger)
+            switch outcome {
+            case .succeeded:
+                try await connection.query(
+                    "UPDATE notifications.webhook_endpoints SET failing_since = NULL WHERE id = \(pending.endpoint)", logger: database.logger)
+            case .retry(let at):
+                try await connection.query(
+                    "UPDATE notifications.webhook_endpoints SET failing_since = COALESCE(failing_since, now()) WHERE id = \(pending.endpoint)",
+                    logger: database.logger)
+                try await jobs.enqueue(deliver, WebhookJob(deliveryId: delivery), tenant: tenant, options: .init(runAt: at), on: connection)
+            case .failed:
+                try await connection.query(
+                    "UPDATE notifications.webhook_endpoints SET failing_since = COALESCE(failing_since, now()) WHERE id = \(pending.endpoint)",
+                    logger: database.logger)
+            case .disableEndpoint(let reason):
+                for try await _ in try await connection.query(
+                    """
+                    UPDATE notifications.webhook_endpoints SET disabled_at = now(), disabled_reason = \(reason), updated_at = now()
+                    WHERE id = \(pending.endpoint) AND disabled_at IS NULL RETURNING 1
+                    """, logger: database.logger)
+                {
+                    return true
+                }
+            }
+            return false
+        }
+    }
+
+    func deliveries(endpoint: UUID, tenant: UUID, before: Date?, limit: Int) async throws -> [WebhookDeliveryView] {
+        try await database.withTenant(tenant) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT d.id, d.message_id, m.event_type, d.state, d.next_attempt_at, d.created_at,
+                       COALESCE((SELECT json_agg(json_build_object('at', a.attempted_at, 'statusCode', a.status_code, 'latencyMs', a.latency_ms,
+                                                                  'error', a.error) ORDER BY a.attempted_at)
+                                 FROM notifications.webhook_attempts a WHERE a.delivery_id = d.id), '[]')::text
+                FROM notifications.webhook_deliveries d JOIN notifications.webhook_messages m ON m.id = d.message_id
+                WHERE d.endpoint_id = \(endpoint) AND d.created_at < COALESCE(\(before)::timestamptz, 'infinity')
+                ORDER BY d.created_at DESC, d.id DESC LIMIT \(limit)
+                """, logger: database.logger)
+            var views: [WebhookDeliveryView] = []
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .custom { decoder in
+                let text = try decoder.singleValueContainer().decode(String.self)
+                return Self.postgresTimestamp(text) ?? Date(timeIntervalSince1970: 0)
+            }
+            for try await (id, message, type, state, next, created, attempts) in rows.decode((UUID, UUID, String, String, Date?, Date, String).self) {
+                views.append(
+                    WebhookDeliveryView(
+                        id: id, messageId: message, eventType: type, state: state,
+                        attempts: (try? decoder.decode([WebhookDeliveryView.Attempt].self, from: Data(attempts.utf8))) ?? [], nextAttemptAt: next,
+                        createdAt: created))
+            }
+            return views
+        }
+    }
+
+    /// json_build_object writes timestamps as "2026-11-23T10:05:02.123456+00:00".
+    static func postgresTimestamp(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text) ?? ISO8601DateFormatter().date(from: text)
+    }
+
+    /// Puts a failed (or pending) delivery of this endpoint back in the queue now; nil when
+    /// the endpoint has no such delivery.
+    func retry(_ delivery: UUID, endpoint: UUID, tenant: UUID) async throws -> Bool {
+        try await database.withTenant(tenant) { connection in
+            var found = false
+            for try await _ in try await connection.query(
+                """
+                UPDATE notifications.webhook_deliveries SET state = 'pending', next_attempt_at = now(), updated_at = now()
+                WHERE id = \(delivery) AND endpoint_id = \(endpoint) AND state <> 'succeeded' RETURNING 1
+                """, logger: database.logger)
+            {
+                found = true
+            }
+            if found { try await jobs.enqueue(deliver, WebhookJob(deliveryId: delivery), tenant: tenant, on: connection) }
+            return found
+        }
+    }
+
+    /// Every failed delivery of the endpoint since `since`, queued again (at most 1,000).
+    func replayFailed(endpoint: UUID, since: Date, tenant: UUID) async throws -> Int {
+        try await database.withTenant(tenant) { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE notifications.webhook_deliveries SET state = 'pending', next_attempt_at = now(), updated_at = now()
+                WHERE id IN (SELECT id FROM notifications.webhook_deliveries
+                             WHERE endpoint_id = \(endpoint) AND state = 'failed' AND created_at >= \(since) ORDER BY created_at LIMIT 1000)
+                RETURNING id
+                """, logger: database.logger)
+            var ids: [UUID] = []
+            for try await (id,) in rows.decode((UUID,).self) { ids.append(id) }
+            for id in ids { try await jobs.enqueue(deliver, WebhookJob(deliveryId: id), tenant: tenant, on: connection) }
+            return ids.count
+        }
+    }
+}

@@ -1,0 +1,201 @@
+import Contracts
+import Crypto
+import Foundation
+import Messaging
+@testable import Notifications
+import TestSupport
+import Testing
+
+/// Sends a task event through the broker, as the tasks service's relay would.
+func publishTask(tenant: UUID, title: String, type: String = TaskChanged.created) async throws -> EventEnvelope {
+    let payload = TaskChanged(
+        taskId: .v7(), tenantId: tenant, projectId: nil, parentId: nil, title: title, description: nil, status: "todo", priority: 1, tags: [],
+        dueAt: nil, assigneeId: nil, version: 1, occurredAt: Date())
+    let event = try EventEnvelope.make(payload, type: type, on: Topics.tasksTask, source: "/tests", tenantID: tenant)
+    let producer = try KafkaProducer(brokers: TestEnvironment.kafkaBrokers, clientID: "notifications-tests", logger: TestEnvironment.logger)
+    try await producer.send(OutgoingMessage(topic: event.topic, key: event.key, value: Array(event.data), headers: event.headers))
+    await producer.shutdown()
+    return event
+}
+
+func register(_ url: String, tenant: UUID, eventTypes: [String]? = nil) async throws -> (id: String, secret: String) {
+    var body: [String: Any] = ["url": url, "description": "test endpoint"]
+    if let eventTypes { body["eventTypes"] = eventTypes }
+    let answer = try await call("POST", "/v1/admin/webhooks", tenant: tenant, roles: ["admin"], json: body)
+    #expect(answer.status == 201)
+    let endpoint = try #require(answer.json["endpoint"] as? [String: Any])
+    return (try #require(endpoint["id"] as? String), try #require(answer.string("secret")))
+}
+
+/// Verifies a Standard Webhooks signature header against one secret.
+func signatureValid(_ received: WebhookReceiver.Received, secret: String) -> Bool {
+    guard let id = received.headers["webhook-id"], let timestamp = received.headers["webhook-timestamp"],
+        let header = received.headers["webhook-signature"], let key = Data(base64Encoded: String(secret.dropFirst(6)))
+    else { return false }
+    let expected = Data(HMAC<SHA256>.authenticationCode(for: Data("\(id).\(timestamp).\(received.body)".utf8), using: SymmetricKey(data: key)))
+    return header.split(separator: " ").contains { "v1," + expected.base64EncodedString() == $0 }
+}
+
+@Suite("webhooks")
+struct WebhookTests {
+    @Test("a task event reaches a registered endpoint signed per Standard Webhooks; an endpoint filtering other types gets nothing")
+    func signedDelivery() async throws {
+        let receiver = try await WebhookReceiver.shared.value()
+        let tenant = UUID.v7()
+        let (_, secret) = try await register("\(receiver.baseURL)/signed/\(tenant)", tenant: tenant)
+        #expect(secret.hasPrefix("whsec_") && (Data(base64Encoded: String(secret.dropFirst(6)))?.count ?? 0) >= 24)
+        _ = try await register("\(receiver.baseURL)/deletes/\(tenant)", tenant: tenant, eventTypes: [TaskDeleted.type])
+        let listed = try await call("GET", "/v1/admin/webhooks", tenant: tenant, roles: ["admin"])
+        #expect((listed.json["items"] as? [[String: Any]])?.count == 2)
+        #expect(!String(decoding: listed.body, as: UTF8.self).contains("whsec_"))
+
+        let event = try await publishTask(tenant: tenant, title: "Hooked task")
+        let received = try #require(try await receiver.waitFor(1, to: "/signed/\(tenant)").first)
+        #expect(received.headers["webhook-id"]?.hasPrefix("msg_") == true)
+        #expect(signatureValid(received, secret: secret))
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(received.body.utf8)) as? [String: Any])
+        #expect(body["type"] as? String == TaskChanged.created)
+        #expect((body["data"] as? [String: Any])?["title"] as? String == "Hooked task")
+        #expect(abs((Double(received.headers["webhook-timestamp"] ?? "") ?? 0) - Date().timeIntervalSince1970) < 60)
+        _ = event
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(receiver.requests(to: "/deletes/\(tenant)").isEmpty)
+    }
+
+    @Test("failures are retried with the same webhook-id, every attempt is listed, and 429 is honoured")
+    func retries() async throws {
+        let receiver = try await WebhookReceiver.shared.value()
+        let tenant = UUID.v7()
+        let path = "/flaky/\(tenant)"
+        receiver.script(path, [500, 429, 200])
+        let (id, _) = try await register("\(receiver.baseURL)\(path)", tenant: tenant)
+        _ = try await publishTask(tenant: tenant, title: "Retry me")
+        let attempts = try await receiver.waitFor(3, to: path)
+        #expect(attempts.count == 3)
+        #expect(Set(attempts.compactMap { $0.headers["webhook-id"] }).count == 1)
+        #expect(try await eventually {
+            let list = try await call("GET", "/v1/admin/webhooks/\(id)/deliveries", tenant: tenant, roles: ["admin"])
+            let delivery = (list.json["items"] as? [[String: Any]])?.first
+            let codes = (delivery?["attempts"] as? [[String: Any]] ?? []).compactMap { $0["statusCode"] as? Int }
+            return delivery?["state"] as? String == "succeeded" && codes == [500, 429, 200]
+        })
+    }
+
+    @Test("a delivery that exhausts its attempts fails; a manual retry and a bulk replay send it again")
+    func retryAndReplay() async throws {
+        let receiver = try await WebhookReceiver.shared.value()
+        let tenant = UUID.v7()
+        let path = "/down/\(tenant)"
+        receiver.script(path, Array(repeating: 500, count: 4))
+        let (id, _) = try await register("\(receiver.baseURL)\(path)", tenant: tenant)
+        let started = Date()
+        _ = try await publishTask(tenant: tenant, title: "Doomed")
+        #expect(try await eventually {
+            let list = try await call("GET", "/v1/admin/webhooks/\(id)/deliveries", tenant: tenant, roles: ["admin"])
+            return (list.json["items"] as? [[String: Any]])?.first?["state"] as? String == "failed"
+        })
+        let list = try await call("GET", "/v1/admin/webhooks/\(id)/deliveries", tenant: tenant, roles: ["admin"])
+        let deliveryID = try #require((list.json["items"] as? [[String: Any]])?.first?["id"] as? String)
+        #expect(receiver.requests(to: path).count == 4)
+        #expect(try await call("POST", "/v1/admin/webhooks/\(id)/deliveries/\(deliveryID)/retry", tenant: tenant, roles: ["admin"]).status == 202)
+        #expect(try await receiver.waitFor(5, to: path).count == 5)
+        #expect(try await eventually {
+            let list = try await call("GET", "/v1/admin/webhooks/\(id)/deliveries", tenant: tenant, roles: ["admin"])
+            return (list.json["items"] as? [[String: Any]])?.first?["state"] as? String == "succeeded"
+        })
+        // A succeeded delivery is not retried; nothing failed is left to replay.
+        #expect(try await call("POST", "/v1/admin/webhooks/\(id)/deliveries/\(deliveryID)/retry", tenant: tenant, roles: ["admin"]).status == 404)
+        let replay = try await call(
+            "POST", "/v1/admin/webhooks/\(id)/deliveries/replay", tenant: tenant, roles: ["admin"],
+            json: ["since": ISO8601DateFormatter().string(from: started.addingTimeInterval(-60))])
+        #expect(replay.json["queued"] as? Int == 0)
+    }
+
+    @Test("410 Gone disables the endpoint and the tenant's admins are told by email")
+    func goneDisables() async throws {
+        let receiver = try await WebhookReceiver.shared.value()
+        let tenant = UUID.v7(), admin = UUID.v7(), address = "hookadmin-\(UUID().uuidString.prefix(8))@example.com"
+        try await addMember(tenant: tenant, user: admin, email: address, role: "owner")
+        let path = "/gone/\(tenant)"
+        receiver.script(path, [410])
+        let (id, _) = try await register("\(receiver.baseURL)\(path)", tenant: tenant)
+        _ = try await publishTask(tenant: tenant, title: "Nobody home")
+        let mail = try #require(try await Mailbox.first(to: address))
+        #expect(mail.subject == "A webhook endpoint was disabled")
+        #expect(mail.parts["text/plain"]?.contains("410 Gone") == true)
+        let endpoint = try await call("GET", "/v1/admin/webhooks/\(id)", tenant: tenant, roles: ["admin"])
+        #expect(endpoint.json["disabled"] as? Bool == true)
+        // A disabled endpoint gets no new messages until it is enabled again.
+        _ = try await publishTask(tenant: tenant, title: "Still nobody")
+        try await Task.sleep(for: .seconds(1))
+        #expect(receiver.requests(to: path).count == 1)
+        #expect(try await call("POST", "/v1/admin/webhooks/\(id)/enable", tenant: tenant, roles: ["admin"]).json["disabled"] as? Bool == false)
+        _ = try await publishTask(tenant: tenant, title: "Back again")
+        #expect(try await receiver.waitFor(2, to: path).count == 2)
+    }
+
+    @Test("after a secret rotation both the new and the old secret sign until the overlap ends")
+    func rotation() async throws {
+        let receiver = try await WebhookReceiver.shared.value()
+        let tenant = UUID.v7()
+        let path = "/rotating/\(tenant)"
+        let (id, old) = try await register("\(receiver.baseURL)\(path)", tenant: tenant)
+        let rotated = try await call("POST", "/v1/admin/webhooks/\(id)/rotate-secret", tenant: tenant, roles: ["admin"], json: ["overlapHours": 1])
+        #expect(rotated.status == 200)
+        let new = try #require(rotated.string("secret"))
+        #expect(new != old)
+        _ = try await publishTask(tenant: tenant, title: "Twice signed")
+        let received = try #require(try await receiver.waitFor(1, to: path).first)
+        #expect(received.headers["webhook-signature"]?.split(separator: " ").count == 2)
+        #expect(signatureValid(received, secret: new))
+        #expect(signatureValid(received, secret: old))
+        #expect(try await call("POST", "/v1/admin/webhooks/\(id)/rotate-secret", tenant: tenant, roles: ["admin"], json: ["overlapHours": 500]).status == 422)
+    }
+
+    @Test("internal addresses, plain http where https is required, and bad input are refused; other tenants' endpoints are 404")
+    func refusals() async throws {
+        let tenant = UUID.v7()
+        for url in ["http://169.254.169.254/latest/meta-data", "http://10.0.0.8/hook", "http://[fe80::1]/hook", "ftp://example.com/x", "not a url"] {
+            let answer = try await call("POST", "/v1/admin/webhooks", tenant: tenant, roles: ["admin"], json: ["url": url])
+            #expect(answer.status == 422, "\(url)")
+        }
+        #expect(try await call("POST", "/v1/admin/webhooks", tenant: tenant, roles: ["admin"], json: ["url": "http://127.0.0.1:9/x", "eventTypes": ["no.such"]]).status == 422)
+        #expect(try await call("POST", "/v1/admin/webhooks", tenant: tenant, roles: ["admin"], json: ["description": "no url"]).status == 422)
+        #expect(try await call("POST", "/v1/admin/webhooks", tenant: tenant, roles: ["member"], json: ["url": "http://127.0.0.1:9/x"]).status == 403)
+        let (id, _) = try await register("http://127.0.0.1:9/x", tenant: tenant)
+        let other = UUID.v7()
+        for (method, path) in [("GET", ""), ("GET", "/deliveries"), ("POST", "/enable"), ("DELETE", "")] {
+            #expect(try await call(method, "/v1/admin/webhooks/\(id)\(path)", tenant: other, roles: ["admin"]).status == 404)
+        }
+        #expect(try await call("POST", "/v1/admin/webhooks/\(id)/deliveries/replay", tenant: tenant, roles: ["admin"], json: [:]).status == 422)
+        #expect(try await call("DELETE", "/v1/admin/webhooks/\(id)", tenant: tenant, roles: ["admin"]).status == 204)
+        #expect(try await call("GET", "/v1/admin/webhooks/\(id)", tenant: tenant, roles: ["admin"]).status == 404)
+
+        let strict = DestinationPolicy()
+        await #expect(throws: DestinationPolicy.Refusal.insecureScheme) { try await strict.check("http://example.com/x") }
+        await #expect(throws: DestinationPolicy.Refusal.forbiddenAddress("127.0.0.1")) { try await strict.check("https://127.0.0.1/x") }
+        #expect(DestinationPolicy.classify(v4: 0xC0A8_0101) == .private)
+        #expect(DestinationPolicy.classify(v4: 0x0808_0808) == .public)
+        #expect(DestinationPolicy.classify(v4: 0x6440_0001) == .private)
+    }
+
+    @Test("the retry schedule spans about three days with jitter, and five days of failures disable an endpoint")
+    func schedule() {
+        let total = (1...9).compactMap { WebhookSchedule.delay(afterAttempt: $0, jitter: 0) }.reduce(0, +)
+        #expect(total > 2.9 * 86400 && total < 3.2 * 86400)
+        #expect(WebhookSchedule.delay(afterAttempt: 10) == nil)
+        let jittered = WebhookSchedule.delay(afterAttempt: 2) ?? 0
+        #expect(jittered >= 240 && jittered <= 360)
+        let pending = PendingWebhook(
+            endpoint: .v7(), url: "https://x", secrets: [], message: .v7(), body: "{}", attempts: 2, failingSince: Date().addingTimeInterval(-6 * 86400))
+        let sender = WebhookSender(
+            store: WebhookStore(database: try! TestEnvironment.database("notifications"), deliver: WebhookSender.kind()), policy: DestinationPolicy(),
+            client: .shared, notifications: try! makeDetachedStore(), members: MemberStore(database: try! TestEnvironment.database("notifications")))
+        guard case .disableEndpoint = sender.decide(status: 500, retryAfter: nil, pending: pending) else {
+            Issue.record("an endpoint failing for six days was not disabled")
+            return
+        }
+    }
+}
+
+func makeDetachedStore() throws -> NotificationStore { testStore(try TestEnvironment.database("notifications")) }
