@@ -21,8 +21,12 @@ func buildNotifications(
     let preferences = PreferenceStore(database: database)
     let templates = TemplateStore(database: database)
     let sendEmail = EmailDelivery.kind(maxAttempts: configuration.emailRetries.maxAttempts, retryDelay: configuration.emailRetries.delay)
+    let sendDigest = DigestDelivery.kind(maxAttempts: configuration.emailRetries.maxAttempts, retryDelay: configuration.emailRetries.delay)
+    let push = PushStore(database: database)
+    let sendPush = PushDelivery.kind()
     let notifications = NotificationStore(
-        database: database, members: members, preferences: preferences, templates: templates, sendEmail: sendEmail, appURL: configuration.appURL)
+        database: database, members: members, preferences: preferences, templates: templates, sendEmail: sendEmail, sendDigest: sendDigest,
+        sendPush: sendPush, push: push, appURL: configuration.appURL)
     let intake = try runtime.consumer(group: "notifications.intake", topics: [Topics.notificationsRequest]) { event in
         guard event.type == NotificationRequest.type else { return }
         let request = try event.decode(NotificationRequest.self)
@@ -39,8 +43,10 @@ func buildNotifications(
     let webhooks = WebhookStore(database: database, deliver: WebhookSender.kind())
     let feed = WebhookFeed(store: webhooks)
     let webhookFeed = try runtime.consumer(group: WebhookFeed.group, topics: WebhookFeed.topics) { event in try await feed.handle(event) }
+    // Webhooks and push services: outside addresses, no redirects.
+    let outbound = WebhookSender.makeClient()
     let sender = WebhookSender(
-        store: webhooks, policy: configuration.webhooks, client: WebhookSender.makeClient(), notifications: notifications, members: members,
+        store: webhooks, policy: configuration.webhooks, client: outbound, notifications: notifications, members: members,
         schedule: configuration.webhookSchedule)
 
     let router = Router<ServiceRequestContext>.service(readiness: runtime.readiness)
@@ -48,14 +54,19 @@ func buildNotifications(
     InboxRoutes(store: notifications, preferences: preferences, streamPoll: configuration.streamPoll).add(to: router, verifier: verifier)
     TemplateRoutes(store: templates).add(to: router, verifier: verifier)
     WebhookRoutes(store: webhooks, policy: configuration.webhooks).add(to: router, verifier: verifier)
+    PushRoutes(store: push, policy: configuration.webhooks).add(to: router, verifier: verifier)
     JobAdminRoutes(store: JobAdminStore(database: database), path: "v1/admin/notifications/jobs").add(to: router, verifier: verifier)
 
     let email = EmailDelivery(database: database, templates: templates, mailer: SMTPMailer(configuration: configuration.smtp), appURL: configuration.appURL)
     var jobs = JobRegistry()
     jobs.register(sendEmail) { job, context in try await email.run(job, context: context) }
+    let digest = DigestDelivery(email: email)
+    jobs.register(sendDigest) { job, context in try await digest.run(job, context: context) }
+    let pushDelivery = PushDelivery(database: database, store: push, policy: configuration.webhooks, client: outbound, contact: configuration.pushContact)
+    jobs.register(sendPush) { job, context in try await pushDelivery.run(job, context: context) }
     jobs.register(WebhookSender.kind()) { job, context in try await sender.run(job, context: context) }
     let worker = JobWorker(
-        database: database, registry: jobs, crons: [], configuration: .init(queues: ["email": 8, "webhooks": 16]), logger: runtime.logger)
+        database: database, registry: jobs, crons: [], configuration: .init(queues: ["email": 8, "push": 8, "webhooks": 16]), logger: runtime.logger)
     return runtime.application(
         router: router, extra: [intake, memberFeed, webhookFeed, runtime.afterMigrations(worker)], onServerRunning: onServerRunning)
 }

@@ -8,8 +8,10 @@ struct NotificationsConfiguration: Sendable {
     var smtp: SMTPConfiguration
     /// The app's base URL for links in messages (`appUrl` in templates).
     var appURL: String
-    /// Where webhooks may be sent (SSRF protection).
+    /// Where webhooks and push messages may be sent (SSRF protection).
     var webhooks = DestinationPolicy()
+    /// The VAPID `sub` claim: how push services reach the operator.
+    var pushContact = "mailto:ops@platform.local"
     var streamPoll: Duration = .milliseconds(500)
     var emailRetries = EmailRetries()
     /// The delay after each failed webhook attempt, nil when it was the last; tests shorten it.
@@ -17,7 +19,8 @@ struct NotificationsConfiguration: Sendable {
 
     /// `SMTP_URL` (smtp://127.0.0.1:2525), `SMTP_USERNAME`, `SMTP_PASSWORD`, `SMTP_REQUIRE_TLS`
     /// (true unless the URL is on loopback), `SMTP_FROM`, `NOTIFICATIONS_APP_URL`;
-    /// `WEBHOOK_REQUIRE_HTTPS` (true), `WEBHOOK_ALLOW_LOOPBACK` (false), `WEBHOOK_ALLOW_PRIVATE` (false).
+    /// `WEBHOOK_REQUIRE_HTTPS` (true), `WEBHOOK_ALLOW_LOOPBACK` (false), `WEBHOOK_ALLOW_PRIVATE` (false),
+    /// `PUSH_VAPID_SUBJECT` (mailto:ops@platform.local).
     static func fromEnvironment(_ env: Environment = Environment()) throws -> Self {
         let service = try ServiceConfiguration.fromEnvironment(name: "notifications", defaultPort: 8085)
         let url = try env.url("SMTP_URL", default: "smtp://127.0.0.1:2525")
@@ -37,7 +40,8 @@ struct NotificationsConfiguration: Sendable {
             appURL: try env.url("NOTIFICATIONS_APP_URL", default: "http://localhost:3000").absoluteString,
             webhooks: DestinationPolicy(
                 requireHTTPS: try flag("WEBHOOK_REQUIRE_HTTPS", true), allowLoopback: try flag("WEBHOOK_ALLOW_LOOPBACK", false),
-                allowPrivate: try flag("WEBHOOK_ALLOW_PRIVATE", false)))
+                allowPrivate: try flag("WEBHOOK_ALLOW_PRIVATE", false)),
+            pushContact: try env.string("PUSH_VAPID_SUBJECT", default: "mailto:ops@platform.local"))
     }
 }
 

@@ -38,7 +38,8 @@ func testStore(_ database: Database) -> NotificationStore {
     NotificationStore(
         database: database, members: MemberStore(database: database), preferences: PreferenceStore(database: database),
         templates: TemplateStore(database: database), sendEmail: EmailDelivery.kind(maxAttempts: 3, retryDelay: { _ in .milliseconds(200) }),
-        appURL: NotificationsServer.appURL)
+        sendDigest: DigestDelivery.kind(maxAttempts: 3, retryDelay: { _ in .milliseconds(200) }), sendPush: PushDelivery.kind(),
+        push: PushStore(database: database), appURL: NotificationsServer.appURL)
 }
 
 /// Accepts requests as the intake consumer would, once the server's migrations ran.

@@ -11,6 +11,7 @@ final class WebhookReceiver: Sendable {
         var path: String
         var headers: [String: String]
         var body: String
+        var bytes: Data
     }
 
     let server: TestServer
@@ -38,7 +39,7 @@ final class WebhookReceiver: Sendable {
             var headers: [String: String] = [:]
             for field in request.headers { headers[field.name.canonicalName] = field.value }
             let path = request.uri.path
-            state.received.withLock { $0.append(Received(path: path, headers: headers, body: String(buffer: body))) }
+            state.received.withLock { $0.append(Received(path: path, headers: headers, body: String(buffer: body), bytes: Data(buffer: body))) }
             let status = state.scripts.withLock { scripts -> Int in
                 guard var script = scripts[path], !script.isEmpty else { return 200 }
                 let next = script.removeFirst()

@@ -49,11 +49,9 @@ struct EmailDelivery: Sendable {
         data["recipientName"] = pending.recipientName
         data["recipientEmail"] = pending.address
         let rendered = TemplateCatalog.render(parts, data: data)
-        let domain = SMTPMailer.address(mailer.configuration.from).split(separator: "@").last.map(String.init) ?? "localhost"
-        let message = EmailMessage(
-            from: mailer.configuration.from, to: pending.address, subject: rendered.subject, text: rendered.text, html: rendered.html,
-            messageID: "\(job.deliveryId.uuidString.lowercased())@\(domain)", date: Date(),
-            listUnsubscribe: Preferences.transactional.contains(pending.category)
+        let message = self.message(
+            to: pending.address, rendered, id: job.deliveryId.uuidString.lowercased(),
+            unsubscribe: Preferences.transactional.contains(pending.category)
                 ? nil : "\(appURL)/settings/notifications?category=\(pending.category.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
         do {
             try await mailer.send(message)
@@ -77,6 +75,14 @@ struct EmailDelivery: Sendable {
                 throw failure
             }
         }
+    }
+
+    /// `id` makes the Message-ID, the same for every attempt at one send.
+    func message(to address: String, _ rendered: RenderedMessage, id: String, unsubscribe: String?) -> EmailMessage {
+        let domain = SMTPMailer.address(mailer.configuration.from).split(separator: "@").last.map(String.init) ?? "localhost"
+        return EmailMessage(
+            from: mailer.configuration.from, to: address, subject: rendered.subject, text: rendered.text, html: rendered.html,
+            messageID: "\(id)@\(domain)", date: Date(), listUnsubscribe: unsubscribe)
     }
 
     private func load(_ delivery: UUID, on connection: PostgresConnection) async throws -> Pending? {
@@ -108,13 +114,11 @@ struct EmailDelivery: Sendable {
                     sent_at = CASE WHEN \(state) = 'sent' THEN now() END, updated_at = now()
                 WHERE id = \(delivery)
                 """, logger: database.logger)
-            let outcome = NotificationDelivery(
+            try await NotificationDelivery(
                 tenantId: tenant, notificationId: pending.notification, deliveryId: delivery, idempotencyKey: pending.idempotencyKey, channel: "email",
                 state: eventState, category: pending.category, templateKey: pending.templateKey, recipientUserId: pending.user, error: error,
-                occurredAt: Date())
-            try await database.outbox.append(
-                try .make(outcome, type: NotificationDelivery.type, on: Topics.notificationsDelivery, source: NotificationStore.source, tenantID: tenant),
-                on: connection)
+                occurredAt: Date()
+            ).announce(database: database, on: connection)
         }
     }
 }

@@ -79,7 +79,8 @@ struct InboxRoutes: Sendable {
     /// Server-Sent Events: each new inbox notification as `event: notification` with its
     /// sequence number as the event id. A client reconnecting with `Last-Event-ID` gets
     /// what it missed first; without it, only what arrives from now on. The stream ends
-    /// after 15 minutes (the longest an access token lives) and the client reconnects.
+    /// after 9 minutes, inside the gateway's longest route timeout (10 minutes) and an
+    /// access token's life (15), and the client reconnects.
     func stream(_ request: Request, _ context: ServiceRequestContext) async throws -> Response {
         let (user, tenant) = try Self.user(context)
         let start: Int
@@ -92,7 +93,7 @@ struct InboxRoutes: Sendable {
         let store = self.store, poll = streamPoll
         let body = ResponseBody { writer in
             var after = start
-            let ends = ContinuousClock.now + .seconds(15 * 60)
+            let ends = ContinuousClock.now + .seconds(9 * 60)
             var lastWrite = ContinuousClock.now
             try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
             while ContinuousClock.now < ends, !Task.isCancelled {

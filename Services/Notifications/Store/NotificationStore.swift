@@ -27,12 +27,16 @@ struct NotificationStore: Sendable {
     let preferences: PreferenceStore
     let templates: TemplateStore
     let sendEmail: JobKind<EmailJob>
+    let sendDigest: JobKind<DigestJob>
+    let sendPush: JobKind<PushJob>
+    let push: PushStore
     /// The link base templates use (`appUrl`).
     let appURL: String
     static let source = "/notifications"
 
-    /// Stores `request`, puts it in the recipient's inbox, and queues the email (deferred
-    /// past quiet hours, skipped when opted out). A request seen before changes nothing.
+    /// Stores `request`, puts it in the recipient's inbox, and queues the email and the push
+    /// (deferred past quiet hours, low priority email into the digest, skipped when opted
+    /// out). A request seen before changes nothing.
     func accept(_ request: NotificationRequest, now: Date = Date()) async throws {
         try await database.withTenant(request.tenantId) { connection in
             var address = request.recipient.email
@@ -42,7 +46,7 @@ struct NotificationStore: Sendable {
                 name = member.name
             }
             let userPreferences = try await request.recipient.userId.asyncMap { try await preferences.preferences(of: $0, on: connection) } ?? .standard
-            let wanted = Set(request.channels.isEmpty ? (request.recipient.userId == nil ? ["email"] : ["email", "in_app"]) : request.channels)
+            let wanted = Set(request.channels.isEmpty ? (request.recipient.userId == nil ? ["email"] : ["email", "in_app", "push"]) : request.channels)
             let inApp = request.recipient.userId != nil && wanted.contains(Channel.inApp.rawValue)
                 && userPreferences.allows(.inApp, category: request.category)
             let locale = request.data["locale"] ?? TemplateCatalog.defaultLocale
@@ -71,51 +75,96 @@ struct NotificationStore: Sendable {
                 ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
                 RETURNING id
                 """, logger: database.logger)
-            var accepted = false
-            for try await _ in inserted { accepted = true }
-            guard accepted, wanted.contains(Channel.email.rawValue) else { return }
-
-            let delivery = UUID.v7()
-            var state = "queued"
-            var error: String?
-            var runAt: Date?
-            if address == nil {
-                state = "failed"
-                error = "no email address is known for the recipient"
-            } else if !userPreferences.allows(.email, category: request.category) {
-                state = "suppressed"
-                error = "the recipient turned off email for \(request.category)"
-            } else if request.priority != .urgent, !Preferences.transactional.contains(request.category),
-                let until = userPreferences.quiet?.deferral(at: now)
+            var stored = false
+            for try await _ in inserted { stored = true }
+            guard stored else { return }
+            let accepted = Accepted(id: id, request: request, preferences: userPreferences, now: now)
+            if wanted.contains(Channel.email.rawValue) {
+                try await queueEmail(accepted, address: address, on: connection)
+            }
+            if wanted.contains(Channel.push.rawValue), let user = request.recipient.userId, userPreferences.allows(.push, category: request.category),
+                try await !push.targets(user: user, on: connection).isEmpty
             {
-                state = "deferred"
-                runAt = until
+                let (state, runAt) = accepted.timing(digestible: false)
+                try await record(accepted, channel: .push, address: "", state: state, error: nil, runAt: runAt, on: connection)
+                try await jobs.enqueue(sendPush, PushJob(deliveryId: accepted.delivery(.push)), tenant: request.tenantId, options: .init(runAt: runAt), on: connection)
             }
-            try await connection.query(
-                """
-                INSERT INTO notifications.deliveries (id, tenant_id, notification_id, channel, address, state, last_error, not_before)
-                VALUES (\(delivery), \(request.tenantId), \(id), 'email', \(address ?? ""), \(state), \(error), \(runAt))
-                """, logger: database.logger)
-            if state == "queued" || state == "deferred" {
-                try await JobQueue(schema: "notifications").enqueue(
-                    sendEmail, EmailJob(deliveryId: delivery), tenant: request.tenantId, options: .init(runAt: runAt), on: connection)
-            }
-            try await announce(
-                NotificationDelivery(
-                    tenantId: request.tenantId, notificationId: id, deliveryId: delivery, idempotencyKey: request.idempotencyKey, channel: "email",
-                    state: state, category: request.category, templateKey: request.templateKey, recipientUserId: request.recipient.userId,
-                    error: error, occurredAt: now), on: connection)
         }
+    }
+
+    /// A request just stored, and what decides when its channels go out.
+    struct Accepted: Sendable {
+        var id: UUID
+        var request: NotificationRequest
+        var preferences: Preferences
+        var now: Date
+        private let deliveries = [Channel.email: UUID.v7(), .push: UUID.v7()]
+
+        init(id: UUID, request: NotificationRequest, preferences: Preferences, now: Date) {
+            self.id = id
+            self.request = request
+            self.preferences = preferences
+            self.now = now
+        }
+
+        func delivery(_ channel: Channel) -> UUID { deliveries[channel] ?? id }
+
+        /// Now, the digest (low priority, for a user), or the end of quiet hours
+        /// (non-urgent); transactional categories always go now.
+        func timing(digestible: Bool) -> (String, Date?) {
+            if Preferences.transactional.contains(request.category) { return ("queued", nil) }
+            if digestible, request.priority == .low, request.recipient.userId != nil { return ("digest", preferences.nextDigest(after: now)) }
+            if request.priority != .urgent, let until = preferences.quiet?.deferral(at: now) { return ("deferred", until) }
+            return ("queued", nil)
+        }
+    }
+
+    private var jobs: JobQueue { JobQueue(schema: "notifications") }
+
+    private func queueEmail(_ accepted: Accepted, address: String?, on connection: PostgresConnection) async throws {
+        let request = accepted.request
+        guard let address else {
+            try await record(accepted, channel: .email, address: "", state: "failed", error: "no email address is known for the recipient", runAt: nil, on: connection)
+            return
+        }
+        guard accepted.preferences.allows(.email, category: request.category) else {
+            try await record(
+                accepted, channel: .email, address: address, state: "suppressed", error: "the recipient turned off email for \(request.category)", runAt: nil,
+                on: connection)
+            return
+        }
+        let (state, runAt) = accepted.timing(digestible: true)
+        try await record(accepted, channel: .email, address: address, state: state, error: nil, runAt: runAt, on: connection)
+        if state == "digest", let user = request.recipient.userId {
+            // One digest job per user while one is pending: later items join it.
+            try await jobs.enqueue(
+                sendDigest, DigestJob(userId: user), tenant: request.tenantId, options: .init(runAt: runAt, uniqueKey: DigestDelivery.uniqueKey(user)),
+                on: connection)
+        } else {
+            try await jobs.enqueue(
+                sendEmail, EmailJob(deliveryId: accepted.delivery(.email)), tenant: request.tenantId, options: .init(runAt: runAt), on: connection)
+        }
+    }
+
+    /// The delivery row and its first outcome on notifications.delivery.v1.
+    private func record(
+        _ accepted: Accepted, channel: Channel, address: String, state: String, error: String?, runAt: Date?, on connection: PostgresConnection
+    ) async throws {
+        let request = accepted.request, delivery = accepted.delivery(channel)
+        try await connection.query(
+            """
+            INSERT INTO notifications.deliveries (id, tenant_id, notification_id, channel, address, state, last_error, not_before)
+            VALUES (\(delivery), \(request.tenantId), \(accepted.id), \(channel.rawValue), \(address), \(state), \(error), \(runAt))
+            """, logger: database.logger)
+        try await NotificationDelivery(
+            tenantId: request.tenantId, notificationId: accepted.id, deliveryId: delivery, idempotencyKey: request.idempotencyKey, channel: channel.rawValue,
+            state: state, category: request.category, templateKey: request.templateKey, recipientUserId: request.recipient.userId,
+            error: error, occurredAt: accepted.now
+        ).announce(database: database, on: connection)
     }
 
     /// Renders as the key itself when no template exists for it, so nothing is lost.
     static let fallback = TemplateParts(subject: "Notification", text: "{{recipientName}}", html: nil)
-
-    func announce(_ outcome: NotificationDelivery, on connection: PostgresConnection) async throws {
-        try await database.outbox.append(
-            try .make(outcome, type: NotificationDelivery.type, on: Topics.notificationsDelivery, source: Self.source, tenantID: outcome.tenantId),
-            on: connection)
-    }
 
     // MARK: Inbox
 

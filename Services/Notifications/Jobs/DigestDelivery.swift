@@ -1,0 +1,115 @@
+import Contracts
+import Foundation
+import Jobs
+import Persistence
+import PostgresNIO
+
+/// The job that sends one user's daily digest.
+struct DigestJob: Codable, Sendable {
+    var userId: UUID
+}
+
+extension Preferences {
+    /// The next local digest time after `now` in the user's zone.
+    func nextDigest(after now: Date) -> Date {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: timeZone) ?? .gmt
+        let minutes = QuietHours.minutes(digestTime) ?? 8 * 60
+        return calendar.nextDate(after: now, matching: DateComponents(hour: minutes / 60, minute: minutes % 60, second: 0), matchingPolicy: .nextTime)
+            ?? now.addingTimeInterval(86400)
+    }
+}
+
+/// Sends the digest: every low-priority email of the user waiting for it (due within the
+/// 30-minute window) in one message, each of them then marked sent and announced.
+struct DigestDelivery: Sendable {
+    let email: EmailDelivery
+    static let window: TimeInterval = 30 * 60
+
+    static func kind(maxAttempts: Int = 10, retryDelay: @escaping @Sendable (Int) -> Duration = Backoff.delay(afterAttempt:)) -> JobKind<DigestJob> {
+        JobKind("notifications.send-digest", queue: "email", maxAttempts: maxAttempts, timeout: .seconds(90), retryDelay: retryDelay)
+    }
+
+    static func uniqueKey(_ user: UUID) -> String { "digest/\(user.uuidString.lowercased())" }
+
+    private struct Item: Sendable {
+        var delivery: UUID
+        var notification: UUID
+        var idempotencyKey: String
+        var address: String
+        var category: String
+        var templateKey: String
+        var title: String
+        var body: String
+    }
+
+    func run(_ job: DigestJob, context: JobContext) async throws {
+        let tenant = context.tenantID, database = email.database
+        let items = try await database.withTenant(tenant) { connection in try await waiting(job.userId, on: connection) }
+        guard let first = items.first else { return }
+        let parts = try await database.withTenant(tenant) { connection in
+            try await email.templates.parts(for: TemplateCatalog.digestKey, locale: TemplateCatalog.defaultLocale, on: connection)
+        } ?? NotificationStore.fallback
+        let data: [String: Any] = [
+            "appUrl": email.appURL, "recipientEmail": first.address, "count": String(items.count),
+            "items": items.map { ["title": $0.title, "body": $0.body] },
+        ]
+        let rendered = TemplateCatalog.render(parts, data: data)
+        let message = email.message(
+            to: first.address, rendered, id: "digest-\(context.id)", unsubscribe: "\(email.appURL)/settings/notifications?digest=off")
+        do {
+            try await email.mailer.send(message)
+        } catch let failure as SMTPFailure {
+            guard case .rejected = failure else { throw failure }
+            try await finish(items, tenant: tenant, state: "failed", eventState: "bounced", error: failure.description, messageID: nil, user: job.userId)
+            return
+        }
+        try await finish(items, tenant: tenant, state: "sent", eventState: "sent", error: nil, messageID: message.messageID, user: job.userId)
+    }
+
+    private func waiting(_ user: UUID, on connection: PostgresConnection) async throws -> [Item] {
+        let rows = try await connection.query(
+            """
+            SELECT d.id, n.id, n.idempotency_key, d.address, n.category, n.template_key, n.title, n.body
+            FROM notifications.deliveries d JOIN notifications.notifications n ON n.id = d.notification_id
+            WHERE n.user_id = \(user) AND d.state = 'digest' AND d.not_before <= now() + make_interval(secs => \(Self.window))
+            ORDER BY d.created_at LIMIT 200
+            """, logger: email.database.logger)
+        var items: [Item] = []
+        for try await (delivery, notification, key, address, category, template, title, body) in rows.decode(
+            (UUID, UUID, String, String, String, String, String, String).self)
+        {
+            items.append(
+                Item(
+                    delivery: delivery, notification: notification, idempotencyKey: key, address: address, category: category, templateKey: template,
+                    title: title, body: body))
+        }
+        return items
+    }
+
+    private func finish(_ items: [Item], tenant: UUID, state: String, eventState: String, error: String?, messageID: String?, user: UUID) async throws {
+        try await email.database.withTenant(tenant) { connection in
+            try await connection.query(
+                """
+                UPDATE notifications.deliveries
+                SET state = \(state), attempts = attempts + 1, last_error = \(error), message_id = \(messageID),
+                    sent_at = CASE WHEN \(state) = 'sent' THEN now() END, updated_at = now()
+                WHERE id = ANY(\(items.map(\.delivery)))
+                """, logger: email.database.logger)
+            for item in items {
+                try await NotificationDelivery(
+                    tenantId: tenant, notificationId: item.notification, deliveryId: item.delivery, idempotencyKey: item.idempotencyKey, channel: "email",
+                    state: eventState, category: item.category, templateKey: item.templateKey, recipientUserId: user, error: error, occurredAt: Date()
+                ).announce(database: email.database, on: connection)
+            }
+        }
+    }
+}
+
+extension NotificationDelivery {
+    /// Through the outbox, in the caller's transaction.
+    func announce(database: Database, on connection: PostgresConnection) async throws {
+        try await database.outbox.append(
+            try .make(self, type: Self.type, on: Topics.notificationsDelivery, source: NotificationStore.source, tenantID: tenantId), on: connection)
+    }
+}

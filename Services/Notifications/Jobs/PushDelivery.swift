@@ -1,0 +1,108 @@
+import AsyncHTTPClient
+import Contracts
+import Crypto
+import Foundation
+import Jobs
+import NIOCore
+import Persistence
+import PostgresNIO
+
+struct PushJob: Codable, Sendable {
+    var deliveryId: UUID
+}
+
+/// Sends a notification to every browser the user subscribed, encrypted for each
+/// (RFC 8291) and authorised with the service's VAPID key (RFC 8292). A push service
+/// answering 404 or 410 has forgotten the subscription: it is removed. 429 and 5xx are
+/// retried by the job queue.
+struct PushDelivery: Sendable {
+    let database: Database
+    let store: PushStore
+    let policy: DestinationPolicy
+    let client: HTTPClient
+    /// The VAPID `sub`: how a push service can reach the operator.
+    let contact: String
+
+    static func kind(maxAttempts: Int = 8, retryDelay: @escaping @Sendable (Int) -> Duration = Backoff.delay(afterAttempt:)) -> JobKind<PushJob> {
+        JobKind("notifications.send-push", queue: "push", maxAttempts: maxAttempts, timeout: .seconds(60), retryDelay: retryDelay)
+    }
+
+    struct Payload: Codable, Sendable {
+        var id: UUID
+        var title: String
+        var body: String
+        var category: String
+        var data: [String: String]
+    }
+
+    enum Failure: Error, CustomStringConvertible {
+        case pushService(Int)
+        var description: String {
+            switch self { case .pushService(let status): "the push service answered \(status)" }
+        }
+    }
+
+    func run(_ job: PushJob, context: JobContext) async throws {
+        let tenant = context.tenantID
+        let loaded: (Payload, UUID, String, String, String, [PushStore.Target])? = try await database.withTenant(tenant) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT n.id, n.title, n.body, n.category, n.data::text, n.user_id, n.idempotency_key, n.template_key
+                FROM notifications.deliveries d JOIN notifications.notifications n ON n.id = d.notification_id
+                WHERE d.id = \(job.deliveryId) AND d.state IN ('queued', 'deferred')
+                """, logger: database.logger)
+            for try await (id, title, body, category, data, user, key, template) in rows.decode(
+                (UUID, String, String, String, String, UUID, String, String).self)
+            {
+                let values = (try? JSONDecoder().decode([String: String].self, from: Data(data.utf8))) ?? [:]
+                return (
+                    Payload(id: id, title: title, body: body, category: category, data: values), user, key, category, template,
+                    try await store.targets(user: user, on: connection)
+                )
+            }
+            return nil
+        }
+        guard let (payload, user, key, category, template, targets) = loaded else { return }
+        let vapid = try await store.vapidKey()
+        let plaintext = try JSONEncoder().encode(payload)
+        var delivered = 0
+        var lastError: String?
+        for target in targets {
+            do {
+                try await policy.check(target.endpoint)
+                guard let url = URL(string: target.endpoint) else { continue }
+                var request = HTTPClientRequest(url: target.endpoint)
+                request.method = .POST
+                request.headers.add(name: "Content-Encoding", value: "aes128gcm")
+                request.headers.add(name: "Content-Type", value: "application/octet-stream")
+                request.headers.add(name: "TTL", value: "86400")
+                request.headers.add(name: "Urgency", value: "normal")
+                request.headers.add(name: "Authorization", value: try WebPush.authorization(endpoint: url, key: vapid, subject: contact))
+                request.body = .bytes(ByteBuffer(data: try WebPush.encrypt(plaintext, for: target.keys)))
+                let response = try await client.execute(request, timeout: .seconds(15))
+                _ = try? await response.body.collect(upTo: 64 << 10)
+                switch response.status.code {
+                case 200..<300: delivered += 1
+                case 404, 410: _ = try await store.delete(target.id, user: nil, tenant: tenant)
+                case 429, 500..<600: throw Failure.pushService(Int(response.status.code))
+                default: lastError = Failure.pushService(Int(response.status.code)).description
+                }
+            } catch let refusal as DestinationPolicy.Refusal {
+                lastError = "refused: the endpoint \(refusal)"
+            }
+        }
+        let state = delivered > 0 || targets.isEmpty ? "sent" : "failed"
+        try await database.withTenant(tenant) { connection in
+            try await connection.query(
+                """
+                UPDATE notifications.deliveries SET state = \(state), attempts = attempts + 1, last_error = \(lastError),
+                  sent_at = CASE WHEN \(state) = 'sent' THEN now() END, updated_at = now()
+                WHERE id = \(job.deliveryId)
+                """, logger: database.logger)
+            try await NotificationDelivery(
+                tenantId: tenant, notificationId: payload.id, deliveryId: job.deliveryId, idempotencyKey: key, channel: "push", state: state,
+                category: category, templateKey: template, recipientUserId: user, error: state == "failed" ? lastError : nil, occurredAt: Date()
+            ).announce(database: database, on: connection)
+        }
+    }
+}
