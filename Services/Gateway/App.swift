@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
+import Messaging
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -67,7 +68,7 @@ func buildGateway(_ configuration: GatewayConfiguration, onServerRunning: @escap
         onServerRunning: onServerRunning, logger: logger)
     var services: [any Service] = [front, HTTPClientService(client: client)]
     if !configuration.kafkaBrokers.isEmpty {
-        services.append(TenantFeed(brokers: configuration.kafkaBrokers, directory: tenants, logger: logger))
+        services.append(TenantFeed(brokers: configuration.kafkaBrokers, directory: tenants, service: "gateway", logger: logger))
     }
     var app = Application(
         router: router,

@@ -17,13 +17,19 @@ func buildNotifications(
         configuration: configuration.service, schema: schema,
         migrations: JobTables.migrations(schema: schema) + (try ServiceRuntime.migrations(in: .module)))
     let database = runtime.database
+    // Plans from auth.tenant.v1 pace each tenant's sends per channel.
+    let tenants = TenantDirectory()
+    let tenantFeed = TenantFeed(brokers: configuration.service.kafkaBrokers, directory: tenants, service: "notifications", logger: runtime.logger)
+    let emailRate: @Sendable (UUID) -> Double? = { tenants.entry($0).plan.limits.emailsPerSecond }
     let members = MemberStore(database: database)
     let preferences = PreferenceStore(database: database)
     let templates = TemplateStore(database: database)
-    let sendEmail = EmailDelivery.kind(maxAttempts: configuration.emailRetries.maxAttempts, retryDelay: configuration.emailRetries.delay)
-    let sendDigest = DigestDelivery.kind(maxAttempts: configuration.emailRetries.maxAttempts, retryDelay: configuration.emailRetries.delay)
+    let sendEmail = EmailDelivery.kind(
+        maxAttempts: configuration.emailRetries.maxAttempts, retryDelay: configuration.emailRetries.delay, tenantRate: emailRate)
+    let sendDigest = DigestDelivery.kind(
+        maxAttempts: configuration.emailRetries.maxAttempts, retryDelay: configuration.emailRetries.delay, tenantRate: emailRate)
     let push = PushStore(database: database)
-    let sendPush = PushDelivery.kind()
+    let sendPush = PushDelivery.kind { tenants.entry($0).plan.limits.pushesPerSecond }
     let notifications = NotificationStore(
         database: database, members: members, preferences: preferences, templates: templates, sendEmail: sendEmail, sendDigest: sendDigest,
         sendPush: sendPush, push: push, appURL: configuration.appURL)
@@ -64,11 +70,11 @@ func buildNotifications(
     jobs.register(sendDigest) { job, context in try await digest.run(job, context: context) }
     let pushDelivery = PushDelivery(database: database, store: push, policy: configuration.webhooks, client: outbound, contact: configuration.pushContact)
     jobs.register(sendPush) { job, context in try await pushDelivery.run(job, context: context) }
-    jobs.register(WebhookSender.kind()) { job, context in try await sender.run(job, context: context) }
+    jobs.register(WebhookSender.kind { tenants.entry($0).plan.limits.webhookDeliveriesPerSecond }) { job, context in try await sender.run(job, context: context) }
     let worker = JobWorker(
         database: database, registry: jobs, crons: [], configuration: .init(queues: ["email": 8, "push": 8, "webhooks": 16]), logger: runtime.logger)
     return runtime.application(
-        router: router, extra: [intake, memberFeed, webhookFeed, runtime.afterMigrations(worker)], onServerRunning: onServerRunning)
+        router: router, extra: [tenantFeed, intake, memberFeed, webhookFeed, runtime.afterMigrations(worker)], onServerRunning: onServerRunning)
 }
 
 @main

@@ -11,13 +11,19 @@ public struct JobKind<Arguments: Codable & Sendable>: Sendable {
     public var timeout: Duration
     /// At most this many starts per second on each worker process; nil: unlimited.
     public var ratePerSecond: Double?
+    /// At most this many starts per second for one tenant on each worker process (e.g. by
+    /// the tenant's plan); nil for a tenant: unlimited. A job over its tenant's rate goes
+    /// back to the queue until its turn, without spending an attempt or holding a slot.
+    public var tenantRate: (@Sendable (UUID) -> Double?)?
     /// How long after a failed attempt (1, 2, ...) the job runs again.
     public var retryDelay: @Sendable (Int) -> Duration
 
     public init(
         _ name: String, queue: String = "default", priority: Int = 2, maxAttempts: Int = 20, timeout: Duration = .seconds(60),
-        ratePerSecond: Double? = nil, retryDelay: @escaping @Sendable (Int) -> Duration = Backoff.delay(afterAttempt:)
+        ratePerSecond: Double? = nil, tenantRate: (@Sendable (UUID) -> Double?)? = nil,
+        retryDelay: @escaping @Sendable (Int) -> Duration = Backoff.delay(afterAttempt:)
     ) {
+        self.tenantRate = tenantRate
         self.name = name
         self.queue = queue
         self.priority = priority
@@ -48,6 +54,7 @@ public struct JobRegistry: Sendable {
         var queue: String
         var timeout: Duration
         var ratePerSecond: Double?
+        var tenantRate: (@Sendable (UUID) -> Double?)?
         var retryDelay: @Sendable (Int) -> Duration
         var run: @Sendable (_ arguments: Data, _ context: JobContext) async throws -> Void
     }
@@ -59,7 +66,9 @@ public struct JobRegistry: Sendable {
     public mutating func register<Arguments>(
         _ kind: JobKind<Arguments>, handler: @escaping @Sendable (Arguments, JobContext) async throws -> Void
     ) {
-        entries[kind.name] = Entry(queue: kind.queue, timeout: kind.timeout, ratePerSecond: kind.ratePerSecond, retryDelay: kind.retryDelay) { data, context in
+        entries[kind.name] = Entry(
+            queue: kind.queue, timeout: kind.timeout, ratePerSecond: kind.ratePerSecond, tenantRate: kind.tenantRate, retryDelay: kind.retryDelay
+        ) { data, context in
             let arguments: Arguments
             do {
                 arguments = try JSONDecoder.jobs.decode(Arguments.self, from: data)

@@ -147,6 +147,11 @@ public final class JobWorker: Service, Sendable {
         let context = JobContext(id: job.id, tenantID: job.tenantID, kind: job.kind, attempt: job.attempt, maxAttempts: job.maxAttempts, logger: logger)
         do {
             guard let entry = registry[job.kind] else { throw JobFailure.unknownKind(job.kind) }
+            if let rateFor = entry.tenantRate, let rate = rateFor(job.tenantID), let wait = pacer.admit("\(job.kind)/\(job.tenantID)", rate: rate) {
+                try await store.release([job.id], worker: workerID, after: wait)
+                Counter(label: "jobs_paced_total", dimensions: [("kind", job.kind)]).increment()
+                return
+            }
             if let rate = entry.ratePerSecond {
                 let wait = pacer.delay(job.kind, rate: rate)
                 if wait > .zero { try await Task.sleep(for: wait) }
@@ -342,6 +347,21 @@ final class Wakeup: Sendable {
 /// Spaces the starts of a job kind to its rate on this worker.
 final class Pacer: Sendable {
     private let next = Mutex<[String: ContinuousClock.Instant]>([:])
+
+    /// Nil when one more job under `key` may start now (a burst of one second's worth is
+    /// allowed), which takes its slot; else how long until it may.
+    func admit(_ key: String, rate: Double) -> Duration? {
+        let now = ContinuousClock.now
+        let interval = Duration.nanoseconds(Int64(1e9 / rate))
+        let burst = interval * max(0, rate - 1)
+        return next.withLock { next in
+            if next.count > 10_000 { next = next.filter { $0.value > now } }
+            let slot = max(next[key] ?? now, now)
+            guard slot <= now + burst else { return slot - now - burst }
+            next[key] = slot + interval
+            return nil
+        }
+    }
 
     /// How long to wait before starting one more job of `kind`.
     func delay(_ kind: String, rate: Double) -> Duration {

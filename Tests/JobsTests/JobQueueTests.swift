@@ -241,4 +241,43 @@ struct JobQueueTests {
         #expect(delays[2] > .milliseconds(190) && delays[2] <= .milliseconds(200))
         #expect(pacer.delay("other", rate: 10) == .zero)
     }
+
+    @Test("the pacer admits a second's burst of a tenant's jobs, then tells how long the next must wait")
+    func tenantAdmission() {
+        let pacer = Pacer()
+        #expect(pacer.admit("send/a", rate: 2) == nil)
+        #expect(pacer.admit("send/a", rate: 2) == nil)
+        let wait = pacer.admit("send/a", rate: 2)
+        #expect(wait != nil && wait! > .milliseconds(400) && wait! <= .milliseconds(500))
+        #expect(pacer.admit("send/b", rate: 2) == nil)
+    }
+
+    @Test("a tenant over its rate waits its turn in the queue without spending attempts, while another tenant is not held up")
+    func pacedPerTenant() async throws {
+        try await withJobsDatabase { database in
+            let queue = uniqueQueue()
+            let slow = UUID(), free = UUID()
+            let kind = JobKind<Note>("test.paced", queue: queue, maxAttempts: 1, tenantRate: { $0 == slow ? 2 : nil })
+            try await database.withTransaction { connection in
+                try await JobQueue(schema: jobsSchema).enqueueMany(kind, (0..<6).map { _ in (slow, Note(text: "slow")) }, on: connection)
+                try await JobQueue(schema: jobsSchema).enqueueMany(kind, (0..<6).map { _ in (free, Note(text: "free")) }, on: connection)
+            }
+            let seen = Seen<UUID>()
+            let started = ContinuousClock.now
+            var registry = JobRegistry()
+            registry.register(kind) { _, context in
+                #expect(context.attempt == 1)
+                await seen.add(context.tenantID)
+            }
+            try await whileRunning(testWorker(database, registry, queues: [queue: 4])) {
+                let done = try await eventually { await seen.items.count == 12 }
+                #expect(done)
+            }
+            // Six jobs at two a second with a burst of two cannot all start within 1.5 s.
+            #expect(ContinuousClock.now - started >= .milliseconds(1500))
+            let order = await seen.items
+            let lastFree = try #require(order.lastIndex(of: free)), lastSlow = try #require(order.lastIndex(of: slow))
+            #expect(lastFree < lastSlow)
+        }
+    }
 }

@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Logging
+import Messaging
 import NIOHTTP1
 import ServiceKit
 

@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Hummingbird
+import Messaging
 import ServiceKit
 
 /// `GET /v1/admin/usage`: the caller's tenant's plan, limits and recent request counts

@@ -26,8 +26,10 @@ struct DigestDelivery: Sendable {
     let email: EmailDelivery
     static let window: TimeInterval = 30 * 60
 
-    static func kind(maxAttempts: Int = 10, retryDelay: @escaping @Sendable (Int) -> Duration = Backoff.delay(afterAttempt:)) -> JobKind<DigestJob> {
-        JobKind("notifications.send-digest", queue: "email", maxAttempts: maxAttempts, timeout: .seconds(90), retryDelay: retryDelay)
+    static func kind(
+        maxAttempts: Int = 10, retryDelay: @escaping @Sendable (Int) -> Duration = Backoff.delay(afterAttempt:), tenantRate: (@Sendable (UUID) -> Double?)? = nil
+    ) -> JobKind<DigestJob> {
+        JobKind("notifications.send-digest", queue: "email", maxAttempts: maxAttempts, timeout: .seconds(90), tenantRate: tenantRate, retryDelay: retryDelay)
     }
 
     static func uniqueKey(_ user: UUID) -> String { "digest/\(user.uuidString.lowercased())" }

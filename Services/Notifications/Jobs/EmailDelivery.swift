@@ -20,8 +20,10 @@ struct EmailDelivery: Sendable {
     let mailer: SMTPMailer
     let appURL: String
 
-    static func kind(maxAttempts: Int = 10, retryDelay: @escaping @Sendable (Int) -> Duration = Backoff.delay(afterAttempt:)) -> JobKind<EmailJob> {
-        JobKind("notifications.send-email", queue: "email", maxAttempts: maxAttempts, timeout: .seconds(90), retryDelay: retryDelay)
+    static func kind(
+        maxAttempts: Int = 10, retryDelay: @escaping @Sendable (Int) -> Duration = Backoff.delay(afterAttempt:), tenantRate: (@Sendable (UUID) -> Double?)? = nil
+    ) -> JobKind<EmailJob> {
+        JobKind("notifications.send-email", queue: "email", maxAttempts: maxAttempts, timeout: .seconds(90), tenantRate: tenantRate, retryDelay: retryDelay)
     }
 
     private struct Pending: Sendable {

@@ -23,8 +23,8 @@ struct PushDelivery: Sendable {
     /// The VAPID `sub`: how a push service can reach the operator.
     let contact: String
 
-    static func kind(maxAttempts: Int = 8, retryDelay: @escaping @Sendable (Int) -> Duration = Backoff.delay(afterAttempt:)) -> JobKind<PushJob> {
-        JobKind("notifications.send-push", queue: "push", maxAttempts: maxAttempts, timeout: .seconds(60), retryDelay: retryDelay)
+    static func kind(tenantRate: (@Sendable (UUID) -> Double?)? = nil) -> JobKind<PushJob> {
+        JobKind("notifications.send-push", queue: "push", maxAttempts: 8, timeout: .seconds(60), tenantRate: tenantRate)
     }
 
     struct Payload: Codable, Sendable {

@@ -19,8 +19,8 @@ struct WebhookSender: Sendable {
     /// Failed attempts before a delivery is given up (the schedule's length by default).
     var schedule: @Sendable (Int) -> TimeInterval? = { WebhookSchedule.delay(afterAttempt: $0) }
 
-    static func kind() -> JobKind<WebhookJob> {
-        JobKind("notifications.deliver-webhook", queue: "webhooks", maxAttempts: 5, timeout: .seconds(60))
+    static func kind(tenantRate: (@Sendable (UUID) -> Double?)? = nil) -> JobKind<WebhookJob> {
+        JobKind("notifications.deliver-webhook", queue: "webhooks", maxAttempts: 5, timeout: .seconds(60), tenantRate: tenantRate)
     }
 
     /// Webhooks are not redirected (a redirect could lead past the address checks) and

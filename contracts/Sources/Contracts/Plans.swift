@@ -1,6 +1,6 @@
 /// A tenant's plan and what it allows: the one place the limits are defined. Auth
 /// stores the plan and publishes it on `auth.tenant.v1`; the gateway enforces the rate
-/// limits; auth enforces the quotas.
+/// limits; auth enforces the quotas; notifications paces sends.
 public enum Plan: String, Codable, Sendable, CaseIterable {
     case free, pro, enterprise
 
@@ -14,18 +14,26 @@ public enum Plan: String, Codable, Sendable, CaseIterable {
         public var maxMembers: Int
         public var maxAPIClients: Int
         public var maxPendingInvitations: Int
+        /// Notifications sent per second for the tenant, per channel, on each notifications replica.
+        public var emailsPerSecond: Double
+        public var pushesPerSecond: Double
+        public var webhookDeliveriesPerSecond: Double
     }
 
     public var limits: Limits {
         switch self {
         case .free:
-            Limits(requestsPerSecond: 10, burst: 40, userRequestsPerSecond: 5, maxMembers: 5, maxAPIClients: 2, maxPendingInvitations: 10)
+            Limits(
+                requestsPerSecond: 10, burst: 40, userRequestsPerSecond: 5, maxMembers: 5, maxAPIClients: 2, maxPendingInvitations: 10,
+                emailsPerSecond: 2, pushesPerSecond: 5, webhookDeliveriesPerSecond: 20)
         case .pro:
-            Limits(requestsPerSecond: 100, burst: 400, userRequestsPerSecond: 30, maxMembers: 100, maxAPIClients: 20, maxPendingInvitations: 200)
+            Limits(
+                requestsPerSecond: 100, burst: 400, userRequestsPerSecond: 30, maxMembers: 100, maxAPIClients: 20, maxPendingInvitations: 200,
+                emailsPerSecond: 20, pushesPerSecond: 50, webhookDeliveriesPerSecond: 200)
         case .enterprise:
             Limits(
                 requestsPerSecond: 1000, burst: 4000, userRequestsPerSecond: 200, maxMembers: 10000, maxAPIClients: 200,
-                maxPendingInvitations: 5000)
+                maxPendingInvitations: 5000, emailsPerSecond: 200, pushesPerSecond: 500, webhookDeliveriesPerSecond: 2000)
         }
     }
 }

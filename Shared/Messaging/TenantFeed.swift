@@ -1,22 +1,30 @@
 import Contracts
 import Foundation
 import Logging
-import Messaging
 import ServiceLifecycle
 
 /// Keeps the tenant directory current from `auth.tenant.v1`. Each replica reads the
 /// compacted topic from the beginning with a consumer group of its own, so a new replica
 /// rebuilds the whole directory and every replica sees every change.
-struct TenantFeed: Service {
+public struct TenantFeed: Service {
     let brokers: String
     let directory: TenantDirectory
+    /// Names this replica's own consumer group (`<service>-<random>`).
+    let service: String
     let logger: Logger
 
-    func run() async throws {
+    public init(brokers: String, directory: TenantDirectory, service: String, logger: Logger) {
+        self.brokers = brokers
+        self.directory = directory
+        self.service = service
+        self.logger = logger
+    }
+
+    public func run() async throws {
         // Auth creates its topics too; whichever starts first makes sure it exists.
         try await TopicAdmin.ensure([Topics.authTenant], brokers: brokers)
         let consumer = try KafkaConsumer(
-            brokers: brokers, groupID: "gateway-\(UUID().uuidString.lowercased())", topics: [Topics.authTenant.name], logger: logger)
+            brokers: brokers, groupID: "\(service)-\(UUID().uuidString.lowercased())", topics: [Topics.authTenant.name], logger: logger)
         let batches = consumer.batches()
         await withGracefulShutdownHandler {
             for await batch in batches {

@@ -3,18 +3,20 @@ import Foundation
 import Synchronization
 
 /// Every tenant's plan and status, as `auth.tenant.v1` last told this replica. Read on
-/// every request, so it lives in memory; no call to auth on the request path.
-final class TenantDirectory: Sendable {
-    struct Entry: Sendable, Equatable {
-        var plan: Plan
-        var suspended: Bool
-        var version: Int
+/// every request or send, so it lives in memory; no call to auth on those paths.
+public final class TenantDirectory: Sendable {
+    public struct Entry: Sendable, Equatable {
+        public var plan: Plan
+        public var suspended: Bool
+        public var version: Int
     }
+
+    public init() {}
 
     private let entries = Mutex<[UUID: Entry]>([:])
 
     /// Applies an event unless an equal or newer version is already known.
-    func apply(_ event: TenantEvent) {
+    public func apply(_ event: TenantEvent) {
         let entry = Entry(plan: Plan(rawValue: event.plan) ?? .free, suspended: event.status == "suspended", version: event.version)
         entries.withLock { entries in
             if let known = entries[event.tenantId], known.version >= event.version { return }
@@ -24,9 +26,9 @@ final class TenantDirectory: Sendable {
 
     /// A tenant the feed has not announced yet (created a moment ago) counts as an active
     /// free tenant: the strictest limits, never a false refusal.
-    func entry(_ tenant: UUID) -> Entry {
+    public func entry(_ tenant: UUID) -> Entry {
         entries.withLock { $0[tenant] } ?? Entry(plan: .free, suspended: false, version: 0)
     }
 
-    var count: Int { entries.withLock { $0.count } }
+    public var count: Int { entries.withLock { $0.count } }
 }
