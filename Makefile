@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`. See README.md.
-.PHONY: run up down test build bench bench-auth bench-gateway bench-jobs bench-tasks bench-search
+.PHONY: run up down test build bench bench-auth bench-gateway bench-jobs bench-tasks bench-search bench-notifications
 
 run:    ## everything in the foreground; Ctrl-C stops it
 	infra/dev/stack.sh run
@@ -16,8 +16,8 @@ test:   ## separate PostgreSQL + broker for tests, swift test, stop them
 build:
 	swift build
 
-bench:  ## auth throughput, gateway against nginx, job queue, tasks through the gateway, search at 1M documents
-	$(MAKE) bench-auth bench-gateway bench-jobs bench-tasks bench-search
+bench:  ## auth throughput, gateway against nginx, job queue, tasks through the gateway, search at 1M documents, notifications
+	$(MAKE) bench-auth bench-gateway bench-jobs bench-tasks bench-search bench-notifications
 
 bench-gateway:  ## wrk: gateway (JWT + limiter) vs nginx vs direct, release build; prints figures
 	bench/gateway.sh
@@ -33,3 +33,6 @@ bench-tasks:  ## task create and list requests/s through the gateway, release bu
 
 bench-search:  ## search: index 1M documents from events, query p50/p99, queries/s, event-to-searchable, index size; release build
 	SWIFT_TEST_ARGS="-c release -Xswiftc -enable-testing --filter SearchBenchmark" BENCH=1 infra/dev/stack.sh test
+
+bench-notifications:  ## webhook deliveries/s, emails/s to the local receivers, event-to-webhook p99; release build
+	SWIFT_TEST_ARGS="-c release -Xswiftc -enable-testing --filter NotificationsBenchmark" BENCH=1 infra/dev/stack.sh test

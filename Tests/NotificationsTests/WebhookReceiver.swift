@@ -12,6 +12,7 @@ final class WebhookReceiver: Sendable {
         var headers: [String: String]
         var body: String
         var bytes: Data
+        var at = Date()
     }
 
     let server: TestServer
