@@ -33,22 +33,15 @@ func buildNotifications(
     let notifications = NotificationStore(
         database: database, members: members, preferences: preferences, templates: templates, sendEmail: sendEmail, sendDigest: sendDigest,
         sendPush: sendPush, push: push, appURL: configuration.appURL)
-    let intake = try runtime.consumer(group: "notifications.intake", topics: [Topics.notificationsRequest]) { event in
-        guard event.type == NotificationRequest.type else { return }
-        let request = try event.decode(NotificationRequest.self)
-        guard request.tenantId == event.tenantID else { throw PermanentFailure("payload tenant differs from ce_tenantid") }
-        try await notifications.accept(request)
-    }
-    let memberFeed = try runtime.consumer(group: "notifications.members", topics: [Topics.authMembership]) { event in
-        guard [MembershipEvent.added, MembershipEvent.roleChanged, MembershipEvent.removed].contains(event.type) else { return }
-        let membership = try event.decode(MembershipEvent.self)
-        guard membership.tenantId == event.tenantID else { throw PermanentFailure("payload tenant differs from ce_tenantid") }
-        try await members.apply(membership, removed: event.type == MembershipEvent.removed)
-    }
-
+    let intake = RequestIntake(store: notifications)
+    let memberFeed = MembershipFeed(members: members)
+    let consumers = [
+        try runtime.consumer(group: RequestIntake.group, topics: [Topics.notificationsRequest]) { try await intake.handle($0) },
+        try runtime.consumer(group: MembershipFeed.group, topics: [Topics.authMembership]) { try await memberFeed.handle($0) },
+    ]
     let webhooks = WebhookStore(database: database, deliver: WebhookSender.kind())
     let feed = WebhookFeed(store: webhooks)
-    let webhookFeed = try runtime.consumer(group: WebhookFeed.group, topics: WebhookFeed.topics) { event in try await feed.handle(event) }
+    let webhookFeed = try runtime.batchConsumer(group: WebhookFeed.group, topics: WebhookFeed.topics, maxBatch: 500) { try await feed.handle($0) }
     // Webhooks and push services: outside addresses, no redirects.
     let outbound = WebhookSender.makeClient()
     let sender = WebhookSender(
@@ -74,7 +67,7 @@ func buildNotifications(
     let worker = JobWorker(
         database: database, registry: jobs, crons: [], configuration: .init(queues: ["email": 8, "push": 8, "webhooks": 16]), logger: runtime.logger)
     return runtime.application(
-        router: router, extra: [tenantFeed, intake, memberFeed, webhookFeed, runtime.afterMigrations(worker)], onServerRunning: onServerRunning)
+        router: router, extra: consumers + [tenantFeed, webhookFeed, runtime.afterMigrations(worker)], onServerRunning: onServerRunning)
 }
 
 @main

@@ -100,18 +100,3 @@ struct WebhookSender: Sendable {
         }
     }
 }
-
-/// Turns domain events into webhook messages: `{"type", "timestamp", "data"}` with the
-/// event's own payload as data, stored once per event and tenant.
-struct WebhookFeed: Sendable {
-    static let group = "notifications.webhooks"
-    static let topics = [Topics.tasksTask]
-    let store: WebhookStore
-
-    func handle(_ event: EventEnvelope) async throws {
-        let timestamp = ISO8601DateFormatter().string(from: event.time)
-        let type = String(decoding: try JSONEncoder().encode(event.type), as: UTF8.self)
-        let body = "{\"type\":\(type),\"timestamp\":\"\(timestamp)\",\"data\":\(String(decoding: event.data, as: UTF8.self))}"
-        try await store.fanOut(eventID: event.id, type: event.type, body: body, tenant: event.tenantID)
-    }
-}

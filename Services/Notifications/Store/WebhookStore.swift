@@ -137,36 +137,39 @@ struct WebhookStore: Sendable {
         }
     }
 
-    /// Makes the message for a source event (once) and a delivery with a job for every
-    /// active endpoint that wants its type.
-    func fanOut(eventID: UUID, type: String, body: String, tenant: UUID) async throws {
+    /// A domain event as a webhook message: its id, type and the body to sign and send.
+    struct Incoming: Sendable {
+        var eventID: UUID
+        var type: String
+        var body: String
+    }
+
+    /// Makes the message for each source event (once) and a delivery with a job for every
+    /// active endpoint that wants its type: one statement for the tenant's whole batch.
+    func fanOut(_ events: [Incoming], tenant: UUID) async throws {
         try await database.withTenant(tenant) { connection in
-            let message = UUID.v7()
-            var created = false
-            for try await _ in try await connection.query(
-                """
-                INSERT INTO notifications.webhook_messages (id, tenant_id, event_type, source_event_id, body)
-                SELECT \(message), \(tenant), \(type), \(eventID), \(body)
-                WHERE EXISTS (SELECT 1 FROM notifications.webhook_endpoints
-                              WHERE disabled_at IS NULL AND (event_types = '{}' OR \(type) = ANY (event_types)))
-                ON CONFLICT (tenant_id, source_event_id) DO NOTHING RETURNING 1
-                """, logger: database.logger)
-            {
-                created = true
-            }
-            guard created else { return }
             let rows = try await connection.query(
                 """
+                WITH endpoints AS (
+                  SELECT id, event_types FROM notifications.webhook_endpoints WHERE disabled_at IS NULL
+                ), incoming AS (
+                  SELECT * FROM unnest(\(events.map(\.eventID))::uuid[], \(events.map(\.type))::text[], \(events.map(\.body))::text[])
+                    AS e(source_event_id, event_type, body)
+                ), messages AS (
+                  INSERT INTO notifications.webhook_messages (id, tenant_id, event_type, source_event_id, body)
+                  SELECT gen_random_uuid(), \(tenant), e.event_type, e.source_event_id, e.body FROM incoming e
+                  WHERE EXISTS (SELECT 1 FROM endpoints p WHERE p.event_types = '{}' OR e.event_type = ANY (p.event_types))
+                  ON CONFLICT (tenant_id, source_event_id) DO NOTHING
+                  RETURNING id, event_type
+                )
                 INSERT INTO notifications.webhook_deliveries (id, tenant_id, endpoint_id, message_id, state, next_attempt_at)
-                SELECT gen_random_uuid(), \(tenant), id, \(message), 'pending', now() FROM notifications.webhook_endpoints
-                WHERE disabled_at IS NULL AND (event_types = '{}' OR \(type) = ANY (event_types))
+                SELECT gen_random_uuid(), \(tenant), p.id, m.id, 'pending', now()
+                FROM messages m JOIN endpoints p ON p.event_types = '{}' OR m.event_type = ANY (p.event_types)
                 RETURNING id
                 """, logger: database.logger)
-            var deliveries: [UUID] = []
-            for try await (id,) in rows.decode((UUID,).self) { deliveries.append(id) }
-            for delivery in deliveries {
-                try await jobs.enqueue(deliver, WebhookJob(deliveryId: delivery), tenant: tenant, on: connection)
-            }
+            var jobs: [(tenant: UUID, arguments: WebhookJob)] = []
+            for try await (id,) in rows.decode((UUID,).self) { jobs.append((tenant, WebhookJob(deliveryId: id))) }
+            if !jobs.isEmpty { try await self.jobs.enqueueMany(deliver, jobs, on: connection) }
         }
     }
 

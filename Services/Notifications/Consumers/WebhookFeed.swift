@@ -1,0 +1,22 @@
+import Contracts
+import Foundation
+
+/// Turns domain events into webhook messages: `{"type", "timestamp", "data"}` with the
+/// event's own payload as data, stored once per event and tenant.
+struct WebhookFeed: Sendable {
+    static let group = "notifications.webhooks"
+    static let topics = [Topics.tasksTask]
+    let store: WebhookStore
+
+    /// A batch of events, one statement per tenant.
+    func handle(_ events: [EventEnvelope]) async throws {
+        let formatter = ISO8601DateFormatter()
+        var byTenant: [UUID: [WebhookStore.Incoming]] = [:]
+        for event in events {
+            let type = String(decoding: try JSONEncoder().encode(event.type), as: UTF8.self)
+            let body = "{\"type\":\(type),\"timestamp\":\"\(formatter.string(from: event.time))\",\"data\":\(String(decoding: event.data, as: UTF8.self))}"
+            byTenant[event.tenantID, default: []].append(WebhookStore.Incoming(eventID: event.id, type: event.type, body: body))
+        }
+        for (tenant, incoming) in byTenant { try await store.fanOut(incoming, tenant: tenant) }
+    }
+}
