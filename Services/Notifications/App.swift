@@ -64,8 +64,9 @@ func buildNotifications(
     let pushDelivery = PushDelivery(database: database, store: push, policy: configuration.webhooks, client: outbound, contact: configuration.pushContact)
     jobs.register(sendPush) { job, context in try await pushDelivery.run(job, context: context) }
     jobs.register(WebhookSender.kind { tenants.entry($0).plan.limits.webhookDeliveriesPerSecond }) { job, context in try await sender.run(job, context: context) }
+    // Sends wait on the network most of the time: many run at once.
     let worker = JobWorker(
-        database: database, registry: jobs, crons: [], configuration: .init(queues: ["email": 8, "push": 8, "webhooks": 16]), logger: runtime.logger)
+        database: database, registry: jobs, crons: [], configuration: .init(queues: ["email": 16, "push": 8, "webhooks": 64]), logger: runtime.logger)
     return runtime.application(
         router: router, extra: consumers + [tenantFeed, webhookFeed, runtime.afterMigrations(worker)], onServerRunning: onServerRunning)
 }
