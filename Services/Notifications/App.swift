@@ -6,9 +6,9 @@ import Jobs
 import Messaging
 import ServiceKit
 
-/// Builds the notifications service: intake of notification requests, the members it
-/// learns from auth, email delivery jobs, the inbox with its stream, preferences,
-/// template administration, and signed webhooks for domain events.
+/// Builds the notifications service: intake of notification requests and of the members
+/// and plans auth announces; email (with digests), push and signed webhook deliveries as
+/// jobs paced by the tenant's plan; the inbox with its stream, preferences and templates.
 func buildNotifications(
     _ configuration: NotificationsConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
