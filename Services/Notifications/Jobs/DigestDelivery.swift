@@ -90,28 +90,11 @@ struct DigestDelivery: Sendable {
     }
 
     private func finish(_ items: [Item], tenant: UUID, state: String, eventState: String, error: String?, messageID: String?, user: UUID) async throws {
-        try await email.database.withTenant(tenant) { connection in
-            try await connection.query(
-                """
-                UPDATE notifications.deliveries
-                SET state = \(state), attempts = attempts + 1, last_error = \(error), message_id = \(messageID),
-                    sent_at = CASE WHEN \(state) = 'sent' THEN now() END, updated_at = now()
-                WHERE id = ANY(\(items.map(\.delivery)))
-                """, logger: email.database.logger)
-            for item in items {
-                try await NotificationDelivery(
-                    tenantId: tenant, notificationId: item.notification, deliveryId: item.delivery, idempotencyKey: item.idempotencyKey, channel: "email",
-                    state: eventState, category: item.category, templateKey: item.templateKey, recipientUserId: user, error: error, occurredAt: Date()
-                ).announce(database: email.database, on: connection)
-            }
+        let outcomes = items.map { item in
+            NotificationDelivery(
+                tenantId: tenant, notificationId: item.notification, deliveryId: item.delivery, idempotencyKey: item.idempotencyKey, channel: "email",
+                state: eventState, category: item.category, templateKey: item.templateKey, recipientUserId: user, error: error, occurredAt: Date())
         }
-    }
-}
-
-extension NotificationDelivery {
-    /// Through the outbox, in the caller's transaction.
-    func announce(database: Database, on connection: PostgresConnection) async throws {
-        try await database.outbox.append(
-            try .make(self, type: Self.type, on: Topics.notificationsDelivery, source: NotificationStore.source, tenantID: tenantId), on: connection)
+        try await DeliveryStore(database: email.database).finish(outcomes, state: state, messageID: messageID, tenant: tenant)
     }
 }

@@ -108,19 +108,9 @@ struct EmailDelivery: Sendable {
     }
 
     private func finish(_ delivery: UUID, _ pending: Pending, tenant: UUID, state: String, eventState: String, error: String?, messageID: String?) async throws {
-        try await database.withTenant(tenant) { connection in
-            try await connection.query(
-                """
-                UPDATE notifications.deliveries
-                SET state = \(state), attempts = attempts + 1, last_error = \(error), message_id = \(messageID),
-                    sent_at = CASE WHEN \(state) = 'sent' THEN now() END, updated_at = now()
-                WHERE id = \(delivery)
-                """, logger: database.logger)
-            try await NotificationDelivery(
-                tenantId: tenant, notificationId: pending.notification, deliveryId: delivery, idempotencyKey: pending.idempotencyKey, channel: "email",
-                state: eventState, category: pending.category, templateKey: pending.templateKey, recipientUserId: pending.user, error: error,
-                occurredAt: Date()
-            ).announce(database: database, on: connection)
-        }
+        let outcome = NotificationDelivery(
+            tenantId: tenant, notificationId: pending.notification, deliveryId: delivery, idempotencyKey: pending.idempotencyKey, channel: "email",
+            state: eventState, category: pending.category, templateKey: pending.templateKey, recipientUserId: pending.user, error: error, occurredAt: Date())
+        try await DeliveryStore(database: database).finish([outcome], state: state, messageID: messageID, tenant: tenant)
     }
 }

@@ -92,17 +92,9 @@ struct PushDelivery: Sendable {
             }
         }
         let state = delivered > 0 || targets.isEmpty ? "sent" : "failed"
-        try await database.withTenant(tenant) { connection in
-            try await connection.query(
-                """
-                UPDATE notifications.deliveries SET state = \(state), attempts = attempts + 1, last_error = \(lastError),
-                  sent_at = CASE WHEN \(state) = 'sent' THEN now() END, updated_at = now()
-                WHERE id = \(job.deliveryId)
-                """, logger: database.logger)
-            try await NotificationDelivery(
-                tenantId: tenant, notificationId: payload.id, deliveryId: job.deliveryId, idempotencyKey: key, channel: "push", state: state,
-                category: category, templateKey: template, recipientUserId: user, error: state == "failed" ? lastError : nil, occurredAt: Date()
-            ).announce(database: database, on: connection)
-        }
+        let outcome = NotificationDelivery(
+            tenantId: tenant, notificationId: payload.id, deliveryId: job.deliveryId, idempotencyKey: key, channel: "push", state: state,
+            category: category, templateKey: template, recipientUserId: user, error: state == "failed" ? lastError : nil, occurredAt: Date())
+        try await DeliveryStore(database: database).finish([outcome], state: state, tenant: tenant)
     }
 }
