@@ -33,10 +33,10 @@ func buildNotifications(
     let notifications = NotificationStore(
         database: database, members: members, preferences: preferences, templates: templates, sendEmail: sendEmail, sendDigest: sendDigest,
         sendPush: sendPush, push: push, appURL: configuration.appURL)
-    let intake = RequestIntake(store: notifications)
+    let intake = RequestIntake(store: notifications, logger: runtime.logger)
     let memberFeed = MembershipFeed(members: members)
     let consumers = [
-        try runtime.consumer(group: RequestIntake.group, topics: [Topics.notificationsRequest]) { try await intake.handle($0) },
+        try runtime.batchConsumer(group: RequestIntake.group, topics: [Topics.notificationsRequest], maxBatch: 200) { try await intake.handle($0) },
         try runtime.consumer(group: MembershipFeed.group, topics: [Topics.authMembership]) { try await memberFeed.handle($0) },
     ]
     let webhooks = WebhookStore(database: database, deliver: WebhookSender.kind())

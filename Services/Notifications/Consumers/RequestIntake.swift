@@ -1,18 +1,33 @@
 import Contracts
 import Foundation
+import Logging
 import Messaging
+import Metrics
 
 /// `notifications.request.v1`: every command becomes a notification (once per
-/// idempotency key, see NotificationStore.accept).
+/// idempotency key, see NotificationStore.accept), a batch at a time with one transaction
+/// per tenant.
 struct RequestIntake: Sendable {
     static let group = "notifications.intake"
     let store: NotificationStore
+    let logger: Logger
 
-    func handle(_ event: EventEnvelope) async throws {
-        guard event.type == NotificationRequest.type else { return }
-        let request = try event.decode(NotificationRequest.self)
-        guard request.tenantId == event.tenantID else { throw PermanentFailure("payload tenant differs from ce_tenantid") }
-        try await store.accept(request)
+    func handle(_ events: [EventEnvelope]) async throws {
+        var byTenant: [UUID: [NotificationRequest]] = [:]
+        var order: [UUID] = []
+        for event in events where event.type == NotificationRequest.type {
+            do {
+                let request = try event.decode(NotificationRequest.self)
+                guard request.tenantId == event.tenantID else { throw PermanentFailure("payload tenant differs from ce_tenantid") }
+                if byTenant[request.tenantId] == nil { order.append(request.tenantId) }
+                byTenant[request.tenantId, default: []].append(request)
+            } catch {
+                // Retrying cannot fix it; the rest of the batch goes on.
+                Counter(label: "notifications_requests_rejected_total").increment()
+                logger.error("notification request rejected", metadata: ["event_id": "\(event.id)", "error": "\(error)"])
+            }
+        }
+        for tenant in order { try await store.accept(byTenant[tenant] ?? [], tenant: tenant) }
     }
 }
 

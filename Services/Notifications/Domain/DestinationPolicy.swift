@@ -43,7 +43,13 @@ struct DestinationPolicy: Sendable {
         let port = url.port ?? (url.scheme == "https" ? 443 : 80)
         let addresses: [SocketAddress]
         do {
-            addresses = try await NIOThreadPool.singleton.runIfActive { try Self.resolve(host, port: port) }
+            // An address literal needs no lookup.
+            let literal = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+            if let address = try? SocketAddress(ipAddress: literal, port: port) {
+                addresses = [address]
+            } else {
+                addresses = try await NIOThreadPool.singleton.runIfActive { try Self.resolve(host, port: port) }
+            }
         } catch {
             throw .unresolvable(host)
         }

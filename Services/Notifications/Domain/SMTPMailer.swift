@@ -35,11 +35,19 @@ struct SMTPMailer: Sendable {
 
     private static let initialised: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
 
+    /// A transfer blocks its thread while it waits on the server: threads of their own, so
+    /// sends run side by side (NIO's shared pool has one thread per core).
+    private static let transfers: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 16)
+        pool.start()
+        return pool
+    }()
+
     func send(_ message: EmailMessage) async throws {
         let configuration = configuration
         let payload = Array(message.rendered.utf8)
         let recipient = Self.address(message.to)
-        try await NIOThreadPool.singleton.runIfActive {
+        try await Self.transfers.runIfActive {
             try Self.transfer(payload, to: recipient, configuration: configuration)
         }
     }

@@ -38,57 +38,66 @@ struct NotificationStore: Sendable {
     /// (deferred past quiet hours, low priority email into the digest, skipped when opted
     /// out). A request seen before changes nothing.
     func accept(_ request: NotificationRequest, now: Date = Date()) async throws {
-        try await database.withTenant(request.tenantId) { connection in
-            var address = request.recipient.email
-            var name = address ?? ""
-            if let user = request.recipient.userId, let member = try await members.member(user, on: connection) {
-                address = address ?? member.email
-                name = member.name
-            }
-            let userPreferences = try await request.recipient.userId.asyncMap { try await preferences.preferences(of: $0, on: connection) } ?? .standard
-            let wanted = Set(request.channels.isEmpty ? (request.recipient.userId == nil ? ["email"] : ["email", "in_app", "push"]) : request.channels)
-            let inApp = request.recipient.userId != nil && wanted.contains(Channel.inApp.rawValue)
-                && userPreferences.allows(.inApp, category: request.category)
-            let locale = request.data["locale"] ?? TemplateCatalog.defaultLocale
-            let parts = try await templates.parts(for: request.templateKey, locale: locale, on: connection) ?? Self.fallback
-            var data: [String: Any] = request.data
-            data["appUrl"] = appURL
-            data["recipientName"] = name
-            data["recipientEmail"] = address ?? ""
-            let message = TemplateCatalog.render(parts, data: data)
+        try await accept([request], tenant: request.tenantId, now: now)
+    }
 
-            let id = UUID.v7()
-            let json = String(decoding: try JSONEncoder().encode(request.data), as: UTF8.self)
-            if inApp, let user = request.recipient.userId {
-                // One user's inbox numbers its notifications in commit order: the stream
-                // resumes after the last number it sent and must not skip a late commit.
-                try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(user.uuidString), 0))", logger: database.logger)
-            }
-            let inserted = try await connection.query(
-                """
-                INSERT INTO notifications.notifications
-                  (id, tenant_id, idempotency_key, user_id, email, category, template_key, locale, priority, data, title, body, in_app, seq)
-                SELECT \(id), \(request.tenantId), \(request.idempotencyKey), \(request.recipient.userId), \(address), \(request.category),
-                       \(request.templateKey), \(locale), \(request.priority.rawValue), \(json)::jsonb, \(message.subject), \(message.text), \(inApp),
-                       CASE WHEN \(inApp) THEN (SELECT COALESCE(max(seq), 0) + 1 FROM notifications.notifications
-                                                 WHERE user_id = \(request.recipient.userId) AND in_app) END
-                ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
-                RETURNING id
-                """, logger: database.logger)
-            var stored = false
-            for try await _ in inserted { stored = true }
-            guard stored else { return }
-            let accepted = Accepted(id: id, request: request, preferences: userPreferences, now: now)
-            if wanted.contains(Channel.email.rawValue) {
-                try await queueEmail(accepted, address: address, on: connection)
-            }
-            if wanted.contains(Channel.push.rawValue), let user = request.recipient.userId, userPreferences.allows(.push, category: request.category),
-                try await !push.targets(user: user, on: connection).isEmpty
-            {
-                let (state, runAt) = accepted.timing(digestible: false)
-                try await record(accepted, channel: .push, address: "", state: state, error: nil, runAt: runAt, on: connection)
-                try await jobs.enqueue(sendPush, PushJob(deliveryId: accepted.delivery(.push)), tenant: request.tenantId, options: .init(runAt: runAt), on: connection)
-            }
+    /// A tenant's requests in one transaction (one commit for a whole batch).
+    func accept(_ requests: [NotificationRequest], tenant: UUID, now: Date = Date()) async throws {
+        try await database.withTenant(tenant) { connection in
+            for request in requests where request.tenantId == tenant { try await accept(request, now: now, on: connection) }
+        }
+    }
+
+    private func accept(_ request: NotificationRequest, now: Date, on connection: PostgresConnection) async throws {
+        var address = request.recipient.email
+        var name = address ?? ""
+        if let user = request.recipient.userId, let member = try await members.member(user, on: connection) {
+            address = address ?? member.email
+            name = member.name
+        }
+        let userPreferences = try await request.recipient.userId.asyncMap { try await preferences.preferences(of: $0, on: connection) } ?? .standard
+        let wanted = Set(request.channels.isEmpty ? (request.recipient.userId == nil ? ["email"] : ["email", "in_app", "push"]) : request.channels)
+        let inApp = request.recipient.userId != nil && wanted.contains(Channel.inApp.rawValue)
+            && userPreferences.allows(.inApp, category: request.category)
+        let locale = request.data["locale"] ?? TemplateCatalog.defaultLocale
+        let parts = try await templates.parts(for: request.templateKey, locale: locale, on: connection) ?? Self.fallback
+        var data: [String: Any] = request.data
+        data["appUrl"] = appURL
+        data["recipientName"] = name
+        data["recipientEmail"] = address ?? ""
+        let message = TemplateCatalog.render(parts, data: data)
+
+        let id = UUID.v7()
+        let json = String(decoding: try JSONEncoder().encode(request.data), as: UTF8.self)
+        if inApp, let user = request.recipient.userId {
+            // One user's inbox numbers its notifications in commit order: the stream
+            // resumes after the last number it sent and must not skip a late commit.
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(user.uuidString), 0))", logger: database.logger)
+        }
+        let inserted = try await connection.query(
+            """
+            INSERT INTO notifications.notifications
+              (id, tenant_id, idempotency_key, user_id, email, category, template_key, locale, priority, data, title, body, in_app, seq)
+            SELECT \(id), \(request.tenantId), \(request.idempotencyKey), \(request.recipient.userId), \(address), \(request.category),
+                   \(request.templateKey), \(locale), \(request.priority.rawValue), \(json)::jsonb, \(message.subject), \(message.text), \(inApp),
+                   CASE WHEN \(inApp) THEN (SELECT COALESCE(max(seq), 0) + 1 FROM notifications.notifications
+                                             WHERE user_id = \(request.recipient.userId) AND in_app) END
+            ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+            RETURNING id
+            """, logger: database.logger)
+        var stored = false
+        for try await _ in inserted { stored = true }
+        guard stored else { return }
+        let accepted = Accepted(id: id, request: request, preferences: userPreferences, now: now)
+        if wanted.contains(Channel.email.rawValue) {
+            try await queueEmail(accepted, address: address, on: connection)
+        }
+        if wanted.contains(Channel.push.rawValue), let user = request.recipient.userId, userPreferences.allows(.push, category: request.category),
+            try await !push.targets(user: user, on: connection).isEmpty
+        {
+            let (state, runAt) = accepted.timing(digestible: false)
+            try await record(accepted, channel: .push, address: "", state: state, error: nil, runAt: runAt, on: connection)
+            try await jobs.enqueue(sendPush, PushJob(deliveryId: accepted.delivery(.push)), tenant: request.tenantId, options: .init(runAt: runAt), on: connection)
         }
     }
 
