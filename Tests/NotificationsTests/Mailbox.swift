@@ -77,7 +77,7 @@ enum Mailbox {
     }
 
     /// Waits for the first message to `address`.
-    static func first(to address: String, timeout: Duration = .seconds(20)) async throws -> DeliveredMail? {
+    static func first(to address: String, timeout: Duration = .seconds(60)) async throws -> DeliveredMail? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let mail = messages(to: address).first { return mail }

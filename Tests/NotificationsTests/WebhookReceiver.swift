@@ -60,7 +60,7 @@ final class WebhookReceiver: Sendable {
 
     func requests(to path: String) -> [Received] { state.received.withLock { $0.filter { $0.path == path } } }
 
-    func waitFor(_ count: Int, to path: String, timeout: Duration = .seconds(20)) async throws -> [Received] {
+    func waitFor(_ count: Int, to path: String, timeout: Duration = .seconds(60)) async throws -> [Received] {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let seen = requests(to: path)
