@@ -30,6 +30,32 @@ struct EmailTests {
         #expect(inboxTitles(try await call("GET", "/v1/notifications", tenant: tenant, user: user)).count == 1)
     }
 
+    @Test("a request whose payload names another tenant goes to dlq.notifications and is not stored; the rest of its batch is")
+    func poisonRequest() async throws {
+        _ = try await NotificationsServer.shared.get()
+        let reader = try TopicReader(topic: Topic.deadLetter(for: "notifications").name)
+        defer { Task { await reader.close() } }
+        let tenant = UUID.v7(), user = UUID.v7(), smuggled = "smuggled-\(UUID().uuidString)"
+        var poison = try EventEnvelope.make(
+            request(tenant: tenant, user: user, channels: ["in_app"], key: smuggled), type: NotificationRequest.type, on: Topics.notificationsRequest,
+            source: "/tests", tenantID: tenant)
+        poison.tenantID = .v7()
+        let good = try EventEnvelope.make(
+            request(tenant: tenant, user: user, data: ["title": "After the poison", "taskId": "t"], channels: ["in_app"]),
+            type: NotificationRequest.type, on: Topics.notificationsRequest, source: "/tests", tenantID: tenant)
+        let producer = try KafkaProducer(brokers: TestEnvironment.kafkaBrokers, clientID: "notifications-tests", logger: TestEnvironment.logger)
+        for event in [poison, good] {
+            try await producer.send(OutgoingMessage(topic: event.topic, key: event.key, value: Array(event.data), headers: event.headers))
+        }
+        await producer.shutdown()
+        let poisonID = poison.id.uuidString.lowercased()
+        let dead = try await reader.first(timeout: .seconds(60)) { $0.headers["ce_id"] == poisonID }
+        #expect(dead?.headers["dlq_error"] == "payload tenant differs from ce_tenantid")
+        #expect(try await eventually(timeout: .seconds(60)) {
+            inboxTitles(try await call("GET", "/v1/notifications", tenant: tenant, user: user)) == ["Reminder: After the poison"]
+        })
+    }
+
     @Test("an email has Date, Message-ID, an encoded UTF-8 subject, text and HTML parts, and List-Unsubscribe only when not transactional")
     func messageFormat() async throws {
         let tenant = UUID.v7(), user = UUID.v7(), address = "format-\(UUID().uuidString.prefix(8))@example.com"

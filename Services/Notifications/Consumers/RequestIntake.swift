@@ -22,9 +22,13 @@ struct RequestIntake: Sendable {
                 if byTenant[request.tenantId] == nil { order.append(request.tenantId) }
                 byTenant[request.tenantId, default: []].append(request)
             } catch {
-                // Retrying cannot fix it; the rest of the batch goes on.
+                // Retrying cannot fix it: to dlq.notifications, and the rest of the batch goes on.
                 Counter(label: "notifications_requests_rejected_total").increment()
                 logger.error("notification request rejected", metadata: ["event_id": "\(event.id)", "error": "\(error)"])
+                let database = store.database
+                try await database.withTransaction { connection in
+                    try await database.outbox.deadLetter(event, consumer: "notifications", error: "\(error)", fallbackID: .v7(), on: connection)
+                }
             }
         }
         for tenant in order { try await store.accept(byTenant[tenant] ?? [], tenant: tenant) }

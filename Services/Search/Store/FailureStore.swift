@@ -88,20 +88,11 @@ struct FailureStore: Sendable {
         return nil
     }
 
-    /// The original event on `dlq.search` with the headers every dead letter carries
-    /// (`dlq_error`, `dlq_topic`, ...) and `dlq_failure`, the failure's id. The copy keeps
-    /// the event's id unless the outbox still holds it from an earlier dead letter.
+    /// The original event on `dlq.search`, with `dlq_failure`, the failure's id.
     private func deadLetter(_ event: EventEnvelope, failure: UUID, error: String, on connection: PostgresConnection) async throws {
-        let id = try await database.outbox.contains(event.id, on: connection) ? failure : event.id
-        let copy = EventEnvelope(
-            id: id, type: event.type, source: event.source, time: event.time, subject: event.subject, tenantID: event.tenantID,
-            traceparent: event.traceparent, key: event.key, topic: Topic.deadLetter(for: "search").name, data: event.data)
-        try await database.outbox.append(
-            copy,
-            extraHeaders: [
-                ("dlq_error", String(error.prefix(1000))), ("dlq_topic", event.topic), ("dlq_consumer", "search"),
-                ("dlq_failure", failure.uuidString.lowercased()),
-            ], on: connection)
+        try await database.outbox.deadLetter(
+            event, consumer: "search", error: error, fallbackID: failure, extraHeaders: [("dlq_failure", failure.uuidString.lowercased())],
+            on: connection)
     }
 
     struct Loaded: Sendable {
