@@ -123,6 +123,15 @@ enum TemplateCatalog {
         }
     }
 
+    /// A request's data with the variables every template may use (`BuiltInTemplate.common`).
+    static func context(_ data: [String: String], appURL: String, recipientName: String, recipientEmail: String) -> [String: Any] {
+        var context: [String: Any] = data
+        context["appUrl"] = appURL
+        context["recipientName"] = recipientName
+        context["recipientEmail"] = recipientEmail
+        return context
+    }
+
     /// Renders `parts` with `data`. A part that does not parse renders as its source
     /// (tenant parts were validated when saved; built-ins are tested).
     static func render(_ parts: TemplateParts, data: [String: Any]) -> RenderedMessage {

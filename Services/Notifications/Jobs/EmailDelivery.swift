@@ -40,17 +40,13 @@ struct EmailDelivery: Sendable {
 
     func run(_ job: EmailJob, context: JobContext) async throws {
         let tenant = context.tenantID
-        guard let pending = try await database.withTenant(tenant, { connection in try await load(job.deliveryId, on: connection) }) else {
-            return  // sent, failed or suppressed already
+        let loaded = try await database.withTenant(tenant) { connection -> (Pending, TemplateParts?)? in
+            guard let pending = try await load(job.deliveryId, on: connection) else { return nil }
+            return (pending, try await templates.parts(for: pending.templateKey, locale: pending.locale, on: connection))
         }
-        let parts = try await database.withTenant(tenant) { connection in
-            try await templates.parts(for: pending.templateKey, locale: pending.locale, on: connection)
-        } ?? NotificationStore.fallback
-        var data: [String: Any] = pending.data
-        data["appUrl"] = appURL
-        data["recipientName"] = pending.recipientName
-        data["recipientEmail"] = pending.address
-        let rendered = TemplateCatalog.render(parts, data: data)
+        guard let (pending, parts) = loaded else { return }  // sent, failed or suppressed already
+        let data = TemplateCatalog.context(pending.data, appURL: appURL, recipientName: pending.recipientName, recipientEmail: pending.address)
+        let rendered = TemplateCatalog.render(parts ?? NotificationStore.fallback, data: data)
         let message = self.message(
             to: pending.address, rendered, id: job.deliveryId.uuidString.lowercased(),
             unsubscribe: Preferences.transactional.contains(pending.category)

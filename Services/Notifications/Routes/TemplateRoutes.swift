@@ -38,10 +38,8 @@ struct TemplateRoutes: Sendable {
             let key = try Self.key(context)
             let input = try await request.decodeJSON(Input.self, context: context)
             let (parts, _) = try Self.validated(input, key: key)
-            var data: [String: Any] = TemplateCatalog.builtIn[key]?.sample ?? [:]
-            data["appUrl"] = "https://app.example.com"
-            data["recipientName"] = "Ada Lovelace"
-            data["recipientEmail"] = "ada@example.com"
+            var data = TemplateCatalog.context(
+                TemplateCatalog.builtIn[key]?.sample ?? [:], appURL: "https://app.example.com", recipientName: "Ada Lovelace", recipientEmail: "ada@example.com")
             data["tenantName"] = "Acme"
             if key == TemplateCatalog.digestKey {
                 data["items"] = [["title": "Send the quarterly report", "body": "Due tomorrow"], ["title": "Review the budget", "body": "Assigned to you"]]

@@ -61,10 +61,7 @@ struct NotificationStore: Sendable {
             && userPreferences.allows(.inApp, category: request.category)
         let locale = request.data["locale"] ?? TemplateCatalog.defaultLocale
         let parts = try await templates.parts(for: request.templateKey, locale: locale, on: connection) ?? Self.fallback
-        var data: [String: Any] = request.data
-        data["appUrl"] = appURL
-        data["recipientName"] = name
-        data["recipientEmail"] = address ?? ""
+        let data = TemplateCatalog.context(request.data, appURL: appURL, recipientName: name, recipientEmail: address ?? "")
         let message = TemplateCatalog.render(parts, data: data)
 
         let id = UUID.v7()
