@@ -314,7 +314,7 @@ struct GatewayTrustedProxyTests {
         let upstream = try await GatewayHarness.upstream(name: "solo")
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("routes-\(UUID()).json")
         try #"""
-            {"rateLimitClasses": {"login": {"ipPerMinute": 60, "ipBurst": 2}},
+            {"rateLimitClasses": {"login": {"ipPerMinute": 1, "ipBurst": 2}},
              "routes": [{"prefix": "/login", "upstream": "\#(upstream.baseURL)", "public": true, "rateLimitClass": "login"}]}
             """#.write(to: file, atomically: true, encoding: .utf8)
         var configuration = GatewayConfiguration(
