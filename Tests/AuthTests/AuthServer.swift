@@ -7,7 +7,7 @@ import TestSupport
 /// One auth service for the suite, on a free port, with a short refresh grace window.
 struct AuthServer {
     static let shared = AuthServer()
-    static let graceSeconds = 2
+    static let graceSeconds = 5
     static let spaRedirect = "http://localhost:3000/auth/callback"
     static let keyEncryptionKey = [UInt8](repeating: 0x4B, count: 32)
     private let server = StartOnce<TestServer> {
