@@ -25,7 +25,9 @@ public enum TestHTTP {
     /// For load: up to 64 connections per host (the shared client keeps 8).
     public static let wide: HTTPClient = {
         var configuration = HTTPClient.Configuration()
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        // Idle connections go before the servers drop them (uvicorn, the OpenID provider's
+        // server, closes after 5 s): reusing one it just closed fails the request.
+        configuration.connectionPool = .init(idleTimeout: .seconds(3), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
 
