@@ -180,8 +180,8 @@ struct WebhookStore: Sendable {
                 SELECT e.id, e.url, e.secret, CASE WHEN e.previous_secret_expires_at > now() THEN e.previous_secret END,
                        m.id, m.body, d.attempts, e.failing_since
                 FROM notifications.webhook_deliveries d
-                JOIN notifications.webhook_endpoints e ON e.id = d.endpoint_id
-                JOIN notifications.webhook_messages m ON m.id = d.message_id
+                JOIN notifications.webhook_endpoints e ON e.tenant_id = d.tenant_id AND e.id = d.endpoint_id
+                JOIN notifications.webhook_messages m ON m.tenant_id = d.tenant_id AND m.id = d.message_id
                 WHERE d.id = \(delivery) AND d.state = 'pending' AND e.disabled_at IS NULL
                 """, logger: database.logger)
             for try await (endpoint, url, secret, previous, message, body, attempts, failing) in rows.decode(
@@ -230,16 +230,19 @@ struct WebhookStore: Sendable {
                 """, logger: database.logger)
             switch outcome {
             case .succeeded:
+                // Only a change is written: every delivery to an endpoint passes here, and an
+                // unconditional update would queue them all on the endpoint's row lock.
                 try await connection.query(
-                    "UPDATE notifications.webhook_endpoints SET failing_since = NULL WHERE id = \(pending.endpoint)", logger: database.logger)
+                    "UPDATE notifications.webhook_endpoints SET failing_since = NULL WHERE id = \(pending.endpoint) AND failing_since IS NOT NULL",
+                    logger: database.logger)
             case .retry(let at):
                 try await connection.query(
-                    "UPDATE notifications.webhook_endpoints SET failing_since = COALESCE(failing_since, now()) WHERE id = \(pending.endpoint)",
+                    "UPDATE notifications.webhook_endpoints SET failing_since = now() WHERE id = \(pending.endpoint) AND failing_since IS NULL",
                     logger: database.logger)
                 try await jobs.enqueue(deliver, WebhookJob(deliveryId: delivery), tenant: tenant, options: .init(runAt: at), on: connection)
             case .failed:
                 try await connection.query(
-                    "UPDATE notifications.webhook_endpoints SET failing_since = COALESCE(failing_since, now()) WHERE id = \(pending.endpoint)",
+                    "UPDATE notifications.webhook_endpoints SET failing_since = now() WHERE id = \(pending.endpoint) AND failing_since IS NULL",
                     logger: database.logger)
             case .disableEndpoint(let reason):
                 for try await _ in try await connection.query(
@@ -263,7 +266,7 @@ struct WebhookStore: Sendable {
                        COALESCE((SELECT json_agg(json_build_object('at', a.attempted_at, 'statusCode', a.status_code, 'latencyMs', a.latency_ms,
                                                                   'error', a.error) ORDER BY a.attempted_at)
                                  FROM notifications.webhook_attempts a WHERE a.delivery_id = d.id), '[]')::text
-                FROM notifications.webhook_deliveries d JOIN notifications.webhook_messages m ON m.id = d.message_id
+                FROM notifications.webhook_deliveries d JOIN notifications.webhook_messages m ON m.tenant_id = d.tenant_id AND m.id = d.message_id
                 WHERE d.endpoint_id = \(endpoint) AND d.created_at < COALESCE(\(before)::timestamptz, 'infinity')
                 ORDER BY d.created_at DESC, d.id DESC LIMIT \(limit)
                 """, logger: database.logger)
