@@ -48,18 +48,23 @@ public struct JobQueue: Sendable {
         return nil
     }
 
-    /// Many jobs of one kind in one statement (imports, fan-out, benchmarks).
+    /// Many jobs of one kind in one statement (imports, fan-out, a consumer's batch);
+    /// `runAt`, when given, holds each job's time (nil: now).
     public func enqueueMany<Arguments>(
-        _ kind: JobKind<Arguments>, _ arguments: [(tenant: UUID, arguments: Arguments)], on connection: PostgresConnection
+        _ kind: JobKind<Arguments>, _ arguments: [(tenant: UUID, arguments: Arguments)], runAt: [Date?]? = nil, on connection: PostgresConnection
     ) async throws {
         guard !arguments.isEmpty else { return }
         let tenants = arguments.map(\.tenant)
         let payloads = try arguments.map { String(decoding: try JSONEncoder.jobs.encode($0.arguments), as: UTF8.self) }
+        // PostgresNIO binds no optionals inside arrays: -1 stands for "now".
+        let times = (runAt ?? []).map { $0?.timeIntervalSince1970 ?? -1 } + Array(repeating: -1, count: max(0, arguments.count - (runAt?.count ?? 0)))
         try await connection.query(
             """
-            INSERT INTO \(unescaped: schema).jobs (tenant_id, kind, queue, args, state, priority, max_attempts, timeout_seconds)
-            SELECT t, \(kind.name), \(kind.queue), a::jsonb, 'available', \(kind.priority), \(kind.maxAttempts), \(Int(kind.timeout.components.seconds))
-            FROM unnest(\(tenants)::uuid[], \(payloads)::text[]) AS input(t, a)
+            INSERT INTO \(unescaped: schema).jobs (tenant_id, kind, queue, args, state, priority, max_attempts, timeout_seconds, run_at)
+            SELECT t, \(kind.name), \(kind.queue), a::jsonb, CASE WHEN at > now() THEN 'scheduled' ELSE 'available' END,
+                   \(kind.priority), \(kind.maxAttempts), \(Int(kind.timeout.components.seconds)), at
+            FROM unnest(\(tenants)::uuid[], \(payloads)::text[], \(times)::float8[]) AS input(t, a, r)
+            CROSS JOIN LATERAL (SELECT CASE WHEN r < 0 THEN now() ELSE to_timestamp(r) END AS at) AS time
             """, logger: Self.quiet)
     }
 

@@ -25,6 +25,23 @@ public struct Outbox: Sendable {
         )
     }
 
+    /// Many events in one statement (a consumer's batch).
+    public func append(_ events: [EventEnvelope], on connection: PostgresConnection) async throws {
+        guard !events.isEmpty else { return }
+        try await connection.query(
+            """
+            INSERT INTO \(unescaped: schema).outbox
+              (event_id, topic, message_key, tenant_id, event_type, source, subject, occurred_at, traceparent, payload)
+            SELECT id, topic, message_key, tenant_id, event_type, source, subject, occurred_at, NULLIF(traceparent, ''), payload
+            FROM unnest(\(events.map(\.id))::uuid[], \(events.map(\.topic))::text[], \(events.map(\.key))::text[], \(events.map(\.tenantID))::uuid[],
+                        \(events.map(\.type))::text[], \(events.map(\.source))::text[], \(events.map(\.subject))::text[], \(events.map(\.time))::timestamptz[],
+                        \(events.map { $0.traceparent ?? "" })::text[], \(events.map { ByteBuffer(bytes: $0.data) })::bytea[])
+              AS e(id, topic, message_key, tenant_id, event_type, source, subject, occurred_at, traceparent, payload)
+            """,
+            logger: Self.quiet
+        )
+    }
+
     /// True when the outbox already holds an event with this id (kept 7 days after sending).
     public func contains(_ eventID: UUID, on connection: PostgresConnection) async throws -> Bool {
         let rows = try await connection.query("SELECT 1 FROM \(unescaped: schema).outbox WHERE event_id = \(eventID)", logger: Self.quiet)

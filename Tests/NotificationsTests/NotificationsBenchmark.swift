@@ -49,7 +49,7 @@ struct NotificationsBenchmark {
 
         // 2. Latency under a steady load well inside the throughput.
         let steadyPath = "/bench-steady/\(hookTenant)"
-        try await withDatabase("notifications") { database in
+        _ = try await withDatabase("notifications") { database in
             try await database.withTenant(hookTenant) { connection in
                 try await connection.query("DELETE FROM notifications.webhook_endpoints", logger: database.logger)
             }

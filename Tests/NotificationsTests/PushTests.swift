@@ -116,7 +116,7 @@ struct DigestTests {
         #expect(Mailbox.messages(to: address).isEmpty)
         // The user's digest time arrives.
         try await withDatabase("notifications") { database in
-            try await database.withTenant(tenant) { connection in
+            _ = try await database.withTenant(tenant) { connection in
                 try await connection.query("UPDATE notifications.deliveries SET not_before = now() WHERE state = 'digest'", logger: database.logger)
             }
             try await database.client.query(

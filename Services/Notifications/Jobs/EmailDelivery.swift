@@ -63,7 +63,7 @@ struct EmailDelivery: Sendable {
                     try await finish(job.deliveryId, pending, tenant: tenant, state: "failed", eventState: "failed", error: failure.description, messageID: nil)
                     return
                 }
-                try await database.withTenant(tenant) { connection in
+                _ = try await database.withTenant(tenant) { connection in
                     try await connection.query(
                         """
                         UPDATE notifications.deliveries SET attempts = attempts + 1, last_error = \(failure.description), updated_at = now()

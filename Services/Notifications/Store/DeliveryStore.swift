@@ -20,7 +20,7 @@ struct DeliveryStore: Sendable {
                     sent_at = CASE WHEN \(state) = 'sent' THEN now() END, updated_at = now()
                 WHERE id = ANY(\(outcomes.map(\.deliveryId)))
                 """, logger: database.logger)
-            for outcome in outcomes { try await outcome.announce(database: database, on: connection) }
+            try await NotificationDelivery.announce(outcomes, database: database, on: connection)
         }
     }
 }
@@ -28,7 +28,12 @@ struct DeliveryStore: Sendable {
 extension NotificationDelivery {
     /// Through the outbox, in the caller's transaction.
     func announce(database: Database, on connection: PostgresConnection) async throws {
+        try await Self.announce([self], database: database, on: connection)
+    }
+
+    static func announce(_ outcomes: [NotificationDelivery], database: Database, on connection: PostgresConnection) async throws {
         try await database.outbox.append(
-            try .make(self, type: Self.type, on: Topics.notificationsDelivery, source: NotificationStore.source, tenantID: tenantId), on: connection)
+            outcomes.map { try .make($0, type: type, on: Topics.notificationsDelivery, source: NotificationStore.source, tenantID: $0.tenantId) },
+            on: connection)
     }
 }

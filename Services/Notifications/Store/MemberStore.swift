@@ -16,7 +16,7 @@ struct MemberStore: Sendable {
     let database: Database
 
     func apply(_ event: MembershipEvent, removed: Bool) async throws {
-        try await database.withTenant(event.tenantId) { connection in
+        _ = try await database.withTenant(event.tenantId) { connection in
             try await connection.query(
                 """
                 INSERT INTO notifications.members (tenant_id, user_id, email, name, role, active, version)
@@ -29,12 +29,19 @@ struct MemberStore: Sendable {
     }
 
     func member(_ user: UUID, on connection: PostgresConnection) async throws -> Member? {
+        try await members([user], on: connection)[user]
+    }
+
+    /// The active members among `users`, by user id.
+    func members(_ users: [UUID], on connection: PostgresConnection) async throws -> [UUID: Member] {
+        guard !users.isEmpty else { return [:] }
         let rows = try await connection.query(
-            "SELECT email, name, role FROM notifications.members WHERE user_id = \(user) AND active", logger: database.logger)
-        for try await (email, name, role) in rows.decode((String, String, String).self) {
-            return Member(userID: user, email: email, name: name, role: role)
+            "SELECT user_id, email, name, role FROM notifications.members WHERE user_id = ANY(\(users)) AND active", logger: database.logger)
+        var members: [UUID: Member] = [:]
+        for try await (id, email, name, role) in rows.decode((UUID, String, String, String).self) {
+            members[id] = Member(userID: id, email: email, name: name, role: role)
         }
-        return nil
+        return members
     }
 
     /// Owners and admins: who hears about the tenant's own configuration failing.

@@ -41,60 +41,132 @@ struct NotificationStore: Sendable {
         try await accept([request], tenant: request.tenantId, now: now)
     }
 
-    /// A tenant's requests in one transaction (one commit for a whole batch).
+    /// A tenant's requests in one transaction, with a fixed number of statements however
+    /// many there are: what they need is read for all at once, and written likewise.
     func accept(_ requests: [NotificationRequest], tenant: UUID, now: Date = Date()) async throws {
+        var keys: Set<String> = []
+        let requests = requests.filter { $0.tenantId == tenant && keys.insert($0.idempotencyKey).inserted }
+        guard !requests.isEmpty else { return }
         try await database.withTenant(tenant) { connection in
-            for request in requests where request.tenantId == tenant { try await accept(request, now: now, on: connection) }
+            let users = Array(Set(requests.compactMap(\.recipient.userId)))
+            let people = try await members.members(users, on: connection)
+            let saved = try await preferences.preferences(of: users, on: connection)
+            let choices = try await templates.choices(for: Set(requests.map(\.templateKey)), on: connection)
+            let subscribed = try await push.subscribed(users, on: connection)
+            let planned = try requests.map { request in
+                try plan(request, member: request.recipient.userId.flatMap { people[$0] }, choices: choices, now: now,
+                    preferences: request.recipient.userId.flatMap { saved[$0] } ?? .standard)
+            }
+            let stored = try await insert(planned, tenant: tenant, on: connection)
+            try await queue(planned.filter { stored.contains($0.accepted.id) }, subscribed: subscribed, on: connection)
         }
     }
 
-    private func accept(_ request: NotificationRequest, now: Date, on connection: PostgresConnection) async throws {
-        var address = request.recipient.email
-        var name = address ?? ""
-        if let user = request.recipient.userId, let member = try await members.member(user, on: connection) {
-            address = address ?? member.email
-            name = member.name
-        }
-        let userPreferences = try await request.recipient.userId.asyncMap { try await preferences.preferences(of: $0, on: connection) } ?? .standard
-        let wanted = Set(request.channels.isEmpty ? (request.recipient.userId == nil ? ["email"] : ["email", "in_app", "push"]) : request.channels)
-        let inApp = request.recipient.userId != nil && wanted.contains(Channel.inApp.rawValue)
-            && userPreferences.allows(.inApp, category: request.category)
-        let locale = request.data["locale"] ?? TemplateCatalog.defaultLocale
-        let parts = try await templates.parts(for: request.templateKey, locale: locale, on: connection) ?? Self.fallback
-        let data = TemplateCatalog.context(request.data, appURL: appURL, recipientName: name, recipientEmail: address ?? "")
-        let message = TemplateCatalog.render(parts, data: data)
+    /// A request with everything decided that needs no more reading.
+    struct Planned: Sendable {
+        var accepted: Accepted
+        var address: String?
+        var wanted: Set<String>
+        var inApp: Bool
+        var locale: String
+        var message: RenderedMessage
+        var data: String
+    }
 
-        let id = UUID.v7()
-        let json = String(decoding: try JSONEncoder().encode(request.data), as: UTF8.self)
-        if inApp, let user = request.recipient.userId {
-            // One user's inbox numbers its notifications in commit order: the stream
-            // resumes after the last number it sent and must not skip a late commit.
-            try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(user.uuidString), 0))", logger: database.logger)
+    private func plan(_ request: NotificationRequest, member: Member?, choices: TemplateChoices, now: Date, preferences: Preferences) throws -> Planned {
+        let address = request.recipient.email ?? member?.email
+        let name = member?.name ?? request.recipient.email ?? ""
+        let wanted = Set(request.channels.isEmpty ? (request.recipient.userId == nil ? ["email"] : ["email", "in_app", "push"]) : request.channels)
+        let inApp = request.recipient.userId != nil && wanted.contains(Channel.inApp.rawValue) && preferences.allows(.inApp, category: request.category)
+        let locale = request.data["locale"] ?? TemplateCatalog.defaultLocale
+        let parts = choices.parts(for: request.templateKey, locale: locale) ?? Self.fallback
+        let context = TemplateCatalog.context(request.data, appURL: appURL, recipientName: name, recipientEmail: address ?? "")
+        return Planned(
+            accepted: Accepted(id: .v7(), request: request, preferences: preferences, now: now), address: address, wanted: wanted, inApp: inApp,
+            locale: locale, message: TemplateCatalog.render(parts, data: context),
+            data: String(decoding: try JSONEncoder().encode(request.data), as: UTF8.self))
+    }
+
+    /// Inserts the notifications not seen before; answers the ids stored. Each user's inbox
+    /// numbers its notifications in commit order (the stream resumes after the last number
+    /// it sent and must not skip a late commit): the users' locks are taken first, in one
+    /// order for every transaction so two batches cannot deadlock.
+    private func insert(_ planned: [Planned], tenant: UUID, on connection: PostgresConnection) async throws -> Set<UUID> {
+        let inboxUsers = Set(planned.filter(\.inApp).compactMap { $0.accepted.request.recipient.userId?.uuidString })
+        if !inboxUsers.isEmpty {
+            try await connection.query(
+                """
+                SELECT pg_advisory_xact_lock(k) FROM (SELECT hashtextextended(u, 0) AS k FROM unnest(\(Array(inboxUsers))::text[]) AS u ORDER BY 1) AS locks
+                """, logger: database.logger)
         }
-        let inserted = try await connection.query(
+        let requests = planned.map(\.accepted.request)
+        let rows = try await connection.query(
             """
+            WITH input AS (
+              SELECT * FROM unnest(
+                \(planned.map(\.accepted.id))::uuid[], \(requests.map(\.idempotencyKey))::text[],
+                \(requests.map { $0.recipient.userId?.uuidString ?? "" })::text[], \(planned.map { $0.address ?? "" })::text[],
+                \(requests.map(\.category))::text[], \(requests.map(\.templateKey))::text[], \(planned.map(\.locale))::text[],
+                \(requests.map(\.priority.rawValue))::text[], \(planned.map(\.data))::text[], \(planned.map(\.message.subject))::text[],
+                \(planned.map(\.message.text))::text[], \(planned.map(\.inApp))::bool[]
+              ) WITH ORDINALITY AS i(id, idempotency_key, user_id, email, category, template_key, locale, priority, data, title, body, in_app, ord)
+            ), fresh AS (
+              SELECT i.*, NULLIF(i.user_id, '')::uuid AS recipient FROM input i
+              WHERE NOT EXISTS (SELECT 1 FROM notifications.notifications n WHERE n.tenant_id = \(tenant) AND n.idempotency_key = i.idempotency_key)
+            )
             INSERT INTO notifications.notifications
               (id, tenant_id, idempotency_key, user_id, email, category, template_key, locale, priority, data, title, body, in_app, seq)
-            SELECT \(id), \(request.tenantId), \(request.idempotencyKey), \(request.recipient.userId), \(address), \(request.category),
-                   \(request.templateKey), \(locale), \(request.priority.rawValue), \(json)::jsonb, \(message.subject), \(message.text), \(inApp),
-                   CASE WHEN \(inApp) THEN (SELECT COALESCE(max(seq), 0) + 1 FROM notifications.notifications
-                                             WHERE user_id = \(request.recipient.userId) AND in_app) END
+            SELECT f.id, \(tenant), f.idempotency_key, f.recipient, NULLIF(f.email, ''), f.category, f.template_key, f.locale, f.priority,
+                   f.data::jsonb, f.title, f.body, f.in_app,
+                   CASE WHEN f.in_app THEN
+                     (SELECT COALESCE(max(n.seq), 0) FROM notifications.notifications n WHERE n.tenant_id = \(tenant) AND n.user_id = f.recipient AND n.in_app)
+                     + row_number() OVER (PARTITION BY f.recipient, f.in_app ORDER BY f.ord)
+                   END
+            FROM fresh f
             ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
             RETURNING id
             """, logger: database.logger)
-        var stored = false
-        for try await _ in inserted { stored = true }
-        guard stored else { return }
-        let accepted = Accepted(id: id, request: request, preferences: userPreferences, now: now)
-        if wanted.contains(Channel.email.rawValue) {
-            try await queueEmail(accepted, address: address, on: connection)
+        var stored: Set<UUID> = []
+        for try await (id,) in rows.decode((UUID,).self) { stored.insert(id) }
+        return stored
+    }
+
+    /// The deliveries of the notifications just stored, their first outcomes on
+    /// notifications.delivery.v1, and their jobs.
+    private func queue(_ planned: [Planned], subscribed: Set<UUID>, on connection: PostgresConnection) async throws {
+        var deliveries: [Delivery] = []
+        var emails: [(tenant: UUID, arguments: EmailJob)] = [], emailTimes: [Date?] = []
+        var pushes: [(tenant: UUID, arguments: PushJob)] = [], pushTimes: [Date?] = []
+        var digests: [(user: UUID, runAt: Date?)] = [], digestUsers: Set<UUID> = []
+        for item in planned {
+            let accepted = item.accepted, request = accepted.request
+            if item.wanted.contains(Channel.email.rawValue) {
+                let delivery = emailDelivery(accepted, address: item.address)
+                deliveries.append(delivery)
+                if delivery.state == "digest", let user = request.recipient.userId {
+                    if digestUsers.insert(user).inserted { digests.append((user, delivery.runAt)) }
+                } else if delivery.state == "queued" || delivery.state == "deferred" {
+                    emails.append((request.tenantId, EmailJob(deliveryId: delivery.id)))
+                    emailTimes.append(delivery.runAt)
+                }
+            }
+            if item.wanted.contains(Channel.push.rawValue), let user = request.recipient.userId, accepted.preferences.allows(.push, category: request.category),
+                subscribed.contains(user)
+            {
+                let (state, runAt) = accepted.timing(digestible: false)
+                deliveries.append(Delivery(accepted: accepted, channel: .push, address: "", state: state, error: nil, runAt: runAt))
+                pushes.append((request.tenantId, PushJob(deliveryId: accepted.delivery(.push))))
+                pushTimes.append(runAt)
+            }
         }
-        if wanted.contains(Channel.push.rawValue), let user = request.recipient.userId, userPreferences.allows(.push, category: request.category),
-            try await !push.targets(user: user, on: connection).isEmpty
-        {
-            let (state, runAt) = accepted.timing(digestible: false)
-            try await record(accepted, channel: .push, address: "", state: state, error: nil, runAt: runAt, on: connection)
-            try await jobs.enqueue(sendPush, PushJob(deliveryId: accepted.delivery(.push)), tenant: request.tenantId, options: .init(runAt: runAt), on: connection)
+        try await record(deliveries, on: connection)
+        try await jobs.enqueueMany(sendEmail, emails, runAt: emailTimes, on: connection)
+        try await jobs.enqueueMany(sendPush, pushes, runAt: pushTimes, on: connection)
+        // One digest job per user while one is pending: later items join it.
+        for (user, runAt) in digests {
+            guard let tenant = planned.first?.accepted.request.tenantId else { break }
+            try await jobs.enqueue(
+                sendDigest, DigestJob(userId: user), tenant: tenant, options: .init(runAt: runAt, uniqueKey: DigestDelivery.uniqueKey(user)), on: connection)
         }
     }
 
@@ -125,48 +197,54 @@ struct NotificationStore: Sendable {
         }
     }
 
-    private var jobs: JobQueue { JobQueue(schema: "notifications") }
+    /// One channel of a notification: the row to write and its first outcome.
+    struct Delivery: Sendable {
+        var accepted: Accepted
+        var channel: Channel
+        var address: String
+        var state: String
+        var error: String?
+        var runAt: Date?
 
-    private func queueEmail(_ accepted: Accepted, address: String?, on connection: PostgresConnection) async throws {
-        let request = accepted.request
-        guard let address else {
-            try await record(accepted, channel: .email, address: "", state: "failed", error: "no email address is known for the recipient", runAt: nil, on: connection)
-            return
-        }
-        guard accepted.preferences.allows(.email, category: request.category) else {
-            try await record(
-                accepted, channel: .email, address: address, state: "suppressed", error: "the recipient turned off email for \(request.category)", runAt: nil,
-                on: connection)
-            return
-        }
-        let (state, runAt) = accepted.timing(digestible: true)
-        try await record(accepted, channel: .email, address: address, state: state, error: nil, runAt: runAt, on: connection)
-        if state == "digest", let user = request.recipient.userId {
-            // One digest job per user while one is pending: later items join it.
-            try await jobs.enqueue(
-                sendDigest, DigestJob(userId: user), tenant: request.tenantId, options: .init(runAt: runAt, uniqueKey: DigestDelivery.uniqueKey(user)),
-                on: connection)
-        } else {
-            try await jobs.enqueue(
-                sendEmail, EmailJob(deliveryId: accepted.delivery(.email)), tenant: request.tenantId, options: .init(runAt: runAt), on: connection)
+        var id: UUID { accepted.delivery(channel) }
+
+        var outcome: NotificationDelivery {
+            let request = accepted.request
+            return NotificationDelivery(
+                tenantId: request.tenantId, notificationId: accepted.id, deliveryId: id, idempotencyKey: request.idempotencyKey, channel: channel.rawValue,
+                state: state, category: request.category, templateKey: request.templateKey, recipientUserId: request.recipient.userId, error: error,
+                occurredAt: accepted.now)
         }
     }
 
-    /// The delivery row and its first outcome on notifications.delivery.v1.
-    private func record(
-        _ accepted: Accepted, channel: Channel, address: String, state: String, error: String?, runAt: Date?, on connection: PostgresConnection
-    ) async throws {
-        let request = accepted.request, delivery = accepted.delivery(channel)
+    private var jobs: JobQueue { JobQueue(schema: "notifications") }
+
+    /// Failed without an address, suppressed when opted out, else queued, deferred or into the digest.
+    private func emailDelivery(_ accepted: Accepted, address: String?) -> Delivery {
+        let category = accepted.request.category
+        guard let address else {
+            return Delivery(accepted: accepted, channel: .email, address: "", state: "failed", error: "no email address is known for the recipient")
+        }
+        guard accepted.preferences.allows(.email, category: category) else {
+            return Delivery(accepted: accepted, channel: .email, address: address, state: "suppressed", error: "the recipient turned off email for \(category)")
+        }
+        let (state, runAt) = accepted.timing(digestible: true)
+        return Delivery(accepted: accepted, channel: .email, address: address, state: state, error: nil, runAt: runAt)
+    }
+
+    /// The delivery rows and their first outcomes on notifications.delivery.v1.
+    private func record(_ deliveries: [Delivery], on connection: PostgresConnection) async throws {
+        guard let tenant = deliveries.first?.accepted.request.tenantId else { return }
         try await connection.query(
             """
             INSERT INTO notifications.deliveries (id, tenant_id, notification_id, channel, address, state, last_error, not_before)
-            VALUES (\(delivery), \(request.tenantId), \(accepted.id), \(channel.rawValue), \(address), \(state), \(error), \(runAt))
+            SELECT id, \(tenant), notification_id, channel, address, state, NULLIF(last_error, ''), CASE WHEN not_before < 0 THEN NULL ELSE to_timestamp(not_before) END
+            FROM unnest(\(deliveries.map(\.id))::uuid[], \(deliveries.map(\.accepted.id))::uuid[], \(deliveries.map(\.channel.rawValue))::text[],
+                        \(deliveries.map(\.address))::text[], \(deliveries.map(\.state))::text[], \(deliveries.map { $0.error ?? "" })::text[],
+                        \(deliveries.map { $0.runAt?.timeIntervalSince1970 ?? -1 })::float8[])
+              AS d(id, notification_id, channel, address, state, last_error, not_before)
             """, logger: database.logger)
-        try await NotificationDelivery(
-            tenantId: request.tenantId, notificationId: accepted.id, deliveryId: delivery, idempotencyKey: request.idempotencyKey, channel: channel.rawValue,
-            state: state, category: request.category, templateKey: request.templateKey, recipientUserId: request.recipient.userId,
-            error: error, occurredAt: accepted.now
-        ).announce(database: database, on: connection)
+        try await NotificationDelivery.announce(deliveries.map(\.outcome), database: database, on: connection)
     }
 
     /// Renders as the key itself when no template exists for it, so nothing is lost.

@@ -11,22 +11,29 @@ struct PreferenceStore: Sendable {
     }
 
     func preferences(of user: UUID, on connection: PostgresConnection) async throws -> Preferences {
+        try await preferences(of: [user], on: connection)[user] ?? .standard
+    }
+
+    /// The saved preferences of those among `users` who saved any, by user id.
+    func preferences(of users: [UUID], on connection: PostgresConnection) async throws -> [UUID: Preferences] {
+        guard !users.isEmpty else { return [:] }
         let rows = try await connection.query(
             """
-            SELECT time_zone, to_char(quiet_start, 'HH24:MI'), to_char(quiet_end, 'HH24:MI'), to_char(digest_time, 'HH24:MI'), channels::text
-            FROM notifications.preferences WHERE user_id = \(user)
+            SELECT user_id, time_zone, to_char(quiet_start, 'HH24:MI'), to_char(quiet_end, 'HH24:MI'), to_char(digest_time, 'HH24:MI'), channels::text
+            FROM notifications.preferences WHERE user_id = ANY(\(users))
             """, logger: database.logger)
-        for try await (zone, start, end, digest, channels) in rows.decode((String, String?, String?, String, String).self) {
+        var saved: [UUID: Preferences] = [:]
+        for try await (user, zone, start, end, digest, channels) in rows.decode((UUID, String, String?, String?, String, String).self) {
             let byCategory = (try? JSONDecoder().decode([String: [String: Bool]].self, from: Data(channels.utf8))) ?? [:]
             let window = start.flatMap { start in end.map { Preferences.Window(start: start, end: $0) } }
-            return Preferences(timeZone: zone, quietHours: window, digestTime: digest, channels: byCategory)
+            saved[user] = Preferences(timeZone: zone, quietHours: window, digestTime: digest, channels: byCategory)
         }
-        return .standard
+        return saved
     }
 
     func save(_ preferences: Preferences, of user: UUID, tenant: UUID) async throws {
         let channels = String(decoding: try JSONEncoder().encode(preferences.channels), as: UTF8.self)
-        try await database.withTenant(tenant) { connection in
+        _ = try await database.withTenant(tenant) { connection in
             try await connection.query(
                 """
                 INSERT INTO notifications.preferences (tenant_id, user_id, time_zone, quiet_start, quiet_end, digest_time, channels)

@@ -49,6 +49,16 @@ struct PushStore: Sendable {
         var keys: PushSubscriptionKeys
     }
 
+    /// Those among `users` with at least one push subscription.
+    func subscribed(_ users: [UUID], on connection: PostgresConnection) async throws -> Set<UUID> {
+        guard !users.isEmpty else { return [] }
+        let rows = try await connection.query(
+            "SELECT DISTINCT user_id FROM notifications.push_subscriptions WHERE user_id = ANY(\(users))", logger: database.logger)
+        var subscribed: Set<UUID> = []
+        for try await (user,) in rows.decode((UUID,).self) { subscribed.insert(user) }
+        return subscribed
+    }
+
     func targets(user: UUID, on connection: PostgresConnection) async throws -> [Target] {
         let rows = try await connection.query(
             "SELECT id, endpoint, p256dh, auth FROM notifications.push_subscriptions WHERE user_id = \(user) ORDER BY created_at",

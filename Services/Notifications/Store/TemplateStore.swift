@@ -18,16 +18,19 @@ struct TemplateStore: Sendable {
     /// The parts to render `key` with: the tenant's for the locale, else the tenant's in
     /// the default locale, else the built-in; nil for a key nobody defined.
     func parts(for key: String, locale: String, on connection: PostgresConnection) async throws -> TemplateParts? {
+        try await choices(for: [key], on: connection).parts(for: key, locale: locale)
+    }
+
+    /// The tenant's overrides of `keys` in every locale, to choose from for many requests.
+    func choices(for keys: Set<String>, on connection: PostgresConnection) async throws -> TemplateChoices {
         let rows = try await connection.query(
-            """
-            SELECT subject, text_body, html_body FROM notifications.templates
-            WHERE template_key = \(key) AND locale IN (\(locale), \(TemplateCatalog.defaultLocale))
-            ORDER BY locale = \(locale) DESC LIMIT 1
-            """, logger: database.logger)
-        for try await (subject, text, html) in rows.decode((String, String, String?).self) {
-            return TemplateParts(subject: subject, text: text, html: html)
+            "SELECT template_key, locale, subject, text_body, html_body FROM notifications.templates WHERE template_key = ANY(\(Array(keys)))",
+            logger: database.logger)
+        var choices = TemplateChoices()
+        for try await (key, locale, subject, text, html) in rows.decode((String, String, String, String, String?).self) {
+            choices.overrides[TemplateChoices.Slot(key: key, locale: locale)] = TemplateParts(subject: subject, text: text, html: html)
         }
-        return TemplateCatalog.builtIn[key]?.parts
+        return choices
     }
 
     func overrides(tenant: UUID) async throws -> [Override] {
@@ -69,5 +72,20 @@ struct TemplateStore: Sendable {
             for try await _ in rows { return true }
             return false
         }
+    }
+}
+
+/// A tenant's overrides of some templates, and how one is chosen for a key and locale.
+struct TemplateChoices: Sendable {
+    struct Slot: Hashable, Sendable {
+        var key: String
+        var locale: String
+    }
+
+    var overrides: [Slot: TemplateParts] = [:]
+
+    /// The tenant's for the locale, else the tenant's in the default locale, else the built-in.
+    func parts(for key: String, locale: String) -> TemplateParts? {
+        overrides[Slot(key: key, locale: locale)] ?? overrides[Slot(key: key, locale: TemplateCatalog.defaultLocale)] ?? TemplateCatalog.builtIn[key]?.parts
     }
 }
