@@ -67,7 +67,26 @@ public enum JobTables {
                     END $$;
                     CREATE TRIGGER jobs_notify AFTER INSERT ON jobs FOR EACH STATEMENT EXECUTE FUNCTION jobs_notify();
                     """
-            )
+            ),
+            Migration(
+                version: "jobs.0002_notify_queues",
+                sql: """
+                    -- The notification names the queues that got ready jobs, so only their
+                    -- workers claim (a burst of one queue's jobs woke every queue to claim nothing).
+                    CREATE OR REPLACE FUNCTION jobs_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+                    DECLARE
+                      ready text;
+                    BEGIN
+                      FOR ready IN SELECT DISTINCT queue FROM inserted WHERE state = 'available' LOOP
+                        PERFORM pg_notify('\(schema)_jobs', ready);
+                      END LOOP;
+                      RETURN NULL;
+                    END $$;
+                    DROP TRIGGER jobs_notify ON jobs;
+                    CREATE TRIGGER jobs_notify AFTER INSERT ON jobs REFERENCING NEW TABLE AS inserted
+                      FOR EACH STATEMENT EXECUTE FUNCTION jobs_notify();
+                    """
+            ),
         ]
     }
 }

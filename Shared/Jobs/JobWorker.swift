@@ -41,7 +41,10 @@ public final class JobWorker: Service, Sendable {
     let configuration: Configuration
     let logger: Logger
     private let state = Mutex(State())
+    /// Per queue: jobs may be ready (inserted, promoted, unpaused, stopping).
     private let wakeups: [String: Wakeup]
+    /// Per queue: a running job finished, so a slot is free.
+    private let freedSlots: [String: Wakeup]
     private let completions = Wakeup()
     private let pacer = Pacer()
 
@@ -53,6 +56,7 @@ public final class JobWorker: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.wakeups = configuration.queues.mapValues { _ in Wakeup() }
+        self.freedSlots = configuration.queues.mapValues { _ in Wakeup() }
     }
 
     public var workerID: String { configuration.workerID }
@@ -87,24 +91,40 @@ public final class JobWorker: Service, Sendable {
     /// Stops claiming; running jobs get `shutdownGrace` to finish.
     public func stop() {
         state.withLock { $0.stopping = true }
-        for wakeup in wakeups.values { wakeup.raise() }
+        for wakeup in Array(wakeups.values) + Array(freedSlots.values) { wakeup.raise() }
     }
 
     private var stopping: Bool { state.withLock { $0.stopping } }
+
+    static let gathering = Duration.milliseconds(5)
 
     // MARK: Claiming and running
 
     private func work(queue name: String, concurrency: Int) async {
         let wakeup = wakeups[name] ?? Wakeup()
+        let freed = freedSlots[name] ?? Wakeup()
+        var gathered = false
         await withTaskGroup(of: Void.self) { group in
             while !stopping && !Task.isCancelled {
                 let (free, paused, after) = state.withLock { state in
                     (concurrency - state.running.values.filter { $0 == name }.count, state.paused.contains(name), state.lastTenant[name])
                 }
-                if paused || free <= 0 {
+                if paused {
                     await wakeup.wait(upTo: configuration.pollInterval)
                     continue
                 }
+                if free <= 0 {
+                    await freed.wait(upTo: configuration.pollInterval)
+                    continue
+                }
+                // A busy queue claims for several free slots at once, not once per finished
+                // job: a short pause lets more of the running ones finish.
+                if free < concurrency / 4, !gathered {
+                    gathered = true
+                    try? await Task.sleep(for: Self.gathering)
+                    continue
+                }
+                gathered = false
                 let jobs: [ClaimedJob]
                 do {
                     jobs = try await store.claim(queue: name, limit: free, after: after, worker: workerID, lease: configuration.lease)
@@ -114,6 +134,7 @@ public final class JobWorker: Service, Sendable {
                     continue
                 }
                 if jobs.isEmpty {
+                    // Drained: only new jobs (or the poll) make claiming worth it again.
                     await wakeup.wait(upTo: configuration.pollInterval)
                     continue
                 }
@@ -127,14 +148,14 @@ public final class JobWorker: Service, Sendable {
                     group.addTask {
                         await self.execute(job)
                         self.state.withLock { _ = $0.running.removeValue(forKey: job.id) }
-                        wakeup.raise()
+                        freed.raise()
                     }
                 }
             }
             // Shutdown: wait for running jobs up to the grace period, then cancel them.
             let deadline = ContinuousClock.now + configuration.shutdownGrace
             while ContinuousClock.now < deadline, state.withLock({ state in state.running.values.contains(name) }) {
-                await wakeup.wait(upTo: .milliseconds(100))
+                await freed.wait(upTo: .milliseconds(100))
             }
             group.cancelAll()
         }
@@ -306,7 +327,9 @@ public final class JobWorker: Service, Sendable {
             do {
                 try await store.database.client.withConnection { connection in
                     try await connection.listen(on: channel) { notifications in
-                        for try await _ in notifications { self.wakeAll() }
+                        for try await notification in notifications {
+                            if let wakeup = self.wakeups[notification.payload] { wakeup.raise() } else { self.wakeAll() }
+                        }
                     }
                 }
             } catch {

@@ -173,6 +173,9 @@ struct WebhookStore: Sendable {
         }
     }
 
+    /// The endpoint and message are looked up by primary key in fenced subqueries (OFFSET
+    /// 0): joined plainly, the planner was seen scanning the tenant's whole (tenant_id, id)
+    /// index for one message, guessing a new tenant has only a few rows (8 ms per delivery).
     func pending(_ delivery: UUID, tenant: UUID) async throws -> PendingWebhook? {
         try await database.withTenant(tenant) { connection in
             let rows = try await connection.query(
@@ -180,8 +183,8 @@ struct WebhookStore: Sendable {
                 SELECT e.id, e.url, e.secret, CASE WHEN e.previous_secret_expires_at > now() THEN e.previous_secret END,
                        m.id, m.body, d.attempts, e.failing_since
                 FROM notifications.webhook_deliveries d
-                JOIN notifications.webhook_endpoints e ON e.tenant_id = d.tenant_id AND e.id = d.endpoint_id
-                JOIN notifications.webhook_messages m ON m.tenant_id = d.tenant_id AND m.id = d.message_id
+                CROSS JOIN LATERAL (SELECT * FROM notifications.webhook_endpoints WHERE id = d.endpoint_id OFFSET 0) e
+                CROSS JOIN LATERAL (SELECT * FROM notifications.webhook_messages WHERE id = d.message_id OFFSET 0) m
                 WHERE d.id = \(delivery) AND d.state = 'pending' AND e.disabled_at IS NULL
                 """, logger: database.logger)
             for try await (endpoint, url, secret, previous, message, body, attempts, failing) in rows.decode(
@@ -211,39 +214,35 @@ struct WebhookStore: Sendable {
         _ delivery: UUID, _ pending: PendingWebhook, status: Int?, latencyMs: Int, error: String?, outcome: Outcome, tenant: UUID
     ) async throws -> Bool {
         try await database.withTenant(tenant) { connection in
-            try await connection.query(
-                """
-                INSERT INTO notifications.webhook_attempts (id, tenant_id, delivery_id, status_code, latency_ms, error)
-                VALUES (\(UUID.v7()), \(tenant), \(delivery), \(status), \(latencyMs), \(error))
-                """, logger: database.logger)
             let (state, next): (String, Date?) =
                 switch outcome {
                 case .succeeded: ("succeeded", nil)
                 case .retry(let at): ("pending", at)
                 case .failed, .disableEndpoint: ("failed", nil)
                 }
+            let succeeded = if case .succeeded = outcome { true } else { false }
+            // The attempt, the delivery's state and the endpoint's failing streak in one
+            // statement. The endpoint row is written only when its streak starts or ends:
+            // every delivery to it passes here, and a write each would queue them all on its lock.
             try await connection.query(
                 """
-                UPDATE notifications.webhook_deliveries
-                SET state = \(state), attempts = attempts + 1, next_attempt_at = \(next), last_status = \(status), last_error = \(error), updated_at = now()
-                WHERE id = \(delivery)
+                WITH attempt AS (
+                  INSERT INTO notifications.webhook_attempts (id, tenant_id, delivery_id, status_code, latency_ms, error)
+                  VALUES (\(UUID.v7()), \(tenant), \(delivery), \(status), \(latencyMs), \(error))
+                ), delivery AS (
+                  UPDATE notifications.webhook_deliveries
+                  SET state = \(state), attempts = attempts + 1, next_attempt_at = \(next), last_status = \(status), last_error = \(error), updated_at = now()
+                  WHERE id = \(delivery)
+                )
+                UPDATE notifications.webhook_endpoints SET failing_since = CASE WHEN \(succeeded) THEN NULL ELSE now() END
+                WHERE id = \(pending.endpoint) AND (failing_since IS NULL) <> \(succeeded)
                 """, logger: database.logger)
             switch outcome {
-            case .succeeded:
-                // Only a change is written: every delivery to an endpoint passes here, and an
-                // unconditional update would queue them all on the endpoint's row lock.
-                try await connection.query(
-                    "UPDATE notifications.webhook_endpoints SET failing_since = NULL WHERE id = \(pending.endpoint) AND failing_since IS NOT NULL",
-                    logger: database.logger)
+            case .succeeded, .failed:
+                return false
             case .retry(let at):
-                try await connection.query(
-                    "UPDATE notifications.webhook_endpoints SET failing_since = now() WHERE id = \(pending.endpoint) AND failing_since IS NULL",
-                    logger: database.logger)
                 try await jobs.enqueue(deliver, WebhookJob(deliveryId: delivery), tenant: tenant, options: .init(runAt: at), on: connection)
-            case .failed:
-                try await connection.query(
-                    "UPDATE notifications.webhook_endpoints SET failing_since = now() WHERE id = \(pending.endpoint) AND failing_since IS NULL",
-                    logger: database.logger)
+                return false
             case .disableEndpoint(let reason):
                 for try await _ in try await connection.query(
                     """
@@ -253,8 +252,8 @@ struct WebhookStore: Sendable {
                 {
                     return true
                 }
+                return false
             }
-            return false
         }
     }
 
