@@ -341,32 +341,6 @@ public final class JobWorker: Service, Sendable {
     }
 }
 
-/// A wake-up call that is kept until taken: raising twice before a wait wakes it once.
-final class Wakeup: Sendable {
-    private let stream: AsyncStream<Void>
-    private let continuation: AsyncStream<Void>.Continuation
-
-    init() {
-        (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-    }
-
-    func raise() { continuation.yield() }
-
-    /// Returns when raised, or after `limit`.
-    func wait(upTo limit: Duration) async {
-        let stream = self.stream
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                var iterator = stream.makeAsyncIterator()
-                _ = await iterator.next()
-            }
-            group.addTask { try? await Task.sleep(for: limit) }
-            await group.next()
-            group.cancelAll()
-        }
-    }
-}
-
 /// Spaces the starts of a job kind to its rate on this worker.
 final class Pacer: Sendable {
     private let next = Mutex<[String: ContinuousClock.Instant]>([:])
