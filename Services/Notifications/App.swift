@@ -42,8 +42,10 @@ func buildNotifications(
     let webhooks = WebhookStore(database: database, deliver: WebhookSender.kind())
     let feed = WebhookFeed(store: webhooks)
     let webhookFeed = try runtime.batchConsumer(group: WebhookFeed.group, topics: WebhookFeed.topics, maxBatch: 500) { try await feed.handle($0) }
+    // Sends wait on the network most of the time: many run at once.
+    let queues = ["email": 16, "push": 8, "webhooks": 64]
     // Webhooks and push services: outside addresses, no redirects.
-    let outbound = WebhookSender.makeClient()
+    let outbound = WebhookSender.makeClient(connectionsPerHost: queues["webhooks"] ?? 8)
     let sender = WebhookSender(
         store: webhooks, policy: configuration.webhooks, client: outbound, notifications: notifications, members: members,
         schedule: configuration.webhookSchedule)
@@ -64,9 +66,7 @@ func buildNotifications(
     let pushDelivery = PushDelivery(database: database, store: push, policy: configuration.webhooks, client: outbound, contact: configuration.pushContact)
     jobs.register(sendPush) { job, context in try await pushDelivery.run(job, context: context) }
     jobs.register(WebhookSender.kind { tenants.entry($0).plan.limits.webhookDeliveriesPerSecond }) { job, context in try await sender.run(job, context: context) }
-    // Sends wait on the network most of the time: many run at once.
-    let worker = JobWorker(
-        database: database, registry: jobs, crons: [], configuration: .init(queues: ["email": 16, "push": 8, "webhooks": 64]), logger: runtime.logger)
+    let worker = JobWorker(database: database, registry: jobs, crons: [], configuration: .init(queues: queues), logger: runtime.logger)
     return runtime.application(
         router: router, extra: consumers + [tenantFeed, webhookFeed, runtime.afterMigrations(worker)], onServerRunning: onServerRunning)
 }

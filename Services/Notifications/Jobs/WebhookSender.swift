@@ -24,11 +24,14 @@ struct WebhookSender: Sendable {
     }
 
     /// Webhooks are not redirected (a redirect could lead past the address checks) and
-    /// connections are not kept long.
-    static func makeClient() -> HTTPClient {
+    /// connections are not kept long. One host may have as many deliveries in flight as
+    /// the webhooks queue runs (the client's default of 8 per host held a busy endpoint
+    /// to 8 at a time, whatever the queue allowed).
+    static func makeClient(connectionsPerHost: Int) -> HTTPClient {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
         configuration.timeout.connect = .seconds(5)
         configuration.connectionPool.idleTimeout = .seconds(5)
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = connectionsPerHost
         configuration.decompression = .disabled
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
