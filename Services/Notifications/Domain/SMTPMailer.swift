@@ -1,6 +1,7 @@
 import CCurl
 import Foundation
 import NIOPosix
+import Synchronization
 
 /// Where mail goes: `smtp://host:port` (STARTTLS when offered, or required) or
 /// `smtps://host:port` (TLS from the start), with AUTH when a user is set.
@@ -66,9 +67,36 @@ struct SMTPMailer: Sendable {
         init(_ bytes: [UInt8]) { self.bytes = bytes }
     }
 
+    /// Easy handles between sends. A handle keeps its connection to the server, so the
+    /// next message on it skips connecting, the greeting, EHLO, STARTTLS and AUTH.
+    private final class IdleHandles: Sendable {
+        private struct Handle: @unchecked Sendable {
+            let curl: UnsafeMutableRawPointer
+        }
+
+        private let idle = Mutex<[Handle]>([])
+
+        func take() -> UnsafeMutableRawPointer? {
+            if let handle = idle.withLock({ $0.popLast() }) {
+                curl_easy_reset(handle.curl)
+                return handle.curl
+            }
+            return curl_easy_init()
+        }
+
+        /// A handle whose send failed is closed with its connection, not kept.
+        func put(_ curl: UnsafeMutableRawPointer, healthy: Bool) {
+            guard healthy else { return curl_easy_cleanup(curl) }
+            idle.withLock { $0.append(Handle(curl: curl)) }
+        }
+    }
+
+    private static let handles = IdleHandles()
+
     private static func transfer(_ payload: [UInt8], to recipient: String, configuration: SMTPConfiguration) throws {
-        guard initialised, let curl = curl_easy_init() else { throw SMTPFailure.transient("libcurl could not be initialised") }
-        defer { curl_easy_cleanup(curl) }
+        guard initialised, let curl = handles.take() else { throw SMTPFailure.transient("libcurl could not be initialised") }
+        var healthy = false
+        defer { handles.put(curl, healthy: healthy) }
         let upload = Upload(payload)
         let recipients = curl_slist_append(nil, "<\(recipient)>")
         defer { curl_slist_free_all(recipients) }
@@ -100,7 +128,10 @@ struct SMTPMailer: Sendable {
             _ = platform_curl_set_pointer(curl, CURLOPT_READDATA, Unmanaged.passUnretained(upload).toOpaque())
             return curl_easy_perform(curl)
         }
-        guard result != CURLE_OK else { return }
+        guard result != CURLE_OK else {
+            healthy = true
+            return
+        }
         var code = 0
         _ = platform_curl_response_code(curl, &code)
         let message = String(cString: curl_easy_strerror(result))
