@@ -42,6 +42,7 @@ struct NotificationsBenchmark {
             batch.append(Self.message(try Self.taskEvent(tenant: hookTenant, title: "burst \(index) \(Date().timeIntervalSince1970)")))
         }
         Self.check(await producer.send(batch))
+        print(String(format: "BENCH webhook burst: %d events produced in %.2f s", Self.webhooks, Date().timeIntervalSince(burstStart)))
         let burst = try await receiver.waitFor(Self.webhooks, to: path, timeout: .seconds(300))
         let burstEnd = burst.map(\.at).max() ?? Date()
         let firstDelivery = burst.map(\.at).min() ?? burstEnd
