@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Contracts
 import Foundation
 import NIOCore
 @testable import Notifications
@@ -29,6 +30,34 @@ struct InboxTests {
 
         #expect(try await call("POST", "/v1/notifications/read-all", tenant: tenant, user: user).json["updated"] as? Int == 1)
         #expect(try await call("GET", "/v1/notifications/unread-count", tenant: tenant, user: user).json["count"] as? Int == 0)
+    }
+
+    @Test("an inbox notification is announced delivered when stored and opened when first read, once")
+    func inboxOutcomes() async throws {
+        let tenant = UUID.v7(), user = UUID.v7(), key = "inbox-\(UUID().uuidString)"
+        try await accept(request(tenant: tenant, user: user, channels: ["in_app"], key: key))
+        let id = try #require((try await call("GET", "/v1/notifications", tenant: tenant, user: user).json["items"] as? [[String: Any]])?.first?["id"] as? String)
+        #expect(try await call("POST", "/v1/notifications/\(id)/read", tenant: tenant, user: user).status == 200)
+        #expect(try await call("POST", "/v1/notifications/\(id)/read", tenant: tenant, user: user).status == 200)
+        #expect(try await call("POST", "/v1/notifications/read-all", tenant: tenant, user: user).json["updated"] as? Int == 0)
+        let states = try await Self.announced(key: key, tenant: tenant).filter { $0.channel == "in_app" }.map(\.state)
+        #expect(states == ["delivered", "opened"])
+    }
+
+    /// The outcomes written to the outbox for one request, in order.
+    static func announced(key: String, tenant: UUID) async throws -> [NotificationDelivery] {
+        try await withDatabase("notifications") { database in
+            var outcomes: [NotificationDelivery] = []
+            let rows = try await database.client.query(
+                "SELECT convert_from(payload, 'UTF8') FROM notifications.outbox WHERE tenant_id = \(tenant) AND event_type = 'notifications.delivery' ORDER BY id",
+                logger: database.logger)
+            for try await (payload,) in rows.decode((String,).self) {
+                if let outcome = try? PlatformJSON.decoder.decode(NotificationDelivery.self, from: Data(payload.utf8)), outcome.idempotencyKey == key {
+                    outcomes.append(outcome)
+                }
+            }
+            return outcomes
+        }
     }
 
     @Test("pages follow the cursor without repeats")

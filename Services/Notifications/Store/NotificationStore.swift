@@ -160,6 +160,10 @@ struct NotificationStore: Sendable {
             }
         }
         try await record(deliveries, on: connection)
+        // The inbox is the one channel that knows when it delivered (now) and when it was opened.
+        let inbox = planned.filter(\.inApp).map(\.accepted)
+        try await NotificationDelivery.announce(
+            inbox.map { Self.inboxOutcome(id: $0.id, request: InboxRequest($0.request), state: "delivered", at: $0.now) }, database: database, on: connection)
         try await jobs.enqueueMany(sendEmail, emails, runAt: emailTimes, on: connection)
         try await jobs.enqueueMany(sendPush, pushes, runAt: pushTimes, on: connection)
         // One digest job per user while one is pending: later items join it.
@@ -326,28 +330,77 @@ struct NotificationStore: Sendable {
             case .archived: "archived_at = COALESCE(archived_at, now()), read_at = COALESCE(read_at, now())"
             }
         return try await database.withTenant(tenant) { connection in
-            try await items(
+            // Read for the first time: opened. The row is locked so two reads cannot both be first.
+            let opening = mark == .unread ? [] : try await unread(
+                "SELECT id, idempotency_key, category, template_key FROM notifications.notifications WHERE id = \(id) AND user_id = \(user) AND in_app AND read_at IS NULL FOR UPDATE",
+                on: connection)
+            let item = try await items(
                 try await connection.query(
                     """
                     UPDATE notifications.notifications SET \(unescaped: change)
                     WHERE id = \(id) AND user_id = \(user) AND in_app RETURNING \(unescaped: Self.columns)
                     """, logger: database.logger)
             ).first
+            try await announceOpened(opening, user: user, tenant: tenant, on: connection)
+            return item
         }
     }
 
     func markAllRead(user: UUID, tenant: UUID) async throws -> Int {
         try await database.withTenant(tenant) { connection in
-            let rows = try await connection.query(
+            let opened = try await unread(
                 """
-                WITH marked AS (
-                  UPDATE notifications.notifications SET read_at = now()
-                  WHERE user_id = \(user) AND in_app AND read_at IS NULL RETURNING 1
-                ) SELECT count(*) FROM marked
-                """, logger: database.logger)
-            for try await (count,) in rows.decode((Int,).self) { return count }
-            return 0
+                UPDATE notifications.notifications SET read_at = now()
+                WHERE user_id = \(user) AND in_app AND read_at IS NULL RETURNING id, idempotency_key, category, template_key
+                """, on: connection)
+            try await announceOpened(opened, user: user, tenant: tenant, on: connection)
+            return opened.count
         }
+    }
+
+    /// What an inbox outcome says of its request.
+    struct InboxRequest: Sendable {
+        var tenantId: UUID
+        var idempotencyKey: String
+        var category: String
+        var templateKey: String
+        var user: UUID?
+
+        init(_ request: NotificationRequest) {
+            self.init(tenantId: request.tenantId, idempotencyKey: request.idempotencyKey, category: request.category, templateKey: request.templateKey,
+                user: request.recipient.userId)
+        }
+
+        init(tenantId: UUID, idempotencyKey: String, category: String, templateKey: String, user: UUID?) {
+            self.tenantId = tenantId
+            self.idempotencyKey = idempotencyKey
+            self.category = category
+            self.templateKey = templateKey
+            self.user = user
+        }
+    }
+
+    /// The in-app channel's outcome; its delivery id is the notification's.
+    static func inboxOutcome(id: UUID, request: InboxRequest, state: String, at time: Date) -> NotificationDelivery {
+        NotificationDelivery(
+            tenantId: request.tenantId, notificationId: id, deliveryId: id, idempotencyKey: request.idempotencyKey, channel: Channel.inApp.rawValue,
+            state: state, category: request.category, templateKey: request.templateKey, recipientUserId: request.user, error: nil, occurredAt: time)
+    }
+
+    private func unread(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [(UUID, String, String, String)] {
+        var rows: [(UUID, String, String, String)] = []
+        for try await row in try await connection.query(query, logger: database.logger).decode((UUID, String, String, String).self) { rows.append(row) }
+        return rows
+    }
+
+    private func announceOpened(_ notifications: [(UUID, String, String, String)], user: UUID, tenant: UUID, on connection: PostgresConnection) async throws {
+        let now = Date()
+        try await NotificationDelivery.announce(
+            notifications.map { id, key, category, template in
+                Self.inboxOutcome(
+                    id: id, request: InboxRequest(tenantId: tenant, idempotencyKey: key, category: category, templateKey: template, user: user), state: "opened",
+                    at: now)
+            }, database: database, on: connection)
     }
 }
 
