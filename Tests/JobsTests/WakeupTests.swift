@@ -11,15 +11,21 @@ struct WakeupTests {
         func raise() { value.store(true, ordering: .sequentiallyConsistent) }
     }
 
-    @Test("a wait after one that timed out still waits until raised")
-    func waitsAfterATimeout() async throws {
-        let wakeup = Wakeup()
-        await wakeup.wait(upTo: .milliseconds(10))
+    /// A task waiting on `wakeup`, and a flag it raises when woken.
+    static func waiting(on wakeup: Wakeup) -> (Flag, Task<Void, Never>) {
         let woken = Flag()
         let waiter = Task {
             await wakeup.wait(upTo: .seconds(30))
             woken.raise()
         }
+        return (woken, waiter)
+    }
+
+    @Test("a wait after one that timed out still waits until raised")
+    func waitsAfterATimeout() async throws {
+        let wakeup = Wakeup()
+        await wakeup.wait(upTo: .milliseconds(10))
+        let (woken, waiter) = Self.waiting(on: wakeup)
         try await Task.sleep(for: .milliseconds(300))
         #expect(!woken.raised)
         wakeup.raise()
@@ -35,11 +41,7 @@ struct WakeupTests {
         let started = ContinuousClock.now
         await wakeup.wait(upTo: .seconds(30))
         #expect(ContinuousClock.now - started < .seconds(30))
-        let woken = Flag()
-        let waiter = Task {
-            await wakeup.wait(upTo: .seconds(30))
-            woken.raise()
-        }
+        let (woken, waiter) = Self.waiting(on: wakeup)
         try await Task.sleep(for: .milliseconds(300))
         #expect(!woken.raised)
         waiter.cancel()

@@ -163,7 +163,11 @@ struct NotificationStore: Sendable {
         // The inbox is the one channel that knows when it delivered (now) and when it was opened.
         let inbox = planned.filter(\.inApp).map(\.accepted)
         try await NotificationDelivery.announce(
-            inbox.map { Self.inboxOutcome(id: $0.id, request: InboxRequest($0.request), state: "delivered", at: $0.now) }, database: database, on: connection)
+            inbox.map { accepted in
+                let request = accepted.request
+                return InboxEntry(id: accepted.id, idempotencyKey: request.idempotencyKey, category: request.category, templateKey: request.templateKey)
+                    .outcome("delivered", tenant: request.tenantId, user: request.recipient.userId, at: accepted.now)
+            }, database: database, on: connection)
         try await jobs.enqueueMany(sendEmail, emails, runAt: emailTimes, on: connection)
         try await jobs.enqueueMany(sendPush, pushes, runAt: pushTimes, on: connection)
         // One digest job per user while one is pending: later items join it.
@@ -331,7 +335,7 @@ struct NotificationStore: Sendable {
             }
         return try await database.withTenant(tenant) { connection in
             // Read for the first time: opened. The row is locked so two reads cannot both be first.
-            let opening = mark == .unread ? [] : try await unread(
+            let opening = mark == .unread ? [] : try await entries(
                 "SELECT id, idempotency_key, category, template_key FROM notifications.notifications WHERE id = \(id) AND user_id = \(user) AND in_app AND read_at IS NULL FOR UPDATE",
                 on: connection)
             let item = try await items(
@@ -348,7 +352,7 @@ struct NotificationStore: Sendable {
 
     func markAllRead(user: UUID, tenant: UUID) async throws -> Int {
         try await database.withTenant(tenant) { connection in
-            let opened = try await unread(
+            let opened = try await entries(
                 """
                 UPDATE notifications.notifications SET read_at = now()
                 WHERE user_id = \(user) AND in_app AND read_at IS NULL RETURNING id, idempotency_key, category, template_key
@@ -358,55 +362,32 @@ struct NotificationStore: Sendable {
         }
     }
 
-    /// What an inbox outcome says of its request.
-    struct InboxRequest: Sendable {
-        var tenantId: UUID
+    /// A notification the inbox announces an outcome of.
+    struct InboxEntry: Sendable {
+        var id: UUID
         var idempotencyKey: String
         var category: String
         var templateKey: String
-        var user: UUID?
 
-        init(_ request: NotificationRequest) {
-            self.init(tenantId: request.tenantId, idempotencyKey: request.idempotencyKey, category: request.category, templateKey: request.templateKey,
-                user: request.recipient.userId)
-        }
-
-        init(tenantId: UUID, idempotencyKey: String, category: String, templateKey: String, user: UUID?) {
-            self.tenantId = tenantId
-            self.idempotencyKey = idempotencyKey
-            self.category = category
-            self.templateKey = templateKey
-            self.user = user
+        /// The in-app channel's outcome; its delivery id is the notification's.
+        func outcome(_ state: String, tenant: UUID, user: UUID?, at time: Date) -> NotificationDelivery {
+            NotificationDelivery(
+                tenantId: tenant, notificationId: id, deliveryId: id, idempotencyKey: idempotencyKey, channel: Channel.inApp.rawValue, state: state,
+                category: category, templateKey: templateKey, recipientUserId: user, error: nil, occurredAt: time)
         }
     }
 
-    /// The in-app channel's outcome; its delivery id is the notification's.
-    static func inboxOutcome(id: UUID, request: InboxRequest, state: String, at time: Date) -> NotificationDelivery {
-        NotificationDelivery(
-            tenantId: request.tenantId, notificationId: id, deliveryId: id, idempotencyKey: request.idempotencyKey, channel: Channel.inApp.rawValue,
-            state: state, category: request.category, templateKey: request.templateKey, recipientUserId: request.user, error: nil, occurredAt: time)
+    /// `query` answers id, idempotency_key, category, template_key.
+    private func entries(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [InboxEntry] {
+        var entries: [InboxEntry] = []
+        for try await (id, key, category, template) in try await connection.query(query, logger: database.logger).decode((UUID, String, String, String).self) {
+            entries.append(InboxEntry(id: id, idempotencyKey: key, category: category, templateKey: template))
+        }
+        return entries
     }
 
-    private func unread(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [(UUID, String, String, String)] {
-        var rows: [(UUID, String, String, String)] = []
-        for try await row in try await connection.query(query, logger: database.logger).decode((UUID, String, String, String).self) { rows.append(row) }
-        return rows
-    }
-
-    private func announceOpened(_ notifications: [(UUID, String, String, String)], user: UUID, tenant: UUID, on connection: PostgresConnection) async throws {
+    private func announceOpened(_ entries: [InboxEntry], user: UUID, tenant: UUID, on connection: PostgresConnection) async throws {
         let now = Date()
-        try await NotificationDelivery.announce(
-            notifications.map { id, key, category, template in
-                Self.inboxOutcome(
-                    id: id, request: InboxRequest(tenantId: tenant, idempotencyKey: key, category: category, templateKey: template, user: user), state: "opened",
-                    at: now)
-            }, database: database, on: connection)
-    }
-}
-
-extension Optional {
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let value = self else { return nil }
-        return try await transform(value)
+        try await NotificationDelivery.announce(entries.map { $0.outcome("opened", tenant: tenant, user: user, at: now) }, database: database, on: connection)
     }
 }
