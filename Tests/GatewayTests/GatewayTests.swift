@@ -1,5 +1,7 @@
 import Foundation
 @testable import Gateway
+import NIOCore
+import NIOPosix
 import TestSupport
 import Testing
 
@@ -48,6 +50,33 @@ struct GatewayProxyTests {
         #expect(answer.string("h:x-forwarded-for") == "127.0.0.1")
         #expect(answer.string("h:traceparent")?.hasPrefix("00-") == true)
         #expect(answer.headers["x-request-id"] == "req-42")
+    }
+
+    @Test("pipelined requests on one connection are answered in order, a refusal among them too")
+    func pipelined() async throws {
+        let (url, _) = try await GatewayHarness.shared.get()
+        let port = try #require(URL(string: url)?.port)
+        let requests =
+            "GET /public/echo/first HTTP/1.1\r\nHost: a\r\n\r\n"
+            + "GET /private/refused HTTP/1.1\r\nHost: a\r\n\r\n"
+            + "POST /public/echo/third HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"
+        let channel = try await ClientBootstrap(group: .singletonMultiThreadedEventLoopGroup).connect(host: "127.0.0.1", port: port) { channel in
+            channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+        }
+        let received = try await channel.executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(string: requests))
+            var received = ""
+            for try await chunk in inbound { received += String(buffer: chunk) }
+            // The echo's JSON may escape slashes.
+            return received.replacingOccurrences(of: "\\/", with: "/")
+        }
+        // A status line follows the previous answer's body directly.
+        let statuses = received.components(separatedBy: "HTTP/1.1 ").dropFirst().map { String($0.prefix(3)) }
+        #expect(statuses == ["200", "401", "200"])
+        let first = try #require(received.range(of: "/public/echo/first"))
+        let third = try #require(received.range(of: "/public/echo/third"))
+        #expect(first.lowerBound < third.lowerBound)
+        #expect(received.contains("\"bytes\":\"5\""))
     }
 
     @Test("identity headers a client sets are stripped before the upstream sees them")

@@ -40,7 +40,11 @@ struct FrontDoor: Service {
                     try pipeline.addHandler(IdleStateHandler(allTimeout: Self.idleTimeout))
                     // Header values are the parsed request's and the upstream's (no CR or LF can
                     // survive parsing) or the gateway's own: validating them again costs ~5%.
-                    try pipeline.configureHTTPServerPipeline(withErrorHandling: true, withOutboundHeaderValidation: false)
+                    // Pipelined requests wait in the ProxyHandler: NIO's pipelining assistance
+                    // holds back reads while an answer is pending, and re-arming the socket
+                    // cost two epoll_ctl calls per request.
+                    try pipeline.configureHTTPServerPipeline(
+                        withPipeliningAssistance: false, withErrorHandling: true, withOutboundHeaderValidation: false)
                     try pipeline.addHandler(ProxyHandler(services: services))
                 }
             }

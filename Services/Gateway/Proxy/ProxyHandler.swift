@@ -76,6 +76,9 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var context: ChannelHandlerContext?
     private var peer = ""
     private var exchange: Exchange?
+    /// Parts of pipelined requests that arrived while the one before was in flight.
+    private var pipelined = CircularBuffer<HTTPServerRequestPart>()
+    private var replaying = false
     private var readsPaused = false
     private var pendingRead = false
     private var upstreamNeedsFlush = false
@@ -95,11 +98,39 @@ final class ProxyHandler: ChannelDuplexHandler {
     // MARK: Client side
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        if !pipelined.isEmpty || exchange?.requestEnded == true {
+            // The next request waits until the answer to this one has gone out.
+            pipelined.append(part)
+            updateReads()
+            return
+        }
+        handle(part)
+    }
+
+    private func handle(_ part: HTTPServerRequestPart) {
+        switch part {
         case .head(let head): begin(head)
         case .body(let chunk): requestBody(chunk)
         case .end: requestEnd()
         }
+    }
+
+    /// Starts the pipelined requests once nothing is in flight; an answer given at once
+    /// (a refusal) lets the next one start in the same loop.
+    private func replayPipelined() {
+        guard !replaying else { return }
+        replaying = true
+        defer { replaying = false }
+        while exchange?.requestEnded != true, let part = pipelined.popFirst() {
+            handle(part)
+        }
+        // No client read completes after a replay to flush what went upstream.
+        if upstreamNeedsFlush {
+            upstreamNeedsFlush = false
+            exchange?.upstream?.flush()
+        }
+        updateReads()
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -142,6 +173,11 @@ final class ProxyHandler: ChannelDuplexHandler {
         // An idle keep-alive connection ends; a long answer (a stream) in flight does not.
         if event is IdleStateHandler.IdleStateEvent {
             if exchange == nil { context.close(promise: nil) }
+            return
+        }
+        // Graceful shutdown: the request in flight is answered, then the connection ends.
+        if event is ChannelShouldQuiesceEvent {
+            if let exchange { exchange.closeAfter = true } else { context.close(promise: nil) }
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -366,8 +402,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         } else {
             wanted = true
         }
-        readsPaused = !wanted
-        if wanted, pendingRead, let context {
+        readsPaused = !wanted || !pipelined.isEmpty
+        if !readsPaused, pendingRead, let context {
             pendingRead = false
             context.read()
         }
@@ -414,9 +450,10 @@ final class ProxyHandler: ChannelDuplexHandler {
         self.exchange = nil
         record(exchange)
         if exchange.closeAfter {
+            pipelined.removeAll()
             context?.close(promise: nil)
         } else {
-            updateReads()
+            replayPipelined()
         }
     }
 

@@ -34,11 +34,10 @@ final class UsageCounters: Sendable {
 
     func record(_ tenant: UUID, limited: Bool, now: Date = Date()) {
         let minute = Int(now.timeIntervalSince1970 / 60)
+        // In place: a copy taken out of the dictionary would copy both bucket arrays on every request.
         tenants.withLock { tenants in
-            var usage = tenants[tenant] ?? TenantUsage()
-            TenantUsage.add(&usage.minutes, stamp: minute, limited: limited)
-            TenantUsage.add(&usage.hours, stamp: minute / 60, limited: limited)
-            tenants[tenant] = usage
+            TenantUsage.add(&tenants[tenant, default: TenantUsage()].minutes, stamp: minute, limited: limited)
+            TenantUsage.add(&tenants[tenant, default: TenantUsage()].hours, stamp: minute / 60, limited: limited)
         }
     }
 
