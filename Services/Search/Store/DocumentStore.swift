@@ -44,10 +44,13 @@ struct DocumentStore: Sendable {
             return "$\(binds.count)"
         }
 
-        /// Rows of the tenant's live generation that the user may see.
+        /// Rows of the tenant's live generation that the user may see. The tenant is named
+        /// although row-level security already filters by it: the policy's condition is known
+        /// only when the query runs, so the planner would plan all 16 partitions (3 ms a
+        /// statement warm, 18 ms on a fresh connection) and prune them at run time.
         mutating func visible(tenant: UUID, user: UUID?) throws -> [String] {
             let user = try user.map { "d.visible_to IS NULL OR \(try bind($0)) = ANY(d.visible_to)" } ?? "d.visible_to IS NULL"
-            return ["NOT d.deleted", "d.generation = \(try liveGeneration(tenant))", "(\(user))"]
+            return ["d.tenant_id = \(try bind(tenant))", "NOT d.deleted", "d.generation = \(try liveGeneration(tenant))", "(\(user))"]
         }
 
         /// The generation the tenant's queries read: the live one, 1 before its first

@@ -67,7 +67,7 @@ struct HealthStore: Sendable {
             var statement = DocumentStore.Statement()
             let sql = """
                 SELECT doc_type, count(*) FILTER (WHERE NOT deleted)::int, max(updated_at) FROM search.documents
-                WHERE generation = \(try statement.liveGeneration(tenant)) GROUP BY doc_type
+                WHERE tenant_id = \(try statement.bind(tenant)) AND generation = \(try statement.liveGeneration(tenant)) GROUP BY doc_type
                 """
             for try await (type, count, last) in try await connection.query(
                 PostgresQuery(unsafeSQL: sql, binds: statement.binds), logger: database.logger
