@@ -48,7 +48,7 @@ func buildNotifications(
     let outbound = WebhookSender.makeClient(connectionsPerHost: queues["webhooks"] ?? 8)
     let sender = WebhookSender(
         store: webhooks, policy: configuration.webhooks, client: outbound, notifications: notifications, members: members,
-        schedule: configuration.webhookSchedule)
+        timeout: configuration.webhookTimeout, schedule: configuration.webhookSchedule)
 
     let router = Router<ServiceRequestContext>.service(readiness: runtime.readiness)
     let verifier = runtime.tokenVerifier()

@@ -1,5 +1,6 @@
 import Foundation
 import Jobs
+import NIOCore
 import ServiceKit
 
 /// What the notifications service needs beyond every service's configuration.
@@ -16,6 +17,8 @@ struct NotificationsConfiguration: Sendable {
     var emailRetries = EmailRetries()
     /// The delay after each failed webhook attempt, nil when it was the last; tests shorten it.
     var webhookSchedule: @Sendable (Int) -> TimeInterval? = { WebhookSchedule.delay(afterAttempt: $0) }
+    /// How long an endpoint has to answer a delivery; tests shorten it.
+    var webhookTimeout: TimeAmount = .seconds(15)
 
     /// `SMTP_URL` (smtp://127.0.0.1:2525), `SMTP_USERNAME`, `SMTP_PASSWORD`, `SMTP_REQUIRE_TLS`
     /// (true unless the URL is on loopback), `SMTP_FROM`, `NOTIFICATIONS_APP_URL`;

@@ -23,7 +23,9 @@ struct NotificationsServer {
             appURL: appURL, webhooks: DestinationPolicy(requireHTTPS: false, allowLoopback: true), streamPoll: .milliseconds(100),
             emailRetries: EmailRetries(maxAttempts: 3, delay: { _ in .milliseconds(200) }),
             // Four attempts, 200 ms apart (a 429's Retry-After of 1 s is honoured instead).
-            webhookSchedule: { $0 < 4 ? 0.2 : nil })
+            webhookSchedule: { $0 < 4 ? 0.2 : nil },
+            // The receiver's /slow/ paths answer after 3 s.
+            webhookTimeout: .seconds(1))
     }
 
     func get() async throws -> (url: String, issuer: TestIssuer) {

@@ -81,6 +81,20 @@ struct WebhookTests {
         })
     }
 
+    @Test("an endpoint slower than the timeout is recorded as timed out and retried")
+    func timeout() async throws {
+        let receiver = try await WebhookReceiver.shared.value()
+        let tenant = UUID.v7()
+        let (id, _) = try await register("\(receiver.baseURL)/slow/\(tenant)", tenant: tenant)
+        _ = try await publishTask(tenant: tenant, title: "Too slow")
+        #expect(try await eventually(timeout: .seconds(30)) {
+            let list = try await call("GET", "/v1/admin/webhooks/\(id)/deliveries", tenant: tenant, roles: ["admin"])
+            let attempts = (list.json["items"] as? [[String: Any]])?.first?["attempts"] as? [[String: Any]] ?? []
+            return attempts.count >= 2
+                && attempts.allSatisfy { $0["error"] as? String == "timed out after 1 s" && !($0["statusCode"] is Int) && ($0["latencyMs"] as? Int ?? 0) < 2500 }
+        })
+    }
+
     @Test("a delivery that exhausts its attempts fails; a manual retry and a bulk replay send it again")
     func retryAndReplay() async throws {
         let receiver = try await WebhookReceiver.shared.value()
