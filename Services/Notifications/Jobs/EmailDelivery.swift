@@ -36,17 +36,18 @@ struct EmailDelivery: Sendable {
         var locale: String
         var data: [String: String]
         var recipientName: String
+        /// The tenant's override of the template in the notification's locale, else in the
+        /// default locale; nil for the built-in.
+        var override: TemplateParts?
     }
 
     func run(_ job: EmailJob, context: JobContext) async throws {
         let tenant = context.tenantID
-        let loaded = try await database.withTenant(tenant) { connection -> (Pending, TemplateParts?)? in
-            guard let pending = try await load(job.deliveryId, on: connection) else { return nil }
-            return (pending, try await templates.parts(for: pending.templateKey, locale: pending.locale, on: connection))
-        }
-        guard let (pending, parts) = loaded else { return }  // sent, failed or suppressed already
+        let loaded = try await database.withTenant(tenant) { connection in try await load(job.deliveryId, on: connection) }
+        guard let pending = loaded else { return }  // sent, failed or suppressed already
+        let parts = pending.override ?? TemplateCatalog.builtIn[pending.templateKey]?.parts ?? NotificationStore.fallback
         let data = TemplateCatalog.context(pending.data, appURL: appURL, recipientName: pending.recipientName, recipientEmail: pending.address)
-        let rendered = TemplateCatalog.render(parts ?? NotificationStore.fallback, data: data)
+        let rendered = TemplateCatalog.render(parts, data: data)
         let message = self.message(
             to: pending.address, rendered, id: job.deliveryId.uuidString.lowercased(),
             unsubscribe: Preferences.transactional.contains(pending.category)
@@ -83,22 +84,30 @@ struct EmailDelivery: Sendable {
             messageID: "\(id)@\(domain)", date: Date(), listUnsubscribe: unsubscribe)
     }
 
+    /// The delivery, its notification, the recipient's name and the tenant's template
+    /// override in one statement (the template choice is `TemplateChoices.parts(for:locale:)`'s).
     private func load(_ delivery: UUID, on connection: PostgresConnection) async throws -> Pending? {
         let rows = try await connection.query(
             """
-            SELECT n.id, n.idempotency_key, d.address, n.user_id, n.category, n.template_key, n.locale, n.data::text, COALESCE(m.name, '')
+            SELECT n.id, n.idempotency_key, d.address, n.user_id, n.category, n.template_key, n.locale, n.data::text, COALESCE(m.name, ''),
+                   t.subject, t.text_body, t.html_body
             FROM notifications.deliveries d
             JOIN notifications.notifications n ON n.id = d.notification_id
             LEFT JOIN notifications.members m ON m.user_id = n.user_id
+            LEFT JOIN LATERAL (
+              SELECT t.subject, t.text_body, t.html_body FROM notifications.templates t
+              WHERE t.template_key = n.template_key AND t.locale IN (n.locale, \(TemplateCatalog.defaultLocale))
+              ORDER BY t.locale = n.locale DESC LIMIT 1) t ON true
             WHERE d.id = \(delivery) AND d.state IN ('queued', 'deferred')
             """, logger: database.logger)
-        for try await (id, key, address, user, category, template, locale, data, name) in rows.decode(
-            (UUID, String, String, UUID?, String, String, String, String, String).self)
+        for try await (id, key, address, user, category, template, locale, data, name, subject, text, html) in rows.decode(
+            (UUID, String, String, UUID?, String, String, String, String, String, String?, String?, String?).self)
         {
             let values = (try? JSONDecoder().decode([String: String].self, from: Data(data.utf8))) ?? [:]
+            let override = subject.flatMap { subject in text.map { TemplateParts(subject: subject, text: $0, html: html) } }
             return Pending(
                 notification: id, idempotencyKey: key, address: address, user: user, category: category, templateKey: template, locale: locale,
-                data: values, recipientName: name)
+                data: values, recipientName: name, override: override)
         }
         return nil
     }
