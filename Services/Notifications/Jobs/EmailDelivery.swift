@@ -36,16 +36,15 @@ struct EmailDelivery: Sendable {
         var locale: String
         var data: [String: String]
         var recipientName: String
-        /// The tenant's override of the template in the notification's locale, else in the
-        /// default locale; nil for the built-in.
-        var override: TemplateParts?
+        /// The tenant's overrides of the template in the notification's locale and in the default one.
+        var templates: TemplateChoices
     }
 
     func run(_ job: EmailJob, context: JobContext) async throws {
         let tenant = context.tenantID
         let loaded = try await database.withTenant(tenant) { connection in try await load(job.deliveryId, on: connection) }
         guard let pending = loaded else { return }  // sent, failed or suppressed already
-        let parts = pending.override ?? TemplateCatalog.builtIn[pending.templateKey]?.parts ?? NotificationStore.fallback
+        let parts = pending.templates.parts(for: pending.templateKey, locale: pending.locale) ?? NotificationStore.fallback
         let data = TemplateCatalog.context(pending.data, appURL: appURL, recipientName: pending.recipientName, recipientEmail: pending.address)
         let rendered = TemplateCatalog.render(parts, data: data)
         let message = self.message(
@@ -84,30 +83,31 @@ struct EmailDelivery: Sendable {
             messageID: "\(id)@\(domain)", date: Date(), listUnsubscribe: unsubscribe)
     }
 
-    /// The delivery, its notification, the recipient's name and the tenant's template
-    /// override in one statement (the template choice is `TemplateChoices.parts(for:locale:)`'s).
+    /// The delivery, its notification, the recipient's name and the tenant's overrides of its
+    /// template that `TemplateChoices` chooses from, in one statement.
     private func load(_ delivery: UUID, on connection: PostgresConnection) async throws -> Pending? {
         let rows = try await connection.query(
             """
             SELECT n.id, n.idempotency_key, d.address, n.user_id, n.category, n.template_key, n.locale, n.data::text, COALESCE(m.name, ''),
-                   t.subject, t.text_body, t.html_body
+                   l.subject, l.text_body, l.html_body, f.subject, f.text_body, f.html_body
             FROM notifications.deliveries d
             JOIN notifications.notifications n ON n.id = d.notification_id
             LEFT JOIN notifications.members m ON m.user_id = n.user_id
-            LEFT JOIN LATERAL (
-              SELECT t.subject, t.text_body, t.html_body FROM notifications.templates t
-              WHERE t.template_key = n.template_key AND t.locale IN (n.locale, \(TemplateCatalog.defaultLocale))
-              ORDER BY t.locale = n.locale DESC LIMIT 1) t ON true
+            LEFT JOIN notifications.templates l ON l.template_key = n.template_key AND l.locale = n.locale
+            LEFT JOIN notifications.templates f ON f.template_key = n.template_key AND f.locale = \(TemplateCatalog.defaultLocale)
             WHERE d.id = \(delivery) AND d.state IN ('queued', 'deferred')
             """, logger: database.logger)
-        for try await (id, key, address, user, category, template, locale, data, name, subject, text, html) in rows.decode(
-            (UUID, String, String, UUID?, String, String, String, String, String, String?, String?, String?).self)
+        for try await (id, key, address, user, category, template, locale, data, name, subject, text, html, fallbackSubject, fallbackText, fallbackHTML)
+            in rows.decode((UUID, String, String, UUID?, String, String, String, String, String, String?, String?, String?, String?, String?, String?).self)
         {
             let values = (try? JSONDecoder().decode([String: String].self, from: Data(data.utf8))) ?? [:]
-            let override = subject.flatMap { subject in text.map { TemplateParts(subject: subject, text: $0, html: html) } }
+            var templates = TemplateChoices()
+            for (slotLocale, subject, text, html) in [(TemplateCatalog.defaultLocale, fallbackSubject, fallbackText, fallbackHTML), (locale, subject, text, html)] {
+                if let subject, let text { templates.overrides[.init(key: template, locale: slotLocale)] = TemplateParts(subject: subject, text: text, html: html) }
+            }
             return Pending(
                 notification: id, idempotencyKey: key, address: address, user: user, category: category, templateKey: template, locale: locale,
-                data: values, recipientName: name, override: override)
+                data: values, recipientName: name, templates: templates)
         }
         return nil
     }
