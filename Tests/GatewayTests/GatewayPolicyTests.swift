@@ -281,12 +281,15 @@ struct GatewayTokenTests {
     func unknownKidThrottled() async throws {
         let (url, issuer) = try await GatewayHarness.shared.get()
         let stranger = try await TestIssuer.start()
+        let started = ContinuousClock.now
         _ = try await TestHTTP.send("GET", "\(url)/private/x", token: try await stranger.token(tenant: .v7()))
         let before = issuer.jwksFetches
         for _ in 0..<15 {
             #expect(try await TestHTTP.send("GET", "\(url)/private/x", token: try await stranger.token(tenant: .v7())).status == 401)
         }
-        #expect(issuer.jwksFetches - before <= 1)
+        // One refetch per 5 s interval the requests spanned (a loaded machine can take longer than one).
+        let intervals = Int((ContinuousClock.now - started) / .seconds(5))
+        #expect(issuer.jwksFetches - before <= 1 + intervals)
     }
 
     @Test("with the key server down, cached keys keep verifying new tokens")
