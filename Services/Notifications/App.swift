@@ -43,7 +43,7 @@ func buildNotifications(
     let feed = WebhookFeed(store: webhooks)
     let webhookFeed = try runtime.batchConsumer(group: WebhookFeed.group, topics: WebhookFeed.topics, maxBatch: 500) { try await feed.handle($0) }
     // Sends wait on the network most of the time: many run at once.
-    let queues = ["email": 32, "push": 8, "webhooks": 64]
+    let queues = ["email": 128, "push": 8, "webhooks": 64]
     // Webhooks and push services: outside addresses, no redirects.
     let outbound = WebhookSender.makeClient(connectionsPerHost: queues["webhooks"] ?? 8)
     let sender = WebhookSender(

@@ -96,14 +96,15 @@ public final class JobWorker: Service, Sendable {
 
     private var stopping: Bool { state.withLock { $0.stopping } }
 
-    static let gathering = Duration.milliseconds(5)
+    /// How long a busy queue may wait for a quarter of its slots to free up before it claims.
+    static let gathering = Duration.milliseconds(20)
 
     // MARK: Claiming and running
 
     private func work(queue name: String, concurrency: Int) async {
         let wakeup = wakeups[name] ?? Wakeup()
         let freed = freedSlots[name] ?? Wakeup()
-        var gathered = false
+        var gatheringUntil: ContinuousClock.Instant?
         await withTaskGroup(of: Void.self) { group in
             while !stopping && !Task.isCancelled {
                 let (free, paused, after) = state.withLock { state in
@@ -118,13 +119,18 @@ public final class JobWorker: Service, Sendable {
                     continue
                 }
                 // A busy queue claims for several free slots at once, not once per finished
-                // job: a short pause lets more of the running ones finish.
-                if free < concurrency / 4, !gathered {
-                    gathered = true
-                    try? await Task.sleep(for: Self.gathering)
-                    continue
+                // job: it waits a little for a quarter of its slots. Jobs claimed together
+                // start together, so kinds that gather their statements (emails, webhooks)
+                // read and write them in one transaction.
+                if free < concurrency / 4 {
+                    let until = gatheringUntil ?? ContinuousClock.now + Self.gathering
+                    gatheringUntil = until
+                    if ContinuousClock.now < until {
+                        await freed.wait(upTo: until - ContinuousClock.now)
+                        continue
+                    }
                 }
-                gathered = false
+                gatheringUntil = nil
                 let jobs: [ClaimedJob]
                 do {
                     jobs = try await store.claim(queue: name, limit: free, after: after, worker: workerID, lease: configuration.lease)

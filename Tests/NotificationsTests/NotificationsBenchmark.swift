@@ -14,7 +14,7 @@ struct NotificationsBenchmark {
     static let webhooks = 5000
     static let steadyRate = 400
     static let steadySeconds = 5
-    static let emails = 2000
+    static let emails = 4000
     static let emailTenants = 4
 
     @Test("webhooks/s, emails/s, event to webhook delivery latency")

@@ -19,6 +19,28 @@ struct EmailDelivery: Sendable {
     let templates: TemplateStore
     let mailer: SMTPMailer
     let appURL: String
+    /// The queue starts its claimed jobs together: their reads, and the records of the sends
+    /// that finish close together, are one transaction per tenant instead of one per email.
+    private let loads: BatchedCalls<UUID, UUID, Pending?>
+    private let finishes: BatchedCalls<UUID, DeliveryStore.Finished, Void>
+
+    init(database: Database, templates: TemplateStore, mailer: SMTPMailer, appURL: String) {
+        self.database = database
+        self.templates = templates
+        self.mailer = mailer
+        self.appURL = appURL
+        loads = BatchedCalls(linger: .milliseconds(20)) { tenant, deliveries in
+            let found = try await database.withTenant(tenant) { connection in try await Self.load(deliveries, on: connection, logger: database.logger) }
+            return deliveries.map { found[$0] }
+        }
+        let store = DeliveryStore(database: database)
+        // An email waits 20 ms for others to be recorded with it: sends end a few
+        // milliseconds apart, and a transaction each cost a third of the throughput.
+        finishes = BatchedCalls(linger: .milliseconds(100)) { tenant, finished in
+            try await store.finish(finished, tenant: tenant)
+            return finished.map { _ in () }
+        }
+    }
 
     static func kind(
         maxAttempts: Int = 10, retryDelay: @escaping @Sendable (Int) -> Duration = Backoff.delay(afterAttempt:), tenantRate: (@Sendable (UUID) -> Double?)? = nil
@@ -42,8 +64,7 @@ struct EmailDelivery: Sendable {
 
     func run(_ job: EmailJob, context: JobContext) async throws {
         let tenant = context.tenantID
-        let loaded = try await database.withTenant(tenant) { connection in try await load(job.deliveryId, on: connection) }
-        guard let pending = loaded else { return }  // sent, failed or suppressed already
+        guard let pending = try await loads(job.deliveryId, key: tenant) else { return }  // sent, failed or suppressed already
         let parts = pending.templates.parts(for: pending.templateKey, locale: pending.locale) ?? NotificationStore.fallback
         let data = TemplateCatalog.context(pending.data, appURL: appURL, recipientName: pending.recipientName, recipientEmail: pending.address)
         let rendered = TemplateCatalog.render(parts, data: data)
@@ -83,39 +104,44 @@ struct EmailDelivery: Sendable {
             messageID: "\(id)@\(domain)", date: Date(), listUnsubscribe: unsubscribe)
     }
 
-    /// The delivery, its notification, the recipient's name and the tenant's overrides of its
-    /// template that `TemplateChoices` chooses from, in one statement.
-    private func load(_ delivery: UUID, on connection: PostgresConnection) async throws -> Pending? {
+    /// The deliveries still to send, with their notifications, the recipients' names and the
+    /// tenant's overrides of their templates that `TemplateChoices` chooses from, in one statement.
+    private static func load(_ deliveries: [UUID], on connection: PostgresConnection, logger: Logger) async throws -> [UUID: Pending] {
         let rows = try await connection.query(
             """
-            SELECT n.id, n.idempotency_key, d.address, n.user_id, n.category, n.template_key, n.locale, n.data::text, COALESCE(m.name, ''),
+            SELECT d.id, n.id, n.idempotency_key, d.address, n.user_id, n.category, n.template_key, n.locale, n.data::text, COALESCE(m.name, ''),
                    l.subject, l.text_body, l.html_body, f.subject, f.text_body, f.html_body
             FROM notifications.deliveries d
             JOIN notifications.notifications n ON n.id = d.notification_id
             LEFT JOIN notifications.members m ON m.user_id = n.user_id
             LEFT JOIN notifications.templates l ON l.template_key = n.template_key AND l.locale = n.locale
             LEFT JOIN notifications.templates f ON f.template_key = n.template_key AND f.locale = \(TemplateCatalog.defaultLocale)
-            WHERE d.id = \(delivery) AND d.state IN ('queued', 'deferred')
-            """, logger: database.logger)
-        for try await (id, key, address, user, category, template, locale, data, name, subject, text, html, fallbackSubject, fallbackText, fallbackHTML)
-            in rows.decode((UUID, String, String, UUID?, String, String, String, String, String, String?, String?, String?, String?, String?, String?).self)
-        {
-            let values = (try? JSONDecoder().decode([String: String].self, from: Data(data.utf8))) ?? [:]
+            WHERE d.id = ANY(\(deliveries)) AND d.state IN ('queued', 'deferred')
+            """, logger: logger)
+        var found: [UUID: Pending] = [:]
+        for try await row in rows {
+            let columns = row.makeRandomAccess()
+            let template = try columns[6].decode(String.self), locale = try columns[7].decode(String.self)
+            let values = (try? JSONDecoder().decode([String: String].self, from: Data(try columns[8].decode(String.self).utf8))) ?? [:]
             var templates = TemplateChoices()
-            for (slotLocale, subject, text, html) in [(TemplateCatalog.defaultLocale, fallbackSubject, fallbackText, fallbackHTML), (locale, subject, text, html)] {
-                if let subject, let text { templates.overrides[.init(key: template, locale: slotLocale)] = TemplateParts(subject: subject, text: text, html: html) }
+            for (slotLocale, first) in [(TemplateCatalog.defaultLocale, 13), (locale, 10)] {
+                if let subject = try columns[first].decode(String?.self), let text = try columns[first + 1].decode(String?.self) {
+                    templates.overrides[.init(key: template, locale: slotLocale)] = TemplateParts(
+                        subject: subject, text: text, html: try columns[first + 2].decode(String?.self))
+                }
             }
-            return Pending(
-                notification: id, idempotencyKey: key, address: address, user: user, category: category, templateKey: template, locale: locale,
-                data: values, recipientName: name, templates: templates)
+            found[try columns[0].decode(UUID.self)] = Pending(
+                notification: try columns[1].decode(UUID.self), idempotencyKey: try columns[2].decode(String.self),
+                address: try columns[3].decode(String.self), user: try columns[4].decode(UUID?.self), category: try columns[5].decode(String.self),
+                templateKey: template, locale: locale, data: values, recipientName: try columns[9].decode(String.self), templates: templates)
         }
-        return nil
+        return found
     }
 
     private func finish(_ delivery: UUID, _ pending: Pending, tenant: UUID, state: String, eventState: String, error: String?, messageID: String?) async throws {
         let outcome = NotificationDelivery(
             tenantId: tenant, notificationId: pending.notification, deliveryId: delivery, idempotencyKey: pending.idempotencyKey, channel: "email",
             state: eventState, category: pending.category, templateKey: pending.templateKey, recipientUserId: pending.user, error: error, occurredAt: Date())
-        try await DeliveryStore(database: database).finish([outcome], state: state, messageID: messageID, tenant: tenant)
+        try await finishes(DeliveryStore.Finished(outcome: outcome, state: state, messageID: messageID), key: tenant)
     }
 }

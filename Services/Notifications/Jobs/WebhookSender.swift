@@ -71,6 +71,9 @@ struct WebhookSender: Sendable {
         }
         let latency = Int((ContinuousClock.now - started) / .milliseconds(1))
         let outcome = decide(status: status, retryAfter: retryAfter, pending: pending)
+        if case .succeeded = outcome, let status {
+            return try await store.recordSuccess(.init(delivery: job.deliveryId, endpoint: pending.endpoint, status: status, latencyMs: latency), tenant: tenant)
+        }
         let disabled = try await store.record(
             job.deliveryId, pending, status: status, latencyMs: latency, error: error ?? status.flatMap { (200..<300).contains($0) ? nil : "answered \($0)" },
             outcome: outcome, tenant: tenant)

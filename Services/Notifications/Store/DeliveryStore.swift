@@ -8,19 +8,34 @@ import PostgresNIO
 struct DeliveryStore: Sendable {
     let database: Database
 
-    /// `state` is the row's (`sent` or `failed`); each outcome carries what is announced
-    /// (a rejected email is `bounced`).
+    /// One delivery's end: the row's `state` (`sent` or `failed`) and the outcome that is
+    /// announced (a rejected email is `bounced`).
+    struct Finished: Sendable {
+        var outcome: NotificationDelivery
+        var state: String
+        var messageID: String?
+    }
+
+    /// Several deliveries that end with the same state (a digest's).
     func finish(_ outcomes: [NotificationDelivery], state: String, messageID: String? = nil, tenant: UUID) async throws {
-        guard !outcomes.isEmpty else { return }
+        try await finish(outcomes.map { Finished(outcome: $0, state: state, messageID: messageID) }, tenant: tenant)
+    }
+
+    /// Deliveries of one tenant, each with its own state, error and Message-ID, in one statement.
+    func finish(_ finished: [Finished], tenant: UUID) async throws {
+        guard !finished.isEmpty else { return }
         try await database.withTenant(tenant) { connection in
             try await connection.query(
                 """
-                UPDATE notifications.deliveries
-                SET state = \(state), attempts = attempts + 1, last_error = \(outcomes[0].error), message_id = \(messageID),
-                    sent_at = CASE WHEN \(state) = 'sent' THEN now() END, updated_at = now()
-                WHERE id = ANY(\(outcomes.map(\.deliveryId)))
+                UPDATE notifications.deliveries d
+                SET state = f.state, attempts = d.attempts + 1, last_error = NULLIF(f.error, ''), message_id = NULLIF(f.message_id, ''),
+                    sent_at = CASE WHEN f.state = 'sent' THEN now() END, updated_at = now()
+                FROM unnest(\(finished.map(\.outcome.deliveryId))::uuid[], \(finished.map(\.state))::text[],
+                            \(finished.map { $0.outcome.error ?? "" })::text[], \(finished.map { $0.messageID ?? "" })::text[])
+                     AS f(id, state, error, message_id)
+                WHERE d.id = f.id
                 """, logger: database.logger)
-            try await NotificationDelivery.announce(outcomes, database: database, on: connection)
+            try await NotificationDelivery.announce(finished.map(\.outcome), database: database, on: connection)
         }
     }
 }

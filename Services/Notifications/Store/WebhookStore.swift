@@ -53,6 +53,23 @@ struct WebhookStore: Sendable {
     let database: Database
     let deliver: JobKind<WebhookJob>
     private var jobs: JobQueue { JobQueue(schema: "notifications") }
+    /// The queue starts its claimed deliveries together and most of them succeed close
+    /// together: their lookups, and their successes, are one transaction per tenant.
+    private let lookups: BatchedCalls<UUID, UUID, PendingWebhook?>
+    private let successes: BatchedCalls<UUID, Success, Void>
+
+    init(database: Database, deliver: JobKind<WebhookJob>) {
+        self.database = database
+        self.deliver = deliver
+        lookups = BatchedCalls { tenant, deliveries in
+            let found = try await Self.pending(deliveries, tenant: tenant, database: database)
+            return deliveries.map { found[$0] }
+        }
+        successes = BatchedCalls { tenant, successes in
+            try await Self.record(successes, tenant: tenant, database: database)
+            return successes.map { _ in () }
+        }
+    }
 
     private static let endpointColumns =
         "id, url, description, event_types, disabled_at IS NOT NULL, disabled_reason, failing_since, CASE WHEN previous_secret_expires_at > now() THEN previous_secret_expires_at END, created_at"
@@ -173,28 +190,70 @@ struct WebhookStore: Sendable {
         }
     }
 
+    func pending(_ delivery: UUID, tenant: UUID) async throws -> PendingWebhook? {
+        try await lookups(delivery, key: tenant)
+    }
+
     /// The endpoint and message are looked up by primary key in fenced subqueries (OFFSET
     /// 0): joined plainly, the planner was seen scanning the tenant's whole (tenant_id, id)
     /// index for one message, guessing a new tenant has only a few rows (8 ms per delivery).
-    func pending(_ delivery: UUID, tenant: UUID) async throws -> PendingWebhook? {
+    private static func pending(_ deliveries: [UUID], tenant: UUID, database: Database) async throws -> [UUID: PendingWebhook] {
         try await database.withTenant(tenant) { connection in
             let rows = try await connection.query(
                 """
-                SELECT e.id, e.url, e.secret, CASE WHEN e.previous_secret_expires_at > now() THEN e.previous_secret END,
+                SELECT d.id, e.id, e.url, e.secret, CASE WHEN e.previous_secret_expires_at > now() THEN e.previous_secret END,
                        m.id, m.body, d.attempts, e.failing_since
                 FROM notifications.webhook_deliveries d
                 CROSS JOIN LATERAL (SELECT * FROM notifications.webhook_endpoints WHERE id = d.endpoint_id OFFSET 0) e
                 CROSS JOIN LATERAL (SELECT * FROM notifications.webhook_messages WHERE id = d.message_id OFFSET 0) m
-                WHERE d.id = \(delivery) AND d.state = 'pending' AND e.disabled_at IS NULL
+                WHERE d.id = ANY(\(deliveries)) AND d.state = 'pending' AND e.disabled_at IS NULL
                 """, logger: database.logger)
-            for try await (endpoint, url, secret, previous, message, body, attempts, failing) in rows.decode(
-                (UUID, String, String, String?, UUID, String, Int, Date?).self)
+            var found: [UUID: PendingWebhook] = [:]
+            for try await (delivery, endpoint, url, secret, previous, message, body, attempts, failing) in rows.decode(
+                (UUID, UUID, String, String, String?, UUID, String, Int, Date?).self)
             {
-                return PendingWebhook(
+                found[delivery] = PendingWebhook(
                     endpoint: endpoint, url: url, secrets: [secret] + (previous.map { [$0] } ?? []), message: message, body: body, attempts: attempts,
                     failingSince: failing)
             }
-            return nil
+            return found
+        }
+    }
+
+    /// A 2xx answer to one delivery.
+    struct Success: Sendable {
+        var delivery: UUID
+        var endpoint: UUID
+        var status: Int
+        var latencyMs: Int
+    }
+
+    /// Records a successful attempt (gathered with others that succeed close to it).
+    func recordSuccess(_ success: Success, tenant: UUID) async throws {
+        try await successes(success, key: tenant)
+    }
+
+    /// Successful attempts of one tenant: the attempts, the deliveries' state and the end of
+    /// their endpoints' failing streaks in one statement.
+    private static func record(_ successes: [Success], tenant: UUID, database: Database) async throws {
+        _ = try await database.withTenant(tenant) { connection in
+            try await connection.query(
+                """
+                WITH done AS (
+                  SELECT * FROM unnest(\(successes.map { _ in UUID.v7() })::uuid[], \(successes.map(\.delivery))::uuid[],
+                                       \(successes.map(\.status))::int[], \(successes.map(\.latencyMs))::int[]) AS s(id, delivery_id, status_code, latency_ms)
+                ), attempt AS (
+                  INSERT INTO notifications.webhook_attempts (id, tenant_id, delivery_id, status_code, latency_ms, error)
+                  SELECT id, \(tenant), delivery_id, status_code, latency_ms, NULL FROM done
+                ), delivery AS (
+                  UPDATE notifications.webhook_deliveries d
+                  SET state = 'succeeded', attempts = d.attempts + 1, next_attempt_at = NULL, last_status = done.status_code, last_error = NULL,
+                      updated_at = now()
+                  FROM done WHERE d.id = done.delivery_id
+                )
+                UPDATE notifications.webhook_endpoints SET failing_since = NULL
+                WHERE id = ANY(\(Array(Set(successes.map(\.endpoint))))) AND failing_since IS NOT NULL
+                """, logger: database.logger)
         }
     }
 
