@@ -81,6 +81,24 @@ struct PushTests {
         #expect(Data(base64URL: key.string("key") ?? "")?.count == 65)
     }
 
+    @Test("when one browser's push service fails, the retry reaches it without sending the others the message again")
+    func retrySkipsReachedBrowsers() async throws {
+        let receiver = try await WebhookReceiver.shared.value()
+        let tenant = UUID.v7(), user = UUID.v7()
+        let healthy = "/push/\(user)", failing = "/push-busy/\(user)"
+        receiver.script(failing, [503])
+        for path in [healthy, failing] {
+            #expect(try await call(
+                "POST", "/v1/notifications/push-subscriptions", tenant: tenant, user: user,
+                json: ["endpoint": "\(receiver.baseURL)\(path)", "keys": Browser().subscription]).status == 201)
+        }
+        try await accept(request(tenant: tenant, user: user, data: ["title": "Once", "taskId": "t"], channels: ["push"]))
+        let attempts = try await receiver.waitFor(2, to: failing, timeout: .seconds(30))
+        #expect(attempts.count == 2)
+        #expect(attempts.map { $0.headers["topic"] }.allSatisfy { $0?.count == 22 })
+        #expect(receiver.requests(to: healthy).count == 1)
+    }
+
     @Test("bad subscriptions are refused; another user's subscription is 404")
     func refusals() async throws {
         let tenant = UUID.v7(), user = UUID.v7()

@@ -42,59 +42,91 @@ struct PushDelivery: Sendable {
         }
     }
 
+    /// What one run sends: the notification, and the user's subscriptions that an earlier
+    /// attempt has not reached.
+    private struct Pending: Sendable {
+        var payload: Payload
+        var user: UUID
+        var idempotencyKey: String
+        var templateKey: String
+        var reachedBefore: Int
+        var targets: [PushStore.Target]
+    }
+
     func run(_ job: PushJob, context: JobContext) async throws {
         let tenant = context.tenantID
-        let loaded: (Payload, UUID, String, String, String, [PushStore.Target])? = try await database.withTenant(tenant) { connection in
+        let loaded: Pending? = try await database.withTenant(tenant) { connection in
             let rows = try await connection.query(
                 """
-                SELECT n.id, n.title, n.body, n.category, n.data::text, n.user_id, n.idempotency_key, n.template_key
+                SELECT n.id, n.title, n.body, n.category, n.data::text, n.user_id, n.idempotency_key, n.template_key, d.pushed_to
                 FROM notifications.deliveries d JOIN notifications.notifications n ON n.id = d.notification_id
                 WHERE d.id = \(job.deliveryId) AND d.state IN ('queued', 'deferred')
                 """, logger: database.logger)
-            for try await (id, title, body, category, data, user, key, template) in rows.decode(
-                (UUID, String, String, String, String, UUID, String, String).self)
+            for try await (id, title, body, category, data, user, key, template, pushedTo) in rows.decode(
+                (UUID, String, String, String, String, UUID, String, String, [UUID]).self)
             {
                 let values = (try? JSONDecoder().decode([String: String].self, from: Data(data.utf8))) ?? [:]
-                return (
-                    Payload(id: id, title: title, body: body, category: category, data: values), user, key, category, template,
-                    try await store.targets(user: user, on: connection)
-                )
+                let reached = Set(pushedTo)
+                return Pending(
+                    payload: Payload(id: id, title: title, body: body, category: category, data: values), user: user, idempotencyKey: key,
+                    templateKey: template, reachedBefore: reached.count,
+                    targets: try await store.targets(user: user, on: connection).filter { !reached.contains($0.id) })
             }
             return nil
         }
-        guard let (payload, user, key, category, template, targets) = loaded else { return }
+        guard let pending = loaded else { return }
         let vapid = try await store.vapidKey()
-        let plaintext = try JSONEncoder().encode(payload)
-        var delivered = 0
+        let plaintext = try JSONEncoder().encode(pending.payload)
+        var reached: [UUID] = []
         var lastError: String?
-        for target in targets {
-            do {
-                try await policy.check(target.endpoint)
-                guard let url = URL(string: target.endpoint) else { continue }
-                var request = HTTPClientRequest(url: target.endpoint)
-                request.method = .POST
-                request.headers.add(name: "Content-Encoding", value: "aes128gcm")
-                request.headers.add(name: "Content-Type", value: "application/octet-stream")
-                request.headers.add(name: "TTL", value: "86400")
-                request.headers.add(name: "Urgency", value: "normal")
-                request.headers.add(name: "Authorization", value: try WebPush.authorization(endpoint: url, key: vapid, subject: contact))
-                request.body = .bytes(ByteBuffer(data: try WebPush.encrypt(plaintext, for: target.keys)))
-                let response = try await client.execute(request, timeout: .seconds(15))
-                _ = try? await response.body.collect(upTo: 64 << 10)
-                switch response.status.code {
-                case 200..<300: delivered += 1
-                case 404, 410: _ = try await store.delete(target.id, user: nil, tenant: tenant)
-                case 429, 500..<600: throw Failure.pushService(Int(response.status.code))
-                default: lastError = Failure.pushService(Int(response.status.code)).description
+        do {
+            for target in pending.targets {
+                do {
+                    try await policy.check(target.endpoint)
+                    guard let url = URL(string: target.endpoint) else { continue }
+                    var request = HTTPClientRequest(url: target.endpoint)
+                    request.method = .POST
+                    request.headers.add(name: "Content-Encoding", value: "aes128gcm")
+                    request.headers.add(name: "Content-Type", value: "application/octet-stream")
+                    request.headers.add(name: "TTL", value: "86400")
+                    request.headers.add(name: "Urgency", value: "normal")
+                    // RFC 8030 §5.4: a copy sent again (after an attempt whose answer was lost)
+                    // replaces the one the push service still holds instead of adding a second.
+                    request.headers.add(name: "Topic", value: Self.topic(pending.payload.id))
+                    request.headers.add(name: "Authorization", value: try WebPush.authorization(endpoint: url, key: vapid, subject: contact))
+                    request.body = .bytes(ByteBuffer(data: try WebPush.encrypt(plaintext, for: target.keys)))
+                    let response = try await client.execute(request, timeout: .seconds(15))
+                    _ = try? await response.body.collect(upTo: 64 << 10)
+                    switch response.status.code {
+                    case 200..<300: reached.append(target.id)
+                    case 404, 410: _ = try await store.delete(target.id, user: nil, tenant: tenant)
+                    case 429, 500..<600: throw Failure.pushService(Int(response.status.code))
+                    default: lastError = Failure.pushService(Int(response.status.code)).description
+                    }
+                } catch let refusal as DestinationPolicy.Refusal {
+                    lastError = "refused: the endpoint \(refusal)"
                 }
-            } catch let refusal as DestinationPolicy.Refusal {
-                lastError = "refused: the endpoint \(refusal)"
             }
+        } catch {
+            // Retried by the job queue: the browsers reached so far are not sent it again.
+            if !reached.isEmpty {
+                _ = try await database.withTenant(tenant) { connection in
+                    try await connection.query(
+                        "UPDATE notifications.deliveries SET pushed_to = pushed_to || \(reached) WHERE id = \(job.deliveryId)", logger: database.logger)
+                }
+            }
+            throw error
         }
-        let state = delivered > 0 || targets.isEmpty ? "sent" : "failed"
+        let state = reached.count + pending.reachedBefore > 0 || pending.targets.isEmpty ? "sent" : "failed"
         let outcome = NotificationDelivery(
-            tenantId: tenant, notificationId: payload.id, deliveryId: job.deliveryId, idempotencyKey: key, channel: "push", state: state,
-            category: category, templateKey: template, recipientUserId: user, error: state == "failed" ? lastError : nil, occurredAt: Date())
+            tenantId: tenant, notificationId: pending.payload.id, deliveryId: job.deliveryId, idempotencyKey: pending.idempotencyKey, channel: "push",
+            state: state, category: pending.payload.category, templateKey: pending.templateKey, recipientUserId: pending.user,
+            error: state == "failed" ? lastError : nil, occurredAt: Date())
         try await DeliveryStore(database: database).finish([outcome], state: state, tenant: tenant)
+    }
+
+    /// The notification's id in URL-safe base64: 22 characters, within the 32 a Topic may have.
+    static func topic(_ notification: UUID) -> String {
+        withUnsafeBytes(of: notification.uuid) { Data($0) }.base64URL
     }
 }
