@@ -119,6 +119,12 @@ struct EmailTests {
         }
     }
 
+    @Test("the Date header is RFC 5322's, in UTC")
+    func dateHeader() {
+        #expect(EmailMessage.rfc5322Date(Date(timeIntervalSince1970: 1_796_118_547.9)) == "Tue, 01 Dec 2026 09:49:07 +0000")
+        #expect(EmailMessage.rfc5322Date(Date(timeIntervalSince1970: 0)) == "Thu, 01 Jan 1970 00:00:00 +0000")
+    }
+
     @Test("long non-ASCII subjects are split into encoded words of at most 75 characters on character boundaries")
     func encodedWords() {
         let subject = String(repeating: "Grüße aus Köln 🎉 ", count: 6)
