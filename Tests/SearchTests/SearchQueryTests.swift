@@ -39,6 +39,22 @@ struct SearchQueryTests {
         #expect(hitTitles(try await search("q=qoukka", tenant: tenant)) == ["Feed the quokka"])
     }
 
+    @Test("a misspelt word is corrected from the tenant's title words: in a tenant of 1,500 other titles, on every page, with other words")
+    func typoInALargeTenant() async throws {
+        let tenant = UUID.v7()
+        _ = try await SearchServer.shared.get()
+        _ = try await withDatabase("search") { database in
+            try await testIndexer(database).apply(
+                try (0..<1500).map { try task(tenant, "Quota review \($0) for the quorum") } + [try task(tenant, "Feed the quokka"), try task(tenant, "Brush the quokka")])
+        }
+        #expect(Set(hitTitles(try await search("q=qoukka", tenant: tenant))) == ["Feed the quokka", "Brush the quokka"])
+        // Corrected words are matched and ranked like typed ones, so paging goes on.
+        let first = try await search("q=qoukka&limit=1", tenant: tenant)
+        let cursor = try #require(first.string("nextCursor"))
+        #expect(hitTitles(try await search("q=qoukka&limit=1&cursor=\(cursor)", tenant: tenant)).count == 1)
+        #expect(hitTitles(try await search("q=feed%20qoukka", tenant: tenant)) == ["Feed the quokka"])
+    }
+
     @Test("stemming: 'running' finds 'runs'; names and codes match unstemmed")
     func stemming() async throws {
         let tenant = UUID.v7()

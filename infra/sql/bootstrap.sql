@@ -22,11 +22,12 @@ GRANT CONNECT ON DATABASE platform TO svc_gateway, svc_auth, svc_tasks, svc_expe
 CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA search;
 -- Under row-level security PostgreSQL uses an index for a condition only if its function
 -- is LEAKPROOF (it must not reveal other tenants' rows through errors); full-text match,
--- trigram word similarity and array containment are not marked so, and search would scan
--- a whole table per query. These three return a boolean and raise no error that depends on
--- a row's contents, so they are declared leakproof (only a superuser may, hence here).
+-- trigram similarity and array containment are not marked so, and search would scan a
+-- whole table per query. These return a boolean and raise no error that depends on a
+-- row's contents, so they are declared leakproof (only a superuser may, hence here).
 ALTER FUNCTION pg_catalog.ts_match_vq(tsvector, tsquery) LEAKPROOF;
 ALTER FUNCTION search.word_similarity_op(text, text) LEAKPROOF;
+ALTER FUNCTION search.similarity_op(text, text) LEAKPROOF;
 ALTER FUNCTION pg_catalog.arraycontains(anyarray, anyarray) LEAKPROOF;
 -- The services run short queries: JIT compilation would cost more than it saves.
 ALTER ROLE svc_gateway SET jit = off;

@@ -20,6 +20,14 @@ struct SearchQuery: Sendable {
     var attributes: [String: String] = [:]
     var facets: [String] = ["type"]
 
+    /// The words of `text` to correct for typos: letters and digits only (safe in a tsquery),
+    /// at most 8; nil when there are none.
+    var typoWords: [String]? {
+        guard let text else { return nil }
+        let words = text.lowercased().split { !($0.isLetter || $0.isNumber) }.map(String.init).prefix(8)
+        return words.isEmpty ? nil : Array(words)
+    }
+
     /// The words of `text` for prefix matching: letters and digits only, so the tsquery
     /// built from them cannot be malformed; the last one matches as a prefix.
     var prefixQuery: String? {
@@ -91,11 +99,10 @@ struct DocumentStore: Sendable {
     /// mild boost for recently changed documents; filters; the asked-for facet counts over
     /// the matches. When the words find less than a page, the last word also matches as a
     /// prefix (search as you type: expanding a prefix is the costly part, so only when it
-    /// matters); when that finds nothing, titles within a typo or two (trigram word
-    /// similarity) are offered instead.
+    /// matters); when that finds nothing, each word also matches the tenant's title words
+    /// within a typo or two of it (trigram similarity) and the query runs again.
     func search(_ query: SearchQuery, tenant: UUID, user: UUID?, offset: Int, limit: Int) async throws -> Results {
-        let typoNeeded = query.text != nil && offset == 0
-        return try await database.withTenant(tenant) { connection in
+        try await database.withTenant(tenant) { connection in
             // With a LIMIT the planner may bet on meeting matches early in a table or
             // primary-key scan; under row-level security it cannot tell how many rows are
             // the tenant's and loses by seconds. Bitmap scans of the text index cost what
@@ -107,22 +114,32 @@ struct DocumentStore: Sendable {
             if query.prefixQuery != nil, results.matched < limit {
                 results = try await run(query, tenant: tenant, user: user, prefix: true, offset: offset, limit: limit, on: connection)
             }
-            if typoNeeded, results.hits.isEmpty, let text = query.text {
-                results.hits = try await typoHits(text, query: query, tenant: tenant, user: user, limit: min(limit, 10), on: connection)
+            // Every page of a misspelt query is read the same way: the correction depends on the text only.
+            if results.matched == 0, let words = query.typoWords,
+                let corrected = try await correction(words, tenant: tenant, on: connection)
+            {
+                results = try await run(query, tenant: tenant, user: user, prefix: false, corrected: corrected, offset: offset, limit: limit, on: connection)
             }
             return results
         }
     }
 
     /// One statement: the matches are read once (at most `candidateCap`), then ranked and counted.
+    /// `corrected`: a `simple` tsquery that replaces the text (the typo pass).
     private func run(
-        _ query: SearchQuery, tenant: UUID, user: UUID?, prefix withPrefix: Bool, offset: Int, limit: Int, on connection: PostgresConnection
+        _ query: SearchQuery, tenant: UUID, user: UUID?, prefix withPrefix: Bool, corrected: String? = nil, offset: Int, limit: Int,
+        on connection: PostgresConnection
     ) async throws -> Results {
         var statement = Statement()
         var conditions = try statement.visible(tenant: tenant, user: user)
         var rank = "0::float8"
         var headlineQuery = "NULL::tsquery"
-        if let text = query.text {
+        if let corrected {
+            let alternatives = "to_tsquery('simple', \(try statement.bind(corrected)))"
+            rank = "ts_rank_cd(d.search, \(alternatives))"
+            headlineQuery = alternatives
+            conditions.append("d.search @@ \(alternatives)")
+        } else if let text = query.text {
             let stemmed = "websearch_to_tsquery('english', \(try statement.bind(text)))"
             var match = "d.search @@ \(stemmed)"
             rank = "ts_rank_cd(d.search, \(stemmed))"
@@ -205,33 +222,28 @@ struct DocumentStore: Sendable {
         return results
     }
 
-    /// Titles within a typo or two of the text (`qoukka` finds `quokka`), best first.
-    private func typoHits(
-        _ text: String, query: SearchQuery, tenant: UUID, user: UUID?, limit: Int, on connection: PostgresConnection
-    ) async throws -> [SearchHit] {
-        guard limit > 0 else { return [] }
-        try await connection.query("SELECT set_config('pg_trgm.word_similarity_threshold', '0.2', true)", logger: database.logger)
-        var statement = Statement()
-        let needle = try statement.bind(text)
-        let conditions = try statement.visible(tenant: tenant, user: user) + ["\(needle) OPERATOR(search.<%) d.title"]
-            + (try statement.filters(query))
-        // Like the text pass, at most `candidateCap` titles are compared.
-        let sql = """
-            SELECT d.doc_type, d.doc_id, d.title, replace(replace(replace(d.title, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'),
-                   search.word_similarity(\(needle), d.title)::float8 * 0.1 AS score
-            FROM (SELECT d.doc_type, d.doc_id, d.title FROM search.documents d WHERE \(conditions.joined(separator: " AND "))
-                  LIMIT \(Self.candidateCap)) d
-            ORDER BY score DESC, d.doc_id LIMIT \(limit)
+    /// The words as a `simple` tsquery in which each word may also be one of the tenant's
+    /// three nearest title words (`qoukka` → `(qoukka | quokka) & ...`); nil when no word has
+    /// a near one. Words come from titles the user may not see, but they only widen the match:
+    /// the documents found are filtered as always, and the correction is not shown.
+    private func correction(_ words: [String], tenant: UUID, on connection: PostgresConnection) async throws -> String? {
+        try await connection.query("SELECT set_config('pg_trgm.similarity_threshold', '0.2', true)", logger: database.logger)
+        let rows = try await connection.query(
             """
-        return try await Self.hits(try await connection.query(PostgresQuery(unsafeSQL: sql, binds: statement.binds), logger: database.logger))
-    }
-
-    static func hits(_ rows: PostgresRowSequence) async throws -> [SearchHit] {
-        var hits: [SearchHit] = []
-        for try await (type, id, title, snippet, score) in rows.decode((String, UUID, String, String, Double).self) {
-            hits.append(SearchHit(type: type, id: id, title: title, snippet: highlight(snippet), score: score))
+            SELECT q.word, COALESCE((
+              SELECT array_agg(c.word) FROM (
+                SELECT w.word FROM search.title_words w
+                WHERE w.tenant_id = \(tenant) AND w.word OPERATOR(search.%) q.word AND w.word <> q.word
+                ORDER BY search.similarity(w.word, q.word) DESC, w.word LIMIT 3) c), '{}')
+            FROM unnest(\(words)::text[]) WITH ORDINALITY AS q(word, n) ORDER BY q.n
+            """, logger: database.logger)
+        var terms: [String] = []
+        var widened = false
+        for try await (word, near) in rows.decode((String, [String]).self) {
+            widened = widened || !near.isEmpty
+            terms.append("(" + ([word] + near).joined(separator: " | ") + ")")
         }
-        return hits
+        return widened ? terms.joined(separator: " & ") : nil
     }
 
     /// The snippet arrives escaped (`&`, `<`, `>`): the match markers become `<mark>`.
