@@ -29,7 +29,7 @@ struct SearchBenchmark {
             try await database.client.query(
                 """
                 DO $$ BEGIN
-                  IF to_regclass('search.generations') IS NOT NULL THEN TRUNCATE search.documents, search.generations, search.consumer_positions; END IF;
+                  IF to_regclass('search.generations') IS NOT NULL THEN TRUNCATE search.documents, search.title_words, search.generations, search.consumer_positions; END IF;
                 END $$
                 """, logger: database.logger)
         }
@@ -182,7 +182,10 @@ struct SearchBenchmark {
             SELECT 'index ' || c.relname, (SELECT sum(pg_relation_size(relid)) FROM pg_partition_tree(c.oid) WHERE isleaf)::bigint
             FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid WHERE x.indrelid = 'search.documents'::regclass
             UNION ALL
-            SELECT 'total', (SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('search.documents') WHERE isleaf)::bigint
+            SELECT 'title words (table + indexes)', (SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('search.title_words') WHERE isleaf)::bigint
+            UNION ALL
+            SELECT 'total', sum(pg_total_relation_size(p.relid))::bigint
+            FROM (VALUES ('search.documents'::regclass), ('search.title_words'::regclass)) AS r(t), pg_partition_tree(r.t) p WHERE p.isleaf
             """, logger: database.logger
         ).decode((String, Int).self) {
             print("  size \(name.padding(toLength: 40, withPad: " ", startingAt: 0))" + String(format: " %8.1f MB", Double(bytes) / 1_048_576))
