@@ -20,19 +20,22 @@ struct SearchQuery: Sendable {
     var attributes: [String: String] = [:]
     var facets: [String] = ["type"]
 
-    /// The words of `text` to correct for typos: letters and digits only (safe in a tsquery),
-    /// at most 8; nil when there are none.
+    /// The words of `text`, lower case: letters and digits only, so a tsquery built from them
+    /// cannot be malformed.
+    private var words: [String] {
+        (text ?? "").lowercased().split { !($0.isLetter || $0.isNumber) }.map(String.init)
+    }
+
+    /// The words of `text` to correct for typos, at most 8, of 3 letters or more (shorter ones
+    /// are mostly stop words, and have no near words to offer); nil when there are none.
     var typoWords: [String]? {
-        guard let text else { return nil }
-        let words = text.lowercased().split { !($0.isLetter || $0.isNumber) }.map(String.init).prefix(8)
+        let words = words.filter { $0.count >= 3 }.prefix(8)
         return words.isEmpty ? nil : Array(words)
     }
 
-    /// The words of `text` for prefix matching: letters and digits only, so the tsquery
-    /// built from them cannot be malformed; the last one matches as a prefix.
+    /// The words of `text` for prefix matching; the last one matches as a prefix.
     var prefixQuery: String? {
-        guard let text else { return nil }
-        let words = text.lowercased().split { !($0.isLetter || $0.isNumber) }.map(String.init).prefix(16)
+        let words = words.prefix(16)
         guard let last = words.last else { return nil }
         return (words.dropLast().map { $0 } + [last + ":*"]).joined(separator: " & ")
     }
@@ -241,7 +244,8 @@ struct DocumentStore: Sendable {
         var widened = false
         for try await (word, near) in rows.decode((String, [String]).self) {
             widened = widened || !near.isEmpty
-            terms.append("(" + ([word] + near).joined(separator: " | ") + ")")
+            // Quoted: a word the text parser splits (a letter it does not count as one) is a phrase, not a syntax error.
+            terms.append("(" + ([word] + near).map { "'\($0)'" }.joined(separator: " | ") + ")")
         }
         return widened ? terms.joined(separator: " & ") : nil
     }
