@@ -77,6 +77,27 @@ public final class BatchedCalls<Key: Hashable & Sendable, Input: Sendable, Outpu
     }
 }
 
+extension BatchedCalls {
+    /// Lookups by id: `find` answers what it found by id; an id it did not find answers nil.
+    public static func lookups<Found: Sendable>(
+        linger: Duration = .zero, find: @escaping @Sendable (Key, [Input]) async throws -> [Input: Found]
+    ) -> BatchedCalls<Key, Input, Found?> where Input: Hashable, Output == Found? {
+        BatchedCalls(linger: linger) { key, ids in
+            let found = try await find(key, ids)
+            return ids.map { found[$0] }
+        }
+    }
+
+    /// Writes that answer nothing.
+    public static func writes(linger: Duration = .zero, write: @escaping @Sendable (Key, [Input]) async throws -> Void) -> BatchedCalls
+    where Output == Void {
+        BatchedCalls(linger: linger) { key, inputs in
+            try await write(key, inputs)
+            return inputs.map { _ in () }
+        }
+    }
+}
+
 /// A batch answered a different number of outputs than it was given inputs: a bug in its `run`.
 public struct BatchedCallsMismatch: Error, CustomStringConvertible {
     public let inputs: Int

@@ -33,15 +33,11 @@ struct EmailDelivery: Sendable {
         // other jobs of its claim, a record 100 ms for the sends that end after it (the
         // server answers them one by one). One transaction per email held the throughput
         // to about 190 emails/s on the 2-core test machine, batches to about 300-400.
-        loads = BatchedCalls(linger: .milliseconds(20)) { tenant, deliveries in
-            let found = try await database.withTenant(tenant) { connection in try await Self.load(deliveries, on: connection, logger: database.logger) }
-            return deliveries.map { found[$0] }
+        loads = .lookups(linger: .milliseconds(20)) { tenant, deliveries in
+            try await database.withTenant(tenant) { connection in try await Self.load(deliveries, on: connection, logger: database.logger) }
         }
         let store = DeliveryStore(database: database)
-        finishes = BatchedCalls(linger: .milliseconds(100)) { tenant, finished in
-            try await store.finish(finished, tenant: tenant)
-            return finished.map { _ in () }
-        }
+        finishes = .writes(linger: .milliseconds(100)) { tenant, finished in try await store.finish(finished, tenant: tenant) }
     }
 
     static func kind(

@@ -61,14 +61,8 @@ struct WebhookStore: Sendable {
     init(database: Database, deliver: JobKind<WebhookJob>) {
         self.database = database
         self.deliver = deliver
-        lookups = BatchedCalls { tenant, deliveries in
-            let found = try await Self.pending(deliveries, tenant: tenant, database: database)
-            return deliveries.map { found[$0] }
-        }
-        successes = BatchedCalls { tenant, successes in
-            try await Self.record(successes, tenant: tenant, database: database)
-            return successes.map { _ in () }
-        }
+        lookups = .lookups { tenant, deliveries in try await Self.pending(deliveries, tenant: tenant, database: database) }
+        successes = .writes { tenant, successes in try await Self.record(successes, tenant: tenant, database: database) }
     }
 
     private static let endpointColumns =
