@@ -25,6 +25,21 @@ struct TaskIndexerTests {
         }
     }
 
+    @Test("an update's words replace the old ones: the old title and description find nothing, the new ones find the task")
+    func updatedWords() async throws {
+        _ = try await SearchServer.shared.get()
+        try await withDatabase("search") { database in
+            let indexer = testIndexer(database)
+            let tenant = UUID.v7(), task = UUID.v7()
+            try await indexer.handle(try taskChanged(tenant: tenant, task: task, title: "Feed the axolotl", description: "Tank by the marimba", version: 1))
+            try await indexer.handle(try taskChanged(tenant: tenant, task: task, title: "Groom the wombat", description: "Pen by the xylophone", version: 2))
+            #expect(hitTitles(try await search("q=axolotl", tenant: tenant)).isEmpty)
+            #expect(hitTitles(try await search("q=marimba", tenant: tenant)).isEmpty)
+            #expect(hitTitles(try await search("q=wombat", tenant: tenant)) == ["Groom the wombat"])
+            #expect(hitTitles(try await search("q=xylophone", tenant: tenant)) == ["Groom the wombat"])
+        }
+    }
+
     @Test("a deleted task disappears and a late update cannot bring it back")
     func deletion() async throws {
         _ = try await SearchServer.shared.get()
