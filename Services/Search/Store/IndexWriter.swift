@@ -45,10 +45,8 @@ struct IndexWriter: Sendable {
     @discardableResult
     func apply(_ documents: [IndexedDocument], reindex: UUID? = nil) async throws -> Int {
         guard !documents.isEmpty else { return 0 }
-        let byTenant = Dictionary(grouping: documents) { $0.tenant.uuidString.lowercased() }
-        let batch = String(decoding: try PlatformJSON.encoder.encode(byTenant), as: UTF8.self)
         let rows = try await database.client.query(
-            "SELECT search.apply_documents(\(batch)::jsonb, \(reindex))", logger: database.logger)
+            "SELECT search.apply_documents(\(BatchJSON.encode(documents))::jsonb, \(reindex))", logger: database.logger)
         for try await changed in rows.decode(Int.self) { return changed }
         return 0
     }
