@@ -13,20 +13,14 @@ enum BatchJSON {
     static func encode(_ documents: [IndexedDocument]) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(documents.reduce(64) { $0 + 256 + $1.title.utf8.count + $1.body.utf8.count })
-        var order: [UUID] = []
-        var byTenant: [UUID: [Int]] = [:]
-        for (index, document) in documents.enumerated() {
-            if byTenant[document.tenant] == nil { order.append(document.tenant) }
-            byTenant[document.tenant, default: []].append(index)
-        }
         out.append(UInt8(ascii: "{"))
-        for (tenantIndex, tenant) in order.enumerated() {
+        for (tenantIndex, (tenant, group)) in Dictionary(grouping: documents, by: \.tenant).enumerated() {
             if tenantIndex > 0 { out.append(UInt8(ascii: ",")) }
             string(tenant.uuidString.lowercased(), into: &out)
             out.append(contentsOf: ":[".utf8)
-            for (position, index) in (byTenant[tenant] ?? []).enumerated() {
+            for (position, member) in group.enumerated() {
                 if position > 0 { out.append(UInt8(ascii: ",")) }
-                document(documents[index], into: &out)
+                document(member, into: &out)
             }
             out.append(UInt8(ascii: "]"))
         }

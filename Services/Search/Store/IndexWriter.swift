@@ -3,8 +3,8 @@ import Foundation
 import Persistence
 import PostgresNIO
 
-/// A searchable entity as the index holds it, whatever its source. Encoded with the
-/// column names `search.apply_documents` reads, and stored so in retry jobs.
+/// A searchable entity as the index holds it, whatever its source. Stored in retry jobs
+/// with the column names `search.apply_documents` reads, which `BatchJSON` writes too.
 struct IndexedDocument: Sendable, Equatable, Codable {
     var tenant: UUID
     var type: String
