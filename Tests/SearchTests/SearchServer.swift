@@ -39,11 +39,11 @@ func adminPOST(_ path: String, tenant: UUID, json: [String: Any] = [:], roles: [
 }
 
 func taskChanged(
-    tenant: UUID, task: UUID = .v7(), title: String, description: String? = nil, version: Int = 1, createdBy: UUID? = nil,
-    assignee: UUID? = nil, visibility: String? = nil
+    tenant: UUID, task: UUID = .v7(), title: String, description: String? = nil, status: String = "todo", version: Int = 1,
+    createdBy: UUID? = nil, assignee: UUID? = nil, visibility: String? = nil
 ) throws -> EventEnvelope {
     let payload = TaskChanged(
-        taskId: task, tenantId: tenant, projectId: nil, parentId: nil, title: title, description: description, status: "todo",
+        taskId: task, tenantId: tenant, projectId: nil, parentId: nil, title: title, description: description, status: status,
         priority: 1, tags: ["searchtest"], dueAt: nil, assigneeId: assignee, version: version, occurredAt: Date(), createdBy: createdBy,
         visibility: visibility)
     return try .make(payload, type: version == 1 ? TaskChanged.created : TaskChanged.updated, on: Topics.tasksTask, source: "/tests", tenantID: tenant)

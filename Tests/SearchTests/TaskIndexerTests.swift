@@ -40,6 +40,23 @@ struct TaskIndexerTests {
         }
     }
 
+    @Test("a status change keeps the task's words searchable and moves it between status filters; a later text change still replaces the words")
+    func statusChange() async throws {
+        _ = try await SearchServer.shared.get()
+        try await withDatabase("search") { database in
+            let indexer = testIndexer(database)
+            let tenant = UUID.v7(), task = UUID.v7()
+            try await indexer.handle(try taskChanged(tenant: tenant, task: task, title: "Brush the pangolin", description: "Scales", version: 1))
+            try await indexer.handle(try taskChanged(tenant: tenant, task: task, title: "Brush the pangolin", description: "Scales", status: "done", version: 2))
+            #expect(hitTitles(try await search("q=pangolin&status=done", tenant: tenant)) == ["Brush the pangolin"])
+            #expect(hitTitles(try await search("q=scales&status=done", tenant: tenant)) == ["Brush the pangolin"])
+            #expect(hitTitles(try await search("q=pangolin&status=todo", tenant: tenant)).isEmpty)
+            try await indexer.handle(try taskChanged(tenant: tenant, task: task, title: "Brush the tapir", description: "Scales", status: "done", version: 3))
+            #expect(hitTitles(try await search("q=pangolin", tenant: tenant)).isEmpty)
+            #expect(hitTitles(try await search("q=tapir&status=done", tenant: tenant)) == ["Brush the tapir"])
+        }
+    }
+
     @Test("a deleted task disappears and a late update cannot bring it back")
     func deletion() async throws {
         _ = try await SearchServer.shared.get()
