@@ -1,6 +1,8 @@
 import Foundation
 @testable import Gateway
 import Hummingbird
+import NIOCore
+import NIOPosix
 import TestSupport
 
 /// A gateway in front of echo upstreams that answer with the headers they received.
@@ -64,6 +66,26 @@ struct GatewayHarness {
             return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                                onServerRunning: { await onRunning($0.localAddress?.port ?? 0) }, logger: TestEnvironment.logger)
         }
+    }
+
+    /// Sends `requests` as raw bytes on one connection and returns everything the gateway
+    /// answers until it closes the connection. The echo's JSON may escape slashes; they
+    /// come back unescaped.
+    static func rawExchange(port: Int, _ requests: String) async throws -> String {
+        let channel = try await ClientBootstrap(group: .singletonMultiThreadedEventLoopGroup).connect(host: "127.0.0.1", port: port) { channel in
+            channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+        }
+        return try await channel.executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(string: requests))
+            var received = ""
+            for try await chunk in inbound { received += String(buffer: chunk) }
+            return received.replacingOccurrences(of: "\\/", with: "/")
+        }
+    }
+
+    /// The status codes of the answers in a raw exchange, in order.
+    static func statuses(_ received: String) -> [String] {
+        received.components(separatedBy: "HTTP/1.1 ").dropFirst().map { String($0.prefix(3)) }
     }
 
     static func routes(_ a: String, _ b: String) -> String {

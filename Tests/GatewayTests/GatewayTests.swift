@@ -60,23 +60,72 @@ struct GatewayProxyTests {
             "GET /public/echo/first HTTP/1.1\r\nHost: a\r\n\r\n"
             + "GET /private/refused HTTP/1.1\r\nHost: a\r\n\r\n"
             + "POST /public/echo/third HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"
-        let channel = try await ClientBootstrap(group: .singletonMultiThreadedEventLoopGroup).connect(host: "127.0.0.1", port: port) { channel in
-            channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
-        }
-        let received = try await channel.executeThenClose { inbound, outbound in
-            try await outbound.write(ByteBuffer(string: requests))
-            var received = ""
-            for try await chunk in inbound { received += String(buffer: chunk) }
-            // The echo's JSON may escape slashes.
-            return received.replacingOccurrences(of: "\\/", with: "/")
-        }
-        // A status line follows the previous answer's body directly.
-        let statuses = received.components(separatedBy: "HTTP/1.1 ").dropFirst().map { String($0.prefix(3)) }
-        #expect(statuses == ["200", "401", "200"])
+        let received = try await GatewayHarness.rawExchange(port: port, requests)
+        #expect(GatewayHarness.statuses(received) == ["200", "401", "200"])
         let first = try #require(received.range(of: "/public/echo/first"))
         let third = try #require(received.range(of: "/public/echo/third"))
         #expect(first.lowerBound < third.lowerBound)
         #expect(received.contains("\"bytes\":\"5\""))
+    }
+
+    @Test("a request with both Content-Length and Transfer-Encoding is refused with 400 and its connection closed")
+    func smugglingRefused() async throws {
+        let (url, _) = try await GatewayHarness.shared.get()
+        let port = try #require(URL(string: url)?.port)
+        // Read by length, the second request would hide in the first one's body; read as
+        // chunks, it would be a request of its own. Either reading is refused.
+        let received = try await GatewayHarness.rawExchange(
+            port: port,
+            "POST /public/echo/first HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+                + "GET /public/echo/hidden HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(GatewayHarness.statuses(received) == ["400"])
+        #expect(received.contains("application/problem+json"))
+        #expect(!received.contains("/public/echo/"))
+    }
+
+    @Test("a chunked upload with extensions and trailers reaches the upstream whole")
+    func chunkedUpload() async throws {
+        let (url, _) = try await GatewayHarness.shared.get()
+        let port = try #require(URL(string: url)?.port)
+        let received = try await GatewayHarness.rawExchange(
+            port: port,
+            "POST /public/echo/chunked HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                + "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n")
+        #expect(GatewayHarness.statuses(received) == ["200"])
+        #expect(received.contains("\"bytes\":\"11\""))
+    }
+
+    @Test("an answer to HEAD has no body, and the next request on the connection is read from the right byte")
+    func headThenGet() async throws {
+        let (url, _) = try await GatewayHarness.shared.get()
+        let port = try #require(URL(string: url)?.port)
+        let received = try await GatewayHarness.rawExchange(
+            port: port,
+            "HEAD /public/echo/head HTTP/1.1\r\nHost: a\r\n\r\nGET /public/echo/after HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        let statuses = GatewayHarness.statuses(received)
+        #expect(statuses.count == 2)
+        #expect(statuses.last == "200")
+        #expect(received.contains("/public/echo/after"))
+        #expect(!received.contains("/public/echo/head"))
+    }
+
+    @Test("an HTTP/1.0 request is answered and its connection then closed")
+    func http10() async throws {
+        let (url, _) = try await GatewayHarness.shared.get()
+        let port = try #require(URL(string: url)?.port)
+        // rawExchange returns only once the gateway closes the connection.
+        let received = try await GatewayHarness.rawExchange(port: port, "GET /public/echo/old HTTP/1.0\r\n\r\n")
+        #expect(GatewayHarness.statuses(received) == ["200"])
+        #expect(received.contains("/public/echo/old"))
+    }
+
+    @Test("a malformed request head is answered 400 problem+json, never forwarded")
+    func malformedHead() async throws {
+        let (url, _) = try await GatewayHarness.shared.get()
+        let port = try #require(URL(string: url)?.port)
+        let received = try await GatewayHarness.rawExchange(port: port, "GET /public/echo/x HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n folded\r\n\r\n")
+        #expect(GatewayHarness.statuses(received) == ["400"])
+        #expect(received.contains("Folded field lines are not accepted."))
     }
 
     @Test("identity headers a client sets are stripped before the upstream sees them")

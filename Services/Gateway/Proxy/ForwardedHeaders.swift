@@ -1,74 +1,95 @@
-import NIOHTTP1
+import NIOCore
 
-/// The header rewriting a proxy owes both sides (RFC 9110 §7.6).
+/// The header rewriting a proxy owes both sides (RFC 9110 §7.6), written as bytes: the
+/// fields that pass are copied as received, and framing fields are kept because bodies
+/// pass with the framing they came with.
 enum ForwardedHeaders {
-    /// Hop-by-hop fields (RFC 9110 §7.6.1), plus identity headers a client must not set
-    /// (upstreams learn the caller only from the verified token) and forwarding headers
-    /// the gateway writes itself.
-    static let requestDropped: Set<String> = [
-        "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-        "transfer-encoding", "upgrade", "host", "expect", "x-tenant-id", "x-user-id", "x-user-roles", "x-forwarded-for",
-        "x-forwarded-proto", "x-forwarded-host", "x-request-id",
+    /// Hop-by-hop fields (RFC 9110 §7.6.1) except the framing, plus identity headers a
+    /// client must not set (upstreams learn the caller only from the verified token) and
+    /// forwarding headers the gateway writes itself.
+    static let requestDropped: [FieldName] = [
+        FieldName("connection"), FieldName("keep-alive"), FieldName("proxy-connection"), FieldName("proxy-authenticate"),
+        FieldName("proxy-authorization"), FieldName("te"), FieldName("trailer"), FieldName("upgrade"), FieldName("host"),
+        FieldName("expect"), FieldName("x-tenant-id"), FieldName("x-user-id"), FieldName("x-user-roles"), FieldName("x-forwarded-for"),
+        FieldName("x-forwarded-proto"), FieldName("x-forwarded-host"), FieldName("x-request-id"),
     ]
-    static let responseDropped: Set<String> = [
-        "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "te", "trailer", "transfer-encoding", "upgrade",
-        "x-request-id",
+    static let responseDropped: [FieldName] = [
+        FieldName("connection"), FieldName("keep-alive"), FieldName("proxy-connection"), FieldName("proxy-authenticate"), FieldName("te"),
+        FieldName("trailer"), FieldName("upgrade"), FieldName("x-request-id"),
     ]
 
-    /// The request head for the upstream: the client's fields minus the dropped ones and
-    /// those its `Connection` field names, then forwarding fields, request id, trace context.
-    static func request(_ head: HTTPRequestHead, upstream: Upstream, clientIP: String, requestID: String, ids: inout RequestIDs) -> HTTPRequestHead {
-        let named = connectionOptions(head.headers)
-        var fields = HTTPHeaders()
-        fields.reserveCapacity(head.headers.count + 6)
-        fields.add(name: "Host", value: upstream.authority)
-        var priorFor = ""
+    /// The request head for the upstream: the request line and the client's fields minus
+    /// the dropped ones and those its `Connection` field names, then forwarding fields,
+    /// request id and trace context.
+    static func request(_ head: RequestHead, upstream: Upstream, clientIP: String, requestID: String, ids: inout RequestIDs) -> ByteBuffer {
+        let message = head.message
+        var out = ByteBuffer()
+        out.reserveCapacity(message.bytes.readableBytes + 320)
+        message.bytes.withUnsafeReadableBytes { raw in
+            _ = out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[message.startLine]))
+        }
+        out.writeStaticString("\r\nHost: ")
+        out.writeString(upstream.authority)
+        out.writeStaticString("\r\n")
+        var priorFor: [MessageHead.Field] = []
+        var host: MessageHead.Field?
         var hasTrace = false
-        for (name, value) in head.headers {
-            let lower = name.lowercased()
-            if lower == "x-forwarded-for" { priorFor += priorFor.isEmpty ? value : ", " + value }
-            if lower == "traceparent" { hasTrace = true }
-            if requestDropped.contains(lower) || named.contains(lower) { continue }
-            fields.add(name: name, value: value)
+        for field in message.fields {
+            if FieldName.forwardedFor.matches(message.bytes, field.name) {
+                priorFor.append(field)
+                continue
+            }
+            if FieldName.host.matches(message.bytes, field.name) { host = host ?? field }
+            if FieldName.traceparent.matches(message.bytes, field.name) { hasTrace = true }
+            if isListed(field, of: message, in: requestDropped) { continue }
+            message.writeField(field, to: &out)
         }
         // Appended, never trusted as given: services read the last hop as the client.
-        fields.add(name: "X-Forwarded-For", value: priorFor.isEmpty ? clientIP : priorFor + ", " + clientIP)
-        fields.add(name: "X-Forwarded-Proto", value: "http")
-        if let host = head.headers.first(name: "host") { fields.add(name: "X-Forwarded-Host", value: host) }
-        fields.add(name: "X-Request-ID", value: requestID)
-        if !hasTrace { fields.add(name: "traceparent", value: ids.traceparent()) }
-        // Content-Length passes as given; a chunked body goes out chunked again (the encoder frames it).
-        var outgoing = HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri)
-        outgoing.headers = fields
-        return outgoing
+        out.writeStaticString("X-Forwarded-For: ")
+        for field in priorFor where !field.value.isEmpty {
+            out.writeBytes(message.bytes.readableBytesView[field.value])
+            out.writeStaticString(", ")
+        }
+        out.writeString(clientIP)
+        out.writeStaticString("\r\nX-Forwarded-Proto: http\r\n")
+        if let host {
+            out.writeStaticString("X-Forwarded-Host: ")
+            out.writeBytes(message.bytes.readableBytesView[host.value])
+            out.writeStaticString("\r\n")
+        }
+        out.writeStaticString("X-Request-ID: ")
+        out.writeString(requestID)
+        out.writeStaticString("\r\n")
+        if !hasTrace {
+            out.writeStaticString("traceparent: ")
+            out.writeString(ids.traceparent())
+            out.writeStaticString("\r\n")
+        }
+        out.writeStaticString("\r\n")
+        return out
     }
 
-    /// The upstream's answer minus hop-by-hop fields; the encoder frames the body again.
-    static func response(_ head: HTTPResponseHead) -> HTTPHeaders {
-        let named = connectionOptions(head.headers)
-        var fields = HTTPHeaders()
-        fields.reserveCapacity(head.headers.count + 4)
-        for (name, value) in head.headers {
-            let lower = name.lowercased()
-            if responseDropped.contains(lower) || named.contains(lower) { continue }
-            fields.add(name: name, value: value)
+    /// The upstream's status line and fields minus hop-by-hop ones and those the gateway
+    /// writes itself (`replaced`). The caller adds its own fields and the empty line.
+    static func response(_ head: ResponseHead, replaced: [FieldName], into out: inout ByteBuffer) {
+        let message = head.message
+        message.bytes.withUnsafeReadableBytes { raw in
+            _ = out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[message.startLine]))
         }
-        return fields
+        out.writeStaticString("\r\n")
+        for field in message.fields {
+            if isListed(field, of: message, in: responseDropped) || isListed(field, of: message, in: replaced) { continue }
+            message.writeField(field, to: &out)
+        }
     }
 
-    /// Field names listed in `Connection` are hop-by-hop too (RFC 9110 §7.6.1).
-    static func connectionOptions(_ headers: HTTPHeaders) -> Set<String> {
-        var names: Set<String> = []
-        for value in headers[canonicalForm: "connection"] {
-            let name = value.lowercased()
-            if name != "close" && name != "keep-alive" { names.insert(name) }
-        }
-        return names
+    private static func isListed(_ field: MessageHead.Field, of message: MessageHead, in names: [FieldName]) -> Bool {
+        names.contains { $0.matches(message.bytes, field.name) } || message.connectionOptions.contains { $0.matches(message.bytes, field.name) }
     }
 
     /// The caller's `X-Request-ID` when usable, else a new one.
-    static func requestID(_ headers: HTTPHeaders, ids: inout RequestIDs) -> String {
-        if let given = headers.first(name: "x-request-id"), !given.isEmpty, given.utf8.count <= 200 { return given }
+    static func requestID(_ head: RequestHead, ids: inout RequestIDs) -> String {
+        if let given = head.message.first(.requestID), !given.isEmpty, given.utf8.count <= 200 { return given }
         return ids.requestID()
     }
 }

@@ -1,7 +1,6 @@
 import Logging
 import NIOCore
 import NIOExtras
-import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 
@@ -18,7 +17,8 @@ struct FrontDoor: Service {
     let makeServices: @Sendable (_ local: Upstream) -> ProxyServices
     let onServerRunning: @Sendable (Int) async -> Void
     let logger: Logger
-    /// Client connections with no request in flight for this long are closed.
+    /// Client connections with no request in flight for this long are closed (by the
+    /// proxy handler's own timer: NIO's IdleStateHandler wrapped every write's promise).
     static let idleTimeout = TimeAmount.seconds(75)
 
     func run() async throws {
@@ -37,14 +37,8 @@ struct FrontDoor: Service {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
-                    try pipeline.addHandler(IdleStateHandler(allTimeout: Self.idleTimeout))
-                    // Header values are the parsed request's and the upstream's (no CR or LF can
-                    // survive parsing) or the gateway's own: validating them again costs ~5%.
-                    // Pipelined requests wait in the ProxyHandler: NIO's pipelining assistance
-                    // holds back reads while an answer is pending, and re-arming the socket
-                    // cost two epoll_ctl calls per request.
-                    try pipeline.configureHTTPServerPipeline(
-                        withPipeliningAssistance: false, withErrorHandling: true, withOutboundHeaderValidation: false)
+                    // HTTP/1.1 is read and written as bytes (see Wire/): parsing every field
+                    // into strings and encoding them again cost half of the gateway's CPU.
                     try pipeline.addHandler(ProxyHandler(services: services))
                 }
             }

@@ -26,13 +26,13 @@ struct ProxyServices: Sendable {
 /// tokens seen before and in-memory limits answer at once, idle upstream connections of
 /// the same loop are reused.
 final class ProxyHandler: ChannelDuplexHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     /// One request and its answer.
     final class Exchange {
-        let head: HTTPRequestHead
+        let head: RequestHead
         let route: Route
         let isLocal: Bool
         let requestID: String
@@ -46,7 +46,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         var reusedConnection = false
         var upstreamStarted: NIODeadline?
         var upstreamTime: TimeAmount?
-        var timeout: Scheduled<Void>?
+        /// When the upstream must have answered, from the first byte sent to it.
+        var deadline: NIODeadline?
         /// Body bytes that arrived before an upstream was ready.
         var pending: [ByteBuffer] = []
         var bodyBytes = 0
@@ -57,18 +58,18 @@ final class ProxyHandler: ChannelDuplexHandler {
         var status = 0
         var closeAfter = false
 
-        init(head: HTTPRequestHead, route: Route, isLocal: Bool, requestID: String) {
+        init(head: RequestHead, route: Route, isLocal: Bool, requestID: String) {
             self.head = head
             self.route = route
             self.isLocal = isLocal
             self.requestID = requestID
-            self.origin = head.headers.first(name: "origin")
-            let hasBody = head.headers.first(name: "content-length").flatMap(Int.init).map { $0 > 0 } ?? head.headers.contains(name: "transfer-encoding")
+            self.origin = head.message.first(.origin)
             switch head.method {
-            case .GET, .HEAD, .OPTIONS, .PUT, .DELETE: self.retryable = !hasBody
+            case .GET, .HEAD, .OPTIONS, .PUT, .DELETE: self.retryable = head.message.framing == .none
             default: self.retryable = false
             }
-            self.closeAfter = !head.isKeepAlive
+            // HTTP/1.0 answers are delimited by the connection's end.
+            self.closeAfter = !head.message.keepAlive || head.version == .http1_0
         }
     }
 
@@ -77,12 +78,19 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var peer = ""
     private var exchange: Exchange?
     /// Parts of pipelined requests that arrived while the one before was in flight.
-    private var pipelined = CircularBuffer<HTTPServerRequestPart>()
+    private var pipelined = CircularBuffer<WirePart<RequestHead>>()
     private var replaying = false
     private var readsPaused = false
     private var pendingRead = false
     private var upstreamNeedsFlush = false
     private var ids = RequestIDs()
+    private let reader = MessageReader<RequestHead>()
+    /// One timer per connection, armed for the earliest of the answer's deadline and the
+    /// idle limit. It is moved only when it fires or must fire sooner, so back-to-back
+    /// requests do not each schedule and cancel one.
+    private var watch: Scheduled<Void>?
+    private var watchAt = NIODeadline.distantFuture
+    private var idleSince = NIODeadline.now()
 
     init(services: ProxyServices) {
         self.services = services
@@ -91,14 +99,55 @@ final class ProxyHandler: ChannelDuplexHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         peer = context.channel.remoteAddress?.ipAddress ?? ""
+        arm(idleSince + FrontDoor.idleTimeout)
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+    func handlerRemoved(context: ChannelHandlerContext) {
+        watch?.cancel()
+        watch = nil
+        self.context = nil
+    }
+
+    // MARK: Timers
+
+    private func arm(_ deadline: NIODeadline) {
+        guard let context, watch == nil || deadline < watchAt else { return }
+        watch?.cancel()
+        watchAt = deadline
+        watch = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in self?.watchFired() }
+    }
+
+    /// An answer past its deadline is a 504; a connection idle for too long ends; a
+    /// request still being decided or connected is looked at again later.
+    private func watchFired() {
+        watch = nil
+        watchAt = .distantFuture
+        let now = NIODeadline.now()
+        if let exchange {
+            if let deadline = exchange.deadline, deadline <= now {
+                timedOut(exchange)
+            }
+            if let deadline = self.exchange?.deadline {
+                arm(deadline)
+            } else if self.exchange != nil {
+                arm(now + FrontDoor.idleTimeout)
+            } else {
+                arm(idleSince + FrontDoor.idleTimeout)
+            }
+        } else if idleSince + FrontDoor.idleTimeout <= now {
+            context?.close(promise: nil)
+        } else {
+            arm(idleSince + FrontDoor.idleTimeout)
+        }
+    }
 
     // MARK: Client side
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
+        reader.read(unwrapInboundIn(data)) { part in received(part) }
+    }
+
+    private func received(_ part: WirePart<RequestHead>) {
         if !pipelined.isEmpty || exchange?.requestEnded == true {
             // The next request waits until the answer to this one has gone out.
             pipelined.append(part)
@@ -108,11 +157,37 @@ final class ProxyHandler: ChannelDuplexHandler {
         handle(part)
     }
 
-    private func handle(_ part: HTTPServerRequestPart) {
+    private func handle(_ part: WirePart<RequestHead>) {
         switch part {
         case .head(let head): begin(head)
         case .body(let chunk): requestBody(chunk)
         case .end: requestEnd()
+        case .invalid(let error): unreadable(error)
+        }
+    }
+
+    /// Bytes that are not HTTP/1.1 as RFC 9112 has it: answered, then the connection
+    /// ends, since where the next request would start is unknown.
+    private func unreadable(_ error: HeadError) {
+        let problem: Problem
+        switch error {
+        case .malformed(let detail): problem = Problem.badRequest(detail)
+        case .unsupported(let detail): problem = Problem(status: .notImplemented, detail: detail)
+        case .tooLarge: problem = Problem(status: .requestHeaderFieldsTooLarge, detail: "The request head exceeds \(HeadParser.maxHeadBytes) bytes.")
+        }
+        pipelined.removeAll()
+        guard let exchange else {
+            guard let context else { return }
+            var out = ByteBuffer()
+            Self.writeProblem(problem, into: &out) { $0.writeStaticString("Connection: close\r\n") }
+            context.writeAndFlush(wrapOutboundOut(out)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            return
+        }
+        exchange.closeAfter = true
+        if exchange.responseStarted {
+            context?.close(promise: nil)
+        } else {
+            answer(problem)
         }
     }
 
@@ -151,8 +226,9 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        watch?.cancel()
+        watch = nil
         if let exchange {
-            exchange.timeout?.cancel()
             exchange.upstream?.close()
             exchange.upstream = nil
             if !exchange.responseEnded {
@@ -170,11 +246,6 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        // An idle keep-alive connection ends; a long answer (a stream) in flight does not.
-        if event is IdleStateHandler.IdleStateEvent {
-            if exchange == nil { context.close(promise: nil) }
-            return
-        }
         // Graceful shutdown: the request in flight is answered, then the connection ends.
         if event is ChannelShouldQuiesceEvent {
             if let exchange { exchange.closeAfter = true } else { context.close(promise: nil) }
@@ -183,11 +254,10 @@ final class ProxyHandler: ChannelDuplexHandler {
         context.fireUserInboundEventTriggered(event)
     }
 
-    private func begin(_ head: HTTPRequestHead) {
-        let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? head.uri
-        let route = services.routes.table.match(path)
+    private func begin(_ head: RequestHead) {
+        let route = services.routes.table.match(String(head.path))
         let exchange = Exchange(
-            head: head, route: route ?? services.local, isLocal: route == nil, requestID: ForwardedHeaders.requestID(head.headers, ids: &ids))
+            head: head, route: route ?? services.local, isLocal: route == nil, requestID: ForwardedHeaders.requestID(head, ids: &ids))
         self.exchange = exchange
         updateReads()
         if CORSPolicy.isPreflight(head) {
@@ -202,15 +272,9 @@ final class ProxyHandler: ChannelDuplexHandler {
             admit(Admission(identity: nil, plan: .free, limits: nil))
             return
         }
-        var bearer: String?
-        if let authorization = head.headers.first(name: "authorization"), authorization.count > 7,
-            authorization.prefix(7).lowercased() == "bearer "
-        {
-            bearer = String(authorization.dropFirst(7))
-        }
-        let facts = RequestFacts(
-            route: route, method: head.method, contentLength: head.headers.first(name: "content-length").flatMap(Int.init), bearer: bearer,
-            clientIP: clientIP(head))
+        var contentLength: Int?
+        if case .length(let length) = head.message.framing { contentLength = length }
+        let facts = RequestFacts(route: route, method: head.method, contentLength: contentLength, bearer: head.message.bearer, clientIP: clientIP(head))
         if let verdict = services.gatekeeper.decideNow(facts) {
             apply(verdict)
             return
@@ -227,11 +291,11 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     /// The client: the TCP peer, or with trusted proxies in front, the address the
     /// outermost trusted proxy saw (that many entries from the end of X-Forwarded-For).
-    private func clientIP(_ head: HTTPRequestHead) -> String {
+    private func clientIP(_ head: RequestHead) -> String {
         guard services.trustedProxyHops > 0 else { return peer }
-        let hops = head.headers[canonicalForm: "x-forwarded-for"]
+        let hops = head.message.values(.forwardedFor).flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
         guard hops.count >= services.trustedProxyHops else { return peer }
-        return String(hops[hops.count - services.trustedProxyHops])
+        return hops[hops.count - services.trustedProxyHops]
     }
 
     private func requestBody(_ chunk: ByteBuffer) {
@@ -248,7 +312,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             return
         }
         if let upstream = exchange.upstream {
-            upstream.write(.body(.byteBuffer(chunk)))
+            upstream.write(chunk)
             upstreamNeedsFlush = true
         } else {
             exchange.pending.append(chunk)
@@ -260,8 +324,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         exchange.requestEnded = true
         if exchange.responseEnded {
             finish(exchange)
-        } else if let upstream = exchange.upstream {
-            upstream.write(.end(nil))
+        } else if exchange.upstream != nil {
+            // The body's own framing (length or last chunk) has already gone up.
             upstreamNeedsFlush = true
         }
     }
@@ -324,21 +388,22 @@ final class ProxyHandler: ChannelDuplexHandler {
         exchange.reusedConnection = reused
         connection.listener = self
         connection.setPaused(!context.channel.isWritable)
-        exchange.upstreamStarted = .now()
-        if exchange.timeout == nil {
-            exchange.timeout = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(exchange.route.timeout.components.seconds)) {
-                [weak self] in
-                self?.timedOut(exchange)
-            }
+        let started = NIODeadline.now()
+        exchange.upstreamStarted = started
+        if exchange.deadline == nil {
+            let deadline = started + .seconds(exchange.route.timeout.components.seconds)
+            exchange.deadline = deadline
+            arm(deadline)
         }
-        connection.write(.head(ForwardedHeaders.request(exchange.head, upstream: connection.upstream, clientIP: peer, requestID: exchange.requestID, ids: &ids)))
+        connection.begin(
+            ForwardedHeaders.request(exchange.head, upstream: connection.upstream, clientIP: peer, requestID: exchange.requestID, ids: &ids),
+            method: exchange.head.method)
         // The gateway has accepted the request: the client may send the body now.
-        if !exchange.requestEnded, exchange.head.headers.first(name: "expect")?.lowercased() == "100-continue" {
-            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: exchange.head.version, status: .continue))), promise: nil)
+        if !exchange.requestEnded, exchange.head.message.first(.expect)?.lowercased() == "100-continue" {
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
         }
-        for chunk in exchange.pending { connection.write(.body(.byteBuffer(chunk))) }
+        for chunk in exchange.pending { connection.write(chunk) }
         exchange.pending = []
-        if exchange.requestEnded { connection.write(.end(nil)) }
         connection.flush()
         updateReads()
     }
@@ -378,16 +443,35 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     // MARK: Upstream side
 
-    private func responseHeaders(_ fields: inout HTTPHeaders, _ exchange: Exchange) {
-        fields.replaceOrAdd(name: "X-Request-ID", value: exchange.requestID)
+    /// The fields the gateway adds to every answer: request id, limits, CORS, and whether
+    /// the connection ends.
+    private func writeGatewayFields(_ out: inout ByteBuffer, _ exchange: Exchange) {
+        out.writeStaticString("X-Request-ID: ")
+        out.writeString(exchange.requestID)
+        out.writeStaticString("\r\n")
         if let binding = exchange.admission?.limits?.binding {
             let (policy, state) = LimitPolicy.headers(binding)
-            fields.replaceOrAdd(name: "RateLimit-Policy", value: policy)
-            fields.replaceOrAdd(name: "RateLimit", value: state)
+            out.writeStaticString("RateLimit-Policy: ")
+            out.writeString(policy)
+            out.writeStaticString("\r\nRateLimit: ")
+            out.writeString(state)
+            out.writeStaticString("\r\n")
         }
-        services.cors.decorate(&fields, origin: exchange.origin)
-        if exchange.closeAfter { fields.replaceOrAdd(name: "Connection", value: "close") }
+        services.cors.decorate(&out, origin: exchange.origin)
+        if exchange.closeAfter { out.writeStaticString("Connection: close\r\n") }
     }
+
+    /// An upstream's fields that the gateway's own replace in this answer.
+    private func replacedFields(_ exchange: Exchange) -> [FieldName] {
+        switch (exchange.admission?.limits?.binding != nil, services.cors.allows(exchange.origin)) {
+        case (false, false): []
+        case (true, false): Self.limitFields
+        case (false, true): CORSPolicy.decorated
+        case (true, true): Self.limitFields + CORSPolicy.decorated
+        }
+    }
+
+    private static let limitFields = [FieldName("ratelimit-policy"), FieldName("ratelimit")]
 
     private func updateReads() {
         let wanted: Bool
@@ -417,6 +501,26 @@ final class ProxyHandler: ChannelDuplexHandler {
         respond(status: HTTPResponseStatus(statusCode: problem.statusCode), fields: fields, body: body)
     }
 
+    /// A problem answer with no exchange to speak for (the request could not be read).
+    private static func writeProblem(_ problem: Problem, into out: inout ByteBuffer, extra: (inout ByteBuffer) -> Void) {
+        let body = (try? PlatformJSON.encoder.encode(problem)) ?? Data()
+        writeStatusLine(HTTPResponseStatus(statusCode: problem.statusCode), into: &out)
+        out.writeStaticString("Content-Type: application/problem+json\r\nContent-Length: ")
+        out.writeString(String(body.count))
+        out.writeStaticString("\r\n")
+        extra(&out)
+        out.writeStaticString("\r\n")
+        out.writeBytes(body)
+    }
+
+    private static func writeStatusLine(_ status: HTTPResponseStatus, into out: inout ByteBuffer) {
+        out.writeStaticString("HTTP/1.1 ")
+        out.writeString(String(status.code))
+        out.writeStaticString(" ")
+        out.writeString(status.reasonPhrase)
+        out.writeStaticString("\r\n")
+    }
+
     private func respond(status: HTTPResponseStatus, fields: HTTPHeaders, body: ByteBuffer?) {
         guard let context, let exchange, !exchange.responseStarted else { return }
         if let upstream = exchange.upstream {
@@ -424,20 +528,28 @@ final class ProxyHandler: ChannelDuplexHandler {
             upstream.close()
             exchange.upstream = nil
         }
-        exchange.timeout?.cancel()
         // A body still arriving is read and dropped; if it is large the connection ends.
-        if !exchange.requestEnded, exchange.bodyBytes > 0 || exchange.head.headers.contains(name: "content-length") {
+        if !exchange.requestEnded, exchange.head.message.framing != .none {
             exchange.closeAfter = true
         }
-        var fields = fields
-        fields.replaceOrAdd(name: "Content-Length", value: String(body?.readableBytes ?? 0))
-        responseHeaders(&fields, exchange)
         exchange.status = Int(status.code)
         exchange.responseStarted = true
         exchange.responseEnded = true
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: exchange.head.version, status: status, headers: fields))), promise: nil)
-        if let body { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        var out = ByteBuffer()
+        Self.writeStatusLine(status, into: &out)
+        for (name, value) in fields {
+            out.writeString(name)
+            out.writeStaticString(": ")
+            out.writeString(value)
+            out.writeStaticString("\r\n")
+        }
+        out.writeStaticString("Content-Length: ")
+        out.writeString(String(body?.readableBytes ?? 0))
+        out.writeStaticString("\r\n")
+        writeGatewayFields(&out, exchange)
+        out.writeStaticString("\r\n")
+        if var body { out.writeBuffer(&body) }
+        context.writeAndFlush(wrapOutboundOut(out), promise: nil)
         if exchange.requestEnded || exchange.closeAfter {
             finish(exchange)
         } else {
@@ -448,6 +560,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     private func finish(_ exchange: Exchange) {
         guard self.exchange === exchange else { return }
         self.exchange = nil
+        idleSince = .now()
         record(exchange)
         if exchange.closeAfter {
             pipelined.removeAll()
@@ -468,7 +581,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 }
 
 extension ProxyHandler: UpstreamListener {
-    func upstreamRead(_ part: HTTPClientResponsePart, from connection: UpstreamConnection) {
+    func upstreamRead(_ part: WirePart<ResponseHead>, from connection: UpstreamConnection) {
         guard let context, let exchange, exchange.upstream === connection else {
             connection.close()
             return
@@ -476,20 +589,34 @@ extension ProxyHandler: UpstreamListener {
         switch part {
         case .head(let head):
             exchange.responseStarted = true
-            exchange.status = Int(head.status.code)
-            exchange.upstreamKeepAlive = head.isKeepAlive
+            exchange.status = head.status
+            exchange.upstreamKeepAlive = head.message.keepAlive
+            // An answer delimited by the upstream closing is delimited the same way here.
+            if head.message.framing == .untilClose { exchange.closeAfter = true }
             if let started = exchange.upstreamStarted { exchange.upstreamTime = .now() - started }
-            var fields = ForwardedHeaders.response(head)
-            responseHeaders(&fields, exchange)
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: exchange.head.version, status: head.status, headers: fields))), promise: nil)
+            var out = ByteBuffer()
+            out.reserveCapacity(head.message.bytes.readableBytes + 160)
+            ForwardedHeaders.response(head, replaced: replacedFields(exchange), into: &out)
+            writeGatewayFields(&out, exchange)
+            out.writeStaticString("\r\n")
+            context.write(wrapOutboundOut(out), promise: nil)
         case .body(let chunk):
-            context.write(wrapOutboundOut(.body(.byteBuffer(chunk))), promise: nil)
+            context.write(wrapOutboundOut(chunk), promise: nil)
             if !context.channel.isWritable { connection.setPaused(true) }
-        case .end:
-            exchange.timeout?.cancel()
-            exchange.responseEnded = true
+        case .invalid:
+            connection.close()
             exchange.upstream = nil
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            if exchange.responseStarted {
+                context.close(promise: nil)
+            } else {
+                services.health.record(connection.upstream, success: false, now: Date().timeIntervalSince1970)
+                exchange.closeAfter = exchange.closeAfter || !exchange.requestEnded
+                answer(Problem(status: .badGateway, detail: "The upstream service sent a malformed answer."))
+            }
+        case .end:
+                exchange.responseEnded = true
+            exchange.upstream = nil
+            context.flush()
             services.health.record(connection.upstream, success: ![502, 503, 504].contains(exchange.status), now: Date().timeIntervalSince1970)
             if exchange.requestEnded, exchange.upstreamKeepAlive, let idle = services.idle.current(context.eventLoop) {
                 idle.put(connection)

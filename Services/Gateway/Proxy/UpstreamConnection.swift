@@ -5,7 +5,7 @@ import NIOSSL
 
 /// The client connection's side of an upstream connection: what it hears back.
 protocol UpstreamListener: AnyObject {
-    func upstreamRead(_ part: HTTPClientResponsePart, from connection: UpstreamConnection)
+    func upstreamRead(_ part: WirePart<ResponseHead>, from connection: UpstreamConnection)
     func upstreamReadComplete()
     func upstreamClosed(_ connection: UpstreamConnection)
     func upstreamWritabilityChanged(_ connection: UpstreamConnection)
@@ -15,9 +15,9 @@ protocol UpstreamListener: AnyObject {
 /// client connection that uses it, so the bytes of a proxied request never change
 /// threads; between requests it waits in that loop's `IdleConnections`.
 final class UpstreamConnection: ChannelDuplexHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundIn = HTTPClientRequestPart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     let upstream: Upstream
     weak var listener: (any UpstreamListener)?
@@ -26,6 +26,9 @@ final class UpstreamConnection: ChannelDuplexHandler {
     private var context: ChannelHandlerContext?
     private var paused = false
     private var pendingRead = false
+
+    /// Reads this connection's answers; told before each request whether it is a HEAD.
+    private let reader = MessageReader<ResponseHead>()
 
     init(upstream: Upstream) {
         self.upstream = upstream
@@ -38,12 +41,14 @@ final class UpstreamConnection: ChannelDuplexHandler {
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard let listener else {
-            // An idle connection has nothing to say; whatever it sends ends it.
-            context.close(promise: nil)
-            return
+        reader.read(unwrapInboundIn(data)) { part in
+            guard let listener else {
+                // An idle connection has nothing to say; whatever it sends ends it.
+                context.close(promise: nil)
+                return
+            }
+            listener.upstreamRead(part, from: self)
         }
-        listener.upstreamRead(unwrapInboundIn(data), from: self)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -51,6 +56,10 @@ final class UpstreamConnection: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        if reader.closed(), let listener {
+            listener.upstreamRead(.end, from: self)
+            listener.upstreamReadComplete()
+        }
         idleIn?.remove(self)
         listener?.upstreamClosed(self)
         listener = nil
@@ -68,8 +77,14 @@ final class UpstreamConnection: ChannelDuplexHandler {
         if paused { pendingRead = true } else { context.read() }
     }
 
-    func write(_ part: HTTPClientRequestPart) {
-        context?.write(wrapOutboundOut(part), promise: nil)
+    /// Starts a request: its head, as bytes.
+    func begin(_ head: ByteBuffer, method: HTTPMethod) {
+        reader.toHEAD = method == .HEAD
+        write(head)
+    }
+
+    func write(_ bytes: ByteBuffer) {
+        context?.write(wrapOutboundOut(bytes), promise: nil)
     }
 
     func flush() { context?.flush() }
@@ -99,7 +114,6 @@ final class UpstreamConnection: ChannelDuplexHandler {
                     if upstream.tls {
                         try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: upstream.host))
                     }
-                    try pipeline.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
                     try pipeline.addHandler(UpstreamConnection(upstream: upstream))
                 }
             }
