@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Metrics
+import NIOCore
 import ServiceKit
 
 /// Which limits apply to a request, and what the limiter said: tenant (from the plan),
@@ -35,33 +36,45 @@ struct LimitPolicy: Sendable {
         self.immediate = limiter as? any ImmediateRateLimiter
     }
 
-    static func checks(route: Route, identity: Identity?, plan: Plan, clientIP: String?) -> [Check] {
-        var checks: [Check] = []
-        let limits = plan.limits
-        if let identity {
+    /// A caller's limiter keys, made once per token rather than per request.
+    struct CallerKeys: Sendable {
+        var tenant: String
+        var user: String
+
+        init(_ identity: Identity) {
             let tenant = identity.tenantID.uuidString.lowercased()
+            self.tenant = "t:\(tenant)"
+            self.user = "u:\(tenant):\(identity.subject)"
+        }
+    }
+
+    static func ipKey(_ route: Route, _ clientIP: String) -> String { "ip:\(route.limits.name):\(clientIP)" }
+
+    static func checks(route: Route, keys: CallerKeys?, plan: Plan, ipKey: String?) -> [Check] {
+        var checks: [Check] = []
+        checks.reserveCapacity(3)
+        let limits = plan.limits
+        if let keys {
             if route.limits.limitsTenants {
-                checks.append(Check(scope: "tenant", key: "t:\(tenant)", limit: RateLimit(rate: Double(limits.requestsPerSecond), burst: limits.burst)))
+                checks.append(Check(scope: "tenant", key: keys.tenant, limit: RateLimit(rate: Double(limits.requestsPerSecond), burst: limits.burst)))
             }
             if route.limits.limitsUsers {
                 checks.append(
                     Check(
-                        scope: "user", key: "u:\(tenant):\(identity.subject)",
+                        scope: "user", key: keys.user,
                         limit: RateLimit(rate: Double(limits.userRequestsPerSecond), burst: limits.userRequestsPerSecond * 4)))
             }
         }
-        if let perMinute = route.limits.ipPerMinute, let clientIP {
-            checks.append(
-                Check(scope: "ip", key: "ip:\(route.limits.name):\(clientIP)", limit: RateLimit(rate: Double(perMinute) / 60, burst: route.limits.ipBurst)))
+        if let perMinute = route.limits.ipPerMinute, let ipKey {
+            checks.append(Check(scope: "ip", key: ipKey, limit: RateLimit(rate: Double(perMinute) / 60, burst: route.limits.ipBurst)))
         }
         return checks
     }
 
     /// The limiter's answers at once when it keeps its state in this process; `nil` when
     /// it must be asked over the network (`evaluate`).
-    func evaluateNow(_ checks: [Check], route: Route, plan: Plan) -> Outcome? {
+    func evaluateNow(_ checks: [Check], route: Route, plan: Plan, now: Double) -> Outcome? {
         guard let immediate else { return nil }
-        let now = Date().timeIntervalSince1970
         return combine(checks.map { immediate.acquireNow($0.key, $0.limit, now: now) }, checks, route: route, plan: plan)
     }
 
@@ -92,11 +105,22 @@ struct LimitPolicy: Sendable {
         return Outcome(refused: refused && !route.limits.shadow, shadowed: refused && route.limits.shadow, binding: binding)
     }
 
-    /// `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers), structured fields.
-    static func headers(_ binding: (Check, LimitDecision)) -> (policy: String, state: String) {
+    /// `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers), structured
+    /// fields, written straight into an answer's head.
+    static func writeHeaders(_ binding: (Check, LimitDecision), into out: inout ByteBuffer) {
         let (check, decision) = binding
-        let policy = "\"\(check.scope)\";q=\(check.limit.burst);w=\(check.limit.windowSeconds)"
-        let state = "\"\(check.scope)\";r=\(decision.remaining);t=\(Int(decision.resetSeconds.rounded(.up)))"
-        return (policy, state)
+        out.writeStaticString("RateLimit-Policy: \"")
+        out.writeString(check.scope)
+        out.writeStaticString("\";q=")
+        out.writeString(String(check.limit.burst))
+        out.writeStaticString(";w=")
+        out.writeString(String(check.limit.windowSeconds))
+        out.writeStaticString("\r\nRateLimit: \"")
+        out.writeString(check.scope)
+        out.writeStaticString("\";r=")
+        out.writeString(String(decision.remaining))
+        out.writeStaticString(";t=")
+        out.writeString(String(Int(decision.resetSeconds.rounded(.up))))
+        out.writeStaticString("\r\n")
     }
 }

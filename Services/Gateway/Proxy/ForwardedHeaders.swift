@@ -62,7 +62,7 @@ enum ForwardedHeaders {
         out.writeStaticString("\r\n")
         if !hasTrace {
             out.writeStaticString("traceparent: ")
-            out.writeString(ids.traceparent())
+            ids.writeTraceparent(into: &out)
             out.writeStaticString("\r\n")
         }
         out.writeStaticString("\r\n")

@@ -22,6 +22,35 @@ enum Verdict: Sendable {
     case refuse(Problem, Admission?)
 }
 
+/// What one client connection has learnt from its earlier requests: a connection
+/// usually sends the same token and comes from the same address, so hashing the token,
+/// looking it up under a lock and building limiter keys happen once per connection, not
+/// once per request.
+struct ConnectionMemo {
+    struct Caller {
+        var token: String
+        var identity: Identity
+        /// Seconds since 1970 at which the token expires.
+        var expires: Double
+        var keys: LimitPolicy.CallerKeys
+    }
+
+    var caller: Caller?
+    var ipClass = ""
+    var ipAddress = ""
+    var ipKey = ""
+
+    /// The limiter key of `clientIP` for the route's class.
+    mutating func ipKey(_ route: Route, _ clientIP: String) -> String {
+        if ipClass != route.limits.name || ipAddress != clientIP {
+            ipClass = route.limits.name
+            ipAddress = clientIP
+            ipKey = LimitPolicy.ipKey(route, clientIP)
+        }
+        return ipKey
+    }
+}
+
 struct Admission: Sendable {
     var identity: Identity?
     var plan: Plan
@@ -38,22 +67,33 @@ struct Gatekeeper: Sendable {
     let usage: UsageCounters
     let logger: Logger
 
-    func decideNow(_ request: RequestFacts) -> Verdict? {
+    func decideNow(_ request: RequestFacts, memo: inout ConnectionMemo) -> Verdict? {
         if let refusal = refuseBeforeToken(request) { return refusal }
-        var identity: Identity?
+        let now = Date().timeIntervalSince1970
+        var caller: ConnectionMemo.Caller?
         if !request.route.isPublic {
-            guard let token = request.bearer, let cached = verifier.cachedIdentity(token) else { return nil }
-            identity = cached
+            guard let token = request.bearer else { return nil }
+            if let known = memo.caller, known.token == token, now < known.expires {
+                caller = known
+            } else if let (identity, expires) = verifier.cachedEntry(token) {
+                caller = .init(token: token, identity: identity, expires: expires.timeIntervalSince1970, keys: .init(identity))
+                memo.caller = caller
+            } else {
+                return nil
+            }
         }
+        let identity = caller?.identity
         let (plan, suspended) = tenant(of: identity)
         if let suspended { return suspended }
-        let checks = LimitPolicy.checks(route: request.route, identity: identity, plan: plan, clientIP: request.clientIP)
-        guard let outcome = limits.evaluateNow(checks, route: request.route, plan: plan) else { return nil }
+        let ipKey = request.clientIP.flatMap { request.route.limits.ipPerMinute == nil ? nil : memo.ipKey(request.route, $0) }
+        let checks = LimitPolicy.checks(route: request.route, keys: caller?.keys, plan: plan, ipKey: ipKey)
+        guard let outcome = limits.evaluateNow(checks, route: request.route, plan: plan, now: now) else { return nil }
         return conclude(request, identity: identity, plan: plan, outcome: outcome)
     }
 
     func decide(_ request: RequestFacts) async -> Verdict {
-        if let verdict = decideNow(request) { return verdict }
+        var memo = ConnectionMemo()
+        if let verdict = decideNow(request, memo: &memo) { return verdict }
         var identity: Identity?
         if !request.route.isPublic, let token = request.bearer {
             do {
@@ -66,7 +106,9 @@ struct Gatekeeper: Sendable {
         }
         let (plan, suspended) = tenant(of: identity)
         if let suspended { return suspended }
-        let checks = LimitPolicy.checks(route: request.route, identity: identity, plan: plan, clientIP: request.clientIP)
+        let checks = LimitPolicy.checks(
+            route: request.route, keys: identity.map(LimitPolicy.CallerKeys.init), plan: plan,
+            ipKey: request.clientIP.flatMap { request.route.limits.ipPerMinute == nil ? nil : LimitPolicy.ipKey(request.route, $0) })
         let outcome = await limits.evaluate(checks, route: request.route, plan: plan)
         return conclude(request, identity: identity, plan: plan, outcome: outcome)
     }

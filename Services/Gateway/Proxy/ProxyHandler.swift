@@ -85,6 +85,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var upstreamNeedsFlush = false
     private var ids = RequestIDs()
     private let reader = MessageReader<RequestHead>()
+    private var memo = ConnectionMemo()
     /// One timer per connection, armed for the earliest of the answer's deadline and the
     /// idle limit. It is moved only when it fires or must fire sooner, so back-to-back
     /// requests do not each schedule and cancel one.
@@ -255,7 +256,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     private func begin(_ head: RequestHead) {
-        let route = services.routes.table.match(String(head.path))
+        let route = services.routes.table.match(head.path)
         let exchange = Exchange(
             head: head, route: route ?? services.local, isLocal: route == nil, requestID: ForwardedHeaders.requestID(head, ids: &ids))
         self.exchange = exchange
@@ -275,7 +276,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         var contentLength: Int?
         if case .length(let length) = head.message.framing { contentLength = length }
         let facts = RequestFacts(route: route, method: head.method, contentLength: contentLength, bearer: head.message.bearer, clientIP: clientIP(head))
-        if let verdict = services.gatekeeper.decideNow(facts) {
+        if let verdict = services.gatekeeper.decideNow(facts, memo: &memo) {
             apply(verdict)
             return
         }
@@ -449,14 +450,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         out.writeStaticString("X-Request-ID: ")
         out.writeString(exchange.requestID)
         out.writeStaticString("\r\n")
-        if let binding = exchange.admission?.limits?.binding {
-            let (policy, state) = LimitPolicy.headers(binding)
-            out.writeStaticString("RateLimit-Policy: ")
-            out.writeString(policy)
-            out.writeStaticString("\r\nRateLimit: ")
-            out.writeString(state)
-            out.writeStaticString("\r\n")
-        }
+        if let binding = exchange.admission?.limits?.binding { LimitPolicy.writeHeaders(binding, into: &out) }
         services.cors.decorate(&out, origin: exchange.origin)
         if exchange.closeAfter { out.writeStaticString("Connection: close\r\n") }
     }

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Random identifiers for request ids and trace context. They must be unique, not secret,
 /// so a fast generator seeded once per connection replaces a system call per request.
 struct RequestIDs {
@@ -26,8 +28,23 @@ struct RequestIDs {
     /// 32 hex digits.
     mutating func requestID() -> String { Self.hex(next()) + Self.hex(next()) }
 
-    /// W3C Trace Context `traceparent` (§3.2) for a request that arrives without one.
-    mutating func traceparent() -> String { "00-" + Self.hex(next()) + Self.hex(next()) + "-" + Self.hex(next()) + "-01" }
+    /// A W3C Trace Context `traceparent` value (§3.2) for a request that arrives without
+    /// one, written into a head without making a string.
+    mutating func writeTraceparent(into out: inout ByteBuffer) {
+        out.writeStaticString("00-")
+        writeHex(next(), into: &out)
+        writeHex(next(), into: &out)
+        out.writeStaticString("-")
+        writeHex(next(), into: &out)
+        out.writeStaticString("-01")
+    }
+
+    private func writeHex(_ value: UInt64, into out: inout ByteBuffer) {
+        out.writeWithUnsafeMutableBytes(minimumWritableBytes: 16) { buffer in
+            for index in 0..<16 { buffer[index] = Self.digits[Int((value >> UInt64(60 - index * 4)) & 0xF)] }
+            return 16
+        }
+    }
 
     private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
 

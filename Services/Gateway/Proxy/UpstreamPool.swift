@@ -16,6 +16,9 @@ final class UpstreamPool: Sendable {
     let coolDown: Double
     private let health = Mutex<[Upstream: Health]>([:])
     private let turn = Atomic<Int>(0)
+    /// How many upstreams have failed since they last answered: while none has, requests
+    /// skip the lock (the common case, on every request).
+    private let failing = Atomic<Int>(0)
 
     init(failureThreshold: Int = 5, coolDown: Double = 10) {
         self.failureThreshold = failureThreshold
@@ -25,6 +28,7 @@ final class UpstreamPool: Sendable {
     /// The upstreams to try, in order: this request's round-robin turn first, breakers
     /// that are open left out. Empty when every breaker is open.
     func candidates(_ upstreams: [Upstream], now: Double) -> [Upstream] {
+        if upstreams.count == 1, failing.load(ordering: .relaxed) == 0 { return upstreams }
         let start = upstreams.count > 1 ? turn.wrappingAdd(1, ordering: .relaxed).oldValue : 0
         let ordered = (0..<upstreams.count).map { upstreams[(start + $0) % upstreams.count] }
         return health.withLock { health in
@@ -39,13 +43,16 @@ final class UpstreamPool: Sendable {
     }
 
     func record(_ upstream: Upstream, success: Bool, now: Double) {
+        if success, failing.load(ordering: .relaxed) == 0 { return }
         let (wasOpen, isOpen) = health.withLock { health in
             var state = health[upstream] ?? Health()
             let wasOpen = state.consecutiveFailures >= failureThreshold
             state.probing = false
             if success {
+                if state.consecutiveFailures > 0 { failing.subtract(1, ordering: .relaxed) }
                 state.consecutiveFailures = 0
             } else {
+                if state.consecutiveFailures == 0 { failing.add(1, ordering: .relaxed) }
                 state.consecutiveFailures += 1
                 if state.consecutiveFailures >= failureThreshold { state.openUntil = now + coolDown }
             }

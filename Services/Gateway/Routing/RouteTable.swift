@@ -38,6 +38,11 @@ struct Upstream: Sendable, Hashable, CustomStringConvertible {
     }
 
     var description: String { base }
+
+    // The base URL determines the rest; hashing it alone keeps the idle-connection
+    // lookups (twice per request) to one string.
+    static func == (a: Upstream, b: Upstream) -> Bool { a.base == b.base }
+    func hash(into hasher: inout Hasher) { hasher.combine(base) }
 }
 
 /// One entry of the route table: a path prefix and the upstreams that serve it.
@@ -53,8 +58,12 @@ struct Route: Sendable, Equatable {
     var upstream: String { upstreams[0].base }
 
     /// `/v1/tasks` matches `/v1/tasks` and `/v1/tasks/…`, not `/v1/tasksx`.
-    func matches(_ path: String) -> Bool {
-        path == prefix || path.hasPrefix(prefix.hasSuffix("/") ? prefix : prefix + "/")
+    func matches(_ path: some StringProtocol) -> Bool {
+        let path = path.utf8
+        let prefix = prefix.utf8
+        guard path.starts(with: prefix) else { return false }
+        guard let next = path.dropFirst(prefix.count).first else { return true }
+        return next == UInt8(ascii: "/") || prefix.last == UInt8(ascii: "/")
     }
 }
 
@@ -72,7 +81,7 @@ struct RouteTable: Sendable {
         self.routes = routes.sorted { $0.prefix.count > $1.prefix.count }
     }
 
-    func match(_ path: String) -> Route? {
+    func match(_ path: some StringProtocol) -> Route? {
         routes.first { $0.matches(path) }
     }
 

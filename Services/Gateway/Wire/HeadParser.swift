@@ -8,7 +8,7 @@ struct RequestHead {
     /// The request target as sent (origin form: path and query).
     let uri: String
 
-    var path: Substring { uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? Substring(uri) }
+    var path: Substring { uri.firstIndex(of: "?").map { uri[..<$0] } ?? uri[...] }
     var version: HTTPVersion { message.version }
 }
 

@@ -94,9 +94,15 @@ public final class TokenVerifier: Sendable {
     /// The identity of a token verified before and not yet expired, without waiting:
     /// what a caller on an event loop needs for the common case.
     public func cachedIdentity(_ token: String) -> Identity? {
+        cachedEntry(token)?.identity
+    }
+
+    /// `cachedIdentity` with the moment the token expires, for callers that keep the
+    /// identity themselves (the gateway, per connection) and must stop using it then.
+    public func cachedEntry(_ token: String) -> (identity: Identity, expires: Date)? {
         let digest = SHA256.hash(data: Data(token.utf8))
         guard let hit = verified.withLock({ $0[digest] }), hit.expires > Date() else { return nil }
-        return hit.identity
+        return hit
     }
 
     private func verifySignature(_ token: String) async throws -> (Identity, Date) {
