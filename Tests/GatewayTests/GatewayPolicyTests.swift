@@ -259,6 +259,30 @@ struct GCRATests {
         let (later, _) = GCRA.decide(tat: tat, limit: limit, now: 100.1)
         #expect(later.allowed)
     }
+
+    @Test("a held cell limits like its key; once the key is swept the cell is retired and the key starts afresh")
+    func heldCells() async {
+        let limiter = LocalRateLimiter(shards: 1, sweepAbove: 2)
+        let limit = RateLimit(rate: 1, burst: 2)
+        let held = limiter.cell("a", now: 100)
+        #expect(held.acquire(limit, now: 100).allowed)
+        #expect(held.acquire(limit, now: 100).allowed)
+        // The same key through the table shares the held cell's state.
+        #expect(!limiter.acquireNow("a", limit, now: 100).allowed)
+        #expect(!held.isRetired)
+        // Long after, "a" is idle; a new key that fills the table sweeps it.
+        _ = limiter.cell("b", now: 200)
+        _ = limiter.cell("c", now: 200)
+        #expect(held.isRetired)
+        #expect(limiter.cell("a", now: 200) !== held)
+        // Concurrent takers of one cell never get more than the burst between them.
+        let shared = limiter.cell("d", now: 300)
+        let allowed = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<64 { group.addTask { shared.acquire(RateLimit(rate: 0.001, burst: 10), now: 300).allowed } }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(allowed == 10)
+    }
 }
 
 @Suite("gateway token checks")

@@ -26,11 +26,6 @@ protocol RateLimiter: Sendable {
     func acquire(_ key: String, _ limit: RateLimit, now: Double) async -> LimitDecision
 }
 
-/// A limiter that answers without waiting, so the proxy decides on the event loop.
-protocol ImmediateRateLimiter: RateLimiter {
-    func acquireNow(_ key: String, _ limit: RateLimit, now: Double) -> LimitDecision
-}
-
 /// The Generic Cell Rate Algorithm (ITU-T I.371): one "theoretical arrival time" per key,
 /// no timers, no buckets to refill.
 enum GCRA {
@@ -50,11 +45,37 @@ enum GCRA {
     }
 }
 
-/// GCRA state in this process, sharded to keep lock contention low. Keys whose arrival
-/// time has passed carry no information and are swept out as the table grows.
-final class LocalRateLimiter: ImmediateRateLimiter {
+/// One key's GCRA state: its theoretical arrival time, changed by compare-and-swap, so
+/// a connection that holds its caller's cells decides without a lock or a lookup.
+final class RateCell: Sendable {
+    /// The arrival time's bit pattern; 0 while the key has none.
+    fileprivate let tat = Atomic<UInt64>(0)
+    /// Set when the limiter forgets the key; whoever holds the cell looks the key up again.
+    fileprivate let retiredFlag = Atomic<Bool>(false)
+
+    var isRetired: Bool { retiredFlag.load(ordering: .relaxed) }
+
+    func acquire(_ limit: RateLimit, now: Double) -> LimitDecision {
+        while true {
+            let stored = tat.load(ordering: .relaxed)
+            let (decision, next) = GCRA.decide(tat: stored == 0 ? nil : Double(bitPattern: stored), limit: limit, now: now)
+            guard let next else { return decision }
+            if tat.compareExchange(expected: stored, desired: next.bitPattern, ordering: .relaxed).exchanged { return decision }
+        }
+    }
+
+    fileprivate func isIdle(at now: Double) -> Bool {
+        let stored = tat.load(ordering: .relaxed)
+        return stored == 0 || Double(bitPattern: stored) <= now
+    }
+}
+
+/// GCRA state in this process: a cell per key, in shards to keep lock contention low.
+/// Keys whose arrival time has passed carry no information and are swept out (their
+/// cells retired) as the table grows.
+final class LocalRateLimiter: RateLimiter {
     final class Shard: Sendable {
-        let table = Mutex<[String: Double]>([:])
+        let table = Mutex<[String: RateCell]>([:])
     }
 
     private let shards: [Shard]
@@ -70,12 +91,24 @@ final class LocalRateLimiter: ImmediateRateLimiter {
     }
 
     func acquireNow(_ key: String, _ limit: RateLimit, now: Double) -> LimitDecision {
+        cell(key, now: now).acquire(limit, now: now)
+    }
+
+    /// The key's cell, made on first use.
+    func cell(_ key: String, now: Double) -> RateCell {
         let shard = shards[Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))]
         return shard.table.withLock { table in
-            let (decision, next) = GCRA.decide(tat: table[key], limit: limit, now: now)
-            if let next { table[key] = next }
-            if table.count > sweepAbove / shards.count { table = table.filter { $0.value > now } }
-            return decision
+            if let cell = table[key] { return cell }
+            if table.count >= sweepAbove / shards.count {
+                table = table.filter { _, cell in
+                    guard cell.isIdle(at: now) else { return true }
+                    cell.retiredFlag.store(true, ordering: .relaxed)
+                    return false
+                }
+            }
+            let cell = RateCell()
+            table[key] = cell
+            return cell
         }
     }
 }

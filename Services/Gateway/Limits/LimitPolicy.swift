@@ -7,10 +7,16 @@ import ServiceKit
 /// Which limits apply to a request, and what the limiter said: tenant (from the plan),
 /// user or API client (from the plan), client IP (from the route's class).
 struct LimitPolicy: Sendable {
+    enum Scope: String, Sendable, CaseIterable {
+        case tenant, user, ip
+    }
+
     struct Check: Sendable {
-        var scope: String
+        var scope: Scope
         var key: String
         var limit: RateLimit
+        /// The key's cell in the local limiter, when the connection already holds it.
+        var cell: RateCell?
     }
 
     struct Outcome: Sendable {
@@ -21,19 +27,43 @@ struct LimitPolicy: Sendable {
     }
 
     let limiter: any RateLimiter
-    struct DecisionKey: Hashable, Sendable {
-        var decision: String
-        var scope: String
-        var plan: Plan
-    }
-    private let decisionCounters = MetricCache<DecisionKey, Counter>()
+    /// The limiter again when it keeps its state in this process and so answers at once;
+    /// found once here, not per request.
+    private let local: LocalRateLimiter?
 
-    /// The limiter again when it answers at once; found once here, not per request.
-    private let immediate: (any ImmediateRateLimiter)?
+    private static let decisions = ["allowed", "would_limit", "limited"]
+    /// Every decision × scope × plan counter, made at start: a lookup per check showed on
+    /// the proxy's profile.
+    private let decisionCounters: [Counter]
 
     init(limiter: any RateLimiter) {
         self.limiter = limiter
-        self.immediate = limiter as? any ImmediateRateLimiter
+        self.local = limiter as? LocalRateLimiter
+        var counters: [Counter] = []
+        for decision in Self.decisions {
+            for scope in Scope.allCases {
+                for plan in Plan.allCases {
+                    counters.append(
+                        Counter(
+                            label: "gateway_rate_limit_decisions_total",
+                            dimensions: [("decision", decision), ("scope", scope.rawValue), ("plan", plan.rawValue)]))
+                }
+            }
+        }
+        self.decisionCounters = counters
+    }
+
+    private func counter(decision: Int, scope: Scope, plan: Plan) -> Counter {
+        let scopeIndex = Scope.allCases.firstIndex(of: scope) ?? 0
+        let planIndex = Plan.allCases.firstIndex(of: plan) ?? 0
+        return decisionCounters[(decision * Scope.allCases.count + scopeIndex) * Plan.allCases.count + planIndex]
+    }
+
+    /// `held` while the limiter still knows it, else the key's cell now; nil when the
+    /// limiter is not local.
+    func cell(_ key: String, now: Double, held: RateCell?) -> RateCell? {
+        if let held, !held.isRetired { return held }
+        return local?.cell(key, now: now)
     }
 
     /// A caller's limiter keys, made once per token rather than per request.
@@ -50,23 +80,31 @@ struct LimitPolicy: Sendable {
 
     static func ipKey(_ route: Route, _ clientIP: String) -> String { "ip:\(route.limits.name):\(clientIP)" }
 
-    static func checks(route: Route, keys: CallerKeys?, plan: Plan, ipKey: String?) -> [Check] {
+    /// The cells a connection holds for its caller and address, if any.
+    struct HeldCells {
+        var tenant: RateCell?
+        var user: RateCell?
+        var ip: RateCell?
+    }
+
+    static func checks(route: Route, keys: CallerKeys?, plan: Plan, ipKey: String?, cells: HeldCells = HeldCells()) -> [Check] {
         var checks: [Check] = []
         checks.reserveCapacity(3)
         let limits = plan.limits
         if let keys {
             if route.limits.limitsTenants {
-                checks.append(Check(scope: "tenant", key: keys.tenant, limit: RateLimit(rate: Double(limits.requestsPerSecond), burst: limits.burst)))
+                checks.append(
+                    Check(scope: .tenant, key: keys.tenant, limit: RateLimit(rate: Double(limits.requestsPerSecond), burst: limits.burst), cell: cells.tenant))
             }
             if route.limits.limitsUsers {
                 checks.append(
                     Check(
-                        scope: "user", key: keys.user,
-                        limit: RateLimit(rate: Double(limits.userRequestsPerSecond), burst: limits.userRequestsPerSecond * 4)))
+                        scope: .user, key: keys.user,
+                        limit: RateLimit(rate: Double(limits.userRequestsPerSecond), burst: limits.userRequestsPerSecond * 4), cell: cells.user))
             }
         }
         if let perMinute = route.limits.ipPerMinute, let ipKey {
-            checks.append(Check(scope: "ip", key: ipKey, limit: RateLimit(rate: Double(perMinute) / 60, burst: route.limits.ipBurst)))
+            checks.append(Check(scope: .ip, key: ipKey, limit: RateLimit(rate: Double(perMinute) / 60, burst: route.limits.ipBurst), cell: cells.ip))
         }
         return checks
     }
@@ -74,8 +112,12 @@ struct LimitPolicy: Sendable {
     /// The limiter's answers at once when it keeps its state in this process; `nil` when
     /// it must be asked over the network (`evaluate`).
     func evaluateNow(_ checks: [Check], route: Route, plan: Plan, now: Double) -> Outcome? {
-        guard let immediate else { return nil }
-        return combine(checks.map { immediate.acquireNow($0.key, $0.limit, now: now) }, checks, route: route, plan: plan)
+        guard let local else { return nil }
+        let decisions = checks.map { check in
+            let cell = check.cell.flatMap { $0.isRetired ? nil : $0 } ?? local.cell(check.key, now: now)
+            return cell.acquire(check.limit, now: now)
+        }
+        return combine(decisions, checks, route: route, plan: plan)
     }
 
     func evaluate(_ checks: [Check], route: Route, plan: Plan) async -> Outcome {
@@ -90,10 +132,7 @@ struct LimitPolicy: Sendable {
         var binding: (Check, LimitDecision)?
         var refused = false
         for (check, decision) in zip(checks, decisions) {
-            let label = decision.allowed ? "allowed" : (route.limits.shadow ? "would_limit" : "limited")
-            decisionCounters.handle(DecisionKey(decision: label, scope: check.scope, plan: plan)) {
-                Counter(label: "gateway_rate_limit_decisions_total", dimensions: [("decision", label), ("scope", check.scope), ("plan", plan.rawValue)])
-            }.increment()
+            counter(decision: decision.allowed ? 0 : (route.limits.shadow ? 1 : 2), scope: check.scope, plan: plan).increment()
             if !decision.allowed { refused = true }
             if let current = binding {
                 let tighter = !decision.allowed && current.1.allowed || (decision.allowed == current.1.allowed && decision.remaining < current.1.remaining)
@@ -110,13 +149,13 @@ struct LimitPolicy: Sendable {
     static func writeHeaders(_ binding: (Check, LimitDecision), into out: inout ByteBuffer) {
         let (check, decision) = binding
         out.writeStaticString("RateLimit-Policy: \"")
-        out.writeString(check.scope)
+        out.writeString(check.scope.rawValue)
         out.writeStaticString("\";q=")
         out.writeString(String(check.limit.burst))
         out.writeStaticString(";w=")
         out.writeString(String(check.limit.windowSeconds))
         out.writeStaticString("\r\nRateLimit: \"")
-        out.writeString(check.scope)
+        out.writeString(check.scope.rawValue)
         out.writeStaticString("\";r=")
         out.writeString(String(decision.remaining))
         out.writeStaticString(";t=")

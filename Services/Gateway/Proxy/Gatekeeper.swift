@@ -33,12 +33,15 @@ struct ConnectionMemo {
         /// Seconds since 1970 at which the token expires.
         var expires: Double
         var keys: LimitPolicy.CallerKeys
+        var tenantCell: RateCell?
+        var userCell: RateCell?
     }
 
     var caller: Caller?
     var ipClass = ""
     var ipAddress = ""
     var ipKey = ""
+    var ipCell: RateCell?
 
     /// The limiter key of `clientIP` for the route's class.
     mutating func ipKey(_ route: Route, _ clientIP: String) -> String {
@@ -46,6 +49,7 @@ struct ConnectionMemo {
             ipClass = route.limits.name
             ipAddress = clientIP
             ipKey = LimitPolicy.ipKey(route, clientIP)
+            ipCell = nil
         }
         return ipKey
     }
@@ -85,8 +89,21 @@ struct Gatekeeper: Sendable {
         let identity = caller?.identity
         let (plan, suspended) = tenant(of: identity)
         if let suspended { return suspended }
-        let ipKey = request.clientIP.flatMap { request.route.limits.ipPerMinute == nil ? nil : memo.ipKey(request.route, $0) }
-        let checks = LimitPolicy.checks(route: request.route, keys: caller?.keys, plan: plan, ipKey: ipKey)
+        var cells = LimitPolicy.HeldCells()
+        if var held = caller {
+            held.tenantCell = limits.cell(held.keys.tenant, now: now, held: held.tenantCell)
+            held.userCell = limits.cell(held.keys.user, now: now, held: held.userCell)
+            (cells.tenant, cells.user) = (held.tenantCell, held.userCell)
+            memo.caller = held
+        }
+        var ipKey: String?
+        if let clientIP = request.clientIP, request.route.limits.ipPerMinute != nil {
+            let key = memo.ipKey(request.route, clientIP)
+            memo.ipCell = limits.cell(key, now: now, held: memo.ipCell)
+            cells.ip = memo.ipCell
+            ipKey = key
+        }
+        let checks = LimitPolicy.checks(route: request.route, keys: caller?.keys, plan: plan, ipKey: ipKey, cells: cells)
         guard let outcome = limits.evaluateNow(checks, route: request.route, plan: plan, now: now) else { return nil }
         return conclude(request, identity: identity, plan: plan, outcome: outcome)
     }
@@ -133,7 +150,7 @@ struct Gatekeeper: Sendable {
         if let tenant = identity?.tenantID { usage.record(tenant, limited: outcome.refused) }
         if outcome.shadowed {
             logger.info(
-                "rate limit would refuse (shadow mode)", metadata: ["route": "\(request.route.prefix)", "scope": "\(outcome.binding?.0.scope ?? "")"])
+                "rate limit would refuse (shadow mode)", metadata: ["route": "\(request.route.prefix)", "scope": "\(outcome.binding?.0.scope.rawValue ?? "")"])
         }
         if outcome.refused, let (check, decision) = outcome.binding {
             let problem = Problem.tooManyRequests("The \(check.scope) rate limit is exhausted.", retryAfter: Int(decision.retryAfterSeconds.rounded(.up)))
