@@ -126,6 +126,38 @@ struct WireTests {
         #expect(throws: HeadError.self) { _ = try Array(body.utf8).withUnsafeBytes { try framer.consume($0) } }
     }
 
+    @Test("a request sent a byte at a time is read as one head, its body and its end")
+    func byteByByte() {
+        let reader = MessageReader<RequestHead>()
+        var parts: [String] = []
+        let text = "POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET /next HTTP/1.1\r\n\r\n"
+        for byte in text.utf8 {
+            reader.read(ByteBuffer(bytes: [byte])) { part in
+                switch part {
+                case .head(let head): parts.append("head \(head.uri)")
+                case .body(let bytes): parts.append("body \(String(buffer: bytes))")
+                case .end: parts.append("end")
+                case .invalid(let error): parts.append("invalid \(error)")
+                }
+            }
+        }
+        #expect(parts == ["head /slow", "body a", "body b", "body c", "end", "head /next", "end"])
+    }
+
+    @Test("a head that never ends is refused once it passes the size limit, however it is split")
+    func endlessHead() {
+        let reader = MessageReader<RequestHead>()
+        var refused: HeadError?
+        reader.read(ByteBuffer(string: "GET / HTTP/1.1\r\n")) { _ in }
+        let chunk = ByteBuffer(string: "X-Filler: " + String(repeating: "a", count: 1000) + "\r\n")
+        for _ in 0..<70 where refused == nil {
+            reader.read(chunk) { part in
+                if case .invalid(let error) = part { refused = error }
+            }
+        }
+        #expect(refused == .tooLarge)
+    }
+
     @Test("the upstream gets the client's fields minus hop-by-hop and identity ones, plus forwarding fields")
     func forwardedRequest() throws {
         let head = try #require(

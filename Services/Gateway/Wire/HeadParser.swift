@@ -65,6 +65,18 @@ enum HeadParser {
         return (ResponseHead(message: message, status: status), consumed)
     }
 
+    /// Whether the bytes from `offset` on hold the CRLF CRLF that ends a head.
+    static func containsHeadEnd(_ buffer: ByteBuffer, from offset: Int) -> Bool {
+        buffer.withUnsafeReadableBytes { raw in
+            var index = offset + 3
+            while index < raw.count {
+                if raw[index] == lf, raw[index - 1] == cr, raw[index - 2] == lf, raw[index - 3] == cr { return true }
+                index += 1
+            }
+            return false
+        }
+    }
+
     private static func parseMethod(_ bytes: UnsafeRawBufferPointer) -> HTTPMethod {
         switch bytes.count {
         case 3:

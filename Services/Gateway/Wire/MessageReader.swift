@@ -35,6 +35,9 @@ extension ResponseHead: WireHead {
 /// request within the read that ended the last one is told whether that is a HEAD).
 final class MessageReader<Head: WireHead> {
     private var partial: ByteBuffer?
+    /// How far `partial` has been searched for the head's end: a head sent a byte at a
+    /// time is scanned once in all, not once per byte (which would cost its size squared).
+    private var searched = 0
     private var body: BodyFramer?
     private var failed = false
     /// The body in progress ends only when the connection does.
@@ -49,6 +52,15 @@ final class MessageReader<Head: WireHead> {
             partial = nil
             held.writeBuffer(&buffer)
             buffer = held
+            if !HeadParser.containsHeadEnd(buffer, from: searched) {
+                guard buffer.readableBytes < HeadParser.maxHeadBytes else {
+                    fail(.tooLarge, emit)
+                    return
+                }
+                searched = max(0, buffer.readableBytes - 3)
+                partial = buffer
+                return
+            }
         }
         while buffer.readableBytes > 0 {
             if var framer = body {
@@ -76,6 +88,7 @@ final class MessageReader<Head: WireHead> {
                 return
             }
             guard let (head, consumed) = parsed else {
+                searched = max(0, buffer.readableBytes - 3)
                 partial = buffer
                 return
             }
