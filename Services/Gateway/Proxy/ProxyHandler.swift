@@ -128,10 +128,9 @@ final class ProxyHandler: ChannelDuplexHandler {
             if let deadline = exchange.deadline, deadline <= now {
                 timedOut(exchange)
             }
-            if let deadline = self.exchange?.deadline {
-                arm(deadline)
-            } else if self.exchange != nil {
-                arm(now + FrontDoor.idleTimeout)
+            if let current = self.exchange {
+                // A deadline already past has been dealt with; the connection is ending.
+                if let deadline = current.deadline, deadline > now { arm(deadline) } else { arm(now + FrontDoor.idleTimeout) }
             } else {
                 arm(idleSince + FrontDoor.idleTimeout)
             }
@@ -542,7 +541,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         out.writeStaticString("\r\n")
         writeGatewayFields(&out, exchange)
         out.writeStaticString("\r\n")
-        if var body { out.writeBuffer(&body) }
+        // An answer to HEAD says how long the body would be, and sends none.
+        if var body, exchange.head.method != .HEAD { out.writeBuffer(&body) }
         context.writeAndFlush(wrapOutboundOut(out), promise: nil)
         if exchange.requestEnded || exchange.closeAfter {
             finish(exchange)
