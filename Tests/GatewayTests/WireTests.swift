@@ -158,6 +158,16 @@ struct WireTests {
         #expect(refused == .tooLarge)
     }
 
+    @Test("an answer with both Transfer-Encoding and Content-Length goes on without the length")
+    func answerLengthDropped() throws {
+        let text = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\nX-Kept: 1\r\nConnection: close\r\n\r\n"
+        let head = try #require(try HeadParser.response(ByteBuffer(string: text), toHEAD: false)?.0)
+        #expect(head.message.framing == .chunked)
+        var out = ByteBuffer()
+        ForwardedHeaders.response(head, replaced: [], into: &out)
+        #expect(String(buffer: out) == "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Kept: 1\r\n")
+    }
+
     @Test("the upstream gets the client's fields minus hop-by-hop and identity ones, plus forwarding fields")
     func forwardedRequest() throws {
         let head = try #require(

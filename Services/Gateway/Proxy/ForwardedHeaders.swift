@@ -77,8 +77,11 @@ enum ForwardedHeaders {
             _ = out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[message.startLine]))
         }
         out.writeStaticString("\r\n")
+        // RFC 9112 §6.3: Transfer-Encoding overrides Content-Length, which must not go on.
+        let dropLength = message.contains(.transferEncoding)
         for field in message.fields {
             if isListed(field, of: message, in: responseDropped) || isListed(field, of: message, in: replaced) { continue }
+            if dropLength, FieldName.contentLength.matches(message.bytes, field.name) { continue }
             message.writeField(field, to: &out)
         }
     }

@@ -608,7 +608,7 @@ extension ProxyHandler: UpstreamListener {
                 answer(Problem(status: .badGateway, detail: "The upstream service sent a malformed answer."))
             }
         case .end:
-                exchange.responseEnded = true
+            exchange.responseEnded = true
             exchange.upstream = nil
             context.flush()
             services.health.record(connection.upstream, success: ![502, 503, 504].contains(exchange.status), now: Date().timeIntervalSince1970)
