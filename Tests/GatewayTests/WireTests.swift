@@ -35,6 +35,23 @@ struct WireTests {
         #expect(consumed == 27)
     }
 
+    @Test("a connection's remembered token is recognised byte for byte, scheme without case")
+    func rememberedBearer() throws {
+        let head = try #require(try request("GET / HTTP/1.1\r\nAuthorization: bEaReR abc.def\r\n\r\n"))
+        #expect(head.message.hasBearer("abc.def"))
+        #expect(!head.message.hasBearer("abc.deg"))
+        #expect(!head.message.hasBearer("abc.de"))
+        let basic = try #require(try request("GET / HTTP/1.1\r\nAuthorization: Basic1 abc.def\r\n\r\n"))
+        #expect(!basic.message.hasBearer("abc.def"))
+    }
+
+    @Test("numbers are written in decimal without a string", arguments: [0, 7, 10, 1_234_567, -42, Int.max])
+    func decimal(_ value: Int) {
+        var out = ByteBuffer()
+        out.writeDecimal(value)
+        #expect(String(buffer: out) == String(value))
+    }
+
     @Test("a head that has not fully arrived is waited for; one over the size limit is refused")
     func incompleteAndTooLarge() throws {
         #expect(try request("GET / HTTP/1.1\r\nHost: x\r\n") == nil)

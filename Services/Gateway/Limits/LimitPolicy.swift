@@ -151,15 +151,37 @@ struct LimitPolicy: Sendable {
         out.writeStaticString("RateLimit-Policy: \"")
         out.writeString(check.scope.rawValue)
         out.writeStaticString("\";q=")
-        out.writeString(String(check.limit.burst))
+        out.writeDecimal(check.limit.burst)
         out.writeStaticString(";w=")
-        out.writeString(String(check.limit.windowSeconds))
+        out.writeDecimal(check.limit.windowSeconds)
         out.writeStaticString("\r\nRateLimit: \"")
         out.writeString(check.scope.rawValue)
         out.writeStaticString("\";r=")
-        out.writeString(String(decision.remaining))
+        out.writeDecimal(decision.remaining)
         out.writeStaticString(";t=")
-        out.writeString(String(Int(decision.resetSeconds.rounded(.up))))
+        out.writeDecimal(Int(decision.resetSeconds.rounded(.up)))
         out.writeStaticString("\r\n")
+    }
+}
+
+extension ByteBuffer {
+    /// `value` in decimal, without making a string.
+    mutating func writeDecimal(_ value: Int) {
+        guard value != 0 else {
+            writeInteger(UInt8(ascii: "0"))
+            return
+        }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var count = 0
+        var rest = value.magnitude
+        withUnsafeMutableBytes(of: &digits) { scratch in
+            while rest > 0 {
+                scratch[23 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            }
+            if value < 0 { writeInteger(UInt8(ascii: "-")) }
+            writeBytes(UnsafeRawBufferPointer(rebasing: scratch[(24 - count)...]))
+        }
     }
 }

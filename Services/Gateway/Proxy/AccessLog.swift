@@ -32,13 +32,30 @@ struct AccessLog: Sendable {
         var upstream: TimeAmount?
     }
 
-    func record(_ entry: Entry) {
-        requests.handle(RequestKey(route: entry.route, status: entry.status, plan: entry.plan)) {
-            Counter(label: "gateway_requests_total", dimensions: [("route", entry.route), ("status", String(entry.status)), ("plan", entry.plan.rawValue)])
-        }.increment()
+    /// The handles a connection used last: its requests mostly repeat route and outcome,
+    /// and finding a handle takes a lock and a hash.
+    struct Recent {
+        var key: RequestKey?
+        var counter: Counter?
+        var timerRoute: String?
+        var timer: Timer?
+    }
+
+    func record(_ recent: inout Recent, _ entry: Entry) {
+        let key = RequestKey(route: entry.route, status: entry.status, plan: entry.plan)
+        if recent.key != key {
+            recent.key = key
+            recent.counter = requests.handle(key) {
+                Counter(label: "gateway_requests_total", dimensions: [("route", entry.route), ("status", String(entry.status)), ("plan", entry.plan.rawValue)])
+            }
+        }
+        recent.counter?.increment()
         if let upstream = entry.upstream {
-            upstreamDurations.handle(entry.route) { Timer(label: "gateway_upstream_duration", dimensions: [("route", entry.route)]) }
-                .recordNanoseconds(upstream.nanoseconds)
+            if recent.timerRoute != entry.route {
+                recent.timerRoute = entry.route
+                recent.timer = upstreamDurations.handle(entry.route) { Timer(label: "gateway_upstream_duration", dimensions: [("route", entry.route)]) }
+            }
+            recent.timer?.recordNanoseconds(upstream.nanoseconds)
         }
         guard logger.logLevel <= .info else { return }
         var metadata: Logger.Metadata = [

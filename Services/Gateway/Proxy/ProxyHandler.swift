@@ -92,6 +92,10 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var watch: Scheduled<Void>?
     private var watchAt = NIODeadline.distantFuture
     private var idleSince = NIODeadline.now()
+    /// This loop's idle upstream connections, found once per connection.
+    private var idlePool: IdleConnections?
+    /// The request metrics of this connection's last route and outcome.
+    private var recentMetrics = AccessLog.Recent()
 
     init(services: ProxyServices) {
         self.services = services
@@ -100,6 +104,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         peer = context.channel.remoteAddress?.ipAddress ?? ""
+        idlePool = services.idle.current(context.eventLoop)
         arm(idleSince + FrontDoor.idleTimeout)
     }
 
@@ -274,7 +279,9 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         var contentLength: Int?
         if case .length(let length) = head.message.framing { contentLength = length }
-        let facts = RequestFacts(route: route, method: head.method, contentLength: contentLength, bearer: head.message.bearer, clientIP: clientIP(head))
+        // The connection's last token again is the common case: no new string for it.
+        let bearer = memo.caller.flatMap { head.message.hasBearer($0.token) ? $0.token : nil } ?? head.message.bearer
+        let facts = RequestFacts(route: route, method: head.method, contentLength: contentLength, bearer: bearer, clientIP: clientIP(head))
         if let verdict = services.gatekeeper.decideNow(facts, memo: &memo) {
             apply(verdict)
             return
@@ -356,7 +363,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     private func connect(_ exchange: Exchange, fresh: Bool) {
         guard let context, let upstream = exchange.candidates.first else { return }
-        if !fresh, let idle = services.idle.current(context.eventLoop)?.take(upstream) {
+        if !fresh, let idle = idlePool?.take(upstream) {
             bind(idle, to: exchange, reused: true)
             return
         }
@@ -567,6 +574,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     private func record(_ exchange: Exchange) {
         guard !exchange.isLocal else { return }
         services.accessLog.record(
+            &recentMetrics,
             AccessLog.Entry(
                 requestID: exchange.requestID, route: exchange.route.prefix, method: exchange.head.method, status: exchange.status,
                 tenant: exchange.admission?.identity, plan: exchange.admission?.plan ?? .free, total: .now() - exchange.started,
@@ -612,7 +620,7 @@ extension ProxyHandler: UpstreamListener {
             exchange.upstream = nil
             context.flush()
             services.health.record(connection.upstream, success: ![502, 503, 504].contains(exchange.status), now: Date().timeIntervalSince1970)
-            if exchange.requestEnded, exchange.upstreamKeepAlive, let idle = services.idle.current(context.eventLoop) {
+            if exchange.requestEnded, exchange.upstreamKeepAlive, let idle = idlePool {
                 idle.put(connection)
             } else {
                 connection.close()

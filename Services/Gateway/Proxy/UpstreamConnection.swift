@@ -122,13 +122,22 @@ final class UpstreamConnection: ChannelDuplexHandler {
 }
 
 /// Upstream connections waiting for their next request, per upstream, on one event loop.
+/// A loop talks to a handful of upstreams: a list searched by base URL is cheaper than
+/// hashing one twice per request.
 final class IdleConnections {
     static let maxPerUpstream = 128
-    private var idle: [Upstream: [UpstreamConnection]] = [:]
+    private var idle: [(upstream: Upstream, connections: [UpstreamConnection])] = []
+
+    private func slot(_ upstream: Upstream) -> Int {
+        if let index = idle.firstIndex(where: { $0.upstream.base == upstream.base }) { return index }
+        idle.append((upstream, []))
+        return idle.count - 1
+    }
 
     /// The most recently used connection still open (the likeliest to be alive upstream).
     func take(_ upstream: Upstream) -> UpstreamConnection? {
-        while let connection = idle[upstream]?.popLast() {
+        let index = slot(upstream)
+        while let connection = idle[index].connections.popLast() {
             connection.idleIn = nil
             if connection.isUsable { return connection }
         }
@@ -137,17 +146,19 @@ final class IdleConnections {
 
     func put(_ connection: UpstreamConnection) {
         connection.listener = nil
-        guard connection.isUsable, idle[connection.upstream, default: []].count < Self.maxPerUpstream else {
+        let index = slot(connection.upstream)
+        guard connection.isUsable, idle[index].connections.count < Self.maxPerUpstream else {
             connection.close()
             return
         }
         connection.setPaused(false)
         connection.idleIn = self
-        idle[connection.upstream, default: []].append(connection)
+        idle[index].connections.append(connection)
     }
 
     func remove(_ connection: UpstreamConnection) {
-        idle[connection.upstream]?.removeAll { $0 === connection }
+        let index = slot(connection.upstream)
+        idle[index].connections.removeAll { $0 === connection }
         connection.idleIn = nil
     }
 }

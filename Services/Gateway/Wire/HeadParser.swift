@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOCore
 import NIOHTTP1
 
@@ -67,14 +72,33 @@ enum HeadParser {
 
     /// Whether the bytes from `offset` on hold the CRLF CRLF that ends a head.
     static func containsHeadEnd(_ buffer: ByteBuffer, from offset: Int) -> Bool {
-        buffer.withUnsafeReadableBytes { raw in
-            var index = offset + 3
-            while index < raw.count {
-                if raw[index] == lf, raw[index - 1] == cr, raw[index - 2] == lf, raw[index - 3] == cr { return true }
-                index += 1
-            }
-            return false
+        buffer.withUnsafeReadableBytes { raw in headEnd(raw, from: offset, limit: raw.count) != nil }
+    }
+
+    /// Just past the first CRLF CRLF in `raw[from..<limit]`, found LF by LF with `memchr`.
+    private static func headEnd(_ raw: UnsafeRawBufferPointer, from: Int, limit: Int) -> Int? {
+        var cursor = from
+        while let found = index(of: lf, in: raw, from: cursor, to: limit) {
+            if found >= from + 3, raw[found - 1] == cr, raw[found - 2] == lf, raw[found - 3] == cr { return found + 1 }
+            cursor = found + 1
         }
+        return nil
+    }
+
+    private static func index(of byte: UInt8, in raw: UnsafeRawBufferPointer, from: Int, to limit: Int) -> Int? {
+        guard from < limit, let base = raw.baseAddress, let found = memchr(base + from, Int32(byte), limit - from) else { return nil }
+        return base.distance(to: UnsafeRawPointer(found))
+    }
+
+    /// No control characters but tab, no DEL: written as one pass without early exit,
+    /// which the compiler turns into vector code.
+    private static func allValueBytes(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
+        var bad: UInt8 = 0
+        for index in range {
+            let byte = raw[index]
+            bad |= (byte < 0x20 && byte != tab ? 1 : 0) | (byte == 0x7F ? 1 : 0)
+        }
+        return bad == 0
     }
 
     private static func parseMethod(_ bytes: UnsafeRawBufferPointer) -> HTTPMethod {
@@ -120,16 +144,8 @@ enum HeadParser {
             while start + 1 < raw.count, raw[start] == cr, raw[start + 1] == lf, start < 8 { start += 2 }
         }
         // The head ends with CRLF CRLF.
-        var end = -1
-        var index = start + 3
         let limit = min(raw.count, start + maxHeadBytes)
-        while index < limit {
-            if raw[index] == lf, raw[index - 1] == cr, raw[index - 2] == lf, raw[index - 3] == cr {
-                end = index + 1
-                break
-            }
-            index += 1
-        }
+        let end = headEnd(raw, from: start, limit: limit) ?? -1
         if end < 0 {
             if raw.count - start >= maxHeadBytes { throw .tooLarge }
             return nil
@@ -186,8 +202,11 @@ enum HeadParser {
             let afterColon = position
             while raw[position] == space || raw[position] == tab { position += 1 }
             var valueStart = position
-            while isValueByte(raw[position]) { position += 1 }
-            guard raw[position] == cr, raw[position + 1] == lf else { throw .malformed("A field value holds a control character.") }
+            // The line's CR (there is one before `end`), then every byte before it checked.
+            position = index(of: cr, in: raw, from: position, to: end) ?? end
+            guard position < end, raw[position + 1] == lf, allValueBytes(raw, valueStart..<position) else {
+                throw .malformed("A field value holds a control character.")
+            }
             var valueEnd = position
             while valueEnd > valueStart, raw[valueEnd - 1] == space || raw[valueEnd - 1] == tab { valueEnd -= 1 }
             if valueEnd == valueStart { (valueStart, valueEnd) = (afterColon, afterColon) }

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOCore
 import NIOHTTP1
 
@@ -46,6 +51,21 @@ struct MessageHead {
         let scheme = bytes.readableBytesView[field.value.prefix(7)]
         guard scheme.lazy.map({ $0 | 0x20 }).elementsEqual("bearer ".utf8) else { return nil }
         return String(decoding: bytes.readableBytesView[field.value.dropFirst(7)], as: UTF8.self)
+    }
+
+    /// Whether the `Authorization` field is `Bearer ` and exactly `token`.
+    func hasBearer(_ token: String) -> Bool {
+        guard let field = fields.first(where: { FieldName.authorization.matches(bytes, $0.name) }), field.value.count == token.utf8.count + 7 else {
+            return false
+        }
+        var token = token
+        return token.withUTF8 { expected in
+            bytes.withUnsafeReadableBytes { raw in
+                guard let given = raw.baseAddress, let expected = UnsafeRawPointer(expected.baseAddress) else { return false }
+                return memcmp(given + field.value.lowerBound + 7, expected, field.value.count - 7) == 0
+                    && raw[field.value.lowerBound..<(field.value.lowerBound + 7)].lazy.map { $0 | 0x20 }.elementsEqual("bearer ".utf8)
+            }
+        }
     }
 
     func contains(_ name: FieldName) -> Bool {
