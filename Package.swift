@@ -36,6 +36,7 @@ let package = Package(
         .executable(name: "notifications", targets: ["Notifications"]),
         .executable(name: "campaigns", targets: ["Campaigns"]),
         .executable(name: "photoml", targets: ["PhotoML"]),
+        .executable(name: "relay-ceiling", targets: ["RelayCeiling"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0", traits: []),
@@ -149,6 +150,9 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
+        // bench/gateway.sh's ceiling: a SwiftNIO byte relay with no HTTP work.
+        .executableTarget(
+            name: "RelayCeiling", dependencies: [.product(name: "NIOPosix", package: "swift-nio")], path: "bench/RelayCeiling", swiftSettings: strict),
         service("Campaigns"),
         service("PhotoML"),
 
