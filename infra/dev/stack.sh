@@ -25,7 +25,18 @@ secrets() {
   set -a; source "$file"; set +a
 }
 
+# The test stack's ports lie inside Linux's ephemeral range (32768-60999): after a loopback
+# benchmark, a client socket may hold one in TIME_WAIT and the server then cannot bind it.
+# Reserved ports are never handed out as ephemeral ones; needs root (CI has it), else skipped.
+reserve_ports() {
+  local file=/proc/sys/net/ipv4/ip_local_reserved_ports
+  [ -w "$file" ] || return 0
+  local current; current="$(cat "$file")"
+  echo "${current:+$current,}$PG_PORT,$KAFKA_PORT,$TANSU_PORT,$OIDC_PORT,$SMTP_PORT" >"$file" 2>/dev/null || true
+}
+
 infra_up() {
+  reserve_ports
   "$DEV/install.sh"
   "$DEV/postgres.sh" start
   "$DEV/broker.sh" start

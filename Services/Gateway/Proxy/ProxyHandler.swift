@@ -592,7 +592,9 @@ extension ProxyHandler: UpstreamListener {
         case .head(let head):
             exchange.responseStarted = true
             exchange.status = head.status
-            exchange.upstreamKeepAlive = head.message.keepAlive
+            // A request that went up as HTTP/1.0 leaves the upstream free to close after its
+            // answer, whatever the answer says.
+            exchange.upstreamKeepAlive = head.message.keepAlive && exchange.head.version == .http1_1
             // An answer delimited by the upstream closing is delimited the same way here.
             if head.message.framing == .untilClose { exchange.closeAfter = true }
             if let started = exchange.upstreamStarted { exchange.upstreamTime = .now() - started }

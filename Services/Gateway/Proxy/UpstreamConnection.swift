@@ -35,6 +35,8 @@ final class UpstreamConnection: ChannelDuplexHandler {
     }
 
     var isUsable: Bool { context?.channel.isActive ?? false }
+    /// Nothing of an answer is left over (an upstream that sent more than it framed).
+    var isClean: Bool { reader.isAtBoundary }
     var isWritable: Bool { context?.channel.isWritable ?? false }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
@@ -139,7 +141,8 @@ final class IdleConnections {
         let index = slot(upstream)
         while let connection = idle[index].connections.popLast() {
             connection.idleIn = nil
-            if connection.isUsable { return connection }
+            if connection.isUsable, connection.isClean { return connection }
+            connection.close()
         }
         return nil
     }
@@ -147,7 +150,7 @@ final class IdleConnections {
     func put(_ connection: UpstreamConnection) {
         connection.listener = nil
         let index = slot(connection.upstream)
-        guard connection.isUsable, idle[index].connections.count < Self.maxPerUpstream else {
+        guard connection.isUsable, connection.isClean, idle[index].connections.count < Self.maxPerUpstream else {
             connection.close()
             return
         }

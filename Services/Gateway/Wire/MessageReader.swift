@@ -105,6 +105,9 @@ final class MessageReader<Head: WireHead> {
         }
     }
 
+    /// Between messages, with nothing half-read: only then may a connection be reused.
+    var isAtBoundary: Bool { partial == nil && body == nil && !failed }
+
     /// The connection has ended: true when that ended a body delimited by it.
     func closed() -> Bool {
         defer { body = nil }
