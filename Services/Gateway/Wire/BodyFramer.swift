@@ -80,7 +80,7 @@ struct BodyFramer {
         case .sizeExtension:
             if byte == 13 {
                 state = .sizeLF
-            } else if byte != 9 && (byte < 0x20 || byte == 0x7F) {
+            } else if !HeadParser.isValueByte(byte) {
                 throw .malformed("A chunk extension holds a control character.")
             }
         case .sizeLF:
@@ -96,11 +96,11 @@ struct BodyFramer {
             state = .sizeStart
         case .trailerStart:
             state = byte == 13 ? .finalLF : .trailerLine
-            if byte != 13, byte != 9, byte < 0x20 || byte == 0x7F { throw .malformed("A trailer field is malformed.") }
+            if byte != 13, !HeadParser.isValueByte(byte) { throw .malformed("A trailer field is malformed.") }
         case .trailerLine:
             if byte == 13 {
                 state = .trailerLF
-            } else if byte != 9 && (byte < 0x20 || byte == 0x7F) {
+            } else if !HeadParser.isValueByte(byte) {
                 throw .malformed("A trailer field holds a control character.")
             }
         case .trailerLF:

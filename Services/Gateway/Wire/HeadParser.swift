@@ -128,8 +128,9 @@ enum HeadParser {
         }
     }
 
-    /// Field value bytes: visible ASCII, space, tab and obs-text; no controls, no DEL.
-    private static func isValueByte(_ byte: UInt8) -> Bool {
+    /// Field value bytes (and chunk extensions, trailers, reason phrases): visible ASCII,
+    /// space, tab and obs-text; no controls, no DEL.
+    static func isValueByte(_ byte: UInt8) -> Bool {
         byte == tab || (byte >= 0x20 && byte != 0x7F)
     }
 

@@ -37,8 +37,6 @@ struct MessageHead {
     /// Other field names the `Connection` field lists: hop-by-hop too (RFC 9110 §7.6.1).
     let connectionOptions: [FieldName]
 
-    func name(_ field: Field) -> ByteBufferView { bytes.readableBytesView[field.name] }
-
     /// The first value of the field `name` (lower-case), decoded as UTF-8.
     func first(_ name: FieldName) -> String? {
         guard let field = fields.first(where: { name.matches(bytes, $0.name) }) else { return nil }
