@@ -81,7 +81,6 @@ struct Gatekeeper: Sendable {
                 caller = known
             } else if let (identity, expires) = verifier.cachedEntry(token) {
                 caller = .init(token: token, identity: identity, expires: expires.timeIntervalSince1970, keys: .init(identity))
-                memo.caller = caller
             } else {
                 return nil
             }
@@ -89,6 +88,7 @@ struct Gatekeeper: Sendable {
         let identity = caller?.identity
         let (plan, suspended) = tenant(of: identity)
         if let suspended { return suspended }
+        // The caller is remembered with its limiter cells, found again if the limiter forgot them.
         var cells = LimitPolicy.HeldCells()
         if var held = caller {
             held.tenantCell = limits.cell(held.keys.tenant, now: now, held: held.tenantCell)
