@@ -63,18 +63,20 @@ struct SearchRoutes: Sendable {
         try v.finish()
         let offset = try page.decodedCursor(Int.self) ?? 0
         guard offset >= 0, offset <= 10_000 else { throw Problem.badRequest("The cursor is not valid.") }
-        let results = try await documents.search(query, tenant: identity.tenantID, user: identity.userID, offset: offset, limit: page.limit + 1)
+        let queryID = UUID.v7()
+        var tookMs = 0
+        let results = try await documents.search(query, tenant: identity.tenantID, user: identity.userID, offset: offset, limit: page.limit + 1) {
+            results, connection in
+            let elapsed = ContinuousClock.now - started
+            tookMs = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+            // Later pages are the same query: only its first page is logged (and ranked).
+            guard offset == 0 else { return }
+            try await analytics.logQuery(
+                id: queryID, tenant: identity.tenantID, text: query.text, results: max(results.matched, results.hits.count), tookMs: tookMs,
+                shown: results.hits.prefix(page.limit).map(\.id), on: connection)
+        }
         let hits = results.hits
         let visible = Array(hits.prefix(page.limit))
-        let elapsed = ContinuousClock.now - started
-        let tookMs = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
-        let queryID = UUID.v7()
-        // Later pages are the same query: only its first page is logged (and ranked).
-        if offset == 0 {
-            try await analytics.logQuery(
-                id: queryID, tenant: identity.tenantID, text: query.text, results: max(results.matched, hits.count),
-                tookMs: tookMs, shown: visible.map(\.id))
-        }
         return SearchResponse(
             hits: visible, facets: results.facets, nextCursor: hits.count > page.limit ? Cursor.encode(offset + page.limit) : nil, tookMs: tookMs,
             queryId: queryID, exhaustive: results.exhaustive)

@@ -12,19 +12,18 @@ struct AnalyticsStore: Sendable {
         (text ?? "").lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 
-    func logQuery(id: UUID, tenant: UUID, text: String?, results: Int, tookMs: Int, shown: [UUID]) async throws {
-        // One statement: on every search, one round trip for the log.
-        _ = try await database.withTenant(tenant) { connection in
-            try await connection.query(
-                """
-                WITH logged AS (
-                  INSERT INTO search.search_queries (id, tenant_id, query, results, took_ms, shown)
-                  VALUES (\(id), \(tenant), \(Self.normalise(text)), \(results), \(tookMs), \(shown))
-                  RETURNING tenant_id
-                )
-                INSERT INTO search.search_query_days (tenant_id, day) SELECT tenant_id, current_date FROM logged ON CONFLICT DO NOTHING
-                """, logger: database.logger)
-        }
+    /// Logs a search on the connection (and in the transaction) that ran it: one statement,
+    /// one round trip, no transaction of its own.
+    func logQuery(id: UUID, tenant: UUID, text: String?, results: Int, tookMs: Int, shown: [UUID], on connection: PostgresConnection) async throws {
+        try await connection.query(
+            """
+            WITH logged AS (
+              INSERT INTO search.search_queries (id, tenant_id, query, results, took_ms, shown)
+              VALUES (\(id), \(tenant), \(Self.normalise(text)), \(results), \(tookMs), \(shown))
+              RETURNING tenant_id
+            )
+            INSERT INTO search.search_query_days (tenant_id, day) SELECT tenant_id, current_date FROM logged ON CONFLICT DO NOTHING
+            """, logger: database.logger)
     }
 
     /// Records a click; false when the query is unknown (or another tenant's).

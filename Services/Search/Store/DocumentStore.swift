@@ -104,7 +104,12 @@ struct DocumentStore: Sendable {
     /// prefix (search as you type: expanding a prefix is the costly part, so only when it
     /// matters); when that finds nothing, each word also matches the tenant's title words
     /// within a typo or two of it (trigram similarity) and the query runs again.
-    func search(_ query: SearchQuery, tenant: UUID, user: UUID?, offset: Int, limit: Int) async throws -> Results {
+    /// `then` runs in the same transaction, on the same connection, once the results are
+    /// known (the query log), so a search costs one transaction.
+    func search(
+        _ query: SearchQuery, tenant: UUID, user: UUID?, offset: Int, limit: Int,
+        then: (Results, PostgresConnection) async throws -> Void = { _, _ in }
+    ) async throws -> Results {
         try await database.withTenant(tenant) { connection in
             // With a LIMIT the planner may bet on meeting matches early in a table or
             // primary-key scan; under row-level security it cannot tell how many rows are
@@ -123,6 +128,7 @@ struct DocumentStore: Sendable {
             {
                 results = try await run(query, tenant: tenant, user: user, prefix: false, corrected: corrected, offset: offset, limit: limit, on: connection)
             }
+            try await then(results, connection)
             return results
         }
     }
