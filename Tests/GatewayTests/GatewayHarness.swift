@@ -29,6 +29,17 @@ struct GatewayHarness {
     static func upstream(name: String) async throws -> TestServer {
         try await TestServer.start { onRunning in
             let router = Router()
+            // Starts its answer, then stalls: the gateway's route timeout falls mid-answer.
+            router.get("stall") { _, _ -> Response in
+                let (body, writer) = AsyncStream<ByteBuffer>.makeStream()
+                writer.yield(ByteBuffer(string: "first"))
+                Task {
+                    try? await Task.sleep(for: .seconds(5))
+                    writer.yield(ByteBuffer(string: "late"))
+                    writer.finish()
+                }
+                return Response(status: .ok, body: ResponseBody(asyncSequence: body))
+            }
             router.get("slowpoke") { _, _ -> String in
                 try await Task.sleep(for: .seconds(5))
                 return "late"
@@ -105,6 +116,7 @@ struct GatewayHarness {
           {"prefix": "/half-down", "upstreams": ["http://127.0.0.1:10", "\(b)"], "public": true},
           {"prefix": "/breaker", "upstream": "http://127.0.0.1:11", "public": true},
           {"prefix": "/slowpoke", "upstream": "\(a)", "timeoutSeconds": 1},
+          {"prefix": "/stall", "upstream": "\(a)", "public": true, "timeoutSeconds": 1},
           {"prefix": "/down", "upstream": "http://127.0.0.1:9", "public": true}
         ]}
         """

@@ -120,6 +120,19 @@ struct GatewayProxyTests {
         #expect(received.contains("/public/echo/after"))
     }
 
+    @Test("an answer still streaming at the route's timeout is cut off by closing the connection, once")
+    func timeoutMidAnswer() async throws {
+        let (url, _) = try await GatewayHarness.shared.get()
+        let port = try #require(URL(string: url)?.port)
+        let started = ContinuousClock.now
+        // rawExchange returns when the gateway closes the connection.
+        let received = try await GatewayHarness.rawExchange(port: port, "GET /stall HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(ContinuousClock.now - started < .seconds(4))
+        #expect(GatewayHarness.statuses(received) == ["200"])
+        #expect(received.contains("first"))
+        #expect(!received.contains("late"))
+    }
+
     @Test("an HTTP/1.0 request is answered and its connection then closed")
     func http10() async throws {
         let (url, _) = try await GatewayHarness.shared.get()

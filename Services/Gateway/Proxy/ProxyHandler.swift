@@ -108,6 +108,13 @@ final class ProxyHandler: ChannelDuplexHandler {
         arm(idleSince + FrontDoor.idleTimeout)
     }
 
+    func channelActive(context: ChannelHandlerContext) {
+        // Handlers are usually added before the connection is active; the idle limit starts now.
+        idleSince = .now()
+        arm(idleSince + FrontDoor.idleTimeout)
+        context.fireChannelActive()
+    }
+
     func handlerRemoved(context: ChannelHandlerContext) {
         watch?.cancel()
         watch = nil
@@ -117,7 +124,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     // MARK: Timers
 
     private func arm(_ deadline: NIODeadline) {
-        guard let context, watch == nil || deadline < watchAt else { return }
+        guard let context, context.channel.isActive, watch == nil || deadline < watchAt else { return }
         watch?.cancel()
         watchAt = deadline
         watch = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in self?.watchFired() }
