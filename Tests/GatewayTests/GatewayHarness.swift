@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import NIOPosix
 import TestSupport
+import Testing
 
 /// A gateway in front of echo upstreams that answer with the headers they received.
 struct GatewayHarness {
@@ -79,10 +80,12 @@ struct GatewayHarness {
         }
     }
 
-    /// Sends `requests` as raw bytes on one connection and returns everything the gateway
+    /// Sends `requests` as raw bytes on one connection to the shared gateway and returns everything the gateway
     /// answers until it closes the connection. The echo's JSON may escape slashes; they
     /// come back unescaped.
-    static func rawExchange(port: Int, _ requests: String) async throws -> String {
+    static func rawExchange(_ requests: String) async throws -> String {
+        let (url, _) = try await shared.get()
+        let port = try #require(URL(string: url)?.port)
         let channel = try await ClientBootstrap(group: .singletonMultiThreadedEventLoopGroup).connect(host: "127.0.0.1", port: port) { channel in
             channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
         }

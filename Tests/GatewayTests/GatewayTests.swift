@@ -54,13 +54,11 @@ struct GatewayProxyTests {
 
     @Test("pipelined requests on one connection are answered in order, a refusal among them too")
     func pipelined() async throws {
-        let (url, _) = try await GatewayHarness.shared.get()
-        let port = try #require(URL(string: url)?.port)
         let requests =
             "GET /public/echo/first HTTP/1.1\r\nHost: a\r\n\r\n"
             + "GET /private/refused HTTP/1.1\r\nHost: a\r\n\r\n"
             + "POST /public/echo/third HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"
-        let received = try await GatewayHarness.rawExchange(port: port, requests)
+        let received = try await GatewayHarness.rawExchange(requests)
         #expect(GatewayHarness.statuses(received) == ["200", "401", "200"])
         let first = try #require(received.range(of: "/public/echo/first"))
         let third = try #require(received.range(of: "/public/echo/third"))
@@ -70,12 +68,9 @@ struct GatewayProxyTests {
 
     @Test("a request with both Content-Length and Transfer-Encoding is refused with 400 and its connection closed")
     func smugglingRefused() async throws {
-        let (url, _) = try await GatewayHarness.shared.get()
-        let port = try #require(URL(string: url)?.port)
         // Read by length, the second request would hide in the first one's body; read as
         // chunks, it would be a request of its own. Either reading is refused.
         let received = try await GatewayHarness.rawExchange(
-            port: port,
             "POST /public/echo/first HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
                 + "GET /public/echo/hidden HTTP/1.1\r\nHost: a\r\n\r\n")
         #expect(GatewayHarness.statuses(received) == ["400"])
@@ -85,10 +80,7 @@ struct GatewayProxyTests {
 
     @Test("a chunked upload with extensions and trailers reaches the upstream whole")
     func chunkedUpload() async throws {
-        let (url, _) = try await GatewayHarness.shared.get()
-        let port = try #require(URL(string: url)?.port)
         let received = try await GatewayHarness.rawExchange(
-            port: port,
             "POST /public/echo/chunked HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
                 + "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n")
         #expect(GatewayHarness.statuses(received) == ["200"])
@@ -97,10 +89,7 @@ struct GatewayProxyTests {
 
     @Test("an answer to HEAD has no body, and the next request on the connection is read from the right byte")
     func headThenGet() async throws {
-        let (url, _) = try await GatewayHarness.shared.get()
-        let port = try #require(URL(string: url)?.port)
         let received = try await GatewayHarness.rawExchange(
-            port: port,
             "HEAD /public/echo/head HTTP/1.1\r\nHost: a\r\n\r\nGET /public/echo/after HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
         let statuses = GatewayHarness.statuses(received)
         #expect(statuses.count == 2)
@@ -111,10 +100,8 @@ struct GatewayProxyTests {
 
     @Test("the gateway's own answer to HEAD has no body, so the next pipelined answer is read from the right byte")
     func headRefused() async throws {
-        let (url, _) = try await GatewayHarness.shared.get()
-        let port = try #require(URL(string: url)?.port)
         let received = try await GatewayHarness.rawExchange(
-            port: port, "HEAD /private/echo/a HTTP/1.1\r\nHost: a\r\n\r\nGET /public/echo/after HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            "HEAD /private/echo/a HTTP/1.1\r\nHost: a\r\n\r\nGET /public/echo/after HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
         #expect(GatewayHarness.statuses(received) == ["401", "200"])
         #expect(!received.contains("bearer access token is required"))
         #expect(received.contains("/public/echo/after"))
@@ -122,11 +109,10 @@ struct GatewayProxyTests {
 
     @Test("an answer still streaming at the route's timeout is cut off by closing the connection, once")
     func timeoutMidAnswer() async throws {
-        let (url, _) = try await GatewayHarness.shared.get()
-        let port = try #require(URL(string: url)?.port)
+        _ = try await GatewayHarness.shared.get()
         let started = ContinuousClock.now
         // rawExchange returns when the gateway closes the connection.
-        let received = try await GatewayHarness.rawExchange(port: port, "GET /stall HTTP/1.1\r\nHost: a\r\n\r\n")
+        let received = try await GatewayHarness.rawExchange("GET /stall HTTP/1.1\r\nHost: a\r\n\r\n")
         #expect(ContinuousClock.now - started < .seconds(4))
         #expect(GatewayHarness.statuses(received) == ["200"])
         #expect(received.contains("first"))
@@ -135,19 +121,15 @@ struct GatewayProxyTests {
 
     @Test("an HTTP/1.0 request is answered and its connection then closed")
     func http10() async throws {
-        let (url, _) = try await GatewayHarness.shared.get()
-        let port = try #require(URL(string: url)?.port)
         // rawExchange returns only once the gateway closes the connection.
-        let received = try await GatewayHarness.rawExchange(port: port, "GET /public/echo/old HTTP/1.0\r\n\r\n")
+        let received = try await GatewayHarness.rawExchange("GET /public/echo/old HTTP/1.0\r\n\r\n")
         #expect(GatewayHarness.statuses(received) == ["200"])
         #expect(received.contains("/public/echo/old"))
     }
 
     @Test("a malformed request head is answered 400 problem+json, never forwarded")
     func malformedHead() async throws {
-        let (url, _) = try await GatewayHarness.shared.get()
-        let port = try #require(URL(string: url)?.port)
-        let received = try await GatewayHarness.rawExchange(port: port, "GET /public/echo/x HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n folded\r\n\r\n")
+        let received = try await GatewayHarness.rawExchange("GET /public/echo/x HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n folded\r\n\r\n")
         #expect(GatewayHarness.statuses(received) == ["400"])
         #expect(received.contains("Folded field lines are not accepted."))
     }

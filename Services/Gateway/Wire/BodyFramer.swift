@@ -78,11 +78,7 @@ struct BodyFramer {
                 throw .malformed("A chunk size line is malformed.")
             }
         case .sizeExtension:
-            if byte == 13 {
-                state = .sizeLF
-            } else if !HeadParser.isValueByte(byte) {
-                throw .malformed("A chunk extension holds a control character.")
-            }
+            try lineByte(byte, endsIn: .sizeLF, "A chunk extension holds a control character.")
         case .sizeLF:
             guard byte == 10 else { throw .malformed("A chunk size line ends in a bare CR.") }
             state = size == 0 ? .trailerStart : .data(size)
@@ -98,11 +94,7 @@ struct BodyFramer {
             state = byte == 13 ? .finalLF : .trailerLine
             if byte != 13, !HeadParser.isValueByte(byte) { throw .malformed("A trailer field is malformed.") }
         case .trailerLine:
-            if byte == 13 {
-                state = .trailerLF
-            } else if !HeadParser.isValueByte(byte) {
-                throw .malformed("A trailer field holds a control character.")
-            }
+            try lineByte(byte, endsIn: .trailerLF, "A trailer field holds a control character.")
         case .trailerLF:
             guard byte == 10 else { throw .malformed("A trailer line ends in a bare CR.") }
             state = .trailerStart
@@ -111,6 +103,15 @@ struct BodyFramer {
             state = .done
         case .length, .data, .untilClose, .done:
             break
+        }
+    }
+
+    /// A byte of a chunk extension or trailer line: CR ends it, a control character is refused.
+    private mutating func lineByte(_ byte: UInt8, endsIn next: State, _ refusal: String) throws(HeadError) {
+        if byte == 13 {
+            state = next
+        } else if !HeadParser.isValueByte(byte) {
+            throw .malformed(refusal)
         }
     }
 
