@@ -32,6 +32,24 @@ struct SearchQueryTests {
         #expect(hitTitles(try await search("q=quok", tenant: tenant)) == ["Feed the quokka"])
     }
 
+    @Test("a prefix is completed in titles first, and in descriptions when titles give less than a page")
+    func prefixInDescriptions() async throws {
+        let tenant = UUID.v7()
+        try await index([
+            try task(tenant, "Feed the quokka"), try task(tenant, "Brush the quokka"),
+            try task(tenant, "Water the plants", description: "The quokkas drink it too"),
+        ])
+        let all = hitTitles(try await search("q=quok", tenant: tenant))
+        #expect(Set(all.prefix(2)) == ["Feed the quokka", "Brush the quokka"] && all.last == "Water the plants")
+        // Pages of one: titles fill each, so the description is not searched.
+        let first = try await search("q=quok&limit=1", tenant: tenant)
+        let cursor = try #require(first.string("nextCursor"))
+        let second = try await search("q=quok&limit=1&cursor=\(cursor)", tenant: tenant)
+        #expect(Set(hitTitles(first) + hitTitles(second)) == ["Feed the quokka", "Brush the quokka"])
+        #expect(second.string("nextCursor") == nil)
+        #expect(hitTitles(try await search("q=plants%20dri", tenant: tenant)) == ["Water the plants"])
+    }
+
     @Test("a transposed letter still finds the title (trigram fallback)")
     func typo() async throws {
         let tenant = UUID.v7()
