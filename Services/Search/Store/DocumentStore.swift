@@ -164,7 +164,7 @@ struct DocumentStore: Sendable {
             if let scope, let prefix = query.prefixQuery {
                 let prefixed = "to_tsquery('simple', \(try statement.bind(prefix)))"
                 let text = switch scope {
-                case .titles: "to_tsvector('simple', d.title)"  // the expression of the index documents_title_prefixes
+                case .titles: "d.title_vector"
                 case .everything: "d.search"
                 }
                 match = "(\(match) OR \(text) @@ \(prefixed))"
