@@ -105,6 +105,12 @@ struct SearchQueryTests {
         #expect(hitTitles(try await search("q=tent&types=project", tenant: tenant)).isEmpty)
     }
 
+    @Test("the match markers of a snippet become <mark>, other text is kept as it is")
+    func highlightMarkers() {
+        #expect(DocumentStore.highlight("Caf\u{e9} \u{1}quokka\u{2} &amp; \u{1}\u{1F998}\u{2}") == "Caf\u{e9} <mark>quokka</mark> &amp; <mark>\u{1F998}</mark>")
+        #expect(DocumentStore.highlight("") == "")
+    }
+
     @Test("snippets mark the matched words and escape everything else, <script> included")
     func snippets() async throws {
         let tenant = UUID.v7()

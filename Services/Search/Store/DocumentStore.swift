@@ -268,8 +268,19 @@ struct DocumentStore: Sendable {
         return widened ? terms.joined(separator: " & ") : nil
     }
 
-    /// The snippet arrives escaped (`&`, `<`, `>`): the match markers become `<mark>`.
+    /// The snippet arrives escaped (`&`, `<`, `>`): the match markers become `<mark>`. In
+    /// bytes: Foundation's `replacingOccurrences` goes through NSString, and took about 7 %
+    /// of the service's time under query load.
     static func highlight(_ escaped: String) -> String {
-        escaped.replacingOccurrences(of: "\u{1}", with: "<mark>").replacingOccurrences(of: "\u{2}", with: "</mark>")
+        var html: [UInt8] = []
+        html.reserveCapacity(escaped.utf8.count + 64)
+        for byte in escaped.utf8 {
+            switch byte {
+            case 1: html.append(contentsOf: "<mark>".utf8)
+            case 2: html.append(contentsOf: "</mark>".utf8)
+            default: html.append(byte)
+            }
+        }
+        return String(decoding: html, as: UTF8.self)
     }
 }
