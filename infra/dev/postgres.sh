@@ -8,7 +8,9 @@ as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 
 case "${1:-start}" in
 start)
-  if pid_alive postgres; then exit 0; fi
+  # Already running: the roles, schemas and extensions are still brought up to date (a pulled
+  # change may need a new extension before its migrations can run).
+  if pid_alive postgres; then "$(dirname "$0")/bootstrap-db.sh"; exit 0; fi
   if [ ! -f "$DATA/PG_VERSION" ]; then
     mkdir -p "$DATA"; [ "$(id -u)" = 0 ] && chown postgres "$DATA" "$DEV_DIR"
     pwfile="$(mktemp)"; echo "$PG_SUPERPASS" >"$pwfile"; chmod 644 "$pwfile"

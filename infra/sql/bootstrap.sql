@@ -20,6 +20,8 @@ REVOKE ALL ON DATABASE platform FROM PUBLIC;
 GRANT CONNECT ON DATABASE platform TO svc_gateway, svc_auth, svc_tasks, svc_experience, svc_search, svc_notifications, svc_campaigns, svc_photoml;
 -- Trigram similarity for search's typo tolerance, installed in the schema that uses it.
 CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA search;
+-- GIN operator classes for plain types, so search's text indexes can lead with the tenant.
+CREATE EXTENSION IF NOT EXISTS btree_gin WITH SCHEMA search;
 -- Under row-level security PostgreSQL uses an index for a condition only if its function
 -- is LEAKPROOF (it must not reveal other tenants' rows through errors); full-text match,
 -- trigram similarity and array containment are not marked so, and search would scan a
