@@ -89,9 +89,9 @@ struct DocumentStore: Sendable {
     /// the index yields and the answer says it is not exhaustive.
     static let candidateCap = 1000
 
-    /// Where the last word of a query is completed as a prefix: titles first, whose index is
-    /// a fifth of the whole text's (a common prefix costs a tenth as much there), then the
-    /// whole text when titles give less than a page.
+    /// Where the last word of a query is completed as a prefix: titles first, whose index
+    /// holds a fifth of the whole text's postings (a common prefix costs a tenth as much
+    /// there), then the whole text when titles give less than a page.
     enum PrefixScope { case titles, everything }
 
     struct Results: Sendable {
@@ -107,8 +107,9 @@ struct DocumentStore: Sendable {
     /// mild boost for recently changed documents; filters; the asked-for facet counts over
     /// the matches. When the words find less than a page, the last word also matches as a
     /// prefix (search as you type: expanding a prefix is the costly part, so only when it
-    /// matters), in titles, then if still less than a page in the whole text; when that finds nothing, each word also matches the tenant's title words
-    /// within a typo or two of it (trigram similarity) and the query runs again.
+    /// matters), in titles, then in the whole text if still less than a page; when that
+    /// finds nothing, each word also matches the tenant's title words within a typo or two
+    /// of it (trigram similarity) and the query runs again.
     /// `then` runs in the same transaction, on the same connection, once the results are
     /// known (the query log), so a search costs one transaction.
     func search(
