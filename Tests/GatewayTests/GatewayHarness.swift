@@ -35,7 +35,7 @@ struct GatewayHarness {
                 let (body, writer) = AsyncStream<ByteBuffer>.makeStream()
                 writer.yield(ByteBuffer(string: "first"))
                 Task {
-                    try? await Task.sleep(for: .seconds(5))
+                    try? await Task.sleep(for: .seconds(10))
                     writer.yield(ByteBuffer(string: "late"))
                     writer.finish()
                 }
@@ -119,7 +119,7 @@ struct GatewayHarness {
           {"prefix": "/half-down", "upstreams": ["http://127.0.0.1:10", "\(b)"], "public": true},
           {"prefix": "/breaker", "upstream": "http://127.0.0.1:11", "public": true},
           {"prefix": "/slowpoke", "upstream": "\(a)", "timeoutSeconds": 1},
-          {"prefix": "/stall", "upstream": "\(a)", "public": true, "timeoutSeconds": 1},
+          {"prefix": "/stall", "upstream": "\(a)", "public": true, "timeoutSeconds": 3},
           {"prefix": "/down", "upstream": "http://127.0.0.1:9", "public": true}
         ]}
         """
