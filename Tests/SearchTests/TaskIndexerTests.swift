@@ -40,6 +40,22 @@ struct TaskIndexerTests {
         }
     }
 
+    @Test("an update's title replaces the old one for search as you type too")
+    func updatedTitlePrefixes() async throws {
+        _ = try await SearchServer.shared.get()
+        try await withDatabase("search") { database in
+            let indexer = testIndexer(database)
+            let tenant = UUID.v7()
+            for task in [UUID.v7(), UUID.v7()] {
+                try await indexer.handle(try taskChanged(tenant: tenant, task: task, title: "Feed the axolotl", version: 1))
+                try await indexer.handle(try taskChanged(tenant: tenant, task: task, title: "Groom the wombat", version: 2))
+            }
+            // Pages of one: two titles completing the prefix fill a page, and the whole text is not searched.
+            #expect(hitTitles(try await search("q=axolo&limit=1", tenant: tenant)).isEmpty)
+            #expect(hitTitles(try await search("q=womb&limit=1", tenant: tenant)) == ["Groom the wombat"])
+        }
+    }
+
     @Test("a status change keeps the task's words searchable and moves it between status filters; a later text change still replaces the words")
     func statusChange() async throws {
         _ = try await SearchServer.shared.get()
