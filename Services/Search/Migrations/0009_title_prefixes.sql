@@ -15,7 +15,8 @@
 -- apply_documents writes once per row.
 ALTER TABLE documents ADD COLUMN title_vector tsvector GENERATED ALWAYS AS (to_tsvector('simple', title)) STORED;
 ALTER TABLE documents ALTER COLUMN title_vector DROP EXPRESSION;
-CREATE INDEX documents_title_prefixes ON documents USING gin (title_vector);
+-- Led by the tenant, as the other text indexes are from 0010 on.
+CREATE INDEX documents_title_prefixes ON documents USING gin (tenant_id, title_vector);
 
 -- As in 0008, and the titles' vector is written with the text's.
 CREATE OR REPLACE FUNCTION apply_documents(batch jsonb, reindex uuid DEFAULT NULL) RETURNS int LANGUAGE plpgsql SET search_path = search AS $$
