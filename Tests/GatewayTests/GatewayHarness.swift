@@ -68,8 +68,12 @@ struct GatewayHarness {
                 }
                 return echo(request, body: "", upstream: name, bytes: bytes)
             }
-            router.get("**") { request, _ in echo(request, body: "", upstream: name) }
+            router.get("**") { request, _ in
+                await Relay.shared.fire("seen:" + request.uri.path)
+                return echo(request, body: "", upstream: name)
+            }
             router.post("**") { request, _ in
+                await Relay.shared.fire("seen:" + request.uri.path)
                 // Counts instead of collecting, so a large upload stays small here too.
                 var bytes = 0
                 for try await chunk in request.body { bytes += chunk.readableBytes }
@@ -83,9 +87,10 @@ struct GatewayHarness {
     /// Sends `requests` as raw bytes on one connection to the shared gateway and returns everything the gateway
     /// answers until it closes the connection. The echo's JSON may escape slashes; they
     /// come back unescaped.
-    static func rawExchange(_ requests: String) async throws -> String {
-        let (url, _) = try await shared.get()
-        let port = try #require(URL(string: url)?.port)
+    static func rawExchange(_ requests: String, to url: String? = nil) async throws -> String {
+        var target = url ?? ""
+        if url == nil { target = try await shared.get().url }
+        let port = try #require(URL(string: target)?.port)
         let channel = try await ClientBootstrap(group: .singletonMultiThreadedEventLoopGroup).connect(host: "127.0.0.1", port: port) { channel in
             channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
         }

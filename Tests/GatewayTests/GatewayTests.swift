@@ -78,6 +78,31 @@ struct GatewayProxyTests {
         #expect(!received.contains("/public/echo/"))
     }
 
+    @Test("a request whose Connection names its own framing is refused, on a public and a private route, and poisons nothing",
+          arguments: ["/public", "/private"])
+    func connectionNamedFramingRefused(_ prefix: String) async throws {
+        let (_, issuer) = try await GatewayHarness.shared.get()
+        let token = try await issuer.token(tenant: .v7())
+        let probe = UUID().uuidString.lowercased()
+        // Dropping the length would send the body up as a second request that never passed
+        // the gateway; that one's own body never arrives, so the next client's request would
+        // become it.
+        let hidden = "GET \(prefix)/echo/hidden-\(probe) HTTP/1.1\r\nHost: a\r\nContent-Length: 400\r\n\r\n"
+        let received = try await GatewayHarness.rawExchange(
+            "POST \(prefix)/echo/smuggler-\(probe) HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer \(token)\r\n"
+                + "Connection: content-length\r\nContent-Length: \(hidden.utf8.count)\r\n\r\n" + hidden)
+        #expect(GatewayHarness.statuses(received) == ["400"])
+        #expect(received.contains("Connection may not name content-length."))
+        // A second client on the same upstream gets its own answer.
+        let second = try await GatewayHarness.rawExchange(
+            "GET \(prefix)/echo/second-\(probe) HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer \(token)\r\nConnection: close\r\n\r\n")
+        #expect(GatewayHarness.statuses(second) == ["200"])
+        #expect(second.contains("\"path\":\"\(prefix)/echo/second-\(probe)\""))
+        #expect(await Relay.shared.count("seen:\(prefix)/echo/second-\(probe)") == 1)
+        #expect(await Relay.shared.count("seen:\(prefix)/echo/smuggler-\(probe)") == 0)
+        #expect(await Relay.shared.count("seen:\(prefix)/echo/hidden-\(probe)") == 0)
+    }
+
     @Test("a chunked upload with extensions and trailers reaches the upstream whole")
     func chunkedUpload() async throws {
         let received = try await GatewayHarness.rawExchange(

@@ -7,8 +7,11 @@ actor Relay {
     private var fired: Set<String> = []
     private var waiting: [String: [CheckedContinuation<Bool, Never>]] = [:]
 
+    private var counts: [String: Int] = [:]
+
     func fire(_ key: String) {
         fired.insert(key)
+        counts[key, default: 0] += 1
         for waiter in waiting.removeValue(forKey: key) ?? [] { waiter.resume(returning: true) }
     }
 
@@ -21,6 +24,9 @@ actor Relay {
         }
         return await withCheckedContinuation { waiting[key, default: []].append($0) }
     }
+
+    /// How often `key` has fired.
+    func count(_ key: String) -> Int { counts[key] ?? 0 }
 
     private func expire(_ key: String) {
         for waiter in waiting.removeValue(forKey: key) ?? [] { waiter.resume(returning: false) }

@@ -86,6 +86,17 @@ struct WireTests {
             "GET  / HTTP/1.1\r\n\r\n",
             "GET / HTTP/2.0\r\n\r\n",
             "GET /a b HTTP/1.1\r\n\r\n",
+            // Desync through Connection: the field it names would be dropped on the way up.
+            "POST / HTTP/1.1\r\nConnection: content-length\r\nContent-Length: 5\r\n\r\n",
+            "POST / HTTP/1.1\r\nConnection: close, content-length\r\nContent-Length: 5\r\n\r\n",
+            "POST / HTTP/1.1\r\nConnection: CONTENT-LENGTH\r\nContent-Length: 5\r\n\r\n",
+            "POST / HTTP/1.1\r\nConnection:  keep-alive ,\tContent-Length \r\nContent-Length: 5\r\n\r\n",
+            "POST / HTTP/1.1\r\nConnection: keep-alive\r\nConnection: content-length\r\nContent-Length: 5\r\n\r\n",
+            "POST / HTTP/1.1\r\nConnection: Transfer-Encoding\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "POST / HTTP/1.1\r\nConnection: transfer-encoding,close\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "GET / HTTP/1.1\r\nConnection: host\r\nHost: a\r\n\r\n",
+            "GET / HTTP/1.1\r\nConnection: Authorization\r\nAuthorization: Bearer x\r\n\r\n",
+            "GET / HTTP/1.1\r\nConnection: traceparent\r\n\r\n",
         ])
     func refusesAmbiguous(_ text: String) {
         guard case .malformed = refusal(text) else {
@@ -183,6 +194,17 @@ struct WireTests {
         var out = ByteBuffer()
         ForwardedHeaders.response(head, replaced: [], into: &out)
         #expect(String(buffer: out) == "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Kept: 1\r\n")
+    }
+
+    @Test("an answer whose Connection names its framing keeps that framing and its connection is not reused")
+    func answerFramingInConnection() throws {
+        let text = "HTTP/1.1 200 OK\r\nConnection: content-length, x-hop\r\nContent-Length: 5\r\nX-Hop: 1\r\n\r\n"
+        let head = try #require(try HeadParser.response(ByteBuffer(string: text), toHEAD: false)?.0)
+        #expect(head.message.framing == .length(5))
+        #expect(!head.message.keepAlive)
+        var out = ByteBuffer()
+        ForwardedHeaders.response(head, replaced: [], into: &out)
+        #expect(String(buffer: out) == "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n")
     }
 
     @Test("the upstream gets the client's fields minus hop-by-hop and identity ones, plus forwarding fields")

@@ -86,8 +86,12 @@ enum ForwardedHeaders {
         }
     }
 
+    /// Framing fields pass whatever `Connection` says: requests naming them are refused by
+    /// the parser, and an answer keeps the framing the gateway read it by.
     private static func isListed(_ field: MessageHead.Field, of message: MessageHead, in names: [FieldName]) -> Bool {
-        names.contains { $0.matches(message.bytes, field.name) } || message.connectionOptions.contains { $0.matches(message.bytes, field.name) }
+        if names.contains(where: { $0.matches(message.bytes, field.name) }) { return true }
+        guard message.connectionOptions.contains(where: { $0.matches(message.bytes, field.name) }) else { return false }
+        return !FieldName.contentLength.matches(message.bytes, field.name) && !FieldName.transferEncoding.matches(message.bytes, field.name)
     }
 
     /// The caller's `X-Request-ID` when usable, else a new one.

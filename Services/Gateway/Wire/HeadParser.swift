@@ -240,6 +240,11 @@ enum HeadParser {
         }
 
         guard lengths.allSatisfy({ $0 == lengths[0] }) else { throw .malformed("Content-Length fields disagree.") }
+        // A field `Connection` names is dropped on the way up; dropping one of these would
+        // change where the request ends or who sent it, so such a request is refused.
+        if isRequest, let kept = options.first(where: { name in FieldName.keptThroughConnection.contains(name) }) {
+            throw .malformed("Connection may not name \(String(decoding: kept.lower, as: UTF8.self)).")
+        }
         let framing: MessageHead.Framing
         if isRequest {
             if transferCodings > 0 {
@@ -264,7 +269,10 @@ enum HeadParser {
                 framing = .untilClose
             }
         }
-        let keepAlive = framing != .untilClose && !close && (version == .http1_1 || keepAliveToken)
+        // An answer whose `Connection` names its own framing is read by its framing, but the
+        // connection it came on is not trusted with another request.
+        let framingInDoubt = options.contains(.contentLength) || options.contains(.transferEncoding)
+        let keepAlive = framing != .untilClose && !close && !framingInDoubt && (version == .http1_1 || keepAliveToken)
         let bytes = buffer.getSlice(at: buffer.readerIndex + start, length: position - start) ?? ByteBuffer()
         let message = MessageHead(
             bytes: bytes, startLine: 0..<(lineEnd - start), fields: fields, version: version, framing: framing, keepAlive: keepAlive,

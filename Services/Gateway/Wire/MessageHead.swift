@@ -123,4 +123,8 @@ struct FieldName: Hashable, Sendable {
     static let forwardedFor = FieldName("x-forwarded-for")
     static let accessControlRequestMethod = FieldName("access-control-request-method")
     static let accessControlRequestHeaders = FieldName("access-control-request-headers")
+
+    /// Fields a `Connection` option may not remove: the framing (the upstream would read
+    /// the body as another request), the target, the credentials and the trace.
+    static let keptThroughConnection: [FieldName] = [contentLength, transferEncoding, host, authorization, traceparent]
 }
