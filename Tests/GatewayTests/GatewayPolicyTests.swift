@@ -359,4 +359,25 @@ struct GatewayTrustedProxyTests {
         await gateway.stop()
         await upstream.stop()
     }
+
+    @Test("services see the client the gateway decided on as the last X-Forwarded-For hop, not the proxy in front",
+          arguments: [(0, "127.0.0.1"), (1, "203.0.113.7"), (2, "198.51.100.4")])
+    func clientPassedOn(hops: Int, client: String) async throws {
+        let upstream = try await GatewayHarness.upstream(name: "solo")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("routes-\(UUID()).json")
+        try #"{"routes": [{"prefix": "/public", "upstream": "\#(upstream.baseURL)", "public": true}]}"#
+            .write(to: file, atomically: true, encoding: .utf8)
+        var configuration = GatewayConfiguration(
+            host: "127.0.0.1", port: 0, routesFile: file.path, jwksURL: "http://127.0.0.1:9/jwks", tokenIssuer: TestEnvironment.issuer,
+            tokenAudience: TestEnvironment.audience, logLevel: "error")
+        configuration.trustedProxyHops = hops
+        let gateway = try await TestServer.start { try buildGateway(configuration, onServerRunning: $0) }
+        // "6.6.6.6" is forged by the client; the proxies in front appended the rest.
+        let answer = try await TestHTTP.send(
+            "GET", "\(gateway.baseURL)/public/who", headers: ["X-Forwarded-For": "6.6.6.6, 198.51.100.4, 203.0.113.7"])
+        let forwarded = try #require(answer.string("h:x-forwarded-for"))
+        #expect(forwarded.split(separator: ",").last?.trimmingCharacters(in: .whitespaces) == client)
+        await gateway.stop()
+        await upstream.stop()
+    }
 }

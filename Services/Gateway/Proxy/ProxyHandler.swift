@@ -36,6 +36,9 @@ final class ProxyHandler: ChannelDuplexHandler {
         let route: Route
         let isLocal: Bool
         let requestID: String
+        /// The client as the gateway decided it (the TCP peer, or with trusted proxies in
+        /// front, the address the outermost one saw); passed on as the last forwarded hop.
+        let clientIP: String
         let origin: String?
         let started = NIODeadline.now()
         /// Idempotent and without a body: may go to another upstream after a connection failure.
@@ -58,11 +61,12 @@ final class ProxyHandler: ChannelDuplexHandler {
         var status = 0
         var closeAfter = false
 
-        init(head: RequestHead, route: Route, isLocal: Bool, requestID: String) {
+        init(head: RequestHead, route: Route, isLocal: Bool, requestID: String, clientIP: String) {
             self.head = head
             self.route = route
             self.isLocal = isLocal
             self.requestID = requestID
+            self.clientIP = clientIP
             self.origin = head.message.first(.origin)
             switch head.method {
             case .GET, .HEAD, .OPTIONS, .PUT, .DELETE: self.retryable = head.message.framing == .none
@@ -269,7 +273,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     private func begin(_ head: RequestHead) {
         let route = services.routes.table.match(head.path)
         let exchange = Exchange(
-            head: head, route: route ?? services.local, isLocal: route == nil, requestID: ForwardedHeaders.requestID(head, ids: &ids))
+            head: head, route: route ?? services.local, isLocal: route == nil, requestID: ForwardedHeaders.requestID(head, ids: &ids),
+            clientIP: clientIP(head))
         self.exchange = exchange
         updateReads()
         if CORSPolicy.isPreflight(head) {
@@ -288,7 +293,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         if case .length(let length) = head.message.framing { contentLength = length }
         // The connection's last token again is the common case: no new string for it.
         let bearer = memo.caller.flatMap { head.message.hasBearer($0.token) ? $0.token : nil } ?? head.message.bearer
-        let facts = RequestFacts(route: route, method: head.method, contentLength: contentLength, bearer: bearer, clientIP: clientIP(head))
+        let facts = RequestFacts(route: route, method: head.method, contentLength: contentLength, bearer: bearer, clientIP: exchange.clientIP)
         if let verdict = services.gatekeeper.decideNow(facts, memo: &memo) {
             apply(verdict)
             return
@@ -410,7 +415,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             arm(deadline)
         }
         connection.begin(
-            ForwardedHeaders.request(exchange.head, upstream: connection.upstream, clientIP: peer, requestID: exchange.requestID, ids: &ids),
+            ForwardedHeaders.request(exchange.head, upstream: connection.upstream, clientIP: exchange.clientIP, requestID: exchange.requestID, ids: &ids),
             method: exchange.head.method)
         // The gateway has accepted the request: the client may send the body now.
         if !exchange.requestEnded, exchange.head.message.first(.expect)?.lowercased() == "100-continue" {
