@@ -33,33 +33,68 @@ struct TemplateTests {
     func validation() async throws {
         let tenant = UUID.v7()
         let unknown = try await call(
-            "PUT", "/v1/admin/notification-templates/auth.verify_email", tenant: tenant, roles: ["admin"],
-            json: ["subject": "Hi {{name}}", "text": "Your code: {{code}} {{#extra}}x{{/extra}}"])
+            "PUT", "/v1/admin/notification-templates/task-reminder", tenant: tenant, roles: ["admin"],
+            json: ["subject": "Hi {{title}}", "text": "Your code: {{code}} {{#extra}}x{{/extra}}"])
         #expect(unknown.status == 422)
         let message = (unknown.json["errors"] as? [[String: Any]])?.first?["message"] as? String ?? ""
         #expect(message.contains("code") && message.contains("extra"))
         let broken = try await call(
-            "PUT", "/v1/admin/notification-templates/auth.verify_email", tenant: tenant, roles: ["admin"],
-            json: ["subject": "Hi", "text": "{{#name}}never closed"])
+            "PUT", "/v1/admin/notification-templates/task-reminder", tenant: tenant, roles: ["admin"],
+            json: ["subject": "Hi", "text": "{{#title}}never closed"])
         #expect(broken.status == 422)
+        // New delimiters would hide variables from the allow-list.
+        for text in ["{{=<% %>=}}<% secret %>", "{{ =| |= }}|secret|", "Hi {{title}} {{=[[ ]]=}}"] {
+            let hidden = try await call("PUT", "/v1/admin/notification-templates/task-reminder", tenant: tenant, roles: ["admin"], json: ["subject": "Hi", "text": text])
+            #expect(hidden.status == 422, "\(text)")
+        }
         let empty = try await call(
-            "PUT", "/v1/admin/notification-templates/auth.verify_email", tenant: tenant, roles: ["admin"], json: ["subject": " ", "text": "x"])
+            "PUT", "/v1/admin/notification-templates/task-reminder", tenant: tenant, roles: ["admin"], json: ["subject": " ", "text": "x"])
         #expect(empty.status == 422)
-        #expect(try await call("PUT", "/v1/admin/notification-templates/auth.verify_email", tenant: tenant, roles: ["admin"], json: ["text": "x"]).status == 422)
+        #expect(try await call("PUT", "/v1/admin/notification-templates/task-reminder", tenant: tenant, roles: ["admin"], json: ["text": "x"]).status == 422)
         #expect(try await call("PUT", "/v1/admin/notification-templates/no.such.key", tenant: tenant, roles: ["admin"], json: ["subject": "a", "text": "b"]).status == 404)
-        #expect(try await call("PUT", "/v1/admin/notification-templates/auth.verify_email", tenant: tenant, roles: ["member"], json: ["subject": "a", "text": "b"]).status == 403)
+        #expect(try await call("PUT", "/v1/admin/notification-templates/task-reminder", tenant: tenant, roles: ["member"], json: ["subject": "a", "text": "b"]).status == 403)
         #expect((try await call("GET", "/v1/admin/notification-templates", tenant: tenant, roles: ["admin"]).json["overrides"] as? [Any])?.isEmpty == true)
+    }
+
+    @Test("security emails cannot be overridden, and one stored before that rule is never used", arguments: ["auth.password_reset", "auth.verify_email", "auth.invitation"])
+    func securityTemplatesArePlatformOnly(_ key: String) async throws {
+        let tenant = UUID.v7()
+        let attack: [String: Any] = ["subject": "Reset", "text": "https://evil.example/steal?token={{token}}"]
+        let refused = try await call("PUT", "/v1/admin/notification-templates/\(key)", tenant: tenant, roles: ["owner"], json: attack)
+        #expect(refused.status == 403)
+        #expect(refused.headers["content-type"] == "application/problem+json")
+        #expect(try await call("POST", "/v1/admin/notification-templates/\(key)/preview", tenant: tenant, roles: ["owner"], json: attack).status == 403)
+
+        // An override written before the rule existed (straight into the table) is ignored.
+        try await withDatabase("notifications") { database in
+            try await database.withTenant(tenant) { connection in
+                _ = try await connection.query(
+                    """
+                    INSERT INTO notifications.templates (tenant_id, template_key, locale, subject, text_body)
+                    VALUES (\(tenant), \(key), 'en', 'Reset', 'https://evil.example/steal?token={{token}}')
+                    """, logger: database.logger)
+            }
+        }
+        #expect((try await call("GET", "/v1/admin/notification-templates", tenant: tenant, roles: ["admin"]).json["overrides"] as? [Any])?.isEmpty == true)
+        let address = "sec-\(UUID().uuidString.prefix(8))@example.com"
+        try await accept(
+            request(tenant: tenant, email: address, category: "security", template: key,
+                    data: ["name": "Ada", "token": "tok-\(key)", "tenantName": "Acme", "inviterName": "Eve", "role": "member"],
+                    channels: ["email"], priority: .urgent))
+        let mail = try #require(try await Mailbox.first(to: address))
+        #expect(mail.parts["text/plain"]?.contains("https://app.test/") == true)
+        #expect(mail.parts["text/plain"]?.contains("evil.example") == false)
     }
 
     @Test("the preview renders with sample data and escapes HTML")
     func preview() async throws {
         let answer = try await call(
-            "POST", "/v1/admin/notification-templates/auth.invitation/preview", tenant: .v7(), roles: ["admin"],
-            json: ["subject": "Join {{tenantName}}", "text": "From {{inviterName}}", "html": "<b>{{inviterName}}</b> {{appUrl}}"])
+            "POST", "/v1/admin/notification-templates/task-reminder/preview", tenant: .v7(), roles: ["admin"],
+            json: ["subject": "In {{tenantName}}", "text": "Do {{title}}", "html": "<b>{{title}}</b> {{appUrl}}"])
         #expect(answer.status == 200)
-        #expect(answer.string("subject") == "Join Acme")
-        #expect(answer.string("text") == "From Grace Hopper")
-        #expect(answer.string("html") == "<b>Grace Hopper</b> https://app.example.com")
+        #expect(answer.string("subject") == "In Acme")
+        #expect(answer.string("text") == "Do Send the quarterly report")
+        #expect(answer.string("html") == "<b>Send the quarterly report</b> https://app.example.com")
     }
 
     @Test("every built-in template parses and uses only its own variables")

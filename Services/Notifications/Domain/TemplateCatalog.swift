@@ -39,6 +39,11 @@ enum TemplateCatalog {
     static let digestKey = "digest"
     static let defaultLocale = "en"
 
+    /// Security emails (verification, password reset, invitation) carry one-time tokens in
+    /// their links: they are always the platform's own, so no tenant admin can point a link
+    /// at a host of theirs and collect another tenant's member's token.
+    static func isSecurity(_ key: String) -> Bool { key.hasPrefix("auth.") }
+
     static let builtIn: [String: BuiltInTemplate] = Dictionary(
         uniqueKeysWithValues: [
             BuiltInTemplate(
@@ -85,10 +90,9 @@ enum TemplateCatalog {
                 sample: ["count": "2"]),
         ].map { ($0.key, $0) })
 
-    /// The names a template reads (sections and inverted sections included); dotted names
-    /// count by their first component.
-    static func variables(in template: String) -> Set<String> {
-        var names = Set<String>()
+    /// The contents of a template's tags, trimmed, triple mustaches without their braces.
+    static func tags(in template: String) -> [String] {
+        var tags: [String] = []
         var rest = Substring(template)
         while let open = rest.range(of: "{{") {
             rest = rest[open.upperBound...]
@@ -99,6 +103,16 @@ enum TemplateCatalog {
                 tag.removeFirst()
                 if rest.hasPrefix("}") { rest = rest.dropFirst() }
             }
+            tags.append(tag)
+        }
+        return tags
+    }
+
+    /// The names a template reads (sections and inverted sections included); dotted names
+    /// count by their first component.
+    static func variables(in template: String) -> Set<String> {
+        var names = Set<String>()
+        for var tag in tags(in: template) {
             guard let sigil = tag.first else { continue }
             if "!>%=/".contains(sigil) { continue }
             if "#^&".contains(sigil) { tag.removeFirst() }
@@ -117,6 +131,10 @@ enum TemplateCatalog {
                 _ = try MustacheTemplate(string: text)
             } catch {
                 throw .syntax(part: name, message: "\(error)")
+            }
+            // Tags after a delimiter change are invisible to the variable check above.
+            if tags(in: text).contains(where: { $0.hasPrefix("=") }) {
+                throw .syntax(part: name, message: "changing the delimiters ({{=… …=}}) is not allowed")
             }
             let unknown = variables(in: text).subtracting(allowed)
             if !unknown.isEmpty { throw .unknownVariables(part: name, names: unknown.sorted()) }

@@ -19,7 +19,7 @@ struct TemplateRoutes: Sendable {
         }
         templates.put(":key") { request, context -> TemplateStore.Override in
             let identity = try Self.admin(context)
-            let key = try Self.key(context)
+            let key = try Self.editableKey(context)
             let input = try await request.decodeJSON(Input.self, context: context)
             let (parts, locale) = try Self.validated(input, key: key)
             return try await store.save(parts, key: key, locale: locale, tenant: identity.tenantID)
@@ -35,7 +35,7 @@ struct TemplateRoutes: Sendable {
         }
         templates.post(":key/preview") { request, context -> Preview in
             _ = try Self.admin(context)
-            let key = try Self.key(context)
+            let key = try Self.editableKey(context)
             let input = try await request.decodeJSON(Input.self, context: context)
             let (parts, _) = try Self.validated(input, key: key)
             var data = TemplateCatalog.context(
@@ -84,6 +84,15 @@ struct TemplateRoutes: Sendable {
     static func key(_ context: ServiceRequestContext) throws -> String {
         guard let key = context.parameters.get("key"), TemplateCatalog.builtIn[key] != nil else {
             throw Problem.notFound("No template with that key; GET this collection for the keys.")
+        }
+        return key
+    }
+
+    /// A key a tenant may override: not a security email's.
+    static func editableKey(_ context: ServiceRequestContext) throws -> String {
+        let key = try key(context)
+        guard !TemplateCatalog.isSecurity(key) else {
+            throw Problem.forbidden("Security emails (\(key)) always use the platform's template, so their links cannot be changed.")
         }
         return key
     }

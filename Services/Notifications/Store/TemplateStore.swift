@@ -41,7 +41,9 @@ struct TemplateStore: Sendable {
                 ORDER BY template_key, locale
                 """, logger: database.logger)
             var overrides: [Override] = []
-            for try await (key, locale, subject, text, html, updated) in rows.decode((String, String, String, String, String?, Date).self) {
+            // Security overrides saved before they were refused are never used, so not shown.
+            for try await (key, locale, subject, text, html, updated) in rows.decode((String, String, String, String, String?, Date).self)
+            where !TemplateCatalog.isSecurity(key) {
                 overrides.append(Override(key: key, locale: locale, subject: subject, text: text, html: html, updatedAt: updated))
             }
             return overrides
@@ -84,8 +86,10 @@ struct TemplateChoices: Sendable {
 
     var overrides: [Slot: TemplateParts] = [:]
 
-    /// The tenant's for the locale, else the tenant's in the default locale, else the built-in.
+    /// The tenant's for the locale, else the tenant's in the default locale, else the
+    /// built-in; security emails always the built-in, whatever was stored.
     func parts(for key: String, locale: String) -> TemplateParts? {
-        overrides[Slot(key: key, locale: locale)] ?? overrides[Slot(key: key, locale: TemplateCatalog.defaultLocale)] ?? TemplateCatalog.builtIn[key]?.parts
+        if TemplateCatalog.isSecurity(key) { return TemplateCatalog.builtIn[key]?.parts }
+        return overrides[Slot(key: key, locale: locale)] ?? overrides[Slot(key: key, locale: TemplateCatalog.defaultLocale)] ?? TemplateCatalog.builtIn[key]?.parts
     }
 }
