@@ -70,4 +70,33 @@ struct TemplateTests {
         #expect(try await stranger.send("DELETE", "/v1/task-templates/\(id)").status == 404)
         #expect(try await caller.send("DELETE", "/v1/task-templates/\(id)").status == 204)
     }
+
+    @Test("values are filled in literally in one pass: a value naming another variable is not expanded")
+    func valuesAreLiteral() async throws {
+        let caller = try await Caller.fresh()
+        let template: [String: Any] = ["name": "Nest", "tasks": [["title": "{{a}}", "description": "{{a}} {{b}}"]]]
+        let id = try #require(try await caller.send("POST", "/v1/task-templates", json: template).string("id"))
+        let made = try await caller.send("POST", "/v1/task-templates/\(id)/instantiate", json: ["variables": ["a": "{{b}}{{b}}", "b": "{{a}}"]])
+        #expect(made.status == 201)
+        let root = try #require((made.json["items"] as? [[String: Any]])?.first)
+        #expect(root["title"] as? String == "{{b}}{{b}}")
+        #expect(root["description"] as? String == "{{b}}{{b}} {{a}}")
+    }
+
+    @Test("a filled title or description past the task limits is refused with 422, and nothing is created")
+    func filledLimits() async throws {
+        let caller = try await Caller.fresh()
+        // 300 placeholders of a 500-character value: 150,000 characters once filled.
+        let template: [String: Any] = [
+            "name": "Blow-up", "tasks": [["title": "{{v}}{{v}}", "description": String(repeating: "{{v}}", count: 300)]],
+        ]
+        let id = try #require(try await caller.send("POST", "/v1/task-templates", json: template).string("id"))
+        let refused = try await caller.send(
+            "POST", "/v1/task-templates/\(id)/instantiate", json: ["variables": ["v": String(repeating: "x", count: 500)]])
+        #expect(refused.status == 422)
+        let fields = (refused.json["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }
+        #expect(fields.contains("tasks[0].title"))
+        #expect(fields.contains("tasks[0].description"))
+        #expect(try await caller.send("GET", "/v1/tasks").items.isEmpty)
+    }
 }

@@ -92,12 +92,34 @@ enum TemplateRules {
         return names
     }
 
+    /// Replaces each placeholder with its value in one pass. Values are literal: a value
+    /// holding `{{other}}` stays as written, so no value can grow by expanding another.
     static func fill(_ text: String, _ values: [String: String]) -> String {
-        var result = text
-        for name in names(in: text) {
-            guard let value = values[name] else { continue }
-            for pattern in ["{{\(name)}}", "{{ \(name) }}"] { result = result.replacingOccurrences(of: pattern, with: value) }
+        var result = ""
+        var rest = Substring(text)
+        while let open = rest.range(of: "{{"), let close = rest[open.upperBound...].range(of: "}}") {
+            let name = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            result += rest[..<open.lowerBound]
+            result += values[name] ?? String(rest[open.lowerBound..<close.upperBound])
+            rest = rest[close.upperBound...]
         }
-        return result
+        return result + rest
+    }
+
+    /// The tree with its titles and descriptions filled, checked again by the task rules:
+    /// a template of short lines can still expand past a task's limits.
+    static func filled(_ tasks: [TemplateTask], _ values: [String: String], _ v: inout Validator) -> [TemplateTask] {
+        func walk(_ tasks: [TemplateTask], path: String, _ v: inout Validator) -> [TemplateTask] {
+            tasks.enumerated().map { index, task in
+                var task = task
+                var inner = Validator()
+                task.title = TaskRules.title(fill(task.title, values), &inner)
+                task.description = TaskRules.description(task.description.map { fill($0, values) }, &inner)
+                for error in inner.errors { v.add("tasks\(path)[\(index)].\(error.field)", "once filled, \(error.message)") }
+                task.subtasks = task.subtasks.map { walk($0, path: "\(path)[\(index)].subtasks", &v) }
+                return task
+            }
+        }
+        return walk(tasks, path: "", &v)
     }
 }

@@ -105,6 +105,7 @@ struct TemplateRoutes: Sendable {
             case .nameTaken: throw Problem.conflict("A template with this name exists already.")
             case .missingVariables(let names):
                 throw Problem.validation(names.map { .init(field: "variables.\($0)", message: "is used by the template and has no value") })
+            case .filledInvalid(let errors): throw Problem.validation(errors)
             }
         } catch let error as TaskStoreError {
             throw error.problem

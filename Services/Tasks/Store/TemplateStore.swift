@@ -7,6 +7,8 @@ enum TemplateStoreError: Error, Equatable {
     case notFound
     case nameTaken
     case missingVariables([String])
+    /// Filled with the given values, some titles or descriptions break the task rules.
+    case filledInvalid([Problem.FieldError])
 }
 
 /// Task templates: saved trees, instantiated into real tasks in one transaction.
@@ -115,14 +117,16 @@ struct TemplateStore: Sendable {
     ) async throws -> [TaskItem] {
         let missing = template.variables.filter { values[$0] == nil }
         if !missing.isEmpty { throw TemplateStoreError.missingVariables(missing) }
+        var check = Validator()
+        let tree = TemplateRules.filled(template.tasks, values, &check)
+        if !check.errors.isEmpty { throw TemplateStoreError.filledInvalid(check.errors) }
         return try await tasks.mapReferenceErrors {
             try await database.withTenant(tenant) { connection in
                 var roots: [TaskItem] = []
                 func create(_ node: TemplateTask, under parent: UUID?, root: Bool) async throws {
                     let now = Date()
                     let draft = TaskItem(
-                        id: .v7(), projectId: projectId, parentId: parent, title: TemplateRules.fill(node.title, values),
-                        description: node.description.map { TemplateRules.fill($0, values) }, status: .todo, priority: node.priority ?? 0,
+                        id: .v7(), projectId: projectId, parentId: parent, title: node.title, description: node.description, status: .todo, priority: node.priority ?? 0,
                         tags: node.tags ?? [], dueAt: TemplateRules.dueDate(node.due, from: start, in: zone), timeZone: zone.identifier, position: 0,
                         assigneeId: nil, estimateMinutes: node.estimateMinutes, remindAt: nil, createdBy: UUID(uuidString: actor), version: 1,
                         createdAt: now, updatedAt: now, completedAt: nil)
@@ -130,7 +134,7 @@ struct TemplateStore: Sendable {
                     if root { roots.append(task) }
                     for child in node.subtasks ?? [] { try await create(child, under: task.id, root: false) }
                 }
-                for node in template.tasks { try await create(node, under: parentId, root: true) }
+                for node in tree { try await create(node, under: parentId, root: true) }
                 return roots
             }
         }
