@@ -162,7 +162,11 @@ public struct OutboxRelay: Service {
                     topic: $0.envelope.topic, key: $0.envelope.key, value: Array($0.envelope.data), headers: $0.envelope.headers + $0.extraHeaders)
             })
             let published = zip(rows, results).filter { $0.1 == nil }.map(\.0.id)
-            let failed = zip(rows, results).filter { $0.1 != nil }
+            let refused = zip(rows, results).filter { $0.1?.isPermanent == true }
+            let failed = zip(rows, results).filter { $0.1 != nil && $0.1?.isPermanent != true }
+            for (row, error) in refused {
+                try await deadLetter(row, error: error.map { "\($0)" } ?? "", on: connection)
+            }
             if !published.isEmpty {
                 try await connection.query(
                     "UPDATE \(unescaped: schema).outbox SET published_at = now() WHERE id = ANY(\(published))", logger: logger)
@@ -175,8 +179,37 @@ public struct OutboxRelay: Service {
                 logger.warning("outbox events not delivered yet; will retry", metadata: ["count": "\(failed.count)", "error": "\(error.map { "\($0)" } ?? "")"])
             }
             Counter(label: "outbox_published_total", dimensions: [("schema", schema)]).increment(by: published.count)
-            return (published.count, failed.count)
+            return (published.count + refused.count, failed.count)
         }
+    }
+
+    /// A row the broker will never accept would otherwise be retried forever and hold up
+    /// every row after it. It leaves the queue (marked published and dead-lettered, its
+    /// payload kept in the outbox for the week published rows are kept), and a notice
+    /// without the payload goes to `dlq.<service>`, so the relay keeps flowing and an
+    /// alert on `outbox_dead_lettered_total` tells someone.
+    func deadLetter(_ row: Row, error: String, on connection: PostgresConnection) async throws {
+        let schema = database.schema
+        let event = row.envelope
+        let notice = EventEnvelope(
+            id: .v7(), type: event.type, source: event.source, time: event.time, subject: event.subject, tenantID: event.tenantID,
+            traceparent: event.traceparent, key: event.key, topic: Topic.deadLetter(for: schema).name, data: Data())
+        try await Outbox(schema: schema).append(
+            notice,
+            extraHeaders: [
+                ("dlq_error", String(error.prefix(1000))), ("dlq_topic", event.topic), ("dlq_event_id", event.id.uuidString.lowercased()),
+                ("dlq_payload", "omitted: \(event.data.count) bytes, kept in \(schema).outbox"),
+            ],
+            on: connection)
+        try await connection.query(
+            """
+            UPDATE \(unescaped: schema).outbox SET published_at = now(), attempts = attempts + 1, last_error = \("dead-lettered: " + error)
+            WHERE id = \(row.id)
+            """, logger: logger)
+        Counter(label: "outbox_dead_lettered_total", dimensions: [("schema", schema), ("topic", event.topic)]).increment()
+        logger.error(
+            "outbox event refused by the broker for good; dead-lettered",
+            metadata: ["event_id": "\(event.id)", "topic": "\(event.topic)", "bytes": "\(event.data.count)", "error": "\(error)"])
     }
 }
 

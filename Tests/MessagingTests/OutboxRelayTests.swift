@@ -9,7 +9,7 @@ import TestSupport
 import Testing
 
 /// Uses the gateway schema's outbox: no service under test relays that schema.
-@Suite("outbox relay")
+@Suite("outbox relay", .serialized)
 struct OutboxRelayTests {
     func write(_ events: [EventEnvelope], _ database: Database) async throws {
         try await database.withTransaction { connection in
@@ -76,6 +76,51 @@ struct OutboxRelayTests {
             let order = reader.messages.compactMap { $0.headers["ce_id"] }.filter { ids.contains($0) }
             #expect(order == ids)
             await reader.close()
+        }
+    }
+
+    @Test("an event the broker will never accept is dead-lettered with a notice, and the events after it still flow")
+    func refusedForGood() async throws {
+        let topic = Topic(name: "test.outbox.\(UUID())", owner: "tasks", key: .entityID, partitions: 1, cleanupPolicy: .delete,
+                          eventTypes: [TaskChanged.created])
+        let tenant = UUID.v7()
+        // Over librdkafka's message.max.bytes (1 MB): refused before it is ever sent.
+        let huge = TaskChanged(
+            taskId: .v7(), tenantId: tenant, projectId: nil, parentId: nil, title: "huge", description: String(repeating: "x", count: 2_000_000),
+            status: "todo", priority: 1, tags: [], dueAt: nil, assigneeId: nil, version: 1, occurredAt: Date())
+        let refused = try EventEnvelope.make(huge, type: TaskChanged.created, on: topic, source: "/tests", tenantID: tenant)
+        let after = try events(on: topic, count: 2)
+        try await withDatabase("gateway") { database in
+            try await Migrator(database: database).migrate([])
+            let logger = TestEnvironment.logger
+            let ready = ReadyFlag()
+            ready.set()
+            let relay = OutboxRelay(database: database, logger: logger, schemaReady: ready, pollInterval: .milliseconds(200)) {
+                try KafkaProducer(brokers: TestEnvironment.kafkaBrokers, clientID: "relay-test", logger: logger, settings: ["message.timeout.ms": "3000"])
+            }
+            let group = ServiceGroup(services: [relay], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                try await write([refused] + after, database)
+                #expect(try await eventually(timeout: .seconds(30)) { try await unpublished(([refused] + after).map(\.id), database) == 0 })
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            let error = try await database.client.query(
+                "SELECT last_error FROM gateway.outbox WHERE event_id = \(refused.id)", logger: database.logger
+            ).decode(String?.self).first { _ in true } ?? nil
+            #expect(error?.hasPrefix("dead-lettered: ") == true)
+
+            let reader = try TopicReader(topic: topic.name)
+            let ids = Set(after.map { $0.id.uuidString.lowercased() })
+            #expect(try await eventually { Set(reader.messages.compactMap { $0.headers["ce_id"] }).isSuperset(of: ids) })
+            #expect(!reader.messages.contains { $0.headers["ce_id"] == refused.id.uuidString.lowercased() })
+            await reader.close()
+            let letters = try TopicReader(topic: Topic.deadLetter(for: "gateway").name)
+            let notice = try await letters.first { $0.headers["dlq_event_id"] == refused.id.uuidString.lowercased() }
+            #expect(notice?.headers["dlq_topic"] == topic.name)
+            #expect(notice?.value.isEmpty == true)
+            await letters.close()
         }
     }
 }
