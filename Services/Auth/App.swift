@@ -39,7 +39,7 @@ func buildAuth(_ configuration: AuthConfiguration, onServerRunning: @escaping @S
     let authenticated = router.group().add(middleware: AuthenticationMiddleware(verifier: verifier))
     let sessionRoutes = SessionRoutes(accounts: accounts, signIn: signIn, passwords: passwords, throttle: throttle, audit: audit)
     sessionRoutes.add(to: router, authenticated: authenticated)
-    MFARoutes(accounts: accounts, mfa: mfa, signIn: signIn, audit: audit, issuerName: "Platform").add(to: router, authenticated: authenticated)
+    MFARoutes(accounts: accounts, mfa: mfa, signIn: signIn, audit: audit, throttle: throttle, issuerName: "Platform").add(to: router, authenticated: authenticated)
     EmailTokenRoutes(
         accounts: accounts, tokens: EmailTokenStore(database: database), sessions: sessions, passwords: passwords, throttle: throttle, audit: audit
     ).add(to: router, authenticated: authenticated)

@@ -84,6 +84,22 @@ struct MFATests {
         #expect(try await auth("POST", "/v1/auth/mfa/verify", json: ["mfaToken": token, "code": nextCode(totp)]).status == 401)
     }
 
+    @Test("wrong codes over many logins lock the account's second factor; a correct password does not lift the lock")
+    func guessingAcrossLogins() async throws {
+        let owner = try await Session.owner()
+        let (totp, _) = try await enrolMFA(owner)
+        // One wrong code per challenge: each login mints a fresh five-try challenge.
+        for _ in 0..<5 {
+            let token = try #require(try await login(owner.email, owner.password).string("mfaToken"))
+            #expect(try await auth("POST", "/v1/auth/mfa/verify", json: ["mfaToken": token, "code": "123456"]).status == 401)
+        }
+        let token = try #require(try await login(owner.email, owner.password).string("mfaToken"))
+        let locked = try await auth("POST", "/v1/auth/mfa/verify", json: ["mfaToken": token, "code": nextCode(totp)])
+        #expect(locked.status == 429)
+        #expect(Int(locked.headers["retry-after"] ?? "") ?? 0 > 0)
+        #expect(locked.string("accessToken") == nil)
+    }
+
     @Test("a wrong confirmation code answers 422; verify without a code answers 422; enrolling twice answers 409")
     func badInput() async throws {
         let owner = try await Session.owner()

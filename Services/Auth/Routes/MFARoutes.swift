@@ -9,6 +9,7 @@ struct MFARoutes: Sendable {
     let mfa: MFAStore
     let signIn: SignIn
     let audit: AuditLog
+    let throttle: LoginThrottle
     let issuerName: String
 
     struct Enrolment: ResponseEncodable {
@@ -88,6 +89,7 @@ struct MFARoutes: Sendable {
 
     enum Outcome: Sendable {
         case expired
+        case locked(UUID, UUID, seconds: Int)
         case wrongCode(UUID, UUID)
         case passed(UUID, UUID)
     }
@@ -100,6 +102,10 @@ struct MFARoutes: Sendable {
         // The attempt is counted even when the code is wrong, so it commits either way.
         let outcome: Outcome = try await accounts.database.withTransaction { connection in
             guard let (userID, tenantID) = try await mfa.attempt(input.mfaToken, on: connection) else { return .expired }
+            // Each login mints a new challenge: the lock is the account's, not the challenge's.
+            if let seconds = try await throttle.lockedFor([LoginThrottle.secondFactorKey(userID)]) {
+                return .locked(userID, tenantID, seconds: seconds)
+            }
             let passed =
                 if let code = input.code {
                     try await mfa.acceptCode(userID: userID, code: code, on: connection)
@@ -113,12 +119,22 @@ struct MFARoutes: Sendable {
         switch outcome {
         case .expired:
             throw Problem.unauthorized("The MFA token is invalid, expired or used up; log in again.")
-        case .wrongCode(let userID, let tenantID):
+        case .locked(let userID, let tenantID, let seconds):
             try await audit.record(
                 Actor(subject: userID.uuidString.lowercased(), ip: ip).entry(
-                    "login.mfa_failed", tenant: tenantID, target: "user:\(userID.uuidString.lowercased())", result: .failure))
+                    "login.mfa_locked", tenant: tenantID, target: "user:\(userID.uuidString.lowercased())", result: .denied))
+            throw Problem.tooManyRequests("Too many wrong codes; try again later.", retryAfter: seconds)
+        case .wrongCode(let userID, let tenantID):
+            let lock = try await throttle.recordSecondFactorFailure(user: userID)
+            let actor = Actor(subject: userID.uuidString.lowercased(), ip: ip), target = "user:\(userID.uuidString.lowercased())"
+            try await audit.record(actor.entry("login.mfa_failed", tenant: tenantID, target: target, result: .failure))
+            if let lock {
+                try await audit.record(
+                    actor.entry("login.locked", tenant: tenantID, target: target, result: .denied, details: ["key": "mfa", "seconds": String(lock)]))
+            }
             throw Problem.unauthorized("The code is not valid.")
         case .passed(let userID, let tenantID):
+            try await throttle.recordSuccess(account: LoginThrottle.secondFactorKey(userID))
             guard let (user, membership) = try await accounts.profile(userID: userID, tenantID: tenantID) else {
                 throw Problem.unauthorized("The membership behind this login no longer exists.")
             }

@@ -14,11 +14,15 @@ struct LoginThrottle: Sendable {
     let database: Database
     var account = Policy(threshold: 5, baseSeconds: 30, maxSeconds: 3600)
     var clientIP = Policy(threshold: 50, baseSeconds: 30, maxSeconds: 3600)
+    /// Wrong second-factor codes, per account. Kept apart from password failures, so a
+    /// correct password (which clears those) never gives a code guesser a fresh budget.
+    var secondFactor = Policy(threshold: 5, baseSeconds: 60, maxSeconds: 3600)
     /// Failures older than this are forgotten.
     var window = 3600
 
     static func accountKey(_ normalizedEmail: String) -> String { "account:\(normalizedEmail)" }
     static func ipKey(_ ip: String) -> String { "ip:\(ip)" }
+    static func secondFactorKey(_ user: UUID) -> String { "mfa:\(user.uuidString.lowercased())" }
 
     /// Seconds until the longest lock among `keys` ends, or nil when none is locked.
     func lockedFor(_ keys: [String]) async throws -> Int? {
@@ -33,9 +37,18 @@ struct LoginThrottle: Sendable {
 
     /// Counts a failure for each key; answers the lock it started, if any, per key.
     func recordFailure(account: String, ip: String?) async throws -> [String: Int] {
-        var locks: [String: Int] = [:]
         var pairs = [(account, self.account)]
         if let ip { pairs.append((ip, clientIP)) }
+        return try await count(pairs)
+    }
+
+    /// Counts a wrong second-factor code for the account; answers the lock it started.
+    func recordSecondFactorFailure(user: UUID) async throws -> Int? {
+        try await count([(Self.secondFactorKey(user), secondFactor)]).values.first
+    }
+
+    private func count(_ pairs: [(String, Policy)]) async throws -> [String: Int] {
+        var locks: [String: Int] = [:]
         for (key, policy) in pairs {
             let rows = try await database.client.query(
                 """
@@ -60,6 +73,7 @@ struct LoginThrottle: Sendable {
 
     /// A successful login clears the account's count (not the IP's: one good password
     /// must not reset an attacker's budget across other accounts).
+    /// Also what a correct second factor does, with its own key.
     func recordSuccess(account: String) async throws {
         try await database.client.query("DELETE FROM auth.login_throttle WHERE key = \(account)", logger: database.logger)
     }
