@@ -18,5 +18,8 @@ struct AppleClientSecretTests {
         #expect(claims.aud.value == ["https://appleid.apple.com"])
         #expect(try OAuthProviderClient.header(of: secret).kid == "KEY1234567")
         #expect(try OAuthProviderClient.header(of: secret).alg == "ES256")
+        let dates = try numericDates(secret)
+        let whole = dates.values.allSatisfy { text in text.allSatisfy { $0.isNumber } }
+        #expect(dates.count == 2 && whole)
     }
 }

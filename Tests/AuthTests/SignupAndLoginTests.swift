@@ -24,6 +24,21 @@ struct SignupAndLoginTests {
         #expect((me.json["roles"] as? [String]) == ["owner"])
     }
 
+    @Test("a fresh access token's iat and exp are whole seconds, and it verifies in the second it was issued")
+    func wholeSecondDates() async throws {
+        let token = try #require(try await signUp().string("accessToken"))
+        let dates = try numericDates(token)
+        #expect(dates["iat"] != nil && dates["exp"] != nil)
+        for (name, text) in dates {
+            let whole = text.allSatisfy { $0.isNumber }
+            #expect(whole, "\(name) is \(text)")
+        }
+        let base = try await AuthServer.shared.url()
+        let verifier = TokenVerifier(jwksURL: "\(base)/.well-known/jwks.json", issuer: TestEnvironment.issuer,
+                                     audience: TestEnvironment.audience, logger: TestEnvironment.logger)
+        _ = try await verifier.verify(token)
+    }
+
     @Test("sign-up writes the tenant, user and membership events and a verification email request to the outbox")
     func signupEvents() async throws {
         let answer = try await signUp()
@@ -101,4 +116,16 @@ struct SignupAndLoginTests {
         #expect(keys.first?["crv"] as? String == "P-256")
         #expect(keys.allSatisfy { $0["d"] == nil })
     }
+}
+
+/// The NumericDate claims of a JWT (`iat`, `exp`, `nbf`) as written in its payload.
+func numericDates(_ jwt: String) throws -> [String: String] {
+    let parts = jwt.split(separator: ".")
+    let payload = String(decoding: try #require(Data(base64URL: String(parts[1]))), as: UTF8.self)
+    var found: [String: String] = [:]
+    for name in ["iat", "exp", "nbf"] {
+        guard let range = payload.range(of: "\"\(name)\":") else { continue }
+        found[name] = String(payload[range.upperBound...].prefix { $0 != "," && $0 != "}" }).trimmingCharacters(in: .whitespaces)
+    }
+    return found
 }

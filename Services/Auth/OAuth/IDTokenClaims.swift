@@ -1,5 +1,6 @@
 import Foundation
 import JWTKit
+import ServiceKit
 
 /// The claims we read from a provider's ID token (OpenID Connect Core §2).
 struct IDTokenClaims: JWTPayload {
@@ -52,7 +53,7 @@ struct AppleClientSecret: JWTPayload {
     static func make(clientID: String, signing: OAuthProviderConfiguration.AppleSigning) async throws -> String {
         let keys = JWTKeyCollection()
         await keys.add(ecdsa: try ES256PrivateKey(pem: signing.privateKeyPEM), kid: JWKIdentifier(string: signing.keyID))
-        let now = Date()
+        let now = Date().wholeSeconds
         let claims = AppleClientSecret(
             iss: .init(value: signing.teamID), iat: .init(value: now), exp: .init(value: now.addingTimeInterval(3600)),
             aud: .init(value: ["https://appleid.apple.com"]), sub: .init(value: clientID))

@@ -23,8 +23,8 @@ public struct AccessClaims: JWTPayload, Equatable {
         self.tid = tenantID.uuidString.lowercased()
         self.roles = roles
         self.scope = scope
-        self.iat = .init(value: issuedAt)
-        self.exp = .init(value: expiresAt)
+        self.iat = .init(value: issuedAt.wholeSeconds)
+        self.exp = .init(value: expiresAt.wholeSeconds)
         self.jti = .init(value: id)
     }
 
