@@ -1,3 +1,4 @@
+@testable import Auth
 import Foundation
 import Persistence
 import PostgresNIO
@@ -59,6 +60,22 @@ struct SignupAndLoginTests {
         #expect(answer.contentType == "application/problem+json")
         let fields = (answer.json["errors"] as? [[String: String]] ?? []).compactMap { $0["field"] }
         #expect(Set(fields) == ["email", "password"])
+    }
+
+    @Test("a password past bcrypt's 72 bytes is refused (bcrypt would ignore the rest); 72 bytes are accepted")
+    func passwordOverBcryptLimit() async throws {
+        // 24 three-byte characters are 72 bytes; one more ASCII letter makes 73.
+        let exact = String(repeating: "€", count: 24)
+        #expect(try await signUp(password: exact).status == 201)
+        let answer = try await signUp(password: exact + "x")
+        #expect(answer.status == 422)
+        #expect((answer.json["errors"] as? [[String: String]])?.first?["message"] == "must be at most 72 bytes")
+    }
+
+    @Test("the dummy hash for unknown emails is at the configured cost")
+    func dummyHashCost() {
+        #expect(PasswordHasher(cost: 5).dummyHash.hasPrefix("$2b$05$"))
+        #expect(PasswordHasher(cost: 6).dummyHash.hasPrefix("$2b$06$"))
     }
 
     @Test("a common password is refused")

@@ -3,7 +3,9 @@ import Foundation
 /// Pure rules about accounts: email normalisation, the password policy, tenant slugs.
 enum AccountRules {
     static let minimumPasswordLength = 10
-    static let maximumPasswordLength = 128
+    /// bcrypt reads only the first 72 bytes: a longer password would be accepted with any
+    /// ending, so it is refused rather than silently cut.
+    static let maximumPasswordLength = 72
 
     /// Trimmed and lower-cased: addresses are unique case-insensitively.
     static func normalizedEmail(_ email: String) -> String {

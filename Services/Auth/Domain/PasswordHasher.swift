@@ -5,6 +5,14 @@ import NIOPosix
 /// on NIO's blocking thread pool, not on one of the few Swift concurrency threads.
 struct PasswordHasher: Sendable {
     let cost: UInt8
+    /// Checked when the email is unknown; at the configured cost, or an unknown account
+    /// would be told apart from a wrong password by the time it takes.
+    let dummyHash: String
+
+    init(cost: UInt8) {
+        self.cost = cost
+        self.dummyHash = Bcrypt.hash("dummy password for timing", cost: cost)
+    }
 
     func hash(_ password: String) async throws -> String {
         let cost = cost
@@ -14,9 +22,8 @@ struct PasswordHasher: Sendable {
     /// Verifies against `hash`, or against a dummy hash when there is none, so an unknown
     /// account takes as long to refuse as a wrong password.
     func verify(_ password: String, hash: String?) async throws -> Bool {
-        let matches = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash ?? Self.dummyHash) }
+        let against = hash ?? dummyHash
+        let matches = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: against) }
         return hash != nil && matches
     }
-
-    static let dummyHash = Bcrypt.hash("dummy password for timing", cost: 10)
 }
