@@ -69,6 +69,34 @@ struct TokenVerifierTests {
         #expect(await isUnauthorized { try await verifier(issuer).verify(try await stranger.token(tenant: .v7())) })
     }
 
+    @Test("a refresh that fails halfway keeps the keys it had: tokens of the old key keep verifying")
+    func failedRefreshKeepsKeys() async throws {
+        let issuer = try await TestIssuer.start()
+        let good = try await TestHTTP.send("GET", issuer.jwksURL)
+        let goodSet = String(decoding: good.body, as: UTF8.self)
+        // A key set that decodes, but whose key cannot be loaded.
+        let broken = #"{"keys":[{"kty":"EC","crv":"P-256","kid":"next","alg":"ES256","x":"AAAA","y":"AAAA"}]}"#
+        let fetches = Mutex(0)
+        let verifier = TokenVerifier(
+            issuer: TestEnvironment.issuer, audience: TestEnvironment.audience, refetchInterval: .zero, logger: TestEnvironment.logger
+        ) {
+            let count = fetches.withLock { count in
+                count += 1
+                return count
+            }
+            return count == 1 ? goodSet : broken
+        }
+        let first = UUID.v7()
+        #expect(try await verifier.verify(try await issuer.token(tenant: first)).tenantID == first)
+        // A token naming an unknown key makes the verifier fetch the broken set.
+        let stranger = try await TestIssuer.start()
+        #expect(await isUnauthorized { try await verifier.verify(try await stranger.token(tenant: .v7())) })
+        #expect(fetches.withLock { $0 } == 2)
+        // A token not seen before (no cache) of the old key still verifies.
+        let tenant = UUID.v7()
+        #expect(try await verifier.verify(try await issuer.token(tenant: tenant)).tenantID == tenant)
+    }
+
     @Test("a token not valid yet (nbf beyond the leeway) is refused")
     func notYetValid() async throws {
         let issuer = try await TestIssuer.start()

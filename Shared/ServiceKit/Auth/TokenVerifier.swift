@@ -14,7 +14,6 @@ public final class TokenVerifier: Sendable {
     public static let leeway: TimeInterval = 30
     public typealias JWKSSource = @Sendable () async throws -> String
 
-    let keys = JWTKeyCollection()
     let source: JWKSSource
     let issuer: String
     let audience: String
@@ -28,6 +27,9 @@ public final class TokenVerifier: Sendable {
     static let maxVerified = 50_000
 
     struct State {
+        /// Replaced whole by a refresh, never emptied and refilled: a verification running
+        /// meanwhile sees the old set or the new one, and a refresh that fails keeps the old.
+        var keys = JWTKeyCollection()
         var knownKeyIDs: Set<String> = []
         var lastFetch: ContinuousClock.Instant?
         var inFlight: Task<Void, Never>?
@@ -118,7 +120,7 @@ public final class TokenVerifier: Sendable {
         }
         let claims: AccessClaims
         do {
-            claims = try await keys.verify(token, as: AccessClaims.self)
+            claims = try await state.withLock { $0.keys }.verify(token, as: AccessClaims.self)
         } catch {
             throw Problem.unauthorized("The access token is invalid or expired.")
         }
@@ -162,10 +164,13 @@ public final class TokenVerifier: Sendable {
         do {
             let json = try await source()
             let set = try JSONDecoder().decode(JWKS.self, from: Data(json.utf8))
-            _ = await keys.removeAll()
-            _ = try await keys.add(jwks: set)
+            let fresh = JWTKeyCollection()
+            _ = try await fresh.add(jwks: set)
             let ids = Set(set.keys.compactMap { $0.keyIdentifier?.string })
-            state.withLock { $0.knownKeyIDs = ids }
+            state.withLock {
+                $0.keys = fresh
+                $0.knownKeyIDs = ids
+            }
         } catch {
             logger.warning("could not refresh the JWKS; keeping cached keys", metadata: ["error": "\(error)"])
         }
