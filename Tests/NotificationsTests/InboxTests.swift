@@ -136,4 +136,28 @@ struct InboxTests {
         #expect(text.contains("Reminder: While away"))
         #expect(!text.contains("Reminder: Live one"))
     }
+
+    @Test("a user may hold five streams open; a sixth answers 429 while another user is still served")
+    func streamsCapped() async throws {
+        let tenant = UUID.v7(), user = UUID.v7()
+        let (url, issuer) = try await NotificationsServer.shared.get()
+        func open(_ subject: UUID) async throws -> HTTPClientResponse {
+            var request = HTTPClientRequest(url: "\(url)/v1/notifications/stream")
+            request.headers.add(name: "Authorization", value: "Bearer \(try await issuer.token(tenant: tenant, subject: subject, roles: ["member"]))")
+            return try await TestHTTP.wide.execute(request, timeout: .seconds(30))
+        }
+        var readers: [Task<Void, any Error>] = []
+        defer { readers.forEach { $0.cancel() } }
+        for _ in 0..<5 {
+            let response = try await open(user)
+            #expect(response.status == .ok)
+            readers.append(Task { for try await _ in response.body {} })
+        }
+        let sixth = try await open(user)
+        #expect(sixth.status == .tooManyRequests)
+        #expect(sixth.headers.first(name: "retry-after") == "30")
+        let other = try await open(.v7())
+        #expect(other.status == .ok)
+        readers.append(Task { for try await _ in other.body {} })
+    }
 }

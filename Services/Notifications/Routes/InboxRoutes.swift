@@ -11,6 +11,8 @@ struct InboxRoutes: Sendable {
     let preferences: PreferenceStore
     /// How often an open stream looks for new notifications.
     let streamPoll: Duration
+    /// At most this many open streams per user and replica (a browser's tabs and devices).
+    var streams = StreamSlots(perUser: 5)
 
     func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {
         let inbox = router.group("v1/notifications").add(middleware: AuthenticationMiddleware(verifier: verifier))
@@ -90,8 +92,12 @@ struct InboxRoutes: Sendable {
         } else {
             start = try await store.latestSequence(user: user, tenant: tenant)
         }
-        let store = self.store, poll = streamPoll
+        let store = self.store, poll = streamPoll, streams = self.streams
+        guard streams.take(user) else {
+            throw Problem.tooManyRequests("\(streams.perUser) notification streams are open for you already; close one first.", retryAfter: 30)
+        }
         let body = ResponseBody { writer in
+            defer { streams.give(user) }
             var after = start
             let ends = ContinuousClock.now + .seconds(9 * 60)
             var lastWrite = ContinuousClock.now
