@@ -44,10 +44,10 @@ func buildNotifications(
     let webhookFeed = try runtime.batchConsumer(group: WebhookFeed.group, topics: WebhookFeed.topics, maxBatch: 500) { try await feed.handle($0) }
     // Sends wait on the network most of the time: many run at once.
     let queues = ["email": 128, "push": 8, "webhooks": 64]
-    // Webhooks and push services: outside addresses, no redirects.
-    let outbound = WebhookSender.makeClient(connectionsPerHost: queues["webhooks"] ?? 8)
+    // Webhooks and push services: outside addresses only, connected at the address checked.
+    let outbound = PinnedOutbound(policy: configuration.webhooks, connectionsPerHost: queues["webhooks"] ?? 8)
     let sender = WebhookSender(
-        store: webhooks, policy: configuration.webhooks, client: outbound, notifications: notifications, members: members,
+        store: webhooks, outbound: outbound, notifications: notifications, members: members,
         timeout: configuration.webhookTimeout, schedule: configuration.webhookSchedule)
 
     let router = Router<ServiceRequestContext>.service(readiness: runtime.readiness)
@@ -63,7 +63,7 @@ func buildNotifications(
     jobs.register(sendEmail) { job, context in try await email.run(job, context: context) }
     let digest = DigestDelivery(email: email)
     jobs.register(sendDigest) { job, context in try await digest.run(job, context: context) }
-    let pushDelivery = PushDelivery(database: database, store: push, policy: configuration.webhooks, client: outbound, contact: configuration.pushContact)
+    let pushDelivery = PushDelivery(database: database, store: push, outbound: outbound, contact: configuration.pushContact)
     jobs.register(sendPush) { job, context in try await pushDelivery.run(job, context: context) }
     jobs.register(WebhookSender.kind { tenants.entry($0).plan.limits.webhookDeliveriesPerSecond }) { job, context in try await sender.run(job, context: context) }
     let worker = JobWorker(database: database, registry: jobs, crons: [], configuration: .init(queues: queues), logger: runtime.logger)

@@ -1,8 +1,11 @@
+import AsyncHTTPClient
 import Contracts
 import Crypto
 import Foundation
 import Messaging
+import NIOCore
 @testable import Notifications
+import Synchronization
 import TestSupport
 import Testing
 
@@ -195,6 +198,48 @@ struct WebhookTests {
         #expect(DestinationPolicy.classify(v4: 0x6440_0001) == .private)
     }
 
+    @Test("IPv6 forms that carry or reach an internal IPv4 address are refused", arguments: [
+        "64:ff9b::a00:1", "64:ff9b:1::7f00:1", "2002:a00:1::1", "::10.0.0.1", "::127.0.0.1", "fec0::1", "fe80::1", "::ffff:10.0.0.1",
+    ])
+    func refusedIPv6(_ address: String) async throws {
+        let judged = DestinationPolicy.classify(try SocketAddress(ipAddress: address, port: 443))
+        #expect(judged == .forbidden || judged == .private)
+        await #expect(throws: DestinationPolicy.Refusal.self) { try await DestinationPolicy().check("https://[\(address)]/hook") }
+        #expect(DestinationPolicy.classify(try SocketAddress(ipAddress: "2001:4860:4860::8888", port: 443)) == .public)
+    }
+
+    @Test("a delivery connects to the address that was checked; a name answering differently the second time is never asked again")
+    func rebinding() async throws {
+        let receiver = try await WebhookReceiver.start()
+        let port = try #require(URL(string: receiver.baseURL)?.port)
+        let lookups = Mutex(0)
+        var policy = DestinationPolicy(requireHTTPS: false, allowLoopback: true)
+        // The first answer passes the check; any later one points where nothing listens.
+        policy.resolve = { _, port in
+            let count = lookups.withLock { count in
+                count += 1
+                return count
+            }
+            return [try SocketAddress(ipAddress: count == 1 ? "127.0.0.1" : "127.0.0.2", port: port)]
+        }
+        let outbound = PinnedOutbound(policy: policy, connectionsPerHost: 1)
+        var request = HTTPClientRequest(url: "http://hooks.rebind.test:\(port)/pinned")
+        request.method = .POST
+        request.body = .bytes(ByteBuffer(string: "{}"))
+        let response = try await outbound.execute(request, timeout: .seconds(10))
+        #expect(response.status == .ok)
+        #expect(receiver.requests(to: "/pinned").count == 1)
+        #expect(lookups.withLock { $0 } == 1)
+
+        // An internal answer is refused before any connection is made.
+        var strict = DestinationPolicy(requireHTTPS: false)
+        strict.resolve = { _, port in [try SocketAddress(ipAddress: "10.1.2.3", port: port)] }
+        await #expect(throws: DestinationPolicy.Refusal.forbiddenAddress("10.1.2.3")) {
+            try await PinnedOutbound(policy: strict, connectionsPerHost: 1).execute(request, timeout: .seconds(5))
+        }
+        await outbound.shutdown()
+    }
+
     @Test("the retry schedule spans about three days with jitter, and five days of failures disable an endpoint")
     func schedule() {
         let total = (1...9).compactMap { WebhookSchedule.delay(afterAttempt: $0, jitter: 0) }.reduce(0, +)
@@ -205,8 +250,8 @@ struct WebhookTests {
         let pending = PendingWebhook(
             endpoint: .v7(), url: "https://x", secrets: [], message: .v7(), body: "{}", attempts: 2, failingSince: Date().addingTimeInterval(-6 * 86400))
         let sender = WebhookSender(
-            store: WebhookStore(database: try! TestEnvironment.database("notifications"), deliver: WebhookSender.kind()), policy: DestinationPolicy(),
-            client: .shared, notifications: try! makeDetachedStore(), members: MemberStore(database: try! TestEnvironment.database("notifications")))
+            store: WebhookStore(database: try! TestEnvironment.database("notifications"), deliver: WebhookSender.kind()),
+            outbound: PinnedOutbound(policy: DestinationPolicy(), connectionsPerHost: 1), notifications: try! makeDetachedStore(), members: MemberStore(database: try! TestEnvironment.database("notifications")))
         guard case .disableEndpoint = sender.decide(status: 500, retryAfter: nil, pending: pending) else {
             Issue.record("an endpoint failing for six days was not disabled")
             return

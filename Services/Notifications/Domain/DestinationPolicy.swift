@@ -5,11 +5,26 @@ import NIOPosix
 /// Where webhooks may go. URLs that resolve to private, loopback, link-local (cloud
 /// metadata included) or otherwise internal addresses are refused unless configured, so a
 /// tenant cannot make the platform call its own network (SSRF). Checked when an endpoint
-/// is registered and again before every attempt (DNS can change in between).
+/// is registered and again before every attempt (DNS can change in between), and every
+/// attempt connects to the address that was checked (`PinnedOutbound`).
 struct DestinationPolicy: Sendable {
     var requireHTTPS = true
     var allowLoopback = false
     var allowPrivate = false
+    /// Host name to addresses; the system's resolver outside tests.
+    var resolve: @Sendable (_ host: String, _ port: Int) async throws -> [SocketAddress] = { host, port in
+        try await NIOThreadPool.singleton.runIfActive { try DestinationPolicy.systemResolve(host, port: port) }
+    }
+
+    /// A URL that passed the checks and the address it was checked at: the request must go
+    /// to that address, not to whatever DNS answers a moment later (rebinding).
+    struct Checked: Sendable, Equatable {
+        var url: URL
+        var host: String
+        var address: String
+        /// True when the URL names the address itself (no name to pin).
+        var isLiteral: Bool
+    }
 
     enum Refusal: Error, Equatable, CustomStringConvertible {
         case invalidURL
@@ -36,24 +51,25 @@ struct DestinationPolicy: Sendable {
         return url
     }
 
-    /// Syntax, then every address the host resolves to.
-    func check(_ raw: String) async throws(Refusal) {
+    /// Syntax, then every address the host resolves to; answers the address to connect to.
+    @discardableResult
+    func check(_ raw: String) async throws(Refusal) -> Checked {
         let url = try checkSyntax(raw)
         let host = url.host ?? ""
         let port = url.port ?? (url.scheme == "https" ? 443 : 80)
+        // An address literal needs no lookup.
+        let literal = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
         let addresses: [SocketAddress]
-        do {
-            // An address literal needs no lookup.
-            let literal = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-            if let address = try? SocketAddress(ipAddress: literal, port: port) {
-                addresses = [address]
-            } else {
-                addresses = try await NIOThreadPool.singleton.runIfActive { try Self.resolve(host, port: port) }
+        if let address = try? SocketAddress(ipAddress: literal, port: port) {
+            addresses = [address]
+        } else {
+            do {
+                addresses = try await resolve(host, port)
+            } catch {
+                throw .unresolvable(host)
             }
-        } catch {
-            throw .unresolvable(host)
         }
-        guard !addresses.isEmpty else { throw .unresolvable(host) }
+        guard let first = addresses.first, let pinned = first.ipAddress else { throw .unresolvable(host) }
         for address in addresses {
             switch Self.classify(address) {
             case .public: continue
@@ -62,6 +78,7 @@ struct DestinationPolicy: Sendable {
             default: throw .forbiddenAddress(address.ipAddress ?? host)
             }
         }
+        return Checked(url: url, host: host, address: pinned, isLiteral: addresses.count == 1 && literal == pinned)
     }
 
     enum AddressClass: Equatable { case `public`, loopback, `private`, forbidden }
@@ -77,8 +94,15 @@ struct DestinationPolicy: Sendable {
             if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xff, bytes[11] == 0xff {
                 return classify(v4: bytes[12..<16].reduce(0) { $0 << 8 | UInt32($1) })
             }
+            // Forms that carry an IPv4 address a gateway on the way may turn into a
+            // connection to it: IPv4-compatible (::a.b.c.d, deprecated), NAT64 (64:ff9b::/96
+            // and the local-use 64:ff9b:1::/48), 6to4 (2002::/16).
+            if bytes[0..<12].allSatisfy({ $0 == 0 }) { return .forbidden }
+            if bytes[0..<4] == [0x00, 0x64, 0xff, 0x9b] { return .forbidden }
+            if bytes[0] == 0x20, bytes[1] == 0x02 { return .forbidden }
             if bytes[0] & 0xfe == 0xfc { return .private }  // fc00::/7 unique local
             if bytes[0] == 0xfe, bytes[1] & 0xc0 == 0x80 { return .forbidden }  // fe80::/10 link-local
+            if bytes[0] == 0xfe, bytes[1] & 0xc0 == 0xc0 { return .forbidden }  // fec0::/10 site-local (deprecated)
             if bytes[0] == 0xff { return .forbidden }  // multicast
             return .public
         default: return .forbidden
@@ -94,7 +118,7 @@ struct DestinationPolicy: Sendable {
         return .public
     }
 
-    private static func resolve(_ host: String, port: Int) throws -> [SocketAddress] {
+    static func systemResolve(_ host: String, port: Int) throws -> [SocketAddress] {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var result: UnsafeMutablePointer<addrinfo>?

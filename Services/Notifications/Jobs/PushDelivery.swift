@@ -18,8 +18,7 @@ struct PushJob: Codable, Sendable {
 struct PushDelivery: Sendable {
     let database: Database
     let store: PushStore
-    let policy: DestinationPolicy
-    let client: HTTPClient
+    let outbound: PinnedOutbound
     /// The VAPID `sub`: how a push service can reach the operator.
     let contact: String
 
@@ -82,7 +81,6 @@ struct PushDelivery: Sendable {
         do {
             for target in pending.targets {
                 do {
-                    try await policy.check(target.endpoint)
                     guard let url = URL(string: target.endpoint) else { continue }
                     var request = HTTPClientRequest(url: target.endpoint)
                     request.method = .POST
@@ -95,7 +93,7 @@ struct PushDelivery: Sendable {
                     request.headers.add(name: "Topic", value: Self.topic(pending.payload.id))
                     request.headers.add(name: "Authorization", value: try WebPush.authorization(endpoint: url, key: vapid, subject: contact))
                     request.body = .bytes(ByteBuffer(data: try WebPush.encrypt(plaintext, for: target.keys)))
-                    let response = try await client.execute(request, timeout: .seconds(15))
+                    let response = try await outbound.execute(request, timeout: .seconds(15))
                     _ = try? await response.body.collect(upTo: 64 << 10)
                     switch response.status.code {
                     case 200..<300: reached.append(target.id)

@@ -11,8 +11,7 @@ import NIOHTTP1
 /// only cover crashes and database errors.
 struct WebhookSender: Sendable {
     let store: WebhookStore
-    let policy: DestinationPolicy
-    let client: HTTPClient
+    let outbound: PinnedOutbound
     let notifications: NotificationStore
     let members: MemberStore
     var timeout: TimeAmount = .seconds(15)
@@ -21,19 +20,6 @@ struct WebhookSender: Sendable {
 
     static func kind(tenantRate: (@Sendable (UUID) -> Double?)? = nil) -> JobKind<WebhookJob> {
         JobKind("notifications.deliver-webhook", queue: "webhooks", maxAttempts: 5, timeout: .seconds(60), tenantRate: tenantRate)
-    }
-
-    /// Webhooks are not redirected (a redirect could lead past the address checks) and
-    /// connections are not kept long. One host may have as many deliveries in flight as
-    /// the webhooks queue runs (the client's default of 8 per host held a busy endpoint
-    /// to 8 at a time, whatever the queue allowed).
-    static func makeClient(connectionsPerHost: Int) -> HTTPClient {
-        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
-        configuration.timeout.connect = .seconds(5)
-        configuration.connectionPool.idleTimeout = .seconds(5)
-        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = connectionsPerHost
-        configuration.decompression = .disabled
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
     func run(_ job: WebhookJob, context: JobContext) async throws {
@@ -45,7 +31,6 @@ struct WebhookSender: Sendable {
         var error: String?
         var retryAfter: TimeInterval?
         do {
-            try await policy.check(pending.url)
             let timestamp = Int(Date().timeIntervalSince1970)
             var request = HTTPClientRequest(url: pending.url)
             request.method = .POST
@@ -55,7 +40,7 @@ struct WebhookSender: Sendable {
             request.headers.add(name: "webhook-timestamp", value: String(timestamp))
             request.headers.add(name: "webhook-signature", value: WebhookSignature.header(id: id, timestamp: timestamp, body: pending.body, secrets: pending.secrets))
             request.body = .bytes(ByteBuffer(string: pending.body))
-            let response = try await client.execute(request, timeout: timeout)
+            let response = try await outbound.execute(request, timeout: timeout)
             // The answer's body is not needed; a little is read so the connection can be reused.
             _ = try? await response.body.collect(upTo: 64 << 10)
             status = Int(response.status.code)
