@@ -24,6 +24,13 @@ struct Caller {
     let token: String
     let tenant: UUID
 
+    /// An API client of a new tenant, holding `scope`.
+    static func client(scope: String) async throws -> Caller {
+        let (url, issuer) = try await TasksServer.shared.get()
+        let tenant = UUID.v7()
+        return Caller(url: url, token: try await issuer.clientToken(tenant: tenant, scope: scope), tenant: tenant)
+    }
+
     static func fresh(roles: [String] = ["member"]) async throws -> Caller {
         let (url, issuer) = try await TasksServer.shared.get()
         let tenant = UUID.v7()

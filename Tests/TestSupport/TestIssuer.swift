@@ -68,6 +68,16 @@ public final class TestIssuer: Sendable {
         return try await keys.sign(claims, kid: JWKIdentifier(string: kid))
     }
 
+    /// An API client's token (client credentials): its subject is the client id, it has
+    /// no roles, only `scope`.
+    public func clientToken(tenant: UUID, scope: String, clientID: String = "cli_test") async throws -> String {
+        let now = Date()
+        let claims = AccessClaims(
+            issuer: TestEnvironment.issuer, audience: TestEnvironment.audience, subject: clientID, tenantID: tenant, roles: [], scope: scope,
+            issuedAt: now, expiresAt: now.addingTimeInterval(300), id: UUID().uuidString)
+        return try await keys.sign(claims, kid: JWKIdentifier(string: kid))
+    }
+
     /// Signs any claims with this issuer's key.
     public func sign(_ claims: AccessClaims) async throws -> String {
         try await keys.sign(claims, kid: JWKIdentifier(string: kid))

@@ -20,7 +20,7 @@ struct SearchRoutes: Sendable {
     }
 
     func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {
-        router.group("v1/search").add(middleware: AuthenticationMiddleware(verifier: verifier))
+        router.group("v1/search").add(middleware: AuthenticationMiddleware(verifier: verifier, clients: ClientAccess.search))
             .get { request, context in try await search(request, context) }
     }
 

@@ -7,7 +7,7 @@ struct ProjectRoutes: Sendable {
     let store: ProjectStore
 
     func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {
-        let projects = router.group("v1/projects").add(middleware: AuthenticationMiddleware(verifier: verifier))
+        let projects = router.group("v1/projects").add(middleware: AuthenticationMiddleware(verifier: verifier, clients: ClientAccess.tasks))
         projects.post { request, context in try await create(request, context) }
         projects.get { request, context in try await list(request, context) }
         projects.get(":id") { _, context in

@@ -7,7 +7,7 @@ struct TaskRoutes: Sendable {
     let store: TaskStore
 
     func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {
-        let tasks = router.group("v1/tasks").add(middleware: AuthenticationMiddleware(verifier: verifier))
+        let tasks = router.group("v1/tasks").add(middleware: AuthenticationMiddleware(verifier: verifier, clients: ClientAccess.tasks))
         tasks.post { request, context in try await create(request, context) }
         tasks.post("bulk") { request, context in try await bulk(request, context) }
         tasks.get("export") { request, context in try await export(request, context) }

@@ -7,7 +7,7 @@ struct TemplateRoutes: Sendable {
     let store: TemplateStore
 
     func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {
-        let templates = router.group("v1/task-templates").add(middleware: AuthenticationMiddleware(verifier: verifier))
+        let templates = router.group("v1/task-templates").add(middleware: AuthenticationMiddleware(verifier: verifier, clients: ClientAccess.tasks))
         templates.post { request, context in try await create(request, context) }
         templates.get { request, context in
             let identity = try context.requireIdentity()

@@ -1,11 +1,14 @@
 import Hummingbird
 
-/// Requires a valid bearer access token and puts the verified identity in the context.
+/// Requires a valid bearer access token and puts the verified identity in the context;
+/// an API client's token must hold the group's scope (`ClientScopes`).
 public struct AuthenticationMiddleware<Context: ServiceContext>: RouterMiddleware {
     let verifier: TokenVerifier
+    let clients: ClientScopes
 
-    public init(verifier: TokenVerifier) {
+    public init(verifier: TokenVerifier, clients: ClientScopes = .usersOnly) {
         self.verifier = verifier
+        self.clients = clients
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -14,7 +17,8 @@ public struct AuthenticationMiddleware<Context: ServiceContext>: RouterMiddlewar
         }
         let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
         var context = context
-        let identity = try await verifier.verify(token)
+        var identity = try await verifier.verify(token)
+        if identity.isAPIClient { identity = try clients.admit(identity, method: request.method) }
         context.identity = identity
         context.logger[metadataKey: "tenant_id"] = .string(identity.tenantID.uuidString.lowercased())
         return try await next(request, context)
