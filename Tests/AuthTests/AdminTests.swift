@@ -12,16 +12,33 @@ struct AdminTests {
         #expect(tenant.string("plan") == "free")
         #expect((tenant.json["limits"] as? [String: Any])?["maxMembers"] as? Int == 5)
         let slug = "acme-\(UUID().uuidString.prefix(8).lowercased())"
-        let patched = try await auth(
-            "PATCH", "/v1/admin/tenant",
-            json: ["name": "Acme Renamed", "slug": slug, "settings": ["allowedRedirectUris": ["https://app.example.com/callback"]]],
-            token: owner.accessToken)
+        let patched = try await auth("PATCH", "/v1/admin/tenant", json: ["name": "Acme Renamed", "slug": slug], token: owner.accessToken)
         #expect(patched.status == 200)
         #expect(patched.string("slug") == slug)
-        #expect((patched.json["settings"] as? [String: Any])?["allowedRedirectUris"] as? [String] == ["https://app.example.com/callback"])
+        #expect(patched.string("name") == "Acme Renamed")
     }
 
-    @Test("a bad slug, a reserved slug, a taken slug and a non-https redirect URI are refused")
+    @Test("social-login redirect URIs are set by platform operators only: an owner cannot point members' codes at a host of theirs")
+    func redirectURIsAreOperators() async throws {
+        let owner = try await Session.owner()
+        let theft = try await auth(
+            "PATCH", "/v1/admin/tenant", json: ["settings": ["allowedRedirectUris": ["https://evil.example.com/cb"]]], token: owner.accessToken)
+        #expect(theft.status == 403)
+        #expect(theft.contentType == "application/problem+json")
+        #expect((try await auth("GET", "/v1/admin/tenant", token: owner.accessToken).json["settings"] as? [String: Any])?["allowedRedirectUris"] as? [String] == [])
+        let set = try await auth(
+            "PATCH", "/v1/platform/tenants/\(owner.tenantID)", json: ["settings": ["allowedRedirectUris": ["https://app.example.com/callback"]]],
+            token: try await operatorToken())
+        #expect(set.status == 200)
+        #expect((set.json["settings"] as? [String: Any])?["allowedRedirectUris"] as? [String] == ["https://app.example.com/callback"])
+        // Sending the settings unchanged with other changes is fine.
+        let same = try await auth(
+            "PATCH", "/v1/admin/tenant", json: ["name": "Same", "settings": ["allowedRedirectUris": ["https://app.example.com/callback"]]],
+            token: owner.accessToken)
+        #expect(same.status == 200)
+    }
+
+    @Test("a bad slug, a reserved slug, a taken slug and (from an operator) a non-https redirect URI are refused")
     func tenantBadInput() async throws {
         let owner = try await Session.owner()
         let other = try await Session.owner()
@@ -29,7 +46,8 @@ struct AdminTests {
         #expect(try await auth("PATCH", "/v1/admin/tenant", json: ["slug": "platform"], token: owner.accessToken).status == 422)
         #expect(try await auth("PATCH", "/v1/admin/tenant", json: ["slug": other.tenantSlug], token: owner.accessToken).status == 409)
         let uri = try await auth(
-            "PATCH", "/v1/admin/tenant", json: ["settings": ["allowedRedirectUris": ["http://evil.example.com/cb"]]], token: owner.accessToken)
+            "PATCH", "/v1/platform/tenants/\(owner.tenantID)", json: ["settings": ["allowedRedirectUris": ["http://evil.example.com/cb"]]],
+            token: try await operatorToken())
         #expect(uri.status == 422)
         #expect(try await auth("PATCH", "/v1/admin/tenant", json: ["name": 5], token: owner.accessToken).status == 422)
     }

@@ -181,7 +181,9 @@ struct OAuthTests {
     func tenantRedirect() async throws {
         let owner = try await Session.owner()
         let redirect = "https://app.example.com/cb-\(UUID().uuidString.prefix(6))"
-        #expect(try await auth("PATCH", "/v1/admin/tenant", json: ["settings": ["allowedRedirectUris": [redirect]]], token: owner.accessToken).status == 200)
+        let set = try await auth(
+            "PATCH", "/v1/platform/tenants/\(owner.tenantID)", json: ["settings": ["allowedRedirectUris": [redirect]]], token: try await operatorToken())
+        #expect(set.status == 200)
         let base = try await AuthServer.shared.url()
         let encoded = redirect.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
         #expect(try await TestHTTP.send("GET", "\(base)/v1/auth/oauth/google/authorize?redirect_uri=\(encoded)&tenant=\(owner.tenantSlug)", followRedirects: false).status == 302)

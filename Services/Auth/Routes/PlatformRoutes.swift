@@ -18,6 +18,8 @@ struct PlatformRoutes: Sendable {
         var name: String?
         var status: String?
         var plan: String?
+        /// Only operators set where social login may send a tenant's members back to.
+        var settings: TenantSettings?
     }
 
     func add(to group: RouterGroup<ServiceRequestContext>) {
@@ -74,15 +76,17 @@ struct PlatformRoutes: Sendable {
         if let status = input.status { validator.check(["active", "suspended"].contains(status), "status", "must be active or suspended") }
         let plan = input.plan.flatMap(Plan.init(rawValue:))
         validator.check(input.plan == nil || plan != nil, "plan", "must be one of free, pro, enterprise")
+        if let settings = input.settings { RedirectURIRules.check(settings, &validator) }
         try validator.finish()
         guard let existing = try await tenants.get(id) else { throw Problem.notFound() }
         if existing.slug == SignIn.platformTenantSlug && input.status == "suspended" {
             throw Problem.conflict("The platform tenant cannot be suspended.")
         }
-        guard let tenant = try await tenants.update(id, TenantChange(name: name, status: input.status, plan: plan)) else { throw Problem.notFound() }
+        guard let tenant = try await tenants.update(id, TenantChange(name: name, settings: input.settings, status: input.status, plan: plan)) else { throw Problem.notFound() }
         var details: [String: String] = [:]
         if let status = input.status { details["status"] = status }
         if let plan { details["plan"] = plan.rawValue }
+        if let settings = input.settings { details["allowedRedirectUris"] = settings.allowedRedirectUris.joined(separator: " ") }
         try await audit.record(request.actor(context).entry("tenant.updated_by_operator", tenant: id, target: "tenant:\(id.uuidString.lowercased())", details: details))
         return tenant
     }

@@ -32,14 +32,16 @@ struct TenantAdminRoutes: Sendable {
             validator.check(AccountRules.isValidSlug(slug), "slug", "must be 3–40 characters of a–z, 0–9 and inner dashes")
             validator.check(!AccountRules.reservedSlugs.contains(slug), "slug", "is reserved")
         }
+        try validator.finish()
+        // Social login sends a member's one-time code to the redirect URI: an admin who could
+        // choose it could collect a member's tokens. Operators manage it (/v1/platform).
         if let settings = input.settings {
-            validator.check(settings.allowedRedirectUris.count <= 20, "settings.allowedRedirectUris", "must list at most 20 URIs")
-            for (index, uri) in settings.allowedRedirectUris.enumerated() where !RedirectURIRules.isAcceptable(uri) {
-                validator.add("settings.allowedRedirectUris[\(index)]", "must be an absolute https URL (http only for localhost) without a fragment")
+            guard let current = try await tenants.get(identity.tenantID) else { throw Problem.notFound() }
+            guard settings == current.settings else {
+                throw Problem.forbidden("Social-login redirect URIs are managed by the platform operators; ask them to change them.")
             }
         }
-        try validator.finish()
-        guard let tenant = try await tenants.update(identity.tenantID, TenantChange(name: name, slug: input.slug, settings: input.settings)) else {
+        guard let tenant = try await tenants.update(identity.tenantID, TenantChange(name: name, slug: input.slug)) else {
             throw Problem.notFound()
         }
         try await audit.record(
@@ -50,6 +52,13 @@ struct TenantAdminRoutes: Sendable {
 
 /// Which redirect URIs a tenant may allow (RFC 9700 §2.1: exact matching, no open redirects).
 enum RedirectURIRules {
+    static func check(_ settings: TenantSettings, _ validator: inout Validator) {
+        validator.check(settings.allowedRedirectUris.count <= 20, "settings.allowedRedirectUris", "must list at most 20 URIs")
+        for (index, uri) in settings.allowedRedirectUris.enumerated() where !isAcceptable(uri) {
+            validator.add("settings.allowedRedirectUris[\(index)]", "must be an absolute https URL (http only for localhost) without a fragment")
+        }
+    }
+
     static func isAcceptable(_ text: String) -> Bool {
         guard text.count <= 2000, let url = URLComponents(string: text), let host = url.host, !host.isEmpty, url.fragment == nil else {
             return false
