@@ -88,6 +88,11 @@ struct IndexAdminTests {
             #expect(old == 0)
         }
         #expect(try await adminGET("/v1/admin/search/reindex/\(id)", tenant: .v7()).status == 404)
+        // The tenant has had its rebuild: the next one waits out the cooldown.
+        let again = try await adminPOST("/v1/admin/search/reindex", tenant: tenant, json: [:])
+        #expect(again.status == 429)
+        #expect(Int(again.headers["retry-after"] ?? "") ?? 0 > 3000)
+        #expect(try await adminPOST("/v1/admin/search/reindex", tenant: .v7(), json: [:]).status == 202)
     }
 
     @Test("reindexing every tenant needs a platform operator; a bad scope is refused")

@@ -85,6 +85,8 @@ struct IndexAdminRoutes: Sendable {
             return EditedResponse(status: .accepted, headers: [.location: "/v1/admin/search/reindex/\(run.id.uuidString.lowercased())"], response: run)
         case .alreadyRunning(let run):
             throw Problem.conflict("Reindex \(run.id.uuidString.lowercased()) is still replaying; wait for it to switch.")
+        case .coolingDown(let seconds):
+            throw Problem.tooManyRequests("This tenant's index was rebuilt recently; a new reindex may start in \(seconds) s.", retryAfter: seconds)
         }
     }
 

@@ -9,6 +9,10 @@ import ServiceKit
 struct ReindexStore: Sendable {
     let database: Database
     let queue = JobQueue(schema: "search")
+    /// A tenant's reindex replays the source topics of every tenant (they are keyed by
+    /// entity, not tenant) on a queue that runs one at a time: after one has switched, the
+    /// tenant waits this long before the next, so no tenant can keep the queue busy.
+    var cooldown = 3600
 
     struct Run: Codable, Sendable, Equatable {
         var id: UUID
@@ -33,6 +37,7 @@ struct ReindexStore: Sendable {
     enum StartOutcome {
         case started(Run)
         case alreadyRunning(Run)
+        case coolingDown(seconds: Int)
     }
 
     /// Opens a building generation for the tenant (or for every indexed tenant) and
@@ -48,6 +53,17 @@ struct ReindexStore: Sendable {
                 LIMIT 1
                 """, logger: database.logger)
             for try await row in running { return .alreadyRunning(try Self.run(row.makeRandomAccess())) }
+            if let tenant {
+                // A failed run does not count: the retry after it is not the tenant's doing.
+                let recent = try await connection.query(
+                    """
+                    SELECT ceil(EXTRACT(EPOCH FROM max(finished_at) + make_interval(secs => \(cooldown)) - now()))::int FROM search.reindexes
+                    WHERE tenant_id = \(tenant) AND state = 'switched' AND finished_at > now() - make_interval(secs => \(cooldown))
+                    """, logger: database.logger)
+                for try await seconds in recent.decode(Int?.self) {
+                    if let seconds, seconds > 0 { return .coolingDown(seconds: seconds) }
+                }
+            }
             let id = UUID.v7()
             if let tenant {
                 try await connection.query(
