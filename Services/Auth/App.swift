@@ -36,6 +36,7 @@ func buildAuth(_ configuration: AuthConfiguration, onServerRunning: @escaping @S
     let signIn = SignIn(accounts: accounts, sessions: sessions, issuer: issuer, mfa: mfa, audit: audit)
 
     let router = Router<ServiceRequestContext>.service(readiness: runtime.readiness)
+    router.add(middleware: ClientAddressMiddleware(trusted: configuration.trustedProxies))
     let authenticated = router.group().add(middleware: AuthenticationMiddleware(verifier: verifier))
     let sessionRoutes = SessionRoutes(accounts: accounts, signIn: signIn, passwords: passwords, throttle: throttle, audit: audit)
     sessionRoutes.add(to: router, authenticated: authenticated)

@@ -23,8 +23,19 @@ struct AuthConfiguration: Sendable {
     /// `<publicURL>/v1/auth/oauth/<provider>/callback`. Defaults to the token issuer.
     var publicURL: String?
     var oauthProviders: [OAuthProviderConfiguration] = []
+    /// Peers whose `X-Forwarded-For` is believed: the gateway's addresses
+    /// (`AUTH_TRUSTED_PROXIES`, comma-separated blocks). Anyone else is taken as the client.
+    var trustedProxies: [AddressBlock] = ForwardedClient.blocks("127.0.0.0/8,::1") ?? []
 
     static let developmentOperatorPassword = "operator-password-dev"
+
+    static func trustedProxies(_ env: Environment) throws -> [AddressBlock] {
+        let text = env.optionalString("AUTH_TRUSTED_PROXIES") ?? "127.0.0.0/8,::1"
+        guard let blocks = ForwardedClient.blocks(text) else {
+            throw ConfigurationError(variable: "AUTH_TRUSTED_PROXIES", problem: "must list addresses or blocks such as 10.0.0.0/8, comma-separated")
+        }
+        return blocks
+    }
 
     static func fromEnvironment(_ env: Environment = Environment()) throws -> Self {
         let configuration = Self(
@@ -41,7 +52,8 @@ struct AuthConfiguration: Sendable {
                 $0.trimmingCharacters(in: .whitespaces)
             },
             publicURL: env.optionalString("AUTH_PUBLIC_URL"),
-            oauthProviders: try OAuthProviderConfiguration.fromEnvironment(env)
+            oauthProviders: try OAuthProviderConfiguration.fromEnvironment(env),
+            trustedProxies: try trustedProxies(env)
         )
         // An https issuer means a real deployment: the development operator password must not reach it.
         if configuration.service.tokenIssuer.hasPrefix("https://") && configuration.operatorPassword == developmentOperatorPassword {

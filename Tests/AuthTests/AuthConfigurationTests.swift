@@ -40,4 +40,14 @@ struct AuthConfigurationTests {
         values["AUTH_KEY_ENCRYPTION_KEY"] = Data(repeating: 1, count: 16).base64EncodedString()
         #expect(throws: ConfigurationError.self) { try AuthConfiguration.fromEnvironment(Environment(values)) }
     }
+
+    @Test("trusted proxies default to loopback, take the gateway's blocks, and refuse nonsense naming the variable")
+    func trustedProxies() throws {
+        var values = Self.base
+        #expect(try AuthConfiguration.fromEnvironment(Environment(values)).trustedProxies == ForwardedClient.blocks("127.0.0.0/8,::1"))
+        values["AUTH_TRUSTED_PROXIES"] = "10.0.0.0/8, fd00::/8"
+        #expect(try AuthConfiguration.fromEnvironment(Environment(values)).trustedProxies.count == 2)
+        values["AUTH_TRUSTED_PROXIES"] = "the gateway"
+        #expect(throws: ConfigurationError.self) { try AuthConfiguration.fromEnvironment(Environment(values)) }
+    }
 }

@@ -3,16 +3,11 @@ import HTTPTypes
 import ServiceKit
 
 extension Request {
-    /// The client's IP: the last `X-Forwarded-For` hop (the one the gateway added), else
-    /// the TCP peer. Services are reachable only through the gateway, which appends the
-    /// address it saw; earlier hops are client-supplied and not trusted.
+    /// The client's IP as `ClientAddressMiddleware` decided it: the gateway's last
+    /// `X-Forwarded-For` hop when the peer is a trusted proxy (`AUTH_TRUSTED_PROXIES`),
+    /// else the peer.
     func clientIP(_ context: ServiceRequestContext) -> String? {
-        if let name = HTTPField.Name("X-Forwarded-For"), let forwarded = headers[name],
-            let last = forwarded.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), !last.isEmpty
-        {
-            return last
-        }
-        return context.remoteAddress?.ipAddress
+        context.clientIP ?? context.remoteAddress?.ipAddress
     }
 
     func actor(_ context: ServiceRequestContext) -> Actor {

@@ -46,6 +46,8 @@ public struct ServiceRequestContext: ServiceContext, RemoteAddressRequestContext
     public var requestID: String
     /// The peer of the TCP connection (the client, or the gateway for a service).
     public let remoteAddress: SocketAddress?
+    /// The client behind the gateway, where a `ClientAddressMiddleware` decided it.
+    public var clientIP: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
