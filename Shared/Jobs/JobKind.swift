@@ -82,7 +82,7 @@ public struct JobRegistry: Sendable {
     subscript(kind: String) -> Entry? { entries[kind] }
 }
 
-enum JobFailure: Error, CustomStringConvertible {
+enum JobFailure: JobReportable {
     case undecodableArguments(String, String)
     case unknownKind(String)
     case timedOut(Duration)

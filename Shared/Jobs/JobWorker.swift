@@ -197,8 +197,8 @@ public final class JobWorker: Service, Sendable {
                 await Task { try? await store.release([job.id], worker: worker) }.value
                 return
             }
-            let message = error is JobFailure ? "\(error)" : String(reflecting: error)
-            logger.warning("job failed", metadata: ["attempt": "\(job.attempt)", "error": "\(message)"])
+            let message = JobErrorMessage.stored(error, job: job.id, kind: job.kind, logger: logger)
+            logger.warning("job failed", metadata: ["job_id": "\(job.id)", "attempt": "\(job.attempt)", "error": "\(message)"])
             do {
                 let discarded = try await store.fail(job.id, worker: workerID, error: message, retryIn: (registry[job.kind]?.retryDelay ?? Backoff.delay(afterAttempt:))(job.attempt))
                 Counter(label: "jobs_finished_total", dimensions: [("kind", job.kind), ("outcome", discarded ? "discarded" : "failed")]).increment()

@@ -55,7 +55,7 @@ struct JobQueueTests {
     func retriedThenDiscarded() async throws {
         try await withJobsDatabase { database in
             let queue = uniqueQueue()
-            struct Broken: Error, CustomStringConvertible { var description: String { "upstream said no" } }
+            struct Broken: JobReportable { var description: String { "upstream said no" } }
             let kind = JobKind<Note>("test.broken", queue: queue, maxAttempts: 3, retryDelay: { _ in .milliseconds(200) })
             var registry = JobRegistry()
             registry.register(kind) { _, _ in throw Broken() }
@@ -68,6 +68,25 @@ struct JobQueueTests {
             #expect(row.attempt == 3)
             #expect(row.errors.compactMap { $0["attempt"] as? Int } == [1, 2, 3])
             #expect(row.errors.allSatisfy { ($0["error"] as? String)?.contains("upstream said no") == true })
+        }
+    }
+
+    @Test("an error not written for admins (a database's, say) is stored as an internal error with a reference, never in its own words")
+    func internalErrorsSanitised() async throws {
+        try await withJobsDatabase { database in
+            let queue = uniqueQueue()
+            struct Leaky: Error, CustomStringConvertible { var description: String { "duplicate key value violates unique constraint secret_table_pkey" } }
+            let kind = JobKind<Note>("test.leaky", queue: queue, maxAttempts: 1)
+            var registry = JobRegistry()
+            registry.register(kind) { _, _ in throw Leaky() }
+            let id = try #require(try await enqueue(database, kind, Note(text: "x"), tenant: UUID()))
+            try await whileRunning(testWorker(database, registry, queues: [queue: 1])) {
+                let done = try await eventually { try await jobRow(database, id)?.state == "discarded" }
+                #expect(done)
+            }
+            let stored = try #require(try await jobRow(database, id)?.errors.first?["error"] as? String)
+            #expect(stored.hasPrefix("internal error (ref "))
+            #expect(!stored.contains("secret_table"))
         }
     }
 

@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import Jobs
 import NIOPosix
 import Synchronization
 
@@ -15,7 +16,7 @@ struct SMTPConfiguration: Sendable {
     var timeoutSeconds = 30
 }
 
-enum SMTPFailure: Error, Equatable, CustomStringConvertible {
+enum SMTPFailure: Equatable, JobReportable {
     /// The server refused the message or recipient for good (5xx): a bounce.
     case rejected(code: Int, message: String)
     /// Worth trying again: connection, TLS, 4xx.

@@ -34,7 +34,7 @@ struct PushDelivery: Sendable {
         var data: [String: String]
     }
 
-    enum Failure: Error, CustomStringConvertible {
+    enum Failure: JobReportable {
         case pushService(Int)
         var description: String {
             switch self { case .pushService(let status): "the push service answered \(status)" }

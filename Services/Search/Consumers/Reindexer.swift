@@ -16,7 +16,7 @@ struct Reindexer: Sendable {
     let brokers: String
     let logger: Logger
 
-    struct NotCaughtUp: Error, CustomStringConvertible {
+    struct NotCaughtUp: JobReportable {
         var description: String { "the replay stopped before it caught up; the job resumes it" }
     }
 
