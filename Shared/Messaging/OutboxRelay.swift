@@ -169,7 +169,10 @@ public struct OutboxRelay: Service {
             }
             if !published.isEmpty {
                 try await connection.query(
-                    "UPDATE \(unescaped: schema).outbox SET published_at = now() WHERE id = ANY(\(published))", logger: logger)
+                    """
+                    UPDATE \(unescaped: schema).outbox SET published_at = now(), payload = CASE WHEN secret THEN ''::bytea ELSE payload END
+                    WHERE id = ANY(\(published))
+                    """, logger: logger)
             }
             if let (_, error) = failed.first {
                 let ids = failed.map(\.0.id)
@@ -203,7 +206,8 @@ public struct OutboxRelay: Service {
             on: connection)
         try await connection.query(
             """
-            UPDATE \(unescaped: schema).outbox SET published_at = now(), attempts = attempts + 1, last_error = \("dead-lettered: " + error)
+            UPDATE \(unescaped: schema).outbox SET published_at = now(), attempts = attempts + 1, last_error = \("dead-lettered: " + error),
+              payload = CASE WHEN secret THEN ''::bytea ELSE payload END
             WHERE id = \(row.id)
             """, logger: logger)
         Counter(label: "outbox_dead_lettered_total", dimensions: [("schema", schema), ("topic", event.topic)]).increment()

@@ -12,14 +12,17 @@ public struct Outbox: Sendable {
     }
 
     /// `extraHeaders` are sent after the CloudEvent headers (a dead letter's `dlq_*`).
-    public func append(_ event: EventEnvelope, extraHeaders: [(String, String)] = [], on connection: PostgresConnection) async throws {
+    /// `secret`: the payload carries a secret (a one-time token) and is erased once published.
+    public func append(
+        _ event: EventEnvelope, extraHeaders: [(String, String)] = [], secret: Bool = false, on connection: PostgresConnection
+    ) async throws {
         let extra = extraHeaders.isEmpty ? nil : String(decoding: try JSONEncoder().encode(extraHeaders.map { [$0.0, $0.1] }), as: UTF8.self)
         try await connection.query(
             """
             INSERT INTO \(unescaped: schema).outbox
-              (event_id, topic, message_key, tenant_id, event_type, source, subject, occurred_at, traceparent, payload, extra_headers)
+              (event_id, topic, message_key, tenant_id, event_type, source, subject, occurred_at, traceparent, payload, extra_headers, secret)
             VALUES (\(event.id), \(event.topic), \(event.key), \(event.tenantID), \(event.type), \(event.source),
-                    \(event.subject), \(event.time), \(event.traceparent), \(ByteBuffer(bytes: event.data)), \(extra)::jsonb)
+                    \(event.subject), \(event.time), \(event.traceparent), \(ByteBuffer(bytes: event.data)), \(extra)::jsonb, \(secret))
             """,
             logger: Self.quiet
         )

@@ -68,6 +68,14 @@ enum PlatformTables {
                     ALTER TABLE outbox ADD COLUMN extra_headers jsonb;
                     """
             ),
+            Migration(
+                version: "platform.0004_outbox_secrets",
+                sql: """
+                    -- An event that carries a secret (a one-time token in an email command)
+                    -- keeps no payload once published: published rows are kept a week.
+                    ALTER TABLE outbox ADD COLUMN secret boolean NOT NULL DEFAULT false;
+                    """
+            ),
         ]
     }
 }

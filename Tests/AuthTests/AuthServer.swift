@@ -1,4 +1,5 @@
 @testable import Auth
+import Contracts
 import Foundation
 import Testing
 import ServiceKit
@@ -81,24 +82,29 @@ func login(_ email: String, _ password: String, tenant: String? = nil, ip: Strin
 
 /// The token of the newest email request `template` for `email`, read from auth's outbox
 /// (the relay publishes the same row to `notifications.request.v1`).
+/// Every email command auth has published, read from the broker as notifications reads it
+/// (the outbox keeps no payload of these once sent: they carry one-time tokens).
+let emailCommands: TopicReader = {
+    do {
+        return try TopicReader(topic: Topics.notificationsRequest.name)
+    } catch {
+        fatalError("cannot read \(Topics.notificationsRequest.name): \(error)")
+    }
+}()
+
 func mailedToken(_ template: String, to email: String) async throws -> String {
-    let payloads = try await withDatabase("auth") { database in
-        try await database.client.query(
-            "SELECT convert_from(payload, 'UTF8') FROM auth.outbox WHERE event_type = 'notifications.request' ORDER BY id DESC LIMIT 200",
-            logger: database.logger
-        ).decode(String.self).reduce(into: [String]()) { $0.append($1) }
-    }
-    for payload in payloads {
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any])
+    let found = try await emailCommands.first(timeout: .seconds(30)) { message in
+        guard let json = try? JSONSerialization.jsonObject(with: Data(message.value)) as? [String: Any] else { return false }
         let recipient = json["recipient"] as? [String: Any]
-        if json["templateKey"] as? String == template, (recipient?["email"] as? String)?.lowercased() == email.lowercased(),
-            let token = (json["data"] as? [String: String])?["token"]
-        {
-            return token
-        }
+        return json["templateKey"] as? String == template && (recipient?["email"] as? String)?.lowercased() == email.lowercased()
     }
-    Issue.record("no \(template) email for \(email)")
-    throw CancellationError()
+    guard let found, let json = try JSONSerialization.jsonObject(with: Data(found.value)) as? [String: Any],
+        let token = (json["data"] as? [String: String])?["token"]
+    else {
+        Issue.record("no \(template) email for \(email)")
+        throw CancellationError()
+    }
+    return token
 }
 
 /// Signs in the platform operator created at start-up, in the platform tenant.

@@ -53,6 +53,26 @@ struct SignupAndLoginTests {
         #expect(types == ["auth.tenant.created", "auth.user.registered", "notifications.request", "auth.membership.added"])
     }
 
+    @Test("the verification email's command keeps no payload in the outbox once published (its token is gone); other events keep theirs")
+    func secretPayloadErased() async throws {
+        let answer = try await signUp()
+        let tenantText = try #require((answer.json["tenant"] as? [String: Any])?["id"] as? String)
+        let tenant = try #require(UUID(uuidString: tenantText))
+        @Sendable func payloads() async throws -> [String: Int?] {
+            try await withDatabase("auth") { database in
+                try await database.client.query(
+                    "SELECT event_type, CASE WHEN published_at IS NULL THEN NULL ELSE length(payload) END FROM auth.outbox WHERE tenant_id = \(tenant)",
+                    logger: database.logger
+                ).decode((String, Int?).self).reduce(into: [String: Int?]()) { $0[$1.0] = $1.1 }
+            }
+        }
+        let published = try await eventually(timeout: .seconds(30)) { try await payloads().values.allSatisfy { $0 != nil } }
+        #expect(published)
+        let lengths = try await payloads()
+        #expect(lengths["notifications.request"] == .some(0))
+        #expect((lengths["auth.tenant.created"] ?? 0) ?? 0 > 0)
+    }
+
     @Test("a weak password and a malformed email answer 422 naming both fields")
     func validation() async throws {
         let answer = try await signUp(email: "not-an-email", password: "short")

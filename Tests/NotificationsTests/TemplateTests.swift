@@ -86,6 +86,29 @@ struct TemplateTests {
         #expect(mail.parts["text/plain"]?.contains("evil.example") == false)
     }
 
+    @Test("a security email never enters the inbox, and its token is not kept once the email is sent")
+    func securityTokenNotKept() async throws {
+        let tenant = UUID.v7(), user = UUID.v7(), address = "tok-\(UUID().uuidString.prefix(8))@example.com"
+        try await addMember(tenant: tenant, user: user, email: address)
+        let key = UUID().uuidString
+        try await accept(
+            request(tenant: tenant, user: user, category: "security", template: "auth.password_reset", data: ["name": "Ada", "token": "tok-secret-1"],
+                    channels: ["email", "in_app"], priority: .urgent, key: key))
+        let mail = try #require(try await Mailbox.first(to: address))
+        #expect(mail.parts["text/plain"]?.contains("tok-secret-1") == true)
+        #expect(inboxTitles(try await call("GET", "/v1/notifications", tenant: tenant, user: user)).isEmpty)
+        let kept = try await eventually(timeout: .seconds(10)) {
+            try await withDatabase("notifications") { database in
+                try await database.withTenant(tenant) { connection in
+                    try await connection.query(
+                        "SELECT data::text || body FROM notifications.notifications WHERE idempotency_key = \(key)", logger: database.logger
+                    ).decode(String.self).reduce(into: [String]()) { $0.append($1) }
+                }
+            } == ["{}"]
+        }
+        #expect(kept)
+    }
+
     @Test("the preview renders with sample data and escapes HTML")
     func preview() async throws {
         let answer = try await call(

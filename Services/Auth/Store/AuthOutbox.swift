@@ -38,8 +38,9 @@ struct AuthOutbox: Sendable {
         let payload = NotificationRequest(
             idempotencyKey: idempotencyKey, tenantId: tenantID, recipient: recipient, category: category, templateKey: template,
             data: data, channels: ["email"], priority: .urgent, requestedAt: Date())
+        // The data holds a one-time token (verify, reset, invite): gone from the outbox once sent.
         try await database.outbox.append(
             try .make(payload, type: NotificationRequest.type, on: Topics.notificationsRequest, source: Self.source, tenantID: tenantID),
-            on: connection)
+            secret: true, on: connection)
     }
 }

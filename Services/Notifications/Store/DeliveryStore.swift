@@ -35,6 +35,16 @@ struct DeliveryStore: Sendable {
                      AS f(id, state, error, message_id)
                 WHERE d.id = f.id
                 """, logger: database.logger)
+            // A security email's data holds a one-time token: kept only until it is sent or given up.
+            let spent = finished.filter { TemplateCatalog.isSecurity($0.outcome.templateKey) }.map(\.outcome.notificationId)
+            if !spent.isEmpty {
+                try await connection.query(
+                    """
+                    UPDATE notifications.notifications n SET data = '{}'::jsonb
+                    WHERE n.id = ANY(\(spent))
+                      AND NOT EXISTS (SELECT 1 FROM notifications.deliveries d WHERE d.notification_id = n.id AND d.state IN ('queued', 'deferred'))
+                    """, logger: database.logger)
+            }
             try await NotificationDelivery.announce(finished.map(\.outcome), database: database, on: connection)
         }
     }

@@ -77,13 +77,19 @@ struct NotificationStore: Sendable {
         let address = request.recipient.email ?? member?.email
         let name = member?.name ?? request.recipient.email ?? ""
         let wanted = Set(request.channels.isEmpty ? (request.recipient.userId == nil ? ["email"] : ["email", "in_app", "push"]) : request.channels)
-        let inApp = request.recipient.userId != nil && wanted.contains(Channel.inApp.rawValue) && preferences.allows(.inApp, category: request.category)
+        // Security emails carry one-time tokens: never in the inbox, and their text (which
+        // holds the link) is not kept; the email is rendered from the data when it is sent.
+        let security = TemplateCatalog.isSecurity(request.templateKey)
+        let inApp = !security && request.recipient.userId != nil && wanted.contains(Channel.inApp.rawValue)
+            && preferences.allows(.inApp, category: request.category)
         let locale = request.data["locale"] ?? TemplateCatalog.defaultLocale
         let parts = choices.parts(for: request.templateKey, locale: locale) ?? Self.fallback
         let context = TemplateCatalog.context(request.data, appURL: appURL, recipientName: name, recipientEmail: address ?? "")
+        var message = TemplateCatalog.render(parts, data: context)
+        if security { message.text = "" }
         return Planned(
             accepted: Accepted(id: .v7(), request: request, preferences: preferences, now: now), address: address, wanted: wanted, inApp: inApp,
-            locale: locale, message: TemplateCatalog.render(parts, data: context),
+            locale: locale, message: message,
             data: String(decoding: try JSONEncoder().encode(request.data), as: UTF8.self))
     }
 
