@@ -99,7 +99,7 @@ struct AuthCommand: AsyncParsableCommand {
             func run() async throws {
                 let configuration = try AuthConfiguration.fromEnvironment()
                 let logger = Logger(label: "auth.keys")
-                let database = try Database(url: configuration.service.databaseURL, schema: "auth", logger: logger, maxConnections: 2)
+                let database = try Database(url: configuration.service.databaseURL, schema: "auth", logger: logger, maxConnections: 2, tls: configuration.service.databaseTLS)
                 let store = SigningKeyStore(
                     database: database, sealer: KeySealer(key: SymmetricKey(data: configuration.keyEncryptionKey)),
                     retiredKeyLifetime: configuration.accessTokenLifetime + 120)

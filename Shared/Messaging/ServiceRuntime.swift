@@ -25,7 +25,7 @@ public final class ServiceRuntime: Sendable {
         self.logger = logger
         self.configuration = configuration
         self.migrations = migrations
-        self.database = try Database(url: configuration.databaseURL, schema: schema, logger: logger)
+        self.database = try Database(url: configuration.databaseURL, schema: schema, logger: logger, tls: configuration.databaseTLS)
         self.producer = try KafkaProducer(brokers: configuration.kafkaBrokers, clientID: configuration.name, logger: logger)
         let database = self.database
         let producer = self.producer

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOSSL
 import PostgresNIO
 import ServiceKit
 
@@ -17,18 +18,45 @@ public struct Database: Sendable {
     }
 
     /// `postgres://user:password@host:port/database`.
-    public init(url: String, schema: String, logger: Logger, maxConnections: Int = 20) throws {
+    public init(url: String, schema: String, logger: Logger, maxConnections: Int = 20, tls: DatabaseTLS = .disable) throws {
         guard let parsed = URLComponents(string: url), let host = parsed.host, let user = parsed.user else {
             throw ConfigurationError(variable: "DATABASE_URL", problem: "must look like postgres://user:password@host:port/database")
         }
         let database = parsed.path.hasPrefix("/") ? String(parsed.path.dropFirst()) : parsed.path
         var configuration = PostgresClient.Configuration(
             host: host, port: parsed.port ?? 5432, username: user,
-            password: parsed.password?.removingPercentEncoding, database: database.isEmpty ? nil : database, tls: .disable
+            password: parsed.password?.removingPercentEncoding, database: database.isEmpty ? nil : database, tls: try Self.tls(tls)
         )
         configuration.options.maximumConnections = maxConnections
         configuration.options.minimumConnections = 0
         self.init(client: PostgresClient(configuration: configuration, backgroundLogger: logger), schema: schema, logger: logger)
+    }
+
+    static func tls(_ mode: DatabaseTLS) throws -> PostgresClient.Configuration.TLS {
+        try tlsConfiguration(mode).map { .require($0) } ?? .disable
+    }
+
+    /// The TLS settings `mode` asks for; nil for a connection in the clear.
+    public static func tlsConfiguration(_ mode: DatabaseTLS) throws -> TLSConfiguration? {
+        switch mode {
+        case .disable:
+            return nil
+        case .require:
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.certificateVerification = .none
+            return tls
+        case .verifyFull(let caFile):
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.certificateVerification = .fullVerification
+            if let caFile {
+                do {
+                    tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
+                } catch {
+                    throw ConfigurationError(variable: "DATABASE_TLS_CA_FILE", problem: "holds no PEM certificate (\(error))")
+                }
+            }
+            return tls
+        }
     }
 
     /// Runs `body` in a transaction in which row-level security sees only `tenant`'s rows.

@@ -8,6 +8,8 @@ import ServiceKit
 public enum TestEnvironment {
     static let env = ProcessInfo.processInfo.environment
     public static let postgresPort = Int(env["PLATFORM_TEST_PG_PORT"] ?? "") ?? 55433
+    /// The test PostgreSQL's self-signed certificate (infra/dev/postgres.sh makes it).
+    public static let postgresCertificate = env["PLATFORM_TEST_PG_CA"] ?? root.appendingPathComponent(".dev/test/postgres/server.crt").path
     public static let kafkaBrokers = env["PLATFORM_TEST_KAFKA"] ?? "127.0.0.1:59092"
     /// The local OpenID provider (oidc-provider-mock) that social-login tests sign in at.
     public static let oidcIssuer = env["PLATFORM_TEST_OIDC"] ?? "http://127.0.0.1:59400"

@@ -139,7 +139,8 @@ test)
   infra_up
   trap 'infra_down' EXIT
   PLATFORM_TEST_PG_PORT="$PG_PORT" PLATFORM_TEST_KAFKA="127.0.0.1:$KAFKA_PORT" PLATFORM_TEST_OIDC="http://127.0.0.1:$OIDC_PORT" \
-    PLATFORM_TEST_SMTP="smtp://127.0.0.1:$SMTP_PORT" PLATFORM_TEST_MAILDIR="$MAILDIR" swift test ${SWIFT_TEST_ARGS:-}
+    PLATFORM_TEST_SMTP="smtp://127.0.0.1:$SMTP_PORT" PLATFORM_TEST_MAILDIR="$MAILDIR" PLATFORM_TEST_PG_CA="$DEV_DIR/postgres/server.crt" \
+    swift test ${SWIFT_TEST_ARGS:-}
   ;;
 *)
   echo "usage: stack.sh run|up|down|test" >&2

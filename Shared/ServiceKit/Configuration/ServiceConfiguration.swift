@@ -13,6 +13,8 @@ public struct ServiceConfiguration: Sendable {
     public var tokenIssuer: String
     public var tokenAudience: String
     public var logLevel: String
+    /// How the database connection is protected (`DATABASE_TLS`).
+    public var databaseTLS: DatabaseTLS = .disable
 
     public init(
         name: String, host: String = "127.0.0.1", port: Int, databaseURL: String, kafkaBrokers: String,
@@ -37,7 +39,7 @@ public struct ServiceConfiguration: Sendable {
         guard let url = URL(string: database), url.scheme == "postgres" || url.scheme == "postgresql", url.host != nil else {
             throw ConfigurationError(variable: "DATABASE_URL", problem: "must look like postgres://user:password@host:port/database")
         }
-        return Self(
+        var configuration = Self(
             name: name,
             host: try env.string("HOST", default: "127.0.0.1"),
             port: try env.int("PORT", default: defaultPort, range: 0...65535),
@@ -48,5 +50,31 @@ public struct ServiceConfiguration: Sendable {
             tokenAudience: try env.string("TOKEN_AUDIENCE", default: "platform"),
             logLevel: try env.string("LOG_LEVEL", default: "info")
         )
+        configuration.databaseTLS = try DatabaseTLS.fromEnvironment(env)
+        return configuration
+    }
+}
+
+/// `DATABASE_TLS`: `disable` (the default, for PostgreSQL on loopback), `require` (encrypted,
+/// the server's certificate not checked, as libpq's sslmode=require) or `verify-full`
+/// (encrypted, certificate and host name checked against the system's roots, or against
+/// `DATABASE_TLS_CA_FILE` for a private CA such as CloudNativePG's).
+public enum DatabaseTLS: Sendable, Equatable {
+    case disable
+    case require
+    case verifyFull(caFile: String?)
+
+    static func fromEnvironment(_ env: Environment) throws -> Self {
+        let caFile = env.optionalString("DATABASE_TLS_CA_FILE")
+        switch try env.string("DATABASE_TLS", default: "disable") {
+        case "disable": return .disable
+        case "require": return .require
+        case "verify-full":
+            if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+                throw ConfigurationError(variable: "DATABASE_TLS_CA_FILE", problem: "names no readable file")
+            }
+            return .verifyFull(caFile: caFile)
+        default: throw ConfigurationError(variable: "DATABASE_TLS", problem: "must be disable, require or verify-full")
+        }
     }
 }
