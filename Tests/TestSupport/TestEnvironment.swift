@@ -7,14 +7,14 @@ import ServiceKit
 /// addresses; the defaults match `STACK=test` in infra/dev/env.sh.
 public enum TestEnvironment {
     static let env = ProcessInfo.processInfo.environment
-    public static let postgresPort = Int(env["PLATFORM_TEST_PG_PORT"] ?? "") ?? 55433
+    public static let postgresPort = Int(env["PLATFORM_TEST_PG_PORT"] ?? "") ?? 25433
     /// The test PostgreSQL's self-signed certificate (infra/dev/postgres.sh makes it).
     public static let postgresCertificate = env["PLATFORM_TEST_PG_CA"] ?? root.appendingPathComponent(".dev/test/postgres/server.crt").path
-    public static let kafkaBrokers = env["PLATFORM_TEST_KAFKA"] ?? "127.0.0.1:59092"
+    public static let kafkaBrokers = env["PLATFORM_TEST_KAFKA"] ?? "127.0.0.1:29092"
     /// The local OpenID provider (oidc-provider-mock) that social-login tests sign in at.
-    public static let oidcIssuer = env["PLATFORM_TEST_OIDC"] ?? "http://127.0.0.1:59400"
+    public static let oidcIssuer = env["PLATFORM_TEST_OIDC"] ?? "http://127.0.0.1:29400"
     /// The local SMTP server (aiosmtpd) and the Maildir it delivers to.
-    public static let smtpURL = env["PLATFORM_TEST_SMTP"] ?? "smtp://127.0.0.1:52525"
+    public static let smtpURL = env["PLATFORM_TEST_SMTP"] ?? "smtp://127.0.0.1:22525"
     public static let maildir = env["PLATFORM_TEST_MAILDIR"] ?? root.appendingPathComponent(".dev/test/mail").path
     public static let issuer = "http://test.platform.local"
     public static let audience = "platform"

@@ -1,14 +1,16 @@
-# Sourced by the dev scripts. A "stack" is a folder under .dev/ with its own ports,
-# so the development stack and the test stack run side by side.
-#   STACK=dev  -> .dev/       PostgreSQL 5433, broker 9092, OpenID provider 9400, SMTP 2525, services 8080-8087
-#   STACK=test -> .dev/test/  PostgreSQL 55433, broker 59092, OpenID provider 59400, SMTP 52525
+# Sourced by the dev scripts. A "stack" is a folder under .dev/ with its own ports (the
+# table in infra/dev/ports), so the development stack and the test stack run side by side.
+#   STACK=dev  -> .dev/
+#   STACK=test -> .dev/test/
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 STACK="${STACK:-dev}"
-if [ "$STACK" = test ]; then
-  DEV_DIR="$ROOT/.dev/test"; PG_PORT="${PG_PORT:-55433}"; KAFKA_PORT="${KAFKA_PORT:-59092}"; OIDC_PORT="${OIDC_PORT:-59400}"; SMTP_PORT="${SMTP_PORT:-52525}"
-else
-  DEV_DIR="$ROOT/.dev"; PG_PORT="${PG_PORT:-5433}"; KAFKA_PORT="${KAFKA_PORT:-9092}"; OIDC_PORT="${OIDC_PORT:-9400}"; SMTP_PORT="${SMTP_PORT:-2525}"
-fi
+# port NAME: NAME's port in this stack, from infra/dev/ports.
+port() {
+  awk -v name="$1" -v column="$([ "$STACK" = test ] && echo 3 || echo 2)" '!/^#/ && $1 == name { print $column }' "$ROOT/infra/dev/ports"
+}
+if [ "$STACK" = test ]; then DEV_DIR="$ROOT/.dev/test"; else DEV_DIR="$ROOT/.dev"; fi
+PG_PORT="${PG_PORT:-$(port postgres)}"; KAFKA_PORT="${KAFKA_PORT:-$(port broker)}"
+OIDC_PORT="${OIDC_PORT:-$(port oidc)}"; SMTP_PORT="${SMTP_PORT:-$(port smtp)}"
 # Where the local SMTP server delivers: a Maildir (new mail in $MAILDIR/new).
 MAILDIR="$DEV_DIR/mail"
 # tansu listens here; the shim listens on KAFKA_PORT and is the address clients use.

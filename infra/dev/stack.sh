@@ -12,7 +12,12 @@ cmd="${1:-up}"
 source "$DEV/env.sh"
 cd "$ROOT"
 
-SERVICES=(auth:8081 tasks:8082 experience:8083 search:8084 notifications:8085 campaigns:8086 photoml:8087 gateway:8080)
+# Auth first (the others fetch its JWKS), the gateway last.
+SERVICES=()
+for name in auth tasks experience search notifications campaigns photoml gateway; do
+  SERVICES+=("$name:$(STACK=dev port "$name")")
+done
+AUTH_PORT="$(STACK=dev port auth)"; GATEWAY_PORT="$(STACK=dev port gateway)"
 
 secrets() {
   # Development secrets, made once per stack folder and kept there (gitignored).
@@ -25,18 +30,7 @@ secrets() {
   set -a; source "$file"; set +a
 }
 
-# The test stack's ports lie inside Linux's ephemeral range (32768-60999): after a loopback
-# benchmark, a client socket may hold one in TIME_WAIT and the server then cannot bind it.
-# Reserved ports are never handed out as ephemeral ones; needs root (CI has it), else skipped.
-reserve_ports() {
-  local file=/proc/sys/net/ipv4/ip_local_reserved_ports
-  [ -w "$file" ] || return 0
-  local current; current="$(cat "$file")"
-  echo "${current:+$current,}$PG_PORT,$KAFKA_PORT,$TANSU_PORT,$OIDC_PORT,$SMTP_PORT" >"$file" 2>/dev/null || true
-}
-
 infra_up() {
-  reserve_ports
   "$DEV/install.sh"
   "$DEV/postgres.sh" start
   "$DEV/broker.sh" start
@@ -59,7 +53,7 @@ build() {
 service_env() { # name port
   local name=$1 port=$2
   echo "PORT=$port" "DATABASE_URL=postgres://svc_$name:svc_$name@127.0.0.1:$PG_PORT/platform" \
-    "KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT" "JWKS_URL=http://127.0.0.1:8081/.well-known/jwks.json" \
+    "KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT" "JWKS_URL=http://127.0.0.1:$AUTH_PORT/.well-known/jwks.json" \
     "GATEWAY_ROUTES_FILE=$ROOT/infra/gateway/routes.json"
   # Social login in development: "google" is the local OpenID provider (infra/dev/oidc.sh).
   [ "$name" = auth ] && echo "AUTH_OAUTH_GOOGLE_CLIENT_ID=dev-client" "AUTH_OAUTH_GOOGLE_CLIENT_SECRET=dev-secret" \
@@ -82,7 +76,7 @@ start_services() { # foreground|background
     fi
     echo $! >"$PID_DIR/$name.pid"
     # Auth first: the others fetch its JWKS.
-    if [ "$name" = auth ]; then wait_ready 8081 60; fi
+    if [ "$name" = auth ]; then wait_ready "$AUTH_PORT" 60; fi
   done
 }
 
@@ -107,7 +101,7 @@ stop_services() {
 
 banner() {
   cat <<MSG
-stack: ready. Gateway http://127.0.0.1:8080 (PostgreSQL 127.0.0.1:$PG_PORT, broker 127.0.0.1:$KAFKA_PORT,
+stack: ready. Gateway http://127.0.0.1:$GATEWAY_PORT (PostgreSQL 127.0.0.1:$PG_PORT, broker 127.0.0.1:$KAFKA_PORT,
 stack: OpenID provider http://127.0.0.1:$OIDC_PORT as "google")
 stack: mail is delivered by the SMTP server on 127.0.0.1:$SMTP_PORT to the Maildir $MAILDIR/new
 stack: platform operator: ${PLATFORM_OPERATOR_EMAIL:-operator@example.com} / ${PLATFORM_OPERATOR_PASSWORD:-operator-password-dev}
@@ -120,7 +114,7 @@ up)
   infra_up
   build
   start_services background
-  wait_ready 8080 90
+  wait_ready "$GATEWAY_PORT" 90
   banner
   ;;
 run)
@@ -128,7 +122,7 @@ run)
   build
   trap 'echo; echo "stack: stopping"; stop_services; infra_down; exit 0' INT TERM
   start_services foreground
-  wait_ready 8080 90 && banner
+  wait_ready "$GATEWAY_PORT" 90 && banner
   wait
   ;;
 down)
