@@ -6,6 +6,8 @@ import ServiceLifecycle
 /// Keeps the tenant directory current from `auth.tenant.v1`. Each replica reads the
 /// compacted topic from the beginning with a consumer group of its own, so a new replica
 /// rebuilds the whole directory and every replica sees every change.
+///
+/// Duplicates: version guard (the directory keeps a tenant's newest version).
 public struct TenantFeed: Service {
     let brokers: String
     let directory: TenantDirectory

@@ -7,6 +7,8 @@ import Metrics
 /// `notifications.request.v1`: every command becomes a notification (once per
 /// idempotency key, see NotificationStore.accept), a batch at a time with one transaction
 /// per tenant.
+///
+/// Duplicates: idempotency key (the command's own, unique per tenant).
 struct RequestIntake: Sendable {
     static let group = "notifications.intake"
     let store: NotificationStore
@@ -36,6 +38,8 @@ struct RequestIntake: Sendable {
 }
 
 /// `auth.membership.v1`: who the tenant's people are, where to write to them, who administers.
+///
+/// Duplicates: version guard (a member row changes only for a newer membership version).
 struct MembershipFeed: Sendable {
     static let group = "notifications.members"
     let members: MemberStore

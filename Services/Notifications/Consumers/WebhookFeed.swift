@@ -3,6 +3,8 @@ import Foundation
 
 /// Turns domain events into webhook messages: `{"type", "timestamp", "data"}` with the
 /// event's own payload as data, stored once per event and tenant.
+///
+/// Duplicates: idempotency key (the event id, unique per tenant among webhook messages).
 struct WebhookFeed: Sendable {
     static let group = "notifications.webhooks"
     static let topics = [Topics.tasksTask]

@@ -17,6 +17,8 @@ struct FailureRetry: Codable, Sendable {
 /// version check makes duplicates and reordered events harmless. An event that cannot
 /// mean a document is recorded as failed and dead-lettered; a document whose write fails
 /// is recorded and retried by a job; neither holds up the partition.
+///
+/// Duplicates: version guard (a document is written only by a newer source version).
 struct Indexer: Sendable {
     static let group = "search.indexer"
     let writer: IndexWriter

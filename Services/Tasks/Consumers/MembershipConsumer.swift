@@ -7,6 +7,9 @@ import PostgresNIO
 /// Learns the tenant's members from `auth.membership.v1` (each event once, older versions
 /// ignored): only members can be assigned tasks, and a removed member's open tasks lose
 /// their assignee.
+///
+/// Duplicates: inbox (the event id, in the transaction of the effect), and a version guard
+/// for events that arrive out of order.
 struct MembershipConsumer: Sendable {
     static let group = "tasks.membership"
     let store: TaskStore
