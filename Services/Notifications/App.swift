@@ -52,7 +52,8 @@ func buildNotifications(
 
     let router = Router<ServiceRequestContext>.service(readiness: runtime.readiness)
     let verifier = runtime.tokenVerifier()
-    InboxRoutes(store: notifications, preferences: preferences, streamPoll: configuration.streamPoll).add(to: router, verifier: verifier)
+    InboxRoutes(store: notifications, preferences: preferences, streamPoll: configuration.streamPoll, tickets: StreamTicketStore(database: database))
+        .add(to: router, verifier: verifier)
     TemplateRoutes(store: templates).add(to: router, verifier: verifier)
     WebhookRoutes(store: webhooks, policy: configuration.webhooks).add(to: router, verifier: verifier)
     PushRoutes(store: push, policy: configuration.webhooks).add(to: router, verifier: verifier)

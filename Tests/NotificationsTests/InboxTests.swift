@@ -3,6 +3,7 @@ import Contracts
 import Foundation
 import NIOCore
 @testable import Notifications
+import ServiceKit
 import TestSupport
 import Testing
 
@@ -159,5 +160,46 @@ struct InboxTests {
         let other = try await open(.v7())
         #expect(other.status == .ok)
         readers.append(Task { for try await _ in other.body {} })
+    }
+
+    @Test("a browser opens its stream with a single-use ticket: once, within 30 s, for its own user only")
+    func streamTickets() async throws {
+        let tenant = UUID.v7(), user = UUID.v7()
+        let (url, issuer) = try await NotificationsServer.shared.get()
+        let token = try await issuer.token(tenant: tenant, subject: user, roles: ["member"])
+        let issued = try await TestHTTP.send("POST", "\(url)/v1/notifications/stream-tickets", token: token)
+        #expect(issued.status == 201)
+        #expect(issued.json["expiresIn"] as? Int == 30)
+        #expect(issued.headers["cache-control"] == "no-store")
+        let ticket = try #require(issued.string("ticket"))
+
+        try await accept(request(tenant: tenant, user: user, data: ["title": "Ticketed", "taskId": "t"], channels: ["in_app"]))
+        var open = HTTPClientRequest(url: "\(url)/v1/notifications/stream?ticket=\(ticket)")
+        open.headers.add(name: "Last-Event-ID", value: "0")
+        let response = try await TestHTTP.wide.execute(open, timeout: .seconds(30))
+        #expect(response.status == .ok)
+        var text = ""
+        for try await chunk in response.body {
+            text += String(buffer: chunk)
+            if text.contains("Reminder: Ticketed") { break }
+        }
+        #expect(text.contains("Reminder: Ticketed"))
+
+        // Used once; an expired or made-up one is refused alike.
+        #expect(try await TestHTTP.send("GET", "\(url)/v1/notifications/stream?ticket=\(ticket)").status == 401)
+        let stale = try #require(try await TestHTTP.send("POST", "\(url)/v1/notifications/stream-tickets", token: token).string("ticket"))
+        try await withDatabase("notifications") { database in
+            _ = try await database.client.query(
+                "UPDATE notifications.stream_tickets SET expires_at = now() - interval '1 second' WHERE ticket_hash = \(OpaqueToken.hash(stale))",
+                logger: database.logger)
+        }
+        let expired = try await TestHTTP.send("GET", "\(url)/v1/notifications/stream?ticket=\(stale)")
+        #expect(expired.status == 401)
+        #expect(expired.contentType == "application/problem+json")
+        #expect(try await TestHTTP.send("GET", "\(url)/v1/notifications/stream?ticket=stk_made-up").status == 401)
+        #expect(try await TestHTTP.send("GET", "\(url)/v1/notifications/stream").status == 401)
+        // API clients have no inbox, so no tickets.
+        let client = try await issuer.clientToken(tenant: tenant, scope: "notifications:read")
+        #expect(try await TestHTTP.send("POST", "\(url)/v1/notifications/stream-tickets", token: client).status == 403)
     }
 }

@@ -13,9 +13,21 @@ struct InboxRoutes: Sendable {
     let streamPoll: Duration
     /// At most this many open streams per user and replica (a browser's tabs and devices).
     var streams = StreamSlots(perUser: 5)
+    let tickets: StreamTicketStore
 
     func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {
+        // Public at the gateway: a browser's EventSource opens it with a ticket, other clients
+        // with their bearer token; either is checked here.
+        router.get("v1/notifications/stream") { request, context in
+            let (user, tenant) = try await streamCaller(request, verifier: verifier)
+            return try await stream(request, context, user: user, tenant: tenant)
+        }
         let inbox = router.group("v1/notifications").add(middleware: AuthenticationMiddleware(verifier: verifier))
+        inbox.post("stream-tickets") { _, context -> EditedResponse<Ticket> in
+            let (user, tenant) = try Self.user(context)
+            let ticket = try await tickets.issue(user: user, tenant: tenant)
+            return EditedResponse(status: .created, headers: [.cacheControl: "no-store"], response: Ticket(ticket: ticket.text, expiresIn: StreamTicketStore.lifetime))
+        }
         inbox.get { request, context in try await list(request, context) }
         inbox.get("unread-count") { _, context -> UnreadCount in
             let (user, tenant) = try Self.user(context)
@@ -28,7 +40,6 @@ struct InboxRoutes: Sendable {
         inbox.post(":id/read") { _, context in try await mark(context, .read) }
         inbox.post(":id/unread") { _, context in try await mark(context, .unread) }
         inbox.post(":id/archive") { _, context in try await mark(context, .archived) }
-        inbox.get("stream") { request, context in try await stream(request, context) }
         inbox.get("preferences") { _, context -> Preferences in
             let (user, tenant) = try Self.user(context)
             return try await preferences.preferences(of: user, tenant: tenant)
@@ -46,6 +57,26 @@ struct InboxRoutes: Sendable {
     private static let lastEventID = HTTPField.Name("Last-Event-ID")
 
     struct UnreadCount: ResponseEncodable { var count: Int }
+    struct Ticket: ResponseEncodable {
+        var ticket: String
+        var expiresIn: Int
+    }
+
+    /// Who opens a stream: the ticket's user (used up now), else the bearer token's.
+    func streamCaller(_ request: Request, verifier: TokenVerifier) async throws -> (UUID, UUID) {
+        if let ticket = request.uri.queryParameters["ticket"] {
+            guard ticket.count <= 200, let redeemed = try await tickets.redeem(String(ticket)) else {
+                throw Problem.unauthorized("The stream ticket is invalid, used or expired; ask for a new one.")
+            }
+            return (redeemed.user, redeemed.tenant)
+        }
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+            throw Problem.unauthorized("A stream ticket or a bearer access token is required.")
+        }
+        let identity = try await verifier.verify(String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces))
+        guard let user = identity.userID else { throw Problem.forbidden("Only a signed-in user has notifications.") }
+        return (user, identity.tenantID)
+    }
     struct MarkedCount: ResponseEncodable { var updated: Int }
 
     /// Notifications are a person's: an API client has no inbox.
@@ -83,8 +114,7 @@ struct InboxRoutes: Sendable {
     /// what it missed first; without it, only what arrives from now on. The stream ends
     /// after 9 minutes, inside the gateway's longest route timeout (10 minutes) and an
     /// access token's life (15), and the client reconnects.
-    func stream(_ request: Request, _ context: ServiceRequestContext) async throws -> Response {
-        let (user, tenant) = try Self.user(context)
+    func stream(_ request: Request, _ context: ServiceRequestContext, user: UUID, tenant: UUID) async throws -> Response {
         let start: Int
         if let name = Self.lastEventID, let raw = request.headers[name] {
             guard let resumed = Int(raw), resumed >= 0 else { throw Problem.badRequest("Last-Event-ID must be a notification sequence number.") }
