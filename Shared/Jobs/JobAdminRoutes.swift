@@ -25,6 +25,32 @@ public struct JobAdminRoutes: Sendable {
         jobs.post("queues/:name/pause") { _, context in try await setPaused(context, true) }
         jobs.post("queues/:name/resume") { _, context in try await setPaused(context, false) }
         jobs.post("queues/:name/drain") { _, context in try await drain(context) }
+        jobs.get("batches/:batch") { _, context in
+            let tenant = try Self.requireAdmin(context)
+            guard let raw = context.parameters.get("batch"), let id = UUID(uuidString: raw), let batch = try await store.batch(tenant: tenant, id: id)
+            else { throw Problem.notFound("No such batch.") }
+            return batch
+        }
+        jobs.get("export.csv") { request, context in try await export(request, context) }
+        jobs.post("retry") { request, context -> Updated in
+            let tenant = try Self.requireAdmin(context)
+            let input = try await request.decodeJSON(BulkInput.self, context: context)
+            return Updated(updated: try await store.retryAll(tenant: tenant, try Self.filter(input, states: ["discarded"])))
+        }
+        jobs.post("discard") { request, context -> Updated in
+            let tenant = try Self.requireAdmin(context)
+            let input = try await request.decodeJSON(BulkInput.self, context: context)
+            let actor = try context.requireIdentity().subject
+            return Updated(updated: try await store.discardAll(tenant: tenant, try Self.filter(input, states: JobAdminStore.pending), by: actor))
+        }
+        jobs.post("priority") { request, context -> Updated in
+            let tenant = try Self.requireAdmin(context)
+            let input = try await request.decodeJSON(BulkInput.self, context: context)
+            guard let priority = input.priority, (0...4).contains(priority) else {
+                throw Problem.validation([.init(field: "priority", message: "is required: 0 (first) to 4 (last)")])
+            }
+            return Updated(updated: try await store.reprioritise(tenant: tenant, try Self.filter(input, states: JobAdminStore.pending), priority: priority))
+        }
         jobs.get(":id") { _, context in
             let tenant = try Self.requireAdmin(context)
             guard let job = try await store.get(tenant: tenant, id: try Self.jobID(context)) else { throw Problem.notFound("No such job.") }
@@ -43,6 +69,58 @@ public struct JobAdminRoutes: Sendable {
 
     struct QueueList: ResponseEncodable {
         var items: [JobAdminStore.QueueView]
+    }
+
+    /// A bulk action's filter; a bulk action without `kind` or `queue` covers all the
+    /// tenant's jobs in the states it acts on.
+    struct BulkInput: Decodable {
+        var kind: String?
+        var queue: String?
+        var state: String?
+        var priority: Int?
+    }
+
+    struct Updated: ResponseEncodable {
+        var updated: Int
+    }
+
+    static func filter(_ input: BulkInput, states: [String]) throws -> JobAdminStore.Filter {
+        var v = Validator()
+        for (field, value) in [("kind", input.kind), ("queue", input.queue)] where (value?.count ?? 0) > 200 || value?.isEmpty == true {
+            v.add(field, "must be 1 to 200 characters")
+        }
+        if let state = input.state, !states.contains(state) { v.add("state", "must be one of \(states.joined(separator: ", "))") }
+        try v.finish()
+        return JobAdminStore.Filter(state: input.state, kind: input.kind, queue: input.queue)
+    }
+
+    /// The filtered job list as CSV (RFC 4180), streamed a page at a time, newest first.
+    func export(_ request: Request, _ context: ServiceRequestContext) async throws -> Response {
+        let tenant = try Self.requireAdmin(context)
+        let query = request.queryItems
+        var v = Validator()
+        if let state = query["state"], !JobAdminStore.states.contains(state) {
+            v.add("state", "must be one of \(JobAdminStore.states.sorted().joined(separator: ", "))")
+        }
+        for field in ["kind", "queue"] where (query[field]?.count ?? 0) > 200 { v.add(field, "must be at most 200 characters") }
+        try v.finish()
+        let filter = JobAdminStore.Filter(state: query["state"], kind: query["kind"], queue: query["queue"])
+        let store = self.store
+        let body = ResponseBody { writer in
+            try await writer.write(ByteBuffer(string: JobCSV.header))
+            var before = Int64.max
+            while true {
+                let page = try await store.slice(tenant: tenant, filter, before: before, limit: 500)
+                guard let last = page.last else { break }
+                try await writer.write(ByteBuffer(string: page.map(JobCSV.row).joined()))
+                before = last.id
+            }
+            try await writer.finish(nil)
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"jobs.csv\"", .cacheControl: "no-store"],
+            body: body)
     }
 
     func list(_ request: Request, _ context: ServiceRequestContext) async throws -> Page<JobAdminStore.JobView> {

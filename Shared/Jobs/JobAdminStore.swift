@@ -40,7 +40,9 @@ public struct JobAdminStore: Sendable {
         var id: Int64
     }
 
-    public static let states: Set<String> = ["scheduled", "available", "running", "succeeded", "discarded"]
+    public static let states: Set<String> = ["waiting", "scheduled", "available", "running", "succeeded", "discarded"]
+    /// States of a job that has not started: these may be discarded or reprioritised.
+    public static let pending = ["waiting", "scheduled", "available"]
 
     private static let columns = "id, kind, queue, state, priority::int, attempt, max_attempts, run_at, created_at, attempted_at, finished_at, errors::text"
 
@@ -58,18 +60,123 @@ public struct JobAdminStore: Sendable {
         return views
     }
 
+    /// Which of a tenant's jobs a list, an export or a bulk action covers.
+    public struct Filter: Sendable {
+        public var state: String?
+        public var kind: String?
+        public var queue: String?
+
+        public init(state: String? = nil, kind: String? = nil, queue: String? = nil) {
+            self.state = state
+            self.kind = kind
+            self.queue = queue
+        }
+    }
+
     /// Newest first.
     public func list(tenant: UUID, state: String?, kind: String?, queue: String?, page: PageRequest) async throws -> Page<JobView> {
         let before = try page.decodedCursor(Position.self)?.id ?? Int64.max
+        return Page(fetched: try await slice(tenant: tenant, Filter(state: state, kind: kind, queue: queue), before: before, limit: page.limit + 1),
+                    limit: page.limit) { Position(id: $0.id) }
+    }
+
+    /// Up to `limit` jobs matching `filter` with ids below `before`, newest first.
+    public func slice(tenant: UUID, _ filter: Filter, before: Int64, limit: Int) async throws -> [JobView] {
         let rows = try await database.client.query(
             """
             SELECT \(unescaped: Self.columns) FROM \(unescaped: schema).jobs
             WHERE tenant_id = \(tenant) AND id < \(before)
-              AND (\(state)::text IS NULL OR state = \(state)) AND (\(kind)::text IS NULL OR kind = \(kind))
-              AND (\(queue)::text IS NULL OR queue = \(queue))
-            ORDER BY id DESC LIMIT \(page.limit + 1)
+              AND (\(filter.state)::text IS NULL OR state = \(filter.state)) AND (\(filter.kind)::text IS NULL OR kind = \(filter.kind))
+              AND (\(filter.queue)::text IS NULL OR queue = \(filter.queue))
+            ORDER BY id DESC LIMIT \(limit)
             """, logger: logger)
-        return Page(fetched: try await views(rows), limit: page.limit) { Position(id: $0.id) }
+        return try await views(rows)
+    }
+
+    // MARK: Bulk actions
+
+    /// Every discarded job of the tenant matching `filter` runs again now, with one more
+    /// attempt allowed. Answers how many.
+    public func retryAll(tenant: UUID, _ filter: Filter) async throws -> Int {
+        try await count(
+            database.client.query(
+                """
+                UPDATE \(unescaped: schema).jobs SET state = 'available', run_at = now(), finished_at = NULL,
+                  max_attempts = greatest(max_attempts, attempt + 1)
+                WHERE tenant_id = \(tenant) AND state = 'discarded'
+                  AND (\(filter.kind)::text IS NULL OR kind = \(filter.kind)) AND (\(filter.queue)::text IS NULL OR queue = \(filter.queue))
+                RETURNING 1
+                """, logger: logger))
+    }
+
+    /// Every job of the tenant matching `filter` that has not started is discarded; who did
+    /// it joins its errors. Answers how many.
+    public func discardAll(tenant: UUID, _ filter: Filter, by actor: String) async throws -> Int {
+        let states = filter.state.map { [$0] } ?? Self.pending
+        return try await count(
+            database.client.query(
+                """
+                UPDATE \(unescaped: schema).jobs SET state = 'discarded', finished_at = now(),
+                  errors = errors || jsonb_build_array(jsonb_build_object('attempt', attempt, 'at', now(), 'error', \("discarded by " + actor)::text))
+                WHERE tenant_id = \(tenant) AND state = ANY(\(states)) AND state = ANY(\(Self.pending))
+                  AND (\(filter.kind)::text IS NULL OR kind = \(filter.kind)) AND (\(filter.queue)::text IS NULL OR queue = \(filter.queue))
+                RETURNING 1
+                """, logger: logger))
+    }
+
+    /// Every job of the tenant matching `filter` that has not started gets `priority`
+    /// (0 runs first). Answers how many.
+    public func reprioritise(tenant: UUID, _ filter: Filter, priority: Int) async throws -> Int {
+        try await count(
+            database.client.query(
+                """
+                UPDATE \(unescaped: schema).jobs SET priority = \(priority)
+                WHERE tenant_id = \(tenant) AND state = ANY(\(Self.pending))
+                  AND (\(filter.kind)::text IS NULL OR kind = \(filter.kind)) AND (\(filter.queue)::text IS NULL OR queue = \(filter.queue))
+                RETURNING 1
+                """, logger: logger))
+    }
+
+    private func count(_ rows: PostgresRowSequence) async throws -> Int {
+        var count = 0
+        for try await _ in rows { count += 1 }
+        return count
+    }
+
+    // MARK: Batches
+
+    public struct BatchView: ResponseEncodable, Sendable {
+        public var id: UUID
+        public var total: Int
+        public var succeeded: Int
+        public var discarded: Int
+        /// Jobs of the batch by their state now.
+        public var jobs: [String: Int]
+        public var callbackJobId: Int64?
+        public var createdAt: Date
+        public var finishedAt: Date?
+    }
+
+    /// A batch's progress while it runs, and its end.
+    public func batch(tenant: UUID, id: UUID) async throws -> BatchView? {
+        var view: BatchView?
+        for try await (total, succeeded, discarded, callback, created, finished) in try await database.client.query(
+            """
+            SELECT total, succeeded, discarded, callback_job_id, created_at, finished_at FROM \(unescaped: schema).job_batches
+            WHERE id = \(id) AND tenant_id = \(tenant)
+            """, logger: logger
+        ).decode((Int, Int, Int, Int64?, Date, Date?).self) {
+            view = BatchView(
+                id: id, total: total, succeeded: succeeded, discarded: discarded, jobs: [:], callbackJobId: callback, createdAt: created,
+                finishedAt: finished)
+        }
+        guard var view else { return nil }
+        for try await (state, count) in try await database.client.query(
+            "SELECT state, count(*)::int FROM \(unescaped: schema).jobs WHERE batch_id = \(id) GROUP BY state", logger: logger
+        ).decode((String, Int).self) {
+            view.jobs[state] = count
+        }
+        return view
     }
 
     public func get(tenant: UUID, id: Int64) async throws -> JobView? {
@@ -98,7 +205,7 @@ public struct JobAdminStore: Sendable {
 
     /// A job that has not started yet is discarded by hand; who did it joins its errors.
     public func discard(tenant: UUID, id: Int64, by actor: String) async throws -> ChangeOutcome {
-        try await change(tenant: tenant, id: id, allowedFrom: ["scheduled", "available"]) { connection in
+        try await change(tenant: tenant, id: id, allowedFrom: Self.pending) { connection in
             try await connection.query(
                 """
                 UPDATE \(unescaped: schema).jobs SET state = 'discarded', finished_at = now(),

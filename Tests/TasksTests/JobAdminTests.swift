@@ -64,6 +64,51 @@ struct JobAdminTests {
         #expect(retried.string("state") == "available")
     }
 
+    @Test("bulk actions: raise the priority of pending jobs of a kind, discard them, retry every discarded one; another tenant's are untouched")
+    func bulkActions() async throws {
+        let admin = try await Caller.fresh(roles: ["admin"])
+        let stranger = try await Caller.fresh(roles: ["admin"])
+        let mine = [try await pendingJob(tenant: admin.tenant, kind: "tasks.bulk"), try await pendingJob(tenant: admin.tenant, kind: "tasks.bulk")]
+        let other = try await pendingJob(tenant: admin.tenant, kind: "tasks.other")
+        let theirs = try await pendingJob(tenant: stranger.tenant, kind: "tasks.bulk")
+
+        let raised = try await admin.send("POST", "/v1/admin/jobs/priority", json: ["kind": "tasks.bulk", "priority": 0])
+        #expect(raised.status == 200)
+        #expect(raised.json["updated"] as? Int == 2)
+        #expect(try await admin.send("GET", "/v1/admin/jobs/\(mine[0])").json["priority"] as? Int == 0)
+        #expect(try await admin.send("GET", "/v1/admin/jobs/\(other)").json["priority"] as? Int == 2)
+
+        let discarded = try await admin.send("POST", "/v1/admin/jobs/discard", json: ["kind": "tasks.bulk"])
+        #expect(discarded.json["updated"] as? Int == 2)
+        #expect(try await admin.send("GET", "/v1/admin/jobs/\(mine[1])").string("state") == "discarded")
+        #expect(try await stranger.send("GET", "/v1/admin/jobs/\(theirs)").string("state") == "scheduled")
+
+        let retried = try await admin.send("POST", "/v1/admin/jobs/retry", json: ["kind": "tasks.bulk"])
+        #expect(retried.json["updated"] as? Int == 2)
+        #expect(try await admin.send("GET", "/v1/admin/jobs/\(mine[0])").string("state") == "available")
+
+        #expect(try await admin.send("POST", "/v1/admin/jobs/priority", json: ["priority": 9]).status == 422)
+        #expect(try await admin.send("POST", "/v1/admin/jobs/discard", json: ["state": "succeeded"]).status == 422)
+        #expect(try await admin.send("POST", "/v1/admin/jobs/retry", json: ["kind": ""]).status == 422)
+        #expect(try await Caller.fresh(roles: ["member"]).send("POST", "/v1/admin/jobs/retry", json: [:]).status == 403)
+    }
+
+    @Test("the filtered job list exports as CSV, every row, with formula-like cells defused")
+    func csvExport() async throws {
+        let admin = try await Caller.fresh(roles: ["admin"])
+        var ids: [Int64] = []
+        for _ in 0..<3 { ids.append(try await pendingJob(tenant: admin.tenant, kind: "tasks.export")) }
+        _ = try await admin.send("POST", "/v1/admin/jobs/discard", json: ["kind": "tasks.export"])
+        let answer = try await admin.send("GET", "/v1/admin/jobs/export.csv?kind=tasks.export")
+        #expect(answer.status == 200)
+        #expect(answer.contentType.hasPrefix("text/csv"))
+        let lines = String(decoding: answer.body, as: UTF8.self).split(separator: "\r\n").map(String.init)
+        #expect(lines.first?.hasPrefix("id,kind,queue,state") == true)
+        #expect(lines.dropFirst().compactMap { Int64($0.split(separator: ",").first ?? "") } == ids.reversed())
+        #expect(lines.dropFirst().allSatisfy { $0.contains(",discarded,") && $0.contains(",discarded by ") })
+        #expect(try await admin.send("GET", "/v1/admin/jobs/export.csv?state=exploded").status == 422)
+    }
+
     @Test("bad filters, ids and cursors answer problem details")
     func badInput() async throws {
         let admin = try await Caller.fresh(roles: ["admin"])
