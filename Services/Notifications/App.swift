@@ -55,6 +55,7 @@ func buildNotifications(
     InboxRoutes(store: notifications, preferences: preferences, streamPoll: configuration.streamPoll, tickets: StreamTicketStore(database: database))
         .add(to: router, verifier: verifier)
     TemplateRoutes(store: templates).add(to: router, verifier: verifier)
+    BrandingRoutes(store: BrandingStore(database: database)).add(to: router, verifier: verifier)
     WebhookRoutes(store: webhooks, policy: configuration.webhooks).add(to: router, verifier: verifier)
     PushRoutes(store: push, policy: configuration.webhooks).add(to: router, verifier: verifier)
     JobAdminRoutes(store: JobAdminStore(database: database), path: "v1/admin/notifications/jobs").add(to: router, verifier: verifier)

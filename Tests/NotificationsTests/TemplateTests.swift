@@ -109,6 +109,39 @@ struct TemplateTests {
         #expect(kept)
     }
 
+    @Test("a tenant brands the platform's emails (name, logo, colour), security emails included, without touching their links")
+    func branding() async throws {
+        let tenant = UUID.v7(), other = UUID.v7()
+        for bad in [["logoUrl": "http://cdn.acme.test/logo.png"], ["logoUrl": "javascript:alert(1)"], ["color": "red"], ["color": "#12345g"], ["name": " "]] {
+            let refused = try await call("PUT", "/v1/admin/notification-branding", tenant: tenant, roles: ["admin"], json: bad)
+            #expect(refused.status == 422, "\(bad)")
+            #expect(refused.contentType == "application/problem+json")
+        }
+        #expect(try await call("PUT", "/v1/admin/notification-branding", tenant: tenant, roles: ["member"], json: ["name": "Acme"]).status == 403)
+        let brand: [String: Any] = ["name": "Acme <Gardens>", "logoUrl": "https://cdn.acme.test/logo.png?v=1&s=2", "color": "#FF5500"]
+        #expect(try await call("PUT", "/v1/admin/notification-branding", tenant: tenant, roles: ["owner"], json: brand).status == 200)
+        #expect(try await call("GET", "/v1/admin/notification-branding", tenant: tenant, roles: ["admin"]).string("name") == "Acme <Gardens>")
+        #expect(try await call("GET", "/v1/admin/notification-branding", tenant: other, roles: ["admin"]).string("name") == nil)
+
+        func reset(_ tenant: UUID) async throws -> DeliveredMail {
+            let address = "brand-\(UUID().uuidString.prefix(8))@example.com"
+            try await accept(
+                request(tenant: tenant, email: address, category: "security", template: "auth.password_reset", data: ["name": "Ada", "token": "tok-b"],
+                        channels: ["email"], priority: .urgent))
+            return try #require(try await Mailbox.first(to: address))
+        }
+        let branded = try #require(try await reset(tenant).parts["text/html"])
+        #expect(branded.contains("<img src=\"https://cdn.acme.test/logo.png?v=1&amp;s=2\" alt=\"Acme &lt;Gardens&gt;\""))
+        #expect(branded.contains("background:#ff5500"))
+        #expect(branded.contains("href=\"https://app.test/reset-password?token=tok-b\""))
+        let plain = try #require(try await reset(other).parts["text/html"])
+        #expect(!plain.contains("<img"))
+        #expect(plain.contains("background:\(Branding.defaultColor)"))
+
+        #expect(try await call("DELETE", "/v1/admin/notification-branding", tenant: tenant, roles: ["admin"]).status == 204)
+        #expect(try await call("DELETE", "/v1/admin/notification-branding", tenant: tenant, roles: ["admin"]).status == 404)
+    }
+
     @Test("the preview renders with sample data and escapes HTML")
     func preview() async throws {
         let answer = try await call(

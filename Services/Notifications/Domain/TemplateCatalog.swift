@@ -24,7 +24,7 @@ struct BuiltInTemplate: Sendable {
     let sample: [String: String]
 
     /// Variables every template may use besides its own data.
-    static let common: Set<String> = ["appUrl", "recipientName", "recipientEmail", "tenantName"]
+    static let common: Set<String> = ["appUrl", "recipientName", "recipientEmail", "tenantName", "brandName", "brandLogoUrl", "brandColor"]
     var variables: Set<String> { Set(sample.keys).union(Self.common).union(key == TemplateCatalog.digestKey ? ["items", "title", "body", "count"] : []) }
 }
 
@@ -44,6 +44,15 @@ enum TemplateCatalog {
     /// at a host of theirs and collect another tenant's member's token.
     static func isSecurity(_ key: String) -> Bool { key.hasPrefix("auth.") }
 
+    /// The tenant's logo and name above a security email (values HTML-escaped; the logo URL
+    /// and colour were validated when saved), and its colour on the one link.
+    static let brandHeader = "{{#brandLogoUrl}}<p><img src=\"{{brandLogoUrl}}\" alt=\"{{brandName}}\" height=\"40\"></p>{{/brandLogoUrl}}"
+        + "{{^brandLogoUrl}}{{#brandName}}<p><strong>{{brandName}}</strong></p>{{/brandName}}{{/brandLogoUrl}}"
+
+    static func button(_ href: String, _ label: String) -> String {
+        "<a href=\"\(href)\" style=\"background:{{brandColor}};color:#ffffff;padding:10px 16px;border-radius:4px;text-decoration:none\">\(label)</a>"
+    }
+
     static let builtIn: [String: BuiltInTemplate] = Dictionary(
         uniqueKeysWithValues: [
             BuiltInTemplate(
@@ -51,21 +60,21 @@ enum TemplateCatalog {
                 parts: TemplateParts(
                     subject: "Confirm your email address",
                     text: "Hi {{name}},\n\nplease confirm your email address by opening this link:\n{{appUrl}}/verify-email?token={{token}}\n\nIf you did not sign up, ignore this message.",
-                    html: "<p>Hi {{name}},</p><p>please confirm your email address:</p><p><a href=\"{{appUrl}}/verify-email?token={{token}}\">Confirm my address</a></p><p>If you did not sign up, ignore this message.</p>"),
+                    html: brandHeader + "<p>Hi {{name}},</p><p>please confirm your email address:</p><p>" + button("{{appUrl}}/verify-email?token={{token}}", "Confirm my address") + "</p><p>If you did not sign up, ignore this message.</p>"),
                 sample: ["name": "Ada Lovelace", "token": "sample-token"]),
             BuiltInTemplate(
                 key: "auth.password_reset",
                 parts: TemplateParts(
                     subject: "Reset your password",
                     text: "Hi {{name}},\n\nsomeone asked to reset your password. To choose a new one, open:\n{{appUrl}}/reset-password?token={{token}}\n\nIf it was not you, ignore this message; your password stays as it is.",
-                    html: "<p>Hi {{name}},</p><p>someone asked to reset your password.</p><p><a href=\"{{appUrl}}/reset-password?token={{token}}\">Choose a new password</a></p><p>If it was not you, ignore this message; your password stays as it is.</p>"),
+                    html: brandHeader + "<p>Hi {{name}},</p><p>someone asked to reset your password.</p><p>" + button("{{appUrl}}/reset-password?token={{token}}", "Choose a new password") + "</p><p>If it was not you, ignore this message; your password stays as it is.</p>"),
                 sample: ["name": "Ada Lovelace", "token": "sample-token"]),
             BuiltInTemplate(
                 key: "auth.invitation",
                 parts: TemplateParts(
                     subject: "{{inviterName}} invited you to {{tenantName}}",
                     text: "{{inviterName}} invited you to join {{tenantName}} as {{role}}.\n\nAccept the invitation:\n{{appUrl}}/accept-invitation?token={{token}}",
-                    html: "<p>{{inviterName}} invited you to join <strong>{{tenantName}}</strong> as {{role}}.</p><p><a href=\"{{appUrl}}/accept-invitation?token={{token}}\">Accept the invitation</a></p>"),
+                    html: brandHeader + "<p>{{inviterName}} invited you to join <strong>{{tenantName}}</strong> as {{role}}.</p><p>" + button("{{appUrl}}/accept-invitation?token={{token}}", "Accept the invitation") + "</p>"),
                 sample: ["tenantName": "Acme", "inviterName": "Grace Hopper", "role": "member", "token": "sample-token"]),
             BuiltInTemplate(
                 key: "task-reminder",
@@ -142,8 +151,11 @@ enum TemplateCatalog {
     }
 
     /// A request's data with the variables every template may use (`BuiltInTemplate.common`).
-    static func context(_ data: [String: String], appURL: String, recipientName: String, recipientEmail: String) -> [String: Any] {
+    static func context(
+        _ data: [String: String], appURL: String, recipientName: String, recipientEmail: String, brand: Branding? = nil
+    ) -> [String: Any] {
         var context: [String: Any] = data
+        for (name, value) in (brand ?? Branding()).variables { context[name] = value }
         context["appUrl"] = appURL
         context["recipientName"] = recipientName
         context["recipientEmail"] = recipientEmail

@@ -58,13 +58,15 @@ struct EmailDelivery: Sendable {
         var recipientName: String
         /// The tenant's overrides of the template in the notification's locale and in the default one.
         var templates: TemplateChoices
+        var brand: Branding?
     }
 
     func run(_ job: EmailJob, context: JobContext) async throws {
         let tenant = context.tenantID
         guard let pending = try await loads(job.deliveryId, key: tenant) else { return }  // sent, failed or suppressed already
         let parts = pending.templates.parts(for: pending.templateKey, locale: pending.locale) ?? NotificationStore.fallback
-        let data = TemplateCatalog.context(pending.data, appURL: appURL, recipientName: pending.recipientName, recipientEmail: pending.address)
+        let data = TemplateCatalog.context(
+            pending.data, appURL: appURL, recipientName: pending.recipientName, recipientEmail: pending.address, brand: pending.brand)
         let rendered = TemplateCatalog.render(parts, data: data)
         let message = self.message(
             to: pending.address, rendered, id: job.deliveryId.uuidString.lowercased(),
@@ -108,10 +110,11 @@ struct EmailDelivery: Sendable {
         let rows = try await connection.query(
             """
             SELECT d.id, n.id, n.idempotency_key, d.address, n.user_id, n.category, n.template_key, n.locale, n.data::text, COALESCE(m.name, ''),
-                   l.subject, l.text_body, l.html_body, f.subject, f.text_body, f.html_body
+                   l.subject, l.text_body, l.html_body, f.subject, f.text_body, f.html_body, b.name, b.logo_url, b.color, b.tenant_id IS NOT NULL
             FROM notifications.deliveries d
             JOIN notifications.notifications n ON n.id = d.notification_id
             LEFT JOIN notifications.members m ON m.user_id = n.user_id
+            LEFT JOIN notifications.branding b ON b.tenant_id = n.tenant_id
             LEFT JOIN notifications.templates l ON l.template_key = n.template_key AND l.locale = n.locale
             LEFT JOIN notifications.templates f ON f.template_key = n.template_key AND f.locale = \(TemplateCatalog.defaultLocale)
             WHERE d.id = ANY(\(deliveries)) AND d.state IN ('queued', 'deferred')
@@ -131,7 +134,10 @@ struct EmailDelivery: Sendable {
             found[try columns[0].decode(UUID.self)] = Pending(
                 notification: try columns[1].decode(UUID.self), idempotencyKey: try columns[2].decode(String.self),
                 address: try columns[3].decode(String.self), user: try columns[4].decode(UUID?.self), category: try columns[5].decode(String.self),
-                templateKey: template, locale: locale, data: values, recipientName: try columns[9].decode(String.self), templates: templates)
+                templateKey: template, locale: locale, data: values, recipientName: try columns[9].decode(String.self), templates: templates,
+                brand: try columns[19].decode(Bool.self)
+                    ? Branding(name: try columns[16].decode(String?.self), logoUrl: try columns[17].decode(String?.self), color: try columns[18].decode(String?.self))
+                    : nil)
         }
         return found
     }
