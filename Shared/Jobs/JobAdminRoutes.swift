@@ -97,14 +97,7 @@ public struct JobAdminRoutes: Sendable {
     /// The filtered job list as CSV (RFC 4180), streamed a page at a time, newest first.
     func export(_ request: Request, _ context: ServiceRequestContext) async throws -> Response {
         let tenant = try Self.requireAdmin(context)
-        let query = request.queryItems
-        var v = Validator()
-        if let state = query["state"], !JobAdminStore.states.contains(state) {
-            v.add("state", "must be one of \(JobAdminStore.states.sorted().joined(separator: ", "))")
-        }
-        for field in ["kind", "queue"] where (query[field]?.count ?? 0) > 200 { v.add(field, "must be at most 200 characters") }
-        try v.finish()
-        let filter = JobAdminStore.Filter(state: query["state"], kind: query["kind"], queue: query["queue"])
+        let filter = try Self.listFilter(request.queryItems)
         let store = self.store
         let body = ResponseBody { writer in
             try await writer.write(ByteBuffer(string: JobCSV.header))
@@ -126,13 +119,19 @@ public struct JobAdminRoutes: Sendable {
     func list(_ request: Request, _ context: ServiceRequestContext) async throws -> Page<JobAdminStore.JobView> {
         let tenant = try Self.requireAdmin(context)
         let query = request.queryItems
+        let filter = try Self.listFilter(query)
+        return try await store.list(tenant: tenant, state: filter.state, kind: filter.kind, queue: filter.queue, page: try PageRequest(query))
+    }
+
+    /// The `state`, `kind` and `queue` a list or an export is filtered by.
+    static func listFilter(_ query: [String: String]) throws -> JobAdminStore.Filter {
         var v = Validator()
         if let state = query["state"], !JobAdminStore.states.contains(state) {
             v.add("state", "must be one of \(JobAdminStore.states.sorted().joined(separator: ", "))")
         }
         for field in ["kind", "queue"] where (query[field]?.count ?? 0) > 200 { v.add(field, "must be at most 200 characters") }
         try v.finish()
-        return try await store.list(tenant: tenant, state: query["state"], kind: query["kind"], queue: query["queue"], page: try PageRequest(query))
+        return JobAdminStore.Filter(state: query["state"], kind: query["kind"], queue: query["queue"])
     }
 
     func setPaused(_ context: ServiceRequestContext, _ paused: Bool) async throws -> JobAdminStore.QueueView {

@@ -1,8 +1,8 @@
 import Foundation
 import Contracts
+import ServiceKit
 
-/// Jobs as CSV lines (RFC 4180). A cell a spreadsheet would read as a formula starts with
-/// an apostrophe: errors hold text from outside.
+/// Jobs as CSV lines (RFC 4180, formula-like cells defused: errors hold text from outside).
 enum JobCSV {
     static let header = "id,kind,queue,state,priority,attempt,max_attempts,run_at,created_at,attempted_at,finished_at,last_error\r\n"
 
@@ -15,10 +15,5 @@ enum JobCSV {
         return cells.map(cell).joined(separator: ",") + "\r\n"
     }
 
-    static func cell(_ text: String) -> String {
-        var text = text
-        if let first = text.first, "=+-@\t\r".contains(first) { text = "'" + text }
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
+    static func cell(_ text: String) -> String { CSVCell.escape(text) }
 }

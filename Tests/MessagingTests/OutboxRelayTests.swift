@@ -23,6 +23,24 @@ struct OutboxRelayTests {
         ).decode(Int.self).first { _ in true } ?? -1
     }
 
+    /// Runs an outbox relay for the gateway schema to `brokers` while `body` runs.
+    func whileRelaying(_ database: Database, to brokers: String, _ body: () async throws -> Void) async throws {
+        try await Migrator(database: database).migrate([])
+        let logger = TestEnvironment.logger
+        let ready = ReadyFlag()
+        ready.set()
+        let relay = OutboxRelay(database: database, logger: logger, schemaReady: ready, pollInterval: .milliseconds(200)) {
+            try KafkaProducer(brokers: brokers, clientID: "relay-test", logger: logger, settings: ["message.timeout.ms": "3000"])
+        }
+        let group = ServiceGroup(services: [relay], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await body()
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
     /// Successive versions of one task: one key, so their order is the order of the partition.
     func events(on topic: Topic, count: Int) throws -> [EventEnvelope] {
         let tenant = UUID.v7()
@@ -43,18 +61,8 @@ struct OutboxRelayTests {
         let topic = Topic(name: "test.outbox.\(UUID())", owner: "tasks", key: .entityID, partitions: 1, cleanupPolicy: .delete,
                           eventTypes: [TaskChanged.created])
         try await withDatabase("gateway") { database in
-            try await Migrator(database: database).migrate([])
-            let logger = TestEnvironment.logger
-            let ready = ReadyFlag()
-            ready.set()
-            let relay = OutboxRelay(database: database, logger: logger, schemaReady: ready, pollInterval: .milliseconds(200)) {
-                try KafkaProducer(brokers: broker.brokers, clientID: "relay-test", logger: logger, settings: ["message.timeout.ms": "3000"])
-            }
-            let group = ServiceGroup(services: [relay], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
             let during = try events(on: topic, count: 3)
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
-
+            try await whileRelaying(database, to: broker.brokers) {
                 let before = try events(on: topic, count: 1)
                 try await write(before, database)
                 #expect(try await eventually { try await unpublished(before.map(\.id), database) == 0 })
@@ -66,8 +74,6 @@ struct OutboxRelayTests {
 
                 try broker.start()
                 #expect(try await eventually(timeout: .seconds(60)) { try await unpublished(during.map(\.id), database) == 0 })
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
             }
 
             let reader = try TopicReader(topic: topic.name, brokers: broker.brokers)
@@ -91,20 +97,9 @@ struct OutboxRelayTests {
         let refused = try EventEnvelope.make(huge, type: TaskChanged.created, on: topic, source: "/tests", tenantID: tenant)
         let after = try events(on: topic, count: 2)
         try await withDatabase("gateway") { database in
-            try await Migrator(database: database).migrate([])
-            let logger = TestEnvironment.logger
-            let ready = ReadyFlag()
-            ready.set()
-            let relay = OutboxRelay(database: database, logger: logger, schemaReady: ready, pollInterval: .milliseconds(200)) {
-                try KafkaProducer(brokers: TestEnvironment.kafkaBrokers, clientID: "relay-test", logger: logger, settings: ["message.timeout.ms": "3000"])
-            }
-            let group = ServiceGroup(services: [relay], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
+            try await whileRelaying(database, to: TestEnvironment.kafkaBrokers) {
                 try await write([refused] + after, database)
                 #expect(try await eventually(timeout: .seconds(30)) { try await unpublished(([refused] + after).map(\.id), database) == 0 })
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
             }
             let error = try await database.client.query(
                 "SELECT last_error FROM gateway.outbox WHERE event_id = \(refused.id)", logger: database.logger

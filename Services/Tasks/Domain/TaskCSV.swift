@@ -1,4 +1,5 @@
 import Foundation
+import ServiceKit
 
 /// Our CSV export format (RFC 4180), read back by import.
 enum TaskCSV {
@@ -22,15 +23,7 @@ enum TaskCSV {
         return cells.map(cell).joined(separator: ",") + "\r\n"
     }
 
-    /// A spreadsheet runs a cell that starts with `=`, `+`, `-`, `@` (or a tab or carriage
-    /// return before one) as a formula: such cells get a leading `'` (OWASP CSV injection).
-    /// Then RFC 4180 quoting.
-    static func cell(_ value: String) -> String {
-        var text = value
-        if let first = text.first, "=+-@\t\r".contains(first) { text = "'" + text }
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
+    static func cell(_ value: String) -> String { CSVCell.escape(value) }
 
     /// Undoes `cell`'s formula guard on import.
     static func unguard(_ value: String) -> String {
