@@ -14,8 +14,11 @@ struct TaskRoutesTests {
         #expect(created["tags"] as? [String] == ["finance", "board"])
         #expect(created["status"] as? String == "todo")
         let id = try #require(created["id"] as? String)
-        let read = try await caller.send("GET", "/v1/tasks/\(id)")
+        #expect(id == id.lowercased() && (created["createdBy"] as? String).map { $0 == $0.lowercased() } != false)
+        // Ids are written lower-case and read in either case.
+        let read = try await caller.send("GET", "/v1/tasks/\(id.uppercased())")
         #expect(read.status == 200)
+        #expect(read.json["id"] as? String == id)
         #expect(read.headers["etag"] == "\"v1\"")
         #expect(read.json["priority"] as? Int == 3)
     }
