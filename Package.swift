@@ -110,6 +110,7 @@ let package = Package(
             dependencies: [
                 "CRdKafka", "Contracts", "Persistence", "ServiceKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Shared/Messaging",
             swiftSettings: strict

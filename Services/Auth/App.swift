@@ -9,8 +9,7 @@ import ServiceKit
 
 /// Builds the auth service: stores, token issuing, routes, runtime.
 func buildAuth(_ configuration: AuthConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
-    let runtime = try ServiceRuntime(
-        configuration: configuration.service, schema: "auth", migrations: try ServiceRuntime.migrations(in: .module))
+    let runtime = try ServiceRuntime(configuration: configuration.service, schema: AuthProgram.name, migrations: try AuthProgram.migrations())
     let database = runtime.database
     let sealer = KeySealer(key: SymmetricKey(data: configuration.keyEncryptionKey))
     let keys = SigningKeyStore(database: database, sealer: sealer, retiredKeyLifetime: configuration.accessTokenLifetime + 120)
@@ -73,18 +72,22 @@ func buildAuth(_ configuration: AuthConfiguration, onServerRunning: @escaping @S
     return app
 }
 
+enum AuthProgram: ServiceProgram {
+    static let name = "auth"
+    static func migrations() throws -> [Migration] { try ServiceRuntime.migrations(in: .module) }
+    static func configuration() throws -> ServiceConfiguration { try AuthConfiguration.fromEnvironment().service }
+    static func serve(migrate: Bool) async throws {
+        var configuration = try AuthConfiguration.fromEnvironment()
+        configuration.service.migrateOnStart = migrate
+        try await buildAuth(configuration).runService()
+    }
+}
+
 @main
 struct AuthCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "auth", abstract: "Identity: tenants, users, sessions, tokens.",
-        subcommands: [Serve.self, Keys.self], defaultSubcommand: Serve.self)
-
-    struct Serve: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Apply migrations and serve HTTP.")
-        func run() async throws {
-            try await buildAuth(try AuthConfiguration.fromEnvironment()).runService()
-        }
-    }
+        subcommands: [ServeCommand<AuthProgram>.self, MigrateCommand<AuthProgram>.self, Keys.self], defaultSubcommand: ServeCommand<AuthProgram>.self)
 
     struct Keys: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Manage token signing keys.", subcommands: [Rotate.self])

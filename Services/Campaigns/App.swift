@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Messaging
+import Persistence
 import ServiceKit
 
 /// Until its issue is done the campaigns service only migrates, relays and answers health.
@@ -9,11 +10,20 @@ func buildCampaigns(_ configuration: ServiceConfiguration, onServerRunning: @esc
     try ServiceRuntime.operationalOnly(configuration, schema: "campaigns", bundle: .module, onServerRunning: onServerRunning)
 }
 
+enum CampaignsProgram: ServiceProgram {
+    static let name = "campaigns"
+    static func migrations() throws -> [Migration] { try ServiceRuntime.migrations(in: .module) }
+    static func configuration() throws -> ServiceConfiguration { try .fromEnvironment(name: name, defaultPort: 8086) }
+    static func serve(migrate: Bool) async throws {
+        var configuration = try configuration()
+        configuration.migrateOnStart = migrate
+        try await buildCampaigns(configuration).runService()
+    }
+}
+
 @main
 struct CampaignsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "campaigns", abstract: "Email campaigns.")
-
-    func run() async throws {
-        try await buildCampaigns(try .fromEnvironment(name: "campaigns", defaultPort: 8086)).runService()
-    }
+    static let configuration = CommandConfiguration(
+        commandName: "campaigns", abstract: "Email campaigns.", subcommands: [ServeCommand<CampaignsProgram>.self, MigrateCommand<CampaignsProgram>.self],
+        defaultSubcommand: ServeCommand<CampaignsProgram>.self)
 }

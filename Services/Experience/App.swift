@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Messaging
+import Persistence
 import ServiceKit
 
 /// Until its issue is done the experience service only migrates, relays and answers health.
@@ -9,11 +10,20 @@ func buildExperience(_ configuration: ServiceConfiguration, onServerRunning: @es
     try ServiceRuntime.operationalOnly(configuration, schema: "experience", bundle: .module, onServerRunning: onServerRunning)
 }
 
+enum ExperienceProgram: ServiceProgram {
+    static let name = "experience"
+    static func migrations() throws -> [Migration] { try ServiceRuntime.migrations(in: .module) }
+    static func configuration() throws -> ServiceConfiguration { try .fromEnvironment(name: name, defaultPort: 8083) }
+    static func serve(migrate: Bool) async throws {
+        var configuration = try configuration()
+        configuration.migrateOnStart = migrate
+        try await buildExperience(configuration).runService()
+    }
+}
+
 @main
 struct ExperienceCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "experience", abstract: "Interaction events, recommendations, personalisation.")
-
-    func run() async throws {
-        try await buildExperience(try .fromEnvironment(name: "experience", defaultPort: 8083)).runService()
-    }
+    static let configuration = CommandConfiguration(
+        commandName: "experience", abstract: "Interaction events, recommendations, personalisation.", subcommands: [ServeCommand<ExperienceProgram>.self, MigrateCommand<ExperienceProgram>.self],
+        defaultSubcommand: ServeCommand<ExperienceProgram>.self)
 }

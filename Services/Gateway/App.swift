@@ -94,9 +94,26 @@ struct HTTPClientService: Service {
 
 @main
 struct GatewayCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "gateway", abstract: "The public entry: tokens, routing.")
+    static let configuration = CommandConfiguration(
+        commandName: "gateway", abstract: "The public entry: tokens, routing.", subcommands: [Serve.self, Migrate.self], defaultSubcommand: Serve.self)
 
-    func run() async throws {
-        try await buildGateway(try .fromEnvironment()).runService()
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Serve HTTP.")
+
+        @Flag(name: .customLong("no-migrate"), help: "Accepted like every executable's; the gateway has no schema.")
+        var noMigrate = false
+
+        func run() async throws {
+            try await buildGateway(try .fromEnvironment()).runService()
+        }
+    }
+
+    /// Every executable answers `migrate`, so a deployment runs one Job shape for all.
+    struct Migrate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Nothing to apply: the gateway owns no schema.")
+
+        func run() async throws {
+            print("gateway: no schema; nothing to migrate")
+        }
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import Jobs
 import Messaging
+import Persistence
 import ServiceKit
 
 /// Builds the notifications service: intake of notification requests and of the members
@@ -12,10 +13,8 @@ import ServiceKit
 func buildNotifications(
     _ configuration: NotificationsConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
-    let schema = "notifications"
     let runtime = try ServiceRuntime(
-        configuration: configuration.service, schema: schema,
-        migrations: JobTables.migrations(schema: schema) + (try ServiceRuntime.migrations(in: .module)))
+        configuration: configuration.service, schema: NotificationsProgram.name, migrations: try NotificationsProgram.migrations())
     let database = runtime.database
     // Plans from auth.tenant.v1 pace each tenant's sends per channel.
     let tenants = TenantDirectory()
@@ -73,11 +72,21 @@ func buildNotifications(
         router: router, extra: consumers + [tenantFeed, webhookFeed, runtime.afterMigrations(worker)], onServerRunning: onServerRunning)
 }
 
+enum NotificationsProgram: ServiceProgram {
+    static let name = "notifications"
+    static func migrations() throws -> [Migration] { JobTables.migrations(schema: name) + (try ServiceRuntime.migrations(in: .module)) }
+    static func configuration() throws -> ServiceConfiguration { try NotificationsConfiguration.fromEnvironment().service }
+    static func serve(migrate: Bool) async throws {
+        var configuration = try NotificationsConfiguration.fromEnvironment()
+        configuration.service.migrateOnStart = migrate
+        try await buildNotifications(configuration).runService()
+    }
+}
+
 @main
 struct NotificationsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "notifications", abstract: "Email, webhooks, in-app inbox, push.")
-
-    func run() async throws {
-        try await buildNotifications(try .fromEnvironment()).runService()
-    }
+    static let configuration = CommandConfiguration(
+        commandName: "notifications", abstract: "Email, webhooks, in-app inbox, push.",
+        subcommands: [ServeCommand<NotificationsProgram>.self, MigrateCommand<NotificationsProgram>.self],
+        defaultSubcommand: ServeCommand<NotificationsProgram>.self)
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Messaging
+import Persistence
 import ServiceKit
 
 /// Until its issue is done the photoml service only migrates, relays and answers health.
@@ -9,11 +10,20 @@ func buildPhotoML(_ configuration: ServiceConfiguration, onServerRunning: @escap
     try ServiceRuntime.operationalOnly(configuration, schema: "photoml", bundle: .module, onServerRunning: onServerRunning)
 }
 
+enum PhotoMLProgram: ServiceProgram {
+    static let name = "photoml"
+    static func migrations() throws -> [Migration] { try ServiceRuntime.migrations(in: .module) }
+    static func configuration() throws -> ServiceConfiguration { try .fromEnvironment(name: name, defaultPort: 8087) }
+    static func serve(migrate: Bool) async throws {
+        var configuration = try configuration()
+        configuration.migrateOnStart = migrate
+        try await buildPhotoML(configuration).runService()
+    }
+}
+
 @main
 struct PhotoMLCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "photoml", abstract: "Photo upload and sliced detection.")
-
-    func run() async throws {
-        try await buildPhotoML(try .fromEnvironment(name: "photoml", defaultPort: 8087)).runService()
-    }
+    static let configuration = CommandConfiguration(
+        commandName: "photoml", abstract: "Photo upload and sliced detection.", subcommands: [ServeCommand<PhotoMLProgram>.self, MigrateCommand<PhotoMLProgram>.self],
+        defaultSubcommand: ServeCommand<PhotoMLProgram>.self)
 }

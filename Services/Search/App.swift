@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import Jobs
 import Messaging
+import Persistence
 import ServiceKit
 
 /// How a failed document write is retried; tests shorten it.
@@ -18,9 +19,7 @@ func buildSearch(
     _ configuration: ServiceConfiguration, retries: IndexRetries = IndexRetries(),
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
-    let schema = "search"
-    let runtime = try ServiceRuntime(
-        configuration: configuration, schema: schema, migrations: JobTables.migrations(schema: schema) + (try ServiceRuntime.migrations(in: .module)))
+    let runtime = try ServiceRuntime(configuration: configuration, schema: SearchProgram.name, migrations: try SearchProgram.migrations())
     let retryKind = SearchJobs.indexDocument(maxAttempts: retries.maxAttempts, retryDelay: retries.delay)
     let indexer = Indexer(database: runtime.database, retryKind: retryKind)
     // Two members of the group per replica: one writes a batch while the other decodes the
@@ -58,11 +57,20 @@ func buildSearch(
         router: router, extra: consumers + [runtime.afterMigrations(reporter), runtime.afterMigrations(worker)], onServerRunning: onServerRunning)
 }
 
+enum SearchProgram: ServiceProgram {
+    static let name = "search"
+    static func migrations() throws -> [Migration] { JobTables.migrations(schema: name) + (try ServiceRuntime.migrations(in: .module)) }
+    static func configuration() throws -> ServiceConfiguration { try .fromEnvironment(name: name, defaultPort: 8084) }
+    static func serve(migrate: Bool) async throws {
+        var configuration = try configuration()
+        configuration.migrateOnStart = migrate
+        try await buildSearch(configuration).runService()
+    }
+}
+
 @main
 struct SearchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "search", abstract: "Per-tenant search index.")
-
-    func run() async throws {
-        try await buildSearch(try .fromEnvironment(name: "search", defaultPort: 8084)).runService()
-    }
+    static let configuration = CommandConfiguration(
+        commandName: "search", abstract: "Per-tenant search index.",
+        subcommands: [ServeCommand<SearchProgram>.self, MigrateCommand<SearchProgram>.self], defaultSubcommand: ServeCommand<SearchProgram>.self)
 }

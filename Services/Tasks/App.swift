@@ -4,13 +4,12 @@ import Foundation
 import Hummingbird
 import Jobs
 import Messaging
+import Persistence
 import ServiceKit
 
 /// Builds the tasks service.
 func buildTasks(_ configuration: ServiceConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
-    let schema = "tasks"
-    let runtime = try ServiceRuntime(
-        configuration: configuration, schema: schema, migrations: JobTables.migrations(schema: schema) + (try ServiceRuntime.migrations(in: .module)))
+    let runtime = try ServiceRuntime(configuration: configuration, schema: TasksProgram.name, migrations: try TasksProgram.migrations())
     let verifier = runtime.tokenVerifier()
     let router = Router<ServiceRequestContext>.service(readiness: runtime.readiness)
     TaskRoutes(store: TaskStore(database: runtime.database)).add(to: router, verifier: verifier)
@@ -28,11 +27,20 @@ func buildTasks(_ configuration: ServiceConfiguration, onServerRunning: @escapin
     return runtime.application(router: router, extra: [runtime.afterMigrations(worker), members], onServerRunning: onServerRunning)
 }
 
+enum TasksProgram: ServiceProgram {
+    static let name = "tasks"
+    static func migrations() throws -> [Migration] { JobTables.migrations(schema: name) + (try ServiceRuntime.migrations(in: .module)) }
+    static func configuration() throws -> ServiceConfiguration { try .fromEnvironment(name: name, defaultPort: 8082) }
+    static func serve(migrate: Bool) async throws {
+        var configuration = try configuration()
+        configuration.migrateOnStart = migrate
+        try await buildTasks(configuration).runService()
+    }
+}
+
 @main
 struct TasksCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "tasks", abstract: "Projects and tasks.")
-
-    func run() async throws {
-        try await buildTasks(try .fromEnvironment(name: "tasks", defaultPort: 8082)).runService()
-    }
+    static let configuration = CommandConfiguration(
+        commandName: "tasks", abstract: "Projects and tasks.", subcommands: [ServeCommand<TasksProgram>.self, MigrateCommand<TasksProgram>.self],
+        defaultSubcommand: ServeCommand<TasksProgram>.self)
 }

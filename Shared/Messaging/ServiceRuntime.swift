@@ -46,12 +46,31 @@ public final class ServiceRuntime: Sendable {
     /// Applies the schema's migrations and makes sure the registry's topics exist (a topic
     /// that exists already, as declared by KafkaTopic resources in production, is left alone).
     public func prepare() async throws {
-        try await Migrator(database: database).migrate(migrations)
+        if configuration.migrateOnStart {
+            try await Migrator(database: database).migrate(migrations)
+        } else {
+            try await waitForMigrations()
+        }
         migrated.set()
         do {
             try await TopicAdmin.ensure(Topics.all, brokers: configuration.kafkaBrokers)
         } catch {
             logger.warning("could not create topics; the broker may be down", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Until `migrate` (a Job of the deployment) has applied every migration this build
+    /// knows: a replica of a newer version must not serve an older schema.
+    func waitForMigrations() async throws {
+        var logged = false
+        while true {
+            let pending = try await Migrator(database: database).pending(migrations)
+            if pending.isEmpty { return }
+            if !logged {
+                logger.warning("waiting for migrations to be applied (run `\(configuration.name) migrate`)", metadata: ["pending": "\(pending)"])
+                logged = true
+            }
+            try await Task.sleep(for: .seconds(2))
         }
     }
 

@@ -66,6 +66,26 @@ public struct Migrator: Sendable {
         }
     }
 
+    /// The versions of `serviceMigrations` (and the platform's) not applied yet; throws when
+    /// an applied one was edited. A replica that does not migrate waits for this to be empty.
+    public func pending(_ serviceMigrations: [Migration]) async throws -> [String] {
+        let all = PlatformTables.migrations(schema: database.schema) + serviceMigrations
+        let exists = try await database.client.query(
+            "SELECT to_regclass(\(database.schema + ".schema_migrations")) IS NOT NULL", logger: database.logger
+        ).decode(Bool.self).first { _ in true } ?? false
+        guard exists else { return all.map(\.version) }
+        var applied: [String: String] = [:]
+        let rows = try await database.client.query(
+            "SELECT version, checksum FROM \(unescaped: database.schema).schema_migrations", logger: database.logger)
+        for try await (version, checksum) in rows.decode((String, String).self) { applied[version] = checksum }
+        for migration in all {
+            if let checksum = applied[migration.version], checksum != migration.checksum {
+                throw MigrationError.checksumChanged(version: migration.version)
+            }
+        }
+        return all.filter { applied[$0.version] == nil }.map(\.version)
+    }
+
     func apply(_ migrations: [Migration], on connection: PostgresConnection) async throws {
         let schema = database.schema
         let logger = database.logger

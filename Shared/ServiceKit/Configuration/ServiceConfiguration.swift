@@ -15,6 +15,9 @@ public struct ServiceConfiguration: Sendable {
     public var logLevel: String
     /// How the database connection is protected (`DATABASE_TLS`).
     public var databaseTLS: DatabaseTLS = .disable
+    /// Apply the schema's migrations at start (`serve`); false when a Job runs `migrate`
+    /// before the rollout (`serve --no-migrate`): the service then waits for them.
+    public var migrateOnStart = true
 
     public init(
         name: String, host: String = "127.0.0.1", port: Int, databaseURL: String, kafkaBrokers: String,
