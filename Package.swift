@@ -11,7 +11,7 @@ func service(_ name: String, extra: [Target.Dependency] = []) -> Target {
     .executableTarget(
         name: name,
         dependencies: [
-            "ServiceKit", "Persistence", "Messaging", "Contracts",
+            "ServiceKit", "Persistence", "Messaging", "Contracts", "ServiceHost", "Jobs",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -110,9 +110,20 @@ let package = Package(
             dependencies: [
                 "CRdKafka", "Contracts", "Persistence", "ServiceKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Shared/Messaging",
+            swiftSettings: strict
+        ),
+        // The host every service executable runs on: it owns the skeleton, a service declares its parts.
+        .target(
+            name: "ServiceHost",
+            dependencies: [
+                "Contracts", "ServiceKit", "Persistence", "Messaging", "Jobs",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/ServiceHost",
             swiftSettings: strict
         ),
         // The durable job queue services run their background work on.
@@ -152,11 +163,11 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
-        service("Tasks", extra: ["Jobs"]),
+        service("Tasks"),
         service("Experience"),
-        service("Search", extra: ["Jobs"]),
+        service("Search"),
         service("Notifications", extra: [
-            "Jobs", "CCurl",
+            "CCurl",
             .product(name: "Mustache", package: "swift-mustache"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -184,7 +195,7 @@ let package = Package(
         .testTarget(name: "ContractsTests", dependencies: ["Contracts"], path: "Tests/ContractsTests"),
         .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/ServiceKitTests"),
         .testTarget(name: "PersistenceTests", dependencies: ["Persistence", "TestSupport"], path: "Tests/PersistenceTests"),
-        .testTarget(name: "MessagingTests", dependencies: ["Messaging", "TestSupport"], path: "Tests/MessagingTests"),
+        .testTarget(name: "MessagingTests", dependencies: ["Messaging", "ServiceHost", "TestSupport"], path: "Tests/MessagingTests"),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "TestSupport"], path: "Tests/JobsTests"),
         .testTarget(name: "AuthTests", dependencies: ["Auth", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/AuthTests"),
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "Jobs", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/TasksTests"),

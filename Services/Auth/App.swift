@@ -5,12 +5,13 @@ import Hummingbird
 import Logging
 import Messaging
 import Persistence
+import ServiceHost
 import ServiceKit
 
-/// Builds the auth service: stores, token issuing, routes, runtime.
+/// Builds the auth service: stores, token issuing, routes.
 func buildAuth(_ configuration: AuthConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
-    let runtime = try ServiceRuntime(configuration: configuration.service, schema: AuthProgram.name, migrations: try AuthProgram.migrations())
-    let database = runtime.database
+    let host = try ServiceHost(AuthProgram.self, configuration: configuration.service)
+    let database = host.database
     let sealer = KeySealer(key: SymmetricKey(data: configuration.keyEncryptionKey))
     let keys = SigningKeyStore(database: database, sealer: sealer, retiredKeyLifetime: configuration.accessTokenLifetime + 120)
     let issuer = TokenIssuer(
@@ -22,7 +23,7 @@ func buildAuth(_ configuration: AuthConfiguration, onServerRunning: @escaping @S
     // again almost at once; the throttle only has to stop a flood of junk kids.
     let verifier = TokenVerifier(
         issuer: configuration.service.tokenIssuer, audience: configuration.service.tokenAudience, refetchInterval: .milliseconds(100),
-        logger: runtime.logger
+        logger: host.logger
     ) { try await keys.jwksJSON() }
     let sessions = SessionStore(
         database: database, successorKey: configuration.refreshTokenSecret, idleLifetime: configuration.refreshIdleLifetime,
@@ -34,7 +35,7 @@ func buildAuth(_ configuration: AuthConfiguration, onServerRunning: @escaping @S
     let mfa = MFAStore(database: database, sealer: sealer)
     let signIn = SignIn(accounts: accounts, sessions: sessions, issuer: issuer, mfa: mfa, audit: audit)
 
-    let router = Router<ServiceRequestContext>.service(readiness: runtime.readiness)
+    let router = host.router
     router.add(middleware: ClientAddressMiddleware(trusted: configuration.trustedProxies))
     let authenticated = router.group().add(middleware: AuthenticationMiddleware(verifier: verifier))
     let sessionRoutes = SessionRoutes(accounts: accounts, signIn: signIn, passwords: passwords, throttle: throttle, audit: audit)
@@ -63,18 +64,17 @@ func buildAuth(_ configuration: AuthConfiguration, onServerRunning: @escaping @S
         identities: IdentityStore(database: database, accounts: accounts), tenants: tenants, accounts: accounts, signIn: signIn, audit: audit, publicURL: configuration.publicURL ?? configuration.service.tokenIssuer, allowedRedirectURIs: configuration.redirectURIs
     ).add(to: router, authenticated: authenticated)
 
-    var app = runtime.application(router: router, onServerRunning: onServerRunning)
-    app.beforeServerStarts {
+    host.beforeStart {
         try await OperatorBootstrap(accounts: accounts, passwords: passwords)
             .ensure(email: configuration.operatorEmail, password: configuration.operatorPassword)
         _ = try await issuer.activeKeyID()
     }
-    return app
+    return host.application(onServerRunning: onServerRunning)
 }
 
 enum AuthProgram: ServiceProgram {
     static let name = "auth"
-    static func migrations() throws -> [Migration] { try ServiceRuntime.migrations(in: .module) }
+    static func migrations() throws -> [Migration] { try ServiceHost.migrations(in: .module) }
     static func configuration() throws -> ServiceConfiguration { try AuthConfiguration.fromEnvironment().service }
     static func serve(migrate: Bool) async throws {
         var configuration = try AuthConfiguration.fromEnvironment()

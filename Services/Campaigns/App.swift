@@ -3,16 +3,17 @@ import Foundation
 import Hummingbird
 import Messaging
 import Persistence
+import ServiceHost
 import ServiceKit
 
 /// Until its issue is done the campaigns service only migrates, relays and answers health.
 func buildCampaigns(_ configuration: ServiceConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
-    try ServiceRuntime.operationalOnly(configuration, schema: "campaigns", bundle: .module, onServerRunning: onServerRunning)
+    try ServiceHost(CampaignsProgram.self, configuration: configuration).application(onServerRunning: onServerRunning)
 }
 
 enum CampaignsProgram: ServiceProgram {
     static let name = "campaigns"
-    static func migrations() throws -> [Migration] { try ServiceRuntime.migrations(in: .module) }
+    static func migrations() throws -> [Migration] { try ServiceHost.migrations(in: .module) }
     static func configuration() throws -> ServiceConfiguration { try .fromEnvironment(name: name, defaultPort: 8086) }
     static func serve(migrate: Bool) async throws {
         var configuration = try configuration()

@@ -3,16 +3,17 @@ import Foundation
 import Hummingbird
 import Messaging
 import Persistence
+import ServiceHost
 import ServiceKit
 
 /// Until its issue is done the experience service only migrates, relays and answers health.
 func buildExperience(_ configuration: ServiceConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
-    try ServiceRuntime.operationalOnly(configuration, schema: "experience", bundle: .module, onServerRunning: onServerRunning)
+    try ServiceHost(ExperienceProgram.self, configuration: configuration).application(onServerRunning: onServerRunning)
 }
 
 enum ExperienceProgram: ServiceProgram {
     static let name = "experience"
-    static func migrations() throws -> [Migration] { try ServiceRuntime.migrations(in: .module) }
+    static func migrations() throws -> [Migration] { try ServiceHost.migrations(in: .module) }
     static func configuration() throws -> ServiceConfiguration { try .fromEnvironment(name: name, defaultPort: 8083) }
     static func serve(migrate: Bool) async throws {
         var configuration = try configuration()

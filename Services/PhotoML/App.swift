@@ -3,16 +3,17 @@ import Foundation
 import Hummingbird
 import Messaging
 import Persistence
+import ServiceHost
 import ServiceKit
 
 /// Until its issue is done the photoml service only migrates, relays and answers health.
 func buildPhotoML(_ configuration: ServiceConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
-    try ServiceRuntime.operationalOnly(configuration, schema: "photoml", bundle: .module, onServerRunning: onServerRunning)
+    try ServiceHost(PhotoMLProgram.self, configuration: configuration).application(onServerRunning: onServerRunning)
 }
 
 enum PhotoMLProgram: ServiceProgram {
     static let name = "photoml"
-    static func migrations() throws -> [Migration] { try ServiceRuntime.migrations(in: .module) }
+    static func migrations() throws -> [Migration] { try ServiceHost.migrations(in: .module) }
     static func configuration() throws -> ServiceConfiguration { try .fromEnvironment(name: name, defaultPort: 8087) }
     static func serve(migrate: Bool) async throws {
         var configuration = try configuration()

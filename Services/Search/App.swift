@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import Jobs
 import Messaging
+import ServiceHost
 import Persistence
 import ServiceKit
 
@@ -19,47 +20,30 @@ func buildSearch(
     _ configuration: ServiceConfiguration, retries: IndexRetries = IndexRetries(),
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
-    let runtime = try ServiceRuntime(configuration: configuration, schema: SearchProgram.name, migrations: try SearchProgram.migrations())
+    let host = try ServiceHost(SearchProgram.self, configuration: configuration)
+    let database = host.database
     let retryKind = SearchJobs.indexDocument(maxAttempts: retries.maxAttempts, retryDelay: retries.delay)
-    let indexer = Indexer(database: runtime.database, retryKind: retryKind)
+    let indexer = Indexer(database: database, retryKind: retryKind)
     // Two members of the group per replica: one writes a batch while the other decodes the
     // next, so both cores work (each holds its own partitions, so they never write one row).
-    let consumers = try (0..<2).map { _ in
-        try runtime.batchConsumer(group: Indexer.group, topics: indexer.topics, maxBatch: 1000) { events in
-            try await indexer.apply(events)
-        }
-    }
-    let health = HealthStore(database: runtime.database)
-    let reporter = PositionReporter(
-        consumers: consumers.map(\.consumer), group: Indexer.group, store: health, interval: .seconds(2), logger: runtime.logger)
-    let reindexes = ReindexStore(database: runtime.database)
-    let reindexer = Reindexer(store: reindexes, indexer: indexer, brokers: configuration.kafkaBrokers, logger: runtime.logger)
-
-    let router = Router<ServiceRequestContext>.service(readiness: runtime.readiness)
-    let verifier = runtime.tokenVerifier()
-    let analytics = AnalyticsStore(database: runtime.database)
-    SearchRoutes(documents: DocumentStore(database: runtime.database), analytics: analytics).add(to: router, verifier: verifier)
-    AnalyticsRoutes(store: analytics).add(to: router, verifier: verifier)
-    IndexAdminRoutes(indexer: indexer, health: health, reindexes: reindexes).add(to: router, verifier: verifier)
-    JobAdminRoutes(store: JobAdminStore(database: runtime.database), path: "v1/admin/search/jobs").add(to: router, verifier: verifier)
-
-    var jobs = JobRegistry()
-    jobs.register(SearchJobs.pruneAnalytics) { _, context in
-        let deleted = try await analytics.prune()
-        context.logger.info("pruned search analytics", metadata: ["queries": "\(deleted)"])
-    }
-    jobs.register(retryKind) { retry, context in try await indexer.retry(retry, context: context) }
-    jobs.register(SearchJobs.reindex) { arguments, context in try await reindexer.run(arguments, context: context) }
-    let worker = JobWorker(
-        database: runtime.database, registry: jobs, crons: try SearchJobs.crons(),
-        configuration: .init(queues: ["default": 10, "reindex": 1]), logger: runtime.logger)
-    return runtime.application(
-        router: router, extra: consumers + [runtime.afterMigrations(reporter), runtime.afterMigrations(worker)], onServerRunning: onServerRunning)
+    let consumers = try host.consume(indexer, members: 2)
+    let health = HealthStore(database: database)
+    host.run(
+        PositionReporter(consumers: consumers, group: Indexer.group, store: health, interval: .seconds(2), logger: host.logger), afterMigrations: true)
+    let reindexes = ReindexStore(database: database)
+    let reindexer = Reindexer(store: reindexes, indexer: indexer, brokers: configuration.kafkaBrokers, logger: host.logger)
+    let analytics = AnalyticsStore(database: database)
+    host.routes(SearchRoutes(documents: DocumentStore(database: database), analytics: analytics))
+    host.routes(AnalyticsRoutes(store: analytics))
+    host.routes(IndexAdminRoutes(indexer: indexer, health: health, reindexes: reindexes))
+    host.routes(JobAdminRoutes(store: JobAdminStore(database: database), path: "v1/admin/search/jobs"))
+    try host.jobs(SearchJobs(analytics: analytics, indexer: indexer, reindexer: reindexer, retryKind: retryKind))
+    return host.application(onServerRunning: onServerRunning)
 }
 
 enum SearchProgram: ServiceProgram {
     static let name = "search"
-    static func migrations() throws -> [Migration] { JobTables.migrations(schema: name) + (try ServiceRuntime.migrations(in: .module)) }
+    static func migrations() throws -> [Migration] { JobTables.migrations(schema: name) + (try ServiceHost.migrations(in: .module)) }
     static func configuration() throws -> ServiceConfiguration { try .fromEnvironment(name: name, defaultPort: 8084) }
     static func serve(migrate: Bool) async throws {
         var configuration = try configuration()

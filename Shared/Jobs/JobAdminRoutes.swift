@@ -6,7 +6,7 @@ import ServiceKit
 /// their tenant's jobs (list, inspect, retry a discarded one, discard a pending one);
 /// queues are shared by every tenant, so pausing, resuming and draining them is for
 /// platform operators (`platform:admin`).
-public struct JobAdminRoutes: Sendable {
+public struct JobAdminRoutes: RouteGroup {
     let store: JobAdminStore
     let path: String
 

@@ -167,6 +167,8 @@ public struct EventConsumer: Service {
                 return nil
             } catch let error as PermanentFailure {
                 return error
+            } catch let error as TenantMismatch {
+                return PermanentFailure(error.description)
             } catch is DecodingError {
                 return PermanentFailure("the \(envelope.type) payload does not decode")
             } catch {

@@ -3,6 +3,7 @@ import Foundation
 import Jobs
 import Messaging
 import Persistence
+import ServiceHost
 import ServiceKit
 import TestSupport
 import Testing
@@ -22,7 +23,7 @@ enum ProbeProgram: ServiceProgram {
 struct ServiceCommandTests {
     @Test("migrate applies what this build knows and exits; afterwards nothing is pending")
     func migrate() async throws {
-        let migrate = try #require(try MigrateCommand<ProbeProgram>.parseAsRoot([]) as? MigrateCommand<ProbeProgram>)
+        let migrate = try #require(MigrateCommand<ProbeProgram>.parseAsRoot([]) as? MigrateCommand<ProbeProgram>)
         try await migrate.run()
         let pending = try await withDatabase("photoml") { database in try await Migrator(database: database).pending(try ProbeProgram.migrations()) }
         #expect(pending.isEmpty)
@@ -34,19 +35,20 @@ struct ServiceCommandTests {
         configuration.migrateOnStart = false
         let own = Migration(version: "9999_probe_\(UUID().uuidString.prefix(8).lowercased())", sql: "SELECT 1")
         let migrations = JobTables.migrations(schema: "photoml") + [own]
-        let runtime = try ServiceRuntime(configuration: configuration, schema: "photoml", migrations: migrations)
+        let host = try ServiceHost(configuration: configuration, schema: "photoml", migrations: migrations)
+        let database = host.database, preparation = host.preparation, migrated = host.migrated
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await runtime.database.client.run() }
+            group.addTask { await database.client.run() }
             defer { group.cancelAll() }
-            let waiting = Task { try await runtime.prepare() }
+            let waiting = Task { try await preparation.run() }
             try await Task.sleep(for: .seconds(1))
-            #expect(!runtime.migrated.isSet)
-            try await Migrator(database: runtime.database).migrate(migrations)
+            #expect(!migrated.isSet)
+            try await Migrator(database: database).migrate(migrations)
             try await waiting.value
-            #expect(runtime.migrated.isSet)
+            #expect(migrated.isSet)
             let edited = Migration(version: own.version, sql: "SELECT 2")
-            await #expect(throws: MigrationError.self) { _ = try await Migrator(database: runtime.database).pending(JobTables.migrations(schema: "photoml") + [edited]) }
+            await #expect(throws: MigrationError.self) { _ = try await Migrator(database: database).pending(JobTables.migrations(schema: "photoml") + [edited]) }
         }
-        await runtime.producer.shutdown()
+        await host.producer.shutdown()
     }
 }

@@ -9,8 +9,10 @@ import Metrics
 /// per tenant.
 ///
 /// Duplicates: idempotency key (the command's own, unique per tenant).
-struct RequestIntake: Sendable {
+struct RequestIntake: BatchHandling {
     static let group = "notifications.intake"
+    let topics = [Topics.notificationsRequest]
+    let maxBatch = 200
     let store: NotificationStore
     let logger: Logger
 
@@ -20,7 +22,6 @@ struct RequestIntake: Sendable {
         for event in events where event.type == NotificationRequest.type {
             do {
                 let request = try event.decode(NotificationRequest.self)
-                guard request.tenantId == event.tenantID else { throw PermanentFailure("payload tenant differs from ce_tenantid") }
                 if byTenant[request.tenantId] == nil { order.append(request.tenantId) }
                 byTenant[request.tenantId, default: []].append(request)
             } catch {
@@ -40,14 +41,14 @@ struct RequestIntake: Sendable {
 /// `auth.membership.v1`: who the tenant's people are, where to write to them, who administers.
 ///
 /// Duplicates: version guard (a member row changes only for a newer membership version).
-struct MembershipFeed: Sendable {
+struct MembershipFeed: EventHandling {
     static let group = "notifications.members"
+    let topics = [Topics.authMembership]
     let members: MemberStore
 
     func handle(_ event: EventEnvelope) async throws {
         guard [MembershipEvent.added, MembershipEvent.roleChanged, MembershipEvent.removed].contains(event.type) else { return }
         let membership = try event.decode(MembershipEvent.self)
-        guard membership.tenantId == event.tenantID else { throw PermanentFailure("payload tenant differs from ce_tenantid") }
         try await members.apply(membership, removed: event.type == MembershipEvent.removed)
     }
 }

@@ -1,13 +1,16 @@
 import Contracts
 import Foundation
+import Messaging
 
 /// Turns domain events into webhook messages: `{"type", "timestamp", "data"}` with the
 /// event's own payload as data, stored once per event and tenant.
 ///
 /// Duplicates: idempotency key (the event id, unique per tenant among webhook messages).
-struct WebhookFeed: Sendable {
+struct WebhookFeed: BatchHandling {
     static let group = "notifications.webhooks"
-    static let topics = [Topics.tasksTask]
+    /// The topics whose events tenants may subscribe to.
+    static let sources = [Topics.tasksTask]
+    var topics: [Topic] { Self.sources }
     let store: WebhookStore
 
     /// A batch of events, one statement per tenant.

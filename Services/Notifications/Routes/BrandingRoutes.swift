@@ -4,7 +4,7 @@ import ServiceKit
 
 /// `/v1/admin/notification-branding` (owners, admins): the tenant's name, logo and colour on
 /// the platform's emails, security emails included.
-struct BrandingRoutes: Sendable {
+struct BrandingRoutes: RouteGroup {
     let store: BrandingStore
 
     func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {

@@ -6,7 +6,7 @@ import NIOCore
 import ServiceKit
 
 /// `/v1/notifications`: the signed-in user's inbox, its live stream and preferences.
-struct InboxRoutes: Sendable {
+struct InboxRoutes: RouteGroup {
     let store: NotificationStore
     let preferences: PreferenceStore
     /// How often an open stream looks for new notifications.

@@ -4,7 +4,7 @@ import ServiceKit
 
 /// `/v1/notifications/push-subscriptions`: the signed-in user's browsers, and the VAPID
 /// public key a browser subscribes with (`applicationServerKey`).
-struct PushRoutes: Sendable {
+struct PushRoutes: RouteGroup {
     let store: PushStore
     let policy: DestinationPolicy
 

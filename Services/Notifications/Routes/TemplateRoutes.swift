@@ -5,7 +5,7 @@ import ServiceKit
 /// `/v1/admin/notification-templates` (owners, admins): the built-in templates, the
 /// tenant's overrides, saving one (checked against the key's variables), reverting, and
 /// a preview rendered with sample data.
-struct TemplateRoutes: Sendable {
+struct TemplateRoutes: RouteGroup {
     let store: TemplateStore
 
     func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {

@@ -5,10 +5,10 @@ import ServiceKit
 /// `/v1/admin/webhooks` (owners, admins): register endpoints (the secret is shown once),
 /// list, read, delete, rotate the secret with an overlap, enable again, and the deliveries
 /// with every attempt, a manual retry and a bulk replay of failures.
-struct WebhookRoutes: Sendable {
+struct WebhookRoutes: RouteGroup {
     let store: WebhookStore
     let policy: DestinationPolicy
-    static let eventTypes = Set(WebhookFeed.topics.flatMap(\.eventTypes))
+    static let eventTypes = Set(WebhookFeed.sources.flatMap(\.eventTypes))
 
     func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {
         let hooks = router.group("v1/admin/webhooks").add(middleware: AuthenticationMiddleware(verifier: verifier))

@@ -12,13 +12,6 @@ protocol DocumentMapper: Sendable {
 }
 
 extension DocumentMapper {
-    /// The payload, refused when it claims another tenant than its envelope.
-    func payload<P: EventPayload>(_ type: P.Type, of event: EventEnvelope, tenant: KeyPath<P, UUID>) throws -> P {
-        let payload = try event.decode(type)
-        guard payload[keyPath: tenant] == event.tenantID else { throw PermanentFailure("payload tenant differs from ce_tenantid") }
-        return payload
-    }
-
     func tombstone(_ type: String, id: UUID, of event: EventEnvelope, version: Int, at time: Date) -> IndexedDocument {
         IndexedDocument(
             tenant: event.tenantID, type: type, id: id, title: "", body: "", tags: [], facets: [:], visibleTo: nil, version: version,
@@ -34,7 +27,7 @@ struct TaskDocuments: DocumentMapper {
     func document(from event: EventEnvelope) throws -> IndexedDocument? {
         switch event.type {
         case TaskChanged.created, TaskChanged.updated, TaskChanged.completed, TaskChanged.reopened, TaskChanged.restored:
-            let task = try payload(TaskChanged.self, of: event, tenant: \.tenantId)
+            let task = try event.decode(TaskChanged.self)
             var facets = ["status": task.status, "priority": String(task.priority)]
             if let project = task.projectId { facets["projectId"] = project.uuidString.lowercased() }
             let visibleTo = task.visibility == TaskChanged.privateVisibility ? [task.createdBy, task.assigneeId].compactMap { $0 } : nil
@@ -42,7 +35,7 @@ struct TaskDocuments: DocumentMapper {
                 tenant: event.tenantID, type: "task", id: task.taskId, title: task.title, body: task.description ?? "", tags: task.tags,
                 facets: facets, visibleTo: visibleTo, version: task.version, deleted: false, updatedAt: task.occurredAt)
         case TaskDeleted.type:
-            let deleted = try payload(TaskDeleted.self, of: event, tenant: \.tenantId)
+            let deleted = try event.decode(TaskDeleted.self)
             return tombstone("task", id: deleted.taskId, of: event, version: deleted.version, at: deleted.occurredAt)
         default:
             // A newer producer may add event types; ignoring them keeps this consumer compatible.
@@ -58,13 +51,13 @@ struct ProjectDocuments: DocumentMapper {
     func document(from event: EventEnvelope) throws -> IndexedDocument? {
         switch event.type {
         case ProjectChanged.created, ProjectChanged.updated:
-            let project = try payload(ProjectChanged.self, of: event, tenant: \.tenantId)
+            let project = try event.decode(ProjectChanged.self)
             return IndexedDocument(
                 tenant: event.tenantID, type: "project", id: project.projectId, title: project.name, body: project.description ?? "",
                 tags: [], facets: ["archived": String(project.archived)], visibleTo: nil, version: project.version, deleted: false,
                 updatedAt: project.occurredAt)
         case ProjectDeleted.type:
-            let deleted = try payload(ProjectDeleted.self, of: event, tenant: \.tenantId)
+            let deleted = try event.decode(ProjectDeleted.self)
             return tombstone("project", id: deleted.projectId, of: event, version: deleted.version, at: deleted.occurredAt)
         default:
             return nil

@@ -19,8 +19,9 @@ struct FailureRetry: Codable, Sendable {
 /// is recorded and retried by a job; neither holds up the partition.
 ///
 /// Duplicates: version guard (a document is written only by a newer source version).
-struct Indexer: Sendable {
+struct Indexer: BatchHandling {
     static let group = "search.indexer"
+    let maxBatch = 1000
     let writer: IndexWriter
     let failures: FailureStore
     let mappers: [String: any DocumentMapper]
@@ -32,6 +33,10 @@ struct Indexer: Sendable {
     }
 
     var topics: [Topic] { mappers.values.map(\.topic).sorted { $0.name < $1.name } }
+
+    func handle(_ events: [EventEnvelope]) async throws {
+        try await apply(events)
+    }
 
     /// What a batch means: its documents (coalesced), the event each came from, and the
     /// events that mean nothing valid.
@@ -146,6 +151,7 @@ struct Indexer: Sendable {
     static func describe(_ error: any Error) -> String {
         switch error {
         case let failure as PermanentFailure: return failure.reason
+        case let mismatch as TenantMismatch: return mismatch.description
         case is DecodingError: return "the payload does not decode as its event type"
         case let error as PSQLError:
             let message = error.serverInfo?[.message] ?? "database error"

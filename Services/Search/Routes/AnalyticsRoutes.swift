@@ -3,7 +3,7 @@ import Hummingbird
 import ServiceKit
 
 /// `POST /v1/search/clicks` and `GET /v1/admin/search/analytics?from&to` (owners, admins).
-struct AnalyticsRoutes: Sendable {
+struct AnalyticsRoutes: RouteGroup {
     let store: AnalyticsStore
 
     func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {

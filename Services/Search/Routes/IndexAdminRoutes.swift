@@ -5,7 +5,7 @@ import ServiceKit
 /// The index in the admin console: health, reindex runs and failed documents. Tenant
 /// owners and admins see and act on their tenant; a reindex of every tenant needs a
 /// platform operator (`platform:admin`).
-struct IndexAdminRoutes: Sendable {
+struct IndexAdminRoutes: RouteGroup {
     let indexer: Indexer
     let health: HealthStore
     let reindexes: ReindexStore

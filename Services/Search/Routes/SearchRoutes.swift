@@ -3,7 +3,7 @@ import Hummingbird
 import ServiceKit
 
 /// `GET /v1/search`.
-struct SearchRoutes: Sendable {
+struct SearchRoutes: RouteGroup {
     let documents: DocumentStore
     let analytics: AnalyticsStore
     static let types: Set<String> = ["task", "project"]

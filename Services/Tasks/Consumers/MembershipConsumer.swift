@@ -10,8 +10,9 @@ import PostgresNIO
 ///
 /// Duplicates: inbox (the event id, in the transaction of the effect), and a version guard
 /// for events that arrive out of order.
-struct MembershipConsumer: Sendable {
+struct MembershipConsumer: EventHandling {
     static let group = "tasks.membership"
+    let topics = [Topics.authMembership]
     let store: TaskStore
     let inbox: Inbox
 
@@ -23,7 +24,6 @@ struct MembershipConsumer: Sendable {
     func handle(_ event: EventEnvelope) async throws {
         guard [MembershipEvent.added, MembershipEvent.roleChanged, MembershipEvent.removed].contains(event.type) else { return }
         let membership = try event.decode(MembershipEvent.self)
-        guard membership.tenantId == event.tenantID else { throw PermanentFailure("payload tenant differs from ce_tenantid") }
         let active = event.type != MembershipEvent.removed
         try await store.database.withTenant(event.tenantID) { connection in
             guard try await inbox.claim(eventID: event.id, topic: event.topic, on: connection) else { return }

@@ -20,36 +20,38 @@ struct RecurArguments: Codable, Sendable {
     var taskId: UUID
 }
 
-/// The tasks service's background work, run by its `JobWorker`.
-enum TaskJobs {
+/// The tasks service's background work: kinds, handlers, crons and queues.
+struct TaskJobs: ServiceJobs {
+    let database: Database
+
     static let reminder = JobKind<ReminderArguments>("tasks.reminder", queue: "reminders", maxAttempts: 25, timeout: .seconds(30))
     static let purgeBin = JobKind<PurgeArguments>("tasks.purge-bin", maxAttempts: 5, timeout: .seconds(300))
     static let importRows = JobKind<ImportJobArguments>("tasks.import", maxAttempts: 5, timeout: .seconds(1800))
     static let recur = JobKind<RecurArguments>("tasks.recur", maxAttempts: 25, timeout: .seconds(30))
 
-    static func registry(database: Database) -> JobRegistry {
+    var registry: JobRegistry {
         var registry = JobRegistry()
         let reminders = Reminders(database: database)
-        registry.register(reminder) { arguments, context in try await reminders.send(arguments, context: context) }
+        registry.register(Self.reminder) { arguments, context in try await reminders.send(arguments, context: context) }
         let bin = Bin(database: database)
-        registry.register(purgeBin) { _, context in try await bin.purge(context: context) }
+        registry.register(Self.purgeBin) { _, context in try await bin.purge(context: context) }
         let series = Series(store: TaskStore(database: database))
-        registry.register(recur) { arguments, context in try await series.next(after: arguments.taskId, context: context) }
+        registry.register(Self.recur) { arguments, context in try await series.next(after: arguments.taskId, context: context) }
         let importer = TaskImporter(store: TaskStore(database: database))
-        registry.register(importRows) { arguments, context in try await importer.runStored(arguments.importId, tenant: context.tenantID) }
+        registry.register(Self.importRows) { arguments, context in try await importer.runStored(arguments.importId, tenant: context.tenantID) }
         return registry
     }
 
-    static func crons() throws -> [Cron] {
+    func crons() throws -> [Cron] {
         // Daily, in the quiet hours of most of the world.
-        [try Cron("tasks.purge-bin", "17 3 * * *", kind: purgeBin, arguments: PurgeArguments())]
+        [try Cron("tasks.purge-bin", "17 3 * * *", kind: Self.purgeBin, arguments: PurgeArguments())]
     }
 
-    static let configuration: JobWorker.Configuration = {
+    var configuration: JobWorker.Configuration {
         var configuration = JobWorker.Configuration(queues: ["default": 4, "reminders": 20])
         configuration.lease = .seconds(30)
         return configuration
-    }()
+    }
 }
 
 /// Sends a task's reminder as a `notifications.request.v1` command through the outbox.

@@ -4,7 +4,7 @@ import ServiceKit
 
 /// `/v1/task-filters`: the caller's saved list queries. The parameters are checked as
 /// `GET /v1/tasks` would check them, so a saved filter always runs.
-struct FilterRoutes: Sendable {
+struct FilterRoutes: RouteGroup {
     let store: FilterStore
 
     func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {

@@ -3,7 +3,7 @@ import Hummingbird
 import ServiceKit
 
 /// `/v1/projects`: parse and validate, call the store, map its errors to problems.
-struct ProjectRoutes: Sendable {
+struct ProjectRoutes: RouteGroup {
     let store: ProjectStore
 
     func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {

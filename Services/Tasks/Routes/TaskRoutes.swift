@@ -3,7 +3,7 @@ import Hummingbird
 import ServiceKit
 
 /// `/v1/tasks`: parse and validate, call the store, map its errors to problems.
-struct TaskRoutes: Sendable {
+struct TaskRoutes: RouteGroup {
     let store: TaskStore
 
     func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {

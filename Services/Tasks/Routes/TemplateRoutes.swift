@@ -3,7 +3,7 @@ import Hummingbird
 import ServiceKit
 
 /// `/v1/task-templates`: save a task tree (given, or copied from a task) and instantiate it.
-struct TemplateRoutes: Sendable {
+struct TemplateRoutes: RouteGroup {
     let store: TemplateStore
 
     func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {

@@ -6,6 +6,13 @@ public protocol EventPayload: Codable, Sendable, Equatable {
     var key: String { get }
     /// CloudEvents `subject`: what the event is about.
     var subject: String { get }
+    /// The tenant the payload speaks of; it must be the envelope's (`ce_tenantid`).
+    var tenantId: UUID { get }
+}
+
+/// A payload naming another tenant than its envelope: never applied (retrying cannot fix it).
+public struct TenantMismatch: Error, CustomStringConvertible {
+    public var description: String { "payload tenant differs from ce_tenantid" }
 }
 
 /// A CloudEvents 1.0 event: attributes travel as Kafka headers (binary content mode,
@@ -54,8 +61,12 @@ public struct EventEnvelope: Sendable, Equatable {
         )
     }
 
+    /// The payload, checked against the envelope's tenant: every consumer reads payloads
+    /// through here, so none can apply one tenant's event to another's data.
     public func decode<P: EventPayload>(_ type: P.Type) throws -> P {
-        try PlatformJSON.decoder.decode(P.self, from: data)
+        let payload = try PlatformJSON.decoder.decode(P.self, from: data)
+        guard payload.tenantId == tenantID else { throw TenantMismatch() }
+        return payload
     }
 
     /// The CloudEvents attributes as Kafka headers.
