@@ -327,22 +327,10 @@ public final class JobWorker: Service, Sendable {
         }
     }
 
+    /// The trigger names the queues that got ready jobs; an empty payload wakes them all.
     private func listenForInserts() async {
-        let channel = "\(store.schema)_jobs"
-        while !Task.isCancelled {
-            do {
-                try await store.database.client.withConnection { connection in
-                    try await connection.listen(on: channel) { notifications in
-                        for try await notification in notifications {
-                            if let wakeup = self.wakeups[notification.payload] { wakeup.raise() } else { self.wakeAll() }
-                        }
-                    }
-                }
-            } catch {
-                if Task.isCancelled { return }
-                logger.debug("job listener reconnecting", metadata: ["error": "\(error)"])
-            }
-            try? await Task.sleep(for: .seconds(1))
+        await store.database.listen(on: "\(store.schema)_jobs") { queue in
+            if let wakeup = self.wakeups[queue] { wakeup.raise() } else { self.wakeAll() }
         }
     }
 }

@@ -28,7 +28,7 @@ public struct OutboxRelay: Service {
     let logger: Logger
     let batchSize: Int
     let pollInterval: Duration
-    let wake = WakeSignal()
+    let wake = Wakeup()
     let schemaReady: ReadyFlag
 
     /// `schemaReady`: the relay starts once the outbox table exists (migrations applied).
@@ -91,33 +91,11 @@ public struct OutboxRelay: Service {
     }
 
     func sleep(upTo limit: Duration) async {
-        let step = Duration.milliseconds(20)
-        var waited = Duration.zero
-        while waited < limit {
-            if wake.take() { return }
-            do { try await Task.sleep(for: step) } catch { return }
-            waited += step
-        }
+        await wake.wait(upTo: limit)
     }
 
     func listenForInserts() async {
-        let channel = "\(database.schema)_outbox"
-        while !Task.isCancelled {
-            do {
-                try await database.client.withConnection { connection in
-                    try await connection.listen(on: channel) { notifications in
-                        wake.raise()
-                        for try await _ in notifications {
-                            wake.raise()
-                        }
-                    }
-                }
-            } catch {
-                if Task.isCancelled { return }
-                logger.debug("outbox listener reconnecting", metadata: ["error": "\(error)"])
-            }
-            try? await Task.sleep(for: .seconds(1))
-        }
+        await database.listen(on: "\(database.schema)_outbox") { [wake] _ in wake.raise() }
     }
 
     /// Published rows are kept a week for inspection and replay, then deleted.
@@ -215,11 +193,4 @@ public struct OutboxRelay: Service {
             "outbox event refused by the broker for good; dead-lettered",
             metadata: ["event_id": "\(event.id)", "topic": "\(event.topic)", "bytes": "\(event.data.count)", "error": "\(error)"])
     }
-}
-
-/// Set by the LISTEN task, taken by the publish loop.
-final class WakeSignal: Sendable {
-    private let flag = Atomic<Bool>(false)
-    func raise() { flag.store(true, ordering: .releasing) }
-    func take() -> Bool { flag.exchange(false, ordering: .acquiringAndReleasing) }
 }

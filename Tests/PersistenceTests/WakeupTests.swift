@@ -1,5 +1,5 @@
 import Foundation
-@testable import Jobs
+import Persistence
 import Synchronization
 import Testing
 
