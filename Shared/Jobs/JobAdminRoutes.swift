@@ -190,3 +190,7 @@ public struct JobAdminRoutes: RouteGroup {
         }
     }
 }
+
+extension JobAdminStore.JobView: ResponseEncodable {}
+extension JobAdminStore.QueueView: ResponseEncodable {}
+extension JobAdminStore.BatchView: ResponseEncodable {}

@@ -1,5 +1,4 @@
 import Foundation
-import Hummingbird
 import Logging
 import Persistence
 import PostgresNIO
@@ -21,7 +20,7 @@ public struct JobAdminStore: Sendable {
         public var error: String
     }
 
-    public struct JobView: ResponseEncodable, Sendable {
+    public struct JobView: Codable, Sendable {
         public var id: Int64
         public var kind: String
         public var queue: String
@@ -145,7 +144,7 @@ public struct JobAdminStore: Sendable {
 
     // MARK: Batches
 
-    public struct BatchView: ResponseEncodable, Sendable {
+    public struct BatchView: Codable, Sendable {
         public var id: UUID
         public var total: Int
         public var succeeded: Int
@@ -243,7 +242,7 @@ public struct JobAdminStore: Sendable {
             """, logger: logger)
     }
 
-    public struct QueueView: ResponseEncodable, Sendable {
+    public struct QueueView: Codable, Sendable {
         public var name: String
         public var paused: Bool
         /// Jobs by state, across all tenants.

@@ -91,6 +91,10 @@ struct AdminTests {
         #expect(try await auth("PATCH", "/v1/admin/members/\(owner.userID)", json: ["role": "member"], token: admin.accessToken).status == 403)
         #expect(try await auth("PATCH", "/v1/admin/members/\(owner.userID)", json: ["role": "admin"], token: owner.accessToken).status == 409)
         #expect(try await auth("DELETE", "/v1/admin/members/\(owner.userID)", token: owner.accessToken).status == 409)
+        // The refused role changes are in the audit log as denied.
+        let log = try await auth("GET", "/v1/admin/audit-log", token: owner.accessToken)
+        let denied = (log.json["items"] as? [[String: Any]] ?? []).filter { $0["result"] as? String == "denied" && $0["target"] as? String == "user:\(owner.userID)" }
+        #expect(denied.count >= 3)
         #expect(try await auth("PATCH", "/v1/admin/members/\(member.userID)", json: ["role": "viewer"], token: admin.accessToken).status == 200)
         #expect(try await auth("PATCH", "/v1/admin/members/\(member.userID)", json: ["role": "boss"], token: owner.accessToken).status == 422)
         #expect(try await auth("PATCH", "/v1/admin/members/\(admin.userID)", json: ["role": "owner"], token: owner.accessToken).status == 200)

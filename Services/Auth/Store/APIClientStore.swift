@@ -1,5 +1,4 @@
 import Foundation
-import Hummingbird
 import Persistence
 import PostgresNIO
 import ServiceKit
@@ -12,7 +11,7 @@ enum APIScope {
     ]
 }
 
-struct APIClientRecord: ResponseEncodable, Sendable {
+struct APIClientRecord: Codable, Sendable {
     var id: UUID
     var clientId: String
     var name: String
@@ -46,7 +45,7 @@ struct APIClientStore: Sendable {
             let active = try await connection.query(
                 "SELECT count(*)::int FROM auth.api_clients WHERE revoked_at IS NULL", logger: database.logger)
             for try await count in active.decode(Int.self) where count >= tenant.limits.maxAPIClients {
-                throw Problem.conflict("The \(tenant.plan) plan allows \(tenant.limits.maxAPIClients) API clients; revoke one first.")
+                throw AuthStoreError.apiClientLimit(plan: "\(tenant.plan)", limit: tenant.limits.maxAPIClients)
             }
             let rows = try await connection.query(
                 """
@@ -56,7 +55,7 @@ struct APIClientStore: Sendable {
                 """, logger: database.logger)
             try await connection.query(
                 "INSERT INTO auth.api_client_directory (client_id, tenant_id) VALUES (\(clientID), \(tenant.id))", logger: database.logger)
-            guard var client = try await decode(rows).first else { throw Problem.notFound() }
+            guard var client = try await decode(rows).first else { throw AuthStoreError.notFound }
             client.clientSecret = secret.text
             return client
         }

@@ -104,7 +104,7 @@ struct AccountStore: Sendable {
                 """, logger: database.logger)
             for try await inserted in rows.decode(String.self) { return inserted }
         }
-        throw Problem.conflict(exactSlug ? "The slug \(slug) is taken." : "Could not find a free slug for this tenant name; choose another name.")
+        throw exactSlug ? AuthStoreError.slugTaken(slug) : AuthStoreError.noFreeSlug
     }
 
     struct Credentials: Sendable {

@@ -1,11 +1,10 @@
 import Contracts
 import Foundation
-import Hummingbird
 import Persistence
 import PostgresNIO
 import ServiceKit
 
-struct InvitationRecord: ResponseEncodable, Sendable {
+struct InvitationRecord: Codable, Sendable {
     var id: UUID
     var email: String
     var role: String
@@ -48,7 +47,7 @@ struct InvitationStore: Sendable {
                 SELECT 1 FROM auth.memberships m JOIN auth.users u ON u.id = m.user_id
                 WHERE m.tenant_id = \(tenant.id) AND u.email_normalized = \(normalized)
                 """, logger: database.logger)
-            for try await _ in members { throw Problem.conflict("\(email) is already a member of this tenant.") }
+            for try await _ in members { throw AuthStoreError.alreadyMember(email: email) }
             try await connection.query(
                 """
                 UPDATE auth.invitations SET revoked_at = now()
@@ -58,7 +57,7 @@ struct InvitationStore: Sendable {
                 "SELECT count(*)::int FROM auth.invitations WHERE accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now()",
                 logger: database.logger)
             for try await count in pending.decode(Int.self) where count >= tenant.limits.maxPendingInvitations {
-                throw Problem.conflict("The \(tenant.plan) plan allows \(tenant.limits.maxPendingInvitations) pending invitations; revoke some first.")
+                throw AuthStoreError.pendingInvitationLimit(plan: "\(tenant.plan)", limit: tenant.limits.maxPendingInvitations)
             }
             try await requireRoom(tenant, on: connection)
             let id = UUID.v7()
@@ -69,7 +68,7 @@ struct InvitationStore: Sendable {
                         now() + make_interval(secs => \(Self.lifetime)))
                 RETURNING \(unescaped: Self.columns)
                 """, logger: database.logger)
-            guard let invitation = try await decode(rows).first else { throw Problem.notFound() }
+            guard let invitation = try await decode(rows).first else { throw AuthStoreError.notFound }
             try await outbox.email(
                 "auth.invitation", to: .init(email: email), tenantID: tenant.id, idempotencyKey: "auth.invitation/\(id.uuidString.lowercased())",
                 data: ["tenantName": tenant.name, "inviterName": inviter?.name ?? tenant.name, "role": role.rawValue, "token": token.text],
@@ -98,7 +97,7 @@ struct InvitationStore: Sendable {
             let rows = try await connection.query(
                 "SELECT \(unescaped: Self.columns) FROM auth.invitations WHERE id = \(id) FOR UPDATE", logger: database.logger)
             guard let invitation = try await decode(rows).first else { return nil }
-            guard invitation.status == "pending" else { throw Problem.conflict("The invitation is \(invitation.status); only pending ones can be revoked.") }
+            guard invitation.status == "pending" else { throw AuthStoreError.invitationNotPending(status: invitation.status) }
             try await connection.query("UPDATE auth.invitations SET revoked_at = now() WHERE id = \(id)", logger: database.logger)
             return InvitationRecord(
                 id: id, email: invitation.email, role: invitation.role, status: "revoked", createdAt: invitation.createdAt, expiresAt: invitation.expiresAt)
@@ -131,23 +130,23 @@ struct InvitationStore: Sendable {
             var found: (String, String)?
             for try await row in rows.decode((String, String).self) { found = row }
             guard let (email, roleName) = found, let role = Role(rawValue: roleName) else {
-                throw Problem.badRequest("The invitation is invalid, used, revoked or expired.")
+                throw AuthStoreError.invitationUnusable
             }
             let user: UserRecord
             if let existing {
                 user = existing.user
                 try await accounts.markVerified(userID: user.id, on: connection)
             } else {
-                guard let name, let newHash else { throw Problem.validation([.init(field: "password", message: "is required for a new account")]) }
+                guard let name, let newHash else { throw AuthStoreError.passwordRequired }
                 user = try await accounts.createUser(
                     email: email, name: name, passwordHash: newHash, emailVerified: true, tenantID: token.tenantID, on: connection)
             }
-            guard let tenant = try await TenantStore(database: database).get(token.tenantID, on: connection) else { throw Problem.notFound() }
+            guard let tenant = try await TenantStore(database: database).get(token.tenantID, on: connection) else { throw AuthStoreError.notFound }
             try await requireRoom(tenant, on: connection)
             do {
                 try await accounts.addMember(user, tenantID: token.tenantID, role: role, on: connection)
             } catch where error.sqlState == SQLState.uniqueViolation {
-                throw Problem.conflict("You are already a member of this tenant.")
+                throw AuthStoreError.callerAlreadyMember
             }
             return .joined(user, Membership(tenant: tenant.record, role: role.rawValue))
         }
@@ -158,7 +157,7 @@ struct InvitationStore: Sendable {
         let rows = try await connection.query(
             "SELECT count(*)::int FROM auth.memberships WHERE tenant_id = \(tenant.id)", logger: database.logger)
         for try await count in rows.decode(Int.self) where count >= tenant.limits.maxMembers {
-            throw Problem.conflict("The \(tenant.plan) plan allows \(tenant.limits.maxMembers) members.")
+            throw AuthStoreError.memberLimit(plan: "\(tenant.plan)", limit: tenant.limits.maxMembers)
         }
     }
 

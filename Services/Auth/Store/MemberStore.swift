@@ -1,11 +1,10 @@
 import Contracts
 import Foundation
-import Hummingbird
 import Persistence
 import PostgresNIO
 import ServiceKit
 
-struct MemberRecord: ResponseEncodable, Decodable, Sendable {
+struct MemberRecord: Codable, Sendable {
     var userId: UUID
     var email: String
     var name: String
@@ -69,13 +68,13 @@ struct MemberStore: Sendable {
                 }
             let touchesOwner = member.role == Role.owner.rawValue || newRole == Role.owner.rawValue
             if touchesOwner && !actorRoles.contains(Role.owner.rawValue) {
-                throw Problem.forbidden("Only owners can grant or take away the owner role.")
+                throw AuthStoreError.ownerRoleByOwnersOnly
             }
             if member.role == Role.owner.rawValue && newRole != Role.owner.rawValue {
                 let owners = try await connection.query(
                     "SELECT count(*)::int FROM auth.memberships WHERE tenant_id = \(tenantID) AND role = 'owner'", logger: database.logger)
                 for try await count in owners.decode(Int.self) where count <= 1 {
-                    throw Problem.conflict("A tenant must keep at least one owner; make someone else owner first.")
+                    throw AuthStoreError.lastOwner
                 }
             }
             let user = UserRecord(id: member.userId, email: member.email, name: member.name, emailVerified: true)

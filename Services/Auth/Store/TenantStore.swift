@@ -1,6 +1,5 @@
 import Contracts
 import Foundation
-import Hummingbird
 import Persistence
 import PostgresNIO
 import ServiceKit
@@ -11,7 +10,7 @@ struct TenantSettings: Codable, Sendable, Equatable {
 }
 
 /// A tenant as admins and operators see it.
-struct TenantDetails: ResponseEncodable, Sendable {
+struct TenantDetails: Codable, Sendable {
     var id: UUID
     var name: String
     var slug: String
@@ -75,7 +74,7 @@ struct TenantStore: Sendable {
             try await outbox.tenant(
                 TenantRecord(id: id, name: name, slug: chosen, status: "active", plan: plan.rawValue), version: 1, type: TenantEvent.created,
                 on: connection)
-            guard let created = try await get(id, on: connection) else { throw Problem.notFound() }
+            guard let created = try await get(id, on: connection) else { throw AuthStoreError.notFound }
             return created
         }
     }
@@ -103,7 +102,7 @@ struct TenantStore: Sendable {
                     WHERE id = \(id)
                     """, logger: database.logger)
             } catch where error.sqlState == SQLState.uniqueViolation {
-                throw Problem.conflict("The slug \(change.slug ?? "") is taken.")
+                throw AuthStoreError.slugTaken(change.slug ?? "")
             }
             guard let after = try await get(id, on: connection) else { return nil }
             let type =

@@ -12,6 +12,8 @@ public struct ProblemMiddleware<Context: ServiceContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let problem as Problem {
             return try problem.response(from: request, context: context)
+        } catch let refusal as any ProblemConvertible {
+            return try refusal.problem.response(from: request, context: context)
         } catch let error as HTTPError {
             var problem = Problem(status: error.status, detail: error.body)
             if error.status == .notFound, error.body == nil { problem.detail = "No route for \(request.method) \(request.uri.path)." }
@@ -24,4 +26,11 @@ public struct ProblemMiddleware<Context: ServiceContext>: RouterMiddleware {
                 .response(from: request, context: context)
         }
     }
+}
+
+/// A typed error a store (or any layer below the routes) throws, and the problem response
+/// it means: the mapping is written once, next to the routes, and the problem middleware
+/// applies it, so stores need to know nothing of HTTP.
+public protocol ProblemConvertible: Error {
+    var problem: Problem { get }
 }

@@ -45,9 +45,9 @@ struct MemberRoutes: Sendable {
             }
             try await audit.record(actor.entry(action, tenant: identity.tenantID, target: target, details: details))
             return member
-        } catch let problem as Problem where problem.statusCode == 403 || problem.statusCode == 409 {
+        } catch let refusal as AuthStoreError where refusal == .ownerRoleByOwnersOnly || refusal == .lastOwner {
             try await audit.record(actor.entry(action, tenant: identity.tenantID, target: target, result: .denied, details: details))
-            throw problem
+            throw refusal
         }
     }
 }
