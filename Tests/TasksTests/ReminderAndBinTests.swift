@@ -138,7 +138,7 @@ struct BinTests {
                     "UPDATE tasks.binned_tasks SET deleted_at = now() - interval '31 days' WHERE task_id = \(UUID(uuidString: old))", logger: database.logger)
             }
             let context = JobContext(id: 1, tenantID: UUID(), kind: "tasks.purge-bin", attempt: 1, maxAttempts: 1, logger: database.logger)
-            try await Bin(database: database).purge(context: context)
+            try await BinPurge(database: database).purge(context: context)
             let remaining = try await database.withTenant(first.tenant) { connection in
                 var count = 0
                 for try await _ in try await connection.query("SELECT 1 FROM tasks.tasks WHERE id = \(UUID(uuidString: old))", logger: database.logger) {

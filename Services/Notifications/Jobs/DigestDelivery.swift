@@ -34,20 +34,10 @@ struct DigestDelivery: Sendable {
 
     static func uniqueKey(_ user: UUID) -> String { "digest/\(user.uuidString.lowercased())" }
 
-    private struct Item: Sendable {
-        var delivery: UUID
-        var notification: UUID
-        var idempotencyKey: String
-        var address: String
-        var category: String
-        var templateKey: String
-        var title: String
-        var body: String
-    }
 
     func run(_ job: DigestJob, context: JobContext) async throws {
         let tenant = context.tenantID, database = email.database
-        let items = try await database.withTenant(tenant) { connection in try await waiting(job.userId, on: connection) }
+        let items = try await PendingDeliveries(database: database).digestItems(of: job.userId, within: Self.window, tenant: tenant)
         guard let first = items.first else { return }
         let parts = try await database.withTenant(tenant) { connection in
             try await email.templates.parts(for: TemplateCatalog.digestKey, locale: TemplateCatalog.defaultLocale, on: connection)
@@ -69,27 +59,7 @@ struct DigestDelivery: Sendable {
         try await finish(items, tenant: tenant, state: "sent", eventState: "sent", error: nil, messageID: message.messageID, user: job.userId)
     }
 
-    private func waiting(_ user: UUID, on connection: PostgresConnection) async throws -> [Item] {
-        let rows = try await connection.query(
-            """
-            SELECT d.id, n.id, n.idempotency_key, d.address, n.category, n.template_key, n.title, n.body
-            FROM notifications.deliveries d JOIN notifications.notifications n ON n.id = d.notification_id
-            WHERE n.user_id = \(user) AND d.state = 'digest' AND d.not_before <= now() + make_interval(secs => \(Self.window))
-            ORDER BY d.created_at LIMIT 200
-            """, logger: email.database.logger)
-        var items: [Item] = []
-        for try await (delivery, notification, key, address, category, template, title, body) in rows.decode(
-            (UUID, UUID, String, String, String, String, String, String).self)
-        {
-            items.append(
-                Item(
-                    delivery: delivery, notification: notification, idempotencyKey: key, address: address, category: category, templateKey: template,
-                    title: title, body: body))
-        }
-        return items
-    }
-
-    private func finish(_ items: [Item], tenant: UUID, state: String, eventState: String, error: String?, messageID: String?, user: UUID) async throws {
+    private func finish(_ items: [DigestItem], tenant: UUID, state: String, eventState: String, error: String?, messageID: String?, user: UUID) async throws {
         let outcomes = items.map { item in
             NotificationDelivery(
                 tenantId: tenant, notificationId: item.notification, deliveryId: item.delivery, idempotencyKey: item.idempotencyKey, channel: "email",

@@ -21,7 +21,7 @@ struct EmailDelivery: Sendable {
     let appURL: String
     /// The queue starts its claimed jobs together: their reads, and the records of the sends
     /// that finish close together, are one transaction per tenant instead of one per email.
-    private let loads: BatchedCalls<UUID, UUID, Pending?>
+    private let loads: BatchedCalls<UUID, UUID, PendingEmail?>
     private let finishes: BatchedCalls<UUID, DeliveryStore.Finished, Void>
 
     init(database: Database, templates: TemplateStore, mailer: SMTPMailer, appURL: String) {
@@ -34,7 +34,7 @@ struct EmailDelivery: Sendable {
         // server answers them one by one). One transaction per email held the throughput
         // to about 190 emails/s on the 2-core test machine, batches to about 300-400.
         loads = .lookups(linger: .milliseconds(20)) { tenant, deliveries in
-            try await database.withTenant(tenant) { connection in try await Self.load(deliveries, on: connection, logger: database.logger) }
+            try await PendingDeliveries(database: database).emails(deliveries, tenant: tenant)
         }
         let store = DeliveryStore(database: database)
         finishes = .writes(linger: .milliseconds(100)) { tenant, finished in try await store.finish(finished, tenant: tenant) }
@@ -46,20 +46,6 @@ struct EmailDelivery: Sendable {
         JobKind("notifications.send-email", queue: "email", maxAttempts: maxAttempts, timeout: .seconds(90), tenantRate: tenantRate, retryDelay: retryDelay)
     }
 
-    private struct Pending: Sendable {
-        var notification: UUID
-        var idempotencyKey: String
-        var address: String
-        var user: UUID?
-        var category: String
-        var templateKey: String
-        var locale: String
-        var data: [String: String]
-        var recipientName: String
-        /// The tenant's overrides of the template in the notification's locale and in the default one.
-        var templates: TemplateChoices
-        var brand: Branding?
-    }
 
     func run(_ job: EmailJob, context: JobContext) async throws {
         let tenant = context.tenantID
@@ -84,13 +70,7 @@ struct EmailDelivery: Sendable {
                     try await finish(job.deliveryId, pending, tenant: tenant, state: "failed", eventState: "failed", error: failure.description, messageID: nil)
                     return
                 }
-                _ = try await database.withTenant(tenant) { connection in
-                    try await connection.query(
-                        """
-                        UPDATE notifications.deliveries SET attempts = attempts + 1, last_error = \(failure.description), updated_at = now()
-                        WHERE id = \(job.deliveryId)
-                        """, logger: database.logger)
-                }
+                try await PendingDeliveries(database: database).deferred(job.deliveryId, error: failure.description, tenant: tenant)
                 throw failure
             }
         }
@@ -104,45 +84,7 @@ struct EmailDelivery: Sendable {
             messageID: "\(id)@\(domain)", date: Date(), listUnsubscribe: unsubscribe)
     }
 
-    /// The deliveries still to send, with their notifications, the recipients' names and the
-    /// tenant's overrides of their templates that `TemplateChoices` chooses from, in one statement.
-    private static func load(_ deliveries: [UUID], on connection: PostgresConnection, logger: Logger) async throws -> [UUID: Pending] {
-        let rows = try await connection.query(
-            """
-            SELECT d.id, n.id, n.idempotency_key, d.address, n.user_id, n.category, n.template_key, n.locale, n.data::text, COALESCE(m.name, ''),
-                   l.subject, l.text_body, l.html_body, f.subject, f.text_body, f.html_body, b.name, b.logo_url, b.color, b.tenant_id IS NOT NULL
-            FROM notifications.deliveries d
-            JOIN notifications.notifications n ON n.id = d.notification_id
-            LEFT JOIN notifications.members m ON m.user_id = n.user_id
-            LEFT JOIN notifications.branding b ON b.tenant_id = n.tenant_id
-            LEFT JOIN notifications.templates l ON l.template_key = n.template_key AND l.locale = n.locale
-            LEFT JOIN notifications.templates f ON f.template_key = n.template_key AND f.locale = \(TemplateCatalog.defaultLocale)
-            WHERE d.id = ANY(\(deliveries)) AND d.state IN ('queued', 'deferred')
-            """, logger: logger)
-        var found: [UUID: Pending] = [:]
-        for try await row in rows {
-            let columns = row.makeRandomAccess()
-            let template = try columns[6].decode(String.self), locale = try columns[7].decode(String.self)
-            let values = (try? JSONDecoder().decode([String: String].self, from: Data(try columns[8].decode(String.self).utf8))) ?? [:]
-            var templates = TemplateChoices()
-            for (slotLocale, first) in [(TemplateCatalog.defaultLocale, 13), (locale, 10)] {
-                if let subject = try columns[first].decode(String?.self), let text = try columns[first + 1].decode(String?.self) {
-                    templates.overrides[.init(key: template, locale: slotLocale)] = TemplateParts(
-                        subject: subject, text: text, html: try columns[first + 2].decode(String?.self))
-                }
-            }
-            found[try columns[0].decode(UUID.self)] = Pending(
-                notification: try columns[1].decode(UUID.self), idempotencyKey: try columns[2].decode(String.self),
-                address: try columns[3].decode(String.self), user: try columns[4].decode(UUID?.self), category: try columns[5].decode(String.self),
-                templateKey: template, locale: locale, data: values, recipientName: try columns[9].decode(String.self), templates: templates,
-                brand: try columns[19].decode(Bool.self)
-                    ? Branding(name: try columns[16].decode(String?.self), logoUrl: try columns[17].decode(String?.self), color: try columns[18].decode(String?.self))
-                    : nil)
-        }
-        return found
-    }
-
-    private func finish(_ delivery: UUID, _ pending: Pending, tenant: UUID, state: String, eventState: String, error: String?, messageID: String?) async throws {
+    private func finish(_ delivery: UUID, _ pending: PendingEmail, tenant: UUID, state: String, eventState: String, error: String?, messageID: String?) async throws {
         let outcome = NotificationDelivery(
             tenantId: tenant, notificationId: pending.notification, deliveryId: delivery, idempotencyKey: pending.idempotencyKey, channel: "email",
             state: eventState, category: pending.category, templateKey: pending.templateKey, recipientUserId: pending.user, error: error, occurredAt: Date())

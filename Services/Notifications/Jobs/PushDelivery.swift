@@ -41,38 +41,10 @@ struct PushDelivery: Sendable {
         }
     }
 
-    /// What one run sends: the notification, and the user's subscriptions that an earlier
-    /// attempt has not reached.
-    private struct Pending: Sendable {
-        var payload: Payload
-        var user: UUID
-        var idempotencyKey: String
-        var templateKey: String
-        var reachedBefore: Int
-        var targets: [PushStore.Target]
-    }
 
     func run(_ job: PushJob, context: JobContext) async throws {
         let tenant = context.tenantID
-        let loaded: Pending? = try await database.withTenant(tenant) { connection in
-            let rows = try await connection.query(
-                """
-                SELECT n.id, n.title, n.body, n.category, n.data::text, n.user_id, n.idempotency_key, n.template_key, d.pushed_to
-                FROM notifications.deliveries d JOIN notifications.notifications n ON n.id = d.notification_id
-                WHERE d.id = \(job.deliveryId) AND d.state IN ('queued', 'deferred')
-                """, logger: database.logger)
-            for try await (id, title, body, category, data, user, key, template, pushedTo) in rows.decode(
-                (UUID, String, String, String, String, UUID, String, String, [UUID]).self)
-            {
-                let values = (try? JSONDecoder().decode([String: String].self, from: Data(data.utf8))) ?? [:]
-                let reached = Set(pushedTo)
-                return Pending(
-                    payload: Payload(id: id, title: title, body: body, category: category, data: values), user: user, idempotencyKey: key,
-                    templateKey: template, reachedBefore: reached.count,
-                    targets: try await store.targets(user: user, on: connection).filter { !reached.contains($0.id) })
-            }
-            return nil
-        }
+        let loaded = try await PendingDeliveries(database: database).push(job.deliveryId, targets: store, tenant: tenant)
         guard let pending = loaded else { return }
         let vapid = try await store.vapidKey()
         let plaintext = try JSONEncoder().encode(pending.payload)
@@ -108,10 +80,7 @@ struct PushDelivery: Sendable {
         } catch {
             // Retried by the job queue: the browsers reached so far are not sent it again.
             if !reached.isEmpty {
-                _ = try await database.withTenant(tenant) { connection in
-                    try await connection.query(
-                        "UPDATE notifications.deliveries SET pushed_to = pushed_to || \(reached) WHERE id = \(job.deliveryId)", logger: database.logger)
-                }
+                try await PendingDeliveries(database: database).pushed(to: reached, delivery: job.deliveryId, tenant: tenant)
             }
             throw error
         }
