@@ -2,7 +2,7 @@
 import PackageDescription
 
 let strict: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 /// The eight services share one shape: an executable target under Services/<Name>
@@ -156,23 +156,27 @@ let package = Package(
             path: "Services/Gateway",
             swiftSettings: strict
         ),
-        service("Auth", extra: [
-            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "JWTKit", package: "jwt-kit"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-        ]),
+        service(
+            "Auth",
+            extra: [
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]),
         service("Tasks"),
         service("Experience"),
         service("Search"),
-        service("Notifications", extra: [
-            "CCurl",
-            .product(name: "Mustache", package: "swift-mustache"),
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-        ]),
+        service(
+            "Notifications",
+            extra: [
+                "CCurl",
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
         // bench/gateway.sh's ceiling: a SwiftNIO byte relay with no HTTP work.
         .executableTarget(
             name: "RelayCeiling", dependencies: [.product(name: "NIOPosix", package: "swift-nio")], path: "bench/RelayCeiling", swiftSettings: strict),
@@ -193,17 +197,27 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "ContractsTests", dependencies: ["Contracts"], path: "Tests/ContractsTests"),
-        .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/ServiceKitTests"),
+        .testTarget(
+            name: "ServiceKitTests", dependencies: ["ServiceKit", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            path: "Tests/ServiceKitTests"),
         .testTarget(name: "PersistenceTests", dependencies: ["Persistence", "TestSupport"], path: "Tests/PersistenceTests"),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "ServiceHost", "TestSupport"], path: "Tests/MessagingTests"),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "TestSupport"], path: "Tests/JobsTests"),
-        .testTarget(name: "AuthTests", dependencies: ["Auth", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/AuthTests"),
-        .testTarget(name: "TasksTests", dependencies: ["Tasks", "Jobs", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/TasksTests"),
-        .testTarget(name: "SearchTests", dependencies: ["Search", "Jobs", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/SearchTests"),
+        .testTarget(
+            name: "AuthTests", dependencies: ["Auth", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            path: "Tests/AuthTests"),
+        .testTarget(
+            name: "TasksTests", dependencies: ["Tasks", "Jobs", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            path: "Tests/TasksTests"),
+        .testTarget(
+            name: "SearchTests", dependencies: ["Search", "Jobs", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            path: "Tests/SearchTests"),
         .testTarget(
             name: "NotificationsTests", dependencies: ["Notifications", "Jobs", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/NotificationsTests"),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/GatewayTests"),
+        .testTarget(
+            name: "GatewayTests", dependencies: ["Gateway", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            path: "Tests/GatewayTests"),
         .testTarget(
             name: "SystemTests",
             dependencies: [

@@ -9,7 +9,9 @@ import ServiceHost
 import ServiceKit
 
 /// Builds the auth service: stores, token issuing, routes.
-func buildAuth(_ configuration: AuthConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+func buildAuth(
+    _ configuration: AuthConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
     let host = try ServiceHost(AuthProgram.self, configuration: configuration.service)
     let database = host.database
     let sealer = KeySealer(key: SymmetricKey(data: configuration.keyEncryptionKey))
@@ -40,7 +42,8 @@ func buildAuth(_ configuration: AuthConfiguration, onServerRunning: @escaping @S
     let authenticated = router.group().add(middleware: AuthenticationMiddleware(verifier: verifier))
     let sessionRoutes = SessionRoutes(accounts: accounts, signIn: signIn, passwords: passwords, throttle: throttle, audit: audit)
     sessionRoutes.add(to: router, authenticated: authenticated)
-    MFARoutes(accounts: accounts, mfa: mfa, signIn: signIn, audit: audit, throttle: throttle, issuerName: "Platform").add(to: router, authenticated: authenticated)
+    MFARoutes(accounts: accounts, mfa: mfa, signIn: signIn, audit: audit, throttle: throttle, issuerName: "Platform").add(
+        to: router, authenticated: authenticated)
     EmailTokenRoutes(
         accounts: accounts, tokens: EmailTokenStore(database: database), sessions: sessions, passwords: passwords, throttle: throttle, audit: audit
     ).add(to: router, authenticated: authenticated)
@@ -61,7 +64,8 @@ func buildAuth(_ configuration: AuthConfiguration, onServerRunning: @escaping @S
     PlatformRoutes(tenants: tenants, audit: audit).add(to: authenticated)
     OAuthRoutes(
         providers: Dictionary(uniqueKeysWithValues: configuration.oauthProviders.map { ($0.name, OAuthProviderClient($0)) }),
-        identities: IdentityStore(database: database, accounts: accounts), tenants: tenants, accounts: accounts, signIn: signIn, audit: audit, publicURL: configuration.publicURL ?? configuration.service.tokenIssuer, allowedRedirectURIs: configuration.redirectURIs
+        identities: IdentityStore(database: database, accounts: accounts), tenants: tenants, accounts: accounts, signIn: signIn, audit: audit,
+        publicURL: configuration.publicURL ?? configuration.service.tokenIssuer, allowedRedirectURIs: configuration.redirectURIs
     ).add(to: router, authenticated: authenticated)
 
     host.beforeStart {
@@ -102,7 +106,8 @@ struct AuthCommand: AsyncParsableCommand {
             func run() async throws {
                 let configuration = try AuthConfiguration.fromEnvironment()
                 let logger = Logger(label: "auth.keys")
-                let database = try Database(url: configuration.service.databaseURL, schema: "auth", logger: logger, maxConnections: 2, tls: configuration.service.databaseTLS)
+                let database = try Database(
+                    url: configuration.service.databaseURL, schema: "auth", logger: logger, maxConnections: 2, tls: configuration.service.databaseTLS)
                 let store = SigningKeyStore(
                     database: database, sealer: KeySealer(key: SymmetricKey(data: configuration.keyEncryptionKey)),
                     retiredKeyLifetime: configuration.accessTokenLifetime + 120)

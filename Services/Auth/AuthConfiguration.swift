@@ -57,7 +57,8 @@ struct AuthConfiguration: Sendable {
         )
         // An https issuer means a real deployment: the development operator password must not reach it.
         if configuration.service.tokenIssuer.hasPrefix("https://") && configuration.operatorPassword == developmentOperatorPassword {
-            throw ConfigurationError(variable: "PLATFORM_OPERATOR_PASSWORD", problem: "must be set (the development default is refused with an https TOKEN_ISSUER)")
+            throw ConfigurationError(
+                variable: "PLATFORM_OPERATOR_PASSWORD", problem: "must be set (the development default is refused with an https TOKEN_ISSUER)")
         }
         return configuration
     }

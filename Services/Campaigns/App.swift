@@ -7,7 +7,9 @@ import ServiceHost
 import ServiceKit
 
 /// Until its issue is done the campaigns service only migrates, relays and answers health.
-func buildCampaigns(_ configuration: ServiceConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+func buildCampaigns(
+    _ configuration: ServiceConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
     try ServiceHost(CampaignsProgram.self, configuration: configuration).application(onServerRunning: onServerRunning)
 }
 
@@ -25,6 +27,7 @@ enum CampaignsProgram: ServiceProgram {
 @main
 struct CampaignsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "campaigns", abstract: "Email campaigns.", subcommands: [ServeCommand<CampaignsProgram>.self, MigrateCommand<CampaignsProgram>.self],
+        commandName: "campaigns", abstract: "Email campaigns.",
+        subcommands: [ServeCommand<CampaignsProgram>.self, MigrateCommand<CampaignsProgram>.self],
         defaultSubcommand: ServeCommand<CampaignsProgram>.self)
 }

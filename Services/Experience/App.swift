@@ -7,7 +7,9 @@ import ServiceHost
 import ServiceKit
 
 /// Until its issue is done the experience service only migrates, relays and answers health.
-func buildExperience(_ configuration: ServiceConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+func buildExperience(
+    _ configuration: ServiceConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
     try ServiceHost(ExperienceProgram.self, configuration: configuration).application(onServerRunning: onServerRunning)
 }
 
@@ -25,6 +27,7 @@ enum ExperienceProgram: ServiceProgram {
 @main
 struct ExperienceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "experience", abstract: "Interaction events, recommendations, personalisation.", subcommands: [ServeCommand<ExperienceProgram>.self, MigrateCommand<ExperienceProgram>.self],
+        commandName: "experience", abstract: "Interaction events, recommendations, personalisation.",
+        subcommands: [ServeCommand<ExperienceProgram>.self, MigrateCommand<ExperienceProgram>.self],
         defaultSubcommand: ServeCommand<ExperienceProgram>.self)
 }

@@ -12,7 +12,9 @@ import ServiceLifecycle
 
 /// Builds the gateway: route table, token verification, the proxy's front door, and the
 /// gateway's own routes behind it.
-func buildGateway(_ configuration: GatewayConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+func buildGateway(
+    _ configuration: GatewayConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
     Observability.bootstrapLogging(level: configuration.logLevel)
     let logger = Logger(label: "gateway")
     let routes = try LiveRouteTable(path: configuration.routesFile, logger: logger)
@@ -33,7 +35,8 @@ func buildGateway(_ configuration: GatewayConfiguration, onServerRunning: @escap
             discoveryURL: configuration.discoveryURL, issuer: configuration.tokenIssuer, audience: configuration.tokenAudience, logger: logger,
             httpClient: client)
         : TokenVerifier(
-            jwksURL: configuration.jwksURL, issuer: configuration.tokenIssuer, audience: configuration.tokenAudience, logger: logger, httpClient: client)
+            jwksURL: configuration.jwksURL, issuer: configuration.tokenIssuer, audience: configuration.tokenAudience, logger: logger,
+            httpClient: client)
 
     let readiness = Readiness()
     readiness.add("jwks") {
@@ -95,7 +98,8 @@ struct HTTPClientService: Service {
 @main
 struct GatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "gateway", abstract: "The public entry: tokens, routing.", subcommands: [Serve.self, Migrate.self], defaultSubcommand: Serve.self)
+        commandName: "gateway", abstract: "The public entry: tokens, routing.", subcommands: [Serve.self, Migrate.self], defaultSubcommand: Serve.self
+    )
 
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Serve HTTP.")

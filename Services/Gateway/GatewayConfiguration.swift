@@ -35,9 +35,10 @@ struct GatewayConfiguration: Sendable {
             logLevel: try env.string("LOG_LEVEL", default: "info"),
             // Set but empty: no tenant feed (benchmarks, a gateway without Kafka).
             kafkaBrokers: env.values["KAFKA_BROKERS"] ?? "127.0.0.1:9092",
-            corsOrigins: Set((env.optionalString("GATEWAY_CORS_ORIGINS") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
-                !$0.isEmpty
-            }),
+            corsOrigins: Set(
+                (env.optionalString("GATEWAY_CORS_ORIGINS") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                    !$0.isEmpty
+                }),
             trustedProxyHops: try env.int("GATEWAY_TRUSTED_PROXY_HOPS", default: 0, range: 0...5),
             discoveryURL: try env.url("AUTH_DISCOVERY_URL", default: "http://127.0.0.1:8081/.well-known/openid-configuration").absoluteString
         )

@@ -4,8 +4,8 @@ import Foundation
 import Hummingbird
 import Jobs
 import Messaging
-import ServiceHost
 import Persistence
+import ServiceHost
 import ServiceKit
 
 /// Builds the notifications service: intake of notification requests and of the members
@@ -33,7 +33,8 @@ func buildNotifications(
     try host.consume(WebhookFeed(store: webhooks))
 
     host.routes(
-        InboxRoutes(store: notifications, preferences: preferences, streamPoll: configuration.streamPoll, tickets: StreamTicketStore(database: database)))
+        InboxRoutes(
+            store: notifications, preferences: preferences, streamPoll: configuration.streamPoll, tickets: StreamTicketStore(database: database)))
     host.routes(TemplateRoutes(store: templates))
     host.routes(BrandingRoutes(store: BrandingStore(database: database)))
     host.routes(WebhookRoutes(store: webhooks, policy: configuration.webhooks))

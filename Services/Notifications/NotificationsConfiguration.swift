@@ -34,7 +34,9 @@ struct NotificationsConfiguration: Sendable {
             guard raw == "true" || raw == "false" else { throw ConfigurationError(variable: name, problem: "must be true or false, got '\(raw)'") }
             return raw == "true"
         }
-        guard requireTLS == "true" || requireTLS == "false" else { throw ConfigurationError(variable: "SMTP_REQUIRE_TLS", problem: "must be true or false, got '\(requireTLS)'") }
+        guard requireTLS == "true" || requireTLS == "false" else {
+            throw ConfigurationError(variable: "SMTP_REQUIRE_TLS", problem: "must be true or false, got '\(requireTLS)'")
+        }
         return Self(
             service: service,
             smtp: SMTPConfiguration(

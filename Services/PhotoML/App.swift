@@ -7,7 +7,9 @@ import ServiceHost
 import ServiceKit
 
 /// Until its issue is done the photoml service only migrates, relays and answers health.
-func buildPhotoML(_ configuration: ServiceConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+func buildPhotoML(
+    _ configuration: ServiceConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
     try ServiceHost(PhotoMLProgram.self, configuration: configuration).application(onServerRunning: onServerRunning)
 }
 
@@ -25,6 +27,7 @@ enum PhotoMLProgram: ServiceProgram {
 @main
 struct PhotoMLCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "photoml", abstract: "Photo upload and sliced detection.", subcommands: [ServeCommand<PhotoMLProgram>.self, MigrateCommand<PhotoMLProgram>.self],
+        commandName: "photoml", abstract: "Photo upload and sliced detection.",
+        subcommands: [ServeCommand<PhotoMLProgram>.self, MigrateCommand<PhotoMLProgram>.self],
         defaultSubcommand: ServeCommand<PhotoMLProgram>.self)
 }

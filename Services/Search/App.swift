@@ -4,8 +4,8 @@ import Foundation
 import Hummingbird
 import Jobs
 import Messaging
-import ServiceHost
 import Persistence
+import ServiceHost
 import ServiceKit
 
 /// How a failed document write is retried; tests shorten it.
@@ -29,7 +29,8 @@ func buildSearch(
     let consumers = try host.consume(indexer, members: 2)
     let health = HealthStore(database: database)
     host.run(
-        PositionReporter(consumers: consumers, group: Indexer.group, store: health, interval: .seconds(2), logger: host.logger), afterMigrations: true)
+        PositionReporter(consumers: consumers, group: Indexer.group, store: health, interval: .seconds(2), logger: host.logger), afterMigrations: true
+    )
     let reindexes = ReindexStore(database: database)
     let reindexer = Reindexer(store: reindexes, indexer: indexer, brokers: configuration.kafkaBrokers, logger: host.logger)
     let analytics = AnalyticsStore(database: database)

@@ -4,12 +4,14 @@ import Foundation
 import Hummingbird
 import Jobs
 import Messaging
-import ServiceHost
 import Persistence
+import ServiceHost
 import ServiceKit
 
 /// Builds the tasks service.
-func buildTasks(_ configuration: ServiceConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+func buildTasks(
+    _ configuration: ServiceConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
     let host = try ServiceHost(TasksProgram.self, configuration: configuration)
     let database = host.database
     host.routes(TaskRoutes(store: TaskStore(database: database)))

@@ -32,7 +32,9 @@ public struct CronSchedule: Sendable, Equatable {
         self.timeZone = timeZone
     }
 
-    static let monthNames = ["JAN": 1, "FEB": 2, "MAR": 3, "APR": 4, "MAY": 5, "JUN": 6, "JUL": 7, "AUG": 8, "SEP": 9, "OCT": 10, "NOV": 11, "DEC": 12]
+    static let monthNames = [
+        "JAN": 1, "FEB": 2, "MAR": 3, "APR": 4, "MAY": 5, "JUN": 6, "JUL": 7, "AUG": 8, "SEP": 9, "OCT": 10, "NOV": 11, "DEC": 12,
+    ]
     static let dayNames = ["SUN": 0, "MON": 1, "TUE": 2, "WED": 3, "THU": 4, "FRI": 5, "SAT": 6]
 
     static func parse(_ field: String, _ range: ClosedRange<Int>, names: [String: Int], field name: String) throws -> Set<Int> {
@@ -44,10 +46,14 @@ public struct CronSchedule: Sendable, Equatable {
         var values: Set<Int> = []
         for part in field.split(separator: ",", omittingEmptySubsequences: false) {
             let pieces = part.split(separator: "/", omittingEmptySubsequences: false)
-            guard pieces.count <= 2, let base = pieces.first, !base.isEmpty else { throw InvalidExpression(description: "cron \(name) '\(part)' is malformed") }
+            guard pieces.count <= 2, let base = pieces.first, !base.isEmpty else {
+                throw InvalidExpression(description: "cron \(name) '\(part)' is malformed")
+            }
             var step = 1
             if pieces.count == 2 {
-                guard let given = Int(pieces[1]), given > 0 else { throw InvalidExpression(description: "cron \(name) step '\(pieces[1])' is not a positive number") }
+                guard let given = Int(pieces[1]), given > 0 else {
+                    throw InvalidExpression(description: "cron \(name) step '\(pieces[1])' is not a positive number")
+                }
                 step = given
             }
             let bounds: ClosedRange<Int>
@@ -77,10 +83,13 @@ public struct CronSchedule: Sendable, Equatable {
         let limit = date.addingTimeInterval(5 * 366 * 86400)
         while candidate < limit {
             let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .weekday], from: candidate)
-            guard let month = parts.month, let day = parts.day, let hour = parts.hour, let minute = parts.minute, let weekday = parts.weekday else { return nil }
+            guard let month = parts.month, let day = parts.day, let hour = parts.hour, let minute = parts.minute, let weekday = parts.weekday else {
+                return nil
+            }
             if !months.contains(month) || !dayMatches(day: day, weekday: weekday - 1) {
                 // Jump to the next local midnight.
-                guard let midnight = calendar.nextDate(after: candidate, matching: DateComponents(hour: 0, minute: 0), matchingPolicy: .nextTime) else { return nil }
+                guard let midnight = calendar.nextDate(after: candidate, matching: DateComponents(hour: 0, minute: 0), matchingPolicy: .nextTime)
+                else { return nil }
                 candidate = midnight
                 continue
             }

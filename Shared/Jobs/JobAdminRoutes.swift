@@ -49,7 +49,8 @@ public struct JobAdminRoutes: RouteGroup {
             guard let priority = input.priority, (0...4).contains(priority) else {
                 throw Problem.validation([.init(field: "priority", message: "is required: 0 (first) to 4 (last)")])
             }
-            return Updated(updated: try await store.reprioritise(tenant: tenant, try Self.filter(input, states: JobAdminStore.pending), priority: priority))
+            return Updated(
+                updated: try await store.reprioritise(tenant: tenant, try Self.filter(input, states: JobAdminStore.pending), priority: priority))
         }
         jobs.get(":id") { _, context in
             let tenant = try Self.requireAdmin(context)

@@ -43,7 +43,8 @@ public struct JobAdminStore: Sendable {
     /// States of a job that has not started: these may be discarded or reprioritised.
     public static let pending = ["waiting", "scheduled", "available"]
 
-    private static let columns = "id, kind, queue, state, priority::int, attempt, max_attempts, run_at, created_at, attempted_at, finished_at, errors::text"
+    private static let columns =
+        "id, kind, queue, state, priority::int, attempt, max_attempts, run_at, created_at, attempted_at, finished_at, errors::text"
 
     private func views(_ rows: PostgresRowSequence) async throws -> [JobView] {
         var views: [JobView] = []
@@ -75,8 +76,10 @@ public struct JobAdminStore: Sendable {
     /// Newest first.
     public func list(tenant: UUID, state: String?, kind: String?, queue: String?, page: PageRequest) async throws -> Page<JobView> {
         let before = try page.decodedCursor(Position.self)?.id ?? Int64.max
-        return Page(fetched: try await slice(tenant: tenant, Filter(state: state, kind: kind, queue: queue), before: before, limit: page.limit + 1),
-                    limit: page.limit) { Position(id: $0.id) }
+        return Page(
+            fetched: try await slice(tenant: tenant, Filter(state: state, kind: kind, queue: queue), before: before, limit: page.limit + 1),
+            limit: page.limit
+        ) { Position(id: $0.id) }
     }
 
     /// Up to `limit` jobs matching `filter` with ids below `before`, newest first.

@@ -1,5 +1,5 @@
-import Foundation
 import Contracts
+import Foundation
 import ServiceKit
 
 /// Jobs as CSV lines (RFC 4180, formula-like cells defused: errors hold text from outside).

@@ -13,7 +13,8 @@ enum JobErrorMessage {
         if let reportable = error as? any JobReportable { return reportable.description }
         let reference = String(UUID().uuidString.prefix(8)).lowercased()
         logger.error(
-            "job failed with an internal error", metadata: ["job_id": "\(job)", "kind": "\(kind)", "ref": "\(reference)", "error": "\(String(reflecting: error))"])
+            "job failed with an internal error",
+            metadata: ["job_id": "\(job)", "kind": "\(kind)", "ref": "\(reference)", "error": "\(String(reflecting: error))"])
         return "internal error (ref \(reference)); the service's log has the details"
     }
 }

@@ -171,7 +171,8 @@ public final class JobWorker: Service, Sendable {
         var logger = self.logger
         logger[metadataKey: "job_id"] = "\(job.id)"
         logger[metadataKey: "job_kind"] = "\(job.kind)"
-        let context = JobContext(id: job.id, tenantID: job.tenantID, kind: job.kind, attempt: job.attempt, maxAttempts: job.maxAttempts, logger: logger)
+        let context = JobContext(
+            id: job.id, tenantID: job.tenantID, kind: job.kind, attempt: job.attempt, maxAttempts: job.maxAttempts, logger: logger)
         do {
             guard let entry = registry[job.kind] else { throw JobFailure.unknownKind(job.kind) }
             if let rateFor = entry.tenantRate, let rate = rateFor(job.tenantID), let wait = pacer.admit("\(job.kind)/\(job.tenantID)", rate: rate) {
@@ -200,7 +201,8 @@ public final class JobWorker: Service, Sendable {
             let message = JobErrorMessage.stored(error, job: job.id, kind: job.kind, logger: logger)
             logger.warning("job failed", metadata: ["job_id": "\(job.id)", "attempt": "\(job.attempt)", "error": "\(message)"])
             do {
-                let discarded = try await store.fail(job.id, worker: workerID, error: message, retryIn: (registry[job.kind]?.retryDelay ?? Backoff.delay(afterAttempt:))(job.attempt))
+                let discarded = try await store.fail(
+                    job.id, worker: workerID, error: message, retryIn: (registry[job.kind]?.retryDelay ?? Backoff.delay(afterAttempt:))(job.attempt))
                 Counter(label: "jobs_finished_total", dimensions: [("kind", job.kind), ("outcome", discarded ? "discarded" : "failed")]).increment()
             } catch {
                 // The lease runs out and the rescuer retries it.

@@ -120,7 +120,8 @@ public struct EventConsumer: Service {
                 try await handler(envelopes)
                 return true
             } catch {
-                logger.warning("batch handler failed; retrying", metadata: ["attempt": "\(attempt + 1)", "error": "\(error)", "events": "\(envelopes.count)"])
+                logger.warning(
+                    "batch handler failed; retrying", metadata: ["attempt": "\(attempt + 1)", "error": "\(error)", "events": "\(envelopes.count)"])
                 try? await Task.sleep(for: baseBackoff * (1 << attempt))
             }
         }
@@ -132,9 +133,11 @@ public struct EventConsumer: Service {
         do {
             guard let error else { return true }
             Counter(label: "consumer_dead_lettered_total", dimensions: [("topic", message.topic)]).increment()
-            logger.error("message dead-lettered", metadata: [
-                "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)", "error": "\(error)",
-            ])
+            logger.error(
+                "message dead-lettered",
+                metadata: [
+                    "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)", "error": "\(error)",
+                ])
             var headers = message.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
             headers += [
                 ("dlq_error", String(describing: error).prefix(1000).description),
@@ -173,7 +176,8 @@ public struct EventConsumer: Service {
                 return PermanentFailure("the \(envelope.type) payload does not decode")
             } catch {
                 lastError = error
-                logger.warning("handler failed; retrying", metadata: ["attempt": "\(attempt + 1)", "error": "\(error)", "event_id": "\(envelope.id)"])
+                logger.warning(
+                    "handler failed; retrying", metadata: ["attempt": "\(attempt + 1)", "error": "\(error)", "event_id": "\(envelope.id)"])
                 try? await Task.sleep(for: baseBackoff * (1 << attempt))
             }
         }

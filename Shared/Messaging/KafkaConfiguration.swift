@@ -23,8 +23,11 @@ public struct KafkaError: Error, CustomStringConvertible {
     /// The broker (or librdkafka before it) will never accept this message however often
     /// it is sent: too large, or not a valid record. Everything else may pass later.
     public var isPermanent: Bool {
-        [RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE, RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE, RD_KAFKA_RESP_ERR_INVALID_RECORD]
-            .contains { $0.rawValue == code }
+        [
+            RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE, RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE,
+            RD_KAFKA_RESP_ERR_INVALID_RECORD,
+        ]
+        .contains { $0.rawValue == code }
     }
 }
 

@@ -115,7 +115,8 @@ public struct OutboxRelay: Service {
         let schema = database.schema
         let lockKey = "\(schema).outbox-relay"
         return try await database.withTransaction { connection in
-            let locked = try await connection.query("SELECT pg_try_advisory_xact_lock(hashtext(\(lockKey)))", logger: logger)
+            let locked =
+                try await connection.query("SELECT pg_try_advisory_xact_lock(hashtext(\(lockKey)))", logger: logger)
                 .decode(Bool.self).first { _ in true } ?? false
             guard locked else { return (0, 0) }
             var rows: [Row] = []
@@ -135,10 +136,12 @@ public struct OutboxRelay: Service {
                 rows.append(Row(id: id, envelope: envelope, extraHeaders: pairs.compactMap { $0.count == 2 ? ($0[0], $0[1]) : nil }))
             }
             guard !rows.isEmpty else { return (0, 0) }
-            let results = await producer.send(rows.map {
-                OutgoingMessage(
-                    topic: $0.envelope.topic, key: $0.envelope.key, value: Array($0.envelope.data), headers: $0.envelope.headers + $0.extraHeaders)
-            })
+            let results = await producer.send(
+                rows.map {
+                    OutgoingMessage(
+                        topic: $0.envelope.topic, key: $0.envelope.key, value: Array($0.envelope.data), headers: $0.envelope.headers + $0.extraHeaders
+                    )
+                })
             let published = zip(rows, results).filter { $0.1 == nil }.map(\.0.id)
             let refused = zip(rows, results).filter { $0.1?.isPermanent == true }
             let failed = zip(rows, results).filter { $0.1 != nil && $0.1?.isPermanent != true }
@@ -157,7 +160,8 @@ public struct OutboxRelay: Service {
                 try await connection.query(
                     "UPDATE \(unescaped: schema).outbox SET attempts = attempts + 1, last_error = \(String(describing: error)) WHERE id = ANY(\(ids))",
                     logger: logger)
-                logger.warning("outbox events not delivered yet; will retry", metadata: ["count": "\(failed.count)", "error": "\(error.map { "\($0)" } ?? "")"])
+                logger.warning(
+                    "outbox events not delivered yet; will retry", metadata: ["count": "\(failed.count)", "error": "\(error.map { "\($0)" } ?? "")"])
             }
             Counter(label: "outbox_published_total", dimensions: [("schema", schema)]).increment(by: published.count)
             return (published.count + refused.count, failed.count)

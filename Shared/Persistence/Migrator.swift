@@ -70,9 +70,10 @@ public struct Migrator: Sendable {
     /// an applied one was edited. A replica that does not migrate waits for this to be empty.
     public func pending(_ serviceMigrations: [Migration]) async throws -> [String] {
         let all = PlatformTables.migrations(schema: database.schema) + serviceMigrations
-        let exists = try await database.client.query(
-            "SELECT to_regclass(\(database.schema + ".schema_migrations")) IS NOT NULL", logger: database.logger
-        ).decode(Bool.self).first { _ in true } ?? false
+        let exists =
+            try await database.client.query(
+                "SELECT to_regclass(\(database.schema + ".schema_migrations")) IS NOT NULL", logger: database.logger
+            ).decode(Bool.self).first { _ in true } ?? false
         guard exists else { return all.map(\.version) }
         var applied: [String: String] = [:]
         let rows = try await database.client.query(

@@ -45,7 +45,8 @@ public struct MigrateCommand<Program: ServiceProgram>: AsyncParsableCommand {
         let configuration = try Program.configuration()
         Observability.bootstrapLogging(level: configuration.logLevel)
         let logger = Logger(label: "\(Program.name).migrate")
-        let database = try Database(url: configuration.databaseURL, schema: Program.name, logger: logger, maxConnections: 1, tls: configuration.databaseTLS)
+        let database = try Database(
+            url: configuration.databaseURL, schema: Program.name, logger: logger, maxConnections: 1, tls: configuration.databaseTLS)
         let migrations = try Program.migrations()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await database.client.run() }

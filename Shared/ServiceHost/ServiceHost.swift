@@ -108,7 +108,8 @@ public final class ServiceHost {
 
     /// The service's jobs: its worker runs once this replica's migrations have.
     public func jobs(_ jobs: some ServiceJobs) throws {
-        let worker = JobWorker(database: database, registry: jobs.registry, crons: try jobs.crons(), configuration: jobs.configuration, logger: logger)
+        let worker = JobWorker(
+            database: database, registry: jobs.registry, crons: try jobs.crons(), configuration: jobs.configuration, logger: logger)
         run(worker, afterMigrations: true)
     }
 

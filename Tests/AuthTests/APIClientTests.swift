@@ -27,7 +27,8 @@ struct APIClientTests {
         #expect(answer.headers["cache-control"] == "no-store")
         let base = try await AuthServer.shared.url()
         let verifier = TokenVerifier(
-            jwksURL: "\(base)/.well-known/jwks.json", issuer: TestEnvironment.issuer, audience: TestEnvironment.audience, logger: TestEnvironment.logger)
+            jwksURL: "\(base)/.well-known/jwks.json", issuer: TestEnvironment.issuer, audience: TestEnvironment.audience,
+            logger: TestEnvironment.logger)
         let identity = try await verifier.verify(try #require(answer.string("access_token")))
         #expect(identity.subject == id)
         #expect(identity.tenantID.uuidString.lowercased() == owner.tenantID)

@@ -25,7 +25,9 @@ struct AdminTests {
             "PATCH", "/v1/admin/tenant", json: ["settings": ["allowedRedirectUris": ["https://evil.example.com/cb"]]], token: owner.accessToken)
         #expect(theft.status == 403)
         #expect(theft.contentType == "application/problem+json")
-        #expect((try await auth("GET", "/v1/admin/tenant", token: owner.accessToken).json["settings"] as? [String: Any])?["allowedRedirectUris"] as? [String] == [])
+        #expect(
+            (try await auth("GET", "/v1/admin/tenant", token: owner.accessToken).json["settings"] as? [String: Any])?["allowedRedirectUris"]
+                as? [String] == [])
         let set = try await auth(
             "PATCH", "/v1/platform/tenants/\(owner.tenantID)", json: ["settings": ["allowedRedirectUris": ["https://app.example.com/callback"]]],
             token: try await operatorToken())
@@ -93,7 +95,9 @@ struct AdminTests {
         #expect(try await auth("DELETE", "/v1/admin/members/\(owner.userID)", token: owner.accessToken).status == 409)
         // The refused role changes are in the audit log as denied.
         let log = try await auth("GET", "/v1/admin/audit-log", token: owner.accessToken)
-        let denied = (log.json["items"] as? [[String: Any]] ?? []).filter { $0["result"] as? String == "denied" && $0["target"] as? String == "user:\(owner.userID)" }
+        let denied = (log.json["items"] as? [[String: Any]] ?? []).filter {
+            $0["result"] as? String == "denied" && $0["target"] as? String == "user:\(owner.userID)"
+        }
         #expect(denied.count >= 3)
         #expect(try await auth("PATCH", "/v1/admin/members/\(member.userID)", json: ["role": "viewer"], token: admin.accessToken).status == 200)
         #expect(try await auth("PATCH", "/v1/admin/members/\(member.userID)", json: ["role": "boss"], token: owner.accessToken).status == 422)
@@ -120,7 +124,8 @@ struct AdminTests {
     func crossTenant() async throws {
         let owner = try await Session.owner()
         let stranger = try await Session.owner()
-        let invitation = try await auth("POST", "/v1/admin/invitations", json: ["email": uniqueEmail(), "role": "member"], token: stranger.accessToken)
+        let invitation = try await auth(
+            "POST", "/v1/admin/invitations", json: ["email": uniqueEmail(), "role": "member"], token: stranger.accessToken)
         let client = try await auth("POST", "/v1/admin/api-clients", json: ["name": "ci", "scopes": ["tasks:read"]], token: stranger.accessToken)
         let invitationID = try #require(invitation.string("id"))
         let clientID = try #require(client.string("id"))
@@ -136,7 +141,9 @@ struct AdminTests {
     @Test("the audit log is filterable by action and time, paginated, and append-only in the database")
     func auditLog() async throws {
         let owner = try await Session.owner()
-        for _ in 0..<3 { _ = try await auth("POST", "/v1/admin/invitations", json: ["email": uniqueEmail(), "role": "member"], token: owner.accessToken) }
+        for _ in 0..<3 {
+            _ = try await auth("POST", "/v1/admin/invitations", json: ["email": uniqueEmail(), "role": "member"], token: owner.accessToken)
+        }
         let page = try await auth("GET", "/v1/admin/audit-log?action=invitation.created&limit=2", token: owner.accessToken)
         #expect((page.json["items"] as? [[String: Any]])?.count == 2)
         let next = try #require(page.string("nextCursor"))

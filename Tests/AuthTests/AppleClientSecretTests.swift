@@ -1,7 +1,8 @@
-@testable import Auth
 import Foundation
 import JWTKit
 import Testing
+
+@testable import Auth
 
 @Suite("Apple client secret")
 struct AppleClientSecretTests {

@@ -1,7 +1,8 @@
-@testable import Auth
 import Foundation
 import ServiceKit
 import Testing
+
+@testable import Auth
 
 @Suite("auth configuration")
 struct AuthConfigurationTests {

@@ -1,9 +1,10 @@
-@testable import Auth
 import Contracts
 import Foundation
-import Testing
 import ServiceKit
 import TestSupport
+import Testing
+
+@testable import Auth
 
 /// One auth service for the suite, on a free port, with a short refresh grace window.
 struct AuthServer {
@@ -34,8 +35,9 @@ func uniqueEmail() -> String { "user-\(UUID().uuidString.prefix(12).lowercased()
 
 /// Signs up a fresh user and tenant; returns the token response.
 func signUp(email: String = uniqueEmail(), password: String = "correct horse battery") async throws -> HTTPAnswer {
-    try await TestHTTP.send("POST", "\(try await AuthServer.shared.url())/v1/auth/signup",
-                            json: ["email": email, "password": password, "name": "Ada", "tenantName": "Acme \(UUID().uuidString.prefix(6))"])
+    try await TestHTTP.send(
+        "POST", "\(try await AuthServer.shared.url())/v1/auth/signup",
+        json: ["email": email, "password": password, "name": "Ada", "tenantName": "Acme \(UUID().uuidString.prefix(6))"])
 }
 
 /// A signed-up user's tokens and ids.
@@ -74,7 +76,9 @@ func auth(_ method: String, _ path: String, json: Any? = nil, token: String? = n
     try await TestHTTP.send(method, "\(try await AuthServer.shared.url())\(path)", json: json, token: token, headers: headers)
 }
 
-func login(_ email: String, _ password: String, tenant: String? = nil, ip: String = "198.51.100.\(Int.random(in: 1...254))") async throws -> HTTPAnswer {
+func login(
+    _ email: String, _ password: String, tenant: String? = nil, ip: String = "198.51.100.\(Int.random(in: 1...254))"
+) async throws -> HTTPAnswer {
     var body = ["email": email, "password": password]
     if let tenant { body["tenant"] = tenant }
     return try await auth("POST", "/v1/auth/login", json: body, headers: ["X-Forwarded-For": ip])
@@ -120,7 +124,8 @@ func addMember(to owner: Session, role: String = "member") async throws -> Sessi
     let invited = try await auth("POST", "/v1/admin/invitations", json: ["email": email, "role": role], token: owner.accessToken)
     #expect(invited.status == 201)
     let token = try await mailedToken("auth.invitation", to: email)
-    let accepted = try await auth("POST", "/v1/auth/invitations/accept", json: ["token": token, "name": "Grace", "password": "another good passphrase"])
+    let accepted = try await auth(
+        "POST", "/v1/auth/invitations/accept", json: ["token": token, "name": "Grace", "password": "another good passphrase"])
     #expect(accepted.status == 200)
     return try Session(accepted, email: email, password: "another good passphrase")
 }

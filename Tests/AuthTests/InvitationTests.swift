@@ -13,11 +13,14 @@ struct InvitationTests {
         let token = try await mailedToken("auth.invitation", to: email)
         let weak = try await auth("POST", "/v1/auth/invitations/accept", json: ["token": token, "name": "Grace", "password": "short"])
         #expect(weak.status == 422)
-        let accepted = try await auth("POST", "/v1/auth/invitations/accept", json: ["token": token, "name": "Grace", "password": "another good passphrase"])
+        let accepted = try await auth(
+            "POST", "/v1/auth/invitations/accept", json: ["token": token, "name": "Grace", "password": "another good passphrase"])
         #expect(accepted.status == 200)
         #expect(accepted.json["roles"] as? [String] == ["admin"])
         #expect((accepted.json["tenant"] as? [String: Any])?["id"] as? String == owner.tenantID)
-        #expect(try await auth("POST", "/v1/auth/invitations/accept", json: ["token": token, "name": "Grace", "password": "another good passphrase"]).status == 400)
+        #expect(
+            try await auth("POST", "/v1/auth/invitations/accept", json: ["token": token, "name": "Grace", "password": "another good passphrase"])
+                .status == 400)
         let listed = try await auth("GET", "/v1/admin/invitations", token: owner.accessToken)
         #expect((listed.json["items"] as? [[String: Any]])?.first?["status"] as? String == "accepted")
     }
@@ -26,7 +29,8 @@ struct InvitationTests {
     func existingUser() async throws {
         let owner = try await Session.owner()
         let other = try await Session.owner()
-        #expect(try await auth("POST", "/v1/admin/invitations", json: ["email": other.email, "role": "member"], token: owner.accessToken).status == 201)
+        #expect(
+            try await auth("POST", "/v1/admin/invitations", json: ["email": other.email, "role": "member"], token: owner.accessToken).status == 201)
         let token = try await mailedToken("auth.invitation", to: other.email)
         #expect(try await auth("POST", "/v1/auth/invitations/accept", json: ["token": token, "password": "wrong password!!"]).status == 401)
         #expect(try await auth("POST", "/v1/auth/invitations/accept", json: ["token": token, "password": other.password]).status == 200)
@@ -46,8 +50,11 @@ struct InvitationTests {
         let invited = try await auth("POST", "/v1/admin/invitations", json: ["email": email, "role": "member"], token: owner.accessToken)
         let token = try await mailedToken("auth.invitation", to: email)
         #expect(try await auth("DELETE", "/v1/admin/invitations/\(try #require(invited.string("id")))", token: owner.accessToken).status == 204)
-        #expect(try await auth("POST", "/v1/auth/invitations/accept", json: ["token": token, "name": "X", "password": "another good passphrase"]).status == 400)
-        #expect(try await auth("POST", "/v1/admin/invitations", json: ["email": owner.email, "role": "member"], token: owner.accessToken).status == 409)
+        #expect(
+            try await auth("POST", "/v1/auth/invitations/accept", json: ["token": token, "name": "X", "password": "another good passphrase"]).status
+                == 400)
+        #expect(
+            try await auth("POST", "/v1/admin/invitations", json: ["email": owner.email, "role": "member"], token: owner.accessToken).status == 409)
         let bad = try await auth("POST", "/v1/admin/invitations", json: ["email": "nope", "role": "king"], token: owner.accessToken)
         #expect(bad.status == 422)
         #expect(Set((bad.json["errors"] as? [[String: String]] ?? []).compactMap { $0["field"] }) == ["email", "role"])
@@ -58,8 +65,10 @@ struct InvitationTests {
     func ownerInvites() async throws {
         let owner = try await Session.owner()
         let admin = try await addMember(to: owner, role: "admin")
-        #expect(try await auth("POST", "/v1/admin/invitations", json: ["email": uniqueEmail(), "role": "owner"], token: admin.accessToken).status == 403)
-        #expect(try await auth("POST", "/v1/admin/invitations", json: ["email": uniqueEmail(), "role": "owner"], token: owner.accessToken).status == 201)
+        #expect(
+            try await auth("POST", "/v1/admin/invitations", json: ["email": uniqueEmail(), "role": "owner"], token: admin.accessToken).status == 403)
+        #expect(
+            try await auth("POST", "/v1/admin/invitations", json: ["email": uniqueEmail(), "role": "owner"], token: owner.accessToken).status == 201)
     }
 
     @Test("the invitation email request reaches notifications.request.v1 on the broker")

@@ -1,9 +1,10 @@
-@testable import Auth
 import Crypto
 import Foundation
 import Persistence
 import TestSupport
 import Testing
+
+@testable import Auth
 
 @Suite("signing-key rotation")
 struct KeyRotationTests {

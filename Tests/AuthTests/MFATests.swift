@@ -1,7 +1,8 @@
-@testable import Auth
 import Foundation
 import TestSupport
 import Testing
+
+@testable import Auth
 
 /// Enrols `session`'s user in TOTP; answers the authenticator and the recovery codes.
 func enrolMFA(_ session: Session) async throws -> (TOTP, [String]) {

@@ -100,7 +100,9 @@ struct OAuthTests {
     @Test("a verified provider email links to an existing verified user")
     func linksVerified() async throws {
         let owner = try await Session.owner()
-        #expect(try await auth("POST", "/v1/auth/email/verify", json: ["token": try await mailedToken("auth.verify_email", to: owner.email)]).status == 204)
+        #expect(
+            try await auth("POST", "/v1/auth/email/verify", json: ["token": try await mailedToken("auth.verify_email", to: owner.email)]).status
+                == 204)
         let login = SocialLogin(email: owner.email)
         try await login.register()
         let tokens = try await login.signIn()
@@ -157,7 +159,8 @@ struct OAuthTests {
         let providerCode = try #require(URLComponents(string: callbackURL)?.queryItems?.first { $0.name == "code" }?.value)
         let secondState = try #require(URLComponents(string: second.providerURL)?.queryItems?.first { $0.name == "state" }?.value)
         let base = try await AuthServer.shared.url()
-        let replayed = try await login.callback("\(base)/v1/auth/oauth/google/callback?code=\(providerCode)&state=\(secondState)", cookie: second.cookie)
+        let replayed = try await login.callback(
+            "\(base)/v1/auth/oauth/google/callback?code=\(providerCode)&state=\(secondState)", cookie: second.cookie)
         #expect(try SocialLogin.spaParameters(replayed)["error"] == "login_failed")
         // Our one-time code: once.
         #expect(try await login.exchange(code).status == 200)
@@ -182,12 +185,17 @@ struct OAuthTests {
         let owner = try await Session.owner()
         let redirect = "https://app.example.com/cb-\(UUID().uuidString.prefix(6))"
         let set = try await auth(
-            "PATCH", "/v1/platform/tenants/\(owner.tenantID)", json: ["settings": ["allowedRedirectUris": [redirect]]], token: try await operatorToken())
+            "PATCH", "/v1/platform/tenants/\(owner.tenantID)", json: ["settings": ["allowedRedirectUris": [redirect]]],
+            token: try await operatorToken())
         #expect(set.status == 200)
         let base = try await AuthServer.shared.url()
         let encoded = redirect.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-        #expect(try await TestHTTP.send("GET", "\(base)/v1/auth/oauth/google/authorize?redirect_uri=\(encoded)&tenant=\(owner.tenantSlug)", followRedirects: false).status == 302)
-        #expect(try await TestHTTP.send("GET", "\(base)/v1/auth/oauth/google/authorize?redirect_uri=\(encoded)", followRedirects: false).status == 422)
+        #expect(
+            try await TestHTTP.send(
+                "GET", "\(base)/v1/auth/oauth/google/authorize?redirect_uri=\(encoded)&tenant=\(owner.tenantSlug)", followRedirects: false
+            ).status == 302)
+        #expect(
+            try await TestHTTP.send("GET", "\(base)/v1/auth/oauth/google/authorize?redirect_uri=\(encoded)", followRedirects: false).status == 422)
     }
 
     @Test("the only identity of a password-less account cannot be unlinked")

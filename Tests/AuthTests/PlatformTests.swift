@@ -34,7 +34,8 @@ struct PlatformTests {
         #expect(suspended.status == 200)
         #expect(try await login(owner.email, owner.password).status == 403)
         #expect(try await refresh(owner.refreshToken).status == 403)
-        #expect(try await auth("PATCH", "/v1/platform/tenants/\(owner.tenantID)", json: ["status": "active", "plan": "pro"], token: token).status == 200)
+        #expect(
+            try await auth("PATCH", "/v1/platform/tenants/\(owner.tenantID)", json: ["status": "active", "plan": "pro"], token: token).status == 200)
         #expect(try await login(owner.email, owner.password).status == 200)
         let events = try await withDatabase("auth") { database in
             try await database.client.query(

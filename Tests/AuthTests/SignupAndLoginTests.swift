@@ -1,10 +1,11 @@
-@testable import Auth
 import Foundation
 import Persistence
 import PostgresNIO
 import ServiceKit
 import TestSupport
 import Testing
+
+@testable import Auth
 
 @Suite("sign-up and login")
 struct SignupAndLoginTests {
@@ -14,8 +15,9 @@ struct SignupAndLoginTests {
         #expect(answer.status == 201)
         #expect(answer.string("tokenType") == "Bearer")
         let base = try await AuthServer.shared.url()
-        let verifier = TokenVerifier(jwksURL: "\(base)/.well-known/jwks.json", issuer: TestEnvironment.issuer,
-                                     audience: TestEnvironment.audience, logger: TestEnvironment.logger)
+        let verifier = TokenVerifier(
+            jwksURL: "\(base)/.well-known/jwks.json", issuer: TestEnvironment.issuer,
+            audience: TestEnvironment.audience, logger: TestEnvironment.logger)
         let identity = try await verifier.verify(try #require(answer.string("accessToken")))
         #expect(identity.roles == ["owner"])
         let tenant = try #require(answer.json["tenant"] as? [String: Any])
@@ -35,8 +37,9 @@ struct SignupAndLoginTests {
             #expect(whole, "\(name) is \(text)")
         }
         let base = try await AuthServer.shared.url()
-        let verifier = TokenVerifier(jwksURL: "\(base)/.well-known/jwks.json", issuer: TestEnvironment.issuer,
-                                     audience: TestEnvironment.audience, logger: TestEnvironment.logger)
+        let verifier = TokenVerifier(
+            jwksURL: "\(base)/.well-known/jwks.json", issuer: TestEnvironment.issuer,
+            audience: TestEnvironment.audience, logger: TestEnvironment.logger)
         _ = try await verifier.verify(token)
     }
 

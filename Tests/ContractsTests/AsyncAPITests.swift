@@ -56,7 +56,8 @@ struct KubernetesTopicTests {
 
     /// The KafkaTopic resources of infra/k8s/base/topics.yaml, read line by line.
     static func declared() throws -> [Declared] {
-        let text = try String(contentsOf: contractsFolder.deletingLastPathComponent().appendingPathComponent("infra/k8s/base/topics.yaml"), encoding: .utf8)
+        let text = try String(
+            contentsOf: contractsFolder.deletingLastPathComponent().appendingPathComponent("infra/k8s/base/topics.yaml"), encoding: .utf8)
         return text.components(separatedBy: "---\n").map { block in
             var topic = Declared()
             for line in block.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) {

@@ -19,7 +19,8 @@ struct UUIDCaseTests {
 
     @Test("are written lower-case whatever the field's shape, and read in either case")
     func lowerCase() throws {
-        let id = UUID(), other = UUID()
+        let id = UUID()
+        let other = UUID()
         let value = Identified(id: id, parent: other, members: [id, other], owners: [other])
         let json = String(decoding: try PlatformJSON.encoder.encode(value), as: UTF8.self)
         #expect(json.contains(id.uuidString.lowercased()) && json.contains(other.uuidString.lowercased()))
@@ -28,7 +29,9 @@ struct UUIDCaseTests {
         #expect(try PlatformJSON.decoder.decode(Identified.self, from: Data(upperJSON.utf8)) == value)
     }
 
-    @Test("golden examples and the AsyncAPI document hold lower-case UUIDs only, and payloads encode them so", arguments: Topics.all.flatMap(\.eventTypes))
+    @Test(
+        "golden examples and the AsyncAPI document hold lower-case UUIDs only, and payloads encode them so",
+        arguments: Topics.all.flatMap(\.eventTypes))
     func goldenExamples(type: String) throws {
         let text = String(decoding: try example(type), as: UTF8.self)
         #expect(!Self.hasUpperCaseUUID(text))

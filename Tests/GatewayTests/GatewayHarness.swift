@@ -1,10 +1,11 @@
 import Foundation
-@testable import Gateway
 import Hummingbird
 import NIOCore
 import NIOPosix
 import TestSupport
 import Testing
+
+@testable import Gateway
 
 /// A gateway in front of echo upstreams that answer with the headers they received.
 struct GatewayHarness {
@@ -79,8 +80,9 @@ struct GatewayHarness {
                 for try await chunk in request.body { bytes += chunk.readableBytes }
                 return echo(request, body: "", upstream: name, bytes: bytes)
             }
-            return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                               onServerRunning: { await onRunning($0.localAddress?.port ?? 0) }, logger: TestEnvironment.logger)
+            return Application(
+                router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                onServerRunning: { await onRunning($0.localAddress?.port ?? 0) }, logger: TestEnvironment.logger)
         }
     }
 

@@ -1,11 +1,12 @@
 import AsyncHTTPClient
 import Contracts
 import Foundation
-@testable import Gateway
 import Messaging
 import NIOCore
 import TestSupport
 import Testing
+
+@testable import Gateway
 
 /// Publishes a tenant's state on auth.tenant.v1, as auth would.
 func announce(_ tenant: UUID, status: String = "active", plan: String = "free", version: Int) async throws {
@@ -117,7 +118,8 @@ struct GatewayTenantTests {
         #expect(usage.string("plan") == "enterprise")
         #expect(((usage.json["usage"] as? [String: Any])?["requestsLastHour"] as? Int ?? 0) >= 1)
         #expect((usage.json["limits"] as? [String: Any])?["requestsPerSecond"] as? Int == 1000)
-        #expect(try await TestHTTP.send("GET", "\(url)/v1/admin/usage", token: try await issuer.token(tenant: tenant, roles: ["member"])).status == 403)
+        #expect(
+            try await TestHTTP.send("GET", "\(url)/v1/admin/usage", token: try await issuer.token(tenant: tenant, roles: ["member"])).status == 403)
         #expect(try await TestHTTP.send("GET", "\(url)/v1/admin/usage").status == 401)
     }
 }
@@ -186,7 +188,9 @@ struct GatewayRoutingTests {
         let (url, _) = try await GatewayHarness.shared.get()
         let preflight = try await TestHTTP.send(
             "OPTIONS", "\(url)/private/x",
-            headers: ["Origin": GatewayHarness.consoleOrigin, "Access-Control-Request-Method": "PATCH", "Access-Control-Request-Headers": "authorization"])
+            headers: [
+                "Origin": GatewayHarness.consoleOrigin, "Access-Control-Request-Method": "PATCH", "Access-Control-Request-Headers": "authorization",
+            ])
         #expect(preflight.status == 204)
         #expect(preflight.headers["access-control-allow-origin"] == GatewayHarness.consoleOrigin)
         #expect(preflight.headers["access-control-allow-methods"]?.contains("PATCH") == true)
@@ -341,9 +345,9 @@ struct GatewayTrustedProxyTests {
         let upstream = try await GatewayHarness.upstream(name: "solo")
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("routes-\(UUID()).json")
         try #"""
-            {"rateLimitClasses": {"login": {"ipPerMinute": 1, "ipBurst": 2}},
-             "routes": [{"prefix": "/login", "upstream": "\#(upstream.baseURL)", "public": true, "rateLimitClass": "login"}]}
-            """#.write(to: file, atomically: true, encoding: .utf8)
+        {"rateLimitClasses": {"login": {"ipPerMinute": 1, "ipBurst": 2}},
+         "routes": [{"prefix": "/login", "upstream": "\#(upstream.baseURL)", "public": true, "rateLimitClass": "login"}]}
+        """#.write(to: file, atomically: true, encoding: .utf8)
         var configuration = GatewayConfiguration(
             host: "127.0.0.1", port: 0, routesFile: file.path, jwksURL: "http://127.0.0.1:9/jwks", tokenIssuer: TestEnvironment.issuer,
             tokenAudience: TestEnvironment.audience, logLevel: "error")
@@ -360,8 +364,9 @@ struct GatewayTrustedProxyTests {
         await upstream.stop()
     }
 
-    @Test("services see the client the gateway decided on as the last X-Forwarded-For hop, not the proxy in front",
-          arguments: [(0, "127.0.0.1"), (1, "203.0.113.7"), (2, "198.51.100.4")])
+    @Test(
+        "services see the client the gateway decided on as the last X-Forwarded-For hop, not the proxy in front",
+        arguments: [(0, "127.0.0.1"), (1, "203.0.113.7"), (2, "198.51.100.4")])
     func clientPassedOn(hops: Int, client: String) async throws {
         let upstream = try await GatewayHarness.upstream(name: "solo")
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("routes-\(UUID()).json")

@@ -1,18 +1,21 @@
 import Foundation
-@testable import Gateway
 import NIOCore
 import NIOPosix
 import TestSupport
 import Testing
 
+@testable import Gateway
+
 @Suite("route table")
 struct RouteTableTests {
     @Test("the longest matching prefix wins, on path-segment boundaries")
     func longestPrefix() throws {
-        let table = try RouteTable.parse(Data("""
-            {"routes": [{"prefix": "/v1/auth", "upstream": "http://a:1", "public": true},
-                        {"prefix": "/v1/auth/me", "upstream": "http://b:1"}]}
-            """.utf8))
+        let table = try RouteTable.parse(
+            Data(
+                """
+                {"routes": [{"prefix": "/v1/auth", "upstream": "http://a:1", "public": true},
+                            {"prefix": "/v1/auth/me", "upstream": "http://b:1"}]}
+                """.utf8))
         #expect(table.match("/v1/auth/login")?.upstream == "http://a:1")
         #expect(table.match("/v1/auth/me")?.upstream == "http://b:1")
         #expect(table.match("/v1/auth/me")?.isPublic == false)
@@ -23,7 +26,8 @@ struct RouteTableTests {
     @Test("an invalid entry is refused with its index and prefix")
     func invalid() {
         #expect {
-            try RouteTable.parse(Data(#"{"routes": [{"prefix": "/ok", "upstream": "http://a:1"}, {"prefix": "nope", "upstream": "http://a:1"}]}"#.utf8))
+            try RouteTable.parse(
+                Data(#"{"routes": [{"prefix": "/ok", "upstream": "http://a:1"}, {"prefix": "nope", "upstream": "http://a:1"}]}"#.utf8))
         } throws: { "\($0)".contains("route 1 (nope)") }
         #expect(throws: RouteTableError.self) { try RouteTable.parse(Data(#"{"routes": [{"prefix": "/x", "upstream": "ftp://a"}]}"#.utf8)) }
         #expect(throws: RouteTableError.self) { try RouteTable.parse(Data("[]".utf8)) }
@@ -78,8 +82,9 @@ struct GatewayProxyTests {
         #expect(!received.contains("/public/echo/"))
     }
 
-    @Test("a request whose Connection names its own framing is refused, on a public and a private route, and poisons nothing",
-          arguments: ["/public", "/private"])
+    @Test(
+        "a request whose Connection names its own framing is refused, on a public and a private route, and poisons nothing",
+        arguments: ["/public", "/private"])
     func connectionNamedFramingRefused(_ prefix: String) async throws {
         let (_, issuer) = try await GatewayHarness.shared.get()
         let token = try await issuer.token(tenant: .v7())
@@ -189,7 +194,8 @@ struct GatewayProxyTests {
     func body() async throws {
         let (url, issuer) = try await GatewayHarness.shared.get()
         let payload = String(repeating: "abcdefghij", count: 50_000)
-        let answer = try await TestHTTP.send("POST", "\(url)/private/echo/upload", json: ["data": payload], token: try await issuer.token(tenant: .v7()))
+        let answer = try await TestHTTP.send(
+            "POST", "\(url)/private/echo/upload", json: ["data": payload], token: try await issuer.token(tenant: .v7()))
         #expect(answer.status == 200)
         #expect(Int(answer.string("bytes") ?? "") ?? 0 > payload.count)
     }

@@ -107,7 +107,8 @@ struct WireTests {
 
     @Test("transfer codings other than chunked are not implemented (501)")
     func unsupportedCoding() {
-        #expect(refusal("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n") == .unsupported("Only the chunked transfer coding is accepted."))
+        #expect(
+            refusal("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n") == .unsupported("Only the chunked transfer coding is accepted."))
         #expect(
             refusal("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n")
                 == .unsupported("Only the chunked transfer coding is accepted."))
@@ -148,7 +149,9 @@ struct WireTests {
         #expect(try bytes.withUnsafeBytes { try whole.consume($0) } == body.utf8.count)
     }
 
-    @Test("chunks longer than their size, or with bad size lines, are refused", arguments: ["5\r\nhello!\r\n0\r\n\r\n", "x\r\n", "5\nhello\r\n", "-1\r\n"])
+    @Test(
+        "chunks longer than their size, or with bad size lines, are refused",
+        arguments: ["5\r\nhello!\r\n0\r\n\r\n", "x\r\n", "5\nhello\r\n", "-1\r\n"])
     func badChunks(_ body: String) {
         var framer = BodyFramer(.chunked)
         #expect(throws: HeadError.self) { _ = try Array(body.utf8).withUnsafeBytes { try framer.consume($0) } }

@@ -1,9 +1,10 @@
 import Foundation
-@testable import Jobs
 import Persistence
 import PostgresNIO
 import TestSupport
 import Testing
+
+@testable import Jobs
 
 @Suite("cron schedules")
 struct CronScheduleTests {
@@ -57,7 +58,9 @@ struct CronScheduleTests {
         #expect(schedule.next(after: try #require(sunday)) == Self.date("2026-12-01T00:00:00Z"))
     }
 
-    @Test("malformed expressions are refused with the field named", arguments: ["* * * *", "61 * * * *", "* 24 * * *", "*/0 * * * *", "5-1 * * * *", "* * * FOO *"])
+    @Test(
+        "malformed expressions are refused with the field named",
+        arguments: ["* * * *", "61 * * * *", "* 24 * * *", "*/0 * * * *", "5-1 * * * *", "* * * FOO *"])
     func invalid(_ expression: String) {
         #expect(throws: CronSchedule.InvalidExpression.self) { try CronSchedule(expression, timeZone: .gmt) }
     }

@@ -1,9 +1,10 @@
 import Foundation
-@testable import Jobs
 import Persistence
 import PostgresNIO
 import TestSupport
 import Testing
+
+@testable import Jobs
 
 struct Note: Codable, Sendable, Equatable {
     var text: String
@@ -75,7 +76,9 @@ struct JobQueueTests {
     func internalErrorsSanitised() async throws {
         try await withJobsDatabase { database in
             let queue = uniqueQueue()
-            struct Leaky: Error, CustomStringConvertible { var description: String { "duplicate key value violates unique constraint secret_table_pkey" } }
+            struct Leaky: Error, CustomStringConvertible {
+                var description: String { "duplicate key value violates unique constraint secret_table_pkey" }
+            }
             let kind = JobKind<Note>("test.leaky", queue: queue, maxAttempts: 1)
             var registry = JobRegistry()
             registry.register(kind) { _, _ in throw Leaky() }
@@ -275,7 +278,8 @@ struct JobQueueTests {
     func pacedPerTenant() async throws {
         try await withJobsDatabase { database in
             let queue = uniqueQueue()
-            let slow = UUID(), free = UUID()
+            let slow = UUID()
+            let free = UUID()
             let kind = JobKind<Note>("test.paced", queue: queue, maxAttempts: 1, tenantRate: { $0 == slow ? 2 : nil })
             try await database.withTransaction { connection in
                 try await JobQueue(schema: jobsSchema).enqueueMany(kind, (0..<6).map { _ in (slow, Note(text: "slow")) }, on: connection)
@@ -295,7 +299,8 @@ struct JobQueueTests {
             // Six jobs at two a second with a burst of two cannot all start within 1.5 s.
             #expect(ContinuousClock.now - started >= .milliseconds(1500))
             let order = await seen.items
-            let lastFree = try #require(order.lastIndex(of: free)), lastSlow = try #require(order.lastIndex(of: slow))
+            let lastFree = try #require(order.lastIndex(of: free))
+            let lastSlow = try #require(order.lastIndex(of: slow))
             #expect(lastFree < lastSlow)
         }
     }

@@ -1,9 +1,10 @@
 import Foundation
-@testable import Jobs
 import Persistence
 import PostgresNIO
 import TestSupport
 import Testing
+
+@testable import Jobs
 
 /// Job queue throughput and claim latency against the real PostgreSQL. Runs only under
 /// `make bench-jobs` (BENCH=1, release build); prints figures, asserts none.

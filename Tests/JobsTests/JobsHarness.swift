@@ -1,8 +1,9 @@
 import Foundation
-@testable import Jobs
 import Persistence
 import PostgresNIO
 import TestSupport
+
+@testable import Jobs
 
 /// Job tests run in the photoml schema (no tables of its own yet). Each test uses its own
 /// queue names and tenants, so tests running side by side never claim each other's jobs.

@@ -1,9 +1,10 @@
 import Foundation
-@testable import Jobs
 import Persistence
 import PostgresNIO
 import TestSupport
 import Testing
+
+@testable import Jobs
 
 struct Part: Codable, Sendable {
     var index: Int
@@ -21,7 +22,9 @@ func callbacks(_ database: Database, batch: UUID) async throws -> Int {
     ).decode(Int.self).first { _ in true } ?? -1
 }
 
-func enqueueBatch(_ database: Database, _ kind: JobKind<Part>, _ parts: [Part], tenant: UUID, then callback: JobKind<BatchOutcome<Report>>)
+func enqueueBatch(
+    _ database: Database, _ kind: JobKind<Part>, _ parts: [Part], tenant: UUID, then callback: JobKind<BatchOutcome<Report>>
+)
     async throws -> UUID
 {
     try await database.withTransaction { connection in

@@ -21,12 +21,14 @@ func withConsumer(
     topic: String, service: String, handler: @escaping EventConsumer.Handler, _ body: (KafkaProducer) async throws -> Void
 ) async throws {
     let logger = TestEnvironment.logger
-    try await TopicAdmin.ensure([Topic(name: topic, owner: service, key: .entityID, partitions: 2, cleanupPolicy: .delete, eventTypes: [])],
-                                brokers: TestEnvironment.kafkaBrokers)
+    try await TopicAdmin.ensure(
+        [Topic(name: topic, owner: service, key: .entityID, partitions: 2, cleanupPolicy: .delete, eventTypes: [])],
+        brokers: TestEnvironment.kafkaBrokers)
     let producer = try KafkaProducer(brokers: TestEnvironment.kafkaBrokers, clientID: "test", logger: logger)
     let consumer = try KafkaConsumer(brokers: TestEnvironment.kafkaBrokers, groupID: "test-\(UUID())", topics: [topic], logger: logger)
-    let service = EventConsumer(consumer: consumer, deadLetterProducer: producer, service: service, logger: logger,
-                                baseBackoff: .milliseconds(10), handler: handler)
+    let service = EventConsumer(
+        consumer: consumer, deadLetterProducer: producer, service: service, logger: logger,
+        baseBackoff: .milliseconds(10), handler: handler)
     let group = ServiceGroup(services: [service], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
     try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try await group.run() }
@@ -62,11 +64,17 @@ struct EventConsumerTests {
         let reader = try TopicReader(topic: Topic.deadLetter(for: service).name)
         let applied = Recorder<UUID>()
         let good = try taskEvent()
-        try await withConsumer(topic: topic, service: service, handler: { event in
-            _ = try event.decode(TaskChanged.self)
-            applied.append(event.id)
-        }) { producer in
-            try await producer.send(OutgoingMessage(topic: topic, key: good.key, value: Array("not json".utf8), headers: good.headers.filter { $0.0 != "ce_id" } + [("ce_id", UUID().uuidString)]))
+        try await withConsumer(
+            topic: topic, service: service,
+            handler: { event in
+                _ = try event.decode(TaskChanged.self)
+                applied.append(event.id)
+            }
+        ) { producer in
+            try await producer.send(
+                OutgoingMessage(
+                    topic: topic, key: good.key, value: Array("not json".utf8),
+                    headers: good.headers.filter { $0.0 != "ce_id" } + [("ce_id", UUID().uuidString)]))
             try await producer.send(OutgoingMessage(topic: topic, key: "k", value: Array("{}".utf8), headers: []))
             try await producer.send(message(good, topic: topic))
             #expect(try await eventually { applied.all.contains(good.id) })
@@ -86,11 +94,14 @@ struct EventConsumerTests {
         let attempts = Recorder<Int>()
         let applied = Recorder<Int>()
         struct Transient: Error {}
-        try await withConsumer(topic: topic, service: "tests", handler: { _ in
-            attempts.append(1)
-            if attempts.count < 3 { throw Transient() }
-            applied.append(1)
-        }) { producer in
+        try await withConsumer(
+            topic: topic, service: "tests",
+            handler: { _ in
+                attempts.append(1)
+                if attempts.count < 3 { throw Transient() }
+                applied.append(1)
+            }
+        ) { producer in
             try await producer.send(message(try taskEvent(), topic: topic))
             #expect(try await eventually { applied.count == 1 })
         }

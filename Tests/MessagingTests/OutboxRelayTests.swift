@@ -58,8 +58,9 @@ struct OutboxRelayTests {
         let broker = ScratchBroker()
         try broker.start()
         defer { broker.stop() }
-        let topic = Topic(name: "test.outbox.\(UUID())", owner: "tasks", key: .entityID, partitions: 1, cleanupPolicy: .delete,
-                          eventTypes: [TaskChanged.created])
+        let topic = Topic(
+            name: "test.outbox.\(UUID())", owner: "tasks", key: .entityID, partitions: 1, cleanupPolicy: .delete,
+            eventTypes: [TaskChanged.created])
         try await withDatabase("gateway") { database in
             let during = try events(on: topic, count: 3)
             try await whileRelaying(database, to: broker.brokers) {
@@ -87,8 +88,9 @@ struct OutboxRelayTests {
 
     @Test("an event the broker will never accept is dead-lettered with a notice, and the events after it still flow")
     func refusedForGood() async throws {
-        let topic = Topic(name: "test.outbox.\(UUID())", owner: "tasks", key: .entityID, partitions: 1, cleanupPolicy: .delete,
-                          eventTypes: [TaskChanged.created])
+        let topic = Topic(
+            name: "test.outbox.\(UUID())", owner: "tasks", key: .entityID, partitions: 1, cleanupPolicy: .delete,
+            eventTypes: [TaskChanged.created])
         let tenant = UUID.v7()
         // Over librdkafka's message.max.bytes (1 MB): refused before it is ever sent.
         let huge = TaskChanged(
@@ -101,9 +103,10 @@ struct OutboxRelayTests {
                 try await write([refused] + after, database)
                 #expect(try await eventually(timeout: .seconds(30)) { try await unpublished(([refused] + after).map(\.id), database) == 0 })
             }
-            let error = try await database.client.query(
-                "SELECT last_error FROM gateway.outbox WHERE event_id = \(refused.id)", logger: database.logger
-            ).decode(String?.self).first { _ in true } ?? nil
+            let error =
+                try await database.client.query(
+                    "SELECT last_error FROM gateway.outbox WHERE event_id = \(refused.id)", logger: database.logger
+                ).decode(String?.self).first { _ in true } ?? nil
             #expect(error?.hasPrefix("dead-lettered: ") == true)
 
             let reader = try TopicReader(topic: topic.name)

@@ -36,7 +36,9 @@ struct ServiceCommandTests {
         let own = Migration(version: "9999_probe_\(UUID().uuidString.prefix(8).lowercased())", sql: "SELECT 1")
         let migrations = JobTables.migrations(schema: "photoml") + [own]
         let host = try ServiceHost(configuration: configuration, schema: "photoml", migrations: migrations)
-        let database = host.database, preparation = host.preparation, migrated = host.migrated
+        let database = host.database
+        let preparation = host.preparation
+        let migrated = host.migrated
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await database.client.run() }
             defer { group.cancelAll() }
@@ -47,7 +49,9 @@ struct ServiceCommandTests {
             try await waiting.value
             #expect(migrated.isSet)
             let edited = Migration(version: own.version, sql: "SELECT 2")
-            await #expect(throws: MigrationError.self) { _ = try await Migrator(database: database).pending(JobTables.migrations(schema: "photoml") + [edited]) }
+            await #expect(throws: MigrationError.self) {
+                _ = try await Migrator(database: database).pending(JobTables.migrations(schema: "photoml") + [edited])
+            }
         }
         await host.producer.shutdown()
     }

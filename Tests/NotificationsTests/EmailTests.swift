@@ -1,19 +1,23 @@
 import Contracts
 import Foundation
 import Messaging
-@testable import Notifications
 import TestSupport
 import Testing
+
+@testable import Notifications
 
 @Suite("email delivery")
 struct EmailTests {
     @Test("a request on notifications.request.v1 reaches the inbox and the mailbox once, even when sent twice")
     func throughTheBroker() async throws {
         _ = try await NotificationsServer.shared.get()
-        let tenant = UUID.v7(), user = UUID.v7(), address = "broker-\(UUID().uuidString.prefix(8))@example.com"
+        let tenant = UUID.v7()
+        let user = UUID.v7()
+        let address = "broker-\(UUID().uuidString.prefix(8))@example.com"
         try await addMember(tenant: tenant, user: user, email: address, name: "Grace Hopper")
         let command = request(tenant: tenant, user: user, data: ["title": "Calibrate the loom", "taskId": UUID().uuidString])
-        let event = try EventEnvelope.make(command, type: NotificationRequest.type, on: Topics.notificationsRequest, source: "/tests", tenantID: tenant)
+        let event = try EventEnvelope.make(
+            command, type: NotificationRequest.type, on: Topics.notificationsRequest, source: "/tests", tenantID: tenant)
         let producer = try KafkaProducer(brokers: TestEnvironment.kafkaBrokers, clientID: "notifications-tests", logger: TestEnvironment.logger)
         for _ in 0..<2 {
             try await producer.send(OutgoingMessage(topic: event.topic, key: event.key, value: Array(event.data), headers: event.headers))
@@ -22,9 +26,10 @@ struct EmailTests {
 
         let mail = try #require(try await Mailbox.first(to: address))
         #expect(mail.subject == "Reminder: Calibrate the loom")
-        #expect(try await eventually {
-            inboxTitles(try await call("GET", "/v1/notifications", tenant: tenant, user: user)) == ["Reminder: Calibrate the loom"]
-        })
+        #expect(
+            try await eventually {
+                inboxTitles(try await call("GET", "/v1/notifications", tenant: tenant, user: user)) == ["Reminder: Calibrate the loom"]
+            })
         try await Task.sleep(for: .seconds(1))
         #expect(Mailbox.messages(to: address).count == 1)
         #expect(inboxTitles(try await call("GET", "/v1/notifications", tenant: tenant, user: user)).count == 1)
@@ -35,7 +40,9 @@ struct EmailTests {
         _ = try await NotificationsServer.shared.get()
         let reader = try TopicReader(topic: Topic.deadLetter(for: "notifications").name)
         defer { Task { await reader.close() } }
-        let tenant = UUID.v7(), user = UUID.v7(), smuggled = "smuggled-\(UUID().uuidString)"
+        let tenant = UUID.v7()
+        let user = UUID.v7()
+        let smuggled = "smuggled-\(UUID().uuidString)"
         var poison = try EventEnvelope.make(
             request(tenant: tenant, user: user, channels: ["in_app"], key: smuggled), type: NotificationRequest.type, on: Topics.notificationsRequest,
             source: "/tests", tenantID: tenant)
@@ -51,14 +58,17 @@ struct EmailTests {
         let poisonID = poison.id.uuidString.lowercased()
         let dead = try await reader.first(timeout: .seconds(60)) { $0.headers["ce_id"] == poisonID }
         #expect(dead?.headers["dlq_error"] == "payload tenant differs from ce_tenantid")
-        #expect(try await eventually(timeout: .seconds(60)) {
-            inboxTitles(try await call("GET", "/v1/notifications", tenant: tenant, user: user)) == ["Reminder: After the poison"]
-        })
+        #expect(
+            try await eventually(timeout: .seconds(60)) {
+                inboxTitles(try await call("GET", "/v1/notifications", tenant: tenant, user: user)) == ["Reminder: After the poison"]
+            })
     }
 
     @Test("an email has Date, Message-ID, an encoded UTF-8 subject, text and HTML parts, and List-Unsubscribe only when not transactional")
     func messageFormat() async throws {
-        let tenant = UUID.v7(), user = UUID.v7(), address = "format-\(UUID().uuidString.prefix(8))@example.com"
+        let tenant = UUID.v7()
+        let user = UUID.v7()
+        let address = "format-\(UUID().uuidString.prefix(8))@example.com"
         try await addMember(tenant: tenant, user: user, email: address)
         try await accept(request(tenant: tenant, user: user, data: ["title": "Überprüfung der Geräte 🚀 <b>", "taskId": "t-1"]))
         let mail = try #require(try await Mailbox.first(to: address))
@@ -75,7 +85,8 @@ struct EmailTests {
 
         let other = "reset-\(UUID().uuidString.prefix(8))@example.com"
         try await accept(
-            request(tenant: tenant, email: other, category: "security", template: "auth.password_reset", data: ["name": "Ada", "token": "abc123"],
+            request(
+                tenant: tenant, email: other, category: "security", template: "auth.password_reset", data: ["name": "Ada", "token": "abc123"],
                 channels: ["email"], priority: .urgent))
         let reset = try #require(try await Mailbox.first(to: other))
         #expect(reset.subject == "Reset your password")
@@ -87,7 +98,8 @@ struct EmailTests {
     func outcomeEvents() async throws {
         let reader = try TopicReader(topic: Topics.notificationsDelivery.name)
         defer { Task { await reader.close() } }
-        let tenant = UUID.v7(), key = "outcome-\(UUID().uuidString)"
+        let tenant = UUID.v7()
+        let key = "outcome-\(UUID().uuidString)"
         try await accept(request(tenant: tenant, email: "outcome@example.com", channels: ["email"], key: key))
         let sent = try await reader.first { message in
             guard let event = try? EventConsumer.envelope(message), let outcome = try? event.decode(NotificationDelivery.self) else { return false }
@@ -99,7 +111,9 @@ struct EmailTests {
 
     @Test("a recipient without a known address gets the inbox notification and a failed email delivery, never a crash")
     func unknownAddress() async throws {
-        let tenant = UUID.v7(), user = UUID.v7(), key = "nobody-\(UUID().uuidString)"
+        let tenant = UUID.v7()
+        let user = UUID.v7()
+        let key = "nobody-\(UUID().uuidString)"
         try await accept(request(tenant: tenant, user: user, key: key))
         #expect(inboxTitles(try await call("GET", "/v1/notifications", tenant: tenant, user: user)).count == 1)
         let delivery = try #require(try await emailDelivery(tenant: tenant, key: key))

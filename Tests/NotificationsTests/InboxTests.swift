@@ -2,16 +2,18 @@ import AsyncHTTPClient
 import Contracts
 import Foundation
 import NIOCore
-@testable import Notifications
 import ServiceKit
 import TestSupport
 import Testing
+
+@testable import Notifications
 
 @Suite("in-app inbox")
 struct InboxTests {
     @Test("the inbox lists newest first, filters unread, counts unread, and marks read, archived and all read")
     func readingAndArchiving() async throws {
-        let tenant = UUID.v7(), user = UUID.v7()
+        let tenant = UUID.v7()
+        let user = UUID.v7()
         for title in ["First", "Second", "Third"] {
             try await accept(request(tenant: tenant, user: user, data: ["title": title, "taskId": "t"], channels: ["in_app"]))
         }
@@ -23,7 +25,10 @@ struct InboxTests {
         let read = try await call("POST", "/v1/notifications/\(ids[0])/read", tenant: tenant, user: user)
         #expect(read.status == 200)
         #expect(read.json["readAt"] != nil)
-        #expect(inboxTitles(try await call("GET", "/v1/notifications?unread=true", tenant: tenant, user: user)) == ["Reminder: Second", "Reminder: First"])
+        #expect(
+            inboxTitles(try await call("GET", "/v1/notifications?unread=true", tenant: tenant, user: user)) == [
+                "Reminder: Second", "Reminder: First",
+            ])
 
         #expect(try await call("POST", "/v1/notifications/\(ids[1])/archive", tenant: tenant, user: user).status == 200)
         #expect(inboxTitles(try await call("GET", "/v1/notifications", tenant: tenant, user: user)) == ["Reminder: Third", "Reminder: First"])
@@ -35,9 +40,12 @@ struct InboxTests {
 
     @Test("an inbox notification is announced delivered when stored and opened when first read, once")
     func inboxOutcomes() async throws {
-        let tenant = UUID.v7(), user = UUID.v7(), key = "inbox-\(UUID().uuidString)"
+        let tenant = UUID.v7()
+        let user = UUID.v7()
+        let key = "inbox-\(UUID().uuidString)"
         try await accept(request(tenant: tenant, user: user, channels: ["in_app"], key: key))
-        let id = try #require((try await call("GET", "/v1/notifications", tenant: tenant, user: user).json["items"] as? [[String: Any]])?.first?["id"] as? String)
+        let id = try #require(
+            (try await call("GET", "/v1/notifications", tenant: tenant, user: user).json["items"] as? [[String: Any]])?.first?["id"] as? String)
         #expect(try await call("POST", "/v1/notifications/\(id)/read", tenant: tenant, user: user).status == 200)
         #expect(try await call("POST", "/v1/notifications/\(id)/read", tenant: tenant, user: user).status == 200)
         #expect(try await call("POST", "/v1/notifications/read-all", tenant: tenant, user: user).json["updated"] as? Int == 0)
@@ -52,8 +60,9 @@ struct InboxTests {
             let rows = try await database.client.query(
                 "SELECT convert_from(payload, 'UTF8') FROM notifications.outbox WHERE tenant_id = \(tenant) AND event_type = 'notifications.delivery' ORDER BY id",
                 logger: database.logger)
-            for try await (payload,) in rows.decode((String,).self) {
-                if let outcome = try? PlatformJSON.decoder.decode(NotificationDelivery.self, from: Data(payload.utf8)), outcome.idempotencyKey == key {
+            for try await (payload, ) in rows.decode((String,).self) {
+                if let outcome = try? PlatformJSON.decoder.decode(NotificationDelivery.self, from: Data(payload.utf8)), outcome.idempotencyKey == key
+                {
                     outcomes.append(outcome)
                 }
             }
@@ -63,7 +72,8 @@ struct InboxTests {
 
     @Test("pages follow the cursor without repeats")
     func paging() async throws {
-        let tenant = UUID.v7(), user = UUID.v7()
+        let tenant = UUID.v7()
+        let user = UUID.v7()
         for index in 0..<5 {
             try await accept(request(tenant: tenant, user: user, data: ["title": "N\(index)", "taskId": "t"], channels: ["in_app"]))
         }
@@ -77,9 +87,11 @@ struct InboxTests {
 
     @Test("another user's or another tenant's notification is 404, and their inboxes stay apart")
     func isolation() async throws {
-        let tenant = UUID.v7(), user = UUID.v7()
+        let tenant = UUID.v7()
+        let user = UUID.v7()
         try await accept(request(tenant: tenant, user: user, data: ["title": "Mine", "taskId": "t"], channels: ["in_app"]))
-        let id = try #require((try await call("GET", "/v1/notifications", tenant: tenant, user: user).json["items"] as? [[String: Any]])?.first?["id"] as? String)
+        let id = try #require(
+            (try await call("GET", "/v1/notifications", tenant: tenant, user: user).json["items"] as? [[String: Any]])?.first?["id"] as? String)
         #expect(try await call("POST", "/v1/notifications/\(id)/read", tenant: tenant, user: .v7()).status == 404)
         #expect(try await call("POST", "/v1/notifications/\(id)/archive", tenant: .v7(), user: user).status == 404)
         #expect(inboxTitles(try await call("GET", "/v1/notifications", tenant: .v7(), user: user)).isEmpty)
@@ -103,7 +115,8 @@ struct InboxTests {
 
     @Test("the stream sends new notifications as they arrive, and a reconnect with Last-Event-ID gets what it missed")
     func stream() async throws {
-        let tenant = UUID.v7(), user = UUID.v7()
+        let tenant = UUID.v7()
+        let user = UUID.v7()
         let (url, issuer) = try await NotificationsServer.shared.get()
         let token = try await issuer.token(tenant: tenant, subject: user, roles: ["member"])
         try await accept(request(tenant: tenant, user: user, data: ["title": "Before", "taskId": "t"], channels: ["in_app"]))
@@ -140,7 +153,8 @@ struct InboxTests {
 
     @Test("a user may hold five streams open; a sixth answers 429 while another user is still served")
     func streamsCapped() async throws {
-        let tenant = UUID.v7(), user = UUID.v7()
+        let tenant = UUID.v7()
+        let user = UUID.v7()
         let (url, issuer) = try await NotificationsServer.shared.get()
         func open(_ subject: UUID) async throws -> HTTPClientResponse {
             var request = HTTPClientRequest(url: "\(url)/v1/notifications/stream")
@@ -164,7 +178,8 @@ struct InboxTests {
 
     @Test("a browser opens its stream with a single-use ticket: once, within 30 s, for its own user only")
     func streamTickets() async throws {
-        let tenant = UUID.v7(), user = UUID.v7()
+        let tenant = UUID.v7()
+        let user = UUID.v7()
         let (url, issuer) = try await NotificationsServer.shared.get()
         let token = try await issuer.token(tenant: tenant, subject: user, roles: ["member"])
         let issued = try await TestHTTP.send("POST", "\(url)/v1/notifications/stream-tickets", token: token)

@@ -1,9 +1,10 @@
 import Contracts
 import Foundation
 import Messaging
-@testable import Notifications
 import TestSupport
 import Testing
+
+@testable import Notifications
 
 /// Webhook deliveries/s and emails/s against the local receivers (the test webhook
 /// endpoint and aiosmtpd), and event → webhook delivery latency under a steady load with
@@ -27,9 +28,11 @@ struct NotificationsBenchmark {
         // Enterprise plans, so the per-tenant send rates do not bind.
         for tenant in [hookTenant] + mailTenants {
             let event = TenantEvent(
-                tenantId: tenant, name: "bench", slug: "bench-\(tenant.uuidString.prefix(8).lowercased())", status: "active", plan: "enterprise", version: 1,
+                tenantId: tenant, name: "bench", slug: "bench-\(tenant.uuidString.prefix(8).lowercased())", status: "active", plan: "enterprise",
+                version: 1,
                 occurredAt: Date())
-            try await producer.send(Self.message(try .make(event, type: TenantEvent.created, on: Topics.authTenant, source: "/bench", tenantID: tenant)))
+            try await producer.send(
+                Self.message(try .make(event, type: TenantEvent.created, on: Topics.authTenant, source: "/bench", tenantID: tenant)))
         }
         try await Task.sleep(for: .seconds(3))
         // One event through first: the feed's consumer has joined its group and is reading,
@@ -53,9 +56,12 @@ struct NotificationsBenchmark {
         let burst = try await receiver.waitFor(Self.webhooks, to: path, timeout: .seconds(300))
         let burstEnd = burst.map(\.at).max() ?? Date()
         let firstDelivery = burst.map(\.at).min() ?? burstEnd
-        print(String(format: "BENCH webhook deliveries: %d in %.1f s = %.0f/s (target >= 1000); first after %.2f s, then %.0f/s", burst.count,
-            burstEnd.timeIntervalSince(burstStart), Double(burst.count) / burstEnd.timeIntervalSince(burstStart), firstDelivery.timeIntervalSince(burstStart),
-            Double(burst.count) / max(0.001, burstEnd.timeIntervalSince(firstDelivery))))
+        print(
+            String(
+                format: "BENCH webhook deliveries: %d in %.1f s = %.0f/s (target >= 1000); first after %.2f s, then %.0f/s", burst.count,
+                burstEnd.timeIntervalSince(burstStart), Double(burst.count) / burstEnd.timeIntervalSince(burstStart),
+                firstDelivery.timeIntervalSince(burstStart),
+                Double(burst.count) / max(0.001, burstEnd.timeIntervalSince(firstDelivery))))
 
         // 2. Latency under a steady load well inside the throughput.
         let steadyPath = "/bench-steady/\(hookTenant)"
@@ -76,11 +82,15 @@ struct NotificationsBenchmark {
         }
         let steady = try await receiver.waitFor(total, to: steadyPath, timeout: .seconds(120))
         let latencies = steady.compactMap { received -> Double? in
-            guard let range = received.body.range(of: "steady "), let end = received.body[range.upperBound...].firstIndex(of: "\"") else { return nil }
+            guard let range = received.body.range(of: "steady "), let end = received.body[range.upperBound...].firstIndex(of: "\"") else {
+                return nil
+            }
             return Double(received.body[range.upperBound..<end]).map { received.at.timeIntervalSince1970 - $0 }
         }.sorted()
-        print(String(format: "BENCH event → webhook delivery at %d events/s: p50 %.0f ms, p99 %.0f ms (target p99 <= 1000 ms; %d delivered)",
-            Self.steadyRate, Self.percentile(latencies, 0.5) * 1000, Self.percentile(latencies, 0.99) * 1000, steady.count))
+        print(
+            String(
+                format: "BENCH event → webhook delivery at %d events/s: p50 %.0f ms, p99 %.0f ms (target p99 <= 1000 ms; %d delivered)",
+                Self.steadyRate, Self.percentile(latencies, 0.5) * 1000, Self.percentile(latencies, 0.99) * 1000, steady.count))
 
         // 3. Email throughput through the broker to aiosmtpd.
         let newMail = URL(fileURLWithPath: TestEnvironment.maildir).appendingPathComponent("new")
@@ -90,7 +100,8 @@ struct NotificationsBenchmark {
         for index in 0..<Self.emails {
             let tenant = mailTenants[index % mailTenants.count]
             let command = request(tenant: tenant, email: "bench-\(index)@example.com", channels: ["email"], priority: .urgent)
-            requests.append(Self.message(try .make(command, type: NotificationRequest.type, on: Topics.notificationsRequest, source: "/bench", tenantID: tenant)))
+            requests.append(
+                Self.message(try .make(command, type: NotificationRequest.type, on: Topics.notificationsRequest, source: "/bench", tenantID: tenant)))
         }
         Self.check(await producer.send(requests))
         let produced = Date().timeIntervalSince(mailStart)
@@ -106,10 +117,15 @@ struct NotificationsBenchmark {
         }
         let mailSeconds = Date().timeIntervalSince(mailStart)
         let flowing = firstMail.map { Double(delivered - $0.count) / max(0.001, Date().timeIntervalSince($0.at)) } ?? 0
-        print(String(format: "BENCH email requests: %d produced in %.2f s, all stored (intake) after %.1f s = %.0f/s", Self.emails, produced, accepted ?? 0,
-            Double(Self.emails) / (accepted ?? mailSeconds)))
-        print(String(format: "BENCH emails: %d in %.1f s = %.0f/s (target >= 300); first after %.2f s, then %.0f/s", delivered, mailSeconds,
-            Double(delivered) / mailSeconds, firstMail.map { $0.at.timeIntervalSince(mailStart) } ?? 0, flowing))
+        print(
+            String(
+                format: "BENCH email requests: %d produced in %.2f s, all stored (intake) after %.1f s = %.0f/s", Self.emails, produced,
+                accepted ?? 0,
+                Double(Self.emails) / (accepted ?? mailSeconds)))
+        print(
+            String(
+                format: "BENCH emails: %d in %.1f s = %.0f/s (target >= 300); first after %.2f s, then %.0f/s", delivered, mailSeconds,
+                Double(delivered) / mailSeconds, firstMail.map { $0.at.timeIntervalSince(mailStart) } ?? 0, flowing))
         await producer.shutdown()
     }
 
@@ -127,7 +143,7 @@ struct NotificationsBenchmark {
             var total = 0
             for tenant in tenants {
                 total += try await database.withTenant(tenant) { connection in
-                    for try await (count,) in try await connection.query("SELECT count(*) FROM notifications.notifications", logger: database.logger)
+                    for try await (count, ) in try await connection.query("SELECT count(*) FROM notifications.notifications", logger: database.logger)
                         .decode((Int,).self)
                     {
                         return count

@@ -2,9 +2,10 @@ import Contracts
 import Foundation
 import Jobs
 import Messaging
-@testable import Notifications
 import Persistence
 import TestSupport
+
+@testable import Notifications
 
 /// One notifications service for the suite, sending mail to the test SMTP server.
 struct NotificationsServer {
@@ -56,7 +57,8 @@ func addMember(tenant: UUID, user: UUID, email: String, name: String = "Ada Love
     _ = try await NotificationsServer.shared.get()
     try await withDatabase("notifications") { database in
         let event = MembershipEvent(
-            tenantId: tenant, userId: user, email: email, name: name, role: role, version: Int(Date().timeIntervalSince1970 * 1000), occurredAt: Date())
+            tenantId: tenant, userId: user, email: email, name: name, role: role, version: Int(Date().timeIntervalSince1970 * 1000),
+            occurredAt: Date())
         try await MemberStore(database: database).apply(event, removed: false)
     }
 }
@@ -71,7 +73,10 @@ func request(
         channels: channels, priority: priority, requestedAt: Date())
 }
 
-func call(_ method: String, _ path: String, tenant: UUID, user: UUID = .v7(), roles: [String] = ["member"], json: Any? = nil, headers: [String: String] = [:])
+func call(
+    _ method: String, _ path: String, tenant: UUID, user: UUID = .v7(), roles: [String] = ["member"], json: Any? = nil,
+    headers: [String: String] = [:]
+)
     async throws -> HTTPAnswer
 {
     let (url, issuer) = try await NotificationsServer.shared.get()

@@ -1,19 +1,22 @@
 import Foundation
-@testable import Notifications
 import TestSupport
 import Testing
+
+@testable import Notifications
 
 @Suite("preferences and quiet hours")
 struct PreferenceTests {
     @Test("a user without saved preferences has the standard ones, and saved ones read back")
     func roundTrip() async throws {
-        let tenant = UUID.v7(), user = UUID.v7()
+        let tenant = UUID.v7()
+        let user = UUID.v7()
         let standard = try await call("GET", "/v1/notifications/preferences", tenant: tenant, user: user)
         #expect(standard.status == 200)
         #expect(standard.string("timeZone") == "UTC")
         #expect(standard.string("digestTime") == "08:00")
         let saved: [String: Any] = [
-            "timeZone": "Europe/Paris", "quietHours": ["start": "22:00", "end": "07:30"], "digestTime": "09:15", "channels": ["tasks": ["email": false]],
+            "timeZone": "Europe/Paris", "quietHours": ["start": "22:00", "end": "07:30"], "digestTime": "09:15",
+            "channels": ["tasks": ["email": false]],
         ]
         #expect(try await call("PUT", "/v1/notifications/preferences", tenant: tenant, user: user, json: saved).status == 200)
         let read = try await call("GET", "/v1/notifications/preferences", tenant: tenant, user: user)
@@ -26,7 +29,8 @@ struct PreferenceTests {
 
     @Test("invalid preferences are refused with the fields named, and transactional mail cannot be turned off")
     func invalid() async throws {
-        let tenant = UUID.v7(), user = UUID.v7()
+        let tenant = UUID.v7()
+        let user = UUID.v7()
         let bad: [String: Any] = [
             "timeZone": "Mars/Olympus", "quietHours": ["start": "25:00", "end": "07:00"], "digestTime": "8am",
             "channels": ["security": ["email": false], "tasks": ["pigeon": true]],
@@ -41,7 +45,9 @@ struct PreferenceTests {
 
     @Test("an opted-out channel is suppressed while the inbox still receives")
     func optOut() async throws {
-        let tenant = UUID.v7(), user = UUID.v7(), key = "optout-\(UUID().uuidString)"
+        let tenant = UUID.v7()
+        let user = UUID.v7()
+        let key = "optout-\(UUID().uuidString)"
         try await addMember(tenant: tenant, user: user, email: "optout@example.com")
         let prefs: [String: Any] = ["timeZone": "UTC", "digestTime": "08:00", "channels": ["tasks": ["email": false]]]
         #expect(try await call("PUT", "/v1/notifications/preferences", tenant: tenant, user: user, json: prefs).status == 200)
@@ -52,7 +58,8 @@ struct PreferenceTests {
 
     @Test("inside quiet hours a normal notification is deferred to the window's end; an urgent one goes now; the inbox always receives")
     func quietHours() async throws {
-        let tenant = UUID.v7(), user = UUID.v7()
+        let tenant = UUID.v7()
+        let user = UUID.v7()
         try await addMember(tenant: tenant, user: user, email: "quiet-\(UUID().uuidString.prefix(8))@example.com")
         // A window that holds the present whatever the time: from a minute ago to a minute ago.
         var calendar = Calendar(identifier: .gregorian)
@@ -63,7 +70,8 @@ struct PreferenceTests {
         let prefs: [String: Any] = ["timeZone": "Asia/Tokyo", "quietHours": ["start": start, "end": end], "digestTime": "08:00", "channels": [:]]
         #expect(try await call("PUT", "/v1/notifications/preferences", tenant: tenant, user: user, json: prefs).status == 200)
 
-        let deferred = "quiet-\(UUID().uuidString)", urgent = "urgent-\(UUID().uuidString)"
+        let deferred = "quiet-\(UUID().uuidString)"
+        let urgent = "urgent-\(UUID().uuidString)"
         try await accept(request(tenant: tenant, user: user, key: deferred), request(tenant: tenant, user: user, priority: .urgent, key: urgent))
         #expect(try await emailDelivery(tenant: tenant, key: deferred)?.0 == "deferred")
         #expect(try await eventually { try await emailDelivery(tenant: tenant, key: urgent)?.0 == "sent" })

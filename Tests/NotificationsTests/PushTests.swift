@@ -1,8 +1,9 @@
 import Crypto
 import Foundation
-@testable import Notifications
 import TestSupport
 import Testing
+
+@testable import Notifications
 
 /// A browser's side of Web Push: its keys, and decryption of what the push service holds.
 struct Browser {
@@ -54,17 +55,21 @@ struct PushTests {
     @Test("a notification reaches a subscribed browser encrypted for it and VAPID-signed; a 410 removes the subscription")
     func encryptedDelivery() async throws {
         let receiver = try await WebhookReceiver.shared.value()
-        let tenant = UUID.v7(), user = UUID.v7()
-        let browser = Browser(), gone = Browser()
+        let tenant = UUID.v7()
+        let user = UUID.v7()
+        let browser = Browser()
+        let gone = Browser()
         let path = "/push/\(user)"
         let created = try await call(
             "POST", "/v1/notifications/push-subscriptions", tenant: tenant, user: user,
             json: ["endpoint": "\(receiver.baseURL)\(path)", "keys": browser.subscription])
         #expect(created.status == 201)
         receiver.script("/push-gone/\(user)", [410])
-        #expect(try await call(
-            "POST", "/v1/notifications/push-subscriptions", tenant: tenant, user: user,
-            json: ["endpoint": "\(receiver.baseURL)/push-gone/\(user)", "keys": gone.subscription]).status == 201)
+        #expect(
+            try await call(
+                "POST", "/v1/notifications/push-subscriptions", tenant: tenant, user: user,
+                json: ["endpoint": "\(receiver.baseURL)/push-gone/\(user)", "keys": gone.subscription]
+            ).status == 201)
 
         try await accept(request(tenant: tenant, user: user, data: ["title": "Pushed along", "taskId": "t"], channels: ["push"]))
         let received = try #require(try await receiver.waitFor(1, to: path).first)
@@ -73,10 +78,11 @@ struct PushTests {
         #expect(try vapidValid(received.headers["authorization"], audience: receiver.baseURL))
         let payload = try #require(try JSONSerialization.jsonObject(with: try browser.decrypt(received.bytes)) as? [String: Any])
         #expect(payload["title"] as? String == "Reminder: Pushed along")
-        #expect(try await eventually {
-            let list = try await call("GET", "/v1/notifications/push-subscriptions", tenant: tenant, user: user)
-            return (list.json["items"] as? [[String: Any]])?.count == 1
-        })
+        #expect(
+            try await eventually {
+                let list = try await call("GET", "/v1/notifications/push-subscriptions", tenant: tenant, user: user)
+                return (list.json["items"] as? [[String: Any]])?.count == 1
+            })
         let key = try await call("GET", "/v1/notifications/push-subscriptions/vapid-public-key", tenant: tenant, user: user)
         #expect(Data(base64URL: key.string("key") ?? "")?.count == 65)
     }
@@ -84,13 +90,17 @@ struct PushTests {
     @Test("when one browser's push service fails, the retry reaches it without sending the others the message again")
     func retrySkipsReachedBrowsers() async throws {
         let receiver = try await WebhookReceiver.shared.value()
-        let tenant = UUID.v7(), user = UUID.v7()
-        let healthy = "/push/\(user)", failing = "/push-busy/\(user)"
+        let tenant = UUID.v7()
+        let user = UUID.v7()
+        let healthy = "/push/\(user)"
+        let failing = "/push-busy/\(user)"
         receiver.script(failing, [503])
         for path in [healthy, failing] {
-            #expect(try await call(
-                "POST", "/v1/notifications/push-subscriptions", tenant: tenant, user: user,
-                json: ["endpoint": "\(receiver.baseURL)\(path)", "keys": Browser().subscription]).status == 201)
+            #expect(
+                try await call(
+                    "POST", "/v1/notifications/push-subscriptions", tenant: tenant, user: user,
+                    json: ["endpoint": "\(receiver.baseURL)\(path)", "keys": Browser().subscription]
+                ).status == 201)
         }
         try await accept(request(tenant: tenant, user: user, data: ["title": "Once", "taskId": "t"], channels: ["push"]))
         let attempts = try await receiver.waitFor(2, to: failing, timeout: .seconds(30))
@@ -101,18 +111,22 @@ struct PushTests {
 
     @Test("bad subscriptions are refused; another user's subscription is 404")
     func refusals() async throws {
-        let tenant = UUID.v7(), user = UUID.v7()
+        let tenant = UUID.v7()
+        let user = UUID.v7()
         let browser = Browser()
         let badKey = try await call(
             "POST", "/v1/notifications/push-subscriptions", tenant: tenant, user: user,
             json: ["endpoint": "http://127.0.0.1:9/p", "keys": ["p256dh": "bm90IGEga2V5", "auth": "c2hvcnQ"]])
         #expect(badKey.status == 422)
-        #expect(try await call(
-            "POST", "/v1/notifications/push-subscriptions", tenant: tenant, user: user,
-            json: ["endpoint": "http://10.1.2.3/p", "keys": browser.subscription]).status == 422)
+        #expect(
+            try await call(
+                "POST", "/v1/notifications/push-subscriptions", tenant: tenant, user: user,
+                json: ["endpoint": "http://10.1.2.3/p", "keys": browser.subscription]
+            ).status == 422)
         #expect(try await call("POST", "/v1/notifications/push-subscriptions", tenant: tenant, user: user, json: ["endpoint": "x"]).status == 422)
         let created = try await call(
-            "POST", "/v1/notifications/push-subscriptions", tenant: tenant, user: user, json: ["endpoint": "http://127.0.0.1:9/p", "keys": browser.subscription])
+            "POST", "/v1/notifications/push-subscriptions", tenant: tenant, user: user,
+            json: ["endpoint": "http://127.0.0.1:9/p", "keys": browser.subscription])
         let id = try #require(created.string("id"))
         #expect(try await call("DELETE", "/v1/notifications/push-subscriptions/\(id)", tenant: tenant, user: .v7()).status == 404)
         #expect(try await call("DELETE", "/v1/notifications/push-subscriptions/\(id)", tenant: .v7(), user: user).status == 404)
@@ -124,9 +138,12 @@ struct PushTests {
 struct DigestTests {
     @Test("low-priority email waits for the digest, which sends every waiting item in one message at the user's time")
     func digest() async throws {
-        let tenant = UUID.v7(), user = UUID.v7(), address = "digest-\(UUID().uuidString.prefix(8))@example.com"
+        let tenant = UUID.v7()
+        let user = UUID.v7()
+        let address = "digest-\(UUID().uuidString.prefix(8))@example.com"
         try await addMember(tenant: tenant, user: user, email: address)
-        let first = "digest-a-\(UUID().uuidString)", second = "digest-b-\(UUID().uuidString)"
+        let first = "digest-a-\(UUID().uuidString)"
+        let second = "digest-b-\(UUID().uuidString)"
         try await accept(
             request(tenant: tenant, user: user, data: ["title": "Low one", "taskId": "t"], priority: .low, key: first),
             request(tenant: tenant, user: user, data: ["title": "Low two", "taskId": "t"], priority: .low, key: second))

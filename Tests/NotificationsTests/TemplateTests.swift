@@ -1,13 +1,16 @@
 import Foundation
-@testable import Notifications
 import TestSupport
 import Testing
+
+@testable import Notifications
 
 @Suite("notification templates")
 struct TemplateTests {
     @Test("an admin overrides a template, sends with it, and reverting brings back the built-in; other tenants keep the built-in")
     func overrideAndRevert() async throws {
-        let tenant = UUID.v7(), user = UUID.v7(), address = "tpl-\(UUID().uuidString.prefix(8))@example.com"
+        let tenant = UUID.v7()
+        let user = UUID.v7()
+        let address = "tpl-\(UUID().uuidString.prefix(8))@example.com"
         try await addMember(tenant: tenant, user: user, email: address)
         let body: [String: Any] = ["subject": "Nudge: {{title}}", "text": "Hello {{recipientName}}, {{title}} waits.", "html": "<p>{{title}}</p>"]
         let saved = try await call("PUT", "/v1/admin/notification-templates/task-reminder", tenant: tenant, roles: ["admin"], json: body)
@@ -16,7 +19,8 @@ struct TemplateTests {
         let catalog = try await call("GET", "/v1/admin/notification-templates", tenant: tenant, roles: ["owner"])
         #expect((catalog.json["overrides"] as? [[String: Any]])?.count == 1)
         #expect((catalog.json["builtIn"] as? [[String: Any]] ?? []).compactMap { $0["key"] as? String }.contains("auth.verify_email"))
-        #expect((try await call("GET", "/v1/admin/notification-templates", tenant: .v7(), roles: ["admin"]).json["overrides"] as? [Any])?.isEmpty == true)
+        #expect(
+            (try await call("GET", "/v1/admin/notification-templates", tenant: .v7(), roles: ["admin"]).json["overrides"] as? [Any])?.isEmpty == true)
 
         try await accept(request(tenant: tenant, user: user, data: ["title": "Feed the cat", "taskId": "t"]))
         let mail = try #require(try await Mailbox.first(to: address))
@@ -44,26 +48,40 @@ struct TemplateTests {
         #expect(broken.status == 422)
         // New delimiters would hide variables from the allow-list.
         for text in ["{{=<% %>=}}<% secret %>", "{{ =| |= }}|secret|", "Hi {{title}} {{=[[ ]]=}}"] {
-            let hidden = try await call("PUT", "/v1/admin/notification-templates/task-reminder", tenant: tenant, roles: ["admin"], json: ["subject": "Hi", "text": text])
+            let hidden = try await call(
+                "PUT", "/v1/admin/notification-templates/task-reminder", tenant: tenant, roles: ["admin"], json: ["subject": "Hi", "text": text])
             #expect(hidden.status == 422, "\(text)")
         }
         let empty = try await call(
             "PUT", "/v1/admin/notification-templates/task-reminder", tenant: tenant, roles: ["admin"], json: ["subject": " ", "text": "x"])
         #expect(empty.status == 422)
-        #expect(try await call("PUT", "/v1/admin/notification-templates/task-reminder", tenant: tenant, roles: ["admin"], json: ["text": "x"]).status == 422)
-        #expect(try await call("PUT", "/v1/admin/notification-templates/no.such.key", tenant: tenant, roles: ["admin"], json: ["subject": "a", "text": "b"]).status == 404)
-        #expect(try await call("PUT", "/v1/admin/notification-templates/task-reminder", tenant: tenant, roles: ["member"], json: ["subject": "a", "text": "b"]).status == 403)
-        #expect((try await call("GET", "/v1/admin/notification-templates", tenant: tenant, roles: ["admin"]).json["overrides"] as? [Any])?.isEmpty == true)
+        #expect(
+            try await call("PUT", "/v1/admin/notification-templates/task-reminder", tenant: tenant, roles: ["admin"], json: ["text": "x"]).status
+                == 422)
+        #expect(
+            try await call(
+                "PUT", "/v1/admin/notification-templates/no.such.key", tenant: tenant, roles: ["admin"], json: ["subject": "a", "text": "b"]
+            ).status == 404)
+        #expect(
+            try await call(
+                "PUT", "/v1/admin/notification-templates/task-reminder", tenant: tenant, roles: ["member"], json: ["subject": "a", "text": "b"]
+            ).status == 403)
+        #expect(
+            (try await call("GET", "/v1/admin/notification-templates", tenant: tenant, roles: ["admin"]).json["overrides"] as? [Any])?.isEmpty == true
+        )
     }
 
-    @Test("security emails cannot be overridden, and one stored before that rule is never used", arguments: ["auth.password_reset", "auth.verify_email", "auth.invitation"])
+    @Test(
+        "security emails cannot be overridden, and one stored before that rule is never used",
+        arguments: ["auth.password_reset", "auth.verify_email", "auth.invitation"])
     func securityTemplatesArePlatformOnly(_ key: String) async throws {
         let tenant = UUID.v7()
         let attack: [String: Any] = ["subject": "Reset", "text": "https://evil.example/steal?token={{token}}"]
         let refused = try await call("PUT", "/v1/admin/notification-templates/\(key)", tenant: tenant, roles: ["owner"], json: attack)
         #expect(refused.status == 403)
         #expect(refused.headers["content-type"] == "application/problem+json")
-        #expect(try await call("POST", "/v1/admin/notification-templates/\(key)/preview", tenant: tenant, roles: ["owner"], json: attack).status == 403)
+        #expect(
+            try await call("POST", "/v1/admin/notification-templates/\(key)/preview", tenant: tenant, roles: ["owner"], json: attack).status == 403)
 
         // An override written before the rule existed (straight into the table) is ignored.
         try await withDatabase("notifications") { database in
@@ -75,12 +93,15 @@ struct TemplateTests {
                     """, logger: database.logger)
             }
         }
-        #expect((try await call("GET", "/v1/admin/notification-templates", tenant: tenant, roles: ["admin"]).json["overrides"] as? [Any])?.isEmpty == true)
+        #expect(
+            (try await call("GET", "/v1/admin/notification-templates", tenant: tenant, roles: ["admin"]).json["overrides"] as? [Any])?.isEmpty == true
+        )
         let address = "sec-\(UUID().uuidString.prefix(8))@example.com"
         try await accept(
-            request(tenant: tenant, email: address, category: "security", template: key,
-                    data: ["name": "Ada", "token": "tok-\(key)", "tenantName": "Acme", "inviterName": "Eve", "role": "member"],
-                    channels: ["email"], priority: .urgent))
+            request(
+                tenant: tenant, email: address, category: "security", template: key,
+                data: ["name": "Ada", "token": "tok-\(key)", "tenantName": "Acme", "inviterName": "Eve", "role": "member"],
+                channels: ["email"], priority: .urgent))
         let mail = try #require(try await Mailbox.first(to: address))
         #expect(mail.parts["text/plain"]?.contains("https://app.test/") == true)
         #expect(mail.parts["text/plain"]?.contains("evil.example") == false)
@@ -88,12 +109,15 @@ struct TemplateTests {
 
     @Test("a security email never enters the inbox, and its token is not kept once the email is sent")
     func securityTokenNotKept() async throws {
-        let tenant = UUID.v7(), user = UUID.v7(), address = "tok-\(UUID().uuidString.prefix(8))@example.com"
+        let tenant = UUID.v7()
+        let user = UUID.v7()
+        let address = "tok-\(UUID().uuidString.prefix(8))@example.com"
         try await addMember(tenant: tenant, user: user, email: address)
         let key = UUID().uuidString
         try await accept(
-            request(tenant: tenant, user: user, category: "security", template: "auth.password_reset", data: ["name": "Ada", "token": "tok-secret-1"],
-                    channels: ["email", "in_app"], priority: .urgent, key: key))
+            request(
+                tenant: tenant, user: user, category: "security", template: "auth.password_reset", data: ["name": "Ada", "token": "tok-secret-1"],
+                channels: ["email", "in_app"], priority: .urgent, key: key))
         let mail = try #require(try await Mailbox.first(to: address))
         #expect(mail.parts["text/plain"]?.contains("tok-secret-1") == true)
         #expect(inboxTitles(try await call("GET", "/v1/notifications", tenant: tenant, user: user)).isEmpty)
@@ -111,8 +135,11 @@ struct TemplateTests {
 
     @Test("a tenant brands the platform's emails (name, logo, colour), security emails included, without touching their links")
     func branding() async throws {
-        let tenant = UUID.v7(), other = UUID.v7()
-        for bad in [["logoUrl": "http://cdn.acme.test/logo.png"], ["logoUrl": "javascript:alert(1)"], ["color": "red"], ["color": "#12345g"], ["name": " "]] {
+        let tenant = UUID.v7()
+        let other = UUID.v7()
+        for bad in [
+            ["logoUrl": "http://cdn.acme.test/logo.png"], ["logoUrl": "javascript:alert(1)"], ["color": "red"], ["color": "#12345g"], ["name": " "],
+        ] {
             let refused = try await call("PUT", "/v1/admin/notification-branding", tenant: tenant, roles: ["admin"], json: bad)
             #expect(refused.status == 422, "\(bad)")
             #expect(refused.contentType == "application/problem+json")
@@ -126,8 +153,9 @@ struct TemplateTests {
         func reset(_ tenant: UUID) async throws -> DeliveredMail {
             let address = "brand-\(UUID().uuidString.prefix(8))@example.com"
             try await accept(
-                request(tenant: tenant, email: address, category: "security", template: "auth.password_reset", data: ["name": "Ada", "token": "tok-b"],
-                        channels: ["email"], priority: .urgent))
+                request(
+                    tenant: tenant, email: address, category: "security", template: "auth.password_reset", data: ["name": "Ada", "token": "tok-b"],
+                    channels: ["email"], priority: .urgent))
             return try #require(try await Mailbox.first(to: address))
         }
         let branded = try #require(try await reset(tenant).parts["text/html"])
@@ -158,6 +186,9 @@ struct TemplateTests {
         for template in TemplateCatalog.builtIn.values {
             try TemplateCatalog.validate(template.parts, key: template.key)
         }
-        #expect(TemplateCatalog.variables(in: "{{a}} {{{b}}} {{&c}} {{#d}}{{e.f}}{{/d}} {{^g}}{{/g}} {{! note}} {{> partial}}") == ["a", "b", "c", "d", "e", "g"])
+        #expect(
+            TemplateCatalog.variables(in: "{{a}} {{{b}}} {{&c}} {{#d}}{{e.f}}{{/d}} {{^g}}{{/g}} {{! note}} {{> partial}}") == [
+                "a", "b", "c", "d", "e", "g",
+            ])
     }
 }

@@ -51,7 +51,9 @@ final class WebhookReceiver: Sendable {
             return Response(status: .init(code: status), headers: status == 429 ? [.retryAfter: "1"] : [:])
         }
         let server = try await TestServer.start { port in
-            Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: { await port($0.localAddress?.port ?? 0) })
+            Application(
+                router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                onServerRunning: { await port($0.localAddress?.port ?? 0) })
         }
         return WebhookReceiver(server: server, state: state)
     }

@@ -4,10 +4,11 @@ import Crypto
 import Foundation
 import Messaging
 import NIOCore
-@testable import Notifications
 import Synchronization
 import TestSupport
 import Testing
+
+@testable import Notifications
 
 /// Sends a task event through the broker, as the tasks service's relay would.
 func publishTask(tenant: UUID, title: String, type: String = TaskChanged.created) async throws -> EventEnvelope {
@@ -76,12 +77,13 @@ struct WebhookTests {
         let attempts = try await receiver.waitFor(3, to: path)
         #expect(attempts.count == 3)
         #expect(Set(attempts.compactMap { $0.headers["webhook-id"] }).count == 1)
-        #expect(try await eventually {
-            let list = try await call("GET", "/v1/admin/webhooks/\(id)/deliveries", tenant: tenant, roles: ["admin"])
-            let delivery = (list.json["items"] as? [[String: Any]])?.first
-            let codes = (delivery?["attempts"] as? [[String: Any]] ?? []).compactMap { $0["statusCode"] as? Int }
-            return delivery?["state"] as? String == "succeeded" && codes == [500, 429, 200]
-        })
+        #expect(
+            try await eventually {
+                let list = try await call("GET", "/v1/admin/webhooks/\(id)/deliveries", tenant: tenant, roles: ["admin"])
+                let delivery = (list.json["items"] as? [[String: Any]])?.first
+                let codes = (delivery?["attempts"] as? [[String: Any]] ?? []).compactMap { $0["statusCode"] as? Int }
+                return delivery?["state"] as? String == "succeeded" && codes == [500, 429, 200]
+            })
     }
 
     @Test("an endpoint slower than the timeout is recorded as timed out and retried")
@@ -90,12 +92,15 @@ struct WebhookTests {
         let tenant = UUID.v7()
         let (id, _) = try await register("\(receiver.baseURL)/slow/\(tenant)", tenant: tenant)
         _ = try await publishTask(tenant: tenant, title: "Too slow")
-        #expect(try await eventually(timeout: .seconds(30)) {
-            let list = try await call("GET", "/v1/admin/webhooks/\(id)/deliveries", tenant: tenant, roles: ["admin"])
-            let attempts = (list.json["items"] as? [[String: Any]])?.first?["attempts"] as? [[String: Any]] ?? []
-            return attempts.count >= 2
-                && attempts.allSatisfy { $0["error"] as? String == "timed out after 1 s" && !($0["statusCode"] is Int) && ($0["latencyMs"] as? Int ?? 0) < 2500 }
-        })
+        #expect(
+            try await eventually(timeout: .seconds(30)) {
+                let list = try await call("GET", "/v1/admin/webhooks/\(id)/deliveries", tenant: tenant, roles: ["admin"])
+                let attempts = (list.json["items"] as? [[String: Any]])?.first?["attempts"] as? [[String: Any]] ?? []
+                return attempts.count >= 2
+                    && attempts.allSatisfy {
+                        $0["error"] as? String == "timed out after 1 s" && !($0["statusCode"] is Int) && ($0["latencyMs"] as? Int ?? 0) < 2500
+                    }
+            })
     }
 
     @Test("a delivery that exhausts its attempts fails; a manual retry and a bulk replay send it again")
@@ -107,19 +112,21 @@ struct WebhookTests {
         let (id, _) = try await register("\(receiver.baseURL)\(path)", tenant: tenant)
         let started = Date()
         _ = try await publishTask(tenant: tenant, title: "Doomed")
-        #expect(try await eventually {
-            let list = try await call("GET", "/v1/admin/webhooks/\(id)/deliveries", tenant: tenant, roles: ["admin"])
-            return (list.json["items"] as? [[String: Any]])?.first?["state"] as? String == "failed"
-        })
+        #expect(
+            try await eventually {
+                let list = try await call("GET", "/v1/admin/webhooks/\(id)/deliveries", tenant: tenant, roles: ["admin"])
+                return (list.json["items"] as? [[String: Any]])?.first?["state"] as? String == "failed"
+            })
         let list = try await call("GET", "/v1/admin/webhooks/\(id)/deliveries", tenant: tenant, roles: ["admin"])
         let deliveryID = try #require((list.json["items"] as? [[String: Any]])?.first?["id"] as? String)
         #expect(receiver.requests(to: path).count == 4)
         #expect(try await call("POST", "/v1/admin/webhooks/\(id)/deliveries/\(deliveryID)/retry", tenant: tenant, roles: ["admin"]).status == 202)
         #expect(try await receiver.waitFor(5, to: path).count == 5)
-        #expect(try await eventually {
-            let list = try await call("GET", "/v1/admin/webhooks/\(id)/deliveries", tenant: tenant, roles: ["admin"])
-            return (list.json["items"] as? [[String: Any]])?.first?["state"] as? String == "succeeded"
-        })
+        #expect(
+            try await eventually {
+                let list = try await call("GET", "/v1/admin/webhooks/\(id)/deliveries", tenant: tenant, roles: ["admin"])
+                return (list.json["items"] as? [[String: Any]])?.first?["state"] as? String == "succeeded"
+            })
         // A succeeded delivery is not retried; nothing failed is left to replay.
         #expect(try await call("POST", "/v1/admin/webhooks/\(id)/deliveries/\(deliveryID)/retry", tenant: tenant, roles: ["admin"]).status == 404)
         let replay = try await call(
@@ -131,7 +138,9 @@ struct WebhookTests {
     @Test("410 Gone disables the endpoint and the tenant's admins are told by email")
     func goneDisables() async throws {
         let receiver = try await WebhookReceiver.shared.value()
-        let tenant = UUID.v7(), admin = UUID.v7(), address = "hookadmin-\(UUID().uuidString.prefix(8))@example.com"
+        let tenant = UUID.v7()
+        let admin = UUID.v7()
+        let address = "hookadmin-\(UUID().uuidString.prefix(8))@example.com"
         try await addMember(tenant: tenant, user: admin, email: address, role: "owner")
         let path = "/gone/\(tenant)"
         receiver.script(path, [410])
@@ -168,7 +177,9 @@ struct WebhookTests {
         #expect(received.headers["webhook-signature"]?.split(separator: " ").count == 2)
         #expect(signatureValid(received, secret: new))
         #expect(signatureValid(received, secret: old))
-        #expect(try await call("POST", "/v1/admin/webhooks/\(id)/rotate-secret", tenant: tenant, roles: ["admin"], json: ["overlapHours": 500]).status == 422)
+        #expect(
+            try await call("POST", "/v1/admin/webhooks/\(id)/rotate-secret", tenant: tenant, roles: ["admin"], json: ["overlapHours": 500]).status
+                == 422)
     }
 
     @Test("internal addresses, plain http where https is required, and bad input are refused; other tenants' endpoints are 404")
@@ -178,7 +189,10 @@ struct WebhookTests {
             let answer = try await call("POST", "/v1/admin/webhooks", tenant: tenant, roles: ["admin"], json: ["url": url])
             #expect(answer.status == 422, "\(url)")
         }
-        #expect(try await call("POST", "/v1/admin/webhooks", tenant: tenant, roles: ["admin"], json: ["url": "http://127.0.0.1:9/x", "eventTypes": ["no.such"]]).status == 422)
+        #expect(
+            try await call(
+                "POST", "/v1/admin/webhooks", tenant: tenant, roles: ["admin"], json: ["url": "http://127.0.0.1:9/x", "eventTypes": ["no.such"]]
+            ).status == 422)
         #expect(try await call("POST", "/v1/admin/webhooks", tenant: tenant, roles: ["admin"], json: ["description": "no url"]).status == 422)
         #expect(try await call("POST", "/v1/admin/webhooks", tenant: tenant, roles: ["member"], json: ["url": "http://127.0.0.1:9/x"]).status == 403)
         let (id, _) = try await register("http://127.0.0.1:9/x", tenant: tenant)
@@ -198,9 +212,11 @@ struct WebhookTests {
         #expect(DestinationPolicy.classify(v4: 0x6440_0001) == .private)
     }
 
-    @Test("IPv6 forms that carry or reach an internal IPv4 address are refused", arguments: [
-        "64:ff9b::a00:1", "64:ff9b:1::7f00:1", "2002:a00:1::1", "::10.0.0.1", "::127.0.0.1", "fec0::1", "fe80::1", "::ffff:10.0.0.1",
-    ])
+    @Test(
+        "IPv6 forms that carry or reach an internal IPv4 address are refused",
+        arguments: [
+            "64:ff9b::a00:1", "64:ff9b:1::7f00:1", "2002:a00:1::1", "::10.0.0.1", "::127.0.0.1", "fec0::1", "fe80::1", "::ffff:10.0.0.1",
+        ])
     func refusedIPv6(_ address: String) async throws {
         let judged = DestinationPolicy.classify(try SocketAddress(ipAddress: address, port: 443))
         #expect(judged == .forbidden || judged == .private)
@@ -248,10 +264,12 @@ struct WebhookTests {
         let jittered = WebhookSchedule.delay(afterAttempt: 2) ?? 0
         #expect(jittered >= 240 && jittered <= 360)
         let pending = PendingWebhook(
-            endpoint: .v7(), url: "https://x", secrets: [], message: .v7(), body: "{}", attempts: 2, failingSince: Date().addingTimeInterval(-6 * 86400))
+            endpoint: .v7(), url: "https://x", secrets: [], message: .v7(), body: "{}", attempts: 2,
+            failingSince: Date().addingTimeInterval(-6 * 86400))
         let sender = WebhookSender(
             store: WebhookStore(database: try! TestEnvironment.database("notifications"), deliver: WebhookSender.kind()),
-            outbound: PinnedOutbound(policy: DestinationPolicy(), connectionsPerHost: 1), notifications: try! makeDetachedStore(), members: MemberStore(database: try! TestEnvironment.database("notifications")))
+            outbound: PinnedOutbound(policy: DestinationPolicy(), connectionsPerHost: 1), notifications: try! makeDetachedStore(),
+            members: MemberStore(database: try! TestEnvironment.database("notifications")))
         guard case .disableEndpoint = sender.decide(status: 500, retryAfter: nil, pending: pending) else {
             Issue.record("an endpoint failing for six days was not disabled")
             return

@@ -12,11 +12,13 @@ struct MigratorTests {
         try await withDatabase("experience") { database in
             let name = "probe_\(UInt32.random(in: 0...UInt32.max))"
             let migrations = [
-                Migration(version: "9001_\(name)", sql: """
-                    -- a comment; with a semicolon
-                    CREATE TABLE \(name) (id int, note text DEFAULT 'a;b');
-                    CREATE FUNCTION \(name)_f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$;
-                    """),
+                Migration(
+                    version: "9001_\(name)",
+                    sql: """
+                        -- a comment; with a semicolon
+                        CREATE TABLE \(name) (id int, note text DEFAULT 'a;b');
+                        CREATE FUNCTION \(name)_f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$;
+                        """),
                 Migration(version: "9002_\(name)", sql: "INSERT INTO \(name) (id) VALUES (1);"),
             ]
             try await Migrator(database: database).migrate(migrations)

@@ -42,7 +42,8 @@ struct RowLevelSecurityTests {
     func isolation() async throws {
         try await withDatabase("campaigns") { database in
             try await Migrator(database: database).migrate(Self.migrations)
-            let a = UUID.v7(), b = UUID.v7()
+            let a = UUID.v7()
+            let b = UUID.v7()
             let id = try await insertTask(database, tenant: a, title: "secret plan")
             #expect(try await count(database, tenant: a, id: id) == 1)
             #expect(try await count(database, tenant: b, id: id) == 0)

@@ -1,9 +1,10 @@
 import Foundation
 import Persistence
 import PostgresNIO
-@testable import Search
 import TestSupport
 import Testing
+
+@testable import Search
 
 func searchAs(_ method: String, _ path: String, json: Any? = nil, tenant: UUID, roles: [String] = ["owner"]) async throws -> HTTPAnswer {
     let (url, issuer) = try await SearchServer.shared.get()
@@ -21,7 +22,8 @@ struct AnalyticsTests {
         _ = try await search("q=zebra%20crossing", tenant: tenant)
         let hits = try #require(second.json["hits"] as? [[String: Any]])
         let secondHit = try #require(hits.last?["id"] as? String)
-        let click = try await searchAs("POST", "/v1/search/clicks", json: ["queryId": try #require(second.string("queryId")), "type": "task", "id": secondHit], tenant: tenant)
+        let click = try await searchAs(
+            "POST", "/v1/search/clicks", json: ["queryId": try #require(second.string("queryId")), "type": "task", "id": secondHit], tenant: tenant)
         #expect(click.status == 204)
         _ = first
         let report = try await searchAs("GET", "/v1/admin/search/analytics", tenant: tenant)
@@ -41,12 +43,17 @@ struct AnalyticsTests {
         try await index([try task(tenant, "Feed the quokka")])
         let queryID = try #require(try await search("q=quokka", tenant: tenant).string("queryId"))
         let stranger = UUID.v7()
-        #expect(try await searchAs("POST", "/v1/search/clicks", json: ["queryId": queryID, "type": "task", "id": UUID().uuidString], tenant: stranger).status == 422)
-        #expect(try await searchAs("POST", "/v1/search/clicks", json: ["queryId": queryID, "type": "planet", "id": UUID().uuidString], tenant: tenant).status == 422)
+        #expect(
+            try await searchAs("POST", "/v1/search/clicks", json: ["queryId": queryID, "type": "task", "id": UUID().uuidString], tenant: stranger)
+                .status == 422)
+        #expect(
+            try await searchAs("POST", "/v1/search/clicks", json: ["queryId": queryID, "type": "planet", "id": UUID().uuidString], tenant: tenant)
+                .status == 422)
         #expect(try await searchAs("POST", "/v1/search/clicks", json: ["queryId": "nope"], tenant: tenant).status == 422)
         #expect(try await searchAs("GET", "/v1/admin/search/analytics", tenant: tenant, roles: ["member"]).status == 403)
         #expect(try await searchAs("GET", "/v1/admin/search/analytics?from=yesterday", tenant: tenant).status == 422)
-        #expect(try await searchAs("GET", "/v1/admin/search/analytics?from=2026-12-01T00:00:00Z&to=2026-11-01T00:00:00Z", tenant: tenant).status == 422)
+        #expect(
+            try await searchAs("GET", "/v1/admin/search/analytics?from=2026-12-01T00:00:00Z&to=2026-11-01T00:00:00Z", tenant: tenant).status == 422)
         #expect((try await searchAs("GET", "/v1/admin/search/analytics", tenant: stranger)).json["queries"] as? Int == 0)
     }
 
@@ -58,7 +65,8 @@ struct AnalyticsTests {
         _ = try await search("q=recent", tenant: tenant)
         try await withDatabase("search") { database in
             try await database.withTenant(tenant) { connection in
-                try await connection.query("UPDATE search.search_queries SET at = now() - interval '91 days' WHERE query = 'old'", logger: database.logger)
+                try await connection.query(
+                    "UPDATE search.search_queries SET at = now() - interval '91 days' WHERE query = 'old'", logger: database.logger)
                 try await connection.query(
                     "INSERT INTO search.search_query_days (tenant_id, day) VALUES (\(tenant), current_date - 91) ON CONFLICT DO NOTHING",
                     logger: database.logger)

@@ -2,9 +2,10 @@ import Contracts
 import Foundation
 import Messaging
 import Persistence
-@testable import Search
 import TestSupport
 import Testing
+
+@testable import Search
 
 @Suite("batched indexing")
 struct BatchIndexingTests {
@@ -12,7 +13,8 @@ struct BatchIndexingTests {
     func coalesced() async throws {
         _ = try await SearchServer.shared.get()
         try await withDatabase("search") { database in
-            let tenant = UUID.v7(), task = UUID.v7()
+            let tenant = UUID.v7()
+            let task = UUID.v7()
             var burst = try (1...50).map { try taskChanged(tenant: tenant, task: task, title: "Capybara draft \($0)", version: $0) }
             burst.shuffle()
             let changed = try await testIndexer(database).apply(burst)
@@ -25,7 +27,8 @@ struct BatchIndexingTests {
     func severalTenants() async throws {
         _ = try await SearchServer.shared.get()
         try await withDatabase("search") { database in
-            let first = UUID.v7(), second = UUID.v7()
+            let first = UUID.v7()
+            let second = UUID.v7()
             let changed = try await testIndexer(database).apply([
                 try taskChanged(tenant: first, title: "Axolotl tank"), try taskChanged(tenant: second, title: "Axolotl food"),
                 try taskChanged(tenant: first, title: "Axolotl lights"),

@@ -1,12 +1,15 @@
 import Foundation
-@testable import Search
 import Testing
+
+@testable import Search
 
 @Suite("the indexer's batch JSON")
 struct BatchJSONTests {
     @Test("documents are grouped by tenant and every field reads back as written, awkward characters included")
     func readsBack() throws {
-        let first = UUID(), second = UUID(), user = UUID()
+        let first = UUID()
+        let second = UUID()
+        let user = UUID()
         let awkward = "Quote \" backslash \\ newline \n tab \t bell \u{7} nul \u{0} <script>é 🦫</script>"
         let documents = [
             IndexedDocument(

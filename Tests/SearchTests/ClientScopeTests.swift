@@ -1,7 +1,8 @@
 import Foundation
-@testable import Search
 import TestSupport
 import Testing
+
+@testable import Search
 
 /// API clients reach a route group only with the scope the table names.
 @Suite("API client scopes (search)")

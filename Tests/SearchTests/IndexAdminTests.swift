@@ -3,9 +3,10 @@ import Foundation
 import Messaging
 import Persistence
 import PostgresNIO
-@testable import Search
 import TestSupport
 import Testing
+
+@testable import Search
 
 /// Sends the events through the broker, as the tasks service's relay would.
 func publish(_ events: [EventEnvelope]) async throws {
@@ -38,7 +39,8 @@ struct IndexAdminTests {
         let consumer = try #require(answer.json["consumer"] as? [String: Any])
         let partitions = consumer["partitions"] as? [[String: Any]] ?? []
         for partition in partitions {
-            let committed = partition["committed"] as? Int ?? -1, high = partition["highWatermark"] as? Int ?? -1
+            let committed = partition["committed"] as? Int ?? -1
+            let high = partition["highWatermark"] as? Int ?? -1
             #expect(committed <= high && partition["lag"] as? Int == high - committed)
         }
         #expect(consumer["lag"] as? Int == partitions.reduce(0) { $0 + ($1["lag"] as? Int ?? 0) })
@@ -110,7 +112,10 @@ struct VisibilityTests {
     @Test("a private task is found by its creator and assignee only; tenant tasks by everyone")
     func privateTasks() async throws {
         _ = try await SearchServer.shared.get()
-        let tenant = UUID.v7(), creator = UUID.v7(), assignee = UUID.v7(), colleague = UUID.v7()
+        let tenant = UUID.v7()
+        let creator = UUID.v7()
+        let assignee = UUID.v7()
+        let colleague = UUID.v7()
         _ = try await withDatabase("search") { database in
             try await testIndexer(database).apply([
                 try taskChanged(tenant: tenant, title: "Private okapi plan", createdBy: creator, assignee: assignee, visibility: "private"),
@@ -136,12 +141,14 @@ struct PartitionTests {
         _ = try await withDatabase("search") { database in
             try await testIndexer(database).apply((0..<20).map { _ in try taskChanged(tenant: tenant, title: "Partitioned kiwi") })
             let (through, direct) = try await database.withTenant(tenant) { connection -> (Int, Int) in
-                let through = try await connection.query("SELECT count(*)::int FROM search.documents", logger: database.logger)
+                let through =
+                    try await connection.query("SELECT count(*)::int FROM search.documents", logger: database.logger)
                     .decode(Int.self).first { _ in true } ?? -1
                 var direct = 0
                 for index in 0..<16 {
                     let name = "search.documents_p" + (index < 10 ? "0" : "") + String(index)
-                    direct += try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM \(name)"), logger: database.logger)
+                    direct +=
+                        try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM \(name)"), logger: database.logger)
                         .decode(Int.self).first { _ in true } ?? -1
                 }
                 return (through, direct)

@@ -3,9 +3,10 @@ import Foundation
 import Messaging
 import Persistence
 import PostgresNIO
-@testable import Search
 import TestSupport
 import Testing
+
+@testable import Search
 
 /// The search index at scale: 1,000,000 task documents for 100 tenants of Zipf sizes,
 /// loaded from events through the broker; then query latency, query throughput,
@@ -35,7 +36,9 @@ struct SearchBenchmark {
                 END $$
                 """, logger: database.logger)
         }
-        print("search benchmark: \(Self.documents) documents, \(Self.tenantCount) tenants (largest \(sizes[0]), smallest \(sizes.last ?? 0)), \(Self.cores) cores")
+        print(
+            "search benchmark: \(Self.documents) documents, \(Self.tenantCount) tenants (largest \(sizes[0]), smallest \(sizes.last ?? 0)), \(Self.cores) cores"
+        )
 
         // 1. Produce every event first, then start the service and time the indexing alone.
         var taskIDs: [[UUID]] = []
@@ -67,8 +70,10 @@ struct SearchBenchmark {
                 try await Task.sleep(for: .milliseconds(200))
             }
             let indexSeconds = Self.seconds(ContinuousClock.now - indexStart)
-            print(String(format: "  indexing: %d documents in %.1f s = %.0f documents/s (from service start, group join included)",
-                         Self.documents, indexSeconds, Double(Self.documents) / indexSeconds))
+            print(
+                String(
+                    format: "  indexing: %d documents in %.1f s = %.0f documents/s (from service start, group join included)",
+                    Self.documents, indexSeconds, Double(Self.documents) / indexSeconds))
             try await database.client.query("VACUUM ANALYZE search.documents", logger: database.logger)
             try await Self.printSizes(database)
         }
@@ -79,7 +84,9 @@ struct SearchBenchmark {
         for (label, rank) in [("large", 0), ("small", Self.tenantCount - 1)] {
             let token = try await issuer.token(tenant: tenants[rank], roles: ["viewer"], expiresIn: 3600)
             for kind in QueryKind.allCases {
-                for round in Self.queryRounds..<(Self.queryRounds + 20) { _ = try await TestHTTP.send("GET", "\(server.baseURL)/v1/search?\(corpus.query(kind, round: round))", token: token) }
+                for round in Self.queryRounds..<(Self.queryRounds + 20) {
+                    _ = try await TestHTTP.send("GET", "\(server.baseURL)/v1/search?\(corpus.query(kind, round: round))", token: token)
+                }
             }
             for kind in QueryKind.allCases {
                 var latencies: [Double] = []
@@ -94,8 +101,11 @@ struct SearchBenchmark {
                 }
                 latencies.sort()
                 let name = kind.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
-                print("  \(label) tenant (\(sizes[rank]) docs), \(name)"
-                    + String(format: " p50 %6.1f ms  p99 %6.1f ms  (%.1f hits/query)", Self.percentile(latencies, 0.5), Self.percentile(latencies, 0.99), Double(hits) / Double(Self.queryRounds)))
+                print(
+                    "  \(label) tenant (\(sizes[rank]) docs), \(name)"
+                        + String(
+                            format: " p50 %6.1f ms  p99 %6.1f ms  (%.1f hits/query)", Self.percentile(latencies, 0.5),
+                            Self.percentile(latencies, 0.99), Double(hits) / Double(Self.queryRounds)))
             }
         }
 
@@ -156,8 +166,10 @@ struct SearchBenchmark {
                 watcher.cancel()
             }
             let latencies = markers.latencies.sorted()
-            print(String(format: "  event to searchable under %d updates/s: p50 %.0f ms  p99 %.0f ms  max %.0f ms  (%d of 150 marked updates seen)",
-                         rate, Self.percentile(latencies, 0.5), Self.percentile(latencies, 0.99), latencies.last ?? 0, latencies.count))
+            print(
+                String(
+                    format: "  event to searchable under %d updates/s: p50 %.0f ms  p99 %.0f ms  max %.0f ms  (%d of 150 marked updates seen)",
+                    rate, Self.percentile(latencies, 0.5), Self.percentile(latencies, 0.99), latencies.last ?? 0, latencies.count))
         }
         await producer.shutdown()
         await server.stop()
@@ -214,7 +226,9 @@ struct BenchFailure: Error, CustomStringConvertible {
 }
 
 enum QueryKind: String, CaseIterable {
-    case oneWord = "one word", twoWords = "two words", prefix, typo, facets
+    case oneWord = "one word"
+    case twoWords = "two words"
+    case prefix, typo, facets
 }
 
 /// Marked updates: when each was sent, when the index first held it.
@@ -271,13 +285,15 @@ struct Corpus {
 
     init(seed: UInt64) {
         state = seed
-        let syllables = ["ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "ze", "pa", "qu", "dre", "fen", "gol", "hax", "jor", "lun", "mor", "nix", "osk"]
+        let syllables = [
+            "ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "ze", "pa", "qu", "dre", "fen", "gol", "hax", "jor", "lun", "mor", "nix", "osk",
+        ]
         var words: [String] = []
         var seen = Set<String>()
         var generator = seed &+ 7
         while words.count < 20_000 {
             var word = ""
-            generator = generator &* 6364136223846793005 &+ 1442695040888963407
+            generator = generator &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             let length = 2 + Int((generator >> 33) % 3)
             for index in 0..<length { word += syllables[Int((generator >> UInt64(8 + index * 5)) % UInt64(syllables.count))] }
             if seen.insert(word).inserted { words.append(word) }
@@ -303,7 +319,8 @@ struct Corpus {
 
     mutating func word() -> String {
         let target = Double(next() % 1_000_000_000) / 1_000_000_000 * (cumulative.last ?? 1)
-        var low = 0, high = cumulative.count - 1
+        var low = 0
+        var high = cumulative.count - 1
         while low < high {
             let middle = (low + high) / 2
             if cumulative[middle] < target { low = middle + 1 } else { high = middle }
@@ -322,7 +339,8 @@ struct Corpus {
             taskId: id, tenantId: tenant, projectId: nil, parentId: nil, title: words(3...6).capitalized, description: words(12...30),
             status: Self.statuses[next(Self.statuses.count)], priority: next(5), tags: Array(Set(tags)), dueAt: nil, assigneeId: nil,
             version: version, occurredAt: Date())
-        return try .make(payload, type: version == 1 ? TaskChanged.created : TaskChanged.updated, on: Topics.tasksTask, source: "/bench", tenantID: tenant)
+        return try .make(
+            payload, type: version == 1 ? TaskChanged.created : TaskChanged.updated, on: Topics.tasksTask, source: "/bench", tenantID: tenant)
     }
 
     /// A tenant index drawn with Zipf weights (the large tenants get the most updates).

@@ -1,8 +1,9 @@
 import Contracts
 import Foundation
-@testable import Search
 import TestSupport
 import Testing
+
+@testable import Search
 
 func task(
     _ tenant: UUID, _ title: String, description: String? = nil, status: String = "todo", tags: [String] = [], priority: Int = 0,
@@ -63,7 +64,9 @@ struct SearchQueryTests {
         _ = try await SearchServer.shared.get()
         _ = try await withDatabase("search") { database in
             try await testIndexer(database).apply(
-                try (0..<1500).map { try task(tenant, "Quota review \($0) for the quorum") } + [try task(tenant, "Feed the quokka"), try task(tenant, "Brush the quokka")])
+                try (0..<1500).map { try task(tenant, "Quota review \($0) for the quorum") } + [
+                    try task(tenant, "Feed the quokka"), try task(tenant, "Brush the quokka"),
+                ])
         }
         #expect(Set(hitTitles(try await search("q=qoukka", tenant: tenant))) == ["Feed the quokka", "Brush the quokka"])
         // Corrected words are matched and ranked like typed ones, so paging goes on.
@@ -107,7 +110,9 @@ struct SearchQueryTests {
 
     @Test("the match markers of a snippet become <mark>, other text is kept as it is")
     func highlightMarkers() {
-        #expect(DocumentStore.highlight("Caf\u{e9} \u{1}quokka\u{2} &amp; \u{1}\u{1F998}\u{2}") == "Caf\u{e9} <mark>quokka</mark> &amp; <mark>\u{1F998}</mark>")
+        #expect(
+            DocumentStore.highlight("Caf\u{e9} \u{1}quokka\u{2} &amp; \u{1}\u{1F998}\u{2}")
+                == "Caf\u{e9} <mark>quokka</mark> &amp; <mark>\u{1F998}</mark>")
         #expect(DocumentStore.highlight("") == "")
     }
 

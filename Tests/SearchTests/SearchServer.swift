@@ -1,8 +1,9 @@
 import Contracts
 import Foundation
 import Persistence
-@testable import Search
 import TestSupport
+
+@testable import Search
 
 /// One search service for the suite (with its consumer of tasks.task.v1), trusting a test issuer.
 struct SearchServer {
@@ -46,12 +47,14 @@ func taskChanged(
         taskId: task, tenantId: tenant, projectId: nil, parentId: nil, title: title, description: description, status: status,
         priority: 1, tags: ["searchtest"], dueAt: nil, assigneeId: assignee, version: version, occurredAt: Date(), createdBy: createdBy,
         visibility: visibility)
-    return try .make(payload, type: version == 1 ? TaskChanged.created : TaskChanged.updated, on: Topics.tasksTask, source: "/tests", tenantID: tenant)
+    return try .make(
+        payload, type: version == 1 ? TaskChanged.created : TaskChanged.updated, on: Topics.tasksTask, source: "/tests", tenantID: tenant)
 }
 
 func search(_ query: String, tenant: UUID, user: UUID = .v7()) async throws -> HTTPAnswer {
     let (url, issuer) = try await SearchServer.shared.get()
-    return try await TestHTTP.send("GET", "\(url)/v1/search?\(query)", token: try await issuer.token(tenant: tenant, subject: user, roles: ["viewer"]))
+    return try await TestHTTP.send(
+        "GET", "\(url)/v1/search?\(query)", token: try await issuer.token(tenant: tenant, subject: user, roles: ["viewer"]))
 }
 
 func hitTitles(_ answer: HTTPAnswer) -> [String] {

@@ -2,9 +2,10 @@ import Contracts
 import Foundation
 import Messaging
 import Persistence
-@testable import Search
 import TestSupport
 import Testing
+
+@testable import Search
 
 @Suite("indexing task events")
 struct TaskIndexerTests {
@@ -13,7 +14,8 @@ struct TaskIndexerTests {
         _ = try await SearchServer.shared.get()  // migrations applied
         try await withDatabase("search") { database in
             let indexer = testIndexer(database)
-            let tenant = UUID.v7(), task = UUID.v7()
+            let tenant = UUID.v7()
+            let task = UUID.v7()
             let v1 = try taskChanged(tenant: tenant, task: task, title: "Quarterly zebra report", version: 1)
             let v2 = try taskChanged(tenant: tenant, task: task, title: "Annual zebra report", version: 2)
             try await indexer.handle(v1)
@@ -30,9 +32,12 @@ struct TaskIndexerTests {
         _ = try await SearchServer.shared.get()
         try await withDatabase("search") { database in
             let indexer = testIndexer(database)
-            let tenant = UUID.v7(), task = UUID.v7()
-            try await indexer.handle(try taskChanged(tenant: tenant, task: task, title: "Feed the axolotl", description: "Tank by the marimba", version: 1))
-            try await indexer.handle(try taskChanged(tenant: tenant, task: task, title: "Groom the wombat", description: "Pen by the xylophone", version: 2))
+            let tenant = UUID.v7()
+            let task = UUID.v7()
+            try await indexer.handle(
+                try taskChanged(tenant: tenant, task: task, title: "Feed the axolotl", description: "Tank by the marimba", version: 1))
+            try await indexer.handle(
+                try taskChanged(tenant: tenant, task: task, title: "Groom the wombat", description: "Pen by the xylophone", version: 2))
             #expect(hitTitles(try await search("q=axolotl", tenant: tenant)).isEmpty)
             #expect(hitTitles(try await search("q=marimba", tenant: tenant)).isEmpty)
             #expect(hitTitles(try await search("q=wombat", tenant: tenant)) == ["Groom the wombat"])
@@ -61,13 +66,16 @@ struct TaskIndexerTests {
         _ = try await SearchServer.shared.get()
         try await withDatabase("search") { database in
             let indexer = testIndexer(database)
-            let tenant = UUID.v7(), task = UUID.v7()
+            let tenant = UUID.v7()
+            let task = UUID.v7()
             try await indexer.handle(try taskChanged(tenant: tenant, task: task, title: "Brush the pangolin", description: "Scales", version: 1))
-            try await indexer.handle(try taskChanged(tenant: tenant, task: task, title: "Brush the pangolin", description: "Scales", status: "done", version: 2))
+            try await indexer.handle(
+                try taskChanged(tenant: tenant, task: task, title: "Brush the pangolin", description: "Scales", status: "done", version: 2))
             #expect(hitTitles(try await search("q=pangolin&status=done", tenant: tenant)) == ["Brush the pangolin"])
             #expect(hitTitles(try await search("q=scales&status=done", tenant: tenant)) == ["Brush the pangolin"])
             #expect(hitTitles(try await search("q=pangolin&status=todo", tenant: tenant)).isEmpty)
-            try await indexer.handle(try taskChanged(tenant: tenant, task: task, title: "Brush the tapir", description: "Scales", status: "done", version: 3))
+            try await indexer.handle(
+                try taskChanged(tenant: tenant, task: task, title: "Brush the tapir", description: "Scales", status: "done", version: 3))
             #expect(hitTitles(try await search("q=pangolin", tenant: tenant)).isEmpty)
             #expect(hitTitles(try await search("q=tapir&status=done", tenant: tenant)) == ["Brush the tapir"])
         }
@@ -78,7 +86,8 @@ struct TaskIndexerTests {
         _ = try await SearchServer.shared.get()
         try await withDatabase("search") { database in
             let indexer = testIndexer(database)
-            let tenant = UUID.v7(), task = UUID.v7()
+            let tenant = UUID.v7()
+            let task = UUID.v7()
             try await indexer.handle(try taskChanged(tenant: tenant, task: task, title: "Ephemeral walrus", version: 1))
             let deleted = try EventEnvelope.make(
                 TaskDeleted(taskId: task, tenantId: tenant, version: 3, occurredAt: Date()),
@@ -110,7 +119,8 @@ struct SearchRoutesTests {
     @Test("a tenant finds its own tasks and never another tenant's")
     func isolation() async throws {
         _ = try await SearchServer.shared.get()
-        let mine = UUID.v7(), theirs = UUID.v7()
+        let mine = UUID.v7()
+        let theirs = UUID.v7()
         try await withDatabase("search") { database in
             let indexer = testIndexer(database)
             try await indexer.handle(try taskChanged(tenant: mine, title: "Budget for the narwhal project", description: "Spreadsheet of costs"))
@@ -170,9 +180,11 @@ struct SearchConsumerTests {
         var poisonHeaders = good.headers.filter { $0.0 != "ce_id" }
         let poisonID = UUID().uuidString.lowercased()
         poisonHeaders.append(("ce_id", poisonID))
-        try await producer.send(OutgoingMessage(topic: Topics.tasksTask.name, key: good.key, value: Array("{\"taskId\": 42".utf8), headers: poisonHeaders))
+        try await producer.send(
+            OutgoingMessage(topic: Topics.tasksTask.name, key: good.key, value: Array("{\"taskId\": 42".utf8), headers: poisonHeaders))
         try await producer.send(OutgoingMessage(topic: Topics.tasksTask.name, key: good.key, value: Array(good.data), headers: good.headers))
-        #expect(try await eventually(timeout: .seconds(40)) { hitTitles(try await search("q=pangolin", tenant: tenant)) == ["Pangolin after poison"] })
+        #expect(
+            try await eventually(timeout: .seconds(40)) { hitTitles(try await search("q=pangolin", tenant: tenant)) == ["Pangolin after poison"] })
         let dead = try await reader.first(timeout: .seconds(20)) { $0.headers["ce_id"] == poisonID }
         #expect(dead?.headers["dlq_topic"] == Topics.tasksTask.name)
         await producer.shutdown()

@@ -62,9 +62,10 @@ struct TokenVerifierTests {
         let keys = JWTKeyCollection()
         await keys.add(ecdsa: ES256PrivateKey(), kid: JWKIdentifier(string: issuer.kid))
         let now = Date()
-        let forged = try await keys.sign(AccessClaims(
-            issuer: TestEnvironment.issuer, audience: TestEnvironment.audience, subject: "x", tenantID: .v7(), roles: ["owner"],
-            scope: "", issuedAt: now, expiresAt: now.addingTimeInterval(60), id: "1"), kid: JWKIdentifier(string: issuer.kid))
+        let forged = try await keys.sign(
+            AccessClaims(
+                issuer: TestEnvironment.issuer, audience: TestEnvironment.audience, subject: "x", tenantID: .v7(), roles: ["owner"],
+                scope: "", issuedAt: now, expiresAt: now.addingTimeInterval(60), id: "1"), kid: JWKIdentifier(string: issuer.kid))
         #expect(await isUnauthorized { try await verifier(issuer).verify(forged) })
         #expect(await isUnauthorized { try await verifier(issuer).verify(try await stranger.token(tenant: .v7())) })
     }
@@ -145,7 +146,9 @@ struct TokenVerifierTests {
     @Test("unknown kids trigger at most one JWKS fetch per interval")
     func refetchIsRateLimited() async throws {
         let fetches = Atomic<Int>(0)
-        let verifier = TokenVerifier(issuer: TestEnvironment.issuer, audience: TestEnvironment.audience, refetchInterval: .seconds(60), logger: TestEnvironment.logger) {
+        let verifier = TokenVerifier(
+            issuer: TestEnvironment.issuer, audience: TestEnvironment.audience, refetchInterval: .seconds(60), logger: TestEnvironment.logger
+        ) {
             fetches.add(1, ordering: .relaxed)
             return #"{"keys":[]}"#
         }
@@ -162,7 +165,8 @@ struct KeyRefreshConcurrencyTests {
     @Test("requests that arrive together with a new kid all wait for the one fetch and succeed")
     func singleFlight() async throws {
         let issuer = try await TestIssuer.start()
-        let verifier = TokenVerifier(jwksURL: issuer.jwksURL, issuer: TestEnvironment.issuer, audience: TestEnvironment.audience, logger: TestEnvironment.logger)
+        let verifier = TokenVerifier(
+            jwksURL: issuer.jwksURL, issuer: TestEnvironment.issuer, audience: TestEnvironment.audience, logger: TestEnvironment.logger)
         let token = try await issuer.token(tenant: .v7())
         let results = await withTaskGroup(of: Bool.self) { group in
             for _ in 0..<20 { group.addTask { (try? await verifier.verify(token)) != nil } }

@@ -1,15 +1,16 @@
+import Foundation
+import ServiceKit
+import TestSupport
+import Testing
+
 @testable import Auth
 @testable import Campaigns
 @testable import Experience
-import Foundation
 @testable import Gateway
 @testable import Notifications
 @testable import PhotoML
 @testable import Search
-import ServiceKit
 @testable import Tasks
-import TestSupport
-import Testing
 
 /// Auth, tasks and search behind a gateway, all on free ports, talking over real HTTP
 /// and the test broker, as `make run` wires them.
@@ -29,9 +30,10 @@ struct Stack {
 
     static func start() async throws -> Running {
         let auth = try await TestServer.start { onRunning in
-            try Auth.buildAuth(AuthConfiguration(
-                service: TestEnvironment.configuration("auth"), keyEncryptionKey: Array(repeating: 0x4B, count: 32),
-                refreshTokenSecret: Array(repeating: 0x52, count: 32)), onServerRunning: onRunning)
+            try Auth.buildAuth(
+                AuthConfiguration(
+                    service: TestEnvironment.configuration("auth"), keyEncryptionKey: Array(repeating: 0x4B, count: 32),
+                    refreshTokenSecret: Array(repeating: 0x52, count: 32)), onServerRunning: onRunning)
         }
         let jwks = "\(auth.baseURL)/.well-known/jwks.json"
         let tasks = try await TestServer.start { try buildTasks(TestEnvironment.configuration("tasks", jwksURL: jwks), onServerRunning: $0) }
@@ -56,19 +58,22 @@ struct Stack {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("routes-\(UUID()).json")
         try routes.write(to: file, atomically: true, encoding: .utf8)
         return try await TestServer.start { onRunning in
-            try buildGateway(GatewayConfiguration(
-                host: "127.0.0.1", port: 0, routesFile: file.path, jwksURL: jwks, tokenIssuer: TestEnvironment.issuer,
-                tokenAudience: TestEnvironment.audience, logLevel: "error"), onServerRunning: onRunning)
+            try buildGateway(
+                GatewayConfiguration(
+                    host: "127.0.0.1", port: 0, routesFile: file.path, jwksURL: jwks, tokenIssuer: TestEnvironment.issuer,
+                    tokenAudience: TestEnvironment.audience, logLevel: "error"), onServerRunning: onRunning)
         }.baseURL
     }
 }
 
 /// Signs up a fresh user and tenant through the gateway.
 func signUp(_ gateway: String, name: String, tenant: String) async throws -> HTTPAnswer {
-    try await TestHTTP.send("POST", "\(gateway)/v1/auth/signup", json: [
-        "email": "\(name.lowercased())-\(UUID().uuidString.prefix(8))@example.com", "password": "a long enough password",
-        "name": name, "tenantName": tenant,
-    ])
+    try await TestHTTP.send(
+        "POST", "\(gateway)/v1/auth/signup",
+        json: [
+            "email": "\(name.lowercased())-\(UUID().uuidString.prefix(8))@example.com", "password": "a long enough password",
+            "name": name, "tenantName": tenant,
+        ])
 }
 
 @Suite("the platform through its gateway")
@@ -79,9 +84,11 @@ struct SliceTests {
         let signup = try await signUp(gateway, name: "Grace", tenant: "Hopper Labs")
         #expect(signup.status == 201)
         let token = try #require(signup.string("accessToken"))
-        let created = try await TestHTTP.send("POST", "\(gateway)/v1/tasks", json: [
-            "title": "Calibrate the flux capacitor", "description": "Before the demo on Friday", "tags": ["lab"],
-        ], token: token)
+        let created = try await TestHTTP.send(
+            "POST", "\(gateway)/v1/tasks",
+            json: [
+                "title": "Calibrate the flux capacitor", "description": "Before the demo on Friday", "tags": ["lab"],
+            ], token: token)
         #expect(created.status == 201)
         let id = try #require(created.string("id"))
         let found = try await eventually(timeout: .seconds(30)) {
@@ -100,10 +107,11 @@ struct SliceTests {
 
         // An update reaches the index too.
         _ = try await TestHTTP.send("PATCH", "\(gateway)/v1/tasks/\(id)", json: ["title": "Calibrate the time circuits"], token: token)
-        #expect(try await eventually(timeout: .seconds(30)) {
-            let answer = try await TestHTTP.send("GET", "\(gateway)/v1/search?q=time%20circuits", token: token)
-            return (answer.json["hits"] as? [Any])?.count == 1
-        })
+        #expect(
+            try await eventually(timeout: .seconds(30)) {
+                let answer = try await TestHTTP.send("GET", "\(gateway)/v1/search?q=time%20circuits", token: token)
+                return (answer.json["hits"] as? [Any])?.count == 1
+            })
     }
 
     @Test("a refreshed session keeps working through the gateway; a forged token does not")
@@ -120,11 +128,12 @@ struct SliceTests {
     @Test("the services without features yet start, migrate and report ready", arguments: ["experience", "campaigns", "photoml"])
     func skeletons(service: String) async throws {
         let configuration = TestEnvironment.configuration(service)
-        let server: TestServer = switch service {
-        case "experience": try await TestServer.start { try buildExperience(configuration, onServerRunning: $0) }
-        case "campaigns": try await TestServer.start { try buildCampaigns(configuration, onServerRunning: $0) }
-        default: try await TestServer.start { try buildPhotoML(configuration, onServerRunning: $0) }
-        }
+        let server: TestServer =
+            switch service {
+            case "experience": try await TestServer.start { try buildExperience(configuration, onServerRunning: $0) }
+            case "campaigns": try await TestServer.start { try buildCampaigns(configuration, onServerRunning: $0) }
+            default: try await TestServer.start { try buildPhotoML(configuration, onServerRunning: $0) }
+            }
         #expect(try await eventually(timeout: .seconds(20)) { try await TestHTTP.send("GET", "\(server.baseURL)/readyz").status == 200 })
         #expect(try await TestHTTP.send("GET", "\(server.baseURL)/healthz").status == 200)
         let metrics = try await TestHTTP.send("GET", "\(server.baseURL)/metrics")

@@ -66,10 +66,16 @@ struct TasksBenchmark {
                 client: client
             ).status
         }
-        print(String(format: "BENCH tasks create via gateway: %.0f req/s, p50 %.1f ms, p99 %.1f ms, %d failed (%d clients)", create.0, create.1, create.2, create.3, Self.clients))
+        print(
+            String(
+                format: "BENCH tasks create via gateway: %.0f req/s, p50 %.1f ms, p99 %.1f ms, %d failed (%d clients)", create.0, create.1, create.2,
+                create.3, Self.clients))
         let list = await Self.load { _ in
             try await TestHTTP.send("GET", "\(gateway)/v1/tasks?limit=50&sort=-priority", token: token, client: client).status
         }
-        print(String(format: "BENCH tasks list (50 per page) via gateway: %.0f req/s, p50 %.1f ms, p99 %.1f ms, %d failed (%d clients)", list.0, list.1, list.2, list.3, Self.clients))
+        print(
+            String(
+                format: "BENCH tasks list (50 per page) via gateway: %.0f req/s, p50 %.1f ms, p99 %.1f ms, %d failed (%d clients)", list.0, list.1,
+                list.2, list.3, Self.clients))
     }
 }

@@ -1,7 +1,8 @@
-@testable import Tasks
 import Foundation
 import TestSupport
 import Testing
+
+@testable import Tasks
 
 /// API clients reach a route group only with the scope the table names; user tokens go
 /// by their roles.

@@ -23,7 +23,10 @@ struct ExportImportTests {
         #expect(!text.contains(",=HYPERLINK") && !text.contains(",@SUM"))
         let stranger = try await Caller.fresh()
         let theirs = String(decoding: try await stranger.send("GET", "/v1/tasks/export?format=csv").body, as: UTF8.self)
-        #expect(theirs == "id,title,description,status,priority,tags,dueAt,timeZone,projectId,parentId,assigneeId,estimateMinutes,remindAt,createdAt,completedAt\r\n")
+        #expect(
+            theirs
+                == "id,title,description,status,priority,tags,dueAt,timeZone,projectId,parentId,assigneeId,estimateMinutes,remindAt,createdAt,completedAt\r\n"
+        )
     }
 
     @Test("a JSON export imported into another tenant recreates the tasks with their subtasks")
@@ -165,7 +168,9 @@ struct ExportImportTests {
         #expect(try await caller.send("POST", "/v1/tasks/import?mode=yolo", raw: "title\nx", headers: ["Content-Type": "text/csv"]).status == 422)
         #expect(try await caller.send("POST", "/v1/tasks/import", raw: "title\n", headers: ["Content-Type": "text/csv"]).status == 422)
         #expect(try await caller.send("POST", "/v1/tasks/import", raw: "title\n\"open", headers: ["Content-Type": "text/csv"]).status == 422)
-        #expect(try await caller.send("POST", "/v1/tasks/import", raw: "{\"not\": \"an array\"}", headers: ["Content-Type": "application/json"]).status == 422)
+        #expect(
+            try await caller.send("POST", "/v1/tasks/import", raw: "{\"not\": \"an array\"}", headers: ["Content-Type": "application/json"]).status
+                == 422)
         #expect(try await caller.send("POST", "/v1/tasks/import", raw: "name\nx", headers: ["Content-Type": "text/csv"]).status == 422)
         #expect(try await caller.send("GET", "/v1/tasks/export?format=xml").status == 422)
         #expect(try await caller.send("GET", "/v1/tasks/imports/\(UUID())").status == 404)

@@ -10,7 +10,8 @@ func pendingJob(tenant: UUID, kind: String = "tasks.probe") async throws -> Int6
     try await withDatabase("tasks") { database in
         try await database.withTransaction { connection in
             let id = try await JobQueue(schema: "tasks").enqueue(
-                JobKind<[String: String]>(kind, queue: "admin-tests"), ["note": "x"], tenant: tenant, options: .init(runAt: Date().addingTimeInterval(3600)),
+                JobKind<[String: String]>(kind, queue: "admin-tests"), ["note": "x"], tenant: tenant,
+                options: .init(runAt: Date().addingTimeInterval(3600)),
                 on: connection)
             guard let id else { throw TaskTestError.status(0, "not enqueued") }
             return id

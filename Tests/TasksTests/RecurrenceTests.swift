@@ -1,9 +1,10 @@
 import Foundation
 import Persistence
 import PostgresNIO
-@testable import Tasks
 import TestSupport
 import Testing
+
+@testable import Tasks
 
 @Suite("recurrence rules")
 struct RecurrenceTests {
@@ -56,7 +57,12 @@ struct RecurrenceTests {
         #expect(until.next(after: Self.date("2026-11-30T10:00:00Z"), index: 2, in: .gmt) == nil)
     }
 
-    @Test("rules outside the subset are refused", arguments: ["", "FREQ=HOURLY", "FREQ=DAILY;INTERVAL=0", "FREQ=WEEKLY;BYDAY=XX", "FREQ=DAILY;BYSETPOS=1", "FREQ=DAILY;COUNT=2;UNTIL=20261201", "FREQ=WEEKLY;BYDAY=1MO", "INTERVAL=2"])
+    @Test(
+        "rules outside the subset are refused",
+        arguments: [
+            "", "FREQ=HOURLY", "FREQ=DAILY;INTERVAL=0", "FREQ=WEEKLY;BYDAY=XX", "FREQ=DAILY;BYSETPOS=1", "FREQ=DAILY;COUNT=2;UNTIL=20261201",
+            "FREQ=WEEKLY;BYDAY=1MO", "INTERVAL=2",
+        ])
     func invalid(_ rule: String) {
         #expect(throws: Recurrence.Invalid.self) { try Recurrence(rule) }
     }
@@ -98,10 +104,13 @@ struct RecurringTaskTests {
     @Test("a rule outside the subset, or a rule without a due date, answers 422")
     func badRules() async throws {
         let caller = try await Caller.fresh()
-        #expect(try await caller.send("POST", "/v1/tasks", json: ["title": "x", "dueAt": "2026-12-01T10:00:00Z", "recurrence": "FREQ=HOURLY"]).status == 422)
+        #expect(
+            try await caller.send("POST", "/v1/tasks", json: ["title": "x", "dueAt": "2026-12-01T10:00:00Z", "recurrence": "FREQ=HOURLY"]).status
+                == 422)
         #expect(try await caller.send("POST", "/v1/tasks", json: ["title": "x", "recurrence": "FREQ=DAILY"]).status == 422)
         let id = try await caller.id(["title": "x"])
         #expect(try await caller.send("PATCH", "/v1/tasks/\(id)", json: ["recurrence": "FREQ=WEEKLY"]).status == 422)
-        #expect(try await caller.send("PATCH", "/v1/tasks/\(id)", json: ["recurrence": "FREQ=WEEKLY", "dueAt": "2026-12-01T10:00:00Z"]).status == 200)
+        #expect(
+            try await caller.send("PATCH", "/v1/tasks/\(id)", json: ["recurrence": "FREQ=WEEKLY", "dueAt": "2026-12-01T10:00:00Z"]).status == 200)
     }
 }

@@ -1,12 +1,13 @@
 import Contracts
 import Foundation
-@testable import Jobs
 import Logging
 import Persistence
 import PostgresNIO
-@testable import Tasks
 import TestSupport
 import Testing
+
+@testable import Jobs
+@testable import Tasks
 
 func iso(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
 
@@ -46,7 +47,9 @@ struct ReminderTests {
     func once() async throws {
         let caller = try await Caller.fresh()
         let assignee = try await caller.member()
-        let created = try await caller.create(["title": "Call the bank", "assigneeId": assignee.uuidString, "remindAt": iso(Date().addingTimeInterval(1))])
+        let created = try await caller.create([
+            "title": "Call the bank", "assigneeId": assignee.uuidString, "remindAt": iso(Date().addingTimeInterval(1)),
+        ])
         let id = try #require(created["id"] as? String)
         let sent = try await eventually { try await reminderRequests(id).count == 1 }
         #expect(sent)
@@ -135,13 +138,16 @@ struct BinTests {
                 try await connection.query(
                     "UPDATE tasks.tasks SET deleted_at = now() - interval '31 days' WHERE id = \(UUID(uuidString: old))", logger: database.logger)
                 try await connection.query(
-                    "UPDATE tasks.binned_tasks SET deleted_at = now() - interval '31 days' WHERE task_id = \(UUID(uuidString: old))", logger: database.logger)
+                    "UPDATE tasks.binned_tasks SET deleted_at = now() - interval '31 days' WHERE task_id = \(UUID(uuidString: old))",
+                    logger: database.logger)
             }
             let context = JobContext(id: 1, tenantID: UUID(), kind: "tasks.purge-bin", attempt: 1, maxAttempts: 1, logger: database.logger)
             try await BinPurge(database: database).purge(context: context)
             let remaining = try await database.withTenant(first.tenant) { connection in
                 var count = 0
-                for try await _ in try await connection.query("SELECT 1 FROM tasks.tasks WHERE id = \(UUID(uuidString: old))", logger: database.logger) {
+                for try await _ in try await connection.query(
+                    "SELECT 1 FROM tasks.tasks WHERE id = \(UUID(uuidString: old))", logger: database.logger)
+                {
                     count += 1
                 }
                 return count

@@ -22,7 +22,8 @@ struct StatsTests {
         try await withDatabase("tasks") { database in
             try await database.withTenant(tenant) { connection in
                 try await connection.query(
-                    "UPDATE tasks.tasks SET completed_at = now() - interval '1 day' WHERE id = \(UUID(uuidString: yesterday))", logger: database.logger)
+                    "UPDATE tasks.tasks SET completed_at = now() - interval '1 day' WHERE id = \(UUID(uuidString: yesterday))",
+                    logger: database.logger)
                 try await connection.query(
                     "UPDATE tasks.tasks SET completed_at = now() - interval '2 days' WHERE id = \(UUID(uuidString: before))", logger: database.logger)
             }

@@ -81,7 +81,8 @@ struct TaskListTests {
         let page = try await caller.send("GET", "/v1/tasks?sort=dueAt&limit=1")
         let cursor = try #require(page.json["nextCursor"] as? String)
         #expect(try await caller.send("GET", "/v1/tasks?sort=priority&limit=1&cursor=\(cursor)").status == 400)
-        let forged = Data(#"{"sort":"dueAt","key":"2026-02-30T00:00:00.000000","id":"0190d5a2-7c1e-7a10-8f00-0000000000b1"}"#.utf8).base64EncodedString()
+        let forged = Data(#"{"sort":"dueAt","key":"2026-02-30T00:00:00.000000","id":"0190d5a2-7c1e-7a10-8f00-0000000000b1"}"#.utf8)
+            .base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         #expect(try await caller.send("GET", "/v1/tasks?sort=dueAt&cursor=\(forged)").status == 400)
     }
@@ -92,7 +93,8 @@ struct SavedFilterTests {
     @Test("a user saves, reads, replaces and deletes filters; another user or tenant sees none of them")
     func crud() async throws {
         let caller = try await Caller.fresh()
-        let created = try await caller.send("POST", "/v1/task-filters", json: ["name": "Urgent travel", "parameters": ["tag": "travel", "priority": "4", "sort": "dueAt"]])
+        let created = try await caller.send(
+            "POST", "/v1/task-filters", json: ["name": "Urgent travel", "parameters": ["tag": "travel", "priority": "4", "sort": "dueAt"]])
         #expect(created.status == 201)
         let id = try #require(created.string("id"))
         #expect(try await caller.send("GET", "/v1/task-filters").items.count == 1)

@@ -1,6 +1,7 @@
 import Foundation
-@testable import Tasks
 import TestSupport
+
+@testable import Tasks
 
 /// One tasks service for the suite, trusting a test issuer's JWKS.
 struct TasksServer {

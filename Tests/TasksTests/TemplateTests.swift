@@ -4,18 +4,20 @@ import Testing
 
 @Suite("task templates")
 struct TemplateTests {
-    static var onboarding: [String: Any] { [
-        "name": "Onboarding",
-        "tasks": [
-            [
-                "title": "Onboard {{name}}", "due": "+7d", "priority": 3,
-                "subtasks": [
-                    ["title": "Laptop for {{name}}", "due": "+1d"],
-                    ["title": "Accounts", "description": "Email for {{ name }} in {{team}}", "due": "+3d", "tags": ["it"]],
-                ],
-            ]
-        ],
-    ] }
+    static var onboarding: [String: Any] {
+        [
+            "name": "Onboarding",
+            "tasks": [
+                [
+                    "title": "Onboard {{name}}", "due": "+7d", "priority": 3,
+                    "subtasks": [
+                        ["title": "Laptop for {{name}}", "due": "+1d"],
+                        ["title": "Accounts", "description": "Email for {{ name }} in {{team}}", "due": "+3d", "tags": ["it"]],
+                    ],
+                ]
+            ],
+        ]
+    }
 
     @Test("a template with variables and relative due dates instantiates into a task tree")
     func instantiate() async throws {
@@ -59,14 +61,16 @@ struct TemplateTests {
         #expect(String(decoding: missing.body, as: UTF8.self).contains("variables.team"))
         #expect(try await caller.send("GET", "/v1/tasks").items.isEmpty)
         #expect(try await caller.send("POST", "/v1/task-templates", json: Self.onboarding).status == 409)
-        #expect(try await caller.send("POST", "/v1/task-templates", json: ["name": "x", "tasks": [["title": "a", "due": "tomorrow"]]]).status == 422)
+        #expect(
+            try await caller.send("POST", "/v1/task-templates", json: ["name": "x", "tasks": [["title": "a", "due": "tomorrow"]]]).status == 422)
         var deep: [String: Any] = ["title": "8"]
         for level in (1...7).reversed() { deep = ["title": "\(level)", "subtasks": [deep]] }
         #expect(try await caller.send("POST", "/v1/task-templates", json: ["name": "deep", "tasks": [deep]]).status == 422)
         #expect(try await caller.send("POST", "/v1/task-templates", json: ["name": "empty", "tasks": [] as [Any]]).status == 422)
         let stranger = try await Caller.fresh()
         #expect(try await stranger.send("GET", "/v1/task-templates/\(id)").status == 404)
-        #expect(try await stranger.send("POST", "/v1/task-templates/\(id)/instantiate", json: ["variables": ["name": "x", "team": "y"]]).status == 404)
+        #expect(
+            try await stranger.send("POST", "/v1/task-templates/\(id)/instantiate", json: ["variables": ["name": "x", "team": "y"]]).status == 404)
         #expect(try await stranger.send("DELETE", "/v1/task-templates/\(id)").status == 404)
         #expect(try await caller.send("DELETE", "/v1/task-templates/\(id)").status == 204)
     }

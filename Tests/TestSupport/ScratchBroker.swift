@@ -55,7 +55,10 @@ public final class ScratchBroker: @unchecked Sendable {
     /// Kills the broker and shim outright, as a crash would (tansu does not exit on
     /// SIGTERM while clients are connected).
     public func stop() {
-        let running = lock.withLock { defer { processes = [] }; return processes }
+        let running = lock.withLock {
+            defer { processes = [] }
+            return processes
+        }
         for process in running {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()

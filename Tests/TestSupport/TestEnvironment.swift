@@ -26,7 +26,9 @@ public enum TestEnvironment {
         "postgres://svc_\(service):svc_\(service)@127.0.0.1:\(postgresPort)/platform"
     }
 
-    public static func configuration(_ service: String, jwksURL: String = "http://127.0.0.1:1/none", kafka: String = kafkaBrokers) -> ServiceConfiguration {
+    public static func configuration(
+        _ service: String, jwksURL: String = "http://127.0.0.1:1/none", kafka: String = kafkaBrokers
+    ) -> ServiceConfiguration {
         Observability.bootstrapLogging(level: env["TEST_LOG_LEVEL"] ?? "error")
         return ServiceConfiguration(
             name: service, port: 0, databaseURL: databaseURL(role: service), kafkaBrokers: kafka, jwksURL: jwksURL,

@@ -27,10 +27,11 @@ struct TenantToken: Sendable, Equatable {
     init?(_ text: String) {
         guard text.count <= 100, let data = Data(base64URL: text), data.count == 48 else { return nil }
         let bytes = [UInt8](data)
-        self.tenantID = UUID(uuid: (
-            bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-            bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
-        ))
+        self.tenantID = UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+            ))
         self.secret = Array(bytes[16...])
     }
 

@@ -75,7 +75,8 @@ struct EmailTokenRoutes: Sendable {
                 idempotencyKey: "auth.password_reset/\(token.hash.hexDigest())", category: "security",
                 data: ["name": credentials.user.name, "token": token.text], on: connection)
             try await audit.record(
-                request.actor(context).entry("password.reset_requested", tenant: tenant.id, target: "user:\(credentials.user.id.uuidString.lowercased())"),
+                request.actor(context).entry(
+                    "password.reset_requested", tenant: tenant.id, target: "user:\(credentials.user.id.uuidString.lowercased())"),
                 on: connection)
         }
         return .accepted

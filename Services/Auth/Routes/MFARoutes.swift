@@ -126,7 +126,8 @@ struct MFARoutes: Sendable {
             throw Problem.tooManyRequests("Too many wrong codes; try again later.", retryAfter: seconds)
         case .wrongCode(let userID, let tenantID):
             let lock = try await throttle.recordSecondFactorFailure(user: userID)
-            let actor = Actor(subject: userID.uuidString.lowercased(), ip: ip), target = "user:\(userID.uuidString.lowercased())"
+            let actor = Actor(subject: userID.uuidString.lowercased(), ip: ip)
+            let target = "user:\(userID.uuidString.lowercased())"
             try await audit.record(actor.entry("login.mfa_failed", tenant: tenantID, target: target, result: .failure))
             if let lock {
                 try await audit.record(

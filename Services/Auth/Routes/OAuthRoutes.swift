@@ -1,6 +1,6 @@
 import Foundation
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import ServiceKit
 
 /// Social login: `/v1/auth/oauth/{provider}/authorize` and `/callback`, the SPA's
@@ -106,14 +106,16 @@ struct OAuthRoutes: Sendable {
         let actor = request.actor(context)
         func fail(_ error: String, _ reason: String) async throws -> Response {
             try await audit.record(
-                actor.entry("login.social_failed", tenant: pending.tenantID, result: .failure, details: ["provider": provider.name, "reason": reason]))
+                actor.entry(
+                    "login.social_failed", tenant: pending.tenantID, result: .failure, details: ["provider": provider.name, "reason": reason]))
             return redirect(pending.redirectURI, ["error": error])
         }
         if let error = fields["error"] { return try await fail(error == "access_denied" ? error : "provider_error", error) }
         guard let code = fields["code"], !code.isEmpty else { return try await fail("invalid_request", "no code") }
         let profile: ProviderProfile
         do {
-            profile = try await provider.profile(code: code, codeVerifier: pending.codeVerifier, callback: callbackURL(provider), nonce: pending.nonce)
+            profile = try await provider.profile(
+                code: code, codeVerifier: pending.codeVerifier, callback: callbackURL(provider), nonce: pending.nonce)
         } catch let failure as OAuthFailure {
             context.logger.warning("social login refused", metadata: ["provider": "\(provider.name)", "reason": "\(failure)"])
             return try await fail("login_failed", failure.description)
@@ -164,6 +166,7 @@ struct OAuthRoutes: Sendable {
         }
         return try await signIn.afterFirstFactor(
             user: credentials.user, mfaEnabled: credentials.mfaEnabled, membership: membership,
-            actor: Actor(subject: userID.uuidString.lowercased(), ip: request.clientIP(context)), method: "social", request: request, context: context)
+            actor: Actor(subject: userID.uuidString.lowercased(), ip: request.clientIP(context)), method: "social", request: request, context: context
+        )
     }
 }

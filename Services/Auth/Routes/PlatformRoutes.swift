@@ -63,7 +63,8 @@ struct PlatformRoutes: Sendable {
         try validator.finish()
         guard let name, let plan else { throw Problem.badRequest("Invalid input.") }
         let tenant = try await tenants.create(name: name, slug: slug, plan: plan)
-        try await audit.record(request.actor(context).entry("tenant.created", tenant: tenant.id, target: "tenant:\(tenant.id.uuidString.lowercased())"))
+        try await audit.record(
+            request.actor(context).entry("tenant.created", tenant: tenant.id, target: "tenant:\(tenant.id.uuidString.lowercased())"))
         return EditedResponse(status: .created, response: tenant)
     }
 
@@ -82,12 +83,15 @@ struct PlatformRoutes: Sendable {
         if existing.slug == SignIn.platformTenantSlug && input.status == "suspended" {
             throw Problem.conflict("The platform tenant cannot be suspended.")
         }
-        guard let tenant = try await tenants.update(id, TenantChange(name: name, settings: input.settings, status: input.status, plan: plan)) else { throw Problem.notFound() }
+        guard let tenant = try await tenants.update(id, TenantChange(name: name, settings: input.settings, status: input.status, plan: plan)) else {
+            throw Problem.notFound()
+        }
         var details: [String: String] = [:]
         if let status = input.status { details["status"] = status }
         if let plan { details["plan"] = plan.rawValue }
         if let settings = input.settings { details["allowedRedirectUris"] = settings.allowedRedirectUris.joined(separator: " ") }
-        try await audit.record(request.actor(context).entry("tenant.updated_by_operator", tenant: id, target: "tenant:\(id.uuidString.lowercased())", details: details))
+        try await audit.record(
+            request.actor(context).entry("tenant.updated_by_operator", tenant: id, target: "tenant:\(id.uuidString.lowercased())", details: details))
         return tenant
     }
 }

@@ -8,7 +8,8 @@ extension AuthStoreError: ProblemConvertible {
         case .notFound: Problem.notFound()
         case .alreadyMember(let email): Problem.conflict("\(email) is already a member of this tenant.")
         case .callerAlreadyMember: Problem.conflict("You are already a member of this tenant.")
-        case .pendingInvitationLimit(let plan, let limit): Problem.conflict("The \(plan) plan allows \(limit) pending invitations; revoke some first.")
+        case .pendingInvitationLimit(let plan, let limit):
+            Problem.conflict("The \(plan) plan allows \(limit) pending invitations; revoke some first.")
         case .invitationNotPending(let status): Problem.conflict("The invitation is \(status); only pending ones can be revoked.")
         case .invitationUnusable: Problem.badRequest("The invitation is invalid, used, revoked or expired.")
         case .passwordRequired: Problem.validation([.init(field: "password", message: "is required for a new account")])

@@ -53,7 +53,8 @@ struct TokenEndpoint: Sendable {
     }
 
     func clientCredentials(_ form: [String: String], _ request: Request, _ context: ServiceRequestContext) async throws -> TokenAnswer {
-        guard let (clientID, secret) = Self.basicCredentials(request) ?? form["client_id"].flatMap({ id in form["client_secret"].map { (id, $0) } }) else {
+        guard let (clientID, secret) = Self.basicCredentials(request) ?? form["client_id"].flatMap({ id in form["client_secret"].map { (id, $0) } })
+        else {
             throw Problem.oauth(.unauthorized, "invalid_client", "Client authentication is required.")
         }
         guard clientID.count <= 200, secret.count <= 200, let client = try await clients.authenticate(clientID: clientID, secret: secret) else {

@@ -32,7 +32,8 @@ struct APIClientStore: Sendable {
     func decode(_ rows: PostgresRowSequence) async throws -> [APIClientRecord] {
         var items: [APIClientRecord] = []
         for try await (id, clientID, name, scopes, created, used, revoked) in rows.decode((UUID, String, String, [String], Date, Date?, Bool).self) {
-            items.append(APIClientRecord(id: id, clientId: clientID, name: name, scopes: scopes, createdAt: created, lastUsedAt: used, revoked: revoked))
+            items.append(
+                APIClientRecord(id: id, clientId: clientID, name: name, scopes: scopes, createdAt: created, lastUsedAt: used, revoked: revoked))
         }
         return items
     }

@@ -41,7 +41,9 @@ struct AccountStore: Sendable {
 
     /// Creates the tenant, the user and the owner membership, their events and the
     /// verification email, in one transaction.
-    func signUp(email: String, name: String, passwordHash: String?, tenantName: String, slug: String, emailVerified: Bool = false)
+    func signUp(
+        email: String, name: String, passwordHash: String?, tenantName: String, slug: String, emailVerified: Bool = false
+    )
         async throws -> (UserRecord, TenantRecord)
     {
         let tenantID = UUID.v7()
@@ -67,7 +69,7 @@ struct AccountStore: Sendable {
                 INSERT INTO auth.users (id, email, email_normalized, name, password_hash, email_verified)
                 VALUES (\(user.id), \(user.email), \(AccountRules.normalizedEmail(email)), \(name), \(passwordHash), \(emailVerified))
                 """, logger: database.logger)
-        } catch where error.sqlState == SQLState.uniqueViolation {
+        } catch  where error.sqlState == SQLState.uniqueViolation {
             throw AccountError.emailTaken
         }
         try await outbox.userRegistered(user, tenantID: tenantID, on: connection)
@@ -92,7 +94,9 @@ struct AccountStore: Sendable {
     }
 
     /// Inserts the tenant under `slug`, or under `slug-xxxx` when that is taken.
-    func insertTenant(_ id: UUID, name: String, slug: String, plan: Plan = .free, exactSlug: Bool = false, on connection: PostgresConnection)
+    func insertTenant(
+        _ id: UUID, name: String, slug: String, plan: Plan = .free, exactSlug: Bool = false, on connection: PostgresConnection
+    )
         async throws -> String
     {
         for attempt in 0..<(exactSlug ? 1 : 6) {

@@ -23,7 +23,9 @@ struct Actor: Sendable {
     var subject: String?
     var ip: String?
 
-    func entry(_ action: String, tenant: UUID?, target: String? = nil, result: AuditEntry.Result = .success, details: [String: String] = [:]) -> AuditEntry {
+    func entry(
+        _ action: String, tenant: UUID?, target: String? = nil, result: AuditEntry.Result = .success, details: [String: String] = [:]
+    ) -> AuditEntry {
         AuditEntry(tenantID: tenant, actor: subject, ip: ip, action: action, target: target, result: result, details: details)
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
-import ServiceKit
 import Persistence
 import PostgresNIO
+import ServiceKit
 
 /// Single-use, expiring tokens sent by email. Issuing one voids the user's earlier
 /// unused tokens of the same purpose, so only the newest link works.

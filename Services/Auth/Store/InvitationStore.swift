@@ -100,7 +100,8 @@ struct InvitationStore: Sendable {
             guard invitation.status == "pending" else { throw AuthStoreError.invitationNotPending(status: invitation.status) }
             try await connection.query("UPDATE auth.invitations SET revoked_at = now() WHERE id = \(id)", logger: database.logger)
             return InvitationRecord(
-                id: id, email: invitation.email, role: invitation.role, status: "revoked", createdAt: invitation.createdAt, expiresAt: invitation.expiresAt)
+                id: id, email: invitation.email, role: invitation.role, status: "revoked", createdAt: invitation.createdAt,
+                expiresAt: invitation.expiresAt)
         }
     }
 
@@ -145,7 +146,7 @@ struct InvitationStore: Sendable {
             try await requireRoom(tenant, on: connection)
             do {
                 try await accounts.addMember(user, tenantID: token.tenantID, role: role, on: connection)
-            } catch where error.sqlState == SQLState.uniqueViolation {
+            } catch  where error.sqlState == SQLState.uniqueViolation {
                 throw AuthStoreError.callerAlreadyMember
             }
             return .joined(user, Membership(tenant: tenant.record, role: role.rawValue))

@@ -84,12 +84,14 @@ struct MemberStore: Sendable {
                     "UPDATE auth.memberships SET role = \(newRole), version = \(version) WHERE tenant_id = \(tenantID) AND user_id = \(userID)",
                     logger: database.logger)
                 member.role = newRole
-                try await outbox.membership(tenantID: tenantID, user: user, role: newRole, version: Int(version), type: MembershipEvent.roleChanged, on: connection)
+                try await outbox.membership(
+                    tenantID: tenantID, user: user, role: newRole, version: Int(version), type: MembershipEvent.roleChanged, on: connection)
             } else {
                 try await connection.query(
                     "DELETE FROM auth.memberships WHERE tenant_id = \(tenantID) AND user_id = \(userID)", logger: database.logger)
                 try await sessions.revokeAll(userID: userID, on: connection)
-                try await outbox.membership(tenantID: tenantID, user: user, role: member.role, version: Int(version), type: MembershipEvent.removed, on: connection)
+                try await outbox.membership(
+                    tenantID: tenantID, user: user, role: member.role, version: Int(version), type: MembershipEvent.removed, on: connection)
             }
             return member
         }

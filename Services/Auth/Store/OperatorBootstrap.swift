@@ -13,7 +13,9 @@ struct OperatorBootstrap: Sendable {
     func ensure(email: String, password: String) async throws {
         let database = accounts.database
         if let existing = try await accounts.credentials(email: email) {
-            if !existing.user.platformOperator { database.logger.warning("PLATFORM_OPERATOR_EMAIL names a user who is not an operator; left unchanged") }
+            if !existing.user.platformOperator {
+                database.logger.warning("PLATFORM_OPERATOR_EMAIL names a user who is not an operator; left unchanged")
+            }
             return
         }
         let hash = try await passwords.hash(password)

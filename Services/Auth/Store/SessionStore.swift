@@ -89,7 +89,8 @@ struct SessionStore: Sendable {
                 if revoked { return .invalid }
                 guard isSpent else { return .invalid }  // expired, never spent
                 if withinGrace == true, successorMatches == true, try await isUsable(successorHash, on: connection) {
-                    return .rotated(successor: successor, profile: try await accounts.profile(userID: userID, tenantID: token.tenantID, on: connection))
+                    return .rotated(
+                        successor: successor, profile: try await accounts.profile(userID: userID, tenantID: token.tenantID, on: connection))
                 }
                 // Reuse outside the window: treat as theft (RFC 9700 §4.14.2) and end the family.
                 try await connection.query(

@@ -70,7 +70,8 @@ struct TenantStore: Sendable {
     func create(name: String, slug: String, plan: Plan) async throws -> TenantDetails {
         let id = UUID.v7()
         return try await database.withTenant(id) { connection in
-            let chosen = try await AccountStore(database: database).insertTenant(id, name: name, slug: slug, plan: plan, exactSlug: true, on: connection)
+            let chosen = try await AccountStore(database: database).insertTenant(
+                id, name: name, slug: slug, plan: plan, exactSlug: true, on: connection)
             try await outbox.tenant(
                 TenantRecord(id: id, name: name, slug: chosen, status: "active", plan: plan.rawValue), version: 1, type: TenantEvent.created,
                 on: connection)
@@ -101,7 +102,7 @@ struct TenantStore: Sendable {
                       plan = COALESCE(\(change.plan?.rawValue), plan), version = version + 1, updated_at = now()
                     WHERE id = \(id)
                     """, logger: database.logger)
-            } catch where error.sqlState == SQLState.uniqueViolation {
+            } catch  where error.sqlState == SQLState.uniqueViolation {
                 throw AuthStoreError.slugTaken(change.slug ?? "")
             }
             guard let after = try await get(id, on: connection) else { return nil }

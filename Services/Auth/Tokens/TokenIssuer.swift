@@ -14,8 +14,10 @@ final class TokenIssuer: Sendable {
     private let loadKey: @Sendable () async throws -> SigningKeyStore.ActiveKey
     private let active = Mutex<(kid: String, loadedAt: Date)?>(nil)
 
-    init(issuer: String, audience: String, lifetime: Int, reloadInterval: TimeInterval = 30,
-         loadKey: @escaping @Sendable () async throws -> SigningKeyStore.ActiveKey) {
+    init(
+        issuer: String, audience: String, lifetime: Int, reloadInterval: TimeInterval = 30,
+        loadKey: @escaping @Sendable () async throws -> SigningKeyStore.ActiveKey
+    ) {
         self.issuer = issuer
         self.audience = audience
         self.lifetime = lifetime

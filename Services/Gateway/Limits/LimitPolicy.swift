@@ -94,7 +94,9 @@ struct LimitPolicy: Sendable {
         if let keys {
             if route.limits.limitsTenants {
                 checks.append(
-                    Check(scope: .tenant, key: keys.tenant, limit: RateLimit(rate: Double(limits.requestsPerSecond), burst: limits.burst), cell: cells.tenant))
+                    Check(
+                        scope: .tenant, key: keys.tenant, limit: RateLimit(rate: Double(limits.requestsPerSecond), burst: limits.burst),
+                        cell: cells.tenant))
             }
             if route.limits.limitsUsers {
                 checks.append(
@@ -135,7 +137,8 @@ struct LimitPolicy: Sendable {
             counter(decision: decision.allowed ? 0 : (route.limits.shadow ? 1 : 2), scope: check.scope, plan: plan).increment()
             if !decision.allowed { refused = true }
             if let current = binding {
-                let tighter = !decision.allowed && current.1.allowed || (decision.allowed == current.1.allowed && decision.remaining < current.1.remaining)
+                let tighter =
+                    !decision.allowed && current.1.allowed || (decision.allowed == current.1.allowed && decision.remaining < current.1.remaining)
                 if tighter { binding = (check, decision) }
             } else {
                 binding = (check, decision)

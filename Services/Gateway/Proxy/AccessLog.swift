@@ -46,14 +46,18 @@ struct AccessLog: Sendable {
         if recent.key != key {
             recent.key = key
             recent.counter = requests.handle(key) {
-                Counter(label: "gateway_requests_total", dimensions: [("route", entry.route), ("status", String(entry.status)), ("plan", entry.plan.rawValue)])
+                Counter(
+                    label: "gateway_requests_total",
+                    dimensions: [("route", entry.route), ("status", String(entry.status)), ("plan", entry.plan.rawValue)])
             }
         }
         recent.counter?.increment()
         if let upstream = entry.upstream {
             if recent.timerRoute != entry.route {
                 recent.timerRoute = entry.route
-                recent.timer = upstreamDurations.handle(entry.route) { Timer(label: "gateway_upstream_duration", dimensions: [("route", entry.route)]) }
+                recent.timer = upstreamDurations.handle(entry.route) {
+                    Timer(label: "gateway_upstream_duration", dimensions: [("route", entry.route)])
+                }
             }
             recent.timer?.recordNanoseconds(upstream.nanoseconds)
         }

@@ -143,17 +143,22 @@ struct Gatekeeper: Sendable {
     private func tenant(of identity: Identity?) -> (Plan, Verdict?) {
         guard let identity else { return (.free, nil) }
         let entry = tenants.entry(identity.tenantID)
-        return (entry.plan, entry.suspended ? .refuse(Problem.forbidden("This tenant is suspended."), Admission(identity: identity, plan: entry.plan)) : nil)
+        return (
+            entry.plan,
+            entry.suspended ? .refuse(Problem.forbidden("This tenant is suspended."), Admission(identity: identity, plan: entry.plan)) : nil
+        )
     }
 
     private func conclude(_ request: RequestFacts, identity: Identity?, plan: Plan, outcome: LimitPolicy.Outcome) -> Verdict {
         if let tenant = identity?.tenantID { usage.record(tenant, limited: outcome.refused) }
         if outcome.shadowed {
             logger.info(
-                "rate limit would refuse (shadow mode)", metadata: ["route": "\(request.route.prefix)", "scope": "\(outcome.binding?.0.scope.rawValue ?? "")"])
+                "rate limit would refuse (shadow mode)",
+                metadata: ["route": "\(request.route.prefix)", "scope": "\(outcome.binding?.0.scope.rawValue ?? "")"])
         }
         if outcome.refused, let (check, decision) = outcome.binding {
-            let problem = Problem.tooManyRequests("The \(check.scope) rate limit is exhausted.", retryAfter: Int(decision.retryAfterSeconds.rounded(.up)))
+            let problem = Problem.tooManyRequests(
+                "The \(check.scope) rate limit is exhausted.", retryAfter: Int(decision.retryAfterSeconds.rounded(.up)))
             return .refuse(problem, Admission(identity: identity, plan: plan, limits: outcome))
         }
         return .admit(Admission(identity: identity, plan: plan, limits: outcome))

@@ -415,7 +415,8 @@ final class ProxyHandler: ChannelDuplexHandler {
             arm(deadline)
         }
         connection.begin(
-            ForwardedHeaders.request(exchange.head, upstream: connection.upstream, clientIP: exchange.clientIP, requestID: exchange.requestID, ids: &ids),
+            ForwardedHeaders.request(
+                exchange.head, upstream: connection.upstream, clientIP: exchange.clientIP, requestID: exchange.requestID, ids: &ids),
             method: exchange.head.method)
         // The gateway has accepted the request: the client may send the body now.
         if !exchange.requestEnded, exchange.head.message.first(.expect)?.lowercased() == "100-continue" {

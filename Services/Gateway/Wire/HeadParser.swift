@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import NIOCore
 import NIOHTTP1
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// A request head: its bytes and fields, and the request line taken apart.
 struct RequestHead {
@@ -138,7 +139,9 @@ enum HeadParser {
         try buffer.withUnsafeReadableBytes { raw throws(HeadError) in try scan(raw, buffer: buffer, isRequest: isRequest, bodyless: bodyless) }
     }
 
-    private static func scan(_ raw: UnsafeRawBufferPointer, buffer: ByteBuffer, isRequest: Bool, bodyless: Bool) throws(HeadError) -> (MessageHead, Int, Int)? {
+    private static func scan(
+        _ raw: UnsafeRawBufferPointer, buffer: ByteBuffer, isRequest: Bool, bodyless: Bool
+    ) throws(HeadError) -> (MessageHead, Int, Int)? {
         var start = 0
         // RFC 9112 §2.2: empty lines before a request line are ignored.
         if isRequest {
@@ -195,7 +198,8 @@ enum HeadParser {
             let nameStart = position
             while isToken[Int(raw[position])] { position += 1 }
             guard position > nameStart else {
-                throw .malformed(raw[position] == space || raw[position] == tab ? "Folded field lines are not accepted." : "A field name is malformed.")
+                throw .malformed(
+                    raw[position] == space || raw[position] == tab ? "Folded field lines are not accepted." : "A field name is malformed.")
             }
             guard raw[position] == UInt8(ascii: ":") else { throw .malformed("A field name is malformed.") }
             let name = nameStart..<position

@@ -24,7 +24,9 @@ extension RequestHead: WireHead {
 
 extension ResponseHead: WireHead {
     var isInterim: Bool { status < 200 }
-    static func parse(_ buffer: ByteBuffer, toHEAD: Bool) throws(HeadError) -> (ResponseHead, Int)? { try HeadParser.response(buffer, toHEAD: toHEAD) }
+    static func parse(_ buffer: ByteBuffer, toHEAD: Bool) throws(HeadError) -> (ResponseHead, Int)? {
+        try HeadParser.response(buffer, toHEAD: toHEAD)
+    }
 }
 
 /// Splits a connection's bytes into messages: heads parsed, bodies passed on as slices of

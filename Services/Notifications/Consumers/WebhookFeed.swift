@@ -19,7 +19,8 @@ struct WebhookFeed: BatchHandling {
         var byTenant: [UUID: [WebhookStore.Incoming]] = [:]
         for event in events {
             let type = String(decoding: try JSONEncoder().encode(event.type), as: UTF8.self)
-            let body = "{\"type\":\(type),\"timestamp\":\"\(formatter.string(from: event.time))\",\"data\":\(String(decoding: event.data, as: UTF8.self))}"
+            let body =
+                "{\"type\":\(type),\"timestamp\":\"\(formatter.string(from: event.time))\",\"data\":\(String(decoding: event.data, as: UTF8.self))}"
             byTenant[event.tenantID, default: []].append(WebhookStore.Incoming(eventID: event.id, type: event.type, body: body))
         }
         for (tenant, incoming) in byTenant { try await store.fanOut(incoming, tenant: tenant) }

@@ -25,7 +25,9 @@ struct BuiltInTemplate: Sendable {
 
     /// Variables every template may use besides its own data.
     static let common: Set<String> = ["appUrl", "recipientName", "recipientEmail", "tenantName", "brandName", "brandLogoUrl", "brandColor"]
-    var variables: Set<String> { Set(sample.keys).union(Self.common).union(key == TemplateCatalog.digestKey ? ["items", "title", "body", "count"] : []) }
+    var variables: Set<String> {
+        Set(sample.keys).union(Self.common).union(key == TemplateCatalog.digestKey ? ["items", "title", "body", "count"] : [])
+    }
 }
 
 enum TemplateError: Error, Equatable {
@@ -46,7 +48,8 @@ enum TemplateCatalog {
 
     /// The tenant's logo and name above a security email (values HTML-escaped; the logo URL
     /// and colour were validated when saved), and its colour on the one link.
-    static let brandHeader = "{{#brandLogoUrl}}<p><img src=\"{{brandLogoUrl}}\" alt=\"{{brandName}}\" height=\"40\"></p>{{/brandLogoUrl}}"
+    static let brandHeader =
+        "{{#brandLogoUrl}}<p><img src=\"{{brandLogoUrl}}\" alt=\"{{brandName}}\" height=\"40\"></p>{{/brandLogoUrl}}"
         + "{{^brandLogoUrl}}{{#brandName}}<p><strong>{{brandName}}</strong></p>{{/brandName}}{{/brandLogoUrl}}"
 
     static func button(_ href: String, _ label: String) -> String {
@@ -59,37 +62,52 @@ enum TemplateCatalog {
                 key: "auth.verify_email",
                 parts: TemplateParts(
                     subject: "Confirm your email address",
-                    text: "Hi {{name}},\n\nplease confirm your email address by opening this link:\n{{appUrl}}/verify-email?token={{token}}\n\nIf you did not sign up, ignore this message.",
-                    html: brandHeader + "<p>Hi {{name}},</p><p>please confirm your email address:</p><p>" + button("{{appUrl}}/verify-email?token={{token}}", "Confirm my address") + "</p><p>If you did not sign up, ignore this message.</p>"),
+                    text:
+                        "Hi {{name}},\n\nplease confirm your email address by opening this link:\n{{appUrl}}/verify-email?token={{token}}\n\nIf you did not sign up, ignore this message.",
+                    html: brandHeader + "<p>Hi {{name}},</p><p>please confirm your email address:</p><p>"
+                        + button("{{appUrl}}/verify-email?token={{token}}", "Confirm my address")
+                        + "</p><p>If you did not sign up, ignore this message.</p>"),
                 sample: ["name": "Ada Lovelace", "token": "sample-token"]),
             BuiltInTemplate(
                 key: "auth.password_reset",
                 parts: TemplateParts(
                     subject: "Reset your password",
-                    text: "Hi {{name}},\n\nsomeone asked to reset your password. To choose a new one, open:\n{{appUrl}}/reset-password?token={{token}}\n\nIf it was not you, ignore this message; your password stays as it is.",
-                    html: brandHeader + "<p>Hi {{name}},</p><p>someone asked to reset your password.</p><p>" + button("{{appUrl}}/reset-password?token={{token}}", "Choose a new password") + "</p><p>If it was not you, ignore this message; your password stays as it is.</p>"),
+                    text:
+                        "Hi {{name}},\n\nsomeone asked to reset your password. To choose a new one, open:\n{{appUrl}}/reset-password?token={{token}}\n\nIf it was not you, ignore this message; your password stays as it is.",
+                    html: brandHeader + "<p>Hi {{name}},</p><p>someone asked to reset your password.</p><p>"
+                        + button("{{appUrl}}/reset-password?token={{token}}", "Choose a new password")
+                        + "</p><p>If it was not you, ignore this message; your password stays as it is.</p>"),
                 sample: ["name": "Ada Lovelace", "token": "sample-token"]),
             BuiltInTemplate(
                 key: "auth.invitation",
                 parts: TemplateParts(
                     subject: "{{inviterName}} invited you to {{tenantName}}",
-                    text: "{{inviterName}} invited you to join {{tenantName}} as {{role}}.\n\nAccept the invitation:\n{{appUrl}}/accept-invitation?token={{token}}",
-                    html: brandHeader + "<p>{{inviterName}} invited you to join <strong>{{tenantName}}</strong> as {{role}}.</p><p>" + button("{{appUrl}}/accept-invitation?token={{token}}", "Accept the invitation") + "</p>"),
+                    text:
+                        "{{inviterName}} invited you to join {{tenantName}} as {{role}}.\n\nAccept the invitation:\n{{appUrl}}/accept-invitation?token={{token}}",
+                    html: brandHeader + "<p>{{inviterName}} invited you to join <strong>{{tenantName}}</strong> as {{role}}.</p><p>"
+                        + button("{{appUrl}}/accept-invitation?token={{token}}", "Accept the invitation") + "</p>"),
                 sample: ["tenantName": "Acme", "inviterName": "Grace Hopper", "role": "member", "token": "sample-token"]),
             BuiltInTemplate(
                 key: "task-reminder",
                 parts: TemplateParts(
                     subject: "Reminder: {{title}}",
                     text: "{{title}}{{#dueAt}} is due {{dueAt}}{{/dueAt}}.\n\n{{appUrl}}/tasks/{{taskId}}",
-                    html: "<p><strong>{{title}}</strong>{{#dueAt}} is due {{dueAt}}{{/dueAt}}.</p><p><a href=\"{{appUrl}}/tasks/{{taskId}}\">Open the task</a></p>"),
+                    html:
+                        "<p><strong>{{title}}</strong>{{#dueAt}} is due {{dueAt}}{{/dueAt}}.</p><p><a href=\"{{appUrl}}/tasks/{{taskId}}\">Open the task</a></p>"
+                ),
                 sample: ["title": "Send the quarterly report", "taskId": "0190f1d2-0000-7000-8000-000000000000", "dueAt": "2026-12-01T09:00:00Z"]),
             BuiltInTemplate(
                 key: "webhook-disabled",
                 parts: TemplateParts(
                     subject: "A webhook endpoint was disabled",
                     text: "The webhook endpoint {{url}} was disabled: {{reason}}.\n\nFix it and enable it again in the admin console.",
-                    html: "<p>The webhook endpoint <code>{{url}}</code> was disabled: {{reason}}.</p><p>Fix it and enable it again in the admin console.</p>"),
-                sample: ["url": "https://example.com/hooks", "reason": "it failed continuously for 5 days", "endpointId": "0190f1d2-0000-7000-8000-000000000001"]),
+                    html:
+                        "<p>The webhook endpoint <code>{{url}}</code> was disabled: {{reason}}.</p><p>Fix it and enable it again in the admin console.</p>"
+                ),
+                sample: [
+                    "url": "https://example.com/hooks", "reason": "it failed continuously for 5 days",
+                    "endpointId": "0190f1d2-0000-7000-8000-000000000001",
+                ]),
             BuiltInTemplate(
                 key: digestKey,
                 parts: TemplateParts(

@@ -27,21 +27,25 @@ struct DigestDelivery: Sendable {
     static let window: TimeInterval = 30 * 60
 
     static func kind(
-        maxAttempts: Int = 10, retryDelay: @escaping @Sendable (Int) -> Duration = Backoff.delay(afterAttempt:), tenantRate: (@Sendable (UUID) -> Double?)? = nil
+        maxAttempts: Int = 10, retryDelay: @escaping @Sendable (Int) -> Duration = Backoff.delay(afterAttempt:),
+        tenantRate: (@Sendable (UUID) -> Double?)? = nil
     ) -> JobKind<DigestJob> {
-        JobKind("notifications.send-digest", queue: "email", maxAttempts: maxAttempts, timeout: .seconds(90), tenantRate: tenantRate, retryDelay: retryDelay)
+        JobKind(
+            "notifications.send-digest", queue: "email", maxAttempts: maxAttempts, timeout: .seconds(90), tenantRate: tenantRate,
+            retryDelay: retryDelay)
     }
 
     static func uniqueKey(_ user: UUID) -> String { "digest/\(user.uuidString.lowercased())" }
 
-
     func run(_ job: DigestJob, context: JobContext) async throws {
-        let tenant = context.tenantID, database = email.database
+        let tenant = context.tenantID
+        let database = email.database
         let items = try await PendingDeliveries(database: database).digestItems(of: job.userId, within: Self.window, tenant: tenant)
         guard let first = items.first else { return }
-        let parts = try await database.withTenant(tenant) { connection in
-            try await email.templates.parts(for: TemplateCatalog.digestKey, locale: TemplateCatalog.defaultLocale, on: connection)
-        } ?? NotificationStore.fallback
+        let parts =
+            try await database.withTenant(tenant) { connection in
+                try await email.templates.parts(for: TemplateCatalog.digestKey, locale: TemplateCatalog.defaultLocale, on: connection)
+            } ?? NotificationStore.fallback
         let data: [String: Any] = [
             "appUrl": email.appURL, "recipientEmail": first.address, "count": String(items.count),
             "items": items.map { ["title": $0.title, "body": $0.body] },
@@ -53,13 +57,16 @@ struct DigestDelivery: Sendable {
             try await email.mailer.send(message)
         } catch let failure as SMTPFailure {
             guard case .rejected = failure else { throw failure }
-            try await finish(items, tenant: tenant, state: "failed", eventState: "bounced", error: failure.description, messageID: nil, user: job.userId)
+            try await finish(
+                items, tenant: tenant, state: "failed", eventState: "bounced", error: failure.description, messageID: nil, user: job.userId)
             return
         }
         try await finish(items, tenant: tenant, state: "sent", eventState: "sent", error: nil, messageID: message.messageID, user: job.userId)
     }
 
-    private func finish(_ items: [DigestItem], tenant: UUID, state: String, eventState: String, error: String?, messageID: String?, user: UUID) async throws {
+    private func finish(
+        _ items: [DigestItem], tenant: UUID, state: String, eventState: String, error: String?, messageID: String?, user: UUID
+    ) async throws {
         let outcomes = items.map { item in
             NotificationDelivery(
                 tenantId: tenant, notificationId: item.notification, deliveryId: item.delivery, idempotencyKey: item.idempotencyKey, channel: "email",

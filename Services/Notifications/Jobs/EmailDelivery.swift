@@ -41,11 +41,13 @@ struct EmailDelivery: Sendable {
     }
 
     static func kind(
-        maxAttempts: Int = 10, retryDelay: @escaping @Sendable (Int) -> Duration = Backoff.delay(afterAttempt:), tenantRate: (@Sendable (UUID) -> Double?)? = nil
+        maxAttempts: Int = 10, retryDelay: @escaping @Sendable (Int) -> Duration = Backoff.delay(afterAttempt:),
+        tenantRate: (@Sendable (UUID) -> Double?)? = nil
     ) -> JobKind<EmailJob> {
-        JobKind("notifications.send-email", queue: "email", maxAttempts: maxAttempts, timeout: .seconds(90), tenantRate: tenantRate, retryDelay: retryDelay)
+        JobKind(
+            "notifications.send-email", queue: "email", maxAttempts: maxAttempts, timeout: .seconds(90), tenantRate: tenantRate,
+            retryDelay: retryDelay)
     }
-
 
     func run(_ job: EmailJob, context: JobContext) async throws {
         let tenant = context.tenantID
@@ -57,17 +59,20 @@ struct EmailDelivery: Sendable {
         let message = self.message(
             to: pending.address, rendered, id: job.deliveryId.uuidString.lowercased(),
             unsubscribe: Preferences.transactional.contains(pending.category)
-                ? nil : "\(appURL)/settings/notifications?category=\(pending.category.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
+                ? nil
+                : "\(appURL)/settings/notifications?category=\(pending.category.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
         do {
             try await mailer.send(message)
             try await finish(job.deliveryId, pending, tenant: tenant, state: "sent", eventState: "sent", error: nil, messageID: message.messageID)
         } catch let failure as SMTPFailure {
             switch failure {
             case .rejected:
-                try await finish(job.deliveryId, pending, tenant: tenant, state: "failed", eventState: "bounced", error: failure.description, messageID: nil)
+                try await finish(
+                    job.deliveryId, pending, tenant: tenant, state: "failed", eventState: "bounced", error: failure.description, messageID: nil)
             case .transient:
                 if context.attempt >= context.maxAttempts {
-                    try await finish(job.deliveryId, pending, tenant: tenant, state: "failed", eventState: "failed", error: failure.description, messageID: nil)
+                    try await finish(
+                        job.deliveryId, pending, tenant: tenant, state: "failed", eventState: "failed", error: failure.description, messageID: nil)
                     return
                 }
                 try await PendingDeliveries(database: database).deferred(job.deliveryId, error: failure.description, tenant: tenant)
@@ -84,10 +89,13 @@ struct EmailDelivery: Sendable {
             messageID: "\(id)@\(domain)", date: Date(), listUnsubscribe: unsubscribe)
     }
 
-    private func finish(_ delivery: UUID, _ pending: PendingEmail, tenant: UUID, state: String, eventState: String, error: String?, messageID: String?) async throws {
+    private func finish(
+        _ delivery: UUID, _ pending: PendingEmail, tenant: UUID, state: String, eventState: String, error: String?, messageID: String?
+    ) async throws {
         let outcome = NotificationDelivery(
             tenantId: tenant, notificationId: pending.notification, deliveryId: delivery, idempotencyKey: pending.idempotencyKey, channel: "email",
-            state: eventState, category: pending.category, templateKey: pending.templateKey, recipientUserId: pending.user, error: error, occurredAt: Date())
+            state: eventState, category: pending.category, templateKey: pending.templateKey, recipientUserId: pending.user, error: error,
+            occurredAt: Date())
         try await finishes(DeliveryStore.Finished(outcome: outcome, state: state, messageID: messageID), key: tenant)
     }
 }

@@ -30,7 +30,8 @@ struct NotificationJobs: ServiceJobs {
     func running(
         notifications: NotificationStore, members: MemberStore, templates: TemplateStore, push: PushStore, webhooks: WebhookStore
     ) -> NotificationJobs {
-        let database = notifications.database, configuration = settings
+        let database = notifications.database
+        let configuration = settings
         // Webhooks and push services: outside addresses only, connected at the address checked.
         let outbound = PinnedOutbound(policy: configuration.webhooks, connectionsPerHost: Self.queues["webhooks"] ?? 8)
         let email = EmailDelivery(

@@ -37,10 +37,11 @@ struct PushDelivery: Sendable {
     enum Failure: JobReportable {
         case pushService(Int)
         var description: String {
-            switch self { case .pushService(let status): "the push service answered \(status)" }
+            switch self {
+            case .pushService(let status): "the push service answered \(status)"
+            }
         }
     }
-
 
     func run(_ job: PushJob, context: JobContext) async throws {
         let tenant = context.tenantID

@@ -38,7 +38,8 @@ struct WebhookSender: Sendable {
             request.headers.add(name: "User-Agent", value: "platform-webhooks/1")
             request.headers.add(name: "webhook-id", value: id)
             request.headers.add(name: "webhook-timestamp", value: String(timestamp))
-            request.headers.add(name: "webhook-signature", value: WebhookSignature.header(id: id, timestamp: timestamp, body: pending.body, secrets: pending.secrets))
+            request.headers.add(
+                name: "webhook-signature", value: WebhookSignature.header(id: id, timestamp: timestamp, body: pending.body, secrets: pending.secrets))
             request.body = .bytes(ByteBuffer(string: pending.body))
             let response = try await outbound.execute(request, timeout: timeout)
             // The answer's body is not needed; a little is read so the connection can be reused.
@@ -57,10 +58,12 @@ struct WebhookSender: Sendable {
         let latency = Int((ContinuousClock.now - started) / .milliseconds(1))
         let outcome = decide(status: status, retryAfter: retryAfter, pending: pending)
         if case .succeeded = outcome, let status {
-            return try await store.recordSuccess(.init(delivery: job.deliveryId, endpoint: pending.endpoint, status: status, latencyMs: latency), tenant: tenant)
+            return try await store.recordSuccess(
+                .init(delivery: job.deliveryId, endpoint: pending.endpoint, status: status, latencyMs: latency), tenant: tenant)
         }
         let disabled = try await store.record(
-            job.deliveryId, pending, status: status, latencyMs: latency, error: error ?? status.flatMap { (200..<300).contains($0) ? nil : "answered \($0)" },
+            job.deliveryId, pending, status: status, latencyMs: latency,
+            error: error ?? status.flatMap { (200..<300).contains($0) ? nil : "answered \($0)" },
             outcome: outcome, tenant: tenant)
         if disabled, case .disableEndpoint(let reason) = outcome {
             try await tellAdmins(endpoint: pending.endpoint, url: pending.url, reason: reason, delivery: job.deliveryId, tenant: tenant)
@@ -84,7 +87,8 @@ struct WebhookSender: Sendable {
         for admin in admins {
             try await notifications.accept(
                 NotificationRequest(
-                    idempotencyKey: "webhook-disabled/\(endpoint.uuidString.lowercased())/\(delivery.uuidString.lowercased())/\(admin.userID.uuidString.lowercased())",
+                    idempotencyKey:
+                        "webhook-disabled/\(endpoint.uuidString.lowercased())/\(delivery.uuidString.lowercased())/\(admin.userID.uuidString.lowercased())",
                     tenantId: tenant, recipient: .init(userId: admin.userID), category: "webhooks", templateKey: "webhook-disabled",
                     data: ["url": url, "reason": reason, "endpointId": endpoint.uuidString.lowercased()], channels: ["email", "in_app"],
                     priority: .urgent, requestedAt: Date()))

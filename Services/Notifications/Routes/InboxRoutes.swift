@@ -26,7 +26,8 @@ struct InboxRoutes: RouteGroup {
         inbox.post("stream-tickets") { _, context -> EditedResponse<Ticket> in
             let (user, tenant) = try Self.user(context)
             let ticket = try await tickets.issue(user: user, tenant: tenant)
-            return EditedResponse(status: .created, headers: [.cacheControl: "no-store"], response: Ticket(ticket: ticket.text, expiresIn: StreamTicketStore.lifetime))
+            return EditedResponse(
+                status: .created, headers: [.cacheControl: "no-store"], response: Ticket(ticket: ticket.text, expiresIn: StreamTicketStore.lifetime))
         }
         inbox.get { request, context in try await list(request, context) }
         inbox.get("unread-count") { _, context -> UnreadCount in
@@ -122,7 +123,9 @@ struct InboxRoutes: RouteGroup {
         } else {
             start = try await store.latestSequence(user: user, tenant: tenant)
         }
-        let store = self.store, poll = streamPoll, streams = self.streams
+        let store = self.store
+        let poll = streamPoll
+        let streams = self.streams
         guard streams.take(user) else {
             throw Problem.tooManyRequests("\(streams.perUser) notification streams are open for you already; close one first.", retryAfter: 30)
         }
@@ -156,7 +159,6 @@ struct InboxRoutes: RouteGroup {
             status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
     }
 }
-
 
 extension InboxItem: ResponseEncodable {}
 extension Preferences: ResponseEncodable {}

@@ -23,9 +23,12 @@ struct PushRoutes: RouteGroup {
             } catch {
                 v.add("endpoint", "\(error)")
             }
-            v.check(PushSubscriptionKeys(p256dh: input.keys.p256dh, auth: input.keys.auth) != nil, "keys", "must be the subscription's p256dh (a P-256 point) and 16-byte auth, base64url")
+            v.check(
+                PushSubscriptionKeys(p256dh: input.keys.p256dh, auth: input.keys.auth) != nil, "keys",
+                "must be the subscription's p256dh (a P-256 point) and 16-byte auth, base64url")
             try v.finish()
-            let subscription = try await store.subscribe(user: user, tenant: tenant, endpoint: input.endpoint, p256dh: input.keys.p256dh, auth: input.keys.auth)
+            let subscription = try await store.subscribe(
+                user: user, tenant: tenant, endpoint: input.endpoint, p256dh: input.keys.p256dh, auth: input.keys.auth)
             return EditedResponse(status: .created, response: subscription)
         }
         subscriptions.get { _, context -> SubscriptionList in
@@ -34,7 +37,8 @@ struct PushRoutes: RouteGroup {
         }
         subscriptions.delete(":id") { _, context -> HTTPResponse.Status in
             let (user, tenant) = try InboxRoutes.user(context)
-            guard let raw = context.parameters.get("id"), let id = UUID(uuidString: raw), try await store.delete(id, user: user, tenant: tenant) else {
+            guard let raw = context.parameters.get("id"), let id = UUID(uuidString: raw), try await store.delete(id, user: user, tenant: tenant)
+            else {
                 throw Problem.notFound("No such push subscription.")
             }
             return .noContent

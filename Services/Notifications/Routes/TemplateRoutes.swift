@@ -39,10 +39,13 @@ struct TemplateRoutes: RouteGroup {
             let input = try await request.decodeJSON(Input.self, context: context)
             let (parts, _) = try Self.validated(input, key: key)
             var data = TemplateCatalog.context(
-                TemplateCatalog.builtIn[key]?.sample ?? [:], appURL: "https://app.example.com", recipientName: "Ada Lovelace", recipientEmail: "ada@example.com")
+                TemplateCatalog.builtIn[key]?.sample ?? [:], appURL: "https://app.example.com", recipientName: "Ada Lovelace",
+                recipientEmail: "ada@example.com")
             data["tenantName"] = "Acme"
             if key == TemplateCatalog.digestKey {
-                data["items"] = [["title": "Send the quarterly report", "body": "Due tomorrow"], ["title": "Review the budget", "body": "Assigned to you"]]
+                data["items"] = [
+                    ["title": "Send the quarterly report", "body": "Due tomorrow"], ["title": "Review the budget", "body": "Assigned to you"],
+                ]
             }
             let rendered = TemplateCatalog.render(parts, data: data)
             return Preview(subject: rendered.subject, text: rendered.text, html: rendered.html)
@@ -100,9 +103,13 @@ struct TemplateRoutes: RouteGroup {
     static func validated(_ input: Input, key: String) throws -> (TemplateParts, String) {
         var v = Validator()
         let locale = input.locale ?? TemplateCatalog.defaultLocale
-        v.check(locale.count >= 2 && locale.count <= 16 && locale.allSatisfy { $0.isLetter || $0 == "-" || $0 == "_" }, "locale", "must be a language tag such as en or pt-BR")
+        v.check(
+            locale.count >= 2 && locale.count <= 16 && locale.allSatisfy { $0.isLetter || $0 == "-" || $0 == "_" }, "locale",
+            "must be a language tag such as en or pt-BR")
         v.check(!input.subject.trimmingCharacters(in: .whitespaces).isEmpty && input.subject.count <= 300, "subject", "must be 1 to 300 characters")
-        v.check(!input.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty && input.text.count <= 50_000, "text", "must be 1 to 50000 characters")
+        v.check(
+            !input.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty && input.text.count <= 50_000, "text", "must be 1 to 50000 characters"
+        )
         v.check((input.html?.count ?? 0) <= 200_000, "html", "must be at most 200000 characters")
         try v.finish()
         let parts = TemplateParts(subject: input.subject, text: input.text, html: input.html)

@@ -64,7 +64,9 @@ struct WebhookRoutes: RouteGroup {
         let types = input.eventTypes ?? []
         v.check(types.count <= 50, "eventTypes", "at most 50 types")
         let unknown = Set(types).subtracting(Self.eventTypes)
-        v.check(unknown.isEmpty, "eventTypes", "unknown types \(unknown.sorted().joined(separator: ", ")); known: \(Self.eventTypes.sorted().joined(separator: ", "))")
+        v.check(
+            unknown.isEmpty, "eventTypes",
+            "unknown types \(unknown.sorted().joined(separator: ", ")); known: \(Self.eventTypes.sorted().joined(separator: ", "))")
         do {
             try await policy.check(input.url)
         } catch {
@@ -72,7 +74,8 @@ struct WebhookRoutes: RouteGroup {
         }
         try v.finish()
         let secret = WebhookSignature.newSecret()
-        let endpoint = try await store.create(url: input.url, description: description, eventTypes: Array(Set(types)).sorted(), secret: secret, tenant: identity.tenantID)
+        let endpoint = try await store.create(
+            url: input.url, description: description, eventTypes: Array(Set(types)).sorted(), secret: secret, tenant: identity.tenantID)
         return EditedResponse(
             status: .created, headers: [.location: "/v1/admin/webhooks/\(endpoint.id.uuidString.lowercased())"],
             response: Created(endpoint: endpoint, secret: secret))
@@ -101,7 +104,8 @@ struct WebhookRoutes: RouteGroup {
         let id = try Self.id(context)
         let page = try PageRequest(request.queryItems)
         _ = try found(try await store.get(id, tenant: identity.tenantID))
-        let views = try await store.deliveries(endpoint: id, tenant: identity.tenantID, before: try page.decodedCursor(Date.self), limit: page.limit + 1)
+        let views = try await store.deliveries(
+            endpoint: id, tenant: identity.tenantID, before: try page.decodedCursor(Date.self), limit: page.limit + 1)
         return Page(fetched: views, limit: page.limit) { $0.createdAt }
     }
 

@@ -54,7 +54,8 @@ struct NotificationStore: Sendable {
             let choices = try await templates.choices(for: Set(requests.map(\.templateKey)), on: connection)
             let subscribed = try await push.subscribed(users, on: connection)
             let planned = try requests.map { request in
-                try plan(request, member: request.recipient.userId.flatMap { people[$0] }, choices: choices, now: now,
+                try plan(
+                    request, member: request.recipient.userId.flatMap { people[$0] }, choices: choices, now: now,
                     preferences: request.recipient.userId.flatMap { saved[$0] } ?? .standard)
             }
             let stored = try await insert(planned, tenant: tenant, on: connection)
@@ -73,14 +74,17 @@ struct NotificationStore: Sendable {
         var data: String
     }
 
-    private func plan(_ request: NotificationRequest, member: Member?, choices: TemplateChoices, now: Date, preferences: Preferences) throws -> Planned {
+    private func plan(
+        _ request: NotificationRequest, member: Member?, choices: TemplateChoices, now: Date, preferences: Preferences
+    ) throws -> Planned {
         let address = request.recipient.email ?? member?.email
         let name = member?.name ?? request.recipient.email ?? ""
         let wanted = Set(request.channels.isEmpty ? (request.recipient.userId == nil ? ["email"] : ["email", "in_app", "push"]) : request.channels)
         // Security emails carry one-time tokens: never in the inbox, and their text (which
         // holds the link) is not kept; the email is rendered from the data when it is sent.
         let security = TemplateCatalog.isSecurity(request.templateKey)
-        let inApp = !security && request.recipient.userId != nil && wanted.contains(Channel.inApp.rawValue)
+        let inApp =
+            !security && request.recipient.userId != nil && wanted.contains(Channel.inApp.rawValue)
             && preferences.allows(.inApp, category: request.category)
         let locale = request.data["locale"] ?? TemplateCatalog.defaultLocale
         let parts = choices.parts(for: request.templateKey, locale: locale) ?? Self.fallback
@@ -133,7 +137,7 @@ struct NotificationStore: Sendable {
             RETURNING id
             """, logger: database.logger)
         var stored: Set<UUID> = []
-        for try await (id,) in rows.decode((UUID,).self) { stored.insert(id) }
+        for try await (id, ) in rows.decode((UUID,).self) { stored.insert(id) }
         return stored
     }
 
@@ -141,11 +145,15 @@ struct NotificationStore: Sendable {
     /// notifications.delivery.v1, and their jobs.
     private func queue(_ planned: [Planned], subscribed: Set<UUID>, on connection: PostgresConnection) async throws {
         var deliveries: [Delivery] = []
-        var emails: [(tenant: UUID, arguments: EmailJob)] = [], emailTimes: [Date?] = []
-        var pushes: [(tenant: UUID, arguments: PushJob)] = [], pushTimes: [Date?] = []
-        var digests: [(user: UUID, runAt: Date?)] = [], digestUsers: Set<UUID> = []
+        var emails: [(tenant: UUID, arguments: EmailJob)] = []
+        var emailTimes: [Date?] = []
+        var pushes: [(tenant: UUID, arguments: PushJob)] = []
+        var pushTimes: [Date?] = []
+        var digests: [(user: UUID, runAt: Date?)] = []
+        var digestUsers: Set<UUID> = []
         for item in planned {
-            let accepted = item.accepted, request = accepted.request
+            let accepted = item.accepted
+            let request = accepted.request
             if item.wanted.contains(Channel.email.rawValue) {
                 let delivery = emailDelivery(accepted, address: item.address)
                 deliveries.append(delivery)
@@ -156,7 +164,8 @@ struct NotificationStore: Sendable {
                     emailTimes.append(delivery.runAt)
                 }
             }
-            if item.wanted.contains(Channel.push.rawValue), let user = request.recipient.userId, accepted.preferences.allows(.push, category: request.category),
+            if item.wanted.contains(Channel.push.rawValue), let user = request.recipient.userId,
+                accepted.preferences.allows(.push, category: request.category),
                 subscribed.contains(user)
             {
                 let (state, runAt) = accepted.timing(digestible: false)
@@ -171,8 +180,10 @@ struct NotificationStore: Sendable {
         try await NotificationDelivery.announce(
             inbox.map { accepted in
                 let request = accepted.request
-                return InboxEntry(id: accepted.id, idempotencyKey: request.idempotencyKey, category: request.category, templateKey: request.templateKey)
-                    .outcome("delivered", tenant: request.tenantId, user: request.recipient.userId, at: accepted.now)
+                return InboxEntry(
+                    id: accepted.id, idempotencyKey: request.idempotencyKey, category: request.category, templateKey: request.templateKey
+                )
+                .outcome("delivered", tenant: request.tenantId, user: request.recipient.userId, at: accepted.now)
             }, database: database, on: connection)
         try await jobs.enqueueMany(sendEmail, emails, runAt: emailTimes, on: connection)
         try await jobs.enqueueMany(sendPush, pushes, runAt: pushTimes, on: connection)
@@ -180,7 +191,8 @@ struct NotificationStore: Sendable {
         for (user, runAt) in digests {
             guard let tenant = planned.first?.accepted.request.tenantId else { break }
             try await jobs.enqueue(
-                sendDigest, DigestJob(userId: user), tenant: tenant, options: .init(runAt: runAt, uniqueKey: DigestDelivery.uniqueKey(user)), on: connection)
+                sendDigest, DigestJob(userId: user), tenant: tenant, options: .init(runAt: runAt, uniqueKey: DigestDelivery.uniqueKey(user)),
+                on: connection)
         }
     }
 
@@ -225,7 +237,8 @@ struct NotificationStore: Sendable {
         var outcome: NotificationDelivery {
             let request = accepted.request
             return NotificationDelivery(
-                tenantId: request.tenantId, notificationId: accepted.id, deliveryId: id, idempotencyKey: request.idempotencyKey, channel: channel.rawValue,
+                tenantId: request.tenantId, notificationId: accepted.id, deliveryId: id, idempotencyKey: request.idempotencyKey,
+                channel: channel.rawValue,
                 state: state, category: request.category, templateKey: request.templateKey, recipientUserId: request.recipient.userId, error: error,
                 occurredAt: accepted.now)
         }
@@ -240,7 +253,8 @@ struct NotificationStore: Sendable {
             return Delivery(accepted: accepted, channel: .email, address: "", state: "failed", error: "no email address is known for the recipient")
         }
         guard accepted.preferences.allows(.email, category: category) else {
-            return Delivery(accepted: accepted, channel: .email, address: address, state: "suppressed", error: "the recipient turned off email for \(category)")
+            return Delivery(
+                accepted: accepted, channel: .email, address: address, state: "suppressed", error: "the recipient turned off email for \(category)")
         }
         let (state, runAt) = accepted.timing(digestible: true)
         return Delivery(accepted: accepted, channel: .email, address: address, state: state, error: nil, runAt: runAt)
@@ -312,7 +326,7 @@ struct NotificationStore: Sendable {
         try await database.withTenant(tenant) { connection in
             let rows = try await connection.query(
                 "SELECT COALESCE(max(seq), 0) FROM notifications.notifications WHERE user_id = \(user) AND in_app", logger: database.logger)
-            for try await (latest,) in rows.decode((Int,).self) { return latest }
+            for try await (latest, ) in rows.decode((Int,).self) { return latest }
             return 0
         }
     }
@@ -324,7 +338,7 @@ struct NotificationStore: Sendable {
                 SELECT count(*) FROM notifications.notifications
                 WHERE user_id = \(user) AND in_app AND read_at IS NULL AND archived_at IS NULL
                 """, logger: database.logger)
-            for try await (count,) in rows.decode((Int,).self) { return count }
+            for try await (count, ) in rows.decode((Int,).self) { return count }
             return 0
         }
     }
@@ -341,9 +355,12 @@ struct NotificationStore: Sendable {
             }
         return try await database.withTenant(tenant) { connection in
             // Read for the first time: opened. The row is locked so two reads cannot both be first.
-            let opening = mark == .unread ? [] : try await entries(
-                "SELECT id, idempotency_key, category, template_key FROM notifications.notifications WHERE id = \(id) AND user_id = \(user) AND in_app AND read_at IS NULL FOR UPDATE",
-                on: connection)
+            let opening =
+                mark == .unread
+                ? []
+                : try await entries(
+                    "SELECT id, idempotency_key, category, template_key FROM notifications.notifications WHERE id = \(id) AND user_id = \(user) AND in_app AND read_at IS NULL FOR UPDATE",
+                    on: connection)
             let item = try await items(
                 try await connection.query(
                     """
@@ -386,7 +403,9 @@ struct NotificationStore: Sendable {
     /// `query` answers id, idempotency_key, category, template_key.
     private func entries(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [InboxEntry] {
         var entries: [InboxEntry] = []
-        for try await (id, key, category, template) in try await connection.query(query, logger: database.logger).decode((UUID, String, String, String).self) {
+        for try await (id, key, category, template) in try await connection.query(query, logger: database.logger).decode(
+            (UUID, String, String, String).self)
+        {
             entries.append(InboxEntry(id: id, idempotencyKey: key, category: category, templateKey: template))
         }
         return entries
@@ -394,6 +413,7 @@ struct NotificationStore: Sendable {
 
     private func announceOpened(_ entries: [InboxEntry], user: UUID, tenant: UUID, on connection: PostgresConnection) async throws {
         let now = Date()
-        try await NotificationDelivery.announce(entries.map { $0.outcome("opened", tenant: tenant, user: user, at: now) }, database: database, on: connection)
+        try await NotificationDelivery.announce(
+            entries.map { $0.outcome("opened", tenant: tenant, user: user, at: now) }, database: database, on: connection)
     }
 }

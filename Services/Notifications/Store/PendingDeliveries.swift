@@ -67,7 +67,8 @@ struct PendingDeliveries: Sendable {
         var found: [UUID: PendingEmail] = [:]
         for try await row in rows {
             let columns = row.makeRandomAccess()
-            let template = try columns[6].decode(String.self), locale = try columns[7].decode(String.self)
+            let template = try columns[6].decode(String.self)
+            let locale = try columns[7].decode(String.self)
             let values = (try? JSONDecoder().decode([String: String].self, from: Data(try columns[8].decode(String.self).utf8))) ?? [:]
             var templates = TemplateChoices()
             for (slotLocale, first) in [(TemplateCatalog.defaultLocale, 13), (locale, 10)] {
@@ -81,7 +82,9 @@ struct PendingDeliveries: Sendable {
                 address: try columns[3].decode(String.self), user: try columns[4].decode(UUID?.self), category: try columns[5].decode(String.self),
                 templateKey: template, locale: locale, data: values, recipientName: try columns[9].decode(String.self), templates: templates,
                 brand: try columns[19].decode(Bool.self)
-                    ? Branding(name: try columns[16].decode(String?.self), logoUrl: try columns[17].decode(String?.self), color: try columns[18].decode(String?.self))
+                    ? Branding(
+                        name: try columns[16].decode(String?.self), logoUrl: try columns[17].decode(String?.self),
+                        color: try columns[18].decode(String?.self))
                     : nil)
         }
         return found
@@ -114,7 +117,8 @@ struct PendingDeliveries: Sendable {
             {
                 items.append(
                     DigestItem(
-                        delivery: delivery, notification: notification, idempotencyKey: key, address: address, category: category, templateKey: template,
+                        delivery: delivery, notification: notification, idempotencyKey: key, address: address, category: category,
+                        templateKey: template,
                         title: title, body: body))
             }
             return items
@@ -136,7 +140,8 @@ struct PendingDeliveries: Sendable {
                 let values = (try? JSONDecoder().decode([String: String].self, from: Data(data.utf8))) ?? [:]
                 let reached = Set(pushedTo)
                 return PendingPush(
-                    payload: PushDelivery.Payload(id: id, title: title, body: body, category: category, data: values), user: user, idempotencyKey: key,
+                    payload: PushDelivery.Payload(id: id, title: title, body: body, category: category, data: values), user: user,
+                    idempotencyKey: key,
                     templateKey: template, reachedBefore: reached.count,
                     targets: try await store.targets(user: user, on: connection).filter { !reached.contains($0.id) })
             }

@@ -55,7 +55,7 @@ struct PushStore: Sendable {
         let rows = try await connection.query(
             "SELECT DISTINCT user_id FROM notifications.push_subscriptions WHERE user_id = ANY(\(users))", logger: database.logger)
         var subscribed: Set<UUID> = []
-        for try await (user,) in rows.decode((UUID,).self) { subscribed.insert(user) }
+        for try await (user, ) in rows.decode((UUID,).self) { subscribed.insert(user) }
         return subscribed
     }
 
@@ -94,7 +94,7 @@ struct PushStore: Sendable {
             )
             SELECT private_key FROM made UNION ALL SELECT private_key FROM notifications.vapid_keys WHERE id = 1
             """, logger: database.logger)
-        for try await (raw,) in rows.decode((String,).self) {
+        for try await (raw, ) in rows.decode((String,).self) {
             guard let bytes = Data(base64Encoded: raw) else { break }
             return try P256.Signing.PrivateKey(rawRepresentation: bytes)
         }

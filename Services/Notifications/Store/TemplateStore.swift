@@ -61,7 +61,7 @@ struct TemplateStore: Sendable {
                 RETURNING updated_at
                 """, logger: database.logger)
             var updated = Date()
-            for try await (at,) in rows.decode((Date,).self) { updated = at }
+            for try await (at, ) in rows.decode((Date,).self) { updated = at }
             return Override(key: key, locale: locale, subject: parts.subject, text: parts.text, html: parts.html, updatedAt: updated)
         }
     }
@@ -90,6 +90,7 @@ struct TemplateChoices: Sendable {
     /// built-in; security emails always the built-in, whatever was stored.
     func parts(for key: String, locale: String) -> TemplateParts? {
         if TemplateCatalog.isSecurity(key) { return TemplateCatalog.builtIn[key]?.parts }
-        return overrides[Slot(key: key, locale: locale)] ?? overrides[Slot(key: key, locale: TemplateCatalog.defaultLocale)] ?? TemplateCatalog.builtIn[key]?.parts
+        return overrides[Slot(key: key, locale: locale)] ?? overrides[Slot(key: key, locale: TemplateCatalog.defaultLocale)]
+            ?? TemplateCatalog.builtIn[key]?.parts
     }
 }

@@ -98,7 +98,8 @@ struct WebhookStore: Sendable {
         try await database.withTenant(tenant) { connection in
             try await endpoints(
                 try await connection.query(
-                    "SELECT \(unescaped: Self.endpointColumns) FROM notifications.webhook_endpoints ORDER BY created_at, id", logger: database.logger))
+                    "SELECT \(unescaped: Self.endpointColumns) FROM notifications.webhook_endpoints ORDER BY created_at, id", logger: database.logger)
+            )
         }
     }
 
@@ -179,7 +180,7 @@ struct WebhookStore: Sendable {
                 RETURNING id
                 """, logger: database.logger)
             var jobs: [(tenant: UUID, arguments: WebhookJob)] = []
-            for try await (id,) in rows.decode((UUID,).self) { jobs.append((tenant, WebhookJob(deliveryId: id))) }
+            for try await (id, ) in rows.decode((UUID,).self) { jobs.append((tenant, WebhookJob(deliveryId: id))) }
             if !jobs.isEmpty { try await self.jobs.enqueueMany(deliver, jobs, on: connection) }
         }
     }
@@ -375,7 +376,7 @@ struct WebhookStore: Sendable {
                 RETURNING id
                 """, logger: database.logger)
             var ids: [UUID] = []
-            for try await (id,) in rows.decode((UUID,).self) { ids.append(id) }
+            for try await (id, ) in rows.decode((UUID,).self) { ids.append(id) }
             for id in ids { try await jobs.enqueue(deliver, WebhookJob(deliveryId: id), tenant: tenant, on: connection) }
             return ids.count
         }

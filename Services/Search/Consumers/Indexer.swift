@@ -26,7 +26,10 @@ struct Indexer: BatchHandling {
     let failures: FailureStore
     let mappers: [String: any DocumentMapper]
 
-    init(database: Database, retryKind: JobKind<FailureRetry> = SearchJobs.indexDocument(), mappers: [any DocumentMapper] = [TaskDocuments(), ProjectDocuments()]) {
+    init(
+        database: Database, retryKind: JobKind<FailureRetry> = SearchJobs.indexDocument(),
+        mappers: [any DocumentMapper] = [TaskDocuments(), ProjectDocuments()]
+    ) {
         self.writer = IndexWriter(database: database)
         self.failures = FailureStore(database: database, retryKind: retryKind)
         self.mappers = Dictionary(uniqueKeysWithValues: mappers.map { ($0.topic.name, $0) })
@@ -55,7 +58,7 @@ struct Indexer: BatchHandling {
             do {
                 guard let document = try mapper.document(from: event) else { continue }
                 documents.append(document)
-                if (mapped.sources[document.key].map { $0.time <= event.time } ?? true) { mapped.sources[document.key] = event }
+                if mapped.sources[document.key].map({ $0.time <= event.time }) ?? true { mapped.sources[document.key] = event }
             } catch {
                 mapped.poison.append((event, Self.describe(error)))
             }

@@ -29,7 +29,9 @@ struct SearchJobs: ServiceJobs {
 
     var registry: JobRegistry {
         var registry = JobRegistry()
-        let analytics = self.analytics, indexer = self.indexer, reindexer = self.reindexer
+        let analytics = self.analytics
+        let indexer = self.indexer
+        let reindexer = self.reindexer
         registry.register(Self.pruneAnalytics) { _, context in
             let deleted = try await analytics.prune()
             context.logger.info("pruned search analytics", metadata: ["queries": "\(deleted)"])

@@ -82,7 +82,8 @@ struct IndexAdminRoutes: RouteGroup {
         guard let user = identity.userID else { throw Problem.forbidden("A reindex is started by a user.") }
         switch try await reindexes.start(tenant: scope == "all" ? nil : identity.tenantID, requestedBy: user) {
         case .started(let run):
-            return EditedResponse(status: .accepted, headers: [.location: "/v1/admin/search/reindex/\(run.id.uuidString.lowercased())"], response: run)
+            return EditedResponse(
+                status: .accepted, headers: [.location: "/v1/admin/search/reindex/\(run.id.uuidString.lowercased())"], response: run)
         case .alreadyRunning(let run):
             throw Problem.conflict("Reindex \(run.id.uuidString.lowercased()) is still replaying; wait for it to switch.")
         case .coolingDown(let seconds):

@@ -39,7 +39,9 @@ struct SearchRoutes: RouteGroup {
             query.text = v.text(raw, "q", max: 500)
         }
         query.types = Self.list(parameters["types"]).map { list in
-            for type in list where !Self.types.contains(type) { v.add("types", "'\(type)' is not one of \(Self.types.sorted().joined(separator: ", "))") }
+            for type in list where !Self.types.contains(type) {
+                v.add("types", "'\(type)' is not one of \(Self.types.sorted().joined(separator: ", "))")
+            }
             return list
         }
         query.tags = Self.list(parameters["tags"]).map { list in

@@ -135,7 +135,8 @@ struct DocumentStore: Sendable {
             if results.matched == 0, let words = query.typoWords,
                 let corrected = try await correction(words, tenant: tenant, on: connection)
             {
-                results = try await run(query, tenant: tenant, user: user, prefix: nil, corrected: corrected, offset: offset, limit: limit, on: connection)
+                results = try await run(
+                    query, tenant: tenant, user: user, prefix: nil, corrected: corrected, offset: offset, limit: limit, on: connection)
             }
             try await then(results, connection)
             return results
@@ -164,10 +165,11 @@ struct DocumentStore: Sendable {
             headlineQuery = stemmed
             if let scope, let prefix = query.prefixQuery {
                 let prefixed = "to_tsquery('simple', \(try statement.bind(prefix)))"
-                let text = switch scope {
-                case .titles: "d.title_vector"
-                case .everything: "d.search"
-                }
+                let text =
+                    switch scope {
+                    case .titles: "d.title_vector"
+                    case .everything: "d.search"
+                    }
                 match = "(\(match) OR \(text) @@ \(prefixed))"
                 rank = "(\(rank) + ts_rank_cd(d.search, \(prefixed)))"
                 headlineQuery = "(\(stemmed) || \(prefixed))"
@@ -204,7 +206,8 @@ struct DocumentStore: Sendable {
             case "type": parts.append("SELECT 'facet', 'type', NULL, d.doc_type, NULL, NULL, count(*)::int FROM matches d GROUP BY d.doc_type")
             case "tags":
                 parts.append(
-                    "(SELECT 'facet', 'tags', NULL, t, NULL, NULL, count(*)::int FROM matches d, unnest(d.tags) t GROUP BY t ORDER BY 7 DESC LIMIT 50)")
+                    "(SELECT 'facet', 'tags', NULL, t, NULL, NULL, count(*)::int FROM matches d, unnest(d.tags) t GROUP BY t ORDER BY 7 DESC LIMIT 50)"
+                )
             default:
                 let name = try statement.bind(facet)
                 parts.append(

@@ -73,7 +73,9 @@ struct FailureStore: Sendable {
         }
     }
 
-    private func insert(_ event: EventEnvelope, document: IndexedDocument?, error: String, state: State, on connection: PostgresConnection) async throws -> UUID? {
+    private func insert(
+        _ event: EventEnvelope, document: IndexedDocument?, error: String, state: State, on connection: PostgresConnection
+    ) async throws -> UUID? {
         let stored = String(decoding: try PlatformJSON.encoder.encode(StoredEvent(event)), as: UTF8.self)
         let documentJSON = try document.map { String(decoding: try PlatformJSON.encoder.encode($0), as: UTF8.self) }
         let rows = try await connection.query(

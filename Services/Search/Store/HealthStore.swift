@@ -50,7 +50,8 @@ struct HealthStore: Sendable {
             """, logger: database.logger
         ).decode((String, Int, Int64, Int64, Date).self) {
             partitions.append(
-                ConsumerPartition(topic: topic, partition: partition, committed: committed, highWatermark: high, lag: max(0, high - committed), reportedAt: at))
+                ConsumerPartition(
+                    topic: topic, partition: partition, committed: committed, highWatermark: high, lag: max(0, high - committed), reportedAt: at))
         }
         return partitions
     }

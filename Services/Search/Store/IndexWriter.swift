@@ -21,7 +21,12 @@ struct IndexedDocument: Sendable, Equatable, Codable {
     var updatedAt: Date
 
     enum CodingKeys: String, CodingKey {
-        case tenant = "tenant_id", type = "doc_type", id = "doc_id", title, body, tags, facets, visibleTo = "visible_to", version, deleted
+        case tenant = "tenant_id"
+        case type = "doc_type"
+        case id = "doc_id"
+        case title, body, tags, facets
+        case visibleTo = "visible_to"
+        case version, deleted
         case updatedAt = "updated_at"
     }
 

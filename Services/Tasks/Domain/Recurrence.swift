@@ -5,7 +5,12 @@ import Foundation
 /// (negative counts from the month's end), COUNT, UNTIL. Occurrences keep the wall-clock
 /// time of the first one in the task's time zone, across DST changes; weeks start on Monday.
 struct Recurrence: Sendable, Equatable {
-    enum Frequency: String, Sendable { case daily = "DAILY", weekly = "WEEKLY", monthly = "MONTHLY", yearly = "YEARLY" }
+    enum Frequency: String, Sendable {
+        case daily = "DAILY"
+        case weekly = "WEEKLY"
+        case monthly = "MONTHLY"
+        case yearly = "YEARLY"
+    }
 
     struct Weekday: Sendable, Equatable {
         /// 1 = Sunday … 7 = Saturday (Calendar's numbering).
@@ -60,7 +65,9 @@ struct Recurrence: Sendable, Equatable {
                 }
             case "BYMONTHDAY":
                 byMonthDay = try pair[1].split(separator: ",").map { item in
-                    guard let day = Int(item), day != 0, (-31...31).contains(day) else { throw Invalid(description: "BYMONTHDAY '\(item)' must be 1…31 or -31…-1") }
+                    guard let day = Int(item), day != 0, (-31...31).contains(day) else {
+                        throw Invalid(description: "BYMONTHDAY '\(item)' must be 1…31 or -31…-1")
+                    }
                     return day
                 }
             default:
@@ -128,7 +135,9 @@ struct Recurrence: Sendable, Equatable {
             let wanted = byDay.isEmpty ? [calendar.component(.weekday, from: start)] : byDay.map(\.day)
             return days.filter { wanted.contains(calendar.component(.weekday, from: $0)) }
         case .monthly:
-            guard let shifted = calendar.date(byAdding: .month, value: offset, to: calendar.date(from: calendar.dateComponents([.year, .month], from: start)) ?? start),
+            guard
+                let shifted = calendar.date(
+                    byAdding: .month, value: offset, to: calendar.date(from: calendar.dateComponents([.year, .month], from: start)) ?? start),
                 let range = calendar.range(of: .day, in: .month, for: shifted)
             else { return [] }
             let days = range.compactMap { calendar.date(byAdding: .day, value: $0 - 1, to: shifted) }

@@ -156,7 +156,8 @@ enum TaskImportFormat: String, Sendable {
                 if let due = todoistDate(date, zone: fields["timeZone"]) {
                     fields["dueAt"] = ISO8601DateFormatter().string(from: due)
                 } else {
-                    parsed.warnings.append(RowError(line: record.line, field: "DATE", message: "'\(date)' is not an ISO date; imported without a due date"))
+                    parsed.warnings.append(
+                        RowError(line: record.line, field: "DATE", message: "'\(date)' is not an ISO date; imported without a due date"))
                 }
             }
             if let duration = value(record.fields, "DURATION"), value(record.fields, "DURATION_UNIT")?.lowercased() == "minute" {
@@ -166,7 +167,8 @@ enum TaskImportFormat: String, Sendable {
             let ref = "line-\(record.line)"
             let parentRef = indent > 1 ? parents[indent - 1] : nil
             if indent > 1, parentRef == nil {
-                parsed.errors.append(RowError(line: record.line, field: "INDENT", message: "indent \(indent) has no task above it at indent \(indent - 1)"))
+                parsed.errors.append(
+                    RowError(line: record.line, field: "INDENT", message: "indent \(indent) has no task above it at indent \(indent - 1)"))
                 continue
             }
             parents[indent] = ref
@@ -207,7 +209,11 @@ enum TaskImportFormat: String, Sendable {
         let description = TaskRules.description(fields["description"], &v)
         var status = TaskStatus.todo
         if let raw = fields["status"] {
-            if let parsed = TaskStatus(rawValue: raw) { status = parsed } else { v.add("status", "must be one of \(TaskStatus.allCases.map(\.rawValue).joined(separator: ", "))") }
+            if let parsed = TaskStatus(rawValue: raw) {
+                status = parsed
+            } else {
+                v.add("status", "must be one of \(TaskStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
         }
         var priority = 0
         if let raw = fields["priority"] {

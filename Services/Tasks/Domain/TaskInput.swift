@@ -52,7 +52,8 @@ struct TaskPatch: Decodable, Sendable {
     var recurrence: PatchField<String> = .absent
 
     enum CodingKeys: String, CodingKey {
-        case title, description, projectId, parentId, status, priority, dueAt, timeZone, position, tags, assigneeId, estimateMinutes, remindAt, recurrence
+        case title, description, projectId, parentId, status, priority, dueAt, timeZone, position, tags, assigneeId, estimateMinutes, remindAt,
+            recurrence
     }
 
     init(from decoder: any Decoder) throws {

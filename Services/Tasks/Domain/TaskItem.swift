@@ -2,7 +2,9 @@ import Contracts
 import Foundation
 
 enum TaskStatus: String, Codable, Sendable, CaseIterable {
-    case todo, inProgress = "in_progress", blocked, done, cancelled
+    case todo
+    case inProgress = "in_progress"
+    case blocked, done, cancelled
 
     /// Done and cancelled tasks block nothing and count as finished.
     var isOpen: Bool { self != .done && self != .cancelled }
@@ -57,7 +59,9 @@ struct TaskItem: Codable, Sendable, Equatable {
     func changedFields(since previous: TaskItem?) -> [String]? {
         guard let previous else { return nil }
         var fields: [String] = []
-        func check<V: Equatable>(_ name: String, _ path: KeyPath<TaskItem, V>) { if self[keyPath: path] != previous[keyPath: path] { fields.append(name) } }
+        func check<V: Equatable>(_ name: String, _ path: KeyPath<TaskItem, V>) {
+            if self[keyPath: path] != previous[keyPath: path] { fields.append(name) }
+        }
         check("projectId", \.projectId)
         check("parentId", \.parentId)
         check("title", \.title)

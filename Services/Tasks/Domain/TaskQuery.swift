@@ -43,7 +43,9 @@ struct TaskQuery: Codable, Sendable, Equatable {
             v.check((1...200).contains(q?.count ?? 0), "q", "must be 1 to 200 characters")
         }
         if let raw = query["sort"] {
-            if let parsed = TaskSort(rawValue: raw) { sort = parsed } else {
+            if let parsed = TaskSort(rawValue: raw) {
+                sort = parsed
+            } else {
                 v.add("sort", "must be one of \(TaskSort.allCases.map(\.rawValue).joined(separator: ", "))")
             }
         }
@@ -68,9 +70,12 @@ struct TaskQuery: Codable, Sendable, Equatable {
 /// The orders a list can be read in; `-` means descending. Every order ends with the id,
 /// so it is total and a cursor (the last row's key and id) resumes exactly after it.
 enum TaskSort: String, Codable, Sendable, CaseIterable {
-    case newest = "-createdAt", oldest = "createdAt"
-    case dueSoonest = "dueAt", dueLatest = "-dueAt"
-    case priorityHighest = "-priority", priorityLowest = "priority"
+    case newest = "-createdAt"
+    case oldest = "createdAt"
+    case dueSoonest = "dueAt"
+    case dueLatest = "-dueAt"
+    case priorityHighest = "-priority"
+    case priorityLowest = "priority"
     case position
 
     /// The SQL expression sorted on (no due date sorts after every due date).
@@ -92,7 +97,9 @@ enum TaskSort: String, Codable, Sendable, CaseIterable {
 
     /// The key as text the cursor carries: UTC with microseconds, `infinity`, or a number.
     var keyText: String {
-        isTime ? "CASE WHEN isfinite(\(key)) THEN to_char(\(key) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') ELSE 'infinity' END" : "(\(key))::text"
+        isTime
+            ? "CASE WHEN isfinite(\(key)) THEN to_char(\(key) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') ELSE 'infinity' END"
+            : "(\(key))::text"
     }
 
     /// SQL around the cursor's bound key to read it back (checked by `accepts` first, so

@@ -36,7 +36,8 @@ struct ProjectRoutes: RouteGroup {
         let name = ProjectRules.name(input.name, &v)
         let description = ProjectRules.description(input.description, &v)
         try v.finish()
-        let project = try await store.create(name: name, description: description, defaultSort: input.defaultSort ?? .position, tenant: identity.tenantID)
+        let project = try await store.create(
+            name: name, description: description, defaultSort: input.defaultSort ?? .position, tenant: identity.tenantID)
         return EditedResponse(
             status: .created, headers: [.eTag: project.etag, .location: "/v1/projects/\(project.id.uuidString.lowercased())"], response: project)
     }
@@ -103,7 +104,8 @@ struct ProjectRoutes: RouteGroup {
         } catch let error as ProjectStoreError {
             switch error {
             case .notFound: throw Problem.notFound("No such project.")
-            case .versionMismatch(let current): throw Problem.preconditionFailed("The project changed since you read it; it is now at version \(current).")
+            case .versionMismatch(let current):
+                throw Problem.preconditionFailed("The project changed since you read it; it is now at version \(current).")
             case .hasTasks(let count): throw Problem.conflict("The project still has \(count) tasks; move them or archive the project instead.")
             }
         }

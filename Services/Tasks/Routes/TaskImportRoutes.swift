@@ -17,7 +17,9 @@ extension TaskRoutes {
         }
         let key = request.headers[.idempotencyKey]
         if let key {
-            guard (1...200).contains(key.count) else { throw Problem.validation([.init(field: "Idempotency-Key", message: "must be 1 to 200 characters")]) }
+            guard (1...200).contains(key.count) else {
+                throw Problem.validation([.init(field: "Idempotency-Key", message: "must be 1 to 200 characters")])
+            }
             if let earlier = try await importer.find(key: key, tenant: identity.tenantID) { return Self.answer(earlier) }
         }
         let body: String
@@ -33,13 +35,14 @@ extension TaskRoutes {
         if parsed.rows.isEmpty || (mode == .allOrNothing && !parsed.errors.isEmpty) {
             let result = ImportResult(
                 id: .v7(), status: "failed", mode: mode, total: parsed.rows.count + parsed.errors.count, created: 0,
-                errors: parsed.errors.isEmpty ? [RowError(line: 0, field: nil, message: "the file holds no tasks")] : parsed.errors, warnings: parsed.warnings)
+                errors: parsed.errors.isEmpty ? [RowError(line: 0, field: nil, message: "the file holds no tasks")] : parsed.errors,
+                warnings: parsed.warnings)
             return EditedResponse(status: .unprocessableContent, response: result)
         }
         let result: ImportResult
         do {
             result = try await start(parsed, mode: mode, key: key, importer: importer, identity: identity)
-        } catch where error.sqlState == SQLState.uniqueViolation {
+        } catch  where error.sqlState == SQLState.uniqueViolation {
             // The same key raced in from a retry: the first one's answer stands.
             guard let key, let earlier = try await importer.find(key: key, tenant: identity.tenantID) else { throw error }
             return Self.answer(earlier)

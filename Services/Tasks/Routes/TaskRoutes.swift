@@ -55,7 +55,8 @@ struct TaskRoutes: RouteGroup {
         let draft = TaskItem(
             id: .v7(), projectId: input.projectId, parentId: input.parentId, title: title, description: description,
             status: input.status ?? .todo, priority: priority, tags: tags, dueAt: input.dueAt, timeZone: timeZone, position: input.position ?? 0,
-            assigneeId: input.assigneeId, estimateMinutes: estimate, remindAt: remindAt, recurrence: recurrence, createdBy: identity.userID, version: 1, createdAt: now,
+            assigneeId: input.assigneeId, estimateMinutes: estimate, remindAt: remindAt, recurrence: recurrence, createdBy: identity.userID,
+            version: 1, createdAt: now,
             updatedAt: now, completedAt: nil)
         let task = try await mapErrors { try await store.create(draft, position: input.position, tenant: identity.tenantID, actor: identity.subject) }
         return EditedResponse(
@@ -240,7 +241,9 @@ struct TaskRoutes: RouteGroup {
         try identity.require(anyOf: Self.writers)
         let id = try taskID(context)
         let input = try await request.decodeJSON(DependencyInput.self, context: context)
-        let added = try await mapErrors { try await store.addDependency(id, dependsOn: input.dependsOn, tenant: identity.tenantID, actor: identity.subject) }
+        let added = try await mapErrors {
+            try await store.addDependency(id, dependsOn: input.dependsOn, tenant: identity.tenantID, actor: identity.subject)
+        }
         let current = try await mapErrors { try await store.dependencies(id, tenant: identity.tenantID) }
         return EditedResponse(status: added ? .created : .ok, response: current)
     }
@@ -254,7 +257,9 @@ struct TaskRoutes: RouteGroup {
         if let request {
             other = try await request.decodeJSON(DependencyInput.self, context: context).dependsOn
         } else {
-            guard let raw = context.parameters.get("dependsOn"), let parsed = UUID(uuidString: raw) else { throw Problem.notFound("No such dependency.") }
+            guard let raw = context.parameters.get("dependsOn"), let parsed = UUID(uuidString: raw) else {
+                throw Problem.notFound("No such dependency.")
+            }
             other = parsed
         }
         try await mapErrors { try await store.removeDependency(id, dependsOn: other, tenant: identity.tenantID, actor: identity.subject) }
@@ -362,7 +367,9 @@ extension TaskStoreError {
         case .openBlockers(let blockers):
             return Problem.conflict("Open tasks this one depends on: \(blockers.listed).")
         case .dependencyCycle(let cycle):
-            return Problem.validation([.init(field: "dependsOn", message: "would close the cycle \(cycle.map { $0.uuidString.lowercased() }.joined(separator: " → "))")])
+            return Problem.validation([
+                .init(field: "dependsOn", message: "would close the cycle \(cycle.map { $0.uuidString.lowercased() }.joined(separator: " → "))")
+            ])
         }
     }
 }
@@ -372,4 +379,3 @@ extension BulkOutcome: ResponseEncodable {}
 extension TaskStats: ResponseEncodable {}
 extension TaskStore.Dependencies: ResponseEncodable {}
 extension ActivityLog.Entry: ResponseEncodable {}
-

@@ -41,7 +41,9 @@ extension TaskStore {
                 added = true
             }
             if added {
-                try await ActivityLog.record(id, tenant: tenant, actor: actor, action: "dependency_added", changes: ["dependsOn": other.uuidString.lowercased()], on: connection)
+                try await ActivityLog.record(
+                    id, tenant: tenant, actor: actor, action: "dependency_added", changes: ["dependsOn": other.uuidString.lowercased()],
+                    on: connection)
             }
             return added
         }
@@ -57,7 +59,8 @@ extension TaskStore {
                 removed = true
             }
             guard removed else { throw TaskStoreError.notFound }
-            try await ActivityLog.record(id, tenant: tenant, actor: actor, action: "dependency_removed", changes: ["dependsOn": other.uuidString.lowercased()], on: connection)
+            try await ActivityLog.record(
+                id, tenant: tenant, actor: actor, action: "dependency_removed", changes: ["dependsOn": other.uuidString.lowercased()], on: connection)
         }
     }
 

@@ -66,7 +66,7 @@ struct FilterStore: Sendable {
                 guard let filter = try await Self.filters(rows).first else { throw FilterStoreError.nameTaken }
                 return (filter, true)
             }
-        } catch where error.sqlState == SQLState.uniqueViolation {
+        } catch  where error.sqlState == SQLState.uniqueViolation {
             throw FilterStoreError.nameTaken
         }
     }

@@ -36,7 +36,9 @@ struct ReminderStore: Sendable {
                     recipient: .init(userId: recipient), category: "tasks", templateKey: "task-reminder", data: data, channels: [],
                     priority: .normal, requestedAt: Date())
                 try await database.outbox.append(
-                    try .make(request, type: NotificationRequest.type, on: Topics.notificationsRequest, source: TaskStore.source, tenantID: context.tenantID),
+                    try .make(
+                        request, type: NotificationRequest.type, on: Topics.notificationsRequest, source: TaskStore.source, tenantID: context.tenantID
+                    ),
                     on: connection)
                 try await connection.query(
                     "UPDATE tasks.tasks SET reminded_at = remind_at WHERE id = \(arguments.taskId)", logger: context.logger)

@@ -79,7 +79,8 @@ extension TaskStore {
                 "DELETE FROM tasks.binned_tasks WHERE tenant_id = \(tenant) AND task_id = ANY(\(restored.map(\.id)))", logger: database.logger)
             for task in restored {
                 try await database.outbox.append(
-                    try .make(task.changedEvent(tenantID: tenant), type: TaskChanged.restored, on: Topics.tasksTask, source: Self.source, tenantID: tenant),
+                    try .make(
+                        task.changedEvent(tenantID: tenant), type: TaskChanged.restored, on: Topics.tasksTask, source: Self.source, tenantID: tenant),
                     on: connection)
                 try await ActivityLog.record(task.id, tenant: tenant, actor: actor, action: "restored", changes: [:], on: connection)
             }

@@ -24,7 +24,8 @@ extension TaskStore {
                 let found = try await Self.tasks(rows)
                 let missing = Set(ids).subtracting(found.map(\.id))
                 if !missing.isEmpty {
-                    throw TaskStoreError.bulkRefused(missing.sorted { $0.uuidString < $1.uuidString }.map { BulkFailure(id: $0, reason: "no such task") })
+                    throw TaskStoreError.bulkRefused(
+                        missing.sorted { $0.uuidString < $1.uuidString }.map { BulkFailure(id: $0, reason: "no such task") })
                 }
                 var outcome = BulkOutcome(action: action.name, matched: found.count, changed: [], unchanged: [])
                 if case .delete = action {
@@ -37,7 +38,9 @@ extension TaskStore {
                 }
                 if case .addTag = action {
                     let full = found.filter { action.apply(to: $0) != nil && $0.tags.count >= TaskRules.maxTags }
-                    if !full.isEmpty { throw TaskStoreError.bulkRefused(full.map { BulkFailure(id: $0.id, reason: "already has \(TaskRules.maxTags) tags") }) }
+                    if !full.isEmpty {
+                        throw TaskStoreError.bulkRefused(full.map { BulkFailure(id: $0.id, reason: "already has \(TaskRules.maxTags) tags") })
+                    }
                 }
                 outcome.unchanged = found.filter { action.apply(to: $0) == nil }.map(\.id)
                 // Subtasks in the request complete before their parents: a parent refused for

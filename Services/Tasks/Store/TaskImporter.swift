@@ -123,7 +123,8 @@ struct TaskImporter: Sendable {
         }
     }
 
-    private func save(_ result: ImportResult, key: String?, actor: String, tenant: UUID, exists: Bool, on connection: PostgresConnection) async throws {
+    private func save(_ result: ImportResult, key: String?, actor: String, tenant: UUID, exists: Bool, on connection: PostgresConnection) async throws
+    {
         let json = String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
         if exists {
             try await connection.query(
@@ -141,7 +142,8 @@ struct TaskImporter: Sendable {
     }
 
     /// A large import: its rows are stored with a job that runs them.
-    func schedule(_ rows: [ImportRow], mode: ImportMode, key: String?, warnings: [RowError], tenant: UUID, actor: String) async throws -> ImportResult {
+    func schedule(_ rows: [ImportRow], mode: ImportMode, key: String?, warnings: [RowError], tenant: UUID, actor: String) async throws -> ImportResult
+    {
         let id = UUID.v7()
         let payload = String(decoding: try JSONEncoder().encode(ImportPayload(rows: rows, warnings: warnings)), as: UTF8.self)
         try await database.withTenant(tenant) { connection in
@@ -194,7 +196,8 @@ struct TaskImporter: Sendable {
     private static func result(_ rows: PostgresRowSequence) async throws -> ImportResult? {
         for try await (id, status, mode, total, result) in rows.decode((UUID, String, String, Int, String?).self) {
             if let result, let decoded = try? JSONDecoder().decode(ImportResult.self, from: Data(result.utf8)) { return decoded }
-            return ImportResult(id: id, status: status, mode: ImportMode(rawValue: mode) ?? .allOrNothing, total: total, created: 0, errors: [], warnings: [])
+            return ImportResult(
+                id: id, status: status, mode: ImportMode(rawValue: mode) ?? .allOrNothing, total: total, created: 0, errors: [], warnings: [])
         }
         return nil
     }

@@ -15,7 +15,11 @@ extension TaskStore {
         let sort = query.sort
         let order = sort.descending ? "DESC" : "ASC"
         let comparison = sort.descending ? "<" : ">"
-        let pattern = query.q.map { "%" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%" }
+        let pattern = query.q.map {
+            "%"
+                + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(
+                    of: "_", with: "\\_") + "%"
+        }
         return try await database.withTenant(tenant) { connection in
             let rows = try await connection.query(
                 """

@@ -48,7 +48,8 @@ struct TaskStore: Sendable {
             tags: try r["tags"].decode([String].self), dueAt: try r["due_at"].decode(Date?.self), timeZone: try r["time_zone"].decode(String.self),
             position: try r["position"].decode(Int64.self), assigneeId: try r["assignee_id"].decode(UUID?.self),
             estimateMinutes: try r["estimate_minutes"].decode(Int?.self), remindAt: try r["remind_at"].decode(Date?.self),
-            recurrence: try r["recurrence"].decode(String?.self), occurrence: try r["occurrence"].decode(Int.self), createdBy: try r["created_by"].decode(UUID?.self), version: try r["version"].decode(Int.self),
+            recurrence: try r["recurrence"].decode(String?.self), occurrence: try r["occurrence"].decode(Int.self),
+            createdBy: try r["created_by"].decode(UUID?.self), version: try r["version"].decode(Int.self),
             createdAt: try r["created_at"].decode(Date.self), updatedAt: try r["updated_at"].decode(Date.self),
             completedAt: try r["completed_at"].decode(Date?.self), blocked: try r["blocked"].decode(Bool.self),
             progress: try r["progress"].decode(Double?.self))
@@ -91,7 +92,8 @@ struct TaskStore: Sendable {
         guard let created = try await Self.tasks(rows).first else { throw TaskStoreError.notFound }
         try await scheduleReminder(created, tenant: tenant, on: connection)
         try await publish(created, after: nil, tenant: tenant, on: connection)
-        try await ActivityLog.record(created.id, tenant: tenant, actor: actor, action: "created", changes: ActivityLog.fields(of: created), on: connection)
+        try await ActivityLog.record(
+            created.id, tenant: tenant, actor: actor, action: "created", changes: ActivityLog.fields(of: created), on: connection)
         return created
     }
 
@@ -175,7 +177,9 @@ struct TaskStore: Sendable {
 
     func publish(_ task: TaskItem, after previous: TaskItem?, tenant: UUID, on connection: PostgresConnection) async throws {
         try await database.outbox.append(
-            try .make(task.changedEvent(tenantID: tenant, after: previous), type: task.eventType(after: previous), on: Topics.tasksTask, source: Self.source, tenantID: tenant),
+            try .make(
+                task.changedEvent(tenantID: tenant, after: previous), type: task.eventType(after: previous), on: Topics.tasksTask,
+                source: Self.source, tenantID: tenant),
             on: connection)
     }
 
@@ -240,7 +244,7 @@ struct TaskStore: Sendable {
     func mapReferenceErrors<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
-        } catch where error.sqlState == SQLState.foreignKeyViolation {
+        } catch  where error.sqlState == SQLState.foreignKeyViolation {
             throw TaskStoreError.unknownReference(field: error.sqlConstraint?.contains("parent") == true ? "parentId" : "projectId")
         }
     }

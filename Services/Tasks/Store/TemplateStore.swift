@@ -45,7 +45,7 @@ struct TemplateStore: Sendable {
                 guard let template = try await Self.templates(rows).first else { throw TemplateStoreError.notFound }
                 return template
             }
-        } catch where error.sqlState == SQLState.uniqueViolation {
+        } catch  where error.sqlState == SQLState.uniqueViolation {
             throw TemplateStoreError.nameTaken
         }
     }
@@ -63,9 +63,12 @@ struct TemplateStore: Sendable {
 
     func get(_ id: UUID, tenant: UUID) async throws -> TaskTemplate {
         try await database.withTenant(tenant) { connection in
-            guard let template = try await Self.templates(
-                try await connection.query("SELECT \(unescaped: Self.columns) FROM tasks.task_templates WHERE id = \(id)", logger: database.logger)
-            ).first else { throw TemplateStoreError.notFound }
+            guard
+                let template = try await Self.templates(
+                    try await connection.query(
+                        "SELECT \(unescaped: Self.columns) FROM tasks.task_templates WHERE id = \(id)", logger: database.logger)
+                ).first
+            else { throw TemplateStoreError.notFound }
             return template
         }
     }
@@ -113,7 +116,8 @@ struct TemplateStore: Sendable {
 
     /// Creates the template's tasks under `parentId` (or at the top), in one transaction.
     func instantiate(
-        _ template: TaskTemplate, values: [String: String], start: Date, zone: TimeZone, projectId: UUID?, parentId: UUID?, tenant: UUID, actor: String
+        _ template: TaskTemplate, values: [String: String], start: Date, zone: TimeZone, projectId: UUID?, parentId: UUID?, tenant: UUID,
+        actor: String
     ) async throws -> [TaskItem] {
         let missing = template.variables.filter { values[$0] == nil }
         if !missing.isEmpty { throw TemplateStoreError.missingVariables(missing) }
@@ -126,7 +130,8 @@ struct TemplateStore: Sendable {
                 func create(_ node: TemplateTask, under parent: UUID?, root: Bool) async throws {
                     let now = Date()
                     let draft = TaskItem(
-                        id: .v7(), projectId: projectId, parentId: parent, title: node.title, description: node.description, status: .todo, priority: node.priority ?? 0,
+                        id: .v7(), projectId: projectId, parentId: parent, title: node.title, description: node.description, status: .todo,
+                        priority: node.priority ?? 0,
                         tags: node.tags ?? [], dueAt: TemplateRules.dueDate(node.due, from: start, in: zone), timeZone: zone.identifier, position: 0,
                         assigneeId: nil, estimateMinutes: node.estimateMinutes, remindAt: nil, createdBy: UUID(uuidString: actor), version: 1,
                         createdAt: now, updatedAt: now, completedAt: nil)

@@ -16,7 +16,9 @@ public struct AccessClaims: JWTPayload, Equatable {
     public var nbf: NotBeforeClaim?
     public var jti: IDClaim
 
-    public init(issuer: String, audience: String, subject: String, tenantID: UUID, roles: [String], scope: String, issuedAt: Date, expiresAt: Date, id: String) {
+    public init(
+        issuer: String, audience: String, subject: String, tenantID: UUID, roles: [String], scope: String, issuedAt: Date, expiresAt: Date, id: String
+    ) {
         self.iss = .init(value: issuer)
         self.aud = .init(value: [audience])
         self.sub = .init(value: subject)

@@ -43,7 +43,8 @@ struct APIClientRoutes: Sendable {
         let client = try await clients.create(tenant: tenant, name: name, scopes: Array(Set(input.scopes)).sorted(), createdBy: identity.userID)
         try await audit.record(
             request.actor(context).entry(
-                "api_client.created", tenant: identity.tenantID, target: "client:\(client.clientId)", details: ["scopes": client.scopes.joined(separator: " ")]))
+                "api_client.created", tenant: identity.tenantID, target: "client:\(client.clientId)",
+                details: ["scopes": client.scopes.joined(separator: " ")]))
         return EditedResponse(status: .created, response: client)
     }
 }

@@ -34,7 +34,8 @@ struct InvitationRoutes: Sendable {
             let identity = try await access.require(request, context, action: "invitation.revoke")
             let id = try context.uuidParameter("id")
             guard try await invitations.revoke(id, tenantID: identity.tenantID) != nil else { throw Problem.notFound() }
-            try await audit.record(request.actor(context).entry("invitation.revoked", tenant: identity.tenantID, target: "invitation:\(id.uuidString.lowercased())"))
+            try await audit.record(
+                request.actor(context).entry("invitation.revoked", tenant: identity.tenantID, target: "invitation:\(id.uuidString.lowercased())"))
             return .noContent
         }
         router.post("v1/auth/invitations/accept") { request, context in try await accept(request, context) }
@@ -51,7 +52,8 @@ struct InvitationRoutes: Sendable {
         try validator.finish()
         guard let email, let role else { throw Problem.badRequest("Invalid input.") }
         if role == .owner && !identity.roles.contains(Role.owner.rawValue) {
-            try await audit.record(request.actor(context).entry("invitation.create", tenant: identity.tenantID, result: .denied, details: ["role": "owner"]))
+            try await audit.record(
+                request.actor(context).entry("invitation.create", tenant: identity.tenantID, result: .denied, details: ["role": "owner"]))
             throw Problem.forbidden("Only owners can invite owners.")
         }
         guard let tenant = try await tenants.get(identity.tenantID) else { throw Problem.notFound() }

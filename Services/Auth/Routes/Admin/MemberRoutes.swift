@@ -24,7 +24,8 @@ struct MemberRoutes: Sendable {
             guard let role = Role(rawValue: input.role) else {
                 throw Problem.validation([.init(field: "role", message: "must be one of owner, admin, member, viewer")])
             }
-            return try await apply(.role(role), to: userID, identity, request, context, action: "member.role_changed", details: ["role": role.rawValue])
+            return try await apply(
+                .role(role), to: userID, identity, request, context, action: "member.role_changed", details: ["role": role.rawValue])
         }
         group.delete("v1/admin/members/:userId") { request, context -> HTTPResponse.Status in
             let identity = try await access.require(request, context, action: "member.remove")

@@ -30,7 +30,10 @@ public struct EventEnvelope: Sendable, Equatable {
     public var topic: String
     public var data: Data
 
-    public init(id: UUID, type: String, source: String, time: Date, subject: String, tenantID: UUID, traceparent: String?, key: String, topic: String, data: Data) {
+    public init(
+        id: UUID, type: String, source: String, time: Date, subject: String, tenantID: UUID, traceparent: String?, key: String, topic: String,
+        data: Data
+    ) {
         self.id = id
         self.type = type
         self.source = source

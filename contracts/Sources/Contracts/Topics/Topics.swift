@@ -33,7 +33,9 @@ public enum Topics {
     public static let services = ["gateway", "auth", "tasks", "experience", "search", "notifications", "campaigns", "photoml"]
 
     /// Domain topics plus one dead-letter topic per service.
-    public static let all: [Topic] = [authTenant, authUser, authMembership, notificationsRequest, notificationsDelivery, tasksTask, tasksProject] + services.map(Topic.deadLetter(for:))
+    public static let all: [Topic] =
+        [authTenant, authUser, authMembership, notificationsRequest, notificationsDelivery, tasksTask, tasksProject]
+        + services.map(Topic.deadLetter(for:))
 
     public static func named(_ name: String) -> Topic? { all.first { $0.name == name } }
 }
