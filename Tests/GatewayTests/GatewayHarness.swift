@@ -112,8 +112,8 @@ struct GatewayHarness {
     static func routes(_ a: String, _ b: String) -> String {
         """
         {"rateLimitClasses": {
-           "login": {"ipPerMinute": 60, "ipBurst": 3},
-           "shadowed": {"ipPerMinute": 60, "ipBurst": 2, "shadow": true}
+           "login": {"ipPerMinute": 6, "ipBurst": 3},
+           "shadowed": {"ipPerMinute": 6, "ipBurst": 2, "shadow": true}
          },
          "routes": [
           {"prefix": "/public", "upstream": "\(a)", "public": true},

@@ -112,8 +112,9 @@ struct WebhookTests {
         let (id, _) = try await register("\(receiver.baseURL)\(path)", tenant: tenant)
         let started = Date()
         _ = try await publishTask(tenant: tenant, title: "Doomed")
+        // Four attempts after the event crosses the broker: generous on a busy machine.
         #expect(
-            try await eventually {
+            try await eventually(timeout: .seconds(60)) {
                 let list = try await call("GET", "/v1/admin/webhooks/\(id)/deliveries", tenant: tenant, roles: ["admin"])
                 return (list.json["items"] as? [[String: Any]])?.first?["state"] as? String == "failed"
             })
