@@ -12,7 +12,9 @@ struct NetworkPolicyTests {
         let text = try String(contentsOf: base.appendingPathComponent("network-policies.yaml"), encoding: .utf8)
         var byName: [String: String] = [:]
         for block in text.components(separatedBy: "---\n") {
-            guard let line = block.split(separator: "\n").first(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix("name: ") }) else { continue }
+            guard let line = block.split(separator: "\n").first(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix("name: ") }) else {
+                continue
+            }
             byName[line.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "name: ", with: "")] = block
         }
         return byName
