@@ -138,6 +138,7 @@ down)
   infra_down
   ;;
 test)
+  swift format lint --strict --recursive Services Shared Tests contracts/Sources bench Package.swift
   infra_up
   trap 'infra_down' EXIT
   PLATFORM_TEST_PG_PORT="$PG_PORT" PLATFORM_TEST_KAFKA="127.0.0.1:$KAFKA_PORT" PLATFORM_TEST_OIDC="http://127.0.0.1:$OIDC_PORT" \
