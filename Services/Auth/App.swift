@@ -83,7 +83,7 @@ enum AuthProgram: ServiceProgram {
     static func serve(migrate: Bool) async throws {
         var configuration = try AuthConfiguration.fromEnvironment()
         configuration.service.migrateOnStart = migrate
-        try await buildAuth(configuration).runService()
+        try await ServiceRunner.run(try buildAuth(configuration))
     }
 }
 

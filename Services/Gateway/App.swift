@@ -108,7 +108,7 @@ struct GatewayCommand: AsyncParsableCommand {
         var noMigrate = false
 
         func run() async throws {
-            try await buildGateway(try .fromEnvironment()).runService()
+            try await ServiceRunner.run(try buildGateway(try .fromEnvironment()))
         }
     }
 

@@ -51,7 +51,7 @@ enum NotificationsProgram: ServiceProgram {
     static func serve(migrate: Bool) async throws {
         var configuration = try NotificationsConfiguration.fromEnvironment()
         configuration.service.migrateOnStart = migrate
-        try await buildNotifications(configuration).runService()
+        try await ServiceRunner.run(try buildNotifications(configuration))
     }
 }
 

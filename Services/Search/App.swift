@@ -49,7 +49,7 @@ enum SearchProgram: ServiceProgram {
     static func serve(migrate: Bool) async throws {
         var configuration = try configuration()
         configuration.migrateOnStart = migrate
-        try await buildSearch(configuration).runService()
+        try await ServiceRunner.run(try buildSearch(configuration))
     }
 }
 

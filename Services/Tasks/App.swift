@@ -31,7 +31,7 @@ enum TasksProgram: ServiceProgram {
     static func serve(migrate: Bool) async throws {
         var configuration = try configuration()
         configuration.migrateOnStart = migrate
-        try await buildTasks(configuration).runService()
+        try await ServiceRunner.run(try buildTasks(configuration))
     }
 }
 
