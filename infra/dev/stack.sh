@@ -103,7 +103,7 @@ stop_services() {
     rm -f "$PID_DIR/$name.pid"
   done
   local i
-  for i in "${!pids[@]}"; do stop_process "${names[$i]}" "${pids[$i]}" "${STOP_GRACE:-30}"; done
+  for i in "${!pids[@]}"; do stop_process "${names[$i]}" "${pids[$i]}" "${STOP_GRACE:-45}"; done
   pkill -f "$(swift build --show-bin-path 2>/dev/null)/" 2>/dev/null || true
 }
 
