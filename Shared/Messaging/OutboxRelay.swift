@@ -45,9 +45,7 @@ public struct OutboxRelay: Service {
     }
 
     public func run() async throws {
-        while !schemaReady.isSet {
-            do { try await Task.sleep(for: .milliseconds(50)) } catch { return }
-        }
+        do { try await schemaReady.wait() } catch { return }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await listenForInserts() }
             group.addTask { await publishLoop() }

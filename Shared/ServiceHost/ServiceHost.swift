@@ -81,7 +81,7 @@ public final class ServiceHost {
         // Events may arrive before this replica's migrations ran: they wait until then.
         services.append(
             EventConsumer(consumer: kafka, deadLetterProducer: producer, service: configuration.name, logger: logger) { event in
-                while !migrated.isSet { try await Task.sleep(for: .milliseconds(50)) }
+                try await migrated.wait()
                 try await consumer.handle(event)
             })
     }
@@ -99,7 +99,7 @@ public final class ServiceHost {
                 EventConsumer(
                     consumer: kafka, deadLetterProducer: producer, service: configuration.name, logger: logger,
                     batchHandler: { events in
-                        while !migrated.isSet { try await Task.sleep(for: .milliseconds(50)) }
+                        try await migrated.wait()
                         try await consumer.handle(events)
                     }))
             return kafka
@@ -217,9 +217,11 @@ struct AfterMigrations: Service {
     let service: any Service
 
     func run() async throws {
-        while !flag.isSet {
-            if Task.isShuttingDownGracefully { return }
-            try await Task.sleep(for: .milliseconds(50))
+        // A shutdown before the schema was ready ends the wait (and the service) at once.
+        do {
+            try await cancelWhenGracefulShutdown { try await flag.wait() }
+        } catch is CancellationError {
+            return
         }
         try await service.run()
     }

@@ -24,12 +24,18 @@ public final class Readiness: Sendable {
     }
 }
 
-/// A flag a start-up step sets when it has finished (e.g. migrations applied).
+/// A flag a start-up step sets when it has finished (e.g. migrations applied), and the one
+/// way to wait for it.
 public final class ReadyFlag: Sendable {
     private let value = Atomic<Bool>(false)
     public init() {}
     public func set() { value.store(true, ordering: .releasing) }
     public var isSet: Bool { value.load(ordering: .acquiring) }
+
+    /// Returns once set; throws `CancellationError` when the task is cancelled first.
+    public func wait() async throws {
+        while !isSet { try await Task.sleep(for: .milliseconds(50)) }
+    }
 }
 
 struct HealthBody: ResponseEncodable {
