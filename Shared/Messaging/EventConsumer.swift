@@ -15,9 +15,10 @@ public struct PermanentFailure: Error, CustomStringConvertible {
 /// Runs a handler for every event on some topics, as a lifecycle service.
 ///
 /// Per message: the handler is tried up to `maxAttempts` times with exponential backoff;
-/// a message that still fails, or fails permanently, is produced to `dlq.<service>` with
-/// the error and its origin in headers, and the consumer goes on. If even the dead-letter
-/// produce fails, the batch is not committed and is read again later: nothing is lost.
+/// a message that still fails, or fails permanently, is dead-lettered (`DeadLetters`:
+/// through the outbox to `dlq.<service>`, with the error and its origin in headers), and
+/// the consumer goes on. If even that fails, the batch is not committed and is read again
+/// later: nothing is lost.
 ///
 /// A batch handler gets every parseable message of a batch at once and answers for the
 /// failures of single events itself; if it throws, the batch is tried again later and
@@ -32,20 +33,18 @@ public struct EventConsumer: Service {
     }
 
     public let consumer: KafkaConsumer
-    let producer: KafkaProducer
-    let service: String
+    let deadLetters: DeadLetters
     let handling: Handling
     let logger: Logger
     let maxAttempts: Int
     let baseBackoff: Duration
 
     public init(
-        consumer: KafkaConsumer, deadLetterProducer: KafkaProducer, service: String, logger: Logger,
+        consumer: KafkaConsumer, deadLetters: DeadLetters, logger: Logger,
         maxAttempts: Int = 4, baseBackoff: Duration = .milliseconds(100), handler: @escaping Handler
     ) {
         self.consumer = consumer
-        self.producer = deadLetterProducer
-        self.service = service
+        self.deadLetters = deadLetters
         self.handling = .each(handler)
         self.logger = logger
         self.maxAttempts = maxAttempts
@@ -53,12 +52,11 @@ public struct EventConsumer: Service {
     }
 
     public init(
-        consumer: KafkaConsumer, deadLetterProducer: KafkaProducer, service: String, logger: Logger,
+        consumer: KafkaConsumer, deadLetters: DeadLetters, logger: Logger,
         maxAttempts: Int = 4, baseBackoff: Duration = .milliseconds(100), batchHandler: @escaping BatchHandler
     ) {
         self.consumer = consumer
-        self.producer = deadLetterProducer
-        self.service = service
+        self.deadLetters = deadLetters
         self.handling = .batch(batchHandler)
         self.logger = logger
         self.maxAttempts = maxAttempts
@@ -130,24 +128,15 @@ public struct EventConsumer: Service {
 
     /// False when the message failed and could not be dead-lettered.
     func deadLetterIfFailed(_ message: ConsumedMessage, error: (any Error)?) async -> Bool {
+        guard let error else { return true }
         do {
-            guard let error else { return true }
+            try await deadLetters.record(message, error: String(describing: error))
             Counter(label: "consumer_dead_lettered_total", dimensions: [("topic", message.topic)]).increment()
             logger.error(
                 "message dead-lettered",
                 metadata: [
                     "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)", "error": "\(error)",
                 ])
-            var headers = message.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-            headers += [
-                ("dlq_error", String(describing: error).prefix(1000).description),
-                ("dlq_topic", message.topic),
-                ("dlq_partition", String(message.partition)),
-                ("dlq_offset", String(message.offset)),
-                ("dlq_consumer", service),
-            ]
-            let deadLetter = OutgoingMessage(topic: Topic.deadLetter(for: service).name, key: message.key, value: message.value, headers: headers)
-            try await producer.send(deadLetter)
             return true
         } catch {
             logger.error("could not dead-letter a message; the batch will be read again", metadata: ["error": "\(error)"])

@@ -52,23 +52,6 @@ public struct Outbox: Sendable {
         return false
     }
 
-    /// `event` copied to `dlq.<consumer>` with the headers every dead letter carries
-    /// (`dlq_error`, `dlq_topic`, `dlq_consumer`) and `extraHeaders`. The copy keeps the
-    /// event's id unless the outbox still holds it from an earlier dead letter; then it
-    /// takes `fallbackID`.
-    public func deadLetter(
-        _ event: EventEnvelope, consumer: String, error: String, fallbackID: UUID, extraHeaders: [(String, String)] = [],
-        on connection: PostgresConnection
-    ) async throws {
-        let id = try await contains(event.id, on: connection) ? fallbackID : event.id
-        let copy = EventEnvelope(
-            id: id, type: event.type, source: event.source, time: event.time, subject: event.subject, tenantID: event.tenantID,
-            traceparent: event.traceparent, key: event.key, topic: Topic.deadLetter(for: consumer).name, data: event.data)
-        try await append(
-            copy, extraHeaders: [("dlq_error", String(error.prefix(1000))), ("dlq_topic", event.topic), ("dlq_consumer", consumer)] + extraHeaders,
-            on: connection)
-    }
-
     static let quiet = Logger(label: "outbox")
 }
 

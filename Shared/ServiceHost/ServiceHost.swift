@@ -29,6 +29,8 @@ public final class ServiceHost {
     public let router: Router<ServiceRequestContext>
     /// Verifies access tokens against the configured JWKS.
     public let verifier: TokenVerifier
+    /// Where this service's consumers dead-letter (through its outbox).
+    public var deadLetters: DeadLetters { DeadLetters(database: database, service: configuration.name) }
     let migrations: [Migration]
     /// What the service has declared besides its routes.
     private var services: [any Service] = []
@@ -80,7 +82,7 @@ public final class ServiceHost {
         let migrated = self.migrated
         // Events may arrive before this replica's migrations ran: they wait until then.
         services.append(
-            EventConsumer(consumer: kafka, deadLetterProducer: producer, service: configuration.name, logger: logger) { event in
+            EventConsumer(consumer: kafka, deadLetters: deadLetters, logger: logger) { event in
                 try await migrated.wait()
                 try await consumer.handle(event)
             })
@@ -97,7 +99,7 @@ public final class ServiceHost {
                 maxBatch: consumer.maxBatch)
             services.append(
                 EventConsumer(
-                    consumer: kafka, deadLetterProducer: producer, service: configuration.name, logger: logger,
+                    consumer: kafka, deadLetters: deadLetters, logger: logger,
                     batchHandler: { events in
                         try await migrated.wait()
                         try await consumer.handle(events)

@@ -28,9 +28,9 @@ struct RequestIntake: BatchHandling {
                 // Retrying cannot fix it: to dlq.notifications, and the rest of the batch goes on.
                 Counter(label: "notifications_requests_rejected_total").increment()
                 logger.error("notification request rejected", metadata: ["event_id": "\(event.id)", "error": "\(error)"])
-                let database = store.database
-                try await database.withTransaction { connection in
-                    try await database.outbox.deadLetter(event, consumer: "notifications", error: "\(error)", fallbackID: .v7(), on: connection)
+                let deadLetters = DeadLetters(database: store.database, service: "notifications")
+                try await store.database.withTransaction { connection in
+                    try await deadLetters.record(event, error: "\(error)", on: connection)
                 }
             }
         }

@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Jobs
+import Messaging
 import Persistence
 import PostgresNIO
 import ServiceKit
@@ -92,9 +93,8 @@ struct FailureStore: Sendable {
 
     /// The original event on `dlq.search`, with `dlq_failure`, the failure's id.
     private func deadLetter(_ event: EventEnvelope, failure: UUID, error: String, on connection: PostgresConnection) async throws {
-        try await database.outbox.deadLetter(
-            event, consumer: "search", error: error, fallbackID: failure, extraHeaders: [("dlq_failure", failure.uuidString.lowercased())],
-            on: connection)
+        try await DeadLetters(database: database, service: "search").record(
+            event, error: error, fallbackID: failure, extraHeaders: [("dlq_failure", failure.uuidString.lowercased())], on: connection)
     }
 
     struct Loaded: Sendable {
