@@ -91,7 +91,8 @@ enum AuthProgram: ServiceProgram {
 struct AuthCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "auth", abstract: "Identity: tenants, users, sessions, tokens.",
-        subcommands: [ServeCommand<AuthProgram>.self, MigrateCommand<AuthProgram>.self, Keys.self], defaultSubcommand: ServeCommand<AuthProgram>.self)
+        subcommands: [ServeCommand<AuthProgram>.self, MigrateCommand<AuthProgram>.self, DeadLetterCommand<AuthProgram>.self, Keys.self],
+        defaultSubcommand: ServeCommand<AuthProgram>.self)
 
     struct Keys: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Manage token signing keys.", subcommands: [Rotate.self])

@@ -28,6 +28,6 @@ enum CampaignsProgram: ServiceProgram {
 struct CampaignsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "campaigns", abstract: "Email campaigns.",
-        subcommands: [ServeCommand<CampaignsProgram>.self, MigrateCommand<CampaignsProgram>.self],
+        subcommands: [ServeCommand<CampaignsProgram>.self, MigrateCommand<CampaignsProgram>.self, DeadLetterCommand<CampaignsProgram>.self],
         defaultSubcommand: ServeCommand<CampaignsProgram>.self)
 }

@@ -59,6 +59,8 @@ enum NotificationsProgram: ServiceProgram {
 struct NotificationsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "notifications", abstract: "Email, webhooks, in-app inbox, push.",
-        subcommands: [ServeCommand<NotificationsProgram>.self, MigrateCommand<NotificationsProgram>.self],
+        subcommands: [
+            ServeCommand<NotificationsProgram>.self, MigrateCommand<NotificationsProgram>.self, DeadLetterCommand<NotificationsProgram>.self,
+        ],
         defaultSubcommand: ServeCommand<NotificationsProgram>.self)
 }

@@ -28,6 +28,6 @@ enum PhotoMLProgram: ServiceProgram {
 struct PhotoMLCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "photoml", abstract: "Photo upload and sliced detection.",
-        subcommands: [ServeCommand<PhotoMLProgram>.self, MigrateCommand<PhotoMLProgram>.self],
+        subcommands: [ServeCommand<PhotoMLProgram>.self, MigrateCommand<PhotoMLProgram>.self, DeadLetterCommand<PhotoMLProgram>.self],
         defaultSubcommand: ServeCommand<PhotoMLProgram>.self)
 }

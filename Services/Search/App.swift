@@ -57,5 +57,6 @@ enum SearchProgram: ServiceProgram {
 struct SearchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "search", abstract: "Per-tenant search index.",
-        subcommands: [ServeCommand<SearchProgram>.self, MigrateCommand<SearchProgram>.self], defaultSubcommand: ServeCommand<SearchProgram>.self)
+        subcommands: [ServeCommand<SearchProgram>.self, MigrateCommand<SearchProgram>.self, DeadLetterCommand<SearchProgram>.self],
+        defaultSubcommand: ServeCommand<SearchProgram>.self)
 }

@@ -38,6 +38,7 @@ enum TasksProgram: ServiceProgram {
 @main
 struct TasksCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tasks", abstract: "Projects and tasks.", subcommands: [ServeCommand<TasksProgram>.self, MigrateCommand<TasksProgram>.self],
+        commandName: "tasks", abstract: "Projects and tasks.",
+        subcommands: [ServeCommand<TasksProgram>.self, MigrateCommand<TasksProgram>.self, DeadLetterCommand<TasksProgram>.self],
         defaultSubcommand: ServeCommand<TasksProgram>.self)
 }

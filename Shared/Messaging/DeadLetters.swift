@@ -52,6 +52,22 @@ public struct DeadLetters: Sendable {
     }
 
     func headers(error: String, topic: String) -> [(String, String)] {
-        [("dlq_error", String(error.prefix(1000))), ("dlq_topic", topic), ("dlq_consumer", service)]
+        [("dlq_error", String(error.prefix(1000))), ("dlq_topic", topic), ("dlq_consumer", service), ("dlq_at", RFC3339.string(from: Date()))]
+    }
+
+    /// The message a dead letter was made from, to produce again to its topic: the value, and
+    /// the headers it came with (a CloudEvent's `ce_*`, or the `dlq_header_*` of one that was
+    /// not). Nil for a notice that carries no payload (a message the broker refused).
+    public static func original(of letter: ConsumedMessage) -> OutgoingMessage? {
+        guard let topic = letter.headers["dlq_topic"], letter.headers["dlq_payload"] == nil else { return nil }
+        var headers: [(String, String)] = []
+        for (name, value) in letter.headers.sorted(by: { $0.key < $1.key }) {
+            if name.hasPrefix("dlq_header_") {
+                headers.append((String(name.dropFirst("dlq_header_".count)), value))
+            } else if !name.hasPrefix("dlq_") && letter.headers["ce_type"] != "dlq.unreadable" {
+                headers.append((name, value))
+            }
+        }
+        return OutgoingMessage(topic: topic, key: letter.key, value: letter.value, headers: headers)
     }
 }

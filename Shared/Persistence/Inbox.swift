@@ -25,3 +25,27 @@ public struct Inbox: Sendable {
         return false
     }
 }
+
+extension Database {
+    /// Deletes inbox rows processed more than `days` ago, a slice at a time; answers how
+    /// many. A redelivery that late comes only from a replay, and every consumer with an
+    /// inbox also guards by version, so an old event changes nothing even unrecorded.
+    @discardableResult
+    public func purgeInbox(olderThan days: Int, slice: Int = 10_000) async throws -> Int {
+        var total = 0
+        while true {
+            var deleted = 0
+            for try await _ in try await client.query(
+                """
+                DELETE FROM \(unescaped: schema).inbox WHERE ctid = ANY(ARRAY(
+                  SELECT ctid FROM \(unescaped: schema).inbox WHERE processed_at < now() - make_interval(days => \(days)::int) LIMIT \(slice)))
+                RETURNING 1
+                """, logger: logger)
+            {
+                deleted += 1
+            }
+            total += deleted
+            if deleted < slice { return total }
+        }
+    }
+}

@@ -141,6 +141,7 @@ public final class ServiceHost {
             OutboxRelay(database: database, logger: logger, schemaReady: migrated) { [configuration, logger] in
                 try KafkaProducer(brokers: configuration.kafkaBrokers, clientID: "\(configuration.name)-outbox", logger: logger)
             },
+            AfterMigrations(flag: migrated, service: InboxPurge(database: database, days: 30, logger: logger)),
         ]
     }
 
@@ -226,5 +227,26 @@ struct AfterMigrations: Service {
             return
         }
         try await service.run()
+    }
+}
+
+/// Every hour, the inbox rows older than `days` go (`Database.purgeInbox`).
+struct InboxPurge: Service {
+    let database: Database
+    let days: Int
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully {
+            do {
+                let purged = try await database.purgeInbox(olderThan: days)
+                if purged > 0 { logger.info("purged inbox rows", metadata: ["count": "\(purged)", "days": "\(days)"]) }
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.warning("inbox purge failed; trying again in an hour", metadata: ["error": "\(error)"])
+            }
+            do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) } } catch { return }
+        }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Contracts
 import Foundation
 import Jobs
 import Messaging
@@ -54,5 +55,40 @@ struct ServiceCommandTests {
             }
         }
         await host.producer.shutdown()
+    }
+
+    @Test("dlq replay produces the dead letters of one topic to it again, as they first came; others stay")
+    func replay() async throws {
+        let topic = "test.replay.\(UUID())"
+        let other = "test.other.\(UUID())"
+        try await TopicAdmin.ensure([Topic.deadLetter(for: ProbeProgram.name)], brokers: TestEnvironment.kafkaBrokers)
+        let event = try taskEvent()
+        let reader = try TopicReader(topic: topic)
+        let producer = try KafkaProducer(brokers: TestEnvironment.kafkaBrokers, clientID: "test", logger: TestEnvironment.logger)
+        let dlq = Topic.deadLetter(for: ProbeProgram.name).name
+        let letter = [("dlq_topic", topic), ("dlq_error", "boom"), ("dlq_consumer", ProbeProgram.name), ("dlq_at", "2026-12-06T10:00:00Z")]
+        // One CloudEvent, one message that was none (its headers kept as dlq_header_*), one of another topic.
+        try await producer.send(OutgoingMessage(topic: dlq, key: event.key, value: Array(event.data), headers: event.headers + letter))
+        try await producer.send(
+            OutgoingMessage(
+                topic: dlq, key: "k", value: Array("{}".utf8), headers: letter + [("ce_type", "dlq.unreadable"), ("dlq_header_x-origin", "legacy")]))
+        try await producer.send(
+            OutgoingMessage(topic: dlq, key: "k", value: Array("{}".utf8), headers: [("dlq_topic", other), ("dlq_at", "2026-12-06T10:00:00Z")]))
+        await producer.shutdown()
+
+        let replay = try #require(
+            try DeadLetterCommand<ProbeProgram>.parseAsRoot(["replay", "--topic", topic, "--since", "2026-12-01T00:00:00Z", "--idle-seconds", "3"])
+                as? DeadLetterCommand<ProbeProgram>.Replay)
+        try await replay.run()
+        let both = try await eventually(timeout: .seconds(20)) { reader.messages.count >= 2 }
+        #expect(both)
+        let again = try #require(reader.messages.first { $0.headers["ce_id"] == event.id.uuidString.lowercased() })
+        #expect(again.value == Array(event.data))
+        #expect(again.headers.keys.allSatisfy { !$0.hasPrefix("dlq_") })
+        #expect(reader.messages.contains { $0.headers["x-origin"] == "legacy" && $0.value == Array("{}".utf8) })
+        await reader.close()
+        #expect(throws: (any Error).self) {
+            _ = try DeadLetterCommand<ProbeProgram>.parseAsRoot(["replay", "--topic", topic, "--since", "yesterday"])
+        }
     }
 }

@@ -68,3 +68,26 @@ struct MigratorTests {
         }
     }
 }
+
+@Suite("inbox purge")
+struct InboxPurgeTests {
+    @Test("inbox rows older than the limit go, newer ones stay")
+    func purge() async throws {
+        try await withDatabase("experience") { database in
+            try await Migrator(database: database).migrate([])
+            let old = UUID()
+            let recent = UUID()
+            let consumer = "purge-test-\(UUID().uuidString.prefix(8))"
+            _ = try await database.client.query(
+                """
+                INSERT INTO experience.inbox (event_id, consumer, topic, processed_at)
+                VALUES (\(old), \(consumer), 't', now() - interval '31 days'), (\(recent), \(consumer), 't', now() - interval '29 days')
+                """, logger: database.logger)
+            #expect(try await database.purgeInbox(olderThan: 30) >= 1)
+            let left = try await database.client.query(
+                "SELECT event_id FROM experience.inbox WHERE consumer = \(consumer)", logger: database.logger
+            ).decode(UUID.self).reduce(into: [UUID]()) { $0.append($1) }
+            #expect(left == [recent])
+        }
+    }
+}
