@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`. See README.md.
-.PHONY: run up down test build format lint bench bench-auth bench-gateway bench-jobs bench-tasks bench-search bench-notifications
+.PHONY: run up down test fuzz build format lint bench bench-auth bench-gateway bench-jobs bench-tasks bench-search bench-notifications
 
 run:    ## everything in the foreground; Ctrl-C stops it
 	infra/dev/stack.sh run
@@ -13,14 +13,17 @@ down:   ## stop what `make up` started
 test:   ## separate PostgreSQL + broker for tests, swift test, stop them
 	infra/dev/stack.sh test
 
+fuzz:   ## schemathesis against every service through the gateway on the test stack (long pass); prints figures
+	infra/dev/stack.sh fuzz
+
 build:
 	swift build
 
 format:  ## formats the Swift sources by .swift-format
-	swift format format --in-place --recursive Services Shared Tests contracts/Sources bench Package.swift
+	swift format format --in-place --recursive Services Shared Tests contracts bench Package.swift
 
 lint:  ## fails on any .swift-format finding (make test runs it first)
-	swift format lint --strict --recursive Services Shared Tests contracts/Sources bench Package.swift
+	swift format lint --strict --recursive Services Shared Tests contracts bench Package.swift
 
 bench:  ## auth throughput, gateway against nginx, job queue, tasks through the gateway, search at 1M documents, notifications
 	$(MAKE) bench-auth bench-gateway bench-jobs bench-tasks bench-search bench-notifications

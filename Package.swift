@@ -55,6 +55,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // librdkafka from Debian's librdkafka-dev; infra/dev/install installs it.
@@ -76,6 +77,15 @@ let package = Package(
             path: "contracts/Sources/Contracts",
             swiftSettings: strict
         ),
+        // The services' OpenAPI documents (YAML, the contract) and their JSON form.
+        .target(
+            name: "APIDocuments",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            path: "contracts/openapi",
+            // One document per service, named for it; each service serves its own.
+            resources: ["gateway", "tasks"].map { .copy("\($0).yaml") },
+            swiftSettings: strict
+        ),
         .target(
             name: "ServiceKit",
             dependencies: [
@@ -90,7 +100,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                "Contracts",
+                "Contracts", "APIDocuments",
             ],
             path: "Shared/ServiceKit",
             swiftSettings: strict
@@ -119,7 +129,7 @@ let package = Package(
         .target(
             name: "ServiceHost",
             dependencies: [
-                "Contracts", "ServiceKit", "Persistence", "Messaging", "Jobs",
+                "Contracts", "ServiceKit", "Persistence", "Messaging", "Jobs", "APIDocuments",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -188,7 +198,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "ServiceKit", "Persistence", "Messaging", "Contracts",
+                "ServiceKit", "Persistence", "Messaging", "Contracts", "APIDocuments",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -9,9 +9,7 @@ import ServiceHost
 import ServiceKit
 
 /// Builds the auth service: stores, token issuing, routes.
-func buildAuth(
-    _ configuration: AuthConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-) throws -> some ApplicationProtocol {
+func authHost(_ configuration: AuthConfiguration) throws -> ServiceHost {
     let host = try ServiceHost(AuthProgram.self, configuration: configuration.service)
     let database = host.database
     let sealer = KeySealer(key: SymmetricKey(data: configuration.keyEncryptionKey))
@@ -73,7 +71,14 @@ func buildAuth(
             .ensure(email: configuration.operatorEmail, password: configuration.operatorPassword)
         _ = try await issuer.activeKeyID()
     }
-    return host.application(onServerRunning: onServerRunning)
+    return host
+}
+
+/// The service ready to run; `onServerRunning` reports the bound port (tests use port 0).
+func buildAuth(
+    _ configuration: AuthConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
+    try authHost(configuration).application(onServerRunning: onServerRunning)
 }
 
 enum AuthProgram: ServiceProgram {

@@ -46,13 +46,7 @@ func buildGateway(
     }
     let tenants = TenantDirectory()
     let usage = UsageCounters()
-    // The gateway's own routes; the front door reaches them on an internal port.
-    let router = Router(context: ServiceRequestContext.self)
-    router.add(middleware: RequestIDMiddleware())
-    router.add(middleware: ProblemMiddleware())
-    _ = PlatformMetrics.registry
-    router.addOperationalRoutes(readiness: readiness)
-    UsageRoutes(verifier: verifier, tenants: tenants, usage: usage).add(to: router)
+    let router = try gatewayRouter(verifier: verifier, tenants: tenants, usage: usage, readiness: readiness)
 
     let gatekeeper = Gatekeeper(
         verifier: verifier, tenants: tenants, limits: LimitPolicy(limiter: LocalRateLimiter()), usage: usage, logger: logger)
@@ -84,6 +78,20 @@ func buildGateway(
         logger: logger)
     app.beforeServerStarts { await verifier.refreshKeys() }
     return app
+}
+
+/// The gateway's own routes; the front door reaches them on an internal port.
+func gatewayRouter(
+    verifier: TokenVerifier, tenants: TenantDirectory, usage: UsageCounters, readiness: Readiness
+) throws -> Router<ServiceRequestContext> {
+    let router = Router(context: ServiceRequestContext.self)
+    router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: ProblemMiddleware())
+    _ = PlatformMetrics.registry
+    router.addOperationalRoutes(readiness: readiness)
+    try router.addAPIDocument("gateway", prefix: "v1/gateway")
+    UsageRoutes(verifier: verifier, tenants: tenants, usage: usage).add(to: router)
+    return router
 }
 
 /// Shuts the upstream client down after the server has drained.

@@ -11,9 +11,7 @@ import ServiceKit
 /// Builds the notifications service: intake of notification requests and of the members
 /// and plans auth announces; email (with digests), push and signed webhook deliveries as
 /// jobs paced by the tenant's plan; the inbox with its stream, preferences and templates.
-func buildNotifications(
-    _ configuration: NotificationsConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-) throws -> some ApplicationProtocol {
+func notificationsHost(_ configuration: NotificationsConfiguration) throws -> ServiceHost {
     let host = try ServiceHost(NotificationsProgram.self, configuration: configuration.service)
     let database = host.database
     // Plans from auth.tenant.v1 pace each tenant's sends per channel.
@@ -41,7 +39,14 @@ func buildNotifications(
     host.routes(PushRoutes(store: push, policy: configuration.webhooks))
     host.routes(JobAdminRoutes(store: JobAdminStore(database: database), path: "v1/admin/notifications/jobs"))
     try host.jobs(jobs.running(notifications: notifications, members: members, templates: templates, push: push, webhooks: webhooks))
-    return host.application(onServerRunning: onServerRunning)
+    return host
+}
+
+/// The service ready to run; `onServerRunning` reports the bound port (tests use port 0).
+func buildNotifications(
+    _ configuration: NotificationsConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
+    try notificationsHost(configuration).application(onServerRunning: onServerRunning)
 }
 
 enum NotificationsProgram: ServiceProgram {

@@ -16,10 +16,7 @@ struct IndexRetries: Sendable {
 
 /// Builds the search service: the index consumer, the reindexer and retry jobs, the
 /// query and admin routes.
-func buildSearch(
-    _ configuration: ServiceConfiguration, retries: IndexRetries = IndexRetries(),
-    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-) throws -> some ApplicationProtocol {
+func searchHost(_ configuration: ServiceConfiguration, retries: IndexRetries = IndexRetries()) throws -> ServiceHost {
     let host = try ServiceHost(SearchProgram.self, configuration: configuration)
     let database = host.database
     let retryKind = SearchJobs.indexDocument(maxAttempts: retries.maxAttempts, retryDelay: retries.delay)
@@ -39,7 +36,15 @@ func buildSearch(
     host.routes(IndexAdminRoutes(indexer: indexer, health: health, reindexes: reindexes))
     host.routes(JobAdminRoutes(store: JobAdminStore(database: database), path: "v1/admin/search/jobs"))
     try host.jobs(SearchJobs(analytics: analytics, indexer: indexer, reindexer: reindexer, retryKind: retryKind))
-    return host.application(onServerRunning: onServerRunning)
+    return host
+}
+
+/// The service ready to run; `onServerRunning` reports the bound port (tests use port 0).
+func buildSearch(
+    _ configuration: ServiceConfiguration, retries: IndexRetries = IndexRetries(),
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
+    try searchHost(configuration, retries: retries).application(onServerRunning: onServerRunning)
 }
 
 enum SearchProgram: ServiceProgram {

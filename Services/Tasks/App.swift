@@ -9,9 +9,7 @@ import ServiceHost
 import ServiceKit
 
 /// Builds the tasks service.
-func buildTasks(
-    _ configuration: ServiceConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-) throws -> some ApplicationProtocol {
+func tasksHost(_ configuration: ServiceConfiguration) throws -> ServiceHost {
     let host = try ServiceHost(TasksProgram.self, configuration: configuration)
     let database = host.database
     host.routes(TaskRoutes(store: TaskStore(database: database)))
@@ -21,7 +19,14 @@ func buildTasks(
     host.routes(JobAdminRoutes(store: JobAdminStore(database: database)))
     try host.consume(MembershipConsumer(store: TaskStore(database: database)))
     try host.jobs(TaskJobs(database: database))
-    return host.application(onServerRunning: onServerRunning)
+    return host
+}
+
+/// The service ready to run; `onServerRunning` reports the bound port (tests use port 0).
+func buildTasks(
+    _ configuration: ServiceConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
+    try tasksHost(configuration).application(onServerRunning: onServerRunning)
 }
 
 enum TasksProgram: ServiceProgram {

@@ -11,12 +11,19 @@ import Synchronization
 public protocol ServiceProgram {
     /// The executable's name, its schema's and its configuration's.
     static var name: String { get }
+    /// Where the gateway routes the service's public API (`v1/tasks`); its OpenAPI document
+    /// is served there too.
+    static var publicPrefix: String { get }
     /// The schema's migrations as this build knows them (the platform's come first anyway).
     static func migrations() throws -> [Migration]
     /// The common configuration, read from the environment (`migrate` needs the database).
     static func configuration() throws -> ServiceConfiguration
     /// Builds the service and runs it until SIGTERM.
     static func serve(migrate: Bool) async throws
+}
+
+extension ServiceProgram {
+    public static var publicPrefix: String { "v1/\(name)" }
 }
 
 /// `serve [--no-migrate]`: apply migrations, then serve. Deployments that run `migrate` as a

@@ -1,3 +1,4 @@
+import APIDocuments
 import Contracts
 import Foundation
 import Hummingbird
@@ -38,6 +39,7 @@ public final class ServiceHost {
 
     public convenience init<Program: ServiceProgram>(_ program: Program.Type, configuration: ServiceConfiguration) throws {
         try self.init(configuration: configuration, schema: Program.name, migrations: try Program.migrations())
+        if APIDocument.services.contains(Program.name) { try router.addAPIDocument(Program.name, prefix: Program.publicPrefix) }
     }
 
     public init(configuration: ServiceConfiguration, schema: String, migrations: [Migration]) throws {

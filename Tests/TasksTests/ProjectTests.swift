@@ -20,6 +20,17 @@ struct ProjectTests {
         #expect(try await caller.send("GET", "/v1/projects").items.count == 1)
     }
 
+    @Test("a name of few letters and many combining marks counts its code points: 422, not the database's refusal (fuzzing found a 500)")
+    func combiningMarks() async throws {
+        let caller = try await Caller.fresh()
+        let zalgo = String(repeating: "e\u{0301}\u{0316}\u{0317}\u{0318}", count: 50)  // 50 graphemes, 250 code points
+        let refused = try await caller.send("POST", "/v1/projects", json: ["name": zalgo])
+        #expect(refused.status == 422)
+        let id = try #require(try await caller.send("POST", "/v1/projects", json: ["name": "Plain"]).string("id"))
+        #expect(try await caller.send("PATCH", "/v1/projects/\(id)", json: ["name": zalgo]).status == 422)
+        #expect(try await caller.send("GET", "/v1/projects/\(id)").string("name") == "Plain")
+    }
+
     @Test("an archived project leaves the default list and takes no new tasks until unarchived")
     func archive() async throws {
         let caller = try await Caller.fresh()

@@ -4,27 +4,42 @@
 #                   foreground with prefixed logs; Ctrl-C stops what it started
 #   stack.sh up     the same in the background; returns when the gateway is ready (idempotent)
 #   stack.sh down   stop services, broker and PostgreSQL
-#   stack.sh test   a separate PostgreSQL + broker (STACK=test), `swift test`, then stop them
+#   stack.sh test   a separate PostgreSQL + broker (STACK=test), `swift test`, then a short
+#                   seeded pass of API fuzzing against the whole platform, then stop them
+#   stack.sh fuzz   the long API fuzzing pass on the test stack (`make fuzz`)
 set -euo pipefail
 DEV="$(cd "$(dirname "$0")" && pwd)"
 cmd="${1:-up}"
-[ "$cmd" = test ] && export STACK=test
+case "$cmd" in test | fuzz) export STACK=test ;; esac
 source "$DEV/env.sh"
 cd "$ROOT"
 
 # Auth first (the others fetch its JWKS), the gateway last.
 SERVICES=()
 for name in auth tasks experience search notifications campaigns photoml gateway; do
-  SERVICES+=("$name:$(STACK=dev port "$name")")
+  SERVICES+=("$name:$(port "$name")")
 done
-AUTH_PORT="$(STACK=dev port auth)"; GATEWAY_PORT="$(STACK=dev port gateway)"
+AUTH_PORT="$(port auth)"; GATEWAY_PORT="$(port gateway)"
+
+# The gateway's route table names the dev stack's ports; another stack gets a copy with its own.
+routes_file() {
+  local file="$ROOT/infra/gateway/routes.json"
+  [ "$STACK" = dev ] && { echo "$file"; return; }
+  local copy="$DEV_DIR/routes.json" script="" s
+  for s in "${SERVICES[@]}"; do script+="s/127\.0\.0\.1:$(STACK=dev port "${s%%:*}")\b/127.0.0.1:${s##*:}/g;"; done
+  sed "$script" "$file" >"$copy"
+  echo "$copy"
+}
 
 secrets() {
   # Development secrets, made once per stack folder and kept there (gitignored).
   local file="$DEV_DIR/secrets.env"
   if [ ! -f "$file" ]; then
     umask 077
-    { echo "AUTH_KEY_ENCRYPTION_KEY=$(head -c 32 /dev/urandom | base64)"
+    # The test stack shares its database with `swift test`, whose auth seals signing keys
+    # with 32 bytes of 0x4B (Tests/AuthTests/AuthServer.swift): the same key opens them.
+    local sealing; sealing="$([ "$STACK" = test ] && printf 'K%.0s' {1..32} | base64 || head -c 32 /dev/urandom | base64)"
+    { echo "AUTH_KEY_ENCRYPTION_KEY=$sealing"
       echo "AUTH_REFRESH_TOKEN_SECRET=$(head -c 32 /dev/urandom | base64)"; } >"$file"
   fi
   set -a; source "$file"; set +a
@@ -54,7 +69,7 @@ service_env() { # name port
   local name=$1 port=$2
   echo "PORT=$port" "DATABASE_URL=postgres://svc_$name:svc_$name@127.0.0.1:$PG_PORT/platform" \
     "KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT" "JWKS_URL=http://127.0.0.1:$AUTH_PORT/.well-known/jwks.json" \
-    "GATEWAY_ROUTES_FILE=$ROOT/infra/gateway/routes.json"
+    "GATEWAY_ROUTES_FILE=$ROUTES_FILE"
   # Social login in development: "google" is the local OpenID provider (infra/dev/oidc.sh).
   [ "$name" = auth ] && echo "AUTH_OAUTH_GOOGLE_CLIENT_ID=dev-client" "AUTH_OAUTH_GOOGLE_CLIENT_SECRET=dev-secret" \
     "AUTH_OAUTH_GOOGLE_ISSUER=http://127.0.0.1:$OIDC_PORT" "AUTH_OAUTH_REDIRECT_URIS=http://localhost:3000/auth/callback"
@@ -66,6 +81,7 @@ service_env() { # name port
 start_services() { # foreground|background
   local bin; bin="$(swift build --show-bin-path)"
   secrets
+  ROUTES_FILE="$(routes_file)"
   for s in "${SERVICES[@]}"; do
     local name=${s%%:*} port=${s##*:}
     pid_alive "$name" && continue
@@ -104,7 +120,8 @@ stop_services() {
   done
   local i
   for i in "${!pids[@]}"; do stop_process "${names[$i]}" "${pids[$i]}" "${STOP_GRACE:-45}"; done
-  pkill -f "$(swift build --show-bin-path 2>/dev/null)/" 2>/dev/null || true
+  # Strays of the dev stack (a lost pid file); the test stack's are always in its pid files.
+  if [ "$STACK" = dev ]; then pkill -f "$(swift build --show-bin-path 2>/dev/null)/" 2>/dev/null || true; fi
 }
 
 banner() {
@@ -138,15 +155,32 @@ down)
   infra_down
   ;;
 test)
-  swift format lint --strict --recursive Services Shared Tests contracts/Sources bench Package.swift
+  swift format lint --strict --recursive Services Shared Tests contracts bench Package.swift
   infra_up
   trap 'infra_down' EXIT
+  "$DEV/fuzz.sh" validate
   PLATFORM_TEST_PG_PORT="$PG_PORT" PLATFORM_TEST_KAFKA="127.0.0.1:$KAFKA_PORT" PLATFORM_TEST_OIDC="http://127.0.0.1:$OIDC_PORT" \
     PLATFORM_TEST_SMTP="smtp://127.0.0.1:$SMTP_PORT" PLATFORM_TEST_MAILDIR="$MAILDIR" PLATFORM_TEST_PG_CA="$DEV_DIR/postgres/server.crt" \
     swift test ${SWIFT_TEST_ARGS:-}
+  # Benchmarks run this command too, with their own build; they skip the fuzzing pass.
+  if [ -z "${BENCH:-}" ]; then
+    trap 'stop_services; infra_down' EXIT
+    build
+    start_services background
+    wait_ready "$GATEWAY_PORT" 90
+    "$DEV/fuzz.sh" quick "http://127.0.0.1:$GATEWAY_PORT"
+  fi
+  ;;
+fuzz)
+  infra_up
+  trap 'stop_services; infra_down' EXIT
+  build
+  start_services background
+  wait_ready "$GATEWAY_PORT" 90
+  "$DEV/fuzz.sh" long "http://127.0.0.1:$GATEWAY_PORT"
   ;;
 *)
-  echo "usage: stack.sh run|up|down|test" >&2
+  echo "usage: stack.sh run|up|down|test|fuzz" >&2
   exit 2
   ;;
 esac

@@ -25,7 +25,9 @@ public struct Validator: Sendable {
             if required { add(field, "must not be empty") }
             return required ? nil : ""
         }
-        if trimmed.count > max { add(field, "must be at most \(max) characters") }
+        // Code points, as PostgreSQL's char_length counts them: a few graphemes can hold
+        // hundreds of combining marks.
+        if trimmed.unicodeScalars.count > max { add(field, "must be at most \(max) characters") }
         return trimmed
     }
 

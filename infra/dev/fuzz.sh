@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The services' OpenAPI documents, checked and fuzzed.
+#   fuzz.sh validate          openapi-spec-validator on every contracts/openapi/*.yaml
+#   fuzz.sh quick GATEWAY     a short seeded schemathesis pass per service (make test)
+#   fuzz.sh long GATEWAY      the long pass (make fuzz)
+# The Python tools live in a virtual environment under .dev/, pinned.
+set -euo pipefail
+source "$(cd "$(dirname "$0")" && pwd)/env.sh"
+VENV="$ROOT/.dev/venv"
+TOOLS=("schemathesis==4.32.5" "openapi-spec-validator==0.9.0")
+marker="$VENV/.tools-$(echo "${TOOLS[*]}" | md5sum | cut -c1-12)"
+if [ ! -f "$marker" ]; then
+  echo "fuzz: pip install ${TOOLS[*]} into $VENV"
+  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check "${TOOLS[@]}"
+  touch "$marker"
+fi
+exec "$VENV/bin/python" "$ROOT/infra/dev/fuzz.py" "$@"
