@@ -83,7 +83,7 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams")],
             path: "contracts/openapi",
             // One document per service, named for it; each service serves its own.
-            resources: ["gateway", "tasks"].map { .copy("\($0).yaml") },
+            resources: ["auth", "gateway", "notifications", "search", "tasks"].map { .copy("\($0).yaml") },
             swiftSettings: strict
         ),
         .target(
