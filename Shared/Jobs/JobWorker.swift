@@ -150,7 +150,7 @@ public final class JobWorker: Service, Sendable {
                 }
                 let latency = Timer(label: "jobs_claim_latency", dimensions: [("queue", name)])
                 for job in jobs {
-                    latency.recordNanoseconds(Int64(job.claimLatency * 1e9))
+                    latency.recordSeconds(job.claimLatency)
                     group.addTask {
                         await self.execute(job)
                         self.state.withLock { _ = $0.running.removeValue(forKey: job.id) }

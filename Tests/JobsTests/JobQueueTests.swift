@@ -35,6 +35,22 @@ struct JobQueueTests {
         }
     }
 
+    @Test("a job due centuries ago runs: its claim latency is no crash (fuzzing found a reminder in the year 333 that stopped tasks)")
+    func dueLongAgo() async throws {
+        try await withJobsDatabase { database in
+            let queue = uniqueQueue()
+            let kind = JobKind<Note>("test.ancient", queue: queue)
+            var registry = JobRegistry()
+            registry.register(kind) { _, _ in }
+            let longAgo = try #require(ISO8601DateFormatter().date(from: "0333-10-10T12:42:06Z"))
+            let id = try #require(try await enqueue(database, kind, Note(text: "x"), tenant: UUID(), options: .init(runAt: longAgo)))
+            try await whileRunning(testWorker(database, registry, queues: [queue: 1])) {
+                let done = try await eventually { try await jobRow(database, id)?.state == "succeeded" }
+                #expect(done)
+            }
+        }
+    }
+
     @Test("a job enqueued in a transaction that rolls back never exists")
     func rolledBack() async throws {
         try await withJobsDatabase { database in

@@ -108,6 +108,8 @@ struct JobAdminTests {
         #expect(lines.dropFirst().compactMap { Int64($0.split(separator: ",").first ?? "") } == ids.reversed())
         #expect(lines.dropFirst().allSatisfy { $0.contains(",discarded,") && $0.contains(",discarded by ") })
         #expect(try await admin.send("GET", "/v1/admin/jobs/export.csv?state=exploded").status == 422)
+        // A NUL is refused before the export starts streaming (fuzzing found an answer cut off half-way).
+        #expect(try await admin.send("GET", "/v1/admin/jobs/export.csv?kind=%00").status == 400)
     }
 
     @Test("bad filters, ids and cursors answer problem details")

@@ -31,6 +31,13 @@ struct ProjectTests {
         #expect(try await caller.send("GET", "/v1/projects/\(id)").string("name") == "Plain")
     }
 
+    @Test("a NUL in a name answers 400 (PostgreSQL text cannot hold it; fuzzing found a 500)")
+    func nulInName() async throws {
+        let caller = try await Caller.fresh()
+        #expect(try await caller.send("POST", "/v1/projects", raw: #"{"name": "a\u0000b"}"#).status == 400)
+        #expect(try await caller.send("GET", "/v1/projects").items.isEmpty)
+    }
+
     @Test("an archived project leaves the default list and takes no new tasks until unarchived")
     func archive() async throws {
         let caller = try await Caller.fresh()

@@ -32,7 +32,7 @@ struct OAuthRoutes: Sendable {
         // Apple answers with form_post.
         router.post("v1/auth/oauth/:provider/callback") { request, context in
             let body = try await request.body.collect(upTo: 64 * 1024)
-            return try await callback(FormBody.parse(String(buffer: body)), request, context)
+            return try await callback(try FormBody.parse(String(buffer: body)), request, context)
         }
         router.post("v1/auth/oauth/exchange") { request, context in try await exchange(request, context) }
         authenticated.get("v1/auth/identities") { _, context in

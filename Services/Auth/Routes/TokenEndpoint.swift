@@ -28,7 +28,7 @@ struct TokenEndpoint: Sendable {
             throw Problem.oauth(.badRequest, "invalid_request", "The token endpoint takes application/x-www-form-urlencoded.")
         }
         let body = try await request.body.collect(upTo: 16 * 1024)
-        let form = FormBody.parse(String(buffer: body))
+        let form = try FormBody.parse(String(buffer: body))
         var answer: TokenAnswer
         switch form["grant_type"] {
         case "client_credentials":
@@ -90,11 +90,14 @@ struct TokenEndpoint: Sendable {
 
 /// `application/x-www-form-urlencoded` (WHATWG URL §5): `+` is a space, then percent-decoding.
 enum FormBody {
-    static func parse(_ text: String) -> [String: String] {
+    /// A NUL in a decoded name or value is refused (400).
+    static func parse(_ text: String) throws -> [String: String] {
         var fields: [String: String] = [:]
         for pair in text.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            fields[decode(String(parts[0]))] = parts.count > 1 ? decode(String(parts[1])) : ""
+            let (name, value) = (decode(String(parts[0])), parts.count > 1 ? decode(String(parts[1])) : "")
+            try NULCharacter.refuse(in: name + value, where: "form")
+            fields[name] = value
         }
         return fields
     }

@@ -28,6 +28,7 @@ extension TaskRoutes {
         } catch {
             throw Problem(status: .contentTooLarge, detail: "An import is at most 32 MB; split the file.")
         }
+        try NULCharacter.refuse(in: body, where: "import")
         guard let format = TaskImportFormat.detect(contentType: request.headers[.contentType], body: body) else {
             throw Problem(status: .unsupportedMediaType, detail: "Send application/json (our export) or text/csv (our export or Todoist's).")
         }

@@ -13,6 +13,7 @@ extension Request {
             throw Problem(status: .contentTooLarge, detail: "The request body is larger than \(maxSize) bytes.")
         }
         guard buffer.readableBytes > 0 else { throw Problem.badRequest("The request body is empty; a JSON object is expected.") }
+        if NULCharacter.isEscaped(inJSON: buffer) { throw Problem.badRequest("JSON strings must not contain NUL (U+0000) characters.") }
         do {
             return try PlatformJSON.decoder.decode(T.self, from: Data(buffer: buffer))
         } catch let error as DecodingError {

@@ -3,7 +3,8 @@ import Logging
 
 extension Router where Context: ServiceContext {
     /// A router with the standard middleware every service uses, outermost first:
-    /// request id, access log, metrics per route and status, problem+json errors;
+    /// request id, access log, metrics per route and status, problem+json errors, no NUL
+    /// characters in the path or query;
     /// and the operational routes `/healthz`, `/readyz`, `/metrics`.
     public static func service(readiness: Readiness) -> Router<Context> {
         let router = Router<Context>(context: Context.self)
@@ -11,6 +12,7 @@ extension Router where Context: ServiceContext {
         router.add(middleware: RequestLogMiddleware(.info))
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ProblemMiddleware())
+        router.add(middleware: NULGuardMiddleware())
         _ = PlatformMetrics.registry
         router.addOperationalRoutes(readiness: readiness)
         return router
