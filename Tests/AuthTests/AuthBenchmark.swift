@@ -71,12 +71,12 @@ struct AuthBenchmark {
 }
 
 /// Each worker's current refresh token.
-final class Chains: @unchecked Sendable {
+final class Chains<Token>: @unchecked Sendable {
     private let lock = NSLock()
-    private var tokens: [String]
+    private var tokens: [Token]
 
-    init(_ tokens: [String]) { self.tokens = tokens }
+    init(_ tokens: [Token]) { self.tokens = tokens }
 
-    func token(_ index: Int) -> String { lock.withLock { tokens[index] } }
-    func set(_ index: Int, _ token: String) { lock.withLock { tokens[index] = token } }
+    func token(_ index: Int) -> Token { lock.withLock { tokens[index] } }
+    func set(_ index: Int, _ token: Token) { lock.withLock { tokens[index] = token } }
 }

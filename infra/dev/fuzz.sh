@@ -15,4 +15,4 @@ if [ ! -f "$marker" ]; then
   "$VENV/bin/pip" install -q --disable-pip-version-check "${TOOLS[@]}"
   touch "$marker"
 fi
-exec "$VENV/bin/python" "$ROOT/infra/dev/fuzz.py" "$@"
+PYTHONUNBUFFERED=1 exec "$VENV/bin/python" "$ROOT/infra/dev/fuzz.py" "$@"

@@ -47,36 +47,29 @@ struct SessionStore: Sendable {
         let successor = token.successor(key: successorKey)
         let hash = ByteBuffer(bytes: token.hash)
         let successorHash = ByteBuffer(bytes: successor.hash)
+        // The hot path of every client: one statement, one round trip (migration 0003).
+        let rotated = try await database.client.query(
+            "SELECT * FROM auth.rotate_refresh_token(\(token.tenantID), \(hash), \(successorHash), \(idleLifetime)::integer)",
+            logger: database.logger)
+        for try await (uid, email, name, verified, isOperator, tid, tname, slug, status, plan, role) in rotated.decode(
+            (UUID, String, String, Bool, Bool, UUID?, String?, String?, String?, String?, String?).self)
+        {
+            // The membership may be gone: then the session is over.
+            guard let tid, let tname, let slug, let status, let plan, let role else { return .rotated(successor: successor, profile: nil) }
+            let user = UserRecord(id: uid, email: email, name: name, emailVerified: verified, platformOperator: isOperator)
+            let membership = Membership(tenant: TenantRecord(id: tid, name: tname, slug: slug, status: status, plan: plan), role: role)
+            return .rotated(successor: successor, profile: (user, membership))
+        }
+        return try await unspendable(token, successor: successor)
+    }
+
+    /// Why a token could not be spent: unknown, expired or revoked; a retry inside the grace
+    /// window (the same successor again); or reuse, which ends the family.
+    func unspendable(_ token: TenantToken, successor: TenantToken) async throws -> RefreshOutcome {
+        let hash = ByteBuffer(bytes: token.hash)
+        let successorHash = ByteBuffer(bytes: successor.hash)
         let accounts = AccountStore(database: database)
         return try await database.withTenant(token.tenantID) { connection in
-            // Spend, insert the successor and read who it is for in one statement: the hot
-            // path of every client. The membership may be gone (then the session is over).
-            let spent = try await connection.query(
-                """
-                WITH spent AS (
-                  UPDATE auth.refresh_tokens SET spent_at = now(), successor_hash = \(successorHash)
-                  WHERE token_hash = \(hash) AND spent_at IS NULL AND revoked_at IS NULL
-                    AND expires_at > now() AND family_expires_at > now()
-                  RETURNING tenant_id, user_id, family_id, family_expires_at
-                ), successor AS (
-                  INSERT INTO auth.refresh_tokens (token_hash, tenant_id, user_id, family_id, expires_at, family_expires_at)
-                  SELECT \(successorHash), tenant_id, user_id, family_id, now() + make_interval(secs => \(idleLifetime)), family_expires_at
-                  FROM spent
-                  RETURNING user_id, tenant_id
-                )
-                SELECT u.id, u.email, u.name, u.email_verified, u.platform_operator, t.id, t.name, t.slug, t.status, t.plan, m.role
-                FROM successor s JOIN auth.users u ON u.id = s.user_id
-                LEFT JOIN auth.memberships m ON m.user_id = s.user_id AND m.tenant_id = s.tenant_id
-                LEFT JOIN auth.tenants t ON t.id = m.tenant_id
-                """, logger: database.logger)
-            for try await (uid, email, name, verified, isOperator, tid, tname, slug, status, plan, role) in spent.decode(
-                (UUID, String, String, Bool, Bool, UUID?, String?, String?, String?, String?, String?).self)
-            {
-                guard let tid, let tname, let slug, let status, let plan, let role else { return .rotated(successor: successor, profile: nil) }
-                let user = UserRecord(id: uid, email: email, name: name, emailVerified: verified, platformOperator: isOperator)
-                let membership = Membership(tenant: TenantRecord(id: tid, name: tname, slug: slug, status: status, plan: plan), role: role)
-                return .rotated(successor: successor, profile: (user, membership))
-            }
             let rows = try await connection.query(
                 """
                 SELECT user_id, family_id, revoked_at IS NOT NULL, spent_at IS NOT NULL,
