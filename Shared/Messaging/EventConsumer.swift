@@ -64,7 +64,7 @@ public struct EventConsumer: Service {
     }
 
     public func run() async throws {
-        let batches = consumer.batches()
+        let batches = try consumer.batches()
         let consumer = self.consumer
         await withGracefulShutdownHandler {
             for await batch in batches {

@@ -43,6 +43,16 @@ public final class KafkaConsumer: @unchecked Sendable {
         let conf = try KafkaConfiguration.make(all)
         self.handle = try KafkaConfiguration.newHandle(RD_KAFKA_CONSUMER, conf)
         rd_kafka_poll_set_consumer(handle)
+        self.topics = topics
+    }
+
+    let topics: [String]
+
+    /// Joins the group. Done when polling starts, not at creation: a member that joins and
+    /// never polls holds its partitions until max.poll.interval.ms (5 minutes), and a host
+    /// built but not run (a test reading its routes) must not take events from the one
+    /// that runs.
+    func subscribe() throws {
         guard let list = rd_kafka_topic_partition_list_new(Int32(topics.count)) else {
             throw KafkaError(message: "could not allocate a partition list")
         }
@@ -77,8 +87,9 @@ public final class KafkaConsumer: @unchecked Sendable {
         }
     }
 
-    /// Starts the poll thread; the stream ends after `stopPolling()`.
-    public func batches() -> AsyncStream<Batch> {
+    /// Joins the group and starts the poll thread; the stream ends after `stopPolling()`.
+    public func batches() throws -> AsyncStream<Batch> {
+        try subscribe()
         let (stream, continuation) = AsyncStream.makeStream(of: Batch.self, bufferingPolicy: .unbounded)
         started.store(true, ordering: .releasing)
         continuation.onTermination = { [self] _ in

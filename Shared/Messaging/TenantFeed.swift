@@ -27,7 +27,7 @@ public struct TenantFeed: Service {
         try await TopicAdmin.ensure([Topics.authTenant], brokers: brokers)
         let consumer = try KafkaConsumer(
             brokers: brokers, groupID: "\(service)-\(UUID().uuidString.lowercased())", topics: [Topics.authTenant.name], logger: logger)
-        let batches = consumer.batches()
+        let batches = try consumer.batches()
         await withGracefulShutdownHandler {
             for await batch in batches {
                 for message in batch.messages {

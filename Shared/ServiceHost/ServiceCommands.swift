@@ -114,7 +114,7 @@ public struct DeadLetterCommand<Program: ServiceProgram>: AsyncParsableCommand {
             let producer = try KafkaProducer(brokers: configuration.kafkaBrokers, clientID: "\(Program.name)-dlq-replay", logger: logger)
             var replayed = 0
             var skipped = 0
-            let batches = consumer.batches()
+            let batches = try consumer.batches()
             let idle = Duration.seconds(idleSeconds)
             let activity = Activity()
             let watchdog = Task {

@@ -23,6 +23,40 @@ struct BatchIndexingTests {
         }
     }
 
+    @Test("an update that changes neither title, body nor tags keeps the stored vectors; a new title computes them again")
+    func vectorsOnlyForNewText() async throws {
+        _ = try await SearchServer.shared.get()
+        try await withDatabase("search") { database in
+            let tenant = UUID.v7()
+            let task = UUID.v7()
+            let indexer = testIndexer(database)
+            try await indexer.apply([try taskChanged(tenant: tenant, task: task, title: "Okapi census", version: 1)])
+            // A marker no parse of the text can give: only a recomputation would replace it.
+            func vectors() async throws -> (String, String, String?) {
+                try await database.withTenant(tenant) { connection in
+                    let rows = try await connection.query(
+                        "SELECT search::text, title_vector::text, facets->>'status' FROM search.documents WHERE doc_id = \(task)",
+                        logger: database.logger)
+                    for try await row in rows.decode((String, String, String?).self) { return row }
+                    return ("", "", nil)
+                }
+            }
+            try await database.withTenant(tenant) { connection in
+                try await connection.query(
+                    "UPDATE search.documents SET search = 'marker'::tsvector, title_vector = 'marker'::tsvector WHERE doc_id = \(task)",
+                    logger: database.logger)
+            }
+            try await indexer.apply([try taskChanged(tenant: tenant, task: task, title: "Okapi census", status: "done", version: 2)])
+            let (kept, keptTitle, status) = try await vectors()
+            #expect(kept == "'marker'" && keptTitle == "'marker'")
+            #expect(status == "done")
+            try await indexer.apply([try taskChanged(tenant: tenant, task: task, title: "Okapi survey", status: "done", version: 3)])
+            let (recomputed, recomputedTitle, _) = try await vectors()
+            #expect(recomputed.contains("'survey'") && recomputedTitle.contains("'survey'"))
+            #expect(hitTitles(try await search("q=survey", tenant: tenant)) == ["Okapi survey"])
+        }
+    }
+
     @Test("one batch writes documents of several tenants, each only visible to its own")
     func severalTenants() async throws {
         _ = try await SearchServer.shared.get()

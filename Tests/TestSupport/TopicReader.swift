@@ -11,7 +11,7 @@ public final class TopicReader: Sendable {
         let consumer = try KafkaConsumer(brokers: brokers, groupID: "test-reader-\(UUID())", topics: [topic], logger: TestEnvironment.logger)
         self.consumer = consumer
         let seen = self.seen
-        let batches = consumer.batches()
+        let batches = try consumer.batches()
         task = Task {
             for await batch in batches {
                 seen.append(contentsOf: batch.messages)

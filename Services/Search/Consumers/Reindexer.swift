@@ -41,7 +41,7 @@ struct Reindexer: Sendable {
             brokers: brokers, groupID: "search.reindex.\(run.id.uuidString.lowercased())", topics: topics.map(\.name), logger: logger,
             maxBatch: 2000)
         let replay = Replay()
-        let batches = consumer.batches()
+        let batches = try consumer.batches()
         do {
             try await withTaskCancellationHandler {
                 try await withThrowingTaskGroup(of: Void.self) { group in
