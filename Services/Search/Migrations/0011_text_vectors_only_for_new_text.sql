@@ -14,6 +14,10 @@ BEGIN
   END LOOP;
 END $$;
 
+-- The stored row is looked up one key at a time (LATERAL ... LIMIT 1, which the planner
+-- cannot turn into a join): as a plain join, a tenant whose rows the statistics did not
+-- know yet was read whole for every batch (a merge join over a bitmap scan of its 20,000
+-- documents, 45 ms a batch, 2.5 times slower than parsing the text again).
 CREATE OR REPLACE FUNCTION apply_documents(batch jsonb, reindex uuid DEFAULT NULL) RETURNS int LANGUAGE plpgsql SET search_path = search AS $$
 DECLARE
   tenant uuid;
@@ -38,7 +42,11 @@ BEGIN
                                              visible_to uuid[], version int, deleted boolean, updated_at timestamptz)) x
     JOIN generations g ON g.tenant_id = tenant
       AND CASE WHEN reindex IS NULL THEN g.state IN ('live', 'building') ELSE g.state = 'building' AND g.reindex_id = reindex END
-    LEFT JOIN documents cur ON cur.doc_id = x.doc_id AND cur.doc_type = x.doc_type AND cur.tenant_id = tenant AND cur.generation = g.generation
+    LEFT JOIN LATERAL (
+      SELECT c.doc_id, c.title, c.body, c.tags, c.search, c.title_vector FROM documents c
+      WHERE c.doc_id = x.doc_id AND c.doc_type = x.doc_type AND c.tenant_id = tenant AND c.generation = g.generation
+      LIMIT 1
+    ) cur ON true
     CROSS JOIN LATERAL (SELECT cur.doc_id IS NOT NULL AND cur.title = x.title AND cur.body = x.body AND cur.tags = x.tags AS same_text) t
     ORDER BY g.generation, x.doc_type, x.doc_id
     ON CONFLICT (tenant_id, generation, doc_type, doc_id) DO UPDATE SET
