@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`. See README.md.
-.PHONY: run up down test fuzz build format lint bench bench-auth bench-gateway bench-jobs bench-tasks bench-search bench-notifications
+.PHONY: run up down test fuzz broker-restarts build format lint bench bench-auth bench-gateway bench-jobs bench-tasks bench-search bench-notifications
 
 run:    ## everything in the foreground; Ctrl-C stops it
 	infra/dev/stack.sh run
@@ -15,6 +15,9 @@ test:   ## separate PostgreSQL + broker for tests, swift test, stop them
 
 fuzz:   ## schemathesis against every service through the gateway on the test stack (long pass); prints figures
 	infra/dev/stack.sh fuzz
+
+broker-restarts:  ## restarts a test broker three times under tasks and search; prints recovery and shutdown times
+	SWIFT_TEST_ARGS="--filter BrokerRestartTests" BROKER_RESTARTS=1 BENCH=1 infra/dev/stack.sh test
 
 build:
 	swift build

@@ -88,7 +88,7 @@ enum AuthProgram: ServiceProgram {
     static func serve(migrate: Bool) async throws {
         var configuration = try AuthConfiguration.fromEnvironment()
         configuration.service.migrateOnStart = migrate
-        try await ServiceRunner.run(try buildAuth(configuration))
+        try await authHost(configuration).run()
     }
 }
 

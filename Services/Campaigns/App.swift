@@ -20,7 +20,7 @@ enum CampaignsProgram: ServiceProgram {
     static func serve(migrate: Bool) async throws {
         var configuration = try configuration()
         configuration.migrateOnStart = migrate
-        try await ServiceRunner.run(try buildCampaigns(configuration))
+        try await ServiceHost(CampaignsProgram.self, configuration: configuration).run()
     }
 }
 

@@ -20,7 +20,7 @@ enum ExperienceProgram: ServiceProgram {
     static func serve(migrate: Bool) async throws {
         var configuration = try configuration()
         configuration.migrateOnStart = migrate
-        try await ServiceRunner.run(try buildExperience(configuration))
+        try await ServiceHost(ExperienceProgram.self, configuration: configuration).run()
     }
 }
 

@@ -56,7 +56,7 @@ enum NotificationsProgram: ServiceProgram {
     static func serve(migrate: Bool) async throws {
         var configuration = try NotificationsConfiguration.fromEnvironment()
         configuration.service.migrateOnStart = migrate
-        try await ServiceRunner.run(try buildNotifications(configuration))
+        try await notificationsHost(configuration).run()
     }
 }
 

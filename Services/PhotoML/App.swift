@@ -20,7 +20,7 @@ enum PhotoMLProgram: ServiceProgram {
     static func serve(migrate: Bool) async throws {
         var configuration = try configuration()
         configuration.migrateOnStart = migrate
-        try await ServiceRunner.run(try buildPhotoML(configuration))
+        try await ServiceHost(PhotoMLProgram.self, configuration: configuration).run()
     }
 }
 

@@ -54,7 +54,7 @@ enum SearchProgram: ServiceProgram {
     static func serve(migrate: Bool) async throws {
         var configuration = try configuration()
         configuration.migrateOnStart = migrate
-        try await ServiceRunner.run(try buildSearch(configuration))
+        try await searchHost(configuration).run()
     }
 }
 

@@ -36,7 +36,7 @@ enum TasksProgram: ServiceProgram {
     static func serve(migrate: Bool) async throws {
         var configuration = try configuration()
         configuration.migrateOnStart = migrate
-        try await ServiceRunner.run(try buildTasks(configuration))
+        try await tasksHost(configuration).run()
     }
 }
 

@@ -1,4 +1,5 @@
 import CRdKafka
+import Contracts
 import Foundation
 import Logging
 import Synchronization
@@ -38,15 +39,21 @@ public final class KafkaConsumer: @unchecked Sendable {
             // a waiting fetch when messages arrive (tansu) otherwise adds up to 500 ms to
             // every event's way; an idle consumer asks ten times a second instead of twice.
             "fetch.wait.max.ms": "100",
+            // A broker that comes back is reconnected to within a second.
+            "reconnect.backoff.max.ms": "1000",
         ]
         all.merge(settings) { $1 }
         let conf = try KafkaConfiguration.make(all)
         self.handle = try KafkaConfiguration.newHandle(RD_KAFKA_CONSUMER, conf)
         rd_kafka_poll_set_consumer(handle)
         self.topics = topics
+        self.brokers = brokers
     }
 
     let topics: [String]
+    let brokers: String
+    /// When the poll thread last re-created vanished topics (at most every few seconds).
+    private var lastRecovery = ContinuousClock.now - .seconds(60)
 
     /// Joins the group. Done when polling starts, not at creation: a member that joins and
     /// never polls holds its partitions until max.poll.interval.ms (5 minutes), and a host
@@ -110,17 +117,21 @@ public final class KafkaConsumer: @unchecked Sendable {
         while polling.load(ordering: .acquiring) {
             var messages: [ConsumedMessage] = []
             var timeout: Int32 = 100
+            var vanished = false
             while messages.count < maxBatch, let raw = rd_kafka_consumer_poll(handle, timeout) {
                 timeout = 0
                 defer { rd_kafka_message_destroy(raw) }
                 let message = raw.pointee
                 if message.err != RD_KAFKA_RESP_ERR_NO_ERROR {
-                    // Transient broker and partition errors are reported here; librdkafka recovers by itself.
+                    // Transient broker and partition errors are reported here; librdkafka
+                    // recovers from them by itself, but not from a topic that is gone.
+                    vanished = vanished || message.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART
                     logger.debug("consumer event", metadata: ["error": "\(KafkaError(message.err))"])
                     continue
                 }
                 messages.append(Self.copy(raw))
             }
+            if vanished { recoverVanishedTopics() }
             guard !messages.isEmpty else { continue }
             let batch = Batch(messages: messages)
             outstanding.withLock { $0 = batch }
@@ -134,6 +145,26 @@ public final class KafkaConsumer: @unchecked Sendable {
                 seekBack(messages)
             }
         }
+    }
+
+    /// A topic the member reads from is gone: a broker that restarted without its data
+    /// (the development broker keeps it in memory). Its topics are created again from the
+    /// registry, and the member subscribes anew: the fresh assignment reads from the group's
+    /// committed offsets, which went with the broker too, so from the start of the new
+    /// logs. Without this the member waited at its old positions, past the end of the new
+    /// logs, and never saw the events written since.
+    func recoverVanishedTopics() {
+        guard ContinuousClock.now - lastRecovery > .seconds(3) else { return }
+        lastRecovery = .now
+        logger.warning("a subscribed topic is gone (did the broker restart without its data?); creating it and subscribing again")
+        let declared = Topics.all.filter { topics.contains($0.name) }
+        do {
+            if !declared.isEmpty { try TopicAdmin.create(declared, brokers: brokers, timeoutMs: 5000) }
+        } catch {
+            logger.warning("could not create the topics again", metadata: ["error": "\(error)"])
+        }
+        rd_kafka_unsubscribe(handle)
+        do { try subscribe() } catch { logger.error("could not subscribe again", metadata: ["error": "\(error)"]) }
     }
 
     static func copy(_ raw: UnsafeMutablePointer<rd_kafka_message_t>) -> ConsumedMessage {
@@ -198,18 +229,50 @@ public final class KafkaConsumer: @unchecked Sendable {
         polling.store(false, ordering: .releasing)
     }
 
-    /// Leaves the group and destroys the handle, after the poll thread has stopped.
+    /// How long leaving the group may take before the handle is destroyed without it.
+    static let closeDeadline: Duration = .seconds(5)
+
+    /// Leaves the group and destroys the handle, after the poll thread has stopped. The
+    /// leave is bounded: against a broker that lost the group (a restart of an in-memory
+    /// broker) `rd_kafka_consumer_close` was seen to block for over 30 minutes, and with it
+    /// the service's shutdown. Past the deadline the group learns of the departure from the
+    /// session timeout instead.
     public func close() async {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         stopPolling()
         await onDedicatedThread { [self] in
             if started.load(ordering: .acquiring) { threadDone.wait() }
-            alive.withLock { alive in
-                alive = false
-                rd_kafka_consumer_close(handle)
-                rd_kafka_destroy(handle)
+            alive.withLock { $0 = false }
+            let left = leaveGroup(within: Self.closeDeadline)
+            if !left { logger.warning("leaving the consumer group timed out; closing without it") }
+            // Destroying joins librdkafka's threads, which a broker that lost the group can
+            // keep busy too: past the deadline the handle is abandoned to its thread (the
+            // process is usually on its way out) rather than holding up the shutdown.
+            let destroyed = DispatchSemaphore(value: 0)
+            Thread { [self] in
+                rd_kafka_destroy_flags(handle, left ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE)
+                destroyed.signal()
+            }.start()
+            if destroyed.wait(timeout: .now() + .seconds(5)) == .timedOut {
+                logger.warning("destroying the consumer timed out; abandoning its handle")
             }
         }
+    }
+
+    /// The asynchronous close, served until it is done or the deadline passes.
+    func leaveGroup(within limit: Duration) -> Bool {
+        guard let queue = rd_kafka_queue_new(handle) else { return false }
+        defer { rd_kafka_queue_destroy(queue) }
+        if let error = rd_kafka_consumer_close_queue(handle, queue) {
+            rd_kafka_error_destroy(error)
+            return false
+        }
+        let deadline = ContinuousClock.now + limit
+        while rd_kafka_consumer_closed(handle) == 0 {
+            guard ContinuousClock.now < deadline else { return false }
+            if let event = rd_kafka_queue_poll(queue, 100) { rd_kafka_event_destroy(event) }
+        }
+        return true
     }
 }
 

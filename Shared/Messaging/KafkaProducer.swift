@@ -30,6 +30,9 @@ public final class KafkaProducer: @unchecked Sendable {
             // instead of waiting the five-minute default.
             "message.timeout.ms": "15000",
             "linger.ms": "5",
+            // A broker that comes back is reconnected to within a second (the default backs
+            // off to 10 s between attempts).
+            "reconnect.backoff.max.ms": "1000",
         ]
         all.merge(settings) { $1 }
         let conf = try KafkaConfiguration.make(all)
@@ -49,6 +52,12 @@ public final class KafkaProducer: @unchecked Sendable {
         }
         thread.name = "kafka-producer-poll"
         thread.start()
+    }
+
+    /// True once librdkafka has raised a fatal error: the producer will deliver nothing more
+    /// (an idempotent producer whose broker lost its producer state after a restart).
+    public var hasFailedForGood: Bool {
+        rd_kafka_fatal_error(handle, nil, 0) != RD_KAFKA_RESP_ERR_NO_ERROR
     }
 
     /// Enqueues `messages` in order and waits for every delivery report. The result holds

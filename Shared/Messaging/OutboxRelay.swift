@@ -16,15 +16,18 @@ import Synchronization
 /// of one key go out in the order they were written. A row is marked only after its
 /// delivery report: a broker outage delays events, it never loses them.
 ///
-/// The relay owns its producer and replaces it after `replaceProducerAfter` failed
-/// passes in a row: a producer whose idempotence state the cluster no longer knows
-/// (fenced, fatal error, or a broker that lost its state) otherwise times out forever.
-/// A replacement may publish an event twice; consumers are idempotent (inbox).
+/// The relay owns its producer and replaces it at once when librdkafka says it failed for
+/// good (an idempotent producer whose broker lost its state in a restart delivers nothing
+/// more), and after `replaceProducerAfter` failed passes in a row for anything else that
+/// keeps it stuck. A replacement may publish an event twice; consumers are idempotent
+/// (inbox). While the broker is down, passes are retried at most `maxBackoff` apart, so
+/// events written meanwhile go out within seconds of its return.
 public struct OutboxRelay: Service {
     public typealias ProducerFactory = @Sendable () throws -> KafkaProducer
     let database: Database
     let makeProducer: ProducerFactory
     let replaceProducerAfter = 3
+    let maxBackoff: Duration = .seconds(2)
     let logger: Logger
     let batchSize: Int
     let pollInterval: Duration
@@ -60,7 +63,8 @@ public struct OutboxRelay: Service {
         var producer: KafkaProducer?
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                if producer == nil || failures >= replaceProducerAfter && failures % replaceProducerAfter == 0 {
+                let stuck = failures >= replaceProducerAfter && failures % replaceProducerAfter == 0
+                if producer == nil || stuck || producer?.hasFailedForGood == true {
                     if let old = producer {
                         logger.warning("replacing the outbox producer after repeated failures")
                         await old.shutdown()
@@ -70,6 +74,8 @@ public struct OutboxRelay: Service {
                 guard let producer else { continue }
                 let (published, failed) = try await publishBatch(producer)
                 failures = failed > 0 ? failures + 1 : 0
+                // Failed for good: the next pass, at once, has a new producer.
+                if failed > 0, producer.hasFailedForGood { continue }
                 if ContinuousClock.now - lastPurge > .seconds(600) {
                     lastPurge = .now
                     try await purgePublished()
@@ -82,7 +88,7 @@ public struct OutboxRelay: Service {
                 logger.warning("outbox relay pass failed", metadata: ["error": "\(String(reflecting: error))"])
             }
             // Back off while the broker or database is down; otherwise wait for a wake-up.
-            let wait = failures > 0 ? min(pollInterval * (1 << min(failures, 4)), .seconds(10)) : pollInterval
+            let wait = failures > 0 ? min(pollInterval * (1 << min(failures, 4)), maxBackoff) : pollInterval
             await sleep(upTo: wait)
         }
         await producer?.shutdown()

@@ -129,6 +129,12 @@ public final class ServiceHost {
 
     // MARK: Running
 
+    /// Serves until SIGTERM, then drains (readiness fails, answers close their connections)
+    /// for the configured time before the server stops accepting and the rest shuts down.
+    public func run() async throws {
+        try await ServiceRunner.run(application(), readiness: readiness, drain: configuration.shutdownDrain)
+    }
+
     /// What runs before the server accepts requests (migrations, topics).
     public var preparation: Preparation {
         Preparation(configuration: configuration, database: database, migrations: migrations, migrated: migrated, logger: logger)
@@ -141,7 +147,11 @@ public final class ServiceHost {
             PostgresClientService(database: database),
             KafkaProducerService(producer: producer),
             OutboxRelay(database: database, logger: logger, schemaReady: migrated) { [configuration, logger] in
-                try KafkaProducer(brokers: configuration.kafkaBrokers, clientID: "\(configuration.name)-outbox", logger: logger)
+                // The relay retries on its own: a delivery not confirmed within 5 s is
+                // tried again (by a new producer if this one failed for good).
+                try KafkaProducer(
+                    brokers: configuration.kafkaBrokers, clientID: "\(configuration.name)-outbox", logger: logger,
+                    settings: ["message.timeout.ms": "5000", "enable.idempotence": "false", "max.in.flight.requests.per.connection": "1"])
             },
             AfterMigrations(flag: migrated, service: InboxPurge(database: database, days: 30, logger: logger)),
         ]

@@ -390,10 +390,10 @@ final class ProxyHandler: ChannelDuplexHandler {
                     bind(try channel.pipeline.syncOperations.handler(type: UpstreamConnection.self), to: exchange, reused: false)
                 } catch {
                     channel.close(promise: nil)
-                    failed(exchange, upstream: upstream)
+                    failed(exchange, upstream: upstream, nothingSent: true)
                 }
             case .failure:
-                failed(exchange, upstream: upstream)
+                failed(exchange, upstream: upstream, nothingSent: true)
             }
         }
     }
@@ -430,8 +430,11 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     /// A connection that failed before any answer: the next upstream for a retryable
     /// request, else 502. A kept-alive connection the upstream had closed meanwhile is
-    /// not the upstream's fault; a retryable request goes again on a new connection.
-    private func failed(_ exchange: Exchange, upstream: Upstream, staleReuse: Bool = false) {
+    /// not the upstream's fault; a retryable request goes again on a new connection. A
+    /// connection that could not be opened carried nothing (the body waits in `pending`),
+    /// so any request goes on to the next upstream: a replica that stopped accepting
+    /// (shutting down) costs no POST a 502.
+    private func failed(_ exchange: Exchange, upstream: Upstream, staleReuse: Bool = false, nothingSent: Bool = false) {
         exchange.upstream = nil
         if staleReuse && exchange.retryable {
             connect(exchange, fresh: true)
@@ -439,7 +442,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         services.health.record(upstream, success: false, now: Date().timeIntervalSince1970)
         exchange.candidates.removeFirst()
-        if exchange.retryable, !exchange.candidates.isEmpty {
+        if exchange.retryable || nothingSent, !exchange.candidates.isEmpty {
             connect(exchange, fresh: false)
             return
         }

@@ -18,6 +18,10 @@ public struct ServiceConfiguration: Sendable {
     /// Apply the schema's migrations at start (`serve`); false when a Job runs `migrate`
     /// before the rollout (`serve --no-migrate`): the service then waits for them.
     public var migrateOnStart = true
+    /// On SIGTERM, how long readiness fails while requests are still served, before the
+    /// server stops accepting (`SHUTDOWN_DRAIN_SECONDS`): long enough for the load balancer
+    /// (Kubernetes endpoints) and the gateway to move away.
+    public var shutdownDrain: Duration = .seconds(5)
 
     public init(
         name: String, host: String = "127.0.0.1", port: Int, databaseURL: String, kafkaBrokers: String,
@@ -36,7 +40,7 @@ public struct ServiceConfiguration: Sendable {
     }
 
     /// Reads `HOST`, `PORT`, `DATABASE_URL`, `KAFKA_BROKERS`, `JWKS_URL`, `TOKEN_ISSUER`,
-    /// `TOKEN_AUDIENCE` and `LOG_LEVEL`.
+    /// `TOKEN_AUDIENCE`, `LOG_LEVEL` and `SHUTDOWN_DRAIN_SECONDS`.
     public static func fromEnvironment(name: String, defaultPort: Int, _ env: Environment = Environment()) throws -> Self {
         let database = try env.string("DATABASE_URL")
         guard let url = URL(string: database), url.scheme == "postgres" || url.scheme == "postgresql", url.host != nil else {
@@ -54,6 +58,7 @@ public struct ServiceConfiguration: Sendable {
             logLevel: try env.string("LOG_LEVEL", default: "info")
         )
         configuration.databaseTLS = try DatabaseTLS.fromEnvironment(env)
+        configuration.shutdownDrain = .seconds(try env.int("SHUTDOWN_DRAIN_SECONDS", default: 5, range: 0...120))
         return configuration
     }
 }

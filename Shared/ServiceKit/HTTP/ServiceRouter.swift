@@ -9,6 +9,7 @@ extension Router where Context: ServiceContext {
     public static func service(readiness: Readiness) -> Router<Context> {
         let router = Router<Context>(context: Context.self)
         router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: DrainingMiddleware(readiness: readiness))
         router.add(middleware: RequestLogMiddleware(.info))
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ProblemMiddleware())

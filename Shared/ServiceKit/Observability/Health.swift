@@ -9,6 +9,7 @@ import Synchronization
 public final class Readiness: Sendable {
     public typealias Check = @Sendable () async -> Bool
     private let checks = Mutex<[(String, Check)]>([])
+    private let drainingFlag = Atomic<Bool>(false)
 
     public init() {}
 
@@ -16,11 +17,32 @@ public final class Readiness: Sendable {
         checks.withLock { $0.append((name, check)) }
     }
 
+    /// Shutting down: readiness fails from now on, so load balancers stop sending traffic,
+    /// while the server still answers what reaches it.
+    public var isDraining: Bool { drainingFlag.load(ordering: .acquiring) }
+    public func drain() { drainingFlag.store(true, ordering: .releasing) }
+
     public func evaluate() async -> [String: Bool] {
         let all = checks.withLock { $0 }
         var result: [String: Bool] = [:]
         for (name, check) in all { result[name] = await check() }
+        if isDraining { result["not shutting down"] = false }
         return result
+    }
+}
+
+/// While the replica drains, every answer says `Connection: close`: a client (the
+/// gateway) opens a new connection for its next request instead of keeping one the
+/// replica is about to close, where a request could cross the close and be lost.
+public struct DrainingMiddleware<Context: RequestContext>: RouterMiddleware {
+    let readiness: Readiness
+
+    public init(readiness: Readiness) { self.readiness = readiness }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        if readiness.isDraining { response.headers[.connection] = "close" }
+        return response
     }
 }
 
