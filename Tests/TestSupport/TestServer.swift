@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import ServiceKit
 import ServiceLifecycle
 
 /// A service application running in this process on a free port, with its lifecycle
@@ -13,10 +14,15 @@ public final class TestServer: Sendable {
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
     /// `build` receives the callback that reports the bound port.
-    public static func start(_ build: (@escaping @Sendable (Int) async -> Void) throws -> some ApplicationProtocol) async throws -> TestServer {
+    /// With `readiness`, `stop()` drains for `drain` first, as SIGTERM does (ServiceRunner).
+    public static func start(
+        readiness: Readiness? = nil, drain: Duration = .zero, _ build: (@escaping @Sendable (Int) async -> Void) throws -> some ApplicationProtocol
+    ) async throws -> TestServer {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = try build { port in continuation.yield(port) }
-        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], cancellationSignals: [], logger: TestEnvironment.logger)
+        let group = ServiceGroup(
+            services: ServiceRunner.services(app, readiness: readiness, drain: drain), gracefulShutdownSignals: [], cancellationSignals: [],
+            logger: TestEnvironment.logger)
         // When the application ends (or throws before listening) the port stream ends too.
         let task = Task {
             defer { continuation.finish() }
