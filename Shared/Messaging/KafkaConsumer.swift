@@ -270,7 +270,11 @@ public final class KafkaConsumer: @unchecked Sendable {
         let deadline = ContinuousClock.now + limit
         while rd_kafka_consumer_closed(handle) == 0 {
             guard ContinuousClock.now < deadline else { return false }
-            if let event = rd_kafka_queue_poll(queue, 100) { rd_kafka_event_destroy(event) }
+            guard let event = rd_kafka_queue_poll(queue, 100) else { continue }
+            // The close hands the revocation to this queue: serving it (an empty assignment)
+            // is what lets the close go on to leave the group.
+            if rd_kafka_event_type(event) == RD_KAFKA_EVENT_REBALANCE { rd_kafka_assign(handle, nil) }
+            rd_kafka_event_destroy(event)
         }
         return true
     }
