@@ -35,7 +35,7 @@ CHECKS = ",".join(
 # quick: seeded and bounded, for every `make test`; long: as much as the time allows.
 MODES = {
     "quick": ["--seed", "20261206", "--max-examples", "12", "--max-time", "45", "--generation-deterministic"],
-    "long": ["--max-examples", "200", "--max-time", "300"],
+    "long": ["--max-examples", "500", "--max-time", "150"],
 }
 OPERATOR = (
     os.environ.get("PLATFORM_OPERATOR_EMAIL", "operator@example.com"),
