@@ -31,9 +31,12 @@ public enum PlatformJSON {
 public enum RFC3339 {
     public static func string(from date: Date) -> String {
         let millis = (date.timeIntervalSince1970 * 1000).rounded()
-        let whole = Date(timeIntervalSince1970: (millis / 1000).rounded(.down))
+        let seconds = (millis / 1000).rounded(.down)
+        let whole = Date(timeIntervalSince1970: seconds)
         let base = whole.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false).timeSeparator(.colon))
-        let fraction = Int(millis.truncatingRemainder(dividingBy: 1000))
+        // Counted up from the whole second below, also before 1970 (a remainder would be
+        // negative there: fuzzing found "…:04.-603Z").
+        let fraction = Int(millis - seconds * 1000)
         let trimmed = base.hasSuffix("Z") ? String(base.dropLast()) : base
         return fraction == 0 ? trimmed + "Z" : trimmed + String(format: ".%03dZ", fraction)
     }
