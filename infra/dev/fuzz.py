@@ -117,15 +117,21 @@ def unfuzzed(document):
 
 
 def summary(output):
-    """schemathesis's closing figures, one line."""
-    keep = []
-    for line in output.splitlines():
-        line = re.sub(r"\x1b\[[0-9;]*m", "", line).strip()
-        if re.match(r"^(API Operations|Test Phases|Test cases|Seed|Failures|Errors|Warnings|No issues found|Found \d+)", line) or re.match(
-            r"^[✅❌⏭🚫]", line
-        ):
-            keep.append(line)
-    return keep
+    """schemathesis's closing figures: operations tested, test cases, failures by kind."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", output)
+    closing = text[text.rfind("SUMMARY") :] if "SUMMARY" in text else text
+    figures = []
+    tested = re.search(r"Tested: (\d+)", closing)
+    if tested:
+        figures.append(f"{tested.group(1)} operations")
+    cases = re.search(r"Test cases:\s*\n\s*(.+)", closing)
+    if cases:
+        figures.append(cases.group(1).strip())
+    failures = re.findall(r"❌ (ST\d+ [^:\n]+): (\d+)", closing)
+    errors = re.findall(r"🚫 ([^:\n]+): (\d+)", closing)
+    for kind, count in failures + errors:
+        figures.append(f"{kind}: {count}")
+    return ["; ".join(figures)] if figures else []
 
 
 def fuzz(mode, gateway):
