@@ -35,7 +35,7 @@ bench-gateway:  ## wrk: gateway (JWT + limiter) vs nginx vs direct, release buil
 	bench/gateway.sh
 
 bench-auth:  ## auth throughput (logins/s, refreshes/s) on the test stack, release build; prints figures
-	SWIFT_TEST_ARGS="-c release -Xswiftc -enable-testing --filter 'AuthBenchmark|RefreshStatementBenchmark'" BENCH=1 infra/dev/stack.sh test
+	SWIFT_TEST_ARGS="-c release -Xswiftc -enable-testing --filter AuthBenchmark|RefreshStatementBenchmark" BENCH=1 infra/dev/stack.sh test
 
 bench-jobs:  ## job queue: jobs/s with 1 and 2 workers, claim latency p50/p99, release build; prints figures
 	SWIFT_TEST_ARGS="-c release -Xswiftc -enable-testing --filter JobsBenchmark" BENCH=1 infra/dev/stack.sh test
@@ -44,7 +44,7 @@ bench-tasks:  ## task create and list requests/s through the gateway, release bu
 	SWIFT_TEST_ARGS="-c release -Xswiftc -enable-testing --filter TasksBenchmark" BENCH=1 infra/dev/stack.sh test
 
 bench-search:  ## search: index 1M documents from events, query p50/p99, queries/s, event-to-searchable, index size; release build
-	SWIFT_TEST_ARGS="-c release -Xswiftc -enable-testing --filter 'SearchBenchmark|TextVectorBenchmark'" BENCH=1 infra/dev/stack.sh test
+	SWIFT_TEST_ARGS="-c release -Xswiftc -enable-testing --filter SearchBenchmark|TextVectorBenchmark" BENCH=1 infra/dev/stack.sh test
 
 bench-notifications:  ## webhook deliveries/s, emails/s to the local receivers, event-to-webhook p99; release build
 	SWIFT_TEST_ARGS="-c release -Xswiftc -enable-testing --filter NotificationsBenchmark" BENCH=1 infra/dev/stack.sh test
