@@ -74,13 +74,6 @@ func authHost(_ configuration: AuthConfiguration) throws -> ServiceHost {
     return host
 }
 
-/// The service ready to run; `onServerRunning` reports the bound port (tests use port 0).
-func buildAuth(
-    _ configuration: AuthConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-) throws -> some ApplicationProtocol {
-    try authHost(configuration).application(onServerRunning: onServerRunning)
-}
-
 enum AuthProgram: ServiceProgram {
     static let name = "auth"
     static func migrations() throws -> [Migration] { try ServiceHost.migrations(in: .module) }

@@ -7,10 +7,8 @@ import ServiceHost
 import ServiceKit
 
 /// Until its issue is done the campaigns service only migrates, relays and answers health.
-func buildCampaigns(
-    _ configuration: ServiceConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-) throws -> some ApplicationProtocol {
-    try ServiceHost(CampaignsProgram.self, configuration: configuration).application(onServerRunning: onServerRunning)
+func campaignsHost(_ configuration: ServiceConfiguration) throws -> ServiceHost {
+    try ServiceHost(CampaignsProgram.self, configuration: configuration)
 }
 
 enum CampaignsProgram: ServiceProgram {
@@ -20,7 +18,7 @@ enum CampaignsProgram: ServiceProgram {
     static func serve(migrate: Bool) async throws {
         var configuration = try configuration()
         configuration.migrateOnStart = migrate
-        try await ServiceHost(CampaignsProgram.self, configuration: configuration).run()
+        try await campaignsHost(configuration).run()
     }
 }
 

@@ -7,10 +7,8 @@ import ServiceHost
 import ServiceKit
 
 /// Until its issue is done the experience service only migrates, relays and answers health.
-func buildExperience(
-    _ configuration: ServiceConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-) throws -> some ApplicationProtocol {
-    try ServiceHost(ExperienceProgram.self, configuration: configuration).application(onServerRunning: onServerRunning)
+func experienceHost(_ configuration: ServiceConfiguration) throws -> ServiceHost {
+    try ServiceHost(ExperienceProgram.self, configuration: configuration)
 }
 
 enum ExperienceProgram: ServiceProgram {
@@ -20,7 +18,7 @@ enum ExperienceProgram: ServiceProgram {
     static func serve(migrate: Bool) async throws {
         var configuration = try configuration()
         configuration.migrateOnStart = migrate
-        try await ServiceHost(ExperienceProgram.self, configuration: configuration).run()
+        try await experienceHost(configuration).run()
     }
 }
 

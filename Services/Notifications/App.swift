@@ -42,13 +42,6 @@ func notificationsHost(_ configuration: NotificationsConfiguration) throws -> Se
     return host
 }
 
-/// The service ready to run; `onServerRunning` reports the bound port (tests use port 0).
-func buildNotifications(
-    _ configuration: NotificationsConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-) throws -> some ApplicationProtocol {
-    try notificationsHost(configuration).application(onServerRunning: onServerRunning)
-}
-
 enum NotificationsProgram: ServiceProgram {
     static let name = "notifications"
     static func migrations() throws -> [Migration] { JobTables.migrations(schema: name) + (try ServiceHost.migrations(in: .module)) }

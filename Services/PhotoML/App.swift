@@ -7,10 +7,8 @@ import ServiceHost
 import ServiceKit
 
 /// Until its issue is done the photoml service only migrates, relays and answers health.
-func buildPhotoML(
-    _ configuration: ServiceConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-) throws -> some ApplicationProtocol {
-    try ServiceHost(PhotoMLProgram.self, configuration: configuration).application(onServerRunning: onServerRunning)
+func photoMLHost(_ configuration: ServiceConfiguration) throws -> ServiceHost {
+    try ServiceHost(PhotoMLProgram.self, configuration: configuration)
 }
 
 enum PhotoMLProgram: ServiceProgram {
@@ -20,7 +18,7 @@ enum PhotoMLProgram: ServiceProgram {
     static func serve(migrate: Bool) async throws {
         var configuration = try configuration()
         configuration.migrateOnStart = migrate
-        try await ServiceHost(PhotoMLProgram.self, configuration: configuration).run()
+        try await photoMLHost(configuration).run()
     }
 }
 

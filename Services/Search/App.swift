@@ -39,14 +39,6 @@ func searchHost(_ configuration: ServiceConfiguration, retries: IndexRetries = I
     return host
 }
 
-/// The service ready to run; `onServerRunning` reports the bound port (tests use port 0).
-func buildSearch(
-    _ configuration: ServiceConfiguration, retries: IndexRetries = IndexRetries(),
-    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-) throws -> some ApplicationProtocol {
-    try searchHost(configuration, retries: retries).application(onServerRunning: onServerRunning)
-}
-
 enum SearchProgram: ServiceProgram {
     static let name = "search"
     static func migrations() throws -> [Migration] { JobTables.migrations(schema: name) + (try ServiceHost.migrations(in: .module)) }

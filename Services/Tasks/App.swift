@@ -22,13 +22,6 @@ func tasksHost(_ configuration: ServiceConfiguration) throws -> ServiceHost {
     return host
 }
 
-/// The service ready to run; `onServerRunning` reports the bound port (tests use port 0).
-func buildTasks(
-    _ configuration: ServiceConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-) throws -> some ApplicationProtocol {
-    try tasksHost(configuration).application(onServerRunning: onServerRunning)
-}
-
 enum TasksProgram: ServiceProgram {
     static let name = "tasks"
     static func migrations() throws -> [Migration] { JobTables.migrations(schema: name) + (try ServiceHost.migrations(in: .module)) }

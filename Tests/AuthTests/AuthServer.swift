@@ -25,7 +25,7 @@ struct AuthServer {
                 OAuthProviderConfiguration(
                     name: "google", kind: .openID(issuer: TestEnvironment.oidcIssuer), clientID: "platform-test", clientSecret: "s3cret")
             ])
-        return try await TestServer.start { try buildAuth(configuration, onServerRunning: $0) }
+        return try await TestServer.start { try authHost(configuration).application(onServerRunning: $0) }
     }
 
     func url() async throws -> String { try await server.value().baseURL }

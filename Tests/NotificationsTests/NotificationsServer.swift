@@ -13,7 +13,7 @@ struct NotificationsServer {
     static let appURL = "https://app.test"
     private let started = StartOnce<(String, TestIssuer)> {
         let issuer = try await TestIssuer.start()
-        let server = try await TestServer.start { try buildNotifications(configuration(jwksURL: issuer.jwksURL), onServerRunning: $0) }
+        let server = try await TestServer.start { try notificationsHost(configuration(jwksURL: issuer.jwksURL)).application(onServerRunning: $0) }
         return (server.baseURL, issuer)
     }
 

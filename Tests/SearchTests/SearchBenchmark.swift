@@ -64,7 +64,7 @@ struct SearchBenchmark {
         let issuer = try await TestIssuer.start()
         let configuration = TestEnvironment.configuration("search", jwksURL: issuer.jwksURL)
         let indexStart = ContinuousClock.now
-        let server = try await TestServer.start { try buildSearch(configuration, onServerRunning: $0) }
+        let server = try await TestServer.start { try searchHost(configuration).application(onServerRunning: $0) }
         try await withDatabase("search") { database in
             while try await Self.committed(database) < Self.documents {
                 try await Task.sleep(for: .milliseconds(200))

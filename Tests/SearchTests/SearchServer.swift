@@ -11,7 +11,7 @@ struct SearchServer {
     private let started = StartOnce<(String, TestIssuer)> {
         let issuer = try await TestIssuer.start()
         let configuration = TestEnvironment.configuration("search", jwksURL: issuer.jwksURL)
-        let server = try await TestServer.start { try buildSearch(configuration, retries: fastRetries, onServerRunning: $0) }
+        let server = try await TestServer.start { try searchHost(configuration, retries: fastRetries).application(onServerRunning: $0) }
         return (server.baseURL, issuer)
     }
 

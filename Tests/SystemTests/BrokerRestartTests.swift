@@ -23,10 +23,10 @@ struct BrokerRestartTests {
         defer { broker.stop() }
         let issuer = try await TestIssuer.start()
         let tasks = try await TestServer.start {
-            try buildTasks(TestEnvironment.configuration("tasks", jwksURL: issuer.jwksURL, kafka: broker.brokers), onServerRunning: $0)
+            try tasksHost(TestEnvironment.configuration("tasks", jwksURL: issuer.jwksURL, kafka: broker.brokers)).application(onServerRunning: $0)
         }
         let search = try await TestServer.start {
-            try buildSearch(TestEnvironment.configuration("search", jwksURL: issuer.jwksURL, kafka: broker.brokers), onServerRunning: $0)
+            try searchHost(TestEnvironment.configuration("search", jwksURL: issuer.jwksURL, kafka: broker.brokers)).application(onServerRunning: $0)
         }
         let tenant = UUID.v7()
         let token = try await issuer.token(tenant: tenant, roles: ["owner"])

@@ -21,7 +21,7 @@ struct GracefulShutdownTests {
             leaving.application(onServerRunning: $0)
         }
         let replicaB = try await TestServer.start {
-            try buildTasks(TestEnvironment.configuration("tasks", jwksURL: issuer.jwksURL), onServerRunning: $0)
+            try tasksHost(TestEnvironment.configuration("tasks", jwksURL: issuer.jwksURL)).application(onServerRunning: $0)
         }
         let gateway = try await Stack.startGateway(
             routes: """

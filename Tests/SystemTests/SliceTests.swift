@@ -30,14 +30,19 @@ struct Stack {
 
     static func start() async throws -> Running {
         let auth = try await TestServer.start { onRunning in
-            try Auth.buildAuth(
+            try authHost(
                 AuthConfiguration(
                     service: TestEnvironment.configuration("auth"), keyEncryptionKey: Array(repeating: 0x4B, count: 32),
-                    refreshTokenSecret: Array(repeating: 0x52, count: 32)), onServerRunning: onRunning)
+                    refreshTokenSecret: Array(repeating: 0x52, count: 32))
+            ).application(onServerRunning: onRunning)
         }
         let jwks = "\(auth.baseURL)/.well-known/jwks.json"
-        let tasks = try await TestServer.start { try buildTasks(TestEnvironment.configuration("tasks", jwksURL: jwks), onServerRunning: $0) }
-        let search = try await TestServer.start { try buildSearch(TestEnvironment.configuration("search", jwksURL: jwks), onServerRunning: $0) }
+        let tasks = try await TestServer.start {
+            try tasksHost(TestEnvironment.configuration("tasks", jwksURL: jwks)).application(onServerRunning: $0)
+        }
+        let search = try await TestServer.start {
+            try searchHost(TestEnvironment.configuration("search", jwksURL: jwks)).application(onServerRunning: $0)
+        }
         let routes = """
             {"routes": [
               {"prefix": "/v1/auth/signup", "upstream": "\(auth.baseURL)", "public": true},
@@ -130,9 +135,9 @@ struct SliceTests {
         let configuration = TestEnvironment.configuration(service)
         let server: TestServer =
             switch service {
-            case "experience": try await TestServer.start { try buildExperience(configuration, onServerRunning: $0) }
-            case "campaigns": try await TestServer.start { try buildCampaigns(configuration, onServerRunning: $0) }
-            default: try await TestServer.start { try buildPhotoML(configuration, onServerRunning: $0) }
+            case "experience": try await TestServer.start { try experienceHost(configuration).application(onServerRunning: $0) }
+            case "campaigns": try await TestServer.start { try campaignsHost(configuration).application(onServerRunning: $0) }
+            default: try await TestServer.start { try photoMLHost(configuration).application(onServerRunning: $0) }
             }
         #expect(try await eventually(timeout: .seconds(20)) { try await TestHTTP.send("GET", "\(server.baseURL)/readyz").status == 200 })
         #expect(try await TestHTTP.send("GET", "\(server.baseURL)/healthz").status == 200)

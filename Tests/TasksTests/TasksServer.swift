@@ -9,7 +9,7 @@ struct TasksServer {
     private let started = StartOnce<(String, TestIssuer)> {
         let issuer = try await TestIssuer.start()
         let configuration = TestEnvironment.configuration("tasks", jwksURL: issuer.jwksURL)
-        let server = try await TestServer.start { try buildTasks(configuration, onServerRunning: $0) }
+        let server = try await TestServer.start { try tasksHost(configuration).application(onServerRunning: $0) }
         return (server.baseURL, issuer)
     }
 
