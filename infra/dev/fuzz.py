@@ -97,20 +97,21 @@ def enterprise_owner(gateway, operator_token):
     sys.exit("fuzz: the gateway did not learn the tenant's plan within 30 s")
 
 
-def own_path(document):
-    """Where the service serves this document through the gateway."""
+def paths(document):
     with open(document) as file:
-        paths = yaml.safe_load(file)["paths"]
-    return next(path for path in paths if path.endswith("/openapi.json"))
+        return yaml.safe_load(file)["paths"]
 
 
-def unfuzzed(document):
+def own_path(document_paths):
+    """Where the service serves its document through the gateway."""
+    return next(path for path in document_paths if path.endswith("/openapi.json"))
+
+
+def unfuzzed(document_paths):
     """Operations marked `x-fuzz: false` (a stream that stays open for minutes)."""
-    with open(document) as file:
-        paths = yaml.safe_load(file)["paths"]
     return [
         operation["operationId"]
-        for item in paths.values()
+        for item in document_paths.values()
         for operation in item.values()
         if isinstance(operation, dict) and operation.get("x-fuzz") is False
     ]
@@ -147,10 +148,11 @@ def fuzz(mode, gateway):
     for document in ordered:
         service = os.path.basename(document)[: -len(".yaml")]
         token = enterprise_owner(gateway, operator_token)
+        document_paths = paths(document)
         command = [
             os.path.join(os.path.dirname(sys.executable), "schemathesis"),
             "run",
-            gateway + own_path(document),
+            gateway + own_path(document_paths),
             "--url",
             gateway,
             "--header",
@@ -171,7 +173,7 @@ def fuzz(mode, gateway):
             "--suppress-health-check",
             "all",
         ] + MODES[mode]
-        for operation in unfuzzed(document):
+        for operation in unfuzzed(document_paths):
             command += ["--exclude-operation-id", operation]
         started = time.monotonic()
         # Its example database (.schemathesis/) goes beside the reports.

@@ -39,8 +39,10 @@ public struct NULGuardMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        // The path as handlers read their parameters: percent-decoded.
-        try NULCharacter.refuse(in: request.uri.path.removingPercentEncoding ?? request.uri.path, where: "path")
+        // The path as handlers read their parameters: percent-decoded (only a path with a
+        // `%` can decode to a NUL, so most requests skip the decoding).
+        let path = request.uri.path
+        if path.utf8.contains(UInt8(ascii: "%")) { try NULCharacter.refuse(in: path.removingPercentEncoding ?? path, where: "path") }
         for (key, value) in request.uri.queryParameters {
             try NULCharacter.refuse(in: key, where: "query")
             try NULCharacter.refuse(in: value, where: "query")
