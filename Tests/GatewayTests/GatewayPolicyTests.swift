@@ -139,6 +139,19 @@ struct GatewayRoutingTests {
         #expect(chunked == 413)
     }
 
+    @Test("a client still sending a refused body reads the whole 413 before the connection ends (no reset)")
+    func refusedBodyLingers() async throws {
+        let (_, issuer) = try await GatewayHarness.shared.get()
+        let token = try await issuer.token(tenant: .v7())
+        let chunk = String(repeating: "y", count: 1000)
+        let body = String(repeating: "3e8\r\n\(chunk)\r\n", count: 400) + "0\r\n\r\n"
+        let received = try await GatewayHarness.rawExchange(
+            "POST /small/x HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(token)\r\nTransfer-Encoding: chunked\r\n\r\n" + body)
+        #expect(GatewayHarness.statuses(received) == ["413"])
+        #expect(received.contains("application/problem+json"))
+        #expect(received.hasSuffix("}"))
+    }
+
     @Test("a 50 MB upload streams through to the upstream")
     func largeUpload() async throws {
         let (url, _) = try await GatewayHarness.shared.get()

@@ -20,6 +20,8 @@ struct FrontDoor: Service {
     /// Client connections with no request in flight for this long are closed (by the
     /// proxy handler's own timer: NIO's IdleStateHandler wrapped every write's promise).
     static let idleTimeout = TimeAmount.seconds(75)
+    /// How long a connection ending mid-request keeps reading (and dropping) the client's bytes.
+    static let lingerTime = TimeAmount.seconds(2)
 
     func run() async throws {
         var ports = localPort.cancelOnGracefulShutdown().makeAsyncIterator()

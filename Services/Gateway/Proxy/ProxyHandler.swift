@@ -100,6 +100,10 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var idlePool: IdleConnections?
     /// The request metrics of this connection's last route and outcome.
     private var recentMetrics = AccessLog.Recent()
+    /// The answer has gone out and the connection is ending, but the client was still
+    /// sending: what it sends is read and dropped for a while, so that closing does not
+    /// reset the connection before the client has read the answer.
+    private var lingering = false
 
     init(services: ProxyServices) {
         self.services = services
@@ -160,6 +164,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     // MARK: Client side
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !lingering else { return }
         reader.read(unwrapInboundIn(data)) { part in received(part) }
     }
 
@@ -581,9 +586,26 @@ final class ProxyHandler: ChannelDuplexHandler {
         record(exchange)
         if exchange.closeAfter {
             pipelined.removeAll()
-            context?.close(promise: nil)
+            if exchange.requestEnded { context?.close(promise: nil) } else { linger() }
         } else {
             replayPipelined()
+        }
+    }
+
+    /// Ends a connection whose client is still sending (a body over the limit, say).
+    /// Closing at once would leave unread bytes behind, and the kernel answers those with
+    /// a reset that can destroy the answer before the client reads it. So the gateway
+    /// stops writing (FIN), drops what still arrives, and closes when the client does or
+    /// after `FrontDoor.lingerTime`: nginx's lingering close.
+    private func linger() {
+        guard let context else { return }
+        lingering = true
+        readsPaused = false
+        pendingRead = false
+        context.read()
+        context.close(mode: .output).assumeIsolated().whenFailure { _ in context.close(promise: nil) }
+        context.eventLoop.assumeIsolated().scheduleTask(in: FrontDoor.lingerTime) { [weak self] in
+            self?.context?.close(promise: nil)
         }
     }
 
