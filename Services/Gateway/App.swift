@@ -12,8 +12,9 @@ import ServiceLifecycle
 
 /// Builds the gateway: route table, token verification, the proxy's front door, and the
 /// gateway's own routes behind it.
+/// `readiness` fails while the gateway drains on SIGTERM (`ServiceRunner`).
 func buildGateway(
-    _ configuration: GatewayConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    _ configuration: GatewayConfiguration, readiness: Readiness = Readiness(), onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     Observability.bootstrapLogging(level: configuration.logLevel)
     let logger = Logger(label: "gateway")
@@ -38,7 +39,6 @@ func buildGateway(
             jwksURL: configuration.jwksURL, issuer: configuration.tokenIssuer, audience: configuration.tokenAudience, logger: logger,
             httpClient: client)
 
-    let readiness = Readiness()
     readiness.add("jwks") {
         if verifier.hasKeys { return true }
         await verifier.refreshKeys()
@@ -60,7 +60,7 @@ func buildGateway(
                 routes: routes, gatekeeper: gatekeeper, health: UpstreamPool(), cors: CORSPolicy(origins: configuration.corsOrigins),
                 accessLog: AccessLog(logger: Logger(label: "gateway.access")), trustedProxyHops: configuration.trustedProxyHops,
                 local: Route(prefix: "/", upstreams: [local], isPublic: true, timeout: .seconds(30), maxBodyBytes: 1 << 20, limits: .unlimited),
-                idle: idle, tls: tls)
+                idle: idle, readiness: readiness, tls: tls)
         },
         onServerRunning: onServerRunning, logger: logger)
     var services: [any Service] = [front, HTTPClientService(client: client)]
@@ -116,7 +116,10 @@ struct GatewayCommand: AsyncParsableCommand {
         var noMigrate = false
 
         func run() async throws {
-            try await ServiceRunner.run(try buildGateway(try .fromEnvironment()))
+            let configuration = try GatewayConfiguration.fromEnvironment()
+            let readiness = Readiness()
+            try await ServiceRunner.run(
+                try buildGateway(configuration, readiness: readiness), readiness: readiness, drain: configuration.shutdownDrain)
         }
     }
 

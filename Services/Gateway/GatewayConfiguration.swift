@@ -20,10 +20,13 @@ struct GatewayConfiguration: Sendable {
     var trustedProxyHops = 0
     /// The auth service's OpenID Connect discovery document.
     var discoveryURL = "http://127.0.0.1:8081/.well-known/openid-configuration"
+    /// How long SIGTERM drains (readiness fails, answers close their connections, all is
+    /// still served) before the listener stops accepting.
+    var shutdownDrain: Duration = .seconds(5)
 
     /// `HOST`, `PORT` (8080), `GATEWAY_ROUTES_FILE`, `AUTH_DISCOVERY_URL` or `JWKS_URL`, `TOKEN_ISSUER`,
     /// `TOKEN_AUDIENCE`, `LOG_LEVEL`, `KAFKA_BROKERS`, `GATEWAY_CORS_ORIGINS` (comma-separated),
-    /// `GATEWAY_TRUSTED_PROXY_HOPS`.
+    /// `GATEWAY_TRUSTED_PROXY_HOPS`, `SHUTDOWN_DRAIN_SECONDS`.
     static func fromEnvironment(_ env: Environment = Environment()) throws -> Self {
         Self(
             host: try env.string("HOST", default: "127.0.0.1"),
@@ -40,7 +43,8 @@ struct GatewayConfiguration: Sendable {
                     !$0.isEmpty
                 }),
             trustedProxyHops: try env.int("GATEWAY_TRUSTED_PROXY_HOPS", default: 0, range: 0...5),
-            discoveryURL: try env.url("AUTH_DISCOVERY_URL", default: "http://127.0.0.1:8081/.well-known/openid-configuration").absoluteString
+            discoveryURL: try env.url("AUTH_DISCOVERY_URL", default: "http://127.0.0.1:8081/.well-known/openid-configuration").absoluteString,
+            shutdownDrain: .seconds(try env.int("SHUTDOWN_DRAIN_SECONDS", default: 5, range: 0...120))
         )
     }
 }

@@ -17,6 +17,9 @@ struct ProxyServices: Sendable {
     /// Paths no route matches go to the gateway's own routes (health, metrics, usage, 404).
     let local: Route
     let idle: IdleConnectionsByLoop
+    /// Draining (SIGTERM): every answer ends its connection, so clients reconnect to
+    /// another replica while this one still serves.
+    let readiness: Readiness
     let tls: NIOSSLContext
 }
 
@@ -474,6 +477,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// The fields the gateway adds to every answer: request id, limits, CORS, and whether
     /// the connection ends.
     private func writeGatewayFields(_ out: inout ByteBuffer, _ exchange: Exchange) {
+        if services.readiness.isDraining { exchange.closeAfter = true }
         out.writeStaticString("X-Request-ID: ")
         out.writeString(exchange.requestID)
         out.writeStaticString("\r\n")
