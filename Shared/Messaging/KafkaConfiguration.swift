@@ -33,9 +33,13 @@ public struct KafkaError: Error, CustomStringConvertible {
 
 enum KafkaConfiguration {
     /// Builds an `rd_kafka_conf_t`; the caller hands it to `rd_kafka_new`, which takes ownership.
+    /// `KAFKA_DEBUG` (librdkafka's debug contexts, e.g. `cgrp,fetch`) turns on its
+    /// debug log for every handle, to stderr.
     static func make(_ settings: [String: String]) throws -> OpaquePointer {
         guard let conf = rd_kafka_conf_new() else { throw KafkaError(message: "rd_kafka_conf_new failed") }
         var errstr = [CChar](repeating: 0, count: 512)
+        var settings = settings
+        if let debug = ProcessInfo.processInfo.environment["KAFKA_DEBUG"], !debug.isEmpty { settings["debug"] = debug }
         for (key, value) in settings.sorted(by: { $0.key < $1.key }) {
             if rd_kafka_conf_set(conf, key, value, &errstr, errstr.count) != RD_KAFKA_CONF_OK {
                 rd_kafka_conf_destroy(conf)

@@ -41,6 +41,10 @@ public final class KafkaConsumer: @unchecked Sendable {
             "fetch.wait.max.ms": "100",
             // A broker that comes back is reconnected to within a second.
             "reconnect.backoff.max.ms": "1000",
+            // A subscribed topic that is gone is reported at once (the default waits 30 s
+            // for metadata to propagate), so `recoverVanishedTopics` creates it again
+            // before the group's next assignment is computed without it.
+            "topic.metadata.propagation.max.ms": "500",
         ]
         all.merge(settings) { $1 }
         let conf = try KafkaConfiguration.make(all)
@@ -149,22 +153,24 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     /// A topic the member reads from is gone: a broker that restarted without its data
     /// (the development broker keeps it in memory). Its topics are created again from the
-    /// registry, and the member subscribes anew: the fresh assignment reads from the group's
-    /// committed offsets, which went with the broker too, so from the start of the new
-    /// logs. Without this the member waited at its old positions, past the end of the new
-    /// logs, and never saw the events written since.
+    /// registry at once, rather than when a producer next writes to them. librdkafka then
+    /// sees the partitions come back and rejoins the group by itself; the fresh assignment
+    /// reads from the group's committed offsets, which went with the broker too, so from
+    /// the start of the new logs.
+    ///
+    /// The member does not unsubscribe and subscribe again here: its LeaveGroup raced its
+    /// own JoinGroup still held by the broker, and tansu kept the member that left as the
+    /// group's leader, which never assigned anything (the group stalled for good).
     func recoverVanishedTopics() {
         guard ContinuousClock.now - lastRecovery > .seconds(3) else { return }
         lastRecovery = .now
-        logger.warning("a subscribed topic is gone (did the broker restart without its data?); creating it and subscribing again")
+        logger.warning("a subscribed topic is gone (did the broker restart without its data?); creating it again")
         let declared = Topics.all.filter { topics.contains($0.name) }
         do {
             if !declared.isEmpty { try TopicAdmin.create(declared, brokers: brokers, timeoutMs: 5000) }
         } catch {
             logger.warning("could not create the topics again", metadata: ["error": "\(error)"])
         }
-        rd_kafka_unsubscribe(handle)
-        do { try subscribe() } catch { logger.error("could not subscribe again", metadata: ["error": "\(error)"]) }
     }
 
     static func copy(_ raw: UnsafeMutablePointer<rd_kafka_message_t>) -> ConsumedMessage {

@@ -13,14 +13,16 @@ import Synchronization
 public final class KafkaProducer: @unchecked Sendable {
     let handle: OpaquePointer
     let reports: DeliveryReports
+    let events: ProducerEvents
     let running = Atomic<Bool>(true)
     let logger: Logger
     private let pollThreadDone = DispatchSemaphore(value: 0)
 
     public init(brokers: String, clientID: String, logger: Logger, settings: [String: String] = [:]) throws {
         self.logger = logger
-        let reports = DeliveryReports()
-        self.reports = reports
+        let events = ProducerEvents()
+        self.events = events
+        self.reports = events.reports
         var all = [
             "bootstrap.servers": brokers,
             "client.id": clientID,
@@ -36,13 +38,23 @@ public final class KafkaProducer: @unchecked Sendable {
         ]
         all.merge(settings) { $1 }
         let conf = try KafkaConfiguration.make(all)
-        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(reports).toOpaque())
+        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(events).toOpaque())
         rd_kafka_conf_set_dr_msg_cb(conf) { _, message, opaque in
             guard let message, let opaque else { return }
-            let reports = Unmanaged<DeliveryReports>.fromOpaque(opaque).takeUnretainedValue()
+            let events = Unmanaged<ProducerEvents>.fromOpaque(opaque).takeUnretainedValue()
             let ticket = UInt(bitPattern: message.pointee._private)
             let err = message.pointee.err
-            reports.complete(ticket, error: err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError(err))
+            events.reports.complete(ticket, error: err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError(err))
+        }
+        rd_kafka_conf_set_error_cb(conf) { handle, err, _, opaque in
+            guard let handle, let opaque, err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN.rawValue else { return }
+            Unmanaged<ProducerEvents>.fromOpaque(opaque).takeUnretainedValue().brokersLost.store(true, ordering: .releasing)
+            // What waits to be sent (or was sent without an answer) fails now instead of
+            // going out to a broker that may come back without the topics: the caller
+            // sends it again, after `lostItsBrokers` had it check them (a message sent
+            // and written may then arrive twice; consumers are idempotent).
+            let purge = RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT | RD_KAFKA_PURGE_F_NON_BLOCKING
+            _ = rd_kafka_purge(handle, Int32(purge))
         }
         self.handle = try KafkaConfiguration.newHandle(RD_KAFKA_PRODUCER, conf)
         // The thread holds the producer until `shutdown()` stops it.
@@ -58,6 +70,14 @@ public final class KafkaProducer: @unchecked Sendable {
     /// (an idempotent producer whose broker lost its producer state after a restart).
     public var hasFailedForGood: Bool {
         rd_kafka_fatal_error(handle, nil, 0) != RD_KAFKA_RESP_ERR_NO_ERROR
+    }
+
+    /// True once every broker was unreachable at the same time (librdkafka's
+    /// ALL_BROKERS_DOWN); what was waiting then has failed. A broker that restarted
+    /// without its data acknowledges writes to topics it no longer has, and they are
+    /// lost: so the caller creates the topics again and uses a new producer.
+    public var lostItsBrokers: Bool {
+        events.brokersLost.load(ordering: .acquiring)
     }
 
     /// Enqueues `messages` in order and waits for every delivery report. The result holds
@@ -188,6 +208,12 @@ final class DeliveryBatch: Sendable {
         }
         if let finished { continuation.resume(returning: finished) }
     }
+}
+
+/// What librdkafka's callbacks report, reached through the handle's opaque pointer.
+final class ProducerEvents: Sendable {
+    let reports = DeliveryReports()
+    let brokersLost = Atomic<Bool>(false)
 }
 
 /// Tickets in flight: each produced message carries its ticket as librdkafka's

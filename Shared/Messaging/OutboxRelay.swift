@@ -33,13 +33,18 @@ public struct OutboxRelay: Service {
     let pollInterval: Duration
     let wake = Wakeup()
     let schemaReady: ReadyFlag
+    let ensureTopics: @Sendable () async throws -> Void
 
     /// `schemaReady`: the relay starts once the outbox table exists (migrations applied).
+    /// `ensureTopics` creates the topics the relay publishes to, if they are missing; it runs
+    /// after the producer lost every broker, before anything is published again.
     public init(
         database: Database, logger: Logger, schemaReady: ReadyFlag, batchSize: Int = 500,
-        pollInterval: Duration = .seconds(1), makeProducer: @escaping ProducerFactory
+        pollInterval: Duration = .seconds(1), ensureTopics: @escaping @Sendable () async throws -> Void = {},
+        makeProducer: @escaping ProducerFactory
     ) {
         self.schemaReady = schemaReady
+        self.ensureTopics = ensureTopics
         self.database = database
         self.makeProducer = makeProducer
         self.logger = logger
@@ -63,6 +68,13 @@ public struct OutboxRelay: Service {
         var producer: KafkaProducer?
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
+                if let lost = producer, lost.lostItsBrokers {
+                    // Throws while the broker is still away: the pass is retried after a backoff.
+                    try await ensureTopics()
+                    logger.info("the broker is back; topics checked, publishing with a new producer")
+                    await lost.shutdown()
+                    producer = nil
+                }
                 let stuck = failures >= replaceProducerAfter && failures % replaceProducerAfter == 0
                 if producer == nil || stuck || producer?.hasFailedForGood == true {
                     if let old = producer {

@@ -21,7 +21,7 @@ public enum TopicAdmin {
     }
 
     static func create(_ topics: [Topic], brokers: String, timeoutMs: Int32) throws {
-        let conf = try KafkaConfiguration.make(["bootstrap.servers": brokers])
+        let conf = try KafkaConfiguration.make(["bootstrap.servers": brokers, "reconnect.backoff.max.ms": "500"])
         let handle = try KafkaConfiguration.newHandle(RD_KAFKA_PRODUCER, conf)
         defer { rd_kafka_destroy(handle) }
         var errstr = [CChar](repeating: 0, count: 512)

@@ -146,7 +146,11 @@ public final class ServiceHost {
         [
             PostgresClientService(database: database),
             KafkaProducerService(producer: producer),
-            OutboxRelay(database: database, logger: logger, schemaReady: migrated) { [configuration, logger] in
+            OutboxRelay(
+                database: database, logger: logger, schemaReady: migrated,
+                ensureTopics: { [configuration] in try await TopicAdmin.ensure(Topics.all, brokers: configuration.kafkaBrokers, timeout: .seconds(3))
+                }
+            ) { [configuration, logger] in
                 // The relay retries on its own: a delivery not confirmed within 5 s is
                 // tried again (by a new producer if this one failed for good).
                 try KafkaProducer(

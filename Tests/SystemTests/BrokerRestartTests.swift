@@ -14,7 +14,7 @@ import Testing
 /// README, "Known limits"), and a suite that fails until then would hide other failures.
 @Suite("broker restarts", .enabled(if: ProcessInfo.processInfo.environment["BROKER_RESTARTS"] != nil), .serialized)
 struct BrokerRestartTests {
-    static let rounds = 3
+    static let rounds = 5
 
     @Test("events written while the broker was down reach their consumer once it is back, round after round")
     func eventsWrittenDuringOutagesArrive() async throws {
