@@ -62,7 +62,7 @@ struct GatewayShutdownTests {
         probing.cancel()
         let failed = outcomes.all.filter { $0 != 200 }
         print("GATEWAY SHUTDOWN \(outcomes.count) requests while a gateway replica shut down; \(failed.count) failed")
-        #expect(outcomes.count > 50)
+        #expect(outcomes.count > 10)
         #expect(failed.isEmpty, "statuses of the failed requests: \(failed)")
         await staying.stop()
         await upstream.stop()

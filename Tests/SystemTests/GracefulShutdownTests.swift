@@ -17,7 +17,7 @@ struct GracefulShutdownTests {
         // which the replicas' outbox relays publish from the one tasks schema.
         let issuer = try await TestIssuer.start()
         let leaving = try tasksHost(TestEnvironment.configuration("tasks", jwksURL: issuer.jwksURL))
-        let replicaA = try await TestServer.start(readiness: leaving.readiness, drain: .seconds(1)) {
+        let replicaA = try await TestServer.start(readiness: leaving.readiness, drain: .seconds(3)) {
             leaving.application(onServerRunning: $0)
         }
         let replicaB = try await TestServer.start {

@@ -637,6 +637,9 @@ extension ProxyHandler: UpstreamListener {
             // A request that went up as HTTP/1.0 leaves the upstream free to close after its
             // answer, whatever the answer says.
             exchange.upstreamKeepAlive = head.message.keepAlive && exchange.head.version == .http1_1
+            if !head.message.keepAlive, let upstream = exchange.upstream {
+                services.health.leaving(upstream.upstream, now: Date().timeIntervalSince1970)
+            }
             // An answer delimited by the upstream closing is delimited the same way here.
             if head.message.framing == .untilClose { exchange.closeAfter = true }
             if let started = exchange.upstreamStarted { exchange.upstreamTime = .now() - started }

@@ -23,6 +23,8 @@ final class UpstreamConnection: ChannelDuplexHandler {
     weak var listener: (any UpstreamListener)?
     /// Set while idle, so a connection the upstream closes leaves the cache.
     weak var idleIn: IdleConnections?
+    /// When it last went idle.
+    var idleSince = NIODeadline.now()
     private var context: ChannelHandlerContext?
     private var paused = false
     private var pendingRead = false
@@ -128,6 +130,12 @@ final class UpstreamConnection: ChannelDuplexHandler {
 /// hashing one twice per request.
 final class IdleConnections {
     static let maxPerUpstream = 128
+    /// A connection idle for longer is closed rather than reused. A replica that shuts
+    /// down closes its idle connections when its drain ends (SHUTDOWN_DRAIN_SECONDS, 5 s);
+    /// a request sent on one just then would fail, and a POST cannot safely go again. The
+    /// connections it answered while draining said `Connection: close` and were never
+    /// pooled, so with this shorter than the drain no pooled connection meets that end.
+    static let maxIdle = TimeAmount.seconds(2)
     private var idle: [(upstream: Upstream, connections: [UpstreamConnection])] = []
 
     private func slot(_ upstream: Upstream) -> Int {
@@ -136,11 +144,22 @@ final class IdleConnections {
         return idle.count - 1
     }
 
-    /// The most recently used connection still open (the likeliest to be alive upstream).
+    /// The most recently used connection still open (the likeliest to be alive upstream);
+    /// the ones below it have waited longer, so past `maxIdle` they all go.
     func take(_ upstream: Upstream) -> UpstreamConnection? {
         let index = slot(upstream)
+        let oldest = NIODeadline.now() - Self.maxIdle
         while let connection = idle[index].connections.popLast() {
             connection.idleIn = nil
+            if connection.idleSince < oldest {
+                for stale in idle[index].connections {
+                    stale.idleIn = nil
+                    stale.close()
+                }
+                idle[index].connections.removeAll()
+                connection.close()
+                return nil
+            }
             if connection.isUsable, connection.isClean { return connection }
             connection.close()
         }
@@ -156,6 +175,7 @@ final class IdleConnections {
         }
         connection.setPaused(false)
         connection.idleIn = self
+        connection.idleSince = .now()
         idle[index].connections.append(connection)
     }
 
