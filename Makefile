@@ -16,7 +16,7 @@ test:   ## separate PostgreSQL + broker for tests, swift test, stop them
 fuzz:   ## schemathesis against every service through the gateway on the test stack (long pass); prints figures
 	infra/dev/stack.sh fuzz
 
-broker-restarts:  ## restarts a test broker three times under tasks and search; prints recovery and shutdown times
+broker-restarts:  ## restarts a test broker five times under tasks and search; prints recovery and shutdown times
 	SWIFT_TEST_ARGS="--filter BrokerRestartTests" BROKER_RESTARTS=1 BENCH=1 infra/dev/stack.sh test
 
 build:

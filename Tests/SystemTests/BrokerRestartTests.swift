@@ -10,8 +10,8 @@ import Testing
 /// (losing its topics and groups: the dev broker keeps them in memory) while tasks are
 /// written. Prints each round's recovery (from the broker being back to the task being
 /// published, and searchable) and how long each service then takes to shut down. Runs
-/// under `make broker-restarts` (BROKER_RESTARTS=1): some rounds do not recover yet (see
-/// README, "Known limits"), and a suite that fails until then would hide other failures.
+/// alone, after the rest of `make test` (BROKER_RESTARTS=1): its services publish the
+/// shared tasks outbox to their own broker, which would take other tests' events.
 @Suite("broker restarts", .enabled(if: ProcessInfo.processInfo.environment["BROKER_RESTARTS"] != nil), .serialized)
 struct BrokerRestartTests {
     static let rounds = 5
