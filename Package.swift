@@ -83,7 +83,7 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams")],
             path: "contracts/openapi",
             // One document per service, named for it; each service serves its own.
-            resources: ["auth", "gateway", "notifications", "search", "tasks"].map { .copy("\($0).yaml") },
+            resources: ["auth", "gateway", "notifications", "photoml", "search", "tasks"].map { .copy("\($0).yaml") },
             swiftSettings: strict
         ),
         .target(
@@ -226,6 +226,7 @@ let package = Package(
         .testTarget(
             name: "NotificationsTests", dependencies: ["Notifications", "Jobs", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/NotificationsTests"),
+        .testTarget(name: "PhotoMLTests", dependencies: ["PhotoML", "TestSupport"], path: "Tests/PhotoMLTests"),
         .testTarget(
             name: "GatewayTests", dependencies: ["Gateway", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
             path: "Tests/GatewayTests"),

@@ -6,9 +6,14 @@ import Persistence
 import ServiceHost
 import ServiceKit
 
-/// Until its issue is done the photoml service only migrates, relays and answers health.
+/// Builds the photoml service: so far the nursery inventory that photo counts feed.
 func photoMLHost(_ configuration: ServiceConfiguration) throws -> ServiceHost {
-    try ServiceHost(PhotoMLProgram.self, configuration: configuration)
+    let host = try ServiceHost(PhotoMLProgram.self, configuration: configuration)
+    let database = host.database
+    host.routes(LocationRoutes(store: LocationStore(database: database)))
+    host.routes(ProductRoutes(store: ProductStore(database: database)))
+    host.routes(StockRoutes(store: StockStore(database: database)))
+    return host
 }
 
 enum PhotoMLProgram: ServiceProgram {

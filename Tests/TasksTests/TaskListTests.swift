@@ -3,7 +3,6 @@ import TestSupport
 import Testing
 
 extension HTTPAnswer {
-    var items: [[String: Any]] { json["items"] as? [[String: Any]] ?? [] }
     var titles: [String] { items.compactMap { $0["title"] as? String } }
 }
 

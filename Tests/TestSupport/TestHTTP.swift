@@ -13,6 +13,8 @@ public struct HTTPAnswer: Sendable {
     }
 
     public func string(_ key: String) -> String? { json[key] as? String }
+    /// A list page's items.
+    public var items: [[String: Any]] { json["items"] as? [[String: Any]] ?? [] }
 
     public var contentType: String { headers["content-type"] ?? "" }
 }

@@ -1,21 +1,6 @@
 import Foundation
 import ServiceKit
 
-/// A field of a JSON merge patch (RFC 7396): absent, explicitly null, or a value.
-enum PatchField<Value: Decodable & Sendable>: Sendable {
-    case absent
-    case null
-    case value(Value)
-}
-
-extension KeyedDecodingContainer {
-    func patch<V: Decodable & Sendable>(_ key: Key) throws -> PatchField<V> {
-        guard contains(key) else { return .absent }
-        if try decodeNil(forKey: key) { return .null }
-        return .value(try decode(V.self, forKey: key))
-    }
-}
-
 /// The body of `POST /v1/tasks`.
 struct NewTaskInput: Decodable, Sendable {
     var title: String

@@ -1,0 +1,67 @@
+import Foundation
+import Hummingbird
+import ServiceKit
+
+/// What every inventory route shares: who may write, path ids, If-Match, and the one
+/// place the stores' errors become problems.
+enum Inventory {
+    static let writers: Set<String> = ["owner", "admin", "member"]
+
+    /// An id from the path; one that is not a UUID names nothing here.
+    static func pathID(_ context: ServiceRequestContext, _ what: String) throws -> UUID {
+        guard let raw = context.parameters.get("id"), let id = UUID(uuidString: raw) else { throw Problem.notFound("No such \(what).") }
+        return id
+    }
+
+    /// The version an `If-Match: "vN"` names; nil without the header or with `*`.
+    static func ifMatchVersion(_ request: Request) throws -> Int? {
+        guard let raw = request.headers[.ifMatch] else { return nil }
+        let trimmed = raw.trimmingCharacters(in: .whitespaces)
+        if trimmed == "*" { return nil }
+        guard trimmed.hasPrefix("\"v"), trimmed.hasSuffix("\""), let version = Int(trimmed.dropFirst(2).dropLast()) else {
+            throw Problem.badRequest("If-Match must be an ETag this API returned, like \"v3\".")
+        }
+        return version
+    }
+
+    /// An optional UUID query parameter, refused when present but malformed.
+    static func queryID(_ query: [String: String], _ name: String, _ v: inout Validator) -> UUID? {
+        guard let raw = query[name] else { return nil }
+        guard let id = UUID(uuidString: raw) else {
+            v.add(name, "must be a UUID")
+            return nil
+        }
+        return id
+    }
+
+    static func mapErrors<T>(_ what: String, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as InventoryError {
+            throw problem(error, what)
+        }
+    }
+
+    static func problem(_ error: InventoryError, _ what: String) -> Problem {
+        switch error {
+        case .notFound: return Problem.notFound("No such \(what).")
+        case .versionMismatch(let current):
+            return Problem.preconditionFailed("The \(what) changed since you read it; it is now at version \(current).")
+        case .parentMissing: return Problem.validation([.init(field: "parentId", message: "must name a place of this tenant")])
+        case .parentKind(let expected):
+            return Problem.validation([.init(field: "parentId", message: "must name a \(expected.rawValue)")])
+        case .duplicateName: return Problem.conflict("A place with this name already exists there.")
+        case .duplicateCode: return Problem.conflict("Another place already has this code.")
+        case .duplicateSKU: return Problem.conflict("Another product already has this SKU.")
+        case .hasChildren(let count): return Problem.conflict("The place still holds \(count) places; delete or move them first.")
+        case .hasStock(let count): return Problem.conflict("There are still \(count) stock batches of it; they keep its history.")
+        case .notALocation:
+            return Problem.validation([.init(field: "locationId", message: "must name a location (stock does not stand in a warehouse or area)")])
+        case .locationMissing: return Problem.validation([.init(field: "locationId", message: "must name a location of this tenant")])
+        case .productMissing: return Problem.validation([.init(field: "productId", message: "must name a product of this tenant")])
+        case .insufficient(let available): return Problem.conflict("The batch holds only \(available).")
+        case .tooLarge(let limit): return Problem.validation([.init(field: "quantity", message: "would bring the batch above \(limit)")])
+        case .sameLocation: return Problem.validation([.init(field: "toLocationId", message: "must be another location than the batch's")])
+        }
+    }
+}

@@ -1,0 +1,22 @@
+import Foundation
+
+/// What the inventory stores refuse; the routes map each to one problem.
+enum InventoryError: Error, Equatable {
+    case notFound
+    case versionMismatch(current: Int)
+    /// The parent named is not this tenant's, or not of the kind the child needs.
+    case parentMissing
+    case parentKind(expected: LocationKind)
+    case duplicateName
+    case duplicateCode
+    case duplicateSKU
+    case hasChildren(Int)
+    case hasStock(Int)
+    /// Stock stands at a location, not at a warehouse or area.
+    case notALocation
+    case locationMissing
+    case productMissing
+    case insufficient(available: Int)
+    case tooLarge(limit: Int)
+    case sameLocation
+}

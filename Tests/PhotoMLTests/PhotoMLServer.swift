@@ -1,0 +1,56 @@
+import Foundation
+import TestSupport
+
+@testable import PhotoML
+
+/// One photoml service for the suite, trusting a test issuer's JWKS.
+struct PhotoMLServer {
+    static let shared = PhotoMLServer()
+    private let started = StartOnce<(String, TestIssuer)> {
+        let issuer = try await TestIssuer.start()
+        let configuration = TestEnvironment.configuration("photoml", jwksURL: issuer.jwksURL)
+        let server = try await TestServer.start { try photoMLHost(configuration).application(onServerRunning: $0) }
+        return (server.baseURL, issuer)
+    }
+
+    func get() async throws -> (url: String, issuer: TestIssuer) {
+        let (url, issuer) = try await started.value()
+        return (url, issuer)
+    }
+}
+
+/// A caller in a fresh tenant (or, with `tenant`, another caller of the same one).
+struct Grower {
+    let url: String
+    let token: String
+    let tenant: UUID
+
+    static func fresh(roles: [String] = ["member"], tenant: UUID = .v7()) async throws -> Grower {
+        let (url, issuer) = try await PhotoMLServer.shared.get()
+        return Grower(url: url, token: try await issuer.token(tenant: tenant, roles: roles), tenant: tenant)
+    }
+
+    func send(_ method: String, _ path: String, json: Any? = nil, raw: String? = nil, headers: [String: String] = [:]) async throws -> HTTPAnswer {
+        try await TestHTTP.send(method, url + path, json: json, raw: raw, token: token, headers: headers)
+    }
+
+    /// POSTs `body` and answers the new resource's id; anything but 201 throws.
+    func create(_ path: String, _ body: [String: Any]) async throws -> String {
+        let answer = try await send("POST", path, json: body)
+        guard answer.status == 201, let id = answer.string("id") else {
+            throw PhotoMLTestError.status(answer.status, String(decoding: answer.body, as: UTF8.self))
+        }
+        return id
+    }
+
+    /// A warehouse with one area and one location of 12.5 m² in it.
+    func site() async throws -> (warehouse: String, area: String, location: String) {
+        let warehouse = try await create("/v1/inventory/locations", ["kind": "warehouse", "name": "North site"])
+        let area = try await create("/v1/inventory/locations", ["kind": "area", "name": "Greenhouse 2", "parentId": warehouse])
+        let location = try await create(
+            "/v1/inventory/locations", ["kind": "location", "name": "Bench 7", "parentId": area, "surfaceSquareMetres": 12.5])
+        return (warehouse, area, location)
+    }
+}
+
+enum PhotoMLTestError: Error { case status(Int, String) }
