@@ -192,7 +192,7 @@ let package = Package(
         .executableTarget(
             name: "RelayCeiling", dependencies: [.product(name: "NIOPosix", package: "swift-nio")], path: "bench/RelayCeiling", swiftSettings: strict),
         service("Campaigns"),
-        service("PhotoML"),
+        service("PhotoML", extra: [.product(name: "Crypto", package: "swift-crypto")]),
 
         // Test support: configuration of the test PostgreSQL and broker, fresh tenants.
         .target(
@@ -226,7 +226,7 @@ let package = Package(
         .testTarget(
             name: "NotificationsTests", dependencies: ["Notifications", "Jobs", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/NotificationsTests"),
-        .testTarget(name: "PhotoMLTests", dependencies: ["PhotoML", "TestSupport"], path: "Tests/PhotoMLTests"),
+        .testTarget(name: "PhotoMLTests", dependencies: ["PhotoML", "ServiceKit", "TestSupport"], path: "Tests/PhotoMLTests"),
         .testTarget(
             name: "GatewayTests", dependencies: ["Gateway", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
             path: "Tests/GatewayTests"),

@@ -6,23 +6,26 @@ import Persistence
 import ServiceHost
 import ServiceKit
 
-/// Builds the photoml service: so far the nursery inventory that photo counts feed.
-func photoMLHost(_ configuration: ServiceConfiguration) throws -> ServiceHost {
-    let host = try ServiceHost(PhotoMLProgram.self, configuration: configuration)
+/// Builds the photoml service: so far the nursery inventory that photo counts feed, and
+/// photo uploads into sessions (processing them is not built yet).
+func photoMLHost(_ configuration: PhotoMLConfiguration) throws -> ServiceHost {
+    let host = try ServiceHost(PhotoMLProgram.self, configuration: configuration.service)
     let database = host.database
     host.routes(LocationRoutes(store: LocationStore(database: database)))
     host.routes(ProductRoutes(store: ProductStore(database: database)))
     host.routes(StockRoutes(store: StockStore(database: database)))
+    let objects = try FileObjectStore(root: URL(fileURLWithPath: configuration.storageDirectory))
+    host.routes(PhotoRoutes(store: SessionStore(database: database), objects: objects, limits: PhotoLimits(configuration)))
     return host
 }
 
 enum PhotoMLProgram: ServiceProgram {
     static let name = "photoml"
     static func migrations() throws -> [Migration] { try ServiceHost.migrations(in: .module) }
-    static func configuration() throws -> ServiceConfiguration { try .fromEnvironment(name: name, defaultPort: 8087) }
+    static func configuration() throws -> ServiceConfiguration { try PhotoMLConfiguration.fromEnvironment().service }
     static func serve(migrate: Bool) async throws {
-        var configuration = try configuration()
-        configuration.migrateOnStart = migrate
+        var configuration = try PhotoMLConfiguration.fromEnvironment()
+        configuration.service.migrateOnStart = migrate
         try await photoMLHost(configuration).run()
     }
 }

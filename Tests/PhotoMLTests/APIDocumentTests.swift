@@ -6,7 +6,7 @@ import Testing
 
 @Suite struct APIDocumentTests {
     @Test func everyRouteIsDocumentedAndEveryDocumentedOperationRouted() throws {
-        let host = try photoMLHost(TestEnvironment.configuration("photoml"))
+        let host = try photoMLHost(.forTests(TestEnvironment.configuration("photoml")))
         try DocumentedRoutes.expectAgreement(host.router, service: "photoml")
     }
 

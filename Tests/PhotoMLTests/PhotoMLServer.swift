@@ -1,4 +1,5 @@
 import Foundation
+import ServiceKit
 import TestSupport
 
 @testable import PhotoML
@@ -8,7 +9,7 @@ struct PhotoMLServer {
     static let shared = PhotoMLServer()
     private let started = StartOnce<(String, TestIssuer)> {
         let issuer = try await TestIssuer.start()
-        let configuration = TestEnvironment.configuration("photoml", jwksURL: issuer.jwksURL)
+        let configuration = PhotoMLConfiguration.forTests(TestEnvironment.configuration("photoml", jwksURL: issuer.jwksURL))
         let server = try await TestServer.start { try photoMLHost(configuration).application(onServerRunning: $0) }
         return (server.baseURL, issuer)
     }
@@ -16,6 +17,14 @@ struct PhotoMLServer {
     func get() async throws -> (url: String, issuer: TestIssuer) {
         let (url, issuer) = try await started.value()
         return (url, issuer)
+    }
+}
+
+extension PhotoMLConfiguration {
+    /// Photos in a directory of their own; uploads up to 2 MB, so the limit is quick to pass.
+    static func forTests(_ service: ServiceConfiguration) -> Self {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("photoml-\(UUID().uuidString)")
+        return PhotoMLConfiguration(service: service, storageDirectory: directory.path, maxPhotoBytes: 2 * 1024 * 1024)
     }
 }
 
@@ -32,6 +41,16 @@ struct Grower {
 
     func send(_ method: String, _ path: String, json: Any? = nil, raw: String? = nil, headers: [String: String] = [:]) async throws -> HTTPAnswer {
         try await TestHTTP.send(method, url + path, json: json, raw: raw, token: token, headers: headers)
+    }
+
+    /// Uploads a photo with the form fields given.
+    func upload(
+        _ image: [UInt8], fields: [String: String], filename: String = "bench.jpg", contentType: String = "image/jpeg"
+    ) async throws -> HTTPAnswer {
+        var form = MultipartBody()
+        for (name, value) in fields.sorted(by: { $0.key < $1.key }) { form.field(name, value) }
+        form.file(filename: filename, contentType: contentType, image)
+        return try await TestHTTP.send("POST", url + "/v1/photos", bytes: form.finished(), token: token, headers: ["Content-Type": form.contentType])
     }
 
     /// POSTs `body` and answers the new resource's id; anything but 201 throws.

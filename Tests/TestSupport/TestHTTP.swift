@@ -34,7 +34,7 @@ public enum TestHTTP {
     }()
 
     public static func send(
-        _ method: String, _ url: String, json: Any? = nil, raw: String? = nil, token: String? = nil,
+        _ method: String, _ url: String, json: Any? = nil, raw: String? = nil, bytes: [UInt8]? = nil, token: String? = nil,
         headers: [String: String] = [:], followRedirects: Bool = true, client: HTTPClient? = nil
     ) async throws -> HTTPAnswer {
         var request = HTTPClientRequest(url: url)
@@ -49,6 +49,8 @@ public enum TestHTTP {
                 request.headers.add(name: "Content-Type", value: "application/json")
             }
             request.body = .bytes(ByteBuffer(string: raw))
+        } else if let bytes {
+            request.body = .bytes(ByteBuffer(bytes: bytes))
         }
         // The wide client: with the whole suite running at once, the shared client's 8
         // connections per host queue requests long enough to hit timeouts.

@@ -62,6 +62,9 @@ enum Inventory {
         case .insufficient(let available): return Problem.conflict("The batch holds only \(available).")
         case .tooLarge(let limit): return Problem.validation([.init(field: "quantity", message: "would bring the batch above \(limit)")])
         case .sameLocation: return Problem.validation([.init(field: "toLocationId", message: "must be another location than the batch's")])
+        case .hasPhotoSessions(let count): return Problem.conflict("\(count) photo sessions still refer to it; they keep its history.")
+        case .sessionClosed: return Problem.conflict("The session is no longer pending; start a new one.")
+        case .sessionElsewhere: return Problem.validation([.init(field: "sessionId", message: "must be a session of the same location")])
         }
     }
 }

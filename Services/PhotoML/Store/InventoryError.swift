@@ -19,4 +19,9 @@ enum InventoryError: Error, Equatable {
     case insufficient(available: Int)
     case tooLarge(limit: Int)
     case sameLocation
+    /// Photo sessions of the place or product keep it.
+    case hasPhotoSessions(Int)
+    /// A session takes more photos only while pending, and only of its own location.
+    case sessionClosed
+    case sessionElsewhere
 }

@@ -107,6 +107,8 @@ struct LocationStore: Sendable {
             if children > 0 { throw InventoryError.hasChildren(children) }
             let batches = try await count("SELECT count(*)::int FROM photoml.stock_batches WHERE location_id = \(id)", on: connection)
             if batches > 0 { throw InventoryError.hasStock(batches) }
+            let sessions = try await count("SELECT count(*)::int FROM photoml.photo_sessions WHERE location_id = \(id)", on: connection)
+            if sessions > 0 { throw InventoryError.hasPhotoSessions(sessions) }
             try await connection.query("DELETE FROM photoml.locations WHERE id = \(id)", logger: database.logger)
         }
     }

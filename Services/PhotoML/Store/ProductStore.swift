@@ -99,6 +99,11 @@ struct ProductStore: Sendable {
             ).decode(Int.self) where batches > 0 {
                 throw InventoryError.hasStock(batches)
             }
+            for try await sessions in try await connection.query(
+                "SELECT count(*)::int FROM photoml.photo_sessions WHERE product_id = \(id)", logger: database.logger
+            ).decode(Int.self) where sessions > 0 {
+                throw InventoryError.hasPhotoSessions(sessions)
+            }
             try await connection.query("DELETE FROM photoml.products WHERE id = \(id)", logger: database.logger)
         }
     }

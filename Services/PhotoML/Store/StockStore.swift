@@ -43,10 +43,8 @@ struct StockStore: Sendable {
     /// A new batch; its opening quantity arrives as an `in` movement.
     func create(_ input: NewStockInput, actor: String, tenant: UUID) async throws -> StockBatch {
         try await database.withTenant(tenant) { connection in
-            try await requireLocation(input.locationId, on: connection)
-            guard try await exists("SELECT 1 FROM photoml.products WHERE id = \(input.productId)", on: connection) else {
-                throw InventoryError.productMissing
-            }
+            try await InventoryChecks.requireLocation(input.locationId, on: connection, logger: database.logger)
+            try await InventoryChecks.requireProduct(input.productId, on: connection, logger: database.logger)
             let batch = try await insertBatch(
                 location: input.locationId, product: input.productId, source: input.source ?? .manual, on: connection)
             guard input.quantity > 0 else { return batch }
@@ -93,7 +91,7 @@ struct StockStore: Sendable {
             var target: StockBatch?
             if case .move(_, let destination) = request {
                 guard destination != unlocked.locationId else { throw InventoryError.sameLocation }
-                try await requireLocation(destination, on: connection)
+                try await InventoryChecks.requireLocation(destination, on: connection, logger: database.logger)
                 target = try await Self.batches(
                     try await connection.query(
                         """
@@ -184,21 +182,5 @@ struct StockStore: Sendable {
             """, logger: database.logger)
         guard let batch = try await Self.batches(rows).first else { throw InventoryError.locationMissing }
         return batch
-    }
-
-    /// Stock stands at a place of kind `location`, of this tenant.
-    private func requireLocation(_ id: UUID, on connection: PostgresConnection) async throws {
-        for try await kind in try await connection.query("SELECT kind FROM photoml.locations WHERE id = \(id)", logger: database.logger).decode(
-            String.self)
-        {
-            guard kind == LocationKind.location.rawValue else { throw InventoryError.notALocation }
-            return
-        }
-        throw InventoryError.locationMissing
-    }
-
-    private func exists(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> Bool {
-        for try await _ in try await connection.query(query, logger: database.logger) { return true }
-        return false
     }
 }

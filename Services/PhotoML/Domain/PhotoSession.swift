@@ -1,0 +1,54 @@
+import Foundation
+
+/// A counting of one location from one or more photos (shot in parts).
+struct PhotoSession: Codable, Sendable, Equatable {
+    enum State: String, Codable, Sendable {
+        case pending, processing, completed
+        case completedWithWarnings = "completed_with_warnings"
+        case failed
+    }
+
+    var id: UUID
+    var locationId: UUID
+    var productId: UUID?
+    var state: State
+    var uploadedBy: String
+    var photos: [Photo]
+    /// True when a photo of it had been uploaded for this location before.
+    var duplicate: Bool
+    var error: String?
+    var version: Int
+    var createdAt: Date
+    var updatedAt: Date
+
+    var etag: String { "\"v\(version)\"" }
+}
+
+/// One uploaded photo, as read from its header.
+struct Photo: Codable, Sendable, Equatable {
+    var id: UUID
+    var sessionId: UUID
+    var sha256: String
+    var contentType: String
+    var width: Int
+    var height: Int
+    /// EXIF orientation 1…8; `uprightWidth` and `uprightHeight` have it applied.
+    var orientation: Int
+    var uprightWidth: Int
+    var uprightHeight: Int
+    var bytes: Int
+    /// The earlier photo of the same location with the same bytes.
+    var duplicateOf: UUID?
+    var createdAt: Date
+}
+
+/// What an upload names besides the file.
+struct PhotoUpload: Sendable {
+    var locationId: UUID
+    var productId: UUID?
+    /// Adds the photo to this pending session (another part of the same location).
+    var sessionId: UUID?
+    var header: ImageHeader
+    var sha256: String
+    var bytes: Int
+}

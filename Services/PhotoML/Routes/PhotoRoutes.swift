@@ -1,0 +1,160 @@
+import Crypto
+import Foundation
+import Hummingbird
+import NIOCore
+import ServiceKit
+
+/// The upload limits.
+struct PhotoLimits: Sendable {
+    var maxBytes: Int
+    var maxPixels: Int
+
+    init(_ configuration: PhotoMLConfiguration) {
+        self.maxBytes = configuration.maxPhotoBytes
+        self.maxPixels = configuration.maxPixels
+    }
+}
+
+/// `/v1/photos` (upload, a photo, its bytes) and `/v1/photo-sessions`.
+struct PhotoRoutes: RouteGroup {
+    let store: SessionStore
+    let objects: any ObjectStore
+    let limits: PhotoLimits
+
+    func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {
+        let photos = router.group("v1/photos").add(middleware: AuthenticationMiddleware(verifier: verifier))
+        photos.post { request, context in try await upload(request, context) }
+        photos.get(":id") { _, context in
+            let identity = try context.requireIdentity()
+            let (photo, _) = try await Inventory.mapErrors("photo") {
+                try await store.photo(try Inventory.pathID(context, "photo"), tenant: identity.tenantID)
+            }
+            return photo
+        }
+        photos.get(":id/image") { _, context in try await image(context) }
+        let sessions = router.group("v1/photo-sessions").add(middleware: AuthenticationMiddleware(verifier: verifier))
+        sessions.get { request, context in try await list(request, context) }
+        sessions.get(":id") { _, context in
+            let identity = try context.requireIdentity()
+            let session = try await Inventory.mapErrors("photo session") {
+                try await store.get(try Inventory.pathID(context, "photo session"), tenant: identity.tenantID)
+            }
+            return EditedResponse(headers: [.eTag: session.etag], response: session)
+        }
+    }
+
+    /// `multipart/form-data` with `file` (JPEG or PNG), `locationId`, optional `productId`
+    /// and `sessionId`: 202 with the session. The type comes from the bytes, the size from
+    /// the header; nothing is decoded here.
+    func upload(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<PhotoSession> {
+        let identity = try context.requireIdentity()
+        try identity.require(anyOf: Inventory.writers)
+        guard let contentType = request.headers[.contentType], MultipartForm.boundary(contentType: contentType) != nil else {
+            throw Problem(status: .unsupportedMediaType, detail: "Send the photo as multipart/form-data with a boundary.")
+        }
+        // The form around the file (ids, part headers) is small; a body past this is refused whole.
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: limits.maxBytes + 64 * 1024)
+        } catch {
+            throw Problem(status: .contentTooLarge, detail: "A photo may have at most \(limits.maxBytes) bytes.")
+        }
+        let form: MultipartForm
+        do {
+            form = try MultipartForm.parse(Array(buffer: body), contentType: contentType)
+        } catch {
+            throw Problem.badRequest("The multipart body is malformed: \(error).")
+        }
+        var v = Validator()
+        let location = formID(form, "locationId", required: true, &v)
+        let product = formID(form, "productId", required: false, &v)
+        let session = formID(form, "sessionId", required: false, &v)
+        let file = form.part("file")
+        v.check(file != nil, "file", "is required")
+        try v.finish()
+        guard let file, let location else { throw Problem.validation([.init(field: "file", message: "is required")]) }
+        guard file.bytes.count <= limits.maxBytes else {
+            throw Problem(status: .contentTooLarge, detail: "A photo may have at most \(limits.maxBytes) bytes.")
+        }
+        let header: ImageHeader
+        do {
+            header = try ImageHeader.read(file.bytes)
+        } catch .unsupported {
+            throw Problem(status: .unsupportedMediaType, detail: "Only JPEG and PNG photos are accepted (told by their bytes, not their name).")
+        } catch .corrupt(let reason) {
+            throw Problem.validation([.init(field: "file", message: "is not a readable photo: \(reason)")])
+        }
+        guard header.pixels <= limits.maxPixels else {
+            throw Problem.validation([
+                .init(field: "file", message: "announces \(header.width) × \(header.height) pixels; at most \(limits.maxPixels) are accepted")
+            ])
+        }
+        let sha256 = SHA256.hash(data: file.bytes).map { String(format: "%02x", $0) }.joined()
+        let photoID = UUID.v7()
+        let key = "\(identity.tenantID.uuidString.lowercased())/\(photoID.uuidString.lowercased())"
+        try await objects.put(key, file.bytes)
+        let upload = PhotoUpload(
+            locationId: location, productId: product, sessionId: session, header: header, sha256: sha256, bytes: file.bytes.count)
+        do {
+            let recorded = try await Inventory.mapErrors("photo session") {
+                try await store.add(upload, photoID: photoID, storageKey: key, actor: identity.subject, tenant: identity.tenantID)
+            }
+            return EditedResponse(
+                status: .accepted,
+                headers: [.eTag: recorded.etag, .location: "/v1/photo-sessions/\(recorded.id.uuidString.lowercased())"], response: recorded)
+        } catch {
+            // Not recorded: its bytes go too.
+            try? await objects.delete(key)
+            throw error
+        }
+    }
+
+    func image(_ context: ServiceRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        let (photo, key) = try await Inventory.mapErrors("photo") {
+            try await store.photo(try Inventory.pathID(context, "photo"), tenant: identity.tenantID)
+        }
+        let bytes: [UInt8]
+        do {
+            bytes = try await objects.get(key)
+        } catch ObjectStoreError.notFound {
+            throw Problem.notFound("The photo's bytes are gone from storage.")
+        }
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: photo.contentType, .eTag: "\"\(photo.sha256)\"", .cacheControl: "private, max-age=86400, immutable",
+            ],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    func list(_ request: Request, _ context: ServiceRequestContext) async throws -> Page<PhotoSession> {
+        let identity = try context.requireIdentity()
+        let query = request.queryItems
+        let page = try PageRequest(query)
+        var v = Validator()
+        let state = query["state"].map { PhotoSession.State(rawValue: $0) }
+        v.check(state != .some(nil), "state", "must be pending, processing, completed, completed_with_warnings or failed")
+        let location = Inventory.queryID(query, "locationId", &v)
+        try v.finish()
+        let sessions = try await store.list(
+            tenant: identity.tenantID, state: state ?? nil, location: location, before: try page.decodedCursor(UUID.self), limit: page.limit + 1)
+        return Page(fetched: sessions, limit: page.limit) { $0.id }
+    }
+
+    /// A UUID form field.
+    func formID(_ form: MultipartForm, _ name: String, required: Bool, _ v: inout Validator) -> UUID? {
+        guard let part = form.part(name) else {
+            if required { v.add(name, "is required") }
+            return nil
+        }
+        guard let text = part.text?.trimmingCharacters(in: .whitespacesAndNewlines), let id = UUID(uuidString: text) else {
+            v.add(name, "must be a UUID")
+            return nil
+        }
+        return id
+    }
+}
+
+extension PhotoSession: ResponseEncodable {}
+extension Photo: ResponseEncodable {}

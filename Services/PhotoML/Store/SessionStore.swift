@@ -1,0 +1,128 @@
+import Foundation
+import Persistence
+import PostgresNIO
+
+/// SQL for photo sessions and their photos.
+struct SessionStore: Sendable {
+    let database: Database
+
+    static let columns = "id, location_id, product_id, state, uploaded_by, error, version, created_at, updated_at"
+    static let photoColumns = "id, session_id, sha256, format, width, height, orientation, bytes, duplicate_of, created_at"
+
+    static func photos(_ rows: PostgresRowSequence) async throws -> [Photo] {
+        var photos: [Photo] = []
+        for try await (id, session, sha256, format, width, height, orientation, bytes, duplicateOf, created) in rows.decode(
+            (UUID, UUID, String, String, Int, Int, Int, Int, UUID?, Date).self)
+        {
+            let header = ImageHeader(format: ImageHeader.Format(rawValue: format) ?? .jpeg, width: width, height: height, orientation: orientation)
+            photos.append(
+                Photo(
+                    id: id, sessionId: session, sha256: sha256, contentType: header.format.contentType, width: width, height: height,
+                    orientation: orientation, uprightWidth: header.upright.width, uprightHeight: header.upright.height, bytes: bytes,
+                    duplicateOf: duplicateOf, createdAt: created))
+        }
+        return photos
+    }
+
+    /// Records an uploaded photo (its bytes already stored under `storageKey`), in a new
+    /// session or, with `sessionId`, in a pending one of the same location.
+    func add(_ upload: PhotoUpload, photoID: UUID, storageKey: String, actor: String, tenant: UUID) async throws -> PhotoSession {
+        try await database.withTenant(tenant) { connection in
+            try await InventoryChecks.requireLocation(upload.locationId, on: connection, logger: database.logger)
+            if let product = upload.productId { try await InventoryChecks.requireProduct(product, on: connection, logger: database.logger) }
+            let sessionID: UUID
+            if let existing = upload.sessionId {
+                guard let session = try await fetch(existing, lock: true, on: connection) else { throw InventoryError.notFound }
+                guard session.locationId == upload.locationId else { throw InventoryError.sessionElsewhere }
+                guard session.state == .pending else { throw InventoryError.sessionClosed }
+                sessionID = existing
+            } else {
+                sessionID = UUID.v7()
+                try await connection.query(
+                    """
+                    INSERT INTO photoml.photo_sessions (id, tenant_id, location_id, product_id, uploaded_by)
+                    VALUES (\(sessionID), \(tenant), \(upload.locationId), \(upload.productId), \(actor))
+                    """, logger: database.logger)
+            }
+            try await connection.query(
+                """
+                INSERT INTO photoml.photos (id, tenant_id, session_id, location_id, sha256, format, width, height, orientation, bytes, storage_key, duplicate_of)
+                VALUES (\(photoID), \(tenant), \(sessionID), \(upload.locationId), \(upload.sha256), \(upload.header.format.rawValue),
+                        \(upload.header.width), \(upload.header.height), \(upload.header.orientation), \(upload.bytes), \(storageKey),
+                        (SELECT id FROM photoml.photos WHERE location_id = \(upload.locationId) AND sha256 = \(upload.sha256) ORDER BY id LIMIT 1))
+                """, logger: database.logger)
+            try await connection.query(
+                "UPDATE photoml.photo_sessions SET version = version + 1, updated_at = now() WHERE id = \(sessionID) AND \(upload.sessionId != nil)",
+                logger: database.logger)
+            guard let session = try await fetch(sessionID, lock: false, on: connection) else { throw InventoryError.notFound }
+            return session
+        }
+    }
+
+    func get(_ id: UUID, tenant: UUID) async throws -> PhotoSession {
+        try await database.withTenant(tenant) { connection in
+            guard let session = try await fetch(id, lock: false, on: connection) else { throw InventoryError.notFound }
+            return session
+        }
+    }
+
+    /// A session with its photos.
+    func fetch(_ id: UUID, lock: Bool, on connection: PostgresConnection) async throws -> PhotoSession? {
+        guard
+            var session = try await sessions(
+                try await connection.query(
+                    "SELECT \(unescaped: Self.columns) FROM photoml.photo_sessions WHERE id = \(id) \(unescaped: lock ? "FOR UPDATE" : "")",
+                    logger: database.logger)
+            ).first
+        else { return nil }
+        session.photos = try await Self.photos(
+            try await connection.query(
+                "SELECT \(unescaped: Self.photoColumns) FROM photoml.photos WHERE session_id = \(id) ORDER BY id", logger: database.logger))
+        session.duplicate = session.photos.contains { $0.duplicateOf != nil }
+        return session
+    }
+
+    /// Newest first, optionally in one state or of one location; without their photos.
+    func list(tenant: UUID, state: PhotoSession.State?, location: UUID?, before cursor: UUID?, limit: Int) async throws -> [PhotoSession] {
+        try await database.withTenant(tenant) { connection in
+            try await sessions(
+                try await connection.query(
+                    """
+                    SELECT \(unescaped: Self.columns) FROM photoml.photo_sessions
+                    WHERE (\(state?.rawValue)::text IS NULL OR state = \(state?.rawValue)) AND (\(location)::uuid IS NULL OR location_id = \(location))
+                      AND (\(cursor)::uuid IS NULL OR id < \(cursor))
+                    ORDER BY id DESC LIMIT \(limit)
+                    """, logger: database.logger))
+        }
+    }
+
+    /// A photo and where its bytes are.
+    func photo(_ id: UUID, tenant: UUID) async throws -> (Photo, storageKey: String) {
+        try await database.withTenant(tenant) { connection in
+            guard
+                let photo = try await Self.photos(
+                    try await connection.query("SELECT \(unescaped: Self.photoColumns) FROM photoml.photos WHERE id = \(id)", logger: database.logger)
+                ).first
+            else { throw InventoryError.notFound }
+            for try await key in try await connection.query("SELECT storage_key FROM photoml.photos WHERE id = \(id)", logger: database.logger)
+                .decode(String.self)
+            {
+                return (photo, key)
+            }
+            throw InventoryError.notFound
+        }
+    }
+
+    private func sessions(_ rows: PostgresRowSequence) async throws -> [PhotoSession] {
+        var sessions: [PhotoSession] = []
+        for try await (id, location, product, state, uploadedBy, error, version, created, updated) in rows.decode(
+            (UUID, UUID, UUID?, String, String, String?, Int, Date, Date).self)
+        {
+            sessions.append(
+                PhotoSession(
+                    id: id, locationId: location, productId: product, state: PhotoSession.State(rawValue: state) ?? .pending, uploadedBy: uploadedBy,
+                    photos: [], duplicate: false, error: error, version: version, createdAt: created, updatedAt: updated))
+        }
+        return sessions
+    }
+}
