@@ -41,7 +41,7 @@ struct BatchIndexingTests {
                     return ("", "", nil)
                 }
             }
-            try await database.withTenant(tenant) { connection in
+            _ = try await database.withTenant(tenant) { connection in
                 try await connection.query(
                     "UPDATE search.documents SET search = 'marker'::tsvector, title_vector = 'marker'::tsvector WHERE doc_id = \(task)",
                     logger: database.logger)
