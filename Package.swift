@@ -1,13 +1,23 @@
 // swift-tools-version:6.1
+import Foundation
 import PackageDescription
 
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny")
 ]
 
+/// OpenVINO's C headers and libraries, unpacked from the PyPI wheel by infra/dev/install.sh
+/// (`make test`, `make up` and `make build` run it first). The libraries are found at run
+/// time through the rpath.
+let openVINO = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(".dev/openvino").path
+let openVINOHeaders: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-I\(openVINO)/include"])]
+let openVINOLibraries: [LinkerSetting] = [.unsafeFlags(["-L\(openVINO)/lib", "-Xlinker", "-rpath", "-Xlinker", "\(openVINO)/lib"])]
+
 /// The eight services share one shape: an executable target under Services/<Name>
 /// with its SQL migrations as resources.
-func service(_ name: String, extra: [Target.Dependency] = []) -> Target {
+func service(
+    _ name: String, extra: [Target.Dependency] = [], swiftSettings: [SwiftSetting] = [], linkerSettings: [LinkerSetting] = []
+) -> Target {
     .executableTarget(
         name: name,
         dependencies: [
@@ -20,7 +30,8 @@ func service(_ name: String, extra: [Target.Dependency] = []) -> Target {
         path: "Services/\(name)",
         exclude: [],
         resources: [.copy("Migrations")],
-        swiftSettings: strict
+        swiftSettings: strict + swiftSettings,
+        linkerSettings: linkerSettings
     )
 }
 
@@ -192,7 +203,10 @@ let package = Package(
         .executableTarget(
             name: "RelayCeiling", dependencies: [.product(name: "NIOPosix", package: "swift-nio")], path: "bench/RelayCeiling", swiftSettings: strict),
         service("Campaigns"),
-        service("PhotoML", extra: [.product(name: "Crypto", package: "swift-crypto")]),
+        .systemLibrary(name: "COpenVINO", path: "Shared/COpenVINO"),
+        service(
+            "PhotoML", extra: ["COpenVINO", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: openVINOHeaders,
+            linkerSettings: openVINOLibraries),
 
         // Test support: configuration of the test PostgreSQL and broker, fresh tenants.
         .target(
@@ -226,7 +240,9 @@ let package = Package(
         .testTarget(
             name: "NotificationsTests", dependencies: ["Notifications", "Jobs", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/NotificationsTests"),
-        .testTarget(name: "PhotoMLTests", dependencies: ["PhotoML", "ServiceKit", "TestSupport"], path: "Tests/PhotoMLTests"),
+        .testTarget(
+            name: "PhotoMLTests", dependencies: ["PhotoML", "ServiceKit", "TestSupport"], path: "Tests/PhotoMLTests", resources: [.copy("Models")],
+            swiftSettings: openVINOHeaders),
         .testTarget(
             name: "GatewayTests", dependencies: ["Gateway", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
             path: "Tests/GatewayTests"),
