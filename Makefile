@@ -19,7 +19,8 @@ fuzz:   ## schemathesis against every service through the gateway on the test st
 broker-restarts:  ## restarts a test broker five times under tasks and search; prints recovery and shutdown times
 	SWIFT_TEST_ARGS="--filter BrokerRestartTests" BROKER_RESTARTS=1 BENCH=1 infra/dev/stack.sh test
 
-build:
+build:  ## installs what is missing (OpenVINO's runtime among it), then swift build
+	infra/dev/install.sh
 	swift build
 
 format:  ## formats the Swift sources by .swift-format

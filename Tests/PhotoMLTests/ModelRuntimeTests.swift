@@ -25,7 +25,9 @@ struct ModelRuntimeTests {
         #expect(throws: ModelRuntime.Failure.self) { try ModelRuntime(modelPath: "/nonexistent/model.onnx") }
         #expect(throws: ModelRuntime.Failure.self) { try ModelRuntime(modelPath: try Self.model("doubler"), device: "TPU") }
         let runtime = try ModelRuntime(modelPath: try Self.model("doubler"))
-        #expect(throws: ModelRuntime.Failure.self) { try runtime.run(ModelRuntime.Tensor(shape: [1, 3, 5, 5], values: Array(repeating: 1, count: 75))) }
+        #expect(throws: ModelRuntime.Failure.self) {
+            try runtime.run(ModelRuntime.Tensor(shape: [1, 3, 5, 5], values: Array(repeating: 1, count: 75)))
+        }
         #expect(throws: ModelRuntime.Failure.self) { try runtime.run(ModelRuntime.Tensor(shape: [1, 3, 4, 4], values: [1])) }
     }
 }

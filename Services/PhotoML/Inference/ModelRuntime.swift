@@ -8,11 +8,6 @@ final class ModelRuntime: @unchecked Sendable {
     struct Tensor: Sendable, Equatable {
         var shape: [Int]
         var values: [Float]
-
-        init(shape: [Int], values: [Float]) {
-            self.shape = shape
-            self.values = values
-        }
     }
 
     struct Failure: Error, CustomStringConvertible {
