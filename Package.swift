@@ -205,7 +205,10 @@ let package = Package(
         service("Campaigns"),
         .systemLibrary(name: "COpenVINO", path: "Shared/COpenVINO"),
         service(
-            "PhotoML", extra: ["COpenVINO", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: openVINOHeaders,
+            "PhotoML",
+            extra: [
+                "COpenVINO", .product(name: "Crypto", package: "swift-crypto"), .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ], swiftSettings: openVINOHeaders,
             linkerSettings: openVINOLibraries),
 
         // Test support: configuration of the test PostgreSQL and broker, fresh tenants.
@@ -241,7 +244,9 @@ let package = Package(
             name: "NotificationsTests", dependencies: ["Notifications", "Jobs", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/NotificationsTests"),
         .testTarget(
-            name: "PhotoMLTests", dependencies: ["PhotoML", "ServiceKit", "TestSupport"], path: "Tests/PhotoMLTests", resources: [.copy("Models")],
+            name: "PhotoMLTests",
+            dependencies: ["PhotoML", "ServiceKit", "TestSupport", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            path: "Tests/PhotoMLTests", resources: [.copy("Models")],
             swiftSettings: openVINOHeaders),
         .testTarget(
             name: "GatewayTests", dependencies: ["Gateway", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Messaging
@@ -14,7 +15,14 @@ func photoMLHost(_ configuration: PhotoMLConfiguration) throws -> ServiceHost {
     host.routes(LocationRoutes(store: LocationStore(database: database)))
     host.routes(ProductRoutes(store: ProductStore(database: database)))
     host.routes(StockRoutes(store: StockStore(database: database)))
-    let objects = try FileObjectStore(root: URL(fileURLWithPath: configuration.storageDirectory))
+    let objects: any ObjectStore =
+        if let s3 = configuration.s3 {
+            S3ObjectStore(
+                endpoint: s3.endpoint, bucket: s3.bucket, signer: SigV4(accessKey: s3.accessKey, secretKey: s3.secretKey, region: s3.region),
+                client: .shared)
+        } else {
+            try FileObjectStore(root: URL(fileURLWithPath: configuration.storageDirectory))
+        }
     host.routes(PhotoRoutes(store: SessionStore(database: database), objects: objects, limits: PhotoLimits(configuration)))
     return host
 }
