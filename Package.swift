@@ -16,7 +16,8 @@ let openVINOLibraries: [LinkerSetting] = [.unsafeFlags(["-L\(openVINO)/lib", "-X
 /// The eight services share one shape: an executable target under Services/<Name>
 /// with its SQL migrations as resources.
 func service(
-    _ name: String, extra: [Target.Dependency] = [], swiftSettings: [SwiftSetting] = [], linkerSettings: [LinkerSetting] = []
+    _ name: String, extra: [Target.Dependency] = [], resources: [Resource] = [], swiftSettings: [SwiftSetting] = [],
+    linkerSettings: [LinkerSetting] = []
 ) -> Target {
     .executableTarget(
         name: name,
@@ -29,7 +30,7 @@ func service(
         ] + extra,
         path: "Services/\(name)",
         exclude: [],
-        resources: [.copy("Migrations")],
+        resources: [.copy("Migrations")] + resources,
         swiftSettings: strict + swiftSettings,
         linkerSettings: linkerSettings
     )
@@ -208,8 +209,7 @@ let package = Package(
             "PhotoML",
             extra: [
                 "COpenVINO", .product(name: "Crypto", package: "swift-crypto"), .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ], swiftSettings: openVINOHeaders,
-            linkerSettings: openVINOLibraries),
+            ], resources: [.copy("Models")], swiftSettings: openVINOHeaders, linkerSettings: openVINOLibraries),
 
         // Test support: configuration of the test PostgreSQL and broker, fresh tenants.
         .target(

@@ -24,6 +24,9 @@ func photoMLHost(_ configuration: PhotoMLConfiguration) throws -> ServiceHost {
             try FileObjectStore(root: URL(fileURLWithPath: configuration.storageDirectory))
         }
     host.routes(PhotoRoutes(store: SessionStore(database: database), objects: objects, limits: PhotoLimits(configuration)))
+    // A model whose bytes do not match its card stops the start.
+    guard let modelPath = configuration.modelPath ?? ModelCard.bundledModelPath else { throw ModelCard.Missing() }
+    host.routes(ModelAdminRoutes(models: [try ModelCard.load(modelPath: modelPath)]))
     return host
 }
 

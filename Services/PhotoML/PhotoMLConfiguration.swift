@@ -8,6 +8,8 @@ struct PhotoMLConfiguration: Sendable {
     var storageDirectory: String
     /// An S3 bucket instead of the directory.
     var s3: S3Settings?
+    /// The detection model (ONNX, with its card beside it); nil runs the bundled one.
+    var modelPath: String?
     /// The largest photo accepted, in bytes (413 above).
     var maxPhotoBytes = 50 * 1024 * 1024
     /// The most pixels a photo's header may announce (422 above): decoding is never tried
@@ -25,7 +27,8 @@ struct PhotoMLConfiguration: Sendable {
     /// `PHOTO_STORAGE_DIR` (.dev/photos), or with `PHOTO_S3_BUCKET` set an S3 bucket:
     /// `PHOTO_S3_ENDPOINT` (path-style, e.g. http://127.0.0.1:5055), `PHOTO_S3_REGION`
     /// (us-east-1), `PHOTO_S3_ACCESS_KEY_ID`, `PHOTO_S3_SECRET_ACCESS_KEY`;
-    /// `PHOTO_MAX_BYTES` (52428800), `PHOTO_MAX_PIXELS` (100000000).
+    /// `PHOTO_MAX_BYTES` (52428800), `PHOTO_MAX_PIXELS` (100000000), `PHOTO_MODEL_PATH` (the
+    /// bundled plants-v1).
     static func fromEnvironment(_ env: Environment = Environment()) throws -> Self {
         var s3: S3Settings?
         if let bucket = env.optionalString("PHOTO_S3_BUCKET") {
@@ -35,7 +38,7 @@ struct PhotoMLConfiguration: Sendable {
         }
         return Self(
             service: try ServiceConfiguration.fromEnvironment(name: "photoml", defaultPort: 8087),
-            storageDirectory: try env.string("PHOTO_STORAGE_DIR", default: ".dev/photos"), s3: s3,
+            storageDirectory: try env.string("PHOTO_STORAGE_DIR", default: ".dev/photos"), s3: s3, modelPath: env.optionalString("PHOTO_MODEL_PATH"),
             maxPhotoBytes: try env.int("PHOTO_MAX_BYTES", default: 50 * 1024 * 1024, range: 1024...(1 << 30)),
             maxPixels: try env.int("PHOTO_MAX_PIXELS", default: 100_000_000, range: 1...1_000_000_000))
     }
