@@ -205,10 +205,14 @@ let package = Package(
             name: "RelayCeiling", dependencies: [.product(name: "NIOPosix", package: "swift-nio")], path: "bench/RelayCeiling", swiftSettings: strict),
         service("Campaigns"),
         .systemLibrary(name: "COpenVINO", path: "Shared/COpenVINO"),
+        // Photo decoding: JPEG by libjpeg-turbo's TurboJPEG API, PNG by stb_image (Debian packages).
+        .systemLibrary(name: "CTurboJPEG", path: "Shared/CTurboJPEG", pkgConfig: "libturbojpeg"),
+        .systemLibrary(name: "CSTBImage", path: "Shared/CSTBImage"),
         service(
             "PhotoML",
             extra: [
-                "COpenVINO", .product(name: "Crypto", package: "swift-crypto"), .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "COpenVINO", "CTurboJPEG", "CSTBImage", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ], resources: [.copy("Models")], swiftSettings: openVINOHeaders, linkerSettings: openVINOLibraries),
 
         // Test support: configuration of the test PostgreSQL and broker, fresh tenants.

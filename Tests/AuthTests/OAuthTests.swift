@@ -8,11 +8,16 @@ struct SocialLogin {
     var email = uniqueEmail()
     var emailVerified = true
 
+    /// The local provider (a Python server) may close a kept-alive connection just as the
+    /// client reuses it (CI saw `remoteConnectionClosed` once): its requests use one
+    /// connection each.
+    static let oneConnection = ["Connection": "close"]
+
     /// Sets the provider's claims for `subject`.
     func register() async throws {
         let answer = try await TestHTTP.send(
             "PUT", "\(TestEnvironment.oidcIssuer)/users/\(subject)",
-            json: ["email": email, "email_verified": emailVerified, "name": "Social \(subject)"])
+            json: ["email": email, "email_verified": emailVerified, "name": "Social \(subject)"], headers: Self.oneConnection)
         #expect(answer.status == 204 || answer.status == 200)
     }
 
@@ -33,7 +38,8 @@ struct SocialLogin {
     /// Signs in at the provider (its form, posted directly); answers our callback URL.
     func approve(_ providerURL: String) async throws -> String {
         let answer = try await TestHTTP.send(
-            "POST", providerURL, raw: "sub=\(subject)", headers: ["Content-Type": "application/x-www-form-urlencoded"], followRedirects: false)
+            "POST", providerURL, raw: "sub=\(subject)",
+            headers: Self.oneConnection.merging(["Content-Type": "application/x-www-form-urlencoded"]) { $1 }, followRedirects: false)
         #expect(answer.status == 302)
         let location = try #require(answer.headers["location"])
         // The callback URL names the public issuer; the test reaches auth directly.

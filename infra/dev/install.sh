@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the platform needs on a fresh Debian machine, and nothing that is
-# already there: PostgreSQL, librdkafka, pkg-config (apt), the tansu broker and the local
+# already there: PostgreSQL, librdkafka, pkg-config, libturbojpeg and stb (apt), the tansu broker and the local
 # OpenID provider that social-login tests sign in against, the SMTP server mail lands in (pip).
 set -euo pipefail
 
@@ -8,6 +8,9 @@ need_apt=()
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 pkg-config --exists rdkafka 2>/dev/null || need_apt+=(librdkafka-dev)
 pkg-config --exists libcurl 2>/dev/null || need_apt+=(libcurl4-openssl-dev)
+# Photo decoding (photoml): JPEG through TurboJPEG, PNG through stb_image.
+pkg-config --exists libturbojpeg 2>/dev/null || need_apt+=(libturbojpeg0-dev)
+[ -f /usr/include/stb/stb_image.h ] || need_apt+=(libstb-dev)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql postgresql-contrib)
 command -v curl >/dev/null || need_apt+=(curl)
 command -v openssl >/dev/null || need_apt+=(openssl)

@@ -1,0 +1,2 @@
+// stb_image, compiled by Debian's libstb-dev (libstb.so).
+#include <stb/stb_image.h>
