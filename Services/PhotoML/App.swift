@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
+import Jobs
 import Messaging
 import Persistence
 import ServiceHost
@@ -26,13 +27,16 @@ func photoMLHost(_ configuration: PhotoMLConfiguration) throws -> ServiceHost {
     host.routes(PhotoRoutes(store: SessionStore(database: database), objects: objects, limits: PhotoLimits(configuration)))
     // A model whose bytes do not match its card stops the start.
     guard let modelPath = configuration.modelPath ?? ModelCard.bundledModelPath else { throw ModelCard.Missing() }
-    host.routes(ModelAdminRoutes(models: [try ModelCard.load(modelPath: modelPath)]))
+    let card = try ModelCard.load(modelPath: modelPath)
+    host.routes(ModelAdminRoutes(models: [card]))
+    let detector = Detector(runtime: try ModelRuntime(modelPath: modelPath), decoder: YOLODecoder(classes: card.classes.count))
+    try host.jobs(PhotoJobs(processing: ProcessingStore(database: database), objects: objects, detector: detector, card: card))
     return host
 }
 
 enum PhotoMLProgram: ServiceProgram {
     static let name = "photoml"
-    static func migrations() throws -> [Migration] { try ServiceHost.migrations(in: .module) }
+    static func migrations() throws -> [Migration] { JobTables.migrations(schema: name) + (try ServiceHost.migrations(in: .module)) }
     static func configuration() throws -> ServiceConfiguration { try PhotoMLConfiguration.fromEnvironment().service }
     static func serve(migrate: Bool) async throws {
         var configuration = try PhotoMLConfiguration.fromEnvironment()

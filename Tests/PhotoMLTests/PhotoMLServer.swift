@@ -4,24 +4,32 @@ import TestSupport
 
 @testable import PhotoML
 
-/// One photoml service for the suite, trusting a test issuer's JWKS.
+/// One photoml service for the suite, trusting a test issuer's JWKS, keeping photos in an
+/// S3 bucket of moto_server. One service only: every replica's job worker takes photos to
+/// process from the one schema, so all of them must reach the same storage.
 struct PhotoMLServer {
     static let shared = PhotoMLServer()
-    private let started = StartOnce<(String, TestIssuer)> {
+    private let started = StartOnce<(String, TestIssuer, S3ObjectStore)> {
         let issuer = try await TestIssuer.start()
-        let configuration = PhotoMLConfiguration.forTests(TestEnvironment.configuration("photoml", jwksURL: issuer.jwksURL))
+        let store = try await MotoServer.shared.store()
+        var configuration = PhotoMLConfiguration.forTests(TestEnvironment.configuration("photoml", jwksURL: issuer.jwksURL))
+        configuration.s3 = .init(endpoint: store.endpoint, bucket: store.bucket, region: "us-east-1", accessKey: "testing", secretKey: "testing")
         let server = try await TestServer.start { try photoMLHost(configuration).application(onServerRunning: $0) }
-        return (server.baseURL, issuer)
+        return (server.baseURL, issuer, store)
     }
 
     func get() async throws -> (url: String, issuer: TestIssuer) {
-        let (url, issuer) = try await started.value()
+        let (url, issuer, _) = try await started.value()
         return (url, issuer)
     }
+
+    /// The bucket the service keeps photos in.
+    func bucket() async throws -> S3ObjectStore { try await started.value().2 }
 }
 
 extension PhotoMLConfiguration {
-    /// Photos in a directory of their own; uploads up to 2 MB, so the limit is quick to pass.
+    /// Photos in a directory of their own (a host that is built, not run); uploads up to
+    /// 2 MB, so the limit is quick to pass.
     static func forTests(_ service: ServiceConfiguration) -> Self {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("photoml-\(UUID().uuidString)")
         return PhotoMLConfiguration(service: service, storageDirectory: directory.path, maxPhotoBytes: 2 * 1024 * 1024)

@@ -90,23 +90,31 @@ struct S3ObjectStoreTests {
 
 @Suite("photo uploads into S3")
 struct S3PhotoUploadTests {
-    @Test("with PHOTO_S3_BUCKET set, an uploaded photo's bytes live in the bucket and come back through the API")
+    @Test("with PHOTO_S3_BUCKET set (the suite's service), an uploaded photo's bytes live in the bucket and come back through the API")
     func uploadIntoBucket() async throws {
-        let store = try await MotoServer.shared.store()
-        let issuer = try await TestIssuer.start()
-        var configuration = PhotoMLConfiguration.forTests(TestEnvironment.configuration("photoml", jwksURL: issuer.jwksURL))
-        configuration.s3 = .init(endpoint: store.endpoint, bucket: store.bucket, region: "us-east-1", accessKey: "testing", secretKey: "testing")
-        let server = try await TestServer.start { try photoMLHost(configuration).application(onServerRunning: $0) }
-        let tenant = UUID.v7()
-        let owner = Grower(url: server.baseURL, token: try await issuer.token(tenant: tenant, roles: ["member"]), tenant: tenant)
+        let owner = try await Grower.fresh()
         let (_, _, bench) = try await owner.site()
         let image = SyntheticImage.png(width: 640, height: 480, fill: 4096)
         let uploaded = try await owner.upload(image, fields: ["locationId": bench], contentType: "image/png")
         #expect(uploaded.status == 202)
         let photo = try #require((uploaded.json["photos"] as? [[String: Any]])?.first?["id"] as? String)
         #expect([UInt8](try await owner.send("GET", "/v1/photos/\(photo)/image").body) == image)
-        #expect(try await store.get("\(tenant.uuidString.lowercased())/\(photo)") == image)
-        await server.stop()
-        await issuer.server.stop()
+        let bucket = try await PhotoMLServer.shared.bucket()
+        #expect(try await bucket.get("\(owner.tenant.uuidString.lowercased())/\(photo)") == image)
+    }
+}
+
+@Suite("file object store")
+struct FileObjectStoreTests {
+    @Test("put, get, replace, delete; a missing key is notFound; keys cannot climb out of the root")
+    func roundTrip() async throws {
+        let store = try FileObjectStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("objects-\(UUID().uuidString)"))
+        try await store.put("tenant/photo", [1, 2, 3])
+        try await store.put("tenant/photo", [4, 5])
+        #expect(try await store.get("tenant/photo") == [4, 5])
+        try await store.delete("tenant/photo")
+        await #expect(throws: ObjectStoreError.notFound("tenant/photo")) { try await store.get("tenant/photo") }
+        await #expect(throws: ObjectStoreError.invalidKey("../etc/passwd")) { try await store.put("../etc/passwd", [0]) }
+        await #expect(throws: ObjectStoreError.invalidKey("a//b")) { try await store.get("a//b") }
     }
 }

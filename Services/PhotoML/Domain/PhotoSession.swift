@@ -13,10 +13,15 @@ struct PhotoSession: Codable, Sendable, Equatable {
     var productId: UUID?
     var state: State
     var uploadedBy: String
+    /// The photos it waits for (a location shot in parts); it completes once all are done.
+    var expectedPhotos: Int
     var photos: [Photo]
     /// True when a photo of it had been uploaded for this location before.
     var duplicate: Bool
     var error: String?
+    /// Once completed: counts, the estimate and the warnings.
+    var result: SessionResult?
+    var completedAt: Date?
     var version: Int
     var createdAt: Date
     var updatedAt: Date
@@ -39,15 +44,32 @@ struct Photo: Codable, Sendable, Equatable {
     var bytes: Int
     /// The earlier photo of the same location with the same bytes.
     var duplicateOf: UUID?
+    /// pending, processing, done or failed.
+    var state: String
+    /// Objects found, once done.
+    var detected: Int?
+    var error: String?
     var createdAt: Date
+}
+
+/// One object found on a session's photo, in the upright photo's pixels.
+struct StoredDetection: Codable, Sendable, Equatable {
+    var id: Int64
+    var photoId: UUID
+    var box: Box
+    var score: Double
+    var classId: Int
+    var tile: Int?
 }
 
 /// What an upload names besides the file.
 struct PhotoUpload: Sendable {
     var locationId: UUID
     var productId: UUID?
-    /// Adds the photo to this pending session (another part of the same location).
+    /// Adds the photo to this session (another part of the same location).
     var sessionId: UUID?
+    /// For a new session: how many photos (parts) it takes.
+    var parts: Int
     var header: ImageHeader
     var sha256: String
     var bytes: Int

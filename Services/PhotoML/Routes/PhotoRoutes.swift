@@ -41,6 +41,33 @@ struct PhotoRoutes: RouteGroup {
             }
             return EditedResponse(headers: [.eTag: session.etag], response: session)
         }
+        sessions.get(":id/detections") { request, context in try await detections(request, context) }
+    }
+
+    /// A session's detections (cursor pages), optionally of one class or above a score.
+    func detections(_ request: Request, _ context: ServiceRequestContext) async throws -> Page<StoredDetection> {
+        let identity = try context.requireIdentity()
+        let id = try Inventory.pathID(context, "photo session")
+        let query = request.queryItems
+        let page = try PageRequest(query)
+        var v = Validator()
+        var classID: Int?
+        if let raw = query["classId"] {
+            classID = Int(raw)
+            v.check(classID.map { $0 >= 0 } ?? false, "classId", "must be a class number (0 or more)")
+        }
+        var minScore: Double?
+        if let raw = query["minScore"] {
+            minScore = Double(raw)
+            v.check(minScore.map { (0...1).contains($0) } ?? false, "minScore", "must be a number from 0 to 1")
+        }
+        try v.finish()
+        let found = try await Inventory.mapErrors("photo session") {
+            try await store.detections(
+                of: id, tenant: identity.tenantID, classID: classID, minScore: minScore, after: try page.decodedCursor(Int64.self),
+                limit: page.limit + 1)
+        }
+        return Page(fetched: found, limit: page.limit) { $0.id }
     }
 
     /// `multipart/form-data` with `file` (JPEG or PNG), `locationId`, optional `productId`
@@ -69,6 +96,13 @@ struct PhotoRoutes: RouteGroup {
         let location = formID(form, "locationId", required: true, &v)
         let product = formID(form, "productId", required: false, &v)
         let session = formID(form, "sessionId", required: false, &v)
+        var parts = 1
+        if let raw = form.part("parts")?.text {
+            let value = Int(raw.trimmingCharacters(in: .whitespacesAndNewlines))
+            v.check(value.map { (1...20).contains($0) } ?? false, "parts", "must be a whole number from 1 to 20")
+            v.check(session == nil, "parts", "is set when a session starts, not when a part is added")
+            parts = value ?? 1
+        }
         let file = form.part("file")
         v.check(file != nil, "file", "is required")
         try v.finish()
@@ -94,7 +128,7 @@ struct PhotoRoutes: RouteGroup {
         let key = "\(identity.tenantID.uuidString.lowercased())/\(photoID.uuidString.lowercased())"
         try await objects.put(key, file.bytes)
         let upload = PhotoUpload(
-            locationId: location, productId: product, sessionId: session, header: header, sha256: sha256, bytes: file.bytes.count)
+            locationId: location, productId: product, sessionId: session, parts: parts, header: header, sha256: sha256, bytes: file.bytes.count)
         do {
             let recorded = try await Inventory.mapErrors("photo session") {
                 try await store.add(upload, photoID: photoID, storageKey: key, actor: identity.subject, tenant: identity.tenantID)
@@ -158,3 +192,4 @@ struct PhotoRoutes: RouteGroup {
 
 extension PhotoSession: ResponseEncodable {}
 extension Photo: ResponseEncodable {}
+extension StoredDetection: ResponseEncodable {}

@@ -1,4 +1,5 @@
 import Foundation
+import Jobs
 import Persistence
 import PostgresNIO
 
@@ -6,20 +7,21 @@ import PostgresNIO
 struct SessionStore: Sendable {
     let database: Database
 
-    static let columns = "id, location_id, product_id, state, uploaded_by, error, version, created_at, updated_at"
-    static let photoColumns = "id, session_id, sha256, format, width, height, orientation, bytes, duplicate_of, created_at"
+    static let columns =
+        "id, location_id, product_id, state, uploaded_by, expected_photos, error, result::text, completed_at, version, created_at, updated_at"
+    static let photoColumns = "id, session_id, sha256, format, width, height, orientation, bytes, duplicate_of, state, detected, error, created_at"
 
     static func photos(_ rows: PostgresRowSequence) async throws -> [Photo] {
         var photos: [Photo] = []
-        for try await (id, session, sha256, format, width, height, orientation, bytes, duplicateOf, created) in rows.decode(
-            (UUID, UUID, String, String, Int, Int, Int, Int, UUID?, Date).self)
+        for try await (id, session, sha256, format, width, height, orientation, bytes, duplicateOf, state, detected, error, created) in rows.decode(
+            (UUID, UUID, String, String, Int, Int, Int, Int, UUID?, String, Int?, String?, Date).self)
         {
             let header = ImageHeader(format: ImageHeader.Format(rawValue: format) ?? .jpeg, width: width, height: height, orientation: orientation)
             photos.append(
                 Photo(
                     id: id, sessionId: session, sha256: sha256, contentType: header.format.contentType, width: width, height: height,
                     orientation: orientation, uprightWidth: header.upright.width, uprightHeight: header.upright.height, bytes: bytes,
-                    duplicateOf: duplicateOf, createdAt: created))
+                    duplicateOf: duplicateOf, state: state, detected: detected, error: error, createdAt: created))
         }
         return photos
     }
@@ -34,14 +36,16 @@ struct SessionStore: Sendable {
             if let existing = upload.sessionId {
                 guard let session = try await fetch(existing, lock: true, on: connection) else { throw InventoryError.notFound }
                 guard session.locationId == upload.locationId else { throw InventoryError.sessionElsewhere }
-                guard session.state == .pending else { throw InventoryError.sessionClosed }
+                guard [.pending, .processing].contains(session.state), session.photos.count < session.expectedPhotos else {
+                    throw InventoryError.sessionClosed
+                }
                 sessionID = existing
             } else {
                 sessionID = UUID.v7()
                 try await connection.query(
                     """
-                    INSERT INTO photoml.photo_sessions (id, tenant_id, location_id, product_id, uploaded_by)
-                    VALUES (\(sessionID), \(tenant), \(upload.locationId), \(upload.productId), \(actor))
+                    INSERT INTO photoml.photo_sessions (id, tenant_id, location_id, product_id, uploaded_by, expected_photos)
+                    VALUES (\(sessionID), \(tenant), \(upload.locationId), \(upload.productId), \(actor), \(upload.parts))
                     """, logger: database.logger)
             }
             try await connection.query(
@@ -54,6 +58,8 @@ struct SessionStore: Sendable {
             try await connection.query(
                 "UPDATE photoml.photo_sessions SET version = version + 1, updated_at = now() WHERE id = \(sessionID) AND \(upload.sessionId != nil)",
                 logger: database.logger)
+            // Processed once the upload has committed (a job made in the same transaction).
+            try await JobQueue(schema: "photoml").enqueue(PhotoJobs.process, ProcessArguments(photoId: photoID), tenant: tenant, on: connection)
             guard let session = try await fetch(sessionID, lock: false, on: connection) else { throw InventoryError.notFound }
             return session
         }
@@ -113,15 +119,42 @@ struct SessionStore: Sendable {
         }
     }
 
+    /// A session's detections in the order they were stored, optionally of one class or
+    /// above a score.
+    func detections(
+        of session: UUID, tenant: UUID, classID: Int?, minScore: Double?, after cursor: Int64?, limit: Int
+    ) async throws -> [StoredDetection] {
+        try await database.withTenant(tenant) { connection in
+            guard try await fetch(session, lock: false, on: connection) != nil else { throw InventoryError.notFound }
+            var found: [StoredDetection] = []
+            for try await (id, photo, x1, y1, x2, y2, score, classValue, tile) in try await connection.query(
+                """
+                SELECT id, photo_id, x1, y1, x2, y2, score, class_id, tile FROM photoml.detections
+                WHERE session_id = \(session) AND (\(classID)::int IS NULL OR class_id = \(classID))
+                  AND (\(minScore)::real IS NULL OR score >= \(minScore)) AND (\(cursor)::bigint IS NULL OR id > \(cursor))
+                ORDER BY id LIMIT \(limit)
+                """, logger: database.logger
+            ).decode((Int64, UUID, Float, Float, Float, Float, Float, Int16, Int?).self) {
+                found.append(
+                    StoredDetection(
+                        id: id, photoId: photo, box: Box(x1: Double(x1), y1: Double(y1), x2: Double(x2), y2: Double(y2)), score: Double(score),
+                        classId: Int(classValue), tile: tile.flatMap { $0 >= 0 ? $0 : nil }))
+            }
+            return found
+        }
+    }
+
     private func sessions(_ rows: PostgresRowSequence) async throws -> [PhotoSession] {
         var sessions: [PhotoSession] = []
-        for try await (id, location, product, state, uploadedBy, error, version, created, updated) in rows.decode(
-            (UUID, UUID, UUID?, String, String, String?, Int, Date, Date).self)
+        for try await (id, location, product, state, uploadedBy, expected, error, result, completed, version, created, updated) in rows.decode(
+            (UUID, UUID, UUID?, String, String, Int, String?, String?, Date?, Int, Date, Date).self)
         {
             sessions.append(
                 PhotoSession(
                     id: id, locationId: location, productId: product, state: PhotoSession.State(rawValue: state) ?? .pending, uploadedBy: uploadedBy,
-                    photos: [], duplicate: false, error: error, version: version, createdAt: created, updatedAt: updated))
+                    expectedPhotos: expected, photos: [], duplicate: false, error: error,
+                    result: result.flatMap { try? JSONDecoder().decode(SessionResult.self, from: Data($0.utf8)) }, completedAt: completed,
+                    version: version, createdAt: created, updatedAt: updated))
         }
         return sessions
     }
