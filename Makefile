@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`. See README.md.
-.PHONY: run up down test fuzz broker-restarts build format lint bench bench-auth bench-gateway bench-jobs bench-tasks bench-search bench-notifications
+.PHONY: run up down test fuzz broker-restarts build format lint bench bench-auth bench-gateway bench-jobs bench-tasks bench-search bench-notifications bench-photoml
 
 run:    ## everything in the foreground; Ctrl-C stops it
 	infra/dev/stack.sh run
@@ -30,7 +30,7 @@ lint:  ## fails on any .swift-format finding (make test runs it first)
 	swift format lint --strict --recursive Services Shared Tests contracts bench Package.swift
 
 bench:  ## auth throughput, gateway against nginx, job queue, tasks through the gateway, search at 1M documents, notifications
-	$(MAKE) bench-auth bench-gateway bench-jobs bench-tasks bench-search bench-notifications
+	$(MAKE) bench-auth bench-gateway bench-jobs bench-tasks bench-search bench-notifications bench-photoml
 
 bench-gateway:  ## wrk: gateway (JWT + limiter) vs nginx vs direct, release build; prints figures
 	bench/gateway.sh
@@ -49,3 +49,8 @@ bench-search:  ## search: index 1M documents from events, query p50/p99, queries
 
 bench-notifications:  ## webhook deliveries/s, emails/s to the local receivers, event-to-webhook p99; release build
 	SWIFT_TEST_ARGS="-c release -Xswiftc -enable-testing --filter NotificationsBenchmark" BENCH=1 infra/dev/stack.sh test
+
+bench-photoml:  ## photoml: 12 MP photos upload to completed, per stage, count error, photos/minute; release build
+	infra/dev/fuzz.sh validate >/dev/null
+	.dev/venv/bin/python ml/make_bench_photos.py 4
+	SWIFT_TEST_ARGS="-c release -Xswiftc -enable-testing --filter PhotoMLBenchmark" BENCH=1 BENCH_PHOTOML=1 infra/dev/stack.sh test
