@@ -24,7 +24,9 @@ func photoMLHost(_ configuration: PhotoMLConfiguration) throws -> ServiceHost {
         } else {
             try FileObjectStore(root: URL(fileURLWithPath: configuration.storageDirectory))
         }
-    host.routes(PhotoRoutes(store: SessionStore(database: database), objects: objects, limits: PhotoLimits(configuration)))
+    host.routes(
+        PhotoRoutes(
+            store: SessionStore(database: database), stock: StockStore(database: database), objects: objects, limits: PhotoLimits(configuration)))
     // A model whose bytes do not match its card stops the start.
     guard let modelPath = configuration.modelPath ?? ModelCard.bundledModelPath else { throw ModelCard.Missing() }
     let card = try ModelCard.load(modelPath: modelPath)

@@ -22,7 +22,7 @@ struct GatewayShutdownTests {
             host: "127.0.0.1", port: 0, routesFile: file.path, jwksURL: issuer.jwksURL, tokenIssuer: TestEnvironment.issuer,
             tokenAudience: TestEnvironment.audience, logLevel: "error")
         let readiness = Readiness()
-        let leaving = try await TestServer.start(readiness: readiness, drain: .seconds(1)) {
+        let leaving = try await TestServer.start(readiness: readiness, drain: .seconds(3)) {
             try buildGateway(configuration, readiness: readiness, onServerRunning: $0)
         }
         let staying = try await TestServer.start { try buildGateway(configuration, onServerRunning: $0) }
@@ -30,7 +30,8 @@ struct GatewayShutdownTests {
         let probing = Task { await endpoints.probe() }
 
         let outcomes = Recorder<Int>()
-        let until = ContinuousClock.now + .seconds(5)
+        // Longer than the drain (3 s, which must outlast the probes even in a loaded suite).
+        let until = ContinuousClock.now + .seconds(6)
         let load = Task {
             await withTaskGroup(of: Void.self) { clients in
                 for client in 0..<6 {
@@ -51,9 +52,10 @@ struct GatewayShutdownTests {
         }
         try await Task.sleep(for: .seconds(1.5))
         let draining = Task { await leaving.stop() }
-        try await Task.sleep(for: .milliseconds(300))
-        // While it drains, the leaving replica says so to probes and still answers.
-        #expect(try await TestHTTP.send("GET", "\(leaving.baseURL)/readyz").status == 503)
+        // While it drains, the leaving replica says so to probes and still answers (a loaded
+        // suite may take a moment to start the shutdown).
+        let notReady = try await eventually(timeout: .seconds(2)) { try await TestHTTP.send("GET", "\(leaving.baseURL)/readyz").status == 503 }
+        #expect(notReady)
         let drained = try await TestHTTP.send("GET", "\(leaving.baseURL)/public/late")
         #expect(drained.status == 200)
         #expect(drained.headers["connection"] == "close")

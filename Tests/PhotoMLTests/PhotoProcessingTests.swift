@@ -60,6 +60,20 @@ struct PhotoProcessingTests {
         #expect(try await grower.send("GET", "/v1/photo-sessions/\(session)/detections?minScore=2").status == 422)
         #expect(try await grower.send("GET", "/v1/photo-sessions/\(session)/detections?classId=x").status == 422)
         #expect(try await Grower.fresh().send("GET", "/v1/photo-sessions/\(session)/detections").status == 404)
+
+        // The estimate proposes an adjustment of the book quantity; accepting it writes it, once.
+        let proposal = try #require(result["proposal"] as? [String: Any])
+        #expect(proposal["bookQuantity"] as? Int == 70)
+        let estimate = try #require(proposal["estimate"] as? Int)
+        #expect(try await Grower.fresh().send("POST", "/v1/photo-sessions/\(session)/accept").status == 404)
+        let accepted = try await grower.send("POST", "/v1/photo-sessions/\(session)/accept")
+        #expect(accepted.status == 201)
+        #expect(accepted.string("kind") == "adjustment")
+        #expect(accepted.string("sessionId") == session)
+        #expect(accepted.json["quantityAfter"] as? Int == estimate)
+        let batch = try await grower.send("GET", try #require(accepted.headers["location"]))
+        #expect(batch.json["quantity"] as? Int == estimate)
+        #expect(try await grower.send("POST", "/v1/photo-sessions/\(session)/accept").status == 409)
     }
 
     @Test("a photo whose header passes but whose data does not decode fails its session, with the reason")
@@ -71,6 +85,7 @@ struct PhotoProcessingTests {
         #expect(answer.string("state") == "failed")
         #expect(answer.string("error")?.contains("could not be decoded") == true)
         #expect((answer.json["photos"] as? [[String: Any]])?.first?["state"] as? String == "failed")
+        #expect(try await grower.send("POST", "/v1/photo-sessions/\(try #require(uploaded.string("id")))/accept").status == 409)
     }
 }
 

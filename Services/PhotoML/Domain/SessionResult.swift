@@ -15,6 +15,16 @@ struct SessionResult: Codable, Sendable, Equatable {
     var warnings: [SessionWarning]
     /// Seconds per stage, summed over the session's photos.
     var stages: [String: Double]
+    /// With a product named: the stock adjustment the estimate proposes (accept it with
+    /// `POST /v1/photo-sessions/{id}/accept`).
+    var proposal: Proposal?
+
+    struct Proposal: Codable, Sendable, Equatable {
+        var productId: UUID
+        var bookQuantity: Int
+        var estimate: Int
+        var delta: Int
+    }
 }
 
 extension SessionResult {
@@ -74,6 +84,6 @@ extension SessionResult {
             counts: counts.keys.sorted().map {
                 ClassCount(classId: $0, name: classNames.indices.contains($0) ? classNames[$0] : "class \($0)", count: counts[$0] ?? 0)
             },
-            estimation: estimation, warnings: warnings, stages: stages)
+            estimation: estimation, warnings: warnings, stages: stages, proposal: nil)
     }
 }

@@ -73,6 +73,10 @@ struct PhotoJobs: ServiceJobs {
                 facts.parts, classNames: card.classes, surfaceSquareMetres: facts.surface, calibration: facts.calibration,
                 bookQuantity: facts.bookQuantity, meanScore: facts.meanScore)
             result.stages["estimation"] = Self.seconds(clock.now - estimating)
+            if let product = facts.productID, let estimate = result.estimation.best?.count {
+                let book = facts.bookQuantity ?? 0
+                result.proposal = .init(productId: product, bookQuantity: book, estimate: estimate, delta: estimate - book)
+            }
             try await processing.complete(work.sessionID, result: result, tenant: context.tenantID)
         } catch let error as PhotoDecoder.Failure {
             try await processing.fail(photoID, error: error.description, tenant: context.tenantID)

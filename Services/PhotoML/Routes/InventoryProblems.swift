@@ -65,6 +65,8 @@ enum Inventory {
         case .hasPhotoSessions(let count): return Problem.conflict("\(count) photo sessions still refer to it; they keep its history.")
         case .sessionClosed: return Problem.conflict("The session is no longer pending; start a new one.")
         case .sessionElsewhere: return Problem.validation([.init(field: "sessionId", message: "must be a session of the same location")])
+        case .sessionNotAcceptable(let why): return Problem.conflict("The session cannot be accepted: \(why).")
+        case .sessionAccepted: return Problem.conflict("The session's estimate was accepted already.")
         }
     }
 }

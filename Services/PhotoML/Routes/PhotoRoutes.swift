@@ -18,6 +18,7 @@ struct PhotoLimits: Sendable {
 /// `/v1/photos` (upload, a photo, its bytes) and `/v1/photo-sessions`.
 struct PhotoRoutes: RouteGroup {
     let store: SessionStore
+    let stock: StockStore
     let objects: any ObjectStore
     let limits: PhotoLimits
 
@@ -42,6 +43,19 @@ struct PhotoRoutes: RouteGroup {
             return EditedResponse(headers: [.eTag: session.etag], response: session)
         }
         sessions.get(":id/detections") { request, context in try await detections(request, context) }
+        sessions.post(":id/accept") { _, context in try await accept(context) }
+    }
+
+    /// Writes the session's proposed adjustment: 201 with the movement.
+    func accept(_ context: ServiceRequestContext) async throws -> EditedResponse<StockMovement> {
+        let identity = try context.requireIdentity()
+        try identity.require(anyOf: Inventory.writers)
+        let id = try Inventory.pathID(context, "photo session")
+        let (batch, movement) = try await Inventory.mapErrors("photo session") {
+            try await stock.accept(session: id, actor: identity.subject, tenant: identity.tenantID)
+        }
+        return EditedResponse(
+            status: .created, headers: [.eTag: batch.etag, .location: "/v1/inventory/stock/\(batch.id.uuidString.lowercased())"], response: movement)
     }
 
     /// A session's detections (cursor pages), optionally of one class or above a score.

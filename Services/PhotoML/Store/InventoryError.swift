@@ -24,4 +24,7 @@ enum InventoryError: Error, Equatable {
     /// A session takes more photos only while pending, and only of its own location.
     case sessionClosed
     case sessionElsewhere
+    /// Only a completed session with a product and an estimate can be accepted, once.
+    case sessionNotAcceptable(String)
+    case sessionAccepted
 }

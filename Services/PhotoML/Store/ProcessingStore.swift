@@ -79,6 +79,7 @@ struct ProcessingStore: Sendable {
         var surface: Double?
         var calibration: Calibration?
         var bookQuantity: Int?
+        var productID: UUID?
     }
 
     func facts(_ sessionID: UUID, tenant: UUID) async throws -> SessionFacts {
@@ -111,17 +112,19 @@ struct ProcessingStore: Sendable {
                         stages: (try? JSONDecoder().decode([String: Double].self, from: Data(stages.utf8))) ?? [:]))
             }
             var facts = SessionFacts(parts: parts, meanScore: count > 0 ? scores / Double(count) : nil)
-            for try await (surface, calibration, book) in try await connection.query(
+            for try await (surface, calibration, book, product) in try await connection.query(
                 """
                 SELECT l.surface_m2, l.calibration::text,
                        (SELECT sum(b.quantity)::int FROM photoml.stock_batches b
-                        WHERE b.location_id = s.location_id AND (s.product_id IS NULL OR b.product_id = s.product_id))
+                        WHERE b.location_id = s.location_id AND (s.product_id IS NULL OR b.product_id = s.product_id)),
+                       s.product_id
                 FROM photoml.photo_sessions s JOIN photoml.locations l ON l.id = s.location_id WHERE s.id = \(sessionID)
                 """, logger: database.logger
-            ).decode((Double?, String?, Int?).self) {
+            ).decode((Double?, String?, Int?, UUID?).self) {
                 facts.surface = surface
                 facts.calibration = calibration.flatMap { try? JSONDecoder().decode(Calibration.self, from: Data($0.utf8)) }
                 facts.bookQuantity = book
+                facts.productID = product
             }
             return facts
         }

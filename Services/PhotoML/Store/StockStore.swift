@@ -137,6 +137,43 @@ struct StockStore: Sendable {
         }
     }
 
+    /// Accepts a completed session's estimate: the product's batch at the session's location
+    /// (made when there is none) is adjusted to it, the movement naming the session. Once.
+    func accept(session: UUID, actor: String, tenant: UUID) async throws -> (StockBatch, StockMovement) {
+        try await database.withTenant(tenant) { connection in
+            var found: (UUID, UUID?, String, String?)?
+            for try await row in try await connection.query(
+                "SELECT location_id, product_id, state, result::text FROM photoml.photo_sessions WHERE id = \(session) FOR UPDATE",
+                logger: database.logger
+            ).decode((UUID, UUID?, String, String?).self) {
+                found = row
+            }
+            guard let (location, product, state, resultText) = found else { throw InventoryError.notFound }
+            guard state == "completed" || state == "completed_with_warnings" else { throw InventoryError.sessionNotAcceptable("it is \(state)") }
+            guard let product else { throw InventoryError.sessionNotAcceptable("it names no product") }
+            guard let resultText, let result = try? JSONDecoder().decode(SessionResult.self, from: Data(resultText.utf8)),
+                let estimate = result.estimation.best?.count
+            else { throw InventoryError.sessionNotAcceptable("it has no estimate (the location has no surface)") }
+            for try await _ in try await connection.query(
+                "SELECT 1 FROM photoml.stock_movements WHERE session_id = \(session) LIMIT 1", logger: database.logger)
+            {
+                throw InventoryError.sessionAccepted
+            }
+            var batch = try await Self.batches(
+                try await connection.query(
+                    """
+                    SELECT \(unescaped: Self.columns) FROM photoml.stock_batches
+                    WHERE location_id = \(location) AND product_id = \(product) ORDER BY id DESC LIMIT 1 FOR UPDATE
+                    """, logger: database.logger)
+            ).first
+            if batch == nil { batch = try await insertBatch(location: location, product: product, source: .counted, on: connection) }
+            guard let batch else { throw InventoryError.notFound }
+            return try await apply(
+                delta: min(estimate, Self.maxBatchQuantity) - batch.quantity, kind: .adjustment, to: batch, counterpart: nil,
+                reason: "photo session \(session.uuidString.lowercased())", actor: actor, session: session, on: connection)
+        }
+    }
+
     /// A batch's movements, newest first.
     func movements(of id: UUID, tenant: UUID, before cursor: UUID?, limit: Int) async throws -> [StockMovement] {
         try await database.withTenant(tenant) { connection in
