@@ -76,6 +76,24 @@ struct PhotoProcessingTests {
         #expect(try await grower.send("POST", "/v1/photo-sessions/\(session)/accept").status == 409)
     }
 
+    @Test("the same photo again for the location reuses the detections without inference, unless reprocess is asked")
+    func duplicatesReuse() async throws {
+        let grower = try await Grower.fresh()
+        let (_, _, bench) = try await grower.site()
+        let (bytes, _) = try Self.fixture()
+        let first = try await Self.finished(grower, try #require(try await grower.upload(bytes, fields: ["locationId": bench]).string("id")))
+        let detected = try #require((first.json["result"] as? [String: Any])?["detected"] as? Int)
+        let again = try await Self.finished(grower, try #require(try await grower.upload(bytes, fields: ["locationId": bench]).string("id")))
+        #expect(again.json["duplicate"] as? Bool == true)
+        let reused = try #require(again.json["result"] as? [String: Any])
+        #expect(reused["detected"] as? Int == detected)
+        #expect((reused["stages"] as? [String: Double])?["inference"] == nil)
+        let forced = try await Self.finished(
+            grower, try #require(try await grower.upload(bytes, fields: ["locationId": bench, "reprocess": "true"]).string("id")))
+        #expect(((forced.json["result"] as? [String: Any])?["stages"] as? [String: Double])?["inference"] != nil)
+        #expect(try await grower.upload(bytes, fields: ["locationId": bench, "reprocess": "maybe"]).status == 422)
+    }
+
     @Test("a photo whose header passes but whose data does not decode fails its session, with the reason")
     func undecodable() async throws {
         let grower = try await Grower.fresh()

@@ -70,6 +70,8 @@ struct PhotoUpload: Sendable {
     var sessionId: UUID?
     /// For a new session: how many photos (parts) it takes.
     var parts: Int
+    /// Run the model even when the same bytes were processed for this location before.
+    var reprocess = false
     var header: ImageHeader
     var sha256: String
     var bytes: Int

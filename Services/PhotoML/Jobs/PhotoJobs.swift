@@ -49,6 +49,13 @@ struct PhotoJobs: ServiceJobs {
     /// is tried again, and fails the session after the last attempt.
     func process(_ photoID: UUID, context: JobContext) async throws {
         guard let work = try await processing.claim(photoID, tenant: context.tenantID) else { return }
+        if let original = work.reuse {
+            // The same bytes of the same location were processed already: no second inference.
+            let (detections, warnings) = try await processing.detections(of: original, tenant: context.tenantID)
+            let last = try await processing.finish(work, detections: detections, warnings: warnings, stages: ["reused": 0], tenant: context.tenantID)
+            if last { try await completeSession(work.sessionID, context: context, clock: ContinuousClock()) }
+            return
+        }
         do {
             let clock = ContinuousClock()
             let started = clock.now
@@ -67,17 +74,7 @@ struct PhotoJobs: ServiceJobs {
             ).filter { $0.code == .imageSmallerThanTile || $0.code == .manySeamCuts }
             let last = try await processing.finish(work, detections: found.merged, warnings: ownWarnings, stages: stages, tenant: context.tenantID)
             guard last else { return }
-            let estimating = clock.now
-            let facts = try await processing.facts(work.sessionID, tenant: context.tenantID)
-            var result = SessionResult.combine(
-                facts.parts, classNames: card.classes, surfaceSquareMetres: facts.surface, calibration: facts.calibration,
-                bookQuantity: facts.bookQuantity, meanScore: facts.meanScore)
-            result.stages["estimation"] = Self.seconds(clock.now - estimating)
-            if let product = facts.productID, let estimate = result.estimation.best?.count {
-                let book = facts.bookQuantity ?? 0
-                result.proposal = .init(productId: product, bookQuantity: book, estimate: estimate, delta: estimate - book)
-            }
-            try await processing.complete(work.sessionID, result: result, tenant: context.tenantID)
+            try await completeSession(work.sessionID, context: context, clock: clock)
         } catch let error as PhotoDecoder.Failure {
             try await processing.fail(photoID, error: error.description, tenant: context.tenantID)
         } catch ObjectStoreError.notFound {
@@ -89,6 +86,21 @@ struct PhotoJobs: ServiceJobs {
             }
             throw error
         }
+    }
+
+    /// The session's result, from all its photos, once the last is done.
+    func completeSession(_ sessionID: UUID, context: JobContext, clock: ContinuousClock) async throws {
+        let estimating = clock.now
+        let facts = try await processing.facts(sessionID, tenant: context.tenantID)
+        var result = SessionResult.combine(
+            facts.parts, classNames: card.classes, surfaceSquareMetres: facts.surface, calibration: facts.calibration,
+            bookQuantity: facts.bookQuantity, meanScore: facts.meanScore)
+        result.stages["estimation"] = Self.seconds(clock.now - estimating)
+        if let product = facts.productID, let estimate = result.estimation.best?.count {
+            let book = facts.bookQuantity ?? 0
+            result.proposal = .init(productId: product, bookQuantity: book, estimate: estimate, delta: estimate - book)
+        }
+        try await processing.complete(sessionID, result: result, tenant: context.tenantID)
     }
 
     static func seconds(_ duration: Duration) -> Double {

@@ -110,6 +110,11 @@ struct PhotoRoutes: RouteGroup {
         let location = formID(form, "locationId", required: true, &v)
         let product = formID(form, "productId", required: false, &v)
         let session = formID(form, "sessionId", required: false, &v)
+        var reprocess = false
+        if let raw = form.part("reprocess")?.text?.trimmingCharacters(in: .whitespacesAndNewlines) {
+            v.check(raw == "true" || raw == "false", "reprocess", "must be true or false")
+            reprocess = raw == "true"
+        }
         var parts = 1
         if let raw = form.part("parts")?.text {
             let value = Int(raw.trimmingCharacters(in: .whitespacesAndNewlines))
@@ -142,7 +147,8 @@ struct PhotoRoutes: RouteGroup {
         let key = "\(identity.tenantID.uuidString.lowercased())/\(photoID.uuidString.lowercased())"
         try await objects.put(key, file.bytes)
         let upload = PhotoUpload(
-            locationId: location, productId: product, sessionId: session, parts: parts, header: header, sha256: sha256, bytes: file.bytes.count)
+            locationId: location, productId: product, sessionId: session, parts: parts, reprocess: reprocess, header: header, sha256: sha256,
+            bytes: file.bytes.count)
         do {
             let recorded = try await Inventory.mapErrors("photo session") {
                 try await store.add(upload, photoID: photoID, storageKey: key, actor: identity.subject, tenant: identity.tenantID)

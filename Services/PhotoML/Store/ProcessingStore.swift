@@ -12,6 +12,8 @@ struct ProcessingStore: Sendable {
         var sessionID: UUID
         var storageKey: String
         var header: ImageHeader
+        /// An earlier photo of the same bytes and location, done, whose detections this one reuses.
+        var reuse: UUID?
     }
 
     /// The photo to process, marked processing (its session too); nil when it is gone or done.
@@ -20,16 +22,19 @@ struct ProcessingStore: Sendable {
             let rows = try await connection.query(
                 """
                 UPDATE photoml.photos SET state = 'processing' WHERE id = \(photoID) AND state IN ('pending', 'processing')
-                RETURNING session_id, storage_key, format, width, height, orientation
+                RETURNING session_id, storage_key, format, width, height, orientation,
+                  CASE WHEN NOT reprocess THEN (SELECT o.id FROM photoml.photos o WHERE o.id = photos.duplicate_of AND o.state = 'done') END
                 """, logger: database.logger)
-            for try await (session, key, format, width, height, orientation) in rows.decode((UUID, String, String, Int, Int, Int).self) {
+            for try await (session, key, format, width, height, orientation, reuse) in rows.decode((UUID, String, String, Int, Int, Int, UUID?).self)
+            {
                 try await connection.query(
                     "UPDATE photoml.photo_sessions SET state = 'processing', updated_at = now() WHERE id = \(session) AND state = 'pending'",
                     logger: database.logger)
                 return Work(
                     photoID: photoID, sessionID: session, storageKey: key,
-                    header: ImageHeader(format: ImageHeader.Format(rawValue: format) ?? .jpeg, width: width, height: height, orientation: orientation)
-                )
+                    header: ImageHeader(
+                        format: ImageHeader.Format(rawValue: format) ?? .jpeg, width: width, height: height, orientation: orientation),
+                    reuse: reuse)
             }
             return nil
         }
@@ -69,6 +74,29 @@ struct ProcessingStore: Sendable {
                 return open == 0 && photos >= expected
             }
             return false
+        }
+    }
+
+    /// An earlier photo's detections and own warnings, to reuse for the same bytes.
+    func detections(of photoID: UUID, tenant: UUID) async throws -> ([Detection], [SessionWarning]) {
+        try await database.withTenant(tenant) { connection in
+            var found: [Detection] = []
+            for try await (x1, y1, x2, y2, score, classID, tile) in try await connection.query(
+                "SELECT x1, y1, x2, y2, score, class_id, tile FROM photoml.detections WHERE photo_id = \(photoID) ORDER BY id",
+                logger: database.logger
+            ).decode((Float, Float, Float, Float, Float, Int16, Int?).self) {
+                found.append(
+                    Detection(
+                        box: Box(x1: Double(x1), y1: Double(y1), x2: Double(x2), y2: Double(y2)), score: Double(score), classID: Int(classID),
+                        tile: tile.flatMap { $0 >= 0 ? $0 : nil }))
+            }
+            var warnings: [SessionWarning] = []
+            for try await text in try await connection.query(
+                "SELECT warnings::text FROM photoml.photos WHERE id = \(photoID)", logger: database.logger
+            ).decode(String.self) {
+                warnings = (try? JSONDecoder().decode([SessionWarning].self, from: Data(text.utf8))) ?? []
+            }
+            return (found, warnings)
         }
     }
 

@@ -50,9 +50,9 @@ struct SessionStore: Sendable {
             }
             try await connection.query(
                 """
-                INSERT INTO photoml.photos (id, tenant_id, session_id, location_id, sha256, format, width, height, orientation, bytes, storage_key, duplicate_of)
+                INSERT INTO photoml.photos (id, tenant_id, session_id, location_id, sha256, format, width, height, orientation, bytes, storage_key, reprocess, duplicate_of)
                 VALUES (\(photoID), \(tenant), \(sessionID), \(upload.locationId), \(upload.sha256), \(upload.header.format.rawValue),
-                        \(upload.header.width), \(upload.header.height), \(upload.header.orientation), \(upload.bytes), \(storageKey),
+                        \(upload.header.width), \(upload.header.height), \(upload.header.orientation), \(upload.bytes), \(storageKey), \(upload.reprocess),
                         (SELECT id FROM photoml.photos WHERE location_id = \(upload.locationId) AND sha256 = \(upload.sha256) ORDER BY id LIMIT 1))
                 """, logger: database.logger)
             try await connection.query(
