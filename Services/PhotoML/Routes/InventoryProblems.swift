@@ -13,17 +13,6 @@ enum Inventory {
         return id
     }
 
-    /// The version an `If-Match: "vN"` names; nil without the header or with `*`.
-    static func ifMatchVersion(_ request: Request) throws -> Int? {
-        guard let raw = request.headers[.ifMatch] else { return nil }
-        let trimmed = raw.trimmingCharacters(in: .whitespaces)
-        if trimmed == "*" { return nil }
-        guard trimmed.hasPrefix("\"v"), trimmed.hasSuffix("\""), let version = Int(trimmed.dropFirst(2).dropLast()) else {
-            throw Problem.badRequest("If-Match must be an ETag this API returned, like \"v3\".")
-        }
-        return version
-    }
-
     /// An optional UUID query parameter, refused when present but malformed.
     static func queryID(_ query: [String: String], _ name: String, _ v: inout Validator) -> UUID? {
         guard let raw = query[name] else { return nil }

@@ -22,7 +22,7 @@ struct LocationRoutes: RouteGroup {
             let identity = try context.requireIdentity()
             try identity.require(anyOf: Inventory.writers)
             let id = try Inventory.pathID(context, "location")
-            let expected = try Inventory.ifMatchVersion(request)
+            let expected = try request.ifMatchVersion()
             try await Inventory.mapErrors("location") { try await store.delete(id, tenant: identity.tenantID, expectedVersion: expected) }
             return .noContent
         }
@@ -64,7 +64,7 @@ struct LocationRoutes: RouteGroup {
         let identity = try context.requireIdentity()
         try identity.require(anyOf: Inventory.writers)
         let id = try Inventory.pathID(context, "location")
-        let expected = try Inventory.ifMatchVersion(request)
+        let expected = try request.ifMatchVersion()
         let patch = try await request.decodeJSON(LocationPatch.self, context: context)
         var v = Validator()
         if case .value(let value) = patch.name { _ = LocationRules.name(value, &v) }

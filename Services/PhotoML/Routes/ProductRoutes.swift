@@ -22,7 +22,7 @@ struct ProductRoutes: RouteGroup {
             let identity = try context.requireIdentity()
             try identity.require(anyOf: Inventory.writers)
             let id = try Inventory.pathID(context, "product")
-            let expected = try Inventory.ifMatchVersion(request)
+            let expected = try request.ifMatchVersion()
             try await Inventory.mapErrors("product") { try await store.delete(id, tenant: identity.tenantID, expectedVersion: expected) }
             return .noContent
         }
@@ -67,7 +67,7 @@ struct ProductRoutes: RouteGroup {
         let identity = try context.requireIdentity()
         try identity.require(anyOf: Inventory.writers)
         let id = try Inventory.pathID(context, "product")
-        let expected = try Inventory.ifMatchVersion(request)
+        let expected = try request.ifMatchVersion()
         let patch = try await request.decodeJSON(ProductPatch.self, context: context)
         var v = Validator()
         var species: String?

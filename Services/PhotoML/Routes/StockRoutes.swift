@@ -52,7 +52,7 @@ struct StockRoutes: RouteGroup {
         let identity = try context.requireIdentity()
         try identity.require(anyOf: Inventory.writers)
         let id = try Inventory.pathID(context, "stock batch")
-        let expected = try Inventory.ifMatchVersion(request)
+        let expected = try request.ifMatchVersion()
         let input = try await request.decodeJSON(MovementInput.self, context: context)
         var v = Validator()
         let movement = MovementRequest.validate(input, &v)

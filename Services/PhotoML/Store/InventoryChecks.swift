@@ -16,4 +16,10 @@ enum InventoryChecks {
         for try await _ in try await connection.query("SELECT 1 FROM photoml.products WHERE id = \(id)", logger: logger) { return }
         throw InventoryError.productMissing
     }
+
+    /// The number a `SELECT count(*)::int …` answers.
+    static func count(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        for try await value in try await connection.query(query, logger: logger).decode(Int.self) { return value }
+        return 0
+    }
 }

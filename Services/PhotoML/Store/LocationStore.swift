@@ -103,19 +103,17 @@ struct LocationStore: Sendable {
         try await database.withTenant(tenant) { connection in
             guard let current = try await fetch(id, lock: true, on: connection) else { throw InventoryError.notFound }
             if let expectedVersion, expectedVersion != current.version { throw InventoryError.versionMismatch(current: current.version) }
-            let children = try await count("SELECT count(*)::int FROM photoml.locations WHERE parent_id = \(id)", on: connection)
+            let children = try await InventoryChecks.count(
+                "SELECT count(*)::int FROM photoml.locations WHERE parent_id = \(id)", on: connection, logger: database.logger)
             if children > 0 { throw InventoryError.hasChildren(children) }
-            let batches = try await count("SELECT count(*)::int FROM photoml.stock_batches WHERE location_id = \(id)", on: connection)
+            let batches = try await InventoryChecks.count(
+                "SELECT count(*)::int FROM photoml.stock_batches WHERE location_id = \(id)", on: connection, logger: database.logger)
             if batches > 0 { throw InventoryError.hasStock(batches) }
-            let sessions = try await count("SELECT count(*)::int FROM photoml.photo_sessions WHERE location_id = \(id)", on: connection)
+            let sessions = try await InventoryChecks.count(
+                "SELECT count(*)::int FROM photoml.photo_sessions WHERE location_id = \(id)", on: connection, logger: database.logger)
             if sessions > 0 { throw InventoryError.hasPhotoSessions(sessions) }
             try await connection.query("DELETE FROM photoml.locations WHERE id = \(id)", logger: database.logger)
         }
-    }
-
-    func count(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> Int {
-        for try await value in try await connection.query(query, logger: database.logger).decode(Int.self) { return value }
-        return 0
     }
 
     /// Names are unique among siblings, codes within the tenant.

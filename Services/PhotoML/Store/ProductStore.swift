@@ -94,16 +94,12 @@ struct ProductStore: Sendable {
         try await database.withTenant(tenant) { connection in
             guard let current = try await fetch(id, lock: true, on: connection) else { throw InventoryError.notFound }
             if let expectedVersion, expectedVersion != current.version { throw InventoryError.versionMismatch(current: current.version) }
-            for try await batches in try await connection.query(
-                "SELECT count(*)::int FROM photoml.stock_batches WHERE product_id = \(id)", logger: database.logger
-            ).decode(Int.self) where batches > 0 {
-                throw InventoryError.hasStock(batches)
-            }
-            for try await sessions in try await connection.query(
-                "SELECT count(*)::int FROM photoml.photo_sessions WHERE product_id = \(id)", logger: database.logger
-            ).decode(Int.self) where sessions > 0 {
-                throw InventoryError.hasPhotoSessions(sessions)
-            }
+            let batches = try await InventoryChecks.count(
+                "SELECT count(*)::int FROM photoml.stock_batches WHERE product_id = \(id)", on: connection, logger: database.logger)
+            if batches > 0 { throw InventoryError.hasStock(batches) }
+            let sessions = try await InventoryChecks.count(
+                "SELECT count(*)::int FROM photoml.photo_sessions WHERE product_id = \(id)", on: connection, logger: database.logger)
+            if sessions > 0 { throw InventoryError.hasPhotoSessions(sessions) }
             try await connection.query("DELETE FROM photoml.products WHERE id = \(id)", logger: database.logger)
         }
     }

@@ -20,7 +20,7 @@ struct ProjectRoutes: RouteGroup {
             let identity = try context.requireIdentity()
             try identity.require(anyOf: TaskRoutes.writers)
             let id = try projectID(context)
-            let expected = try TaskRoutes.ifMatchVersion(request)
+            let expected = try request.ifMatchVersion()
             try await mapErrors { try await store.delete(id, tenant: identity.tenantID, expectedVersion: expected) }
             return .noContent
         }
@@ -59,7 +59,7 @@ struct ProjectRoutes: RouteGroup {
         let identity = try context.requireIdentity()
         try identity.require(anyOf: TaskRoutes.writers)
         let id = try projectID(context)
-        let expected = try TaskRoutes.ifMatchVersion(request)
+        let expected = try request.ifMatchVersion()
         let patch = try await request.decodeJSON(ProjectPatch.self, context: context)
         var v = Validator()
         var name: String?

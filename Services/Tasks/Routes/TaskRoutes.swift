@@ -73,7 +73,7 @@ struct TaskRoutes: RouteGroup {
         let identity = try context.requireIdentity()
         try identity.require(anyOf: Self.writers)
         let id = try taskID(context)
-        let expected = try ifMatchVersion(request)
+        let expected = try request.ifMatchVersion()
         let patch = try await request.decodeJSON(TaskPatch.self, context: context)
         var v = Validator()
         if case .null = patch.title { v.add("title", "must not be null") }
@@ -126,7 +126,7 @@ struct TaskRoutes: RouteGroup {
         let identity = try context.requireIdentity()
         try identity.require(anyOf: Self.writers)
         let id = try taskID(context)
-        let expected = try ifMatchVersion(request)
+        let expected = try request.ifMatchVersion()
         try await mapErrors { try await store.delete(id, tenant: identity.tenantID, actor: identity.subject, expectedVersion: expected) }
         return .noContent
     }
@@ -311,19 +311,6 @@ struct TaskRoutes: RouteGroup {
     func taskID(_ context: ServiceRequestContext) throws -> UUID {
         guard let raw = context.parameters.get("id"), let id = UUID(uuidString: raw) else { throw Problem.notFound("No such task.") }
         return id
-    }
-
-    /// `If-Match: "v3"` → 3. A malformed value is a client error (RFC 9110 §13.1.1).
-    func ifMatchVersion(_ request: Request) throws -> Int? { try Self.ifMatchVersion(request) }
-
-    static func ifMatchVersion(_ request: Request) throws -> Int? {
-        guard let raw = request.headers[.ifMatch] else { return nil }
-        let trimmed = raw.trimmingCharacters(in: .whitespaces)
-        if trimmed == "*" { return nil }
-        guard trimmed.hasPrefix("\"v"), trimmed.hasSuffix("\""), let version = Int(trimmed.dropFirst(2).dropLast()) else {
-            throw Problem.badRequest("If-Match must be an ETag this API returned, like \"v3\".")
-        }
-        return version
     }
 
     func mapErrors<T>(_ body: () async throws -> T) async throws -> T {
