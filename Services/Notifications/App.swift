@@ -29,6 +29,7 @@ func notificationsHost(_ configuration: NotificationsConfiguration) throws -> Se
     try host.consume(RequestIntake(store: notifications, logger: host.logger))
     try host.consume(MembershipFeed(members: members))
     try host.consume(WebhookFeed(store: webhooks))
+    try host.consume(PhotoSessionFeed(store: notifications))
 
     host.routes(
         InboxRoutes(

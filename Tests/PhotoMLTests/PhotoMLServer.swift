@@ -43,10 +43,12 @@ struct Grower {
     let url: String
     let token: String
     let tenant: UUID
+    let subject: UUID
 
     static func fresh(roles: [String] = ["member"], tenant: UUID = .v7()) async throws -> Grower {
         let (url, issuer) = try await PhotoMLServer.shared.get()
-        return Grower(url: url, token: try await issuer.token(tenant: tenant, roles: roles), tenant: tenant)
+        let subject = UUID.v7()
+        return Grower(url: url, token: try await issuer.token(tenant: tenant, subject: subject, roles: roles), tenant: tenant, subject: subject)
     }
 
     func send(_ method: String, _ path: String, json: Any? = nil, raw: String? = nil, headers: [String: String] = [:]) async throws -> HTTPAnswer {

@@ -29,7 +29,7 @@ struct IndexAdminTests {
         let reported = try await eventually(timeout: .seconds(20)) {
             let answer = try await adminGET("/v1/admin/search/health", tenant: tenant)
             let partitions = (answer.json["consumer"] as? [String: Any])?["partitions"] as? [[String: Any]] ?? []
-            return partitions.count == Topics.tasksTask.partitions + Topics.tasksProject.partitions
+            return partitions.count == Topics.tasksTask.partitions + Topics.tasksProject.partitions + Topics.photomlSession.partitions
         }
         #expect(reported)
         let answer = try await adminGET("/v1/admin/search/health", tenant: tenant)

@@ -9,7 +9,7 @@ import Messaging
 struct WebhookFeed: BatchHandling {
     static let group = "notifications.webhooks"
     /// The topics whose events tenants may subscribe to.
-    static let sources = [Topics.tasksTask]
+    static let sources = [Topics.tasksTask, Topics.photomlSession]
     var topics: [Topic] { Self.sources }
     let store: WebhookStore
 

@@ -97,6 +97,31 @@ enum TemplateCatalog {
                 ),
                 sample: ["title": "Send the quarterly report", "taskId": "0190f1d2-0000-7000-8000-000000000000", "dueAt": "2026-12-01T09:00:00Z"]),
             BuiltInTemplate(
+                key: "photo-session-completed",
+                parts: TemplateParts(
+                    subject: "{{locationName}}: {{detected}} plants counted",
+                    text:
+                        "Your photos of {{locationName}}{{#productName}} ({{productName}}){{/productName}} are counted: {{detected}} detected{{#estimate}}, an estimated {{estimate}} ({{estimateRange}}){{/estimate}}.{{#warnings}}\n\nWarnings: {{warnings}}.{{/warnings}}\n\n{{appUrl}}/photo-sessions/{{sessionId}}",
+                    html:
+                        "<p>Your photos of <strong>{{locationName}}</strong>{{#productName}} ({{productName}}){{/productName}} are counted: {{detected}} detected{{#estimate}}, an estimated {{estimate}} ({{estimateRange}}){{/estimate}}.</p>{{#warnings}}<p>Warnings: {{warnings}}.</p>{{/warnings}}<p><a href=\"{{appUrl}}/photo-sessions/{{sessionId}}\">See the count</a></p>"
+                ),
+                sample: [
+                    "locationName": "Bed 4", "productName": "Lavandula angustifolia P9", "detected": "512", "photos": "1", "estimate": "530",
+                    "estimateRange": "505–556", "warnings": "no_calibration", "sessionId": "0190f1d2-0000-7000-8000-000000000002",
+                ]),
+            BuiltInTemplate(
+                key: "photo-session-failed",
+                parts: TemplateParts(
+                    subject: "{{locationName}}: your photos could not be counted",
+                    text: "Your photos of {{locationName}} could not be counted: {{error}}.\n\n{{appUrl}}/photo-sessions/{{sessionId}}",
+                    html:
+                        "<p>Your photos of <strong>{{locationName}}</strong> could not be counted: {{error}}.</p><p><a href=\"{{appUrl}}/photo-sessions/{{sessionId}}\">See the session</a></p>"
+                ),
+                sample: [
+                    "locationName": "Bed 4", "error": "the photo is truncated", "detected": "0", "photos": "1",
+                    "sessionId": "0190f1d2-0000-7000-8000-000000000002",
+                ]),
+            BuiltInTemplate(
                 key: "webhook-disabled",
                 parts: TemplateParts(
                     subject: "A webhook endpoint was disabled",

@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import Persistence
 import PostgresNIO
@@ -161,25 +162,61 @@ struct ProcessingStore: Sendable {
     func complete(_ sessionID: UUID, result: SessionResult, tenant: UUID) async throws {
         let state = result.warnings.isEmpty ? "completed" : "completed_with_warnings"
         let json = String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
-        _ = try await database.withTenant(tenant) { connection in
+        try await database.withTenant(tenant) { connection in
             try await connection.query(
                 """
                 UPDATE photoml.photo_sessions SET state = \(state), result = \(json)::jsonb, error = NULL, completed_at = now(),
                   version = version + 1, updated_at = now()
                 WHERE id = \(sessionID)
                 """, logger: database.logger)
+            try await announce(sessionID, tenant: tenant, on: connection)
         }
     }
 
     /// The photo could not be processed, for good: it and its session fail, with the reason.
     func fail(_ photoID: UUID, error: String, tenant: UUID) async throws {
-        _ = try await database.withTenant(tenant) { connection in
-            try await connection.query(
+        try await database.withTenant(tenant) { connection in
+            for try await session in try await connection.query(
                 """
                 WITH photo AS (UPDATE photoml.photos SET state = 'failed', error = \(error) WHERE id = \(photoID) RETURNING session_id)
                 UPDATE photoml.photo_sessions SET state = 'failed', error = \(error), version = version + 1, updated_at = now()
-                WHERE id = (SELECT session_id FROM photo)
-                """, logger: database.logger)
+                WHERE id = (SELECT session_id FROM photo) AND state <> 'failed'
+                RETURNING id
+                """, logger: database.logger
+            ).decode(UUID.self) {
+                try await announce(session, tenant: tenant, on: connection)
+            }
+        }
+    }
+
+    static let source = "/services/photoml"
+
+    /// `photoml.session.v1` for the session's end state, in the transaction that reached it.
+    func announce(_ sessionID: UUID, tenant: UUID, on connection: PostgresConnection) async throws {
+        let rows = try await connection.query(
+            """
+            SELECT s.state, s.version, s.uploaded_by, s.location_id, l.name, s.product_id,
+                   concat_ws(' ', p.species, p.variety, p.size), s.result::text, s.error,
+                   (SELECT count(*)::int FROM photoml.photos ph WHERE ph.session_id = s.id), s.updated_at
+            FROM photoml.photo_sessions s JOIN photoml.locations l ON l.id = s.location_id
+            LEFT JOIN photoml.products p ON p.id = s.product_id
+            WHERE s.id = \(sessionID)
+            """, logger: database.logger)
+        for try await (state, version, uploadedBy, location, locationName, product, productName, resultJSON, error, photos, at) in rows.decode(
+            (String, Int, String, UUID, String, UUID?, String?, String?, String?, Int, Date).self)
+        {
+            let result = resultJSON.flatMap { try? JSONDecoder().decode(SessionResult.self, from: Data($0.utf8)) }
+            let finished = PhotoSessionFinished(
+                sessionId: sessionID, tenantId: tenant, locationId: location, locationName: locationName, productId: product,
+                productName: product == nil ? nil : productName, uploadedBy: uploadedBy, state: state, photos: photos,
+                detected: result?.detected ?? 0,
+                counts: (result?.counts ?? []).map { .init(name: $0.name, count: $0.count) },
+                estimate: result?.estimation.best.map { .init(method: $0.method.rawValue, count: $0.count, low: $0.low, high: $0.high) },
+                warnings: (result?.warnings ?? []).map(\.code.rawValue), error: error, version: version, occurredAt: at)
+            try await database.outbox.append(
+                try .make(
+                    finished, type: PhotoSessionFinished.type(of: state), on: Topics.photomlSession, source: Self.source, tenantID: tenant),
+                on: connection)
         }
     }
 

@@ -64,3 +64,24 @@ struct ProjectDocuments: DocumentMapper {
         }
     }
 }
+
+/// `photoml.session.v1` → `photo_session` documents, found by location and product name
+/// (facets: status, locationId, productId). Only ended sessions are announced, so every
+/// event is the newest state of its session at that version.
+struct PhotoSessionDocuments: DocumentMapper {
+    var topic: Topic { Topics.photomlSession }
+
+    func document(from event: EventEnvelope) throws -> IndexedDocument? {
+        guard topic.eventTypes.contains(event.type) else { return nil }
+        let session = try event.decode(PhotoSessionFinished.self)
+        var facets = ["status": session.state, "locationId": session.locationId.uuidString.lowercased()]
+        if let product = session.productId { facets["productId"] = product.uuidString.lowercased() }
+        let title = [session.locationName, session.productName].compactMap { $0 }.joined(separator: " · ")
+        var body = session.counts.map { "\($0.count) \($0.name)" }.joined(separator: ", ")
+        if let estimate = session.estimate { body += (body.isEmpty ? "" : "; ") + "estimated \(estimate.count)" }
+        if let error = session.error { body += (body.isEmpty ? "" : "; ") + error }
+        return IndexedDocument(
+            tenant: event.tenantID, type: "photo_session", id: session.sessionId, title: title, body: body, tags: session.warnings,
+            facets: facets, visibleTo: nil, version: session.version, deleted: false, updatedAt: session.occurredAt)
+    }
+}

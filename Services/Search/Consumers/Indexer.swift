@@ -28,7 +28,7 @@ struct Indexer: BatchHandling {
 
     init(
         database: Database, retryKind: JobKind<FailureRetry> = SearchJobs.indexDocument(),
-        mappers: [any DocumentMapper] = [TaskDocuments(), ProjectDocuments()]
+        mappers: [any DocumentMapper] = [TaskDocuments(), ProjectDocuments(), PhotoSessionDocuments()]
     ) {
         self.writer = IndexWriter(database: database)
         self.failures = FailureStore(database: database, retryKind: retryKind)

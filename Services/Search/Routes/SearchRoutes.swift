@@ -6,7 +6,7 @@ import ServiceKit
 struct SearchRoutes: RouteGroup {
     let documents: DocumentStore
     let analytics: AnalyticsStore
-    static let types: Set<String> = ["task", "project"]
+    static let types: Set<String> = ["task", "project", "photo_session"]
 
     struct SearchResponse: ResponseEncodable {
         var hits: [SearchHit]
@@ -25,8 +25,8 @@ struct SearchRoutes: RouteGroup {
     }
 
     static let facetNames: Set<String> = ["type", "tags", "status"]
-    /// Per-type attributes a query may filter by (task facets).
-    static let attributes: Set<String> = ["status", "projectId", "priority"]
+    /// Per-type attributes a query may filter by (task and photo session facets).
+    static let attributes: Set<String> = ["status", "projectId", "priority", "locationId", "productId"]
 
     func search(_ request: Request, _ context: ServiceRequestContext) async throws -> SearchResponse {
         let started = ContinuousClock.now
@@ -51,7 +51,7 @@ struct SearchRoutes: RouteGroup {
         for name in Self.attributes {
             guard let value = parameters[name] else { continue }
             v.check(!value.isEmpty && value.count <= 100, name, "must be 1 to 100 characters")
-            query.attributes[name] = name == "projectId" ? value.lowercased() : value
+            query.attributes[name] = name.hasSuffix("Id") ? value.lowercased() : value
         }
         if let facets = Self.list(parameters["facets"]) {
             for facet in facets where !Self.facetNames.contains(facet) {

@@ -30,11 +30,16 @@ public enum Topics {
         eventTypes: [ProjectChanged.created, ProjectChanged.updated, ProjectDeleted.type]
     )
 
+    public static let photomlSession = Topic(
+        name: "photoml.session.v1", owner: "photoml", key: .entityID, partitions: 4, cleanupPolicy: .compact,
+        eventTypes: [PhotoSessionFinished.completed, PhotoSessionFinished.completedWithWarnings, PhotoSessionFinished.failed]
+    )
+
     public static let services = ["gateway", "auth", "tasks", "experience", "search", "notifications", "campaigns", "photoml"]
 
     /// Domain topics plus one dead-letter topic per service.
     public static let all: [Topic] =
-        [authTenant, authUser, authMembership, notificationsRequest, notificationsDelivery, tasksTask, tasksProject]
+        [authTenant, authUser, authMembership, notificationsRequest, notificationsDelivery, tasksTask, tasksProject, photomlSession]
         + services.map(Topic.deadLetter(for:))
 
     public static func named(_ name: String) -> Topic? { all.first { $0.name == name } }
@@ -62,5 +67,8 @@ public enum EventCatalog {
         ProjectChanged.created: ProjectChanged.self,
         ProjectChanged.updated: ProjectChanged.self,
         ProjectDeleted.type: ProjectDeleted.self,
+        PhotoSessionFinished.completed: PhotoSessionFinished.self,
+        PhotoSessionFinished.completedWithWarnings: PhotoSessionFinished.self,
+        PhotoSessionFinished.failed: PhotoSessionFinished.self,
     ]
 }
