@@ -8,8 +8,8 @@ import Persistence
 import ServiceHost
 import ServiceKit
 
-/// Builds the photoml service: so far the nursery inventory that photo counts feed, and
-/// photo uploads into sessions (processing them is not built yet).
+/// Builds the photoml service: the nursery inventory that photo counts feed, photo uploads
+/// into sessions, their sliced detection and estimation as jobs, and the admin views.
 func photoMLHost(_ configuration: PhotoMLConfiguration) throws -> ServiceHost {
     let host = try ServiceHost(PhotoMLProgram.self, configuration: configuration.service)
     let database = host.database
@@ -31,6 +31,7 @@ func photoMLHost(_ configuration: PhotoMLConfiguration) throws -> ServiceHost {
     guard let modelPath = configuration.modelPath ?? ModelCard.bundledModelPath else { throw ModelCard.Missing() }
     let card = try ModelCard.load(modelPath: modelPath)
     host.routes(ModelAdminRoutes(models: [card]))
+    host.routes(SessionAdminRoutes(store: SessionStore(database: database)))
     let detector = Detector(runtime: try ModelRuntime(modelPath: modelPath), decoder: YOLODecoder(classes: card.classes.count))
     try host.jobs(PhotoJobs(processing: ProcessingStore(database: database), objects: objects, detector: detector, card: card))
     return host

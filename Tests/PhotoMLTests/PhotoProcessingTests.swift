@@ -59,6 +59,26 @@ struct PhotoProcessingTests {
         #expect(detections.items.count == min(100, detected))
         #expect(try await grower.send("GET", "/v1/photo-sessions/\(session)/detections?minScore=2").status == 422)
         #expect(try await grower.send("GET", "/v1/photo-sessions/\(session)/detections?classId=x").status == 422)
+        // Those meeting a box of the photo, and of one photo.
+        let corner = try await grower.send("GET", "/v1/photo-sessions/\(session)/detections?bbox=0,0,800,600&limit=100")
+        #expect(corner.status == 200)
+        #expect(!corner.items.isEmpty && corner.items.count < min(100, detected))
+        for item in corner.items {
+            let box = try #require(item["box"] as? [String: Double])
+            #expect((box["x1"] ?? .infinity) <= 800 && (box["y1"] ?? .infinity) <= 600)
+        }
+        for bad in ["1,2,3", "5,0,1,10", "a,b,c,d", "-1,0,10,10"] {
+            #expect(try await grower.send("GET", "/v1/photo-sessions/\(session)/detections?bbox=\(bad)").status == 422, "\(bad)")
+        }
+        let photoID = try #require(photo["id"] as? String)
+        #expect(
+            try await grower.send("GET", "/v1/photo-sessions/\(session)/detections?photoId=\(photoID)&limit=100").items.count == min(100, detected))
+        #expect(try await grower.send("GET", "/v1/photo-sessions/\(session)/detections?photoId=\(UUID())").items.isEmpty)
+        #expect(try await grower.send("GET", "/v1/photo-sessions/\(session)/detections?photoId=x").status == 422)
+        let estimated = try await grower.send("GET", "/v1/photo-sessions/\(session)/estimation")
+        #expect(estimated.status == 200)
+        #expect(NSDictionary(dictionary: estimated.json["estimation"] as? [String: Any] ?? [:]) == NSDictionary(dictionary: estimation))
+        #expect(try await Grower.fresh().send("GET", "/v1/photo-sessions/\(session)/estimation").status == 404)
         #expect(try await Grower.fresh().send("GET", "/v1/photo-sessions/\(session)/detections").status == 404)
 
         // The estimate proposes an adjustment of the book quantity; accepting it writes it, once.

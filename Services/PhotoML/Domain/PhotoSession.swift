@@ -2,7 +2,7 @@ import Foundation
 
 /// A counting of one location from one or more photos (shot in parts).
 struct PhotoSession: Codable, Sendable, Equatable {
-    enum State: String, Codable, Sendable {
+    enum State: String, Codable, Sendable, CaseIterable {
         case pending, processing, completed
         case completedWithWarnings = "completed_with_warnings"
         case failed

@@ -56,6 +56,8 @@ enum Inventory {
         case .sessionElsewhere: return Problem.validation([.init(field: "sessionId", message: "must be a session of the same location")])
         case .sessionNotAcceptable(let why): return Problem.conflict("The session cannot be accepted: \(why).")
         case .sessionAccepted: return Problem.conflict("The session's estimate was accepted already.")
+        case .sessionNotFailed(let state): return Problem.conflict("Only a failed session is retried; this one is \(state).")
+        case .sessionNotCompleted(let state): return Problem.conflict("The session has no estimate yet; it is \(state).")
         }
     }
 }

@@ -43,6 +43,7 @@ struct PhotoRoutes: RouteGroup {
             return EditedResponse(headers: [.eTag: session.etag], response: session)
         }
         sessions.get(":id/detections") { request, context in try await detections(request, context) }
+        sessions.get(":id/estimation") { _, context in try await estimation(context) }
         sessions.post(":id/accept") { _, context in try await accept(context) }
     }
 
@@ -58,30 +59,57 @@ struct PhotoRoutes: RouteGroup {
             status: .created, headers: [.eTag: batch.etag, .location: "/v1/inventory/stock/\(batch.id.uuidString.lowercased())"], response: movement)
     }
 
-    /// A session's detections (cursor pages), optionally of one class or above a score.
+    /// A session's detections (cursor pages), optionally of one class, above a score, of one
+    /// photo, or meeting a box (`bbox=x1,y1,x2,y2` in upright photo pixels).
     func detections(_ request: Request, _ context: ServiceRequestContext) async throws -> Page<StoredDetection> {
         let identity = try context.requireIdentity()
         let id = try Inventory.pathID(context, "photo session")
         let query = request.queryItems
         let page = try PageRequest(query)
         var v = Validator()
-        var classID: Int?
+        var filter = SessionStore.DetectionFilter()
         if let raw = query["classId"] {
-            classID = Int(raw)
-            v.check(classID.map { $0 >= 0 } ?? false, "classId", "must be a class number (0 or more)")
+            filter.classID = Int(raw)
+            v.check(filter.classID.map { $0 >= 0 } ?? false, "classId", "must be a class number (0 or more)")
         }
-        var minScore: Double?
         if let raw = query["minScore"] {
-            minScore = Double(raw)
-            v.check(minScore.map { (0...1).contains($0) } ?? false, "minScore", "must be a number from 0 to 1")
+            filter.minScore = Double(raw)
+            v.check(filter.minScore.map { (0...1).contains($0) } ?? false, "minScore", "must be a number from 0 to 1")
+        }
+        filter.photoID = Inventory.queryID(query, "photoId", &v)
+        if let raw = query["bbox"] {
+            let numbers = raw.split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            if numbers.count == 4, let x1 = numbers[0], let y1 = numbers[1], let x2 = numbers[2], let y2 = numbers[3],
+                [x1, y1, x2, y2].allSatisfy({ $0.isFinite && $0 >= 0 && $0 <= 1_000_000 }), x1 < x2, y1 < y2
+            {
+                filter.area = Box(x1: x1, y1: y1, x2: x2, y2: y2)
+            } else {
+                v.add("bbox", "must be x1,y1,x2,y2: four pixel coordinates from 0, with x1 < x2 and y1 < y2")
+            }
         }
         try v.finish()
         let found = try await Inventory.mapErrors("photo session") {
             try await store.detections(
-                of: id, tenant: identity.tenantID, classID: classID, minScore: minScore, after: try page.decodedCursor(Int64.self),
-                limit: page.limit + 1)
+                of: id, tenant: identity.tenantID, filter: filter, after: try page.decodedCursor(Int64.self), limit: page.limit + 1)
         }
         return Page(fetched: found, limit: page.limit) { $0.id }
+    }
+
+    /// What a completed session estimates, with both methods, the choice and the proposal.
+    struct SessionEstimation: ResponseEncodable {
+        var sessionId: UUID
+        var estimation: Estimation
+        var proposal: SessionResult.Proposal?
+    }
+
+    func estimation(_ context: ServiceRequestContext) async throws -> SessionEstimation {
+        let identity = try context.requireIdentity()
+        let id = try Inventory.pathID(context, "photo session")
+        let session = try await Inventory.mapErrors("photo session") { try await store.get(id, tenant: identity.tenantID) }
+        guard let result = session.result else {
+            throw Inventory.problem(.sessionNotCompleted(session.state.rawValue), "photo session")
+        }
+        return SessionEstimation(sessionId: session.id, estimation: result.estimation, proposal: result.proposal)
     }
 
     /// `multipart/form-data` with `file` (JPEG or PNG), `locationId`, optional `productId`

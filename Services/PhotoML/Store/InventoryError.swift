@@ -27,4 +27,8 @@ enum InventoryError: Error, Equatable {
     /// Only a completed session with a product and an estimate can be accepted, once.
     case sessionNotAcceptable(String)
     case sessionAccepted
+    /// Only a failed session is retried.
+    case sessionNotFailed(String)
+    /// A session has no estimate until it completes.
+    case sessionNotCompleted(String)
 }

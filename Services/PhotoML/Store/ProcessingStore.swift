@@ -163,13 +163,17 @@ struct ProcessingStore: Sendable {
         let state = result.warnings.isEmpty ? "completed" : "completed_with_warnings"
         let json = String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
         try await database.withTenant(tenant) { connection in
-            try await connection.query(
+            // A session one of whose photos failed stays failed until it is retried.
+            for try await _ in try await connection.query(
                 """
                 UPDATE photoml.photo_sessions SET state = \(state), result = \(json)::jsonb, error = NULL, completed_at = now(),
                   version = version + 1, updated_at = now()
-                WHERE id = \(sessionID)
-                """, logger: database.logger)
-            try await announce(sessionID, tenant: tenant, on: connection)
+                WHERE id = \(sessionID) AND state <> 'failed'
+                RETURNING id
+                """, logger: database.logger
+            ).decode(UUID.self) {
+                try await announce(sessionID, tenant: tenant, on: connection)
+            }
         }
     }
 

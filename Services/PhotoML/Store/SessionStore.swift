@@ -119,12 +119,20 @@ struct SessionStore: Sendable {
         }
     }
 
-    /// A session's detections in the order they were stored, optionally of one class or
-    /// above a score.
-    func detections(
-        of session: UUID, tenant: UUID, classID: Int?, minScore: Double?, after cursor: Int64?, limit: Int
-    ) async throws -> [StoredDetection] {
-        try await database.withTenant(tenant) { connection in
+    /// Which of a session's detections to list.
+    struct DetectionFilter: Sendable {
+        var classID: Int?
+        var minScore: Double?
+        var photoID: UUID?
+        /// Detections whose box meets this one (upright photo pixels).
+        var area: Box?
+    }
+
+    /// A session's detections in the order they were stored, filtered.
+    func detections(of session: UUID, tenant: UUID, filter: DetectionFilter, after cursor: Int64?, limit: Int) async throws -> [StoredDetection] {
+        let (classID, minScore, photoID) = (filter.classID, filter.minScore, filter.photoID)
+        let area = filter.area.map { [Float($0.x1), Float($0.y1), Float($0.x2), Float($0.y2)] }
+        return try await database.withTenant(tenant) { connection in
             guard try await fetch(session, lock: false, on: connection) != nil else { throw InventoryError.notFound }
             var found: [StoredDetection] = []
             for try await (id, photo, x1, y1, x2, y2, score, classValue, tile) in try await connection.query(
@@ -132,6 +140,9 @@ struct SessionStore: Sendable {
                 SELECT id, photo_id, x1, y1, x2, y2, score, class_id, tile FROM photoml.detections
                 WHERE session_id = \(session) AND (\(classID)::int IS NULL OR class_id = \(classID))
                   AND (\(minScore)::real IS NULL OR score >= \(minScore)) AND (\(cursor)::bigint IS NULL OR id > \(cursor))
+                  AND (\(photoID)::uuid IS NULL OR photo_id = \(photoID))
+                  AND (\(area)::real[] IS NULL OR (x2 >= (\(area)::real[])[1] AND y2 >= (\(area)::real[])[2]
+                                                 AND x1 <= (\(area)::real[])[3] AND y1 <= (\(area)::real[])[4]))
                 ORDER BY id LIMIT \(limit)
                 """, logger: database.logger
             ).decode((Int64, UUID, Float, Float, Float, Float, Float, Int16, Int?).self) {
@@ -141,6 +152,43 @@ struct SessionStore: Sendable {
                         classId: Int(classValue), tile: tile.flatMap { $0 >= 0 ? $0 : nil }))
             }
             return found
+        }
+    }
+
+    /// How many of the tenant's sessions are in each state (every state named, 0 or more).
+    func countsByState(tenant: UUID) async throws -> [String: Int] {
+        try await database.withTenant(tenant) { connection in
+            var counts = Dictionary(uniqueKeysWithValues: PhotoSession.State.allCases.map { ($0.rawValue, 0) })
+            for try await (state, count) in try await connection.query(
+                "SELECT state, count(*)::int FROM photoml.photo_sessions GROUP BY state", logger: database.logger
+            ).decode((String, Int).self) {
+                counts[state] = count
+            }
+            return counts
+        }
+    }
+
+    /// A failed session goes back to pending: its failed photos are processed again (those
+    /// done keep their detections), as new jobs.
+    func retry(_ id: UUID, tenant: UUID) async throws -> PhotoSession {
+        try await database.withTenant(tenant) { connection in
+            guard let session = try await fetch(id, lock: true, on: connection) else { throw InventoryError.notFound }
+            guard session.state == .failed else { throw InventoryError.sessionNotFailed(session.state.rawValue) }
+            try await connection.query(
+                """
+                UPDATE photoml.photo_sessions SET state = 'pending', error = NULL, result = NULL, completed_at = NULL,
+                  version = version + 1, updated_at = now()
+                WHERE id = \(id)
+                """, logger: database.logger)
+            let queue = JobQueue(schema: "photoml")
+            for try await photo in try await connection.query(
+                "UPDATE photoml.photos SET state = 'pending', error = NULL WHERE session_id = \(id) AND state = 'failed' RETURNING id",
+                logger: database.logger
+            ).decode(UUID.self) {
+                try await queue.enqueue(PhotoJobs.process, ProcessArguments(photoId: photo), tenant: tenant, on: connection)
+            }
+            guard let retried = try await fetch(id, lock: false, on: connection) else { throw InventoryError.notFound }
+            return retried
         }
     }
 
