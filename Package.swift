@@ -249,7 +249,9 @@ let package = Package(
             path: "Tests/NotificationsTests"),
         .testTarget(
             name: "PhotoMLTests",
-            dependencies: ["PhotoML", "ServiceKit", "TestSupport", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            dependencies: [
+                "PhotoML", "Jobs", "Persistence", "ServiceKit", "TestSupport", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             path: "Tests/PhotoMLTests", resources: [.copy("Models")],
             swiftSettings: openVINOHeaders),
         .testTarget(

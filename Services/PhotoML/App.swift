@@ -24,16 +24,17 @@ func photoMLHost(_ configuration: PhotoMLConfiguration) throws -> ServiceHost {
         } else {
             try FileObjectStore(root: URL(fileURLWithPath: configuration.storageDirectory))
         }
-    host.routes(
-        PhotoRoutes(
-            store: SessionStore(database: database), stock: StockStore(database: database), objects: objects, limits: PhotoLimits(configuration)))
+    let sessions = SessionStore(database: database, photoQueue: configuration.photoQueue)
+    host.routes(PhotoRoutes(store: sessions, stock: StockStore(database: database), objects: objects, limits: PhotoLimits(configuration)))
     // A model whose bytes do not match its card stops the start.
     guard let modelPath = configuration.modelPath ?? ModelCard.bundledModelPath else { throw ModelCard.Missing() }
     let card = try ModelCard.load(modelPath: modelPath)
     host.routes(ModelAdminRoutes(models: [card]))
-    host.routes(SessionAdminRoutes(store: SessionStore(database: database)))
+    host.routes(SessionAdminRoutes(store: sessions))
     let detector = Detector(runtime: try ModelRuntime(modelPath: modelPath), decoder: YOLODecoder(classes: card.classes.count))
-    try host.jobs(PhotoJobs(processing: ProcessingStore(database: database), objects: objects, detector: detector, card: card))
+    try host.jobs(
+        PhotoJobs(
+            processing: ProcessingStore(database: database), objects: objects, detector: detector, card: card, photoQueue: configuration.photoQueue))
     return host
 }
 

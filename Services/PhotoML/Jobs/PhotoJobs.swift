@@ -18,6 +18,8 @@ struct PhotoJobs: ServiceJobs {
     let detector: Detector
     let card: ModelCard
     var retentionDays = 90
+    /// The queue this replica takes photos from (see PhotoMLConfiguration.photoQueue).
+    var photoQueue = process.queue
 
     static let process = JobKind<ProcessArguments>("photoml.process-photo", queue: "photos", maxAttempts: 3, timeout: .seconds(600))
     static let partitions = JobKind<PartitionArguments>("photoml.detection-partitions", maxAttempts: 5, timeout: .seconds(120))
@@ -40,7 +42,7 @@ struct PhotoJobs: ServiceJobs {
 
     var configuration: JobWorker.Configuration {
         // Inference takes both cores: one photo at a time per replica.
-        var configuration = JobWorker.Configuration(queues: ["default": 2, "photos": 1])
+        var configuration = JobWorker.Configuration(queues: ["default": 2, photoQueue: 1])
         configuration.lease = .seconds(60)
         return configuration
     }

@@ -6,6 +6,8 @@ import PostgresNIO
 /// SQL for photo sessions and their photos.
 struct SessionStore: Sendable {
     let database: Database
+    /// Where a photo's processing job is queued.
+    var photoQueue = PhotoJobs.process.queue
 
     static let columns =
         "id, location_id, product_id, state, uploaded_by, expected_photos, error, result::text, completed_at, version, created_at, updated_at"
@@ -59,7 +61,8 @@ struct SessionStore: Sendable {
                 "UPDATE photoml.photo_sessions SET version = version + 1, updated_at = now() WHERE id = \(sessionID) AND \(upload.sessionId != nil)",
                 logger: database.logger)
             // Processed once the upload has committed (a job made in the same transaction).
-            try await JobQueue(schema: "photoml").enqueue(PhotoJobs.process, ProcessArguments(photoId: photoID), tenant: tenant, on: connection)
+            try await JobQueue(schema: "photoml").enqueue(
+                PhotoJobs.process, ProcessArguments(photoId: photoID), tenant: tenant, options: .init(queue: photoQueue), on: connection)
             guard let session = try await fetch(sessionID, lock: false, on: connection) else { throw InventoryError.notFound }
             return session
         }
@@ -185,7 +188,8 @@ struct SessionStore: Sendable {
                 "UPDATE photoml.photos SET state = 'pending', error = NULL WHERE session_id = \(id) AND state = 'failed' RETURNING id",
                 logger: database.logger
             ).decode(UUID.self) {
-                try await queue.enqueue(PhotoJobs.process, ProcessArguments(photoId: photo), tenant: tenant, on: connection)
+                try await queue.enqueue(
+                    PhotoJobs.process, ProcessArguments(photoId: photo), tenant: tenant, options: .init(queue: photoQueue), on: connection)
             }
             guard let retried = try await fetch(id, lock: false, on: connection) else { throw InventoryError.notFound }
             return retried
