@@ -31,10 +31,13 @@ func photoMLHost(_ configuration: PhotoMLConfiguration) throws -> ServiceHost {
     let card = try ModelCard.load(modelPath: modelPath)
     host.routes(ModelAdminRoutes(models: [card]))
     host.routes(SessionAdminRoutes(store: sessions))
+    let uploads = UploadStore(database: database, sessions: sessions)
+    host.routes(UploadRoutes(uploads: uploads, objects: objects, limits: PhotoLimits(configuration)))
     let detector = Detector(runtime: try ModelRuntime(modelPath: modelPath), decoder: YOLODecoder(classes: card.classes.count))
     try host.jobs(
         PhotoJobs(
-            processing: ProcessingStore(database: database), objects: objects, detector: detector, card: card, photoQueue: configuration.photoQueue))
+            processing: ProcessingStore(database: database), uploads: uploads, objects: objects, detector: detector, card: card,
+            photoQueue: configuration.photoQueue))
     return host
 }
 

@@ -51,8 +51,10 @@ struct Grower {
         return Grower(url: url, token: try await issuer.token(tenant: tenant, subject: subject, roles: roles), tenant: tenant, subject: subject)
     }
 
-    func send(_ method: String, _ path: String, json: Any? = nil, raw: String? = nil, headers: [String: String] = [:]) async throws -> HTTPAnswer {
-        try await TestHTTP.send(method, url + path, json: json, raw: raw, token: token, headers: headers)
+    func send(
+        _ method: String, _ path: String, json: Any? = nil, raw: String? = nil, bytes: [UInt8]? = nil, headers: [String: String] = [:]
+    ) async throws -> HTTPAnswer {
+        try await TestHTTP.send(method, url + path, json: json, raw: raw, bytes: bytes, token: token, headers: headers)
     }
 
     /// Uploads a photo with the form fields given.

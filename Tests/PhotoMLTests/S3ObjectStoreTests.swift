@@ -57,6 +57,17 @@ struct S3ObjectStoreTests {
         )
     }
 
+    @Test("SigV4 presigns AWS's documented query-string example to its documented signature")
+    func documentedPresignedURL() throws {
+        let signer = SigV4(accessKey: "AKIAIOSFODNN7EXAMPLE", secretKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", region: "us-east-1")
+        let query = signer.presign(
+            method: "GET", path: "/test.txt", host: "examplebucket.s3.amazonaws.com", seconds: 86400, date: Date(timeIntervalSince1970: 1_369_353_600)
+        )
+        #expect(query.first { $0.0 == "X-Amz-Credential" }?.1 == "AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request")
+        #expect(query.last?.0 == "X-Amz-Signature")
+        #expect(query.last?.1 == "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404")
+    }
+
     @Test("a photo goes up, comes back byte for byte, and goes; a key with spaces and accents is encoded once")
     func roundTrip() async throws {
         let store = try await MotoServer.shared.store()

@@ -14,6 +14,7 @@ struct PartitionArguments: Codable, Sendable {}
 /// those past the retention.
 struct PhotoJobs: ServiceJobs {
     let processing: ProcessingStore
+    let uploads: UploadStore
     let objects: any ObjectStore
     let detector: Detector
     let card: ModelCard
@@ -23,6 +24,7 @@ struct PhotoJobs: ServiceJobs {
 
     static let process = JobKind<ProcessArguments>("photoml.process-photo", queue: "photos", maxAttempts: 3, timeout: .seconds(600))
     static let partitions = JobKind<PartitionArguments>("photoml.detection-partitions", maxAttempts: 5, timeout: .seconds(120))
+    static let expireUpload = JobKind<ExpireUploadArguments>("photoml.expire-upload", maxAttempts: 5, timeout: .seconds(60))
 
     var registry: JobRegistry {
         var registry = JobRegistry()
@@ -32,6 +34,11 @@ struct PhotoJobs: ServiceJobs {
         registry.register(Self.partitions) { _, context in
             let dropped = try await processing.maintainPartitions(retentionDays: retention)
             if dropped > 0 { context.logger.info("detection partitions past the retention dropped", metadata: ["count": "\(dropped)"]) }
+        }
+        let (uploads, objects) = (self.uploads, self.objects)
+        registry.register(Self.expireUpload) { arguments, context in
+            // Never completed: whatever bytes were put for it go too.
+            if let key = try await uploads.expire(arguments.uploadId, tenant: context.tenantID) { try await objects.delete(key) }
         }
         return registry
     }
@@ -53,8 +60,9 @@ struct PhotoJobs: ServiceJobs {
         guard let work = try await processing.claim(photoID, tenant: context.tenantID) else { return }
         if let original = work.reuse {
             // The same bytes of the same location were processed already: no second inference.
-            let (detections, warnings) = try await processing.detections(of: original, tenant: context.tenantID)
-            let last = try await processing.finish(work, detections: detections, warnings: warnings, stages: ["reused": 0], tenant: context.tenantID)
+            let (detections, warnings, thumbnailKey) = try await processing.detections(of: original, tenant: context.tenantID)
+            let last = try await processing.finish(
+                work, detections: detections, warnings: warnings, stages: ["reused": 0], thumbnailKey: thumbnailKey, tenant: context.tenantID)
             if last { try await completeSession(work.sessionID, context: context, clock: ContinuousClock()) }
             return
         }
@@ -63,10 +71,12 @@ struct PhotoJobs: ServiceJobs {
             let started = clock.now
             let bytes = try await objects.get(work.storageKey)
             let detector = self.detector
-            let (photo, found) = try await Self.offThePool {
+            let (photo, found, thumbnail) = try await Self.offThePool {
                 let photo = try PhotoDecoder.decode(bytes, header: work.header)
-                return (photo, try detector.detect(photo))
+                return (photo, try detector.detect(photo), try Thumbnail.jpeg(photo))
             }
+            let thumbnailKey = work.storageKey + ".thumb.jpg"
+            try await objects.put(thumbnailKey, thumbnail)
             var stages = found.seconds
             let total = clock.now - started
             stages["decode"] = max(0, Self.seconds(total) - found.seconds.values.reduce(0, +))
@@ -74,7 +84,8 @@ struct PhotoJobs: ServiceJobs {
                 merged: [], tileDetections: found.raw, tiles: found.tiles, slicing: detector.slicing, photoWidth: photo.width,
                 photoHeight: photo.height, calibration: nil, surfaceSquareMetres: nil, estimate: nil, bookQuantity: nil
             ).filter { $0.code == .imageSmallerThanTile || $0.code == .manySeamCuts }
-            let last = try await processing.finish(work, detections: found.merged, warnings: ownWarnings, stages: stages, tenant: context.tenantID)
+            let last = try await processing.finish(
+                work, detections: found.merged, warnings: ownWarnings, stages: stages, thumbnailKey: thumbnailKey, tenant: context.tenantID)
             guard last else { return }
             try await completeSession(work.sessionID, context: context, clock: clock)
         } catch let error as PhotoDecoder.Failure {

@@ -58,6 +58,7 @@ enum Inventory {
         case .sessionAccepted: return Problem.conflict("The session's estimate was accepted already.")
         case .sessionNotFailed(let state): return Problem.conflict("Only a failed session is retried; this one is \(state).")
         case .sessionNotCompleted(let state): return Problem.conflict("The session has no estimate yet; it is \(state).")
+        case .uploadClosed(let why): return Problem.conflict("The upload cannot take this: \(why).")
         }
     }
 }

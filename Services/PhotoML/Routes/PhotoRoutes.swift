@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Hummingbird
 import NIOCore
@@ -21,18 +20,15 @@ struct PhotoRoutes: RouteGroup {
     let stock: StockStore
     let objects: any ObjectStore
     let limits: PhotoLimits
+    var intake: PhotoIntake { PhotoIntake(limits: limits) }
 
     func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {
         let photos = router.group("v1/photos").add(middleware: AuthenticationMiddleware(verifier: verifier))
         photos.post { request, context in try await upload(request, context) }
-        photos.get(":id") { _, context in
-            let identity = try context.requireIdentity()
-            let (photo, _) = try await Inventory.mapErrors("photo") {
-                try await store.photo(try Inventory.pathID(context, "photo"), tenant: identity.tenantID)
-            }
-            return photo
-        }
+        photos.get(":id") { _, context in try await stored(context).photo }
         photos.get(":id/image") { _, context in try await image(context) }
+        photos.get(":id/image-url") { _, context in try await imageURL(context) }
+        photos.get(":id/thumbnail") { _, context in try await thumbnail(context) }
         let sessions = router.group("v1/photo-sessions").add(middleware: AuthenticationMiddleware(verifier: verifier))
         sessions.get { request, context in try await list(request, context) }
         sessions.get(":id") { _, context in
@@ -126,7 +122,7 @@ struct PhotoRoutes: RouteGroup {
         do {
             body = try await request.body.collect(upTo: limits.maxBytes + 64 * 1024)
         } catch {
-            throw Problem(status: .contentTooLarge, detail: "A photo may have at most \(limits.maxBytes) bytes.")
+            throw intake.tooLarge
         }
         let form: MultipartForm
         do {
@@ -154,29 +150,13 @@ struct PhotoRoutes: RouteGroup {
         v.check(file != nil, "file", "is required")
         try v.finish()
         guard let file, let location else { throw Problem.validation([.init(field: "file", message: "is required")]) }
-        guard file.bytes.count <= limits.maxBytes else {
-            throw Problem(status: .contentTooLarge, detail: "A photo may have at most \(limits.maxBytes) bytes.")
-        }
-        let header: ImageHeader
-        do {
-            header = try ImageHeader.read(file.bytes)
-        } catch .unsupported {
-            throw Problem(status: .unsupportedMediaType, detail: "Only JPEG and PNG photos are accepted (told by their bytes, not their name).")
-        } catch .corrupt(let reason) {
-            throw Problem.validation([.init(field: "file", message: "is not a readable photo: \(reason)")])
-        }
-        guard header.pixels <= limits.maxPixels else {
-            throw Problem.validation([
-                .init(field: "file", message: "announces \(header.width) × \(header.height) pixels; at most \(limits.maxPixels) are accepted")
-            ])
-        }
-        let sha256 = SHA256.hash(data: file.bytes).map { String(format: "%02x", $0) }.joined()
+        let inspected = try intake.inspect(file.bytes)
         let photoID = UUID.v7()
-        let key = "\(identity.tenantID.uuidString.lowercased())/\(photoID.uuidString.lowercased())"
+        let key = PhotoIntake.storageKey(tenant: identity.tenantID, photo: photoID)
         try await objects.put(key, file.bytes)
         let upload = PhotoUpload(
-            locationId: location, productId: product, sessionId: session, parts: parts, reprocess: reprocess, header: header, sha256: sha256,
-            bytes: file.bytes.count)
+            locationId: location, productId: product, sessionId: session, parts: parts, reprocess: reprocess, header: inspected.header,
+            sha256: inspected.sha256, bytes: file.bytes.count)
         do {
             let recorded = try await Inventory.mapErrors("photo session") {
                 try await store.add(upload, photoID: photoID, storageKey: key, actor: identity.subject, tenant: identity.tenantID)
@@ -191,11 +171,46 @@ struct PhotoRoutes: RouteGroup {
         }
     }
 
-    func image(_ context: ServiceRequestContext) async throws -> Response {
+    func stored(_ context: ServiceRequestContext) async throws -> SessionStore.StoredPhoto {
         let identity = try context.requireIdentity()
-        let (photo, key) = try await Inventory.mapErrors("photo") {
-            try await store.photo(try Inventory.pathID(context, "photo"), tenant: identity.tenantID)
+        return try await Inventory.mapErrors("photo") { try await store.photo(try Inventory.pathID(context, "photo"), tenant: identity.tenantID) }
+    }
+
+    /// The photo's bytes as uploaded, streamed through the service.
+    func image(_ context: ServiceRequestContext) async throws -> Response {
+        let stored = try await stored(context)
+        return try await object(stored.storageKey, contentType: stored.photo.contentType, etag: stored.photo.sha256)
+    }
+
+    /// A small JPEG of the upright photo, once it is processed.
+    func thumbnail(_ context: ServiceRequestContext) async throws -> Response {
+        let stored = try await stored(context)
+        guard let key = stored.thumbnailKey else {
+            throw Problem.conflict("The photo has no thumbnail: it is \(stored.photo.state) (thumbnails are made while photos are processed).")
         }
+        return try await object(key, contentType: "image/jpeg", etag: stored.photo.sha256 + "-thumb")
+    }
+
+    struct ImageURL: ResponseEncodable {
+        var url: String
+        /// `presigned` (send no Authorization) or `bearer` (this service's own path).
+        var authorization: String
+        var expiresAt: Date
+    }
+
+    /// Where to fetch the photo's bytes: straight from the bucket for a while when storage
+    /// presigns, else the streamed path.
+    func imageURL(_ context: ServiceRequestContext) async throws -> ImageURL {
+        let stored = try await stored(context)
+        let seconds = 900
+        let expiresAt = Date().addingTimeInterval(Double(seconds))
+        if let url = objects.presignedURL("GET", key: stored.storageKey, seconds: seconds) {
+            return ImageURL(url: url.absoluteString, authorization: "presigned", expiresAt: expiresAt)
+        }
+        return ImageURL(url: "/v1/photos/\(stored.photo.id.uuidString.lowercased())/image", authorization: "bearer", expiresAt: expiresAt)
+    }
+
+    func object(_ key: String, contentType: String, etag: String) async throws -> Response {
         let bytes: [UInt8]
         do {
             bytes = try await objects.get(key)
@@ -203,10 +218,7 @@ struct PhotoRoutes: RouteGroup {
             throw Problem.notFound("The photo's bytes are gone from storage.")
         }
         return Response(
-            status: .ok,
-            headers: [
-                .contentType: photo.contentType, .eTag: "\"\(photo.sha256)\"", .cacheControl: "private, max-age=86400, immutable",
-            ],
+            status: .ok, headers: [.contentType: contentType, .eTag: "\"\(etag)\"", .cacheControl: "private, max-age=86400, immutable"],
             body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 

@@ -31,4 +31,6 @@ enum InventoryError: Error, Equatable {
     case sessionNotFailed(String)
     /// A session has no estimate until it completes.
     case sessionNotCompleted(String)
+    /// An upload completes once, before it expires.
+    case uploadClosed(String)
 }

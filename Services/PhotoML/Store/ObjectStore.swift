@@ -1,10 +1,13 @@
 import Foundation
 
-/// Where photo bytes live: one protocol, a filesystem directory by default (S3 to come).
+/// Where photo bytes live: one protocol, a filesystem directory by default, or S3.
 protocol ObjectStore: Sendable {
     func put(_ key: String, _ bytes: [UInt8]) async throws
     func get(_ key: String) async throws -> [UInt8]
     func delete(_ key: String) async throws
+    /// A URL through which a client may GET or PUT the object itself, without other
+    /// credentials, for `seconds`; nil for a store that has no such URLs.
+    func presignedURL(_ method: String, key: String, seconds: Int) -> URL?
 }
 
 enum ObjectStoreError: Error, Equatable {
@@ -52,4 +55,7 @@ struct FileObjectStore: ObjectStore {
         let target = try url(key)
         if FileManager.default.fileExists(atPath: target.path) { try FileManager.default.removeItem(at: target) }
     }
+
+    /// Files are reached only through the service.
+    func presignedURL(_ method: String, key: String, seconds: Int) -> URL? { nil }
 }

@@ -43,7 +43,9 @@ struct ProcessingStore: Sendable {
 
     /// Keeps a photo's detections (replacing those of an earlier attempt) and marks it done;
     /// answers whether it was the session's last photo to finish.
-    func finish(_ work: Work, detections: [Detection], warnings: [SessionWarning], stages: [String: Double], tenant: UUID) async throws -> Bool {
+    func finish(
+        _ work: Work, detections: [Detection], warnings: [SessionWarning], stages: [String: Double], thumbnailKey: String?, tenant: UUID
+    ) async throws -> Bool {
         try await database.withTenant(tenant) { connection in
             try await connection.query("DELETE FROM photoml.detections WHERE photo_id = \(work.photoID)", logger: database.logger)
             if !detections.isEmpty {
@@ -59,7 +61,7 @@ struct ProcessingStore: Sendable {
             }
             try await connection.query(
                 """
-                UPDATE photoml.photos SET state = 'done', detected = \(detections.count), error = NULL,
+                UPDATE photoml.photos SET state = 'done', detected = \(detections.count), error = NULL, thumbnail_key = \(thumbnailKey),
                   stages = \(String(decoding: try JSONEncoder().encode(stages), as: UTF8.self))::jsonb,
                   warnings = \(String(decoding: try JSONEncoder().encode(warnings), as: UTF8.self))::jsonb
                 WHERE id = \(work.photoID)
@@ -78,8 +80,8 @@ struct ProcessingStore: Sendable {
         }
     }
 
-    /// An earlier photo's detections and own warnings, to reuse for the same bytes.
-    func detections(of photoID: UUID, tenant: UUID) async throws -> ([Detection], [SessionWarning]) {
+    /// An earlier photo's detections, own warnings and thumbnail, to reuse for the same bytes.
+    func detections(of photoID: UUID, tenant: UUID) async throws -> ([Detection], [SessionWarning], String?) {
         try await database.withTenant(tenant) { connection in
             var found: [Detection] = []
             for try await (x1, y1, x2, y2, score, classID, tile) in try await connection.query(
@@ -92,12 +94,14 @@ struct ProcessingStore: Sendable {
                         tile: tile.flatMap { $0 >= 0 ? $0 : nil }))
             }
             var warnings: [SessionWarning] = []
-            for try await text in try await connection.query(
-                "SELECT warnings::text FROM photoml.photos WHERE id = \(photoID)", logger: database.logger
-            ).decode(String.self) {
+            var thumbnailKey: String?
+            for try await (text, thumbnail) in try await connection.query(
+                "SELECT warnings::text, thumbnail_key FROM photoml.photos WHERE id = \(photoID)", logger: database.logger
+            ).decode((String, String?).self) {
                 warnings = (try? JSONDecoder().decode([SessionWarning].self, from: Data(text.utf8))) ?? []
+                thumbnailKey = thumbnail
             }
-            return (found, warnings)
+            return (found, warnings, thumbnailKey)
         }
     }
 

@@ -47,6 +47,14 @@ struct S3ObjectStore: ObjectStore {
         guard status == 204 || status == 200 || status == 404 else { throw Failure(operation: "DeleteObject", status: status, body: body) }
     }
 
+    func presignedURL(_ method: String, key: String, seconds: Int) -> URL? {
+        let path = "/\(bucket)/\(key)"
+        let query = signer.presign(method: method, path: path, host: host, seconds: seconds, date: Date())
+        return URL(string: endpoint.absoluteString + SigV4.encodePath(path) + "?" + SigV4.canonicalQuery(query))
+    }
+
+    var host: String { endpoint.port.map { "\(endpoint.host ?? ""):\($0)" } ?? (endpoint.host ?? "") }
+
     private func putInParts(_ key: String, _ bytes: [UInt8]) async throws {
         let (status, body, _) = try await send("POST", key: key, query: [("uploads", "")], body: [])
         guard status == 200, let uploadID = Self.element("UploadId", in: body) else {
@@ -83,7 +91,6 @@ struct S3ObjectStore: ObjectStore {
         _ method: String, key: String?, query: [(String, String)], body: [UInt8]
     ) async throws -> (Int, String, [UInt8], HTTPHeaders) {
         let path = "/\(bucket)" + (key.map { "/\($0)" } ?? "")
-        let host = endpoint.port.map { "\(endpoint.host ?? ""):\($0)" } ?? (endpoint.host ?? "")
         let queryString = SigV4.canonicalQuery(query)
         var request = HTTPClientRequest(url: endpoint.absoluteString + SigV4.encodePath(path) + (queryString.isEmpty ? "" : "?\(queryString)"))
         request.method = HTTPMethod(rawValue: method)

@@ -32,40 +32,47 @@ struct SessionStore: Sendable {
     /// session or, with `sessionId`, in a pending one of the same location.
     func add(_ upload: PhotoUpload, photoID: UUID, storageKey: String, actor: String, tenant: UUID) async throws -> PhotoSession {
         try await database.withTenant(tenant) { connection in
-            try await InventoryChecks.requireLocation(upload.locationId, on: connection, logger: database.logger)
-            if let product = upload.productId { try await InventoryChecks.requireProduct(product, on: connection, logger: database.logger) }
-            let sessionID: UUID
-            if let existing = upload.sessionId {
-                guard let session = try await fetch(existing, lock: true, on: connection) else { throw InventoryError.notFound }
-                guard session.locationId == upload.locationId else { throw InventoryError.sessionElsewhere }
-                guard [.pending, .processing].contains(session.state), session.photos.count < session.expectedPhotos else {
-                    throw InventoryError.sessionClosed
-                }
-                sessionID = existing
-            } else {
-                sessionID = UUID.v7()
-                try await connection.query(
-                    """
-                    INSERT INTO photoml.photo_sessions (id, tenant_id, location_id, product_id, uploaded_by, expected_photos)
-                    VALUES (\(sessionID), \(tenant), \(upload.locationId), \(upload.productId), \(actor), \(upload.parts))
-                    """, logger: database.logger)
+            try await add(upload, photoID: photoID, storageKey: storageKey, actor: actor, tenant: tenant, on: connection)
+        }
+    }
+
+    /// The same, in the caller's transaction.
+    func add(
+        _ upload: PhotoUpload, photoID: UUID, storageKey: String, actor: String, tenant: UUID, on connection: PostgresConnection
+    ) async throws -> PhotoSession {
+        try await InventoryChecks.requireLocation(upload.locationId, on: connection, logger: database.logger)
+        if let product = upload.productId { try await InventoryChecks.requireProduct(product, on: connection, logger: database.logger) }
+        let sessionID: UUID
+        if let existing = upload.sessionId {
+            guard let session = try await fetch(existing, lock: true, on: connection) else { throw InventoryError.notFound }
+            guard session.locationId == upload.locationId else { throw InventoryError.sessionElsewhere }
+            guard [.pending, .processing].contains(session.state), session.photos.count < session.expectedPhotos else {
+                throw InventoryError.sessionClosed
             }
+            sessionID = existing
+        } else {
+            sessionID = UUID.v7()
             try await connection.query(
                 """
-                INSERT INTO photoml.photos (id, tenant_id, session_id, location_id, sha256, format, width, height, orientation, bytes, storage_key, reprocess, duplicate_of)
-                VALUES (\(photoID), \(tenant), \(sessionID), \(upload.locationId), \(upload.sha256), \(upload.header.format.rawValue),
-                        \(upload.header.width), \(upload.header.height), \(upload.header.orientation), \(upload.bytes), \(storageKey), \(upload.reprocess),
-                        (SELECT id FROM photoml.photos WHERE location_id = \(upload.locationId) AND sha256 = \(upload.sha256) ORDER BY id LIMIT 1))
+                INSERT INTO photoml.photo_sessions (id, tenant_id, location_id, product_id, uploaded_by, expected_photos)
+                VALUES (\(sessionID), \(tenant), \(upload.locationId), \(upload.productId), \(actor), \(upload.parts))
                 """, logger: database.logger)
-            try await connection.query(
-                "UPDATE photoml.photo_sessions SET version = version + 1, updated_at = now() WHERE id = \(sessionID) AND \(upload.sessionId != nil)",
-                logger: database.logger)
-            // Processed once the upload has committed (a job made in the same transaction).
-            try await JobQueue(schema: "photoml").enqueue(
-                PhotoJobs.process, ProcessArguments(photoId: photoID), tenant: tenant, options: .init(queue: photoQueue), on: connection)
-            guard let session = try await fetch(sessionID, lock: false, on: connection) else { throw InventoryError.notFound }
-            return session
         }
+        try await connection.query(
+            """
+            INSERT INTO photoml.photos (id, tenant_id, session_id, location_id, sha256, format, width, height, orientation, bytes, storage_key, reprocess, duplicate_of)
+            VALUES (\(photoID), \(tenant), \(sessionID), \(upload.locationId), \(upload.sha256), \(upload.header.format.rawValue),
+                    \(upload.header.width), \(upload.header.height), \(upload.header.orientation), \(upload.bytes), \(storageKey), \(upload.reprocess),
+                    (SELECT id FROM photoml.photos WHERE location_id = \(upload.locationId) AND sha256 = \(upload.sha256) ORDER BY id LIMIT 1))
+            """, logger: database.logger)
+        try await connection.query(
+            "UPDATE photoml.photo_sessions SET version = version + 1, updated_at = now() WHERE id = \(sessionID) AND \(upload.sessionId != nil)",
+            logger: database.logger)
+        // Processed once the upload has committed (a job made in the same transaction).
+        try await JobQueue(schema: "photoml").enqueue(
+            PhotoJobs.process, ProcessArguments(photoId: photoID), tenant: tenant, options: .init(queue: photoQueue), on: connection)
+        guard let session = try await fetch(sessionID, lock: false, on: connection) else { throw InventoryError.notFound }
+        return session
     }
 
     func get(_ id: UUID, tenant: UUID) async throws -> PhotoSession {
@@ -106,20 +113,27 @@ struct SessionStore: Sendable {
     }
 
     /// A photo and where its bytes are.
-    func photo(_ id: UUID, tenant: UUID) async throws -> (Photo, storageKey: String) {
+    func photo(_ id: UUID, tenant: UUID) async throws -> StoredPhoto {
         try await database.withTenant(tenant) { connection in
             guard
                 let photo = try await Self.photos(
                     try await connection.query("SELECT \(unescaped: Self.photoColumns) FROM photoml.photos WHERE id = \(id)", logger: database.logger)
                 ).first
             else { throw InventoryError.notFound }
-            for try await key in try await connection.query("SELECT storage_key FROM photoml.photos WHERE id = \(id)", logger: database.logger)
-                .decode(String.self)
-            {
-                return (photo, key)
+            for try await (key, thumbnail) in try await connection.query(
+                "SELECT storage_key, thumbnail_key FROM photoml.photos WHERE id = \(id)", logger: database.logger
+            ).decode((String, String?).self) {
+                return StoredPhoto(photo: photo, storageKey: key, thumbnailKey: thumbnail)
             }
             throw InventoryError.notFound
         }
+    }
+
+    /// A photo and where its bytes and thumbnail are kept.
+    struct StoredPhoto: Sendable {
+        var photo: Photo
+        var storageKey: String
+        var thumbnailKey: String?
     }
 
     /// Which of a session's detections to list.

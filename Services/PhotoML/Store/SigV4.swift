@@ -34,6 +34,23 @@ struct SigV4: Sendable {
         ]
     }
 
+    /// The query of a presigned URL (the signature in the query, the payload unsigned):
+    /// whoever holds it may send `method` to `path` until `seconds` after `date`.
+    func presign(method: String, path: String, host: String, seconds: Int, date: Date) -> [(String, String)] {
+        let amzDate = Self.amzDate(date)
+        let day = String(amzDate.prefix(8))
+        let scope = "\(day)/\(region)/\(service)/aws4_request"
+        let query = [
+            ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"), ("X-Amz-Credential", "\(accessKey)/\(scope)"), ("X-Amz-Date", amzDate),
+            ("X-Amz-Expires", String(seconds)), ("X-Amz-SignedHeaders", "host"),
+        ]
+        let canonical = [method, Self.encodePath(path), Self.canonicalQuery(query), "host:\(host)\n", "host", "UNSIGNED-PAYLOAD"].joined(
+            separator: "\n")
+        let stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, Self.hex(SHA256.hash(data: Data(canonical.utf8)))].joined(separator: "\n")
+        let signature = Self.hex(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: signingKey(day)))
+        return query + [("X-Amz-Signature", signature)]
+    }
+
     func signingKey(_ day: String) -> SymmetricKey {
         var key = SymmetricKey(data: Data("AWS4\(secretKey)".utf8))
         for part in [day, region, service, "aws4_request"] {
