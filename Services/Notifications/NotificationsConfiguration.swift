@@ -28,24 +28,17 @@ struct NotificationsConfiguration: Sendable {
         let service = try ServiceConfiguration.fromEnvironment(name: "notifications", defaultPort: 8085)
         let url = try env.url("SMTP_URL", default: "smtp://127.0.0.1:2525")
         let loopback = ["127.0.0.1", "localhost", "::1"].contains(url.host ?? "")
-        let requireTLS = try env.string("SMTP_REQUIRE_TLS", default: loopback ? "false" : "true")
-        func flag(_ name: String, _ fallback: Bool) throws -> Bool {
-            let raw = try env.string(name, default: fallback ? "true" : "false")
-            guard raw == "true" || raw == "false" else { throw ConfigurationError(variable: name, problem: "must be true or false, got '\(raw)'") }
-            return raw == "true"
-        }
-        guard requireTLS == "true" || requireTLS == "false" else {
-            throw ConfigurationError(variable: "SMTP_REQUIRE_TLS", problem: "must be true or false, got '\(requireTLS)'")
-        }
+        let requireTLS = try env.bool("SMTP_REQUIRE_TLS", default: !loopback)
         return Self(
             service: service,
             smtp: SMTPConfiguration(
                 url: url.absoluteString, username: env.optionalString("SMTP_USERNAME"), password: env.optionalString("SMTP_PASSWORD"),
-                requireTLS: requireTLS == "true", from: try env.string("SMTP_FROM", default: "Platform <no-reply@platform.local>")),
+                requireTLS: requireTLS, from: try env.string("SMTP_FROM", default: "Platform <no-reply@platform.local>")),
             appURL: try env.url("NOTIFICATIONS_APP_URL", default: "http://localhost:3000").absoluteString,
             webhooks: DestinationPolicy(
-                requireHTTPS: try flag("WEBHOOK_REQUIRE_HTTPS", true), allowLoopback: try flag("WEBHOOK_ALLOW_LOOPBACK", false),
-                allowPrivate: try flag("WEBHOOK_ALLOW_PRIVATE", false)),
+                requireHTTPS: try env.bool("WEBHOOK_REQUIRE_HTTPS", default: true),
+                allowLoopback: try env.bool("WEBHOOK_ALLOW_LOOPBACK", default: false),
+                allowPrivate: try env.bool("WEBHOOK_ALLOW_PRIVATE", default: false)),
             pushContact: try env.string("PUSH_VAPID_SUBJECT", default: "mailto:ops@platform.local"))
     }
 }

@@ -18,6 +18,8 @@ struct PhotoMLConfiguration: Sendable {
     /// The job queue photos wait in. Every replica that takes uploads must name the one its
     /// inference workers take from.
     var photoQueue = PhotoJobs.process.queue
+    /// Also run each photo whole, shrunk to one tile (for objects larger than a tile).
+    var fullImagePass = false
 
     struct S3Settings: Sendable {
         var endpoint: URL
@@ -31,7 +33,7 @@ struct PhotoMLConfiguration: Sendable {
     /// `PHOTO_S3_ENDPOINT` (path-style, e.g. http://127.0.0.1:5055), `PHOTO_S3_REGION`
     /// (us-east-1), `PHOTO_S3_ACCESS_KEY_ID`, `PHOTO_S3_SECRET_ACCESS_KEY`;
     /// `PHOTO_MAX_BYTES` (52428800), `PHOTO_MAX_PIXELS` (100000000), `PHOTO_MODEL_PATH` (the
-    /// bundled plants-v1), `PHOTO_QUEUE` (photos).
+    /// bundled plants-v1), `PHOTO_QUEUE` (photos), `PHOTO_FULL_IMAGE_PASS` (false).
     static func fromEnvironment(_ env: Environment = Environment()) throws -> Self {
         var s3: S3Settings?
         if let bucket = env.optionalString("PHOTO_S3_BUCKET") {
@@ -44,6 +46,7 @@ struct PhotoMLConfiguration: Sendable {
             storageDirectory: try env.string("PHOTO_STORAGE_DIR", default: ".dev/photos"), s3: s3, modelPath: env.optionalString("PHOTO_MODEL_PATH"),
             maxPhotoBytes: try env.int("PHOTO_MAX_BYTES", default: 50 * 1024 * 1024, range: 1024...(1 << 30)),
             maxPixels: try env.int("PHOTO_MAX_PIXELS", default: 100_000_000, range: 1...1_000_000_000),
-            photoQueue: try env.string("PHOTO_QUEUE", default: PhotoJobs.process.queue))
+            photoQueue: try env.string("PHOTO_QUEUE", default: PhotoJobs.process.queue),
+            fullImagePass: try env.bool("PHOTO_FULL_IMAGE_PASS", default: false))
     }
 }

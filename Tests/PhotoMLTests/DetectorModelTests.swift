@@ -46,6 +46,43 @@ struct DetectorModelTests {
         print("DETECTOR tile of \(truth) plants: \(raw.count) raw detections, \(merged.count) after NMS")
         #expect(abs(merged.count - truth) <= max(2, truth / 5), "\(merged.count) found for \(truth) plants")
     }
+
+    @Test("the whole-photo pass shrinks a photo to one tile and finds its plants where they are in the photo's own pixels")
+    func wholePhotoPass() throws {
+        let directory = try #require(Bundle.module.url(forResource: "Models", withExtension: nil))
+        let fixture = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: directory.appendingPathComponent("plants-tile.json")))
+        let rgb = [UInt8](try Data(contentsOf: directory.appendingPathComponent("plants-tile.rgb")))
+        // The tile at twice its size: shrunk back to one tile, its plants are as the model knows them again.
+        var pixels = [UInt8](repeating: 0, count: rgb.count * 4)
+        let width = fixture.width * 2
+        for y in 0..<(fixture.height * 2) {
+            for x in 0..<width {
+                let from = ((y / 2) * fixture.width + x / 2) * 3
+                let to = (y * width + x) * 3
+                pixels[to] = rgb[from]
+                pixels[to + 1] = rgb[from + 1]
+                pixels[to + 2] = rgb[from + 2]
+            }
+        }
+        let photo = DecodedPhoto(width: width, height: fixture.height * 2, pixels: pixels)
+        var detector = Detector(
+            runtime: try ModelRuntime(modelPath: try #require(ModelCard.bundledModelPath)), decoder: YOLODecoder(classes: 1, minimumScore: 0.3))
+        detector.fullImagePass = true
+        // Tiles the fixture's size: the whole photo shrinks back to the fixture.
+        detector.slicing.tileWidth = fixture.width
+        detector.slicing.tileHeight = fixture.height
+        let nms = Merging(strategy: .nms, metric: .iou, threshold: 0.4, classAgnostic: true)
+        let whole = nms.merge(try detector.wholePhoto(photo))
+        let truth = fixture.boxes.map { Box(x1: $0[0] * 2, y1: $0[1] * 2, x2: $0[2] * 2, y2: $0[3] * 2) }
+        #expect(whole.allSatisfy { $0.tile == nil })
+        let matched = truth.filter { plant in whole.contains { nms.overlap($0.box, plant) > 0.5 } }
+        print("DETECTOR whole-photo pass on a tile at twice its size: \(whole.count) found, \(matched.count) of \(truth.count) plants matched")
+        #expect(abs(whole.count - truth.count) <= max(2, truth.count / 5))
+        #expect(matched.count >= truth.count * 3 / 4)
+        let found = try detector.detect(photo)
+        #expect(found.raw.contains { $0.tile == nil })
+        #expect(found.seconds["full_image"] != nil)
+    }
 }
 
 @Suite("model admin")

@@ -44,6 +44,13 @@ public struct Environment: Sendable {
         return value
     }
 
+    /// `true` or `false`; anything else is refused.
+    public func bool(_ name: String, default fallback: Bool) throws -> Bool {
+        guard let raw = optionalString(name) else { return fallback }
+        guard raw == "true" || raw == "false" else { throw ConfigurationError(variable: name, problem: "must be true or false, got '\(raw)'") }
+        return raw == "true"
+    }
+
     public func url(_ name: String, default fallback: String? = nil) throws -> URL {
         let raw = try string(name, default: fallback)
         guard let url = URL(string: raw), url.scheme != nil, url.host != nil else {
