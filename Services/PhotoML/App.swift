@@ -33,7 +33,7 @@ func photoMLHost(_ configuration: PhotoMLConfiguration) throws -> ServiceHost {
     host.routes(SessionAdminRoutes(store: sessions))
     let uploads = UploadStore(database: database, sessions: sessions)
     host.routes(UploadRoutes(uploads: uploads, objects: objects, limits: PhotoLimits(configuration)))
-    var detector = Detector(runtime: try ModelRuntime(modelPath: modelPath), decoder: YOLODecoder(classes: card.classes.count))
+    var detector = Detector(runtime: try ModelRuntime(modelPath: modelPath), decoder: try card.decoder())
     detector.fullImagePass = configuration.fullImagePass
     try host.jobs(
         PhotoJobs(

@@ -28,6 +28,18 @@ struct DetectorModelTests {
         #expect(throws: ModelCard.Mismatch.self) { try ModelCard.load(modelPath: copy.appendingPathComponent("plants-v1.onnx").path) }
     }
 
+    @Test("a card's layout picks the decoder: detect, segment with its mask coefficients; another layout stops the start")
+    func layouts() throws {
+        var card = try ModelCard.load(modelPath: try #require(ModelCard.bundledModelPath))
+        #expect(try card.decoder() == YOLODecoder(classes: 1))
+        card.layout = "yolov8-segment"
+        #expect(try card.decoder().masks == 32)
+        card.masks = 16
+        #expect(try card.decoder().masks == 16)
+        card.layout = "detr"
+        #expect(throws: ModelCard.UnknownLayout.self) { try card.decoder() }
+    }
+
     @Test("on a tile it never saw, OpenVINO runs it, the YOLOv8 decoder reads it and NMS leaves about one box per plant")
     func countsATile() throws {
         let directory = try #require(Bundle.module.url(forResource: "Models", withExtension: nil))
@@ -97,5 +109,36 @@ struct ModelAdminTests {
         #expect((card["sha256"] as? String)?.count == 64)
         #expect(try await Grower.fresh(roles: ["member"]).send("GET", "/v1/admin/photoml/models").status == 403)
         #expect(try await TestHTTP.send("GET", owner.url + "/v1/admin/photoml/models").status == 401)
+    }
+}
+
+@Suite("detection outlines")
+struct DetectionOutlineTests {
+    @Test("a segmenting model's outlines are stored with the detections and listed as [x, y] points")
+    func storedAndListed() async throws {
+        let grower = try await Grower.fresh()
+        let (_, _, bench) = try await grower.site()
+        let bytes = SyntheticImage.png(width: 64, height: 64)
+        let photoID = UUID.v7()
+        let key = PhotoIntake.storageKey(tenant: grower.tenant, photo: photoID)
+        let session = try await withDatabase("photoml") { database in
+            let upload = PhotoUpload(
+                locationId: try #require(UUID(uuidString: bench)), productId: nil, sessionId: nil, parts: 1, header: try ImageHeader.read(bytes),
+                sha256: String(repeating: "ab", count: 32), bytes: bytes.count)
+            // A queue nobody takes from: this test plays the worker.
+            let session = try await SessionStore(database: database, photoQueue: "outline-\(UUID())").add(
+                upload, photoID: photoID, storageKey: key, actor: grower.subject.uuidString, tenant: grower.tenant)
+            let processing = ProcessingStore(database: database)
+            let work = try #require(try await processing.claim(photoID, tenant: grower.tenant))
+            let outlined = Detection(
+                box: Box(x1: 10, y1: 10, x2: 30, y2: 30), score: 0.9, classID: 0, tile: 0, polygon: [10, 20, 20, 10, 30, 20, 20, 30])
+            let plain = Detection(box: Box(x1: 40, y1: 40, x2: 50, y2: 50), score: 0.8, classID: 0, tile: 0)
+            _ = try await processing.finish(work, detections: [outlined, plain], warnings: [], stages: [:], thumbnailKey: nil, tenant: grower.tenant)
+            return session.id.uuidString.lowercased()
+        }
+        let listed = try await grower.send("GET", "/v1/photo-sessions/\(session)/detections")
+        #expect(listed.items.count == 2)
+        #expect(listed.items.first?["polygon"] as? [[Double]] == [[10, 20], [20, 10], [30, 20], [20, 30]])
+        #expect(listed.items.last?["polygon"] == nil)
     }
 }

@@ -5,6 +5,10 @@ struct Detection: Sendable, Equatable, Codable {
     var classID: Int
     /// The tile it was found in; nil for the full-photo pass.
     var tile: Int?
+    /// A segmenting model's outline of it, as x, y pairs in the same pixels as the box.
+    var polygon: [Double]?
+    /// A segmenting model's mask coefficients, until the outline is made from them.
+    var coefficients: [Float]?
 }
 
 /// How detections of overlapping tiles become one list: an object seen by two tiles (or

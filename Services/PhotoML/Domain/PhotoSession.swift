@@ -60,6 +60,8 @@ struct StoredDetection: Codable, Sendable, Equatable {
     var score: Double
     var classId: Int
     var tile: Int?
+    /// A segmenting model's outline: [x, y] points in upright photo pixels.
+    var polygon: [[Double]]?
 }
 
 /// What an upload names besides the file.

@@ -43,6 +43,7 @@ struct Detector: Sendable {
                 raw += found[index].map { detection in
                     var moved = detection
                     moved.box = detection.box.shifted(x: tile.x1, y: tile.y1)
+                    moved.polygon = detection.polygon.map { Self.moved($0, x: Double(tile.x1), y: Double(tile.y1), scale: 1) }
                     moved.tile = first + index
                     return moved
                 }
@@ -81,12 +82,25 @@ struct Detector: Sendable {
         return values
     }
 
-    /// Each image's detections, in its own pixels.
+    /// Each image's detections, in its own pixels; with a segmenting model, each with its
+    /// outline.
     func infer(_ values: [Float], batch: Int, width: Int, height: Int) throws -> [[Detection]] {
-        guard let output = try runtime.run(ModelRuntime.Tensor(shape: [batch, 3, height, width], values: values)).first else {
-            throw ModelRuntime.Failure(step: "inferring", detail: "the model gave no output")
+        let outputs = try runtime.run(ModelRuntime.Tensor(shape: [batch, 3, height, width], values: values))
+        guard let output = outputs.first else { throw ModelRuntime.Failure(step: "inferring", detail: "the model gave no output") }
+        return try (0..<batch).map { index in
+            let found = try decoder.decode(output, batchIndex: index)
+            guard decoder.masks > 0 else { return found }
+            guard outputs.count > 1 else {
+                throw ModelRuntime.Failure(step: "inferring", detail: "a segmenting model gave no prototype masks")
+            }
+            let outline = try decoder.outline(outputs[1], batchIndex: index, inputWidth: width, inputHeight: height)
+            return found.map { detection in
+                var outlined = detection
+                outlined.polygon = detection.coefficients.flatMap { outline.polygon(coefficients: $0, box: detection.box) }
+                outlined.coefficients = nil
+                return outlined
+            }
         }
-        return try (0..<batch).map { try decoder.decode(output, batchIndex: $0) }
     }
 
     /// The photo shrunk to fit one tile (grey around it), its detections scaled back up;
@@ -106,8 +120,14 @@ struct Detector: Sendable {
             var scaled = detection
             let box = detection.box
             scaled.box = Box(x1: box.x1 * scale, y1: box.y1 * scale, x2: box.x2 * scale, y2: box.y2 * scale)
+            scaled.polygon = detection.polygon.map { Self.moved($0, x: 0, y: 0, scale: scale) }
             scaled.tile = nil
             return scaled
         }
+    }
+
+    /// x, y pairs scaled, then shifted.
+    static func moved(_ polygon: [Double], x: Double, y: Double, scale: Double) -> [Double] {
+        polygon.enumerated().map { index, value in value * scale + (index % 2 == 0 ? x : y) }
     }
 }

@@ -10,7 +10,24 @@ struct ModelCard: Codable, Sendable, Equatable {
     var sha256: String
     var classes: [String]
     var inputSize: [Int]
+    /// `yolov8-detect` or `yolov8-segment`.
     var layout: String
+    /// A segmenting model's mask coefficients per detection (32 when absent).
+    var masks: Int?
+
+    struct UnknownLayout: Error, CustomStringConvertible {
+        let layout: String
+        var description: String { "the model's card names layout \(layout); yolov8-detect and yolov8-segment are understood" }
+    }
+
+    /// The decoder for the card's layout; another layout stops the start.
+    func decoder() throws -> YOLODecoder {
+        switch layout {
+        case "yolov8-detect": YOLODecoder(classes: classes.count)
+        case "yolov8-segment": YOLODecoder(classes: classes.count, masks: masks ?? 32)
+        default: throw UnknownLayout(layout: layout)
+        }
+    }
 
     struct Missing: Error, CustomStringConvertible {
         var description: String { "no detection model: PHOTO_MODEL_PATH is unset and none is bundled" }

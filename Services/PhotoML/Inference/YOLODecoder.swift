@@ -3,8 +3,8 @@
 ///
 /// Detect: `[1, 4 + classes, anchors]`, per anchor the box centre, width and height in
 /// input pixels, then one score per class (already through a sigmoid). Segment: the same
-/// with `masks` mask coefficients after the class scores (the prototypes come as a second
-/// output); the boxes are read the same way.
+/// with `masks` mask coefficients after the class scores, kept on each detection; the
+/// prototypes come as a second output, `[1, masks, height, width]` (see `MaskOutline`).
 struct YOLODecoder: Sendable, Equatable {
     var classes: Int
     /// Mask coefficients per anchor: 0 for a detect model, 32 for YOLOv8-seg.
@@ -37,10 +37,24 @@ struct YOLODecoder: Sendable, Equatable {
                 guard bestScore >= minimumScore else { continue }
                 let (cx, cy, w, h) = (value(0, anchor), value(1, anchor), value(2, anchor), value(3, anchor))
                 guard w > 0, h > 0 else { continue }
-                detections.append(
-                    Detection(box: Box(x1: cx - w / 2, y1: cy - h / 2, x2: cx + w / 2, y2: cy + h / 2), score: bestScore, classID: best))
+                var detection = Detection(
+                    box: Box(x1: cx - w / 2, y1: cy - h / 2, x2: cx + w / 2, y2: cy + h / 2), score: bestScore, classID: best)
+                if masks > 0 { detection.coefficients = (0..<masks).map { Float(value(4 + classes + $0, anchor)) } }
+                detections.append(detection)
             }
         }
         return detections
+    }
+
+    /// A segmenting model's prototype masks for one image of the batch.
+    func outline(_ prototypes: ModelRuntime.Tensor, batchIndex: Int, inputWidth: Int, inputHeight: Int) throws(Failure) -> MaskOutline {
+        guard prototypes.shape.count == 4, prototypes.shape[1] == masks, (0..<prototypes.shape[0]).contains(batchIndex) else {
+            throw .layout("expected prototypes [batch, \(masks), height, width], got \(prototypes.shape)")
+        }
+        let (height, width) = (prototypes.shape[2], prototypes.shape[3])
+        let size = masks * height * width
+        return MaskOutline(
+            prototypes: Array(prototypes.values[(batchIndex * size)..<((batchIndex + 1) * size)]), count: masks, width: width, height: height,
+            inputWidth: inputWidth, inputHeight: inputHeight)
     }
 }

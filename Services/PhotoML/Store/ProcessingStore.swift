@@ -51,12 +51,13 @@ struct ProcessingStore: Sendable {
             if !detections.isEmpty {
                 try await connection.query(
                     """
-                    INSERT INTO photoml.detections (tenant_id, photo_id, session_id, found_on, x1, y1, x2, y2, score, class_id, tile)
-                    SELECT \(tenant), \(work.photoID), \(work.sessionID), current_date, x1, y1, x2, y2, score, class_id, tile
+                    INSERT INTO photoml.detections (tenant_id, photo_id, session_id, found_on, x1, y1, x2, y2, score, class_id, tile, polygon)
+                    SELECT \(tenant), \(work.photoID), \(work.sessionID), current_date, x1, y1, x2, y2, score, class_id, tile, NULLIF(polygon, '')::real[]
                     FROM unnest(\(detections.map { Float($0.box.x1) })::real[], \(detections.map { Float($0.box.y1) })::real[],
                                 \(detections.map { Float($0.box.x2) })::real[], \(detections.map { Float($0.box.y2) })::real[],
                                 \(detections.map { Float($0.score) })::real[], \(detections.map { Int16($0.classID) })::smallint[],
-                                \(detections.map { $0.tile ?? -1 })::int[]) AS d(x1, y1, x2, y2, score, class_id, tile)
+                                \(detections.map { $0.tile ?? -1 })::int[], \(detections.map(Self.polygonLiteral))::text[])
+                      AS d(x1, y1, x2, y2, score, class_id, tile, polygon)
                     """, logger: database.logger)
             }
             try await connection.query(
@@ -80,18 +81,24 @@ struct ProcessingStore: Sendable {
         }
     }
 
+    /// A polygon as an array literal (`{x,y,…}`), empty without one: unnest takes no
+    /// ragged arrays, and text arrays no nulls from here.
+    static func polygonLiteral(_ detection: Detection) -> String {
+        detection.polygon.map { "{" + $0.map { String(Float($0)) }.joined(separator: ",") + "}" } ?? ""
+    }
+
     /// An earlier photo's detections, own warnings and thumbnail, to reuse for the same bytes.
     func detections(of photoID: UUID, tenant: UUID) async throws -> ([Detection], [SessionWarning], String?) {
         try await database.withTenant(tenant) { connection in
             var found: [Detection] = []
-            for try await (x1, y1, x2, y2, score, classID, tile) in try await connection.query(
-                "SELECT x1, y1, x2, y2, score, class_id, tile FROM photoml.detections WHERE photo_id = \(photoID) ORDER BY id",
+            for try await (x1, y1, x2, y2, score, classID, tile, polygon) in try await connection.query(
+                "SELECT x1, y1, x2, y2, score, class_id, tile, polygon FROM photoml.detections WHERE photo_id = \(photoID) ORDER BY id",
                 logger: database.logger
-            ).decode((Float, Float, Float, Float, Float, Int16, Int?).self) {
+            ).decode((Float, Float, Float, Float, Float, Int16, Int?, [Float]?).self) {
                 found.append(
                     Detection(
                         box: Box(x1: Double(x1), y1: Double(y1), x2: Double(x2), y2: Double(y2)), score: Double(score), classID: Int(classID),
-                        tile: tile.flatMap { $0 >= 0 ? $0 : nil }))
+                        tile: tile.flatMap { $0 >= 0 ? $0 : nil }, polygon: polygon?.map(Double.init)))
             }
             var warnings: [SessionWarning] = []
             var thumbnailKey: String?

@@ -152,9 +152,9 @@ struct SessionStore: Sendable {
         return try await database.withTenant(tenant) { connection in
             guard try await fetch(session, lock: false, on: connection) != nil else { throw InventoryError.notFound }
             var found: [StoredDetection] = []
-            for try await (id, photo, x1, y1, x2, y2, score, classValue, tile) in try await connection.query(
+            for try await (id, photo, x1, y1, x2, y2, score, classValue, tile, polygon) in try await connection.query(
                 """
-                SELECT id, photo_id, x1, y1, x2, y2, score, class_id, tile FROM photoml.detections
+                SELECT id, photo_id, x1, y1, x2, y2, score, class_id, tile, polygon FROM photoml.detections
                 WHERE session_id = \(session) AND (\(classID)::int IS NULL OR class_id = \(classID))
                   AND (\(minScore)::real IS NULL OR score >= \(minScore)) AND (\(cursor)::bigint IS NULL OR id > \(cursor))
                   AND (\(photoID)::uuid IS NULL OR photo_id = \(photoID))
@@ -162,11 +162,14 @@ struct SessionStore: Sendable {
                                                  AND x1 <= (\(area)::real[])[3] AND y1 <= (\(area)::real[])[4]))
                 ORDER BY id LIMIT \(limit)
                 """, logger: database.logger
-            ).decode((Int64, UUID, Float, Float, Float, Float, Float, Int16, Int?).self) {
+            ).decode((Int64, UUID, Float, Float, Float, Float, Float, Int16, Int?, [Float]?).self) {
                 found.append(
                     StoredDetection(
                         id: id, photoId: photo, box: Box(x1: Double(x1), y1: Double(y1), x2: Double(x2), y2: Double(y2)), score: Double(score),
-                        classId: Int(classValue), tile: tile.flatMap { $0 >= 0 ? $0 : nil }))
+                        classId: Int(classValue), tile: tile.flatMap { $0 >= 0 ? $0 : nil },
+                        polygon: polygon.map { points in
+                            stride(from: 0, to: points.count - 1, by: 2).map { [Double(points[$0]), Double(points[$0 + 1])] }
+                        }))
             }
             return found
         }

@@ -1,0 +1,2 @@
+-- A segmenting model's outline of each detection: x, y pairs in upright photo pixels.
+ALTER TABLE detections ADD COLUMN polygon real[];
