@@ -53,4 +53,4 @@ bench-notifications:  ## webhook deliveries/s, emails/s to the local receivers, 
 bench-photoml:  ## photoml: 12 MP photos upload to completed, per stage, count error, photos/minute; release build
 	infra/dev/fuzz.sh validate >/dev/null
 	.dev/venv/bin/python ml/make_bench_photos.py 4
-	SWIFT_TEST_ARGS="-c release -Xswiftc -enable-testing --filter PhotoMLBenchmark|PhotoMLAccuracyBenchmark|DetectionInsertBenchmark" BENCH=1 BENCH_PHOTOML=1 infra/dev/stack.sh test
+	SWIFT_TEST_ARGS="-c release -Xswiftc -enable-testing --no-parallel --filter PhotoMLBenchmark|PhotoMLAccuracyBenchmark|DetectionInsertBenchmark" BENCH=1 BENCH_PHOTOML=1 infra/dev/stack.sh test

@@ -20,7 +20,7 @@ func photoMLHost(_ configuration: PhotoMLConfiguration) throws -> ServiceHost {
         if let s3 = configuration.s3 {
             S3ObjectStore(
                 endpoint: s3.endpoint, bucket: s3.bucket, signer: SigV4(accessKey: s3.accessKey, secretKey: s3.secretKey, region: s3.region),
-                client: .shared)
+                client: .shared, timeout: .seconds(Int64(s3.timeoutSeconds)))
         } else {
             try FileObjectStore(root: URL(fileURLWithPath: configuration.storageDirectory))
         }

@@ -27,11 +27,13 @@ struct PhotoMLConfiguration: Sendable {
         var region: String
         var accessKey: String
         var secretKey: String
+        /// Seconds one S3 request may take (an outage answers 503 after it).
+        var timeoutSeconds = 30
     }
 
     /// `PHOTO_STORAGE_DIR` (.dev/photos), or with `PHOTO_S3_BUCKET` set an S3 bucket:
     /// `PHOTO_S3_ENDPOINT` (path-style, e.g. http://127.0.0.1:5055), `PHOTO_S3_REGION`
-    /// (us-east-1), `PHOTO_S3_ACCESS_KEY_ID`, `PHOTO_S3_SECRET_ACCESS_KEY`;
+    /// (us-east-1), `PHOTO_S3_ACCESS_KEY_ID`, `PHOTO_S3_SECRET_ACCESS_KEY`, `PHOTO_S3_TIMEOUT_SECONDS` (30);
     /// `PHOTO_MAX_BYTES` (52428800), `PHOTO_MAX_PIXELS` (100000000), `PHOTO_MODEL_PATH` (the
     /// bundled plants-v1), `PHOTO_QUEUE` (photos), `PHOTO_FULL_IMAGE_PASS` (false).
     static func fromEnvironment(_ env: Environment = Environment()) throws -> Self {
@@ -39,7 +41,8 @@ struct PhotoMLConfiguration: Sendable {
         if let bucket = env.optionalString("PHOTO_S3_BUCKET") {
             s3 = S3Settings(
                 endpoint: try env.url("PHOTO_S3_ENDPOINT"), bucket: bucket, region: try env.string("PHOTO_S3_REGION", default: "us-east-1"),
-                accessKey: try env.string("PHOTO_S3_ACCESS_KEY_ID"), secretKey: try env.string("PHOTO_S3_SECRET_ACCESS_KEY"))
+                accessKey: try env.string("PHOTO_S3_ACCESS_KEY_ID"), secretKey: try env.string("PHOTO_S3_SECRET_ACCESS_KEY"),
+                timeoutSeconds: try env.int("PHOTO_S3_TIMEOUT_SECONDS", default: 30, range: 1...600))
         }
         return Self(
             service: try ServiceConfiguration.fromEnvironment(name: "photoml", defaultPort: 8087),

@@ -32,6 +32,21 @@ struct PhotoIntake: Sendable {
 
     var tooLarge: Problem { Problem(status: .contentTooLarge, detail: "A photo may have at most \(limits.maxBytes) bytes.") }
 
+    /// A storage call made for a request: an outage of the store answers 503 with
+    /// Retry-After (the client may send again), never a 500. A missing object is the
+    /// caller's to answer.
+    static func storage<T: Sendable>(_ work: () async throws -> T) async throws -> T {
+        do {
+            return try await work()
+        } catch let error as ObjectStoreError {
+            throw error
+        } catch {
+            var problem = Problem(status: .serviceUnavailable, detail: "Photo storage did not answer; send the request again shortly.")
+            problem.retryAfter = 5
+            throw problem
+        }
+    }
+
     /// Where a tenant's photo's bytes are kept.
     static func storageKey(tenant: UUID, photo: UUID) -> String { "\(tenant.uuidString.lowercased())/\(photo.uuidString.lowercased())" }
 }

@@ -153,7 +153,7 @@ struct PhotoRoutes: RouteGroup {
         let inspected = try intake.inspect(file.bytes)
         let photoID = UUID.v7()
         let key = PhotoIntake.storageKey(tenant: identity.tenantID, photo: photoID)
-        try await objects.put(key, file.bytes)
+        try await PhotoIntake.storage { try await objects.put(key, file.bytes) }
         let upload = PhotoUpload(
             locationId: location, productId: product, sessionId: session, parts: parts, reprocess: reprocess, header: inspected.header,
             sha256: inspected.sha256, bytes: file.bytes.count)
@@ -213,7 +213,7 @@ struct PhotoRoutes: RouteGroup {
     func object(_ key: String, contentType: String, etag: String) async throws -> Response {
         let bytes: [UInt8]
         do {
-            bytes = try await objects.get(key)
+            bytes = try await PhotoIntake.storage { try await objects.get(key) }
         } catch ObjectStoreError.notFound {
             throw Problem.notFound("The photo's bytes are gone from storage.")
         }

@@ -83,7 +83,7 @@ struct UploadRoutes: RouteGroup {
             throw intake.tooLarge
         }
         guard body.readableBytes > 0 else { throw Problem.validation([.init(field: "body", message: "must hold the photo's bytes")]) }
-        try await objects.put(key, Array(buffer: body))
+        try await PhotoIntake.storage { try await objects.put(key, Array(buffer: body)) }
         return Response(status: .noContent)
     }
 
@@ -96,7 +96,7 @@ struct UploadRoutes: RouteGroup {
         try Self.requireOpen(upload)
         let bytes: [UInt8]
         do {
-            bytes = try await objects.get(key)
+            bytes = try await PhotoIntake.storage { try await objects.get(key) }
         } catch ObjectStoreError.notFound {
             throw Problem.conflict("No bytes were put for this upload yet.")
         }

@@ -12,6 +12,9 @@ struct S3ObjectStore: ObjectStore {
     let signer: SigV4
     let client: HTTPClient
     var partSize = 8 * 1024 * 1024
+    /// How long one request may take, connecting included: an unreachable bucket is
+    /// retried by the client until then, and a request waiting on it fails after.
+    var timeout: TimeAmount = .seconds(30)
 
     struct Failure: Error, CustomStringConvertible {
         let operation: String
@@ -100,7 +103,7 @@ struct S3ObjectStore: ObjectStore {
             request.headers.add(name: name, value: value)
         }
         if !body.isEmpty || method == "PUT" { request.body = .bytes(ByteBuffer(bytes: body)) }
-        let response = try await client.execute(request, timeout: .seconds(60))
+        let response = try await client.execute(request, timeout: timeout)
         let collected = try await response.body.collect(upTo: 1 << 30)
         let bytes = Array(buffer: collected)
         return (Int(response.status.code), String(decoding: bytes.prefix(4096), as: UTF8.self), bytes, response.headers)
