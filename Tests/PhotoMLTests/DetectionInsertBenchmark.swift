@@ -39,8 +39,10 @@ struct DetectionInsertBenchmark {
     static func copyThroughTemporary(
         _ detections: [Detection], photo: UUID, session: UUID, tenant: UUID, on connection: PostgresConnection
     ) async throws {
+        // copyFrom quotes the name whole: the schema comes from the search path.
+        try await connection.query("SET LOCAL search_path = photoml", logger: TestEnvironment.logger)
         try await connection.copyFrom(
-            table: "photoml.bench_incoming", columns: ["x1", "y1", "x2", "y2", "score", "class_id", "tile"], logger: TestEnvironment.logger
+            table: "bench_incoming", columns: ["x1", "y1", "x2", "y2", "score", "class_id", "tile"], logger: TestEnvironment.logger
         ) { writer in
             var text = ""
             text.reserveCapacity(detections.count * 40)
