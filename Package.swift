@@ -95,7 +95,7 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams")],
             path: "contracts/openapi",
             // One document per service, named for it; each service serves its own.
-            resources: ["auth", "gateway", "notifications", "photoml", "search", "tasks"].map { .copy("\($0).yaml") },
+            resources: ["auth", "campaigns", "gateway", "notifications", "photoml", "search", "tasks"].map { .copy("\($0).yaml") },
             swiftSettings: strict
         ),
         .target(
@@ -191,10 +191,12 @@ let package = Package(
         service("Tasks"),
         service("Experience"),
         service("Search"),
+        // What notifications and campaigns both need of email: template tags, plain text.
+        .target(name: "Mail", dependencies: [.product(name: "Mustache", package: "swift-mustache")], path: "Shared/Mail", swiftSettings: strict),
         service(
             "Notifications",
             extra: [
-                "CCurl",
+                "CCurl", "Mail",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -203,7 +205,7 @@ let package = Package(
         // bench/gateway.sh's ceiling: a SwiftNIO byte relay with no HTTP work.
         .executableTarget(
             name: "RelayCeiling", dependencies: [.product(name: "NIOPosix", package: "swift-nio")], path: "bench/RelayCeiling", swiftSettings: strict),
-        service("Campaigns"),
+        service("Campaigns", extra: ["Mail", .product(name: "Mustache", package: "swift-mustache")]),
         .systemLibrary(name: "COpenVINO", path: "Shared/COpenVINO"),
         // Photo decoding: JPEG by libjpeg-turbo's TurboJPEG API, PNG by stb_image (Debian packages).
         .systemLibrary(name: "CTurboJPEG", path: "Shared/CTurboJPEG", pkgConfig: "libturbojpeg"),
@@ -245,7 +247,8 @@ let package = Package(
             name: "SearchTests", dependencies: ["Search", "Jobs", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
             path: "Tests/SearchTests"),
         .testTarget(
-            name: "NotificationsTests", dependencies: ["Notifications", "Jobs", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            name: "NotificationsTests",
+            dependencies: ["Notifications", "Jobs", "Mail", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/NotificationsTests"),
         .testTarget(
             name: "PhotoMLTests",
@@ -254,6 +257,8 @@ let package = Package(
             ],
             path: "Tests/PhotoMLTests", resources: [.copy("Models")],
             swiftSettings: openVINOHeaders),
+        .testTarget(
+            name: "CampaignsTests", dependencies: ["Campaigns", "Mail", "ServiceKit", "Persistence", "TestSupport"], path: "Tests/CampaignsTests"),
         .testTarget(
             name: "GatewayTests", dependencies: ["Gateway", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
             path: "Tests/GatewayTests"),

@@ -6,9 +6,21 @@ import Persistence
 import ServiceHost
 import ServiceKit
 
-/// Until its issue is done the campaigns service only migrates, relays and answers health.
+/// Builds the campaigns service: so far a tenant's audience (subscribers, lists, segments)
+/// and its templates (versions, diffs, previews, partials). Campaigns themselves, sending,
+/// tracking and bounces are not built yet.
 func campaignsHost(_ configuration: ServiceConfiguration) throws -> ServiceHost {
-    try ServiceHost(CampaignsProgram.self, configuration: configuration)
+    let host = try ServiceHost(CampaignsProgram.self, configuration: configuration)
+    let database = host.database
+    let tenants = TenantDirectory()
+    host.run(TenantFeed(brokers: configuration.kafkaBrokers, directory: tenants, service: "campaigns", logger: host.logger))
+    let subscribers = SubscriberStore(database: database)
+    host.routes(SubscriberRoutes(store: subscribers, quotas: PlanQuotas(tenants: tenants)))
+    host.routes(ListRoutes(store: ListStore(database: database)))
+    host.routes(SegmentRoutes(store: SegmentStore(database: database)))
+    host.routes(TemplateRoutes(store: TemplateStore(database: database), subscribers: subscribers))
+    host.routes(PartialRoutes(store: PartialStore(database: database)))
+    return host
 }
 
 enum CampaignsProgram: ServiceProgram {

@@ -1,4 +1,5 @@
 import Foundation
+import Mail
 import TestSupport
 import Testing
 
@@ -187,7 +188,7 @@ struct TemplateTests {
             try TemplateCatalog.validate(template.parts, key: template.key)
         }
         #expect(
-            TemplateCatalog.variables(in: "{{a}} {{{b}}} {{&c}} {{#d}}{{e.f}}{{/d}} {{^g}}{{/g}} {{! note}} {{> partial}}") == [
+            MustacheTags.variables(in: "{{a}} {{{b}}} {{&c}} {{#d}}{{e.f}}{{/d}} {{^g}}{{/g}} {{! note}} {{> partial}}") == [
                 "a", "b", "c", "d", "e", "g",
             ])
     }

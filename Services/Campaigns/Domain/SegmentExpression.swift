@@ -303,9 +303,10 @@ struct SegmentParser {
             throw error("expected a comparison after the field")
         }
         index += 1
+        let at = peek?.position ?? end
         let value = try value(for: field, operator: op)
-        if op.isText, case .string = value {} else if op.isText { throw error("'\(op.rawValue)' takes a string") }
-        if value == .null, op != .equal, op != .notEqual { throw error("null is only compared with = or !=") }
+        if op.isText, case .string = value {} else if op.isText { throw SegmentSyntaxError(position: at, message: "'\(op.rawValue)' takes a string") }
+        if value == .null, op != .equal, op != .notEqual { throw SegmentSyntaxError(position: at, message: "null is only compared with = or !=") }
         return .compare(field, op, value)
     }
 

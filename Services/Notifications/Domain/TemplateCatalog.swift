@@ -1,4 +1,5 @@
 import Foundation
+import Mail
 import Mustache
 
 /// A template's parts: the subject (also the in-app title), the plain text (also the
@@ -142,38 +143,6 @@ enum TemplateCatalog {
                 sample: ["count": "2"]),
         ].map { ($0.key, $0) })
 
-    /// The contents of a template's tags, trimmed, triple mustaches without their braces.
-    static func tags(in template: String) -> [String] {
-        var tags: [String] = []
-        var rest = Substring(template)
-        while let open = rest.range(of: "{{") {
-            rest = rest[open.upperBound...]
-            guard let close = rest.range(of: "}}") else { break }
-            var tag = rest[..<close.lowerBound].trimmingCharacters(in: .whitespaces)
-            rest = rest[close.upperBound...]
-            if tag.hasPrefix("{") {
-                tag.removeFirst()
-                if rest.hasPrefix("}") { rest = rest.dropFirst() }
-            }
-            tags.append(tag)
-        }
-        return tags
-    }
-
-    /// The names a template reads (sections and inverted sections included); dotted names
-    /// count by their first component.
-    static func variables(in template: String) -> Set<String> {
-        var names = Set<String>()
-        for var tag in tags(in: template) {
-            guard let sigil = tag.first else { continue }
-            if "!>%=/".contains(sigil) { continue }
-            if "#^&".contains(sigil) { tag.removeFirst() }
-            let name = tag.trimmingCharacters(in: .whitespaces).split(separator: ".").first.map(String.init) ?? ""
-            if !name.isEmpty { names.insert(name) }
-        }
-        return names
-    }
-
     /// Checks a tenant's parts for `key` before they are saved: each must parse, and may use
     /// only the variables the platform provides for that key.
     static func validate(_ parts: TemplateParts, key: String) throws(TemplateError) {
@@ -184,11 +153,11 @@ enum TemplateCatalog {
             } catch {
                 throw .syntax(part: name, message: "\(error)")
             }
-            // Tags after a delimiter change are invisible to the variable check above.
-            if tags(in: text).contains(where: { $0.hasPrefix("=") }) {
+            // Tags after a delimiter change are invisible to the variable check below.
+            if MustacheTags.changesDelimiters(text) {
                 throw .syntax(part: name, message: "changing the delimiters ({{=… …=}}) is not allowed")
             }
-            let unknown = variables(in: text).subtracting(allowed)
+            let unknown = MustacheTags.variables(in: text).subtracting(allowed)
             if !unknown.isEmpty { throw .unknownVariables(part: name, names: unknown.sorted()) }
         }
     }

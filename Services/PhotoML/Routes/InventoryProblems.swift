@@ -2,26 +2,10 @@ import Foundation
 import Hummingbird
 import ServiceKit
 
-/// What every inventory route shares: who may write, path ids, If-Match, and the one
-/// place the stores' errors become problems.
+/// What every inventory route shares: who may write, and the one place the stores'
+/// errors become problems.
 enum Inventory {
     static let writers: Set<String> = ["owner", "admin", "member"]
-
-    /// An id from the path; one that is not a UUID names nothing here.
-    static func pathID(_ context: ServiceRequestContext, _ what: String) throws -> UUID {
-        guard let raw = context.parameters.get("id"), let id = UUID(uuidString: raw) else { throw Problem.notFound("No such \(what).") }
-        return id
-    }
-
-    /// An optional UUID query parameter, refused when present but malformed.
-    static func queryID(_ query: [String: String], _ name: String, _ v: inout Validator) -> UUID? {
-        guard let raw = query[name] else { return nil }
-        guard let id = UUID(uuidString: raw) else {
-            v.add(name, "must be a UUID")
-            return nil
-        }
-        return id
-    }
 
     static func mapErrors<T>(_ what: String, _ body: () async throws -> T) async throws -> T {
         do {

@@ -13,7 +13,7 @@ struct LocationRoutes: RouteGroup {
         locations.get(":id") { _, context in
             let identity = try context.requireIdentity()
             let location = try await Inventory.mapErrors("location") {
-                try await store.get(try Inventory.pathID(context, "location"), tenant: identity.tenantID)
+                try await store.get(try context.pathID("location"), tenant: identity.tenantID)
             }
             return EditedResponse(headers: [.eTag: location.etag], response: location)
         }
@@ -21,7 +21,7 @@ struct LocationRoutes: RouteGroup {
         locations.delete(":id") { request, context -> HTTPResponse.Status in
             let identity = try context.requireIdentity()
             try identity.require(anyOf: Inventory.writers)
-            let id = try Inventory.pathID(context, "location")
+            let id = try context.pathID("location")
             let expected = try request.ifMatchVersion()
             try await Inventory.mapErrors("location") { try await store.delete(id, tenant: identity.tenantID, expectedVersion: expected) }
             return .noContent
@@ -53,7 +53,7 @@ struct LocationRoutes: RouteGroup {
         var v = Validator()
         let kind = query["kind"].map { LocationKind(rawValue: $0) }
         v.check(kind != .some(nil), "kind", "must be warehouse, area or location")
-        let parent = Inventory.queryID(query, "parentId", &v)
+        let parent = v.uuid(query, "parentId")
         try v.finish()
         let locations = try await store.list(
             tenant: identity.tenantID, kind: kind ?? nil, parent: parent, before: try page.decodedCursor(UUID.self), limit: page.limit + 1)
@@ -63,7 +63,7 @@ struct LocationRoutes: RouteGroup {
     func update(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<Location> {
         let identity = try context.requireIdentity()
         try identity.require(anyOf: Inventory.writers)
-        let id = try Inventory.pathID(context, "location")
+        let id = try context.pathID("location")
         let expected = try request.ifMatchVersion()
         let patch = try await request.decodeJSON(LocationPatch.self, context: context)
         var v = Validator()

@@ -34,7 +34,7 @@ struct PhotoRoutes: RouteGroup {
         sessions.get(":id") { _, context in
             let identity = try context.requireIdentity()
             let session = try await Inventory.mapErrors("photo session") {
-                try await store.get(try Inventory.pathID(context, "photo session"), tenant: identity.tenantID)
+                try await store.get(try context.pathID("photo session"), tenant: identity.tenantID)
             }
             return EditedResponse(headers: [.eTag: session.etag], response: session)
         }
@@ -47,7 +47,7 @@ struct PhotoRoutes: RouteGroup {
     func accept(_ context: ServiceRequestContext) async throws -> EditedResponse<StockMovement> {
         let identity = try context.requireIdentity()
         try identity.require(anyOf: Inventory.writers)
-        let id = try Inventory.pathID(context, "photo session")
+        let id = try context.pathID("photo session")
         let (batch, movement) = try await Inventory.mapErrors("photo session") {
             try await stock.accept(session: id, actor: identity.subject, tenant: identity.tenantID)
         }
@@ -59,7 +59,7 @@ struct PhotoRoutes: RouteGroup {
     /// photo, or meeting a box (`bbox=x1,y1,x2,y2` in upright photo pixels).
     func detections(_ request: Request, _ context: ServiceRequestContext) async throws -> Page<StoredDetection> {
         let identity = try context.requireIdentity()
-        let id = try Inventory.pathID(context, "photo session")
+        let id = try context.pathID("photo session")
         let query = request.queryItems
         let page = try PageRequest(query)
         var v = Validator()
@@ -72,7 +72,7 @@ struct PhotoRoutes: RouteGroup {
             filter.minScore = Double(raw)
             v.check(filter.minScore.map { (0...1).contains($0) } ?? false, "minScore", "must be a number from 0 to 1")
         }
-        filter.photoID = Inventory.queryID(query, "photoId", &v)
+        filter.photoID = v.uuid(query, "photoId")
         if let raw = query["bbox"] {
             let numbers = raw.split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
             if numbers.count == 4, let x1 = numbers[0], let y1 = numbers[1], let x2 = numbers[2], let y2 = numbers[3],
@@ -100,7 +100,7 @@ struct PhotoRoutes: RouteGroup {
 
     func estimation(_ context: ServiceRequestContext) async throws -> SessionEstimation {
         let identity = try context.requireIdentity()
-        let id = try Inventory.pathID(context, "photo session")
+        let id = try context.pathID("photo session")
         let session = try await Inventory.mapErrors("photo session") { try await store.get(id, tenant: identity.tenantID) }
         guard let result = session.result else {
             throw Inventory.problem(.sessionNotCompleted(session.state.rawValue), "photo session")
@@ -173,7 +173,7 @@ struct PhotoRoutes: RouteGroup {
 
     func stored(_ context: ServiceRequestContext) async throws -> SessionStore.StoredPhoto {
         let identity = try context.requireIdentity()
-        return try await Inventory.mapErrors("photo") { try await store.photo(try Inventory.pathID(context, "photo"), tenant: identity.tenantID) }
+        return try await Inventory.mapErrors("photo") { try await store.photo(try context.pathID("photo"), tenant: identity.tenantID) }
     }
 
     /// The photo's bytes as uploaded, streamed through the service.
@@ -229,7 +229,7 @@ struct PhotoRoutes: RouteGroup {
         var v = Validator()
         let state = query["state"].map { PhotoSession.State(rawValue: $0) }
         v.check(state != .some(nil), "state", "must be pending, processing, completed, completed_with_warnings or failed")
-        let location = Inventory.queryID(query, "locationId", &v)
+        let location = v.uuid(query, "locationId")
         try v.finish()
         let sessions = try await store.list(
             tenant: identity.tenantID, state: state ?? nil, location: location, before: try page.decodedCursor(UUID.self), limit: page.limit + 1)

@@ -13,7 +13,7 @@ struct ProductRoutes: RouteGroup {
         products.get(":id") { _, context in
             let identity = try context.requireIdentity()
             let product = try await Inventory.mapErrors("product") {
-                try await store.get(try Inventory.pathID(context, "product"), tenant: identity.tenantID)
+                try await store.get(try context.pathID("product"), tenant: identity.tenantID)
             }
             return EditedResponse(headers: [.eTag: product.etag], response: product)
         }
@@ -21,7 +21,7 @@ struct ProductRoutes: RouteGroup {
         products.delete(":id") { request, context -> HTTPResponse.Status in
             let identity = try context.requireIdentity()
             try identity.require(anyOf: Inventory.writers)
-            let id = try Inventory.pathID(context, "product")
+            let id = try context.pathID("product")
             let expected = try request.ifMatchVersion()
             try await Inventory.mapErrors("product") { try await store.delete(id, tenant: identity.tenantID, expectedVersion: expected) }
             return .noContent
@@ -66,7 +66,7 @@ struct ProductRoutes: RouteGroup {
     func update(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<Product> {
         let identity = try context.requireIdentity()
         try identity.require(anyOf: Inventory.writers)
-        let id = try Inventory.pathID(context, "product")
+        let id = try context.pathID("product")
         let expected = try request.ifMatchVersion()
         let patch = try await request.decodeJSON(ProductPatch.self, context: context)
         var v = Validator()

@@ -39,7 +39,7 @@ struct SessionAdminRoutes: RouteGroup {
     func retry(_ context: ServiceRequestContext) async throws -> EditedResponse<PhotoSession> {
         let identity = try context.requireIdentity()
         try identity.require(anyOf: ModelAdminRoutes.admins)
-        let id = try Inventory.pathID(context, "photo session")
+        let id = try context.pathID("photo session")
         let session = try await Inventory.mapErrors("photo session") { try await store.retry(id, tenant: identity.tenantID) }
         return EditedResponse(status: .accepted, headers: [.eTag: session.etag], response: session)
     }

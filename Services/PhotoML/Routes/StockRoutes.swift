@@ -13,7 +13,7 @@ struct StockRoutes: RouteGroup {
         stock.get(":id") { _, context in
             let identity = try context.requireIdentity()
             let batch = try await Inventory.mapErrors("stock batch") {
-                try await store.get(try Inventory.pathID(context, "stock batch"), tenant: identity.tenantID)
+                try await store.get(try context.pathID("stock batch"), tenant: identity.tenantID)
             }
             return EditedResponse(headers: [.eTag: batch.etag], response: batch)
         }
@@ -39,8 +39,8 @@ struct StockRoutes: RouteGroup {
         let query = request.queryItems
         let page = try PageRequest(query)
         var v = Validator()
-        let location = Inventory.queryID(query, "locationId", &v)
-        let product = Inventory.queryID(query, "productId", &v)
+        let location = v.uuid(query, "locationId")
+        let product = v.uuid(query, "productId")
         try v.finish()
         let batches = try await store.list(
             tenant: identity.tenantID, location: location, product: product, before: try page.decodedCursor(UUID.self), limit: page.limit + 1)
@@ -51,7 +51,7 @@ struct StockRoutes: RouteGroup {
     func move(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<StockMovement> {
         let identity = try context.requireIdentity()
         try identity.require(anyOf: Inventory.writers)
-        let id = try Inventory.pathID(context, "stock batch")
+        let id = try context.pathID("stock batch")
         let expected = try request.ifMatchVersion()
         let input = try await request.decodeJSON(MovementInput.self, context: context)
         var v = Validator()
@@ -69,7 +69,7 @@ struct StockRoutes: RouteGroup {
 
     func movements(_ request: Request, _ context: ServiceRequestContext) async throws -> Page<StockMovement> {
         let identity = try context.requireIdentity()
-        let id = try Inventory.pathID(context, "stock batch")
+        let id = try context.pathID("stock batch")
         let page = try PageRequest(request.queryItems)
         let movements = try await Inventory.mapErrors("stock batch") {
             try await store.movements(of: id, tenant: identity.tenantID, before: try page.decodedCursor(UUID.self), limit: page.limit + 1)

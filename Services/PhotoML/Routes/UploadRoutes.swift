@@ -31,7 +31,7 @@ struct UploadRoutes: RouteGroup {
         group.get(":id") { _, context in
             let identity = try context.requireIdentity()
             return try await Inventory.mapErrors("upload") {
-                try await uploads.get(try Inventory.pathID(context, "upload"), tenant: identity.tenantID).0
+                try await uploads.get(try context.pathID("upload"), tenant: identity.tenantID).0
             }
         }
         group.put(":id/content") { request, context in try await content(request, context) }
@@ -73,7 +73,7 @@ struct UploadRoutes: RouteGroup {
     func content(_ request: Request, _ context: ServiceRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
         try identity.require(anyOf: Inventory.writers)
-        let id = try Inventory.pathID(context, "upload")
+        let id = try context.pathID("upload")
         let (upload, key) = try await Inventory.mapErrors("upload") { try await uploads.get(id, tenant: identity.tenantID) }
         try Self.requireOpen(upload)
         let body: ByteBuffer
@@ -91,7 +91,7 @@ struct UploadRoutes: RouteGroup {
     func complete(_ context: ServiceRequestContext) async throws -> EditedResponse<PhotoSession> {
         let identity = try context.requireIdentity()
         try identity.require(anyOf: Inventory.writers)
-        let id = try Inventory.pathID(context, "upload")
+        let id = try context.pathID("upload")
         let (upload, key) = try await Inventory.mapErrors("upload") { try await uploads.get(id, tenant: identity.tenantID) }
         try Self.requireOpen(upload)
         let bytes: [UInt8]

@@ -1,0 +1,50 @@
+import Foundation
+import ServiceKit
+import TestSupport
+
+@testable import Campaigns
+
+/// One campaigns service for the suite, trusting a test issuer's JWKS.
+struct CampaignsServer {
+    static let shared = CampaignsServer()
+    private let started = StartOnce<(String, TestIssuer)> {
+        let issuer = try await TestIssuer.start()
+        let server = try await TestServer.start {
+            try campaignsHost(TestEnvironment.configuration("campaigns", jwksURL: issuer.jwksURL)).application(onServerRunning: $0)
+        }
+        return (server.baseURL, issuer)
+    }
+
+    func get() async throws -> (url: String, issuer: TestIssuer) { try await started.value() }
+}
+
+/// A caller in a fresh tenant (or, with `tenant`, another caller of the same one).
+struct Marketer {
+    let url: String
+    let token: String
+    let tenant: UUID
+
+    static func fresh(roles: [String] = ["member"], tenant: UUID = .v7()) async throws -> Marketer {
+        let (url, issuer) = try await CampaignsServer.shared.get()
+        return Marketer(url: url, token: try await issuer.token(tenant: tenant, roles: roles), tenant: tenant)
+    }
+
+    func send(_ method: String, _ path: String, json: Any? = nil, raw: String? = nil, headers: [String: String] = [:]) async throws -> HTTPAnswer {
+        try await TestHTTP.send(method, url + path, json: json, raw: raw, token: token, headers: headers)
+    }
+
+    /// POSTs `body` and answers the new resource's id; anything but 201 throws.
+    func create(_ path: String, _ body: [String: Any]) async throws -> String {
+        let answer = try await send("POST", path, json: body)
+        guard answer.status == 201, let id = answer.string("id") else {
+            throw CampaignsTestError.status(answer.status, String(decoding: answer.body, as: UTF8.self))
+        }
+        return id
+    }
+
+    func subscriber(_ email: String, name: String = "", attributes: [String: Any] = [:], lists: [String] = []) async throws -> String {
+        try await create("/v1/campaigns/subscribers", ["email": email, "name": name, "attributes": attributes, "lists": lists])
+    }
+}
+
+enum CampaignsTestError: Error { case status(Int, String) }

@@ -1,0 +1,81 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import Campaigns
+
+@Suite("lists and members")
+struct ListTests {
+    @Test("members join confirmed on a single opt-in list and unconfirmed on a double one; counts by status follow")
+    func optIn() async throws {
+        let marketer = try await Marketer.fresh()
+        let single = try await marketer.create("/v1/campaigns/lists", ["name": "Offers"])
+        let double = try await marketer.create("/v1/campaigns/lists", ["name": "Weekly", "optIn": "double", "visibility": "public"])
+        let a = try await marketer.subscriber("a@example.com", lists: [single, double])
+        let b = try await marketer.subscriber("b@example.com")
+        #expect(try await marketer.send("POST", "/v1/campaigns/lists/\(single)/subscribers", json: ["subscriberIds": [b]]).json["added"] as? Int == 1)
+        let singleMembers = try await marketer.send("GET", "/v1/campaigns/lists/\(single)/subscribers")
+        #expect(Set(singleMembers.items.compactMap { $0["status"] as? String }) == ["confirmed"])
+        let doubleMembers = try await marketer.send("GET", "/v1/campaigns/lists/\(double)/subscribers")
+        #expect(doubleMembers.items.first?["status"] as? String == "unconfirmed")
+        #expect(doubleMembers.items.first?["subscriberId"] as? String == a)
+        let counted = try await marketer.send("GET", "/v1/campaigns/lists/\(single)")
+        #expect((counted.json["counts"] as? [String: Int])?["confirmed"] == 2)
+        let lists = try await marketer.send("GET", "/v1/campaigns/subscribers/\(a)/lists")
+        #expect(lists.items.count == 2)
+    }
+
+    @Test("someone who unsubscribed stays unsubscribed when added again, unless a status is given")
+    func unsubscribedStays() async throws {
+        let marketer = try await Marketer.fresh()
+        let list = try await marketer.create("/v1/campaigns/lists", ["name": "News"])
+        let id = try await marketer.subscriber("u@example.com", lists: [list])
+        let left = try await marketer.send("PATCH", "/v1/campaigns/lists/\(list)/subscribers/\(id)", json: ["status": "unsubscribed"])
+        #expect(left.string("status") == "unsubscribed")
+        _ = try await marketer.send("POST", "/v1/campaigns/lists/\(list)/subscribers", json: ["subscriberIds": [id]])
+        #expect(try await marketer.send("GET", "/v1/campaigns/lists/\(list)/subscribers?status=unsubscribed").items.count == 1)
+        _ = try await marketer.send("POST", "/v1/campaigns/lists/\(list)/subscribers", json: ["subscriberIds": [id], "status": "confirmed"])
+        #expect(try await marketer.send("GET", "/v1/campaigns/lists/\(list)/subscribers?status=confirmed").items.count == 1)
+        #expect(try await marketer.send("DELETE", "/v1/campaigns/lists/\(list)/subscribers/\(id)").status == 204)
+        #expect(try await marketer.send("DELETE", "/v1/campaigns/lists/\(list)/subscribers/\(id)").status == 404)
+    }
+
+    @Test("bad input: names taken or missing, unknown or foreign subscribers, bad statuses; another tenant's list is 404")
+    func refused() async throws {
+        let marketer = try await Marketer.fresh()
+        let list = try await marketer.create("/v1/campaigns/lists", ["name": "Clients"])
+        #expect(try await marketer.send("POST", "/v1/campaigns/lists", json: ["name": "clients"]).status == 409)
+        #expect(try await marketer.send("POST", "/v1/campaigns/lists", json: ["name": ""]).status == 422)
+        #expect(try await marketer.send("POST", "/v1/campaigns/lists", json: ["name": "X", "optIn": "triple"]).status == 422)
+        #expect(try await marketer.send("POST", "/v1/campaigns/lists/\(list)/subscribers", json: ["subscriberIds": []]).status == 422)
+        let stranger = try await Marketer.fresh()
+        let foreign = try await stranger.subscriber("foreign@example.com")
+        let refused = try await marketer.send("POST", "/v1/campaigns/lists/\(list)/subscribers", json: ["subscriberIds": [foreign]])
+        #expect(refused.status == 422)
+        #expect(try await marketer.send("GET", "/v1/campaigns/lists/\(list)/subscribers?status=maybe").status == 422)
+        for (method, path) in [
+            ("GET", "/v1/campaigns/lists/\(list)"), ("PATCH", "/v1/campaigns/lists/\(list)"), ("DELETE", "/v1/campaigns/lists/\(list)"),
+            ("GET", "/v1/campaigns/lists/\(list)/subscribers"),
+        ] {
+            #expect(try await stranger.send(method, path, json: method == "PATCH" ? ["name": "mine"] : nil).status == 404, "\(method) \(path)")
+        }
+        #expect(try await stranger.send("POST", "/v1/campaigns/lists/\(list)/subscribers", json: ["subscriberIds": [foreign]]).status == 404)
+    }
+
+    @Test("a list is renamed with If-Match and deleted without touching its subscribers")
+    func renamedAndDeleted() async throws {
+        let marketer = try await Marketer.fresh()
+        let list = try await marketer.create("/v1/campaigns/lists", ["name": "Old"])
+        let id = try await marketer.subscriber("keep@example.com", lists: [list])
+        let renamed = try await marketer.send(
+            "PATCH", "/v1/campaigns/lists/\(list)", json: ["name": "New", "description": "Renamed"], headers: ["If-Match": "\"v1\""])
+        #expect(renamed.status == 200)
+        #expect(renamed.string("name") == "New")
+        #expect(
+            try await marketer.send("PATCH", "/v1/campaigns/lists/\(list)", json: ["name": "Newer"], headers: ["If-Match": "\"v1\""]).status == 412)
+        #expect(try await marketer.send("PATCH", "/v1/campaigns/lists/\(list)", json: ["name": NSNull()]).status == 422)
+        #expect(try await marketer.send("DELETE", "/v1/campaigns/lists/\(list)").status == 204)
+        #expect(try await marketer.send("GET", "/v1/campaigns/subscribers/\(id)").status == 200)
+        #expect(try await marketer.send("GET", "/v1/campaigns/subscribers/\(id)/lists").items.isEmpty)
+    }
+}
