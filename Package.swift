@@ -191,8 +191,14 @@ let package = Package(
         service("Tasks"),
         service("Experience"),
         service("Search"),
-        // What notifications and campaigns both need of email: template tags, plain text.
-        .target(name: "Mail", dependencies: [.product(name: "Mustache", package: "swift-mustache")], path: "Shared/Mail", swiftSettings: strict),
+        // What notifications and campaigns both need of email: the SMTP client, the message,
+        // template tag checks, plain text from HTML.
+        .target(
+            name: "Mail",
+            dependencies: [
+                "CCurl", "Jobs", .product(name: "Mustache", package: "swift-mustache"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Shared/Mail", swiftSettings: strict),
         service(
             "Notifications",
             extra: [

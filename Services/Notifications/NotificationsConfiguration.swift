@@ -1,5 +1,6 @@
 import Foundation
 import Jobs
+import Mail
 import NIOCore
 import ServiceKit
 

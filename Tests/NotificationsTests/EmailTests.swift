@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import Mail
 import Messaging
 import TestSupport
 import Testing

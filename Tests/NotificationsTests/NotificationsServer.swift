@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Jobs
+import Mail
 import Messaging
 import Persistence
 import TestSupport

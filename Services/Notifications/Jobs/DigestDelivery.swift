@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Jobs
+import Mail
 import Persistence
 import PostgresNIO
 

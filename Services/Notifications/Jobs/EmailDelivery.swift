@@ -2,6 +2,7 @@ import Contracts
 import Foundation
 import Jobs
 import Logging
+import Mail
 import Persistence
 import PostgresNIO
 

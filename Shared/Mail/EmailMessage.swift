@@ -3,19 +3,39 @@ import Foundation
 /// An email as it goes over SMTP: RFC 5322 headers, UTF-8 subject as RFC 2047 encoded
 /// words, and multipart/alternative text + HTML bodies in base64 (no line-length or
 /// dot-stuffing concerns for any content).
-struct EmailMessage: Sendable {
-    var from: String
-    var to: String
-    var subject: String
-    var text: String
-    var html: String?
+public struct EmailMessage: Sendable {
+    public var from: String
+    public var to: String
+    public var subject: String
+    public var text: String
+    public var html: String?
     /// Stable per delivery, so a resend after a crash can be recognised by the receiver.
-    var messageID: String
-    var date: Date
+    public var messageID: String
+    public var date: Date
     /// For non-transactional categories: where the recipient turns this category off.
-    var listUnsubscribe: String?
+    public var listUnsubscribe: String?
+    /// Further headers (`List-Id`, `List-Unsubscribe-Post`, …), names and values as sent.
+    public var headers: [(String, String)] = []
+    /// The SMTP envelope sender (MAIL FROM), when it is not the mailer's configured one.
+    public var envelopeFrom: String?
 
-    var rendered: String {
+    public init(
+        from: String, to: String, subject: String, text: String, html: String?, messageID: String, date: Date, listUnsubscribe: String? = nil,
+        headers: [(String, String)] = [], envelopeFrom: String? = nil
+    ) {
+        self.from = from
+        self.to = to
+        self.subject = subject
+        self.text = text
+        self.html = html
+        self.messageID = messageID
+        self.date = date
+        self.listUnsubscribe = listUnsubscribe
+        self.headers = headers
+        self.envelopeFrom = envelopeFrom
+    }
+
+    public var rendered: String {
         var lines = [
             "Date: \(Self.rfc5322Date(date))",
             "From: \(from)",
@@ -27,6 +47,7 @@ struct EmailMessage: Sendable {
         if let listUnsubscribe {
             lines.append("List-Unsubscribe: <\(listUnsubscribe)>")
         }
+        for (name, value) in headers { lines.append("\(name): \(value)") }
         if let html {
             let boundary = "=_part_\(messageID.prefix(36).filter { $0.isLetter || $0.isNumber })"
             lines.append("Content-Type: multipart/alternative; boundary=\"\(boundary)\"")
@@ -60,7 +81,7 @@ struct EmailMessage: Sendable {
 
     /// ASCII text as is; anything else as `=?UTF-8?B?…?=` words of at most 75 characters,
     /// split on character boundaries and folded onto continuation lines.
-    static func encodedHeader(_ text: String) -> String {
+    public static func encodedHeader(_ text: String) -> String {
         if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7f }) { return text }
         var words: [String] = []
         var chunk = ""
@@ -78,7 +99,7 @@ struct EmailMessage: Sendable {
 
     /// `Tue, 01 Dec 2026 09:29:07 +0000`. Written out: a DateFormatter made for each message
     /// cost more than the rest of the message.
-    static func rfc5322Date(_ date: Date) -> String {
+    public static func rfc5322Date(_ date: Date) -> String {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&seconds, &parts)

@@ -6,23 +6,32 @@ import Synchronization
 
 /// Where mail goes: `smtp://host:port` (STARTTLS when offered, or required) or
 /// `smtps://host:port` (TLS from the start), with AUTH when a user is set.
-struct SMTPConfiguration: Sendable {
-    var url: String
-    var username: String?
-    var password: String?
+public struct SMTPConfiguration: Sendable {
+    public var url: String
+    public var username: String?
+    public var password: String?
     /// Refuse to send without STARTTLS (production); off for a local test server.
-    var requireTLS: Bool
-    var from: String
-    var timeoutSeconds = 30
+    public var requireTLS: Bool
+    public var from: String
+    public var timeoutSeconds = 30
+
+    public init(url: String, username: String? = nil, password: String? = nil, requireTLS: Bool, from: String, timeoutSeconds: Int = 30) {
+        self.url = url
+        self.username = username
+        self.password = password
+        self.requireTLS = requireTLS
+        self.from = from
+        self.timeoutSeconds = timeoutSeconds
+    }
 }
 
-enum SMTPFailure: Equatable, JobReportable {
+public enum SMTPFailure: Error, Equatable, JobReportable {
     /// The server refused the message or recipient for good (5xx): a bounce.
     case rejected(code: Int, message: String)
     /// Worth trying again: connection, TLS, 4xx.
     case transient(String)
 
-    var description: String {
+    public var description: String {
         switch self {
         case .rejected(let code, let message): "rejected (\(code)): \(message)"
         case .transient(let message): message
@@ -31,9 +40,14 @@ enum SMTPFailure: Equatable, JobReportable {
 }
 
 /// Sends mail with libcurl's SMTP client (a maintained implementation of the protocol,
-/// STARTTLS and AUTH included), on NIO's blocking-I/O thread pool.
-struct SMTPMailer: Sendable {
-    let configuration: SMTPConfiguration
+/// STARTTLS and AUTH included), on a blocking-I/O thread pool of its own. Notifications and
+/// campaigns both send through it.
+public struct SMTPMailer: Sendable {
+    public let configuration: SMTPConfiguration
+
+    public init(configuration: SMTPConfiguration) {
+        self.configuration = configuration
+    }
 
     private static let initialised: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
 
@@ -45,17 +59,20 @@ struct SMTPMailer: Sendable {
         return pool
     }()
 
-    func send(_ message: EmailMessage) async throws {
+    /// Sends from the message's own envelope sender when it names one, else the
+    /// configured one.
+    public func send(_ message: EmailMessage) async throws {
         let configuration = configuration
         let payload = Array(message.rendered.utf8)
         let recipient = Self.address(message.to)
+        let sender = Self.address(message.envelopeFrom ?? configuration.from)
         try await Self.transfers.runIfActive {
-            try Self.transfer(payload, to: recipient, configuration: configuration)
+            try Self.transfer(payload, from: sender, to: recipient, configuration: configuration)
         }
     }
 
     /// The bare address of `Name <address>`.
-    static func address(_ mailbox: String) -> String {
+    public static func address(_ mailbox: String) -> String {
         if let open = mailbox.lastIndex(of: "<"), let close = mailbox.lastIndex(of: ">"), open < close {
             return String(mailbox[mailbox.index(after: open)..<close])
         }
@@ -94,7 +111,7 @@ struct SMTPMailer: Sendable {
 
     private static let handles = IdleHandles()
 
-    private static func transfer(_ payload: [UInt8], to recipient: String, configuration: SMTPConfiguration) throws {
+    private static func transfer(_ payload: [UInt8], from sender: String, to recipient: String, configuration: SMTPConfiguration) throws {
         guard initialised, let curl = handles.take() else { throw SMTPFailure.transient("libcurl could not be initialised") }
         var healthy = false
         defer { handles.put(curl, healthy: healthy) }
@@ -102,7 +119,7 @@ struct SMTPMailer: Sendable {
         let recipients = curl_slist_append(nil, "<\(recipient)>")
         defer { curl_slist_free_all(recipients) }
         _ = platform_curl_set_string(curl, CURLOPT_URL, configuration.url)
-        _ = platform_curl_set_string(curl, CURLOPT_MAIL_FROM, "<\(address(configuration.from))>")
+        _ = platform_curl_set_string(curl, CURLOPT_MAIL_FROM, "<\(sender)>")
         _ = platform_curl_set_list(curl, CURLOPT_MAIL_RCPT, recipients)
         _ = platform_curl_set_long(curl, CURLOPT_USE_SSL, Int(configuration.requireTLS ? CURLUSESSL_ALL.rawValue : CURLUSESSL_TRY.rawValue))
         if let username = configuration.username {
