@@ -211,7 +211,9 @@ let package = Package(
         // bench/gateway.sh's ceiling: a SwiftNIO byte relay with no HTTP work.
         .executableTarget(
             name: "RelayCeiling", dependencies: [.product(name: "NIOPosix", package: "swift-nio")], path: "bench/RelayCeiling", swiftSettings: strict),
-        service("Campaigns", extra: ["Mail", .product(name: "Mustache", package: "swift-mustache")]),
+        service(
+            "Campaigns",
+            extra: ["Mail", .product(name: "Mustache", package: "swift-mustache"), .product(name: "Crypto", package: "swift-crypto")]),
         .systemLibrary(name: "COpenVINO", path: "Shared/COpenVINO"),
         // Photo decoding: JPEG by libjpeg-turbo's TurboJPEG API, PNG by stb_image (Debian packages).
         .systemLibrary(name: "CTurboJPEG", path: "Shared/CTurboJPEG", pkgConfig: "libturbojpeg"),
@@ -264,7 +266,11 @@ let package = Package(
             path: "Tests/PhotoMLTests", resources: [.copy("Models")],
             swiftSettings: openVINOHeaders),
         .testTarget(
-            name: "CampaignsTests", dependencies: ["Campaigns", "Mail", "ServiceKit", "Persistence", "TestSupport"], path: "Tests/CampaignsTests"),
+            name: "CampaignsTests",
+            dependencies: [
+                "Campaigns", "Jobs", "Mail", "ServiceKit", "Persistence", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Tests/CampaignsTests"),
         .testTarget(
             name: "GatewayTests", dependencies: ["Gateway", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
             path: "Tests/GatewayTests"),

@@ -1,35 +1,46 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import Jobs
+import Mail
 import Messaging
 import Persistence
 import ServiceHost
 import ServiceKit
 
-/// Builds the campaigns service: so far a tenant's audience (subscribers, lists, segments)
-/// and its templates (versions, diffs, previews, partials). Campaigns themselves, sending,
-/// tracking and bounces are not built yet.
-func campaignsHost(_ configuration: ServiceConfiguration) throws -> ServiceHost {
-    let host = try ServiceHost(CampaignsProgram.self, configuration: configuration)
+/// Builds the campaigns service: a tenant's audience (subscribers, lists, segments), its
+/// templates (versions, diffs, previews, partials), and campaigns sent through its own SMTP
+/// sender a chunk of recipients per job, with signed unsubscribe links.
+func campaignsHost(_ configuration: CampaignsConfiguration) throws -> ServiceHost {
+    let host = try ServiceHost(CampaignsProgram.self, configuration: configuration.service)
     let database = host.database
     let tenants = TenantDirectory()
-    host.run(TenantFeed(brokers: configuration.kafkaBrokers, directory: tenants, service: "campaigns", logger: host.logger))
+    host.run(TenantFeed(brokers: configuration.service.kafkaBrokers, directory: tenants, service: "campaigns", logger: host.logger))
+    let quotas = PlanQuotas(tenants: tenants)
     let subscribers = SubscriberStore(database: database)
-    host.routes(SubscriberRoutes(store: subscribers, quotas: PlanQuotas(tenants: tenants)))
+    host.routes(SubscriberRoutes(store: subscribers, quotas: quotas))
     host.routes(ListRoutes(store: ListStore(database: database)))
     host.routes(SegmentRoutes(store: SegmentStore(database: database)))
     host.routes(TemplateRoutes(store: TemplateStore(database: database), subscribers: subscribers))
     host.routes(PartialRoutes(store: PartialStore(database: database)))
+    let campaigns = CampaignStore(database: database)
+    host.routes(CampaignRoutes(store: campaigns, quotas: quotas))
+    host.routes(UnsubscribeRoutes(store: UnsubscribeStore(database: database), secret: configuration.linkSecret))
+    let delivery = CampaignDelivery(
+        sends: SendStore(database: database), mailer: SMTPMailer(configuration: configuration.smtp), pacer: CampaignPacer(),
+        linkSecret: configuration.linkSecret, publicURL: configuration.publicURL, concurrency: configuration.sendConcurrency,
+        chunk: campaigns.chunkSize)
+    try host.jobs(CampaignJobs(delivery: delivery, campaigns: campaigns, tenants: tenants))
     return host
 }
 
 enum CampaignsProgram: ServiceProgram {
     static let name = "campaigns"
-    static func migrations() throws -> [Migration] { try ServiceHost.migrations(in: .module) }
-    static func configuration() throws -> ServiceConfiguration { try .fromEnvironment(name: name, defaultPort: 8086) }
+    static func migrations() throws -> [Migration] { JobTables.migrations(schema: name) + (try ServiceHost.migrations(in: .module)) }
+    static func configuration() throws -> ServiceConfiguration { try CampaignsConfiguration.fromEnvironment().service }
     static func serve(migrate: Bool) async throws {
-        var configuration = try configuration()
-        configuration.migrateOnStart = migrate
+        var configuration = try CampaignsConfiguration.fromEnvironment()
+        configuration.service.migrateOnStart = migrate
         try await campaignsHost(configuration).run()
     }
 }

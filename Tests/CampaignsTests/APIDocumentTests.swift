@@ -6,7 +6,7 @@ import Testing
 
 @Suite struct APIDocumentTests {
     @Test func everyRouteIsDocumentedAndEveryDocumentedOperationRouted() throws {
-        let host = try campaignsHost(TestEnvironment.configuration("campaigns"))
+        let host = try campaignsHost(try .forTests(TestEnvironment.configuration("campaigns")))
         try DocumentedRoutes.expectAgreement(host.router, service: "campaigns")
     }
 

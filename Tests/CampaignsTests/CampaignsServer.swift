@@ -9,9 +9,8 @@ struct CampaignsServer {
     static let shared = CampaignsServer()
     private let started = StartOnce<(String, TestIssuer)> {
         let issuer = try await TestIssuer.start()
-        let server = try await TestServer.start {
-            try campaignsHost(TestEnvironment.configuration("campaigns", jwksURL: issuer.jwksURL)).application(onServerRunning: $0)
-        }
+        let configuration = try CampaignsConfiguration.forTests(TestEnvironment.configuration("campaigns", jwksURL: issuer.jwksURL))
+        let server = try await TestServer.start { try campaignsHost(configuration).application(onServerRunning: $0) }
         return (server.baseURL, issuer)
     }
 
@@ -48,3 +47,10 @@ struct Marketer {
 }
 
 enum CampaignsTestError: Error { case status(Int, String) }
+
+extension CampaignsConfiguration {
+    /// Mail to the test SMTP server, links to the gateway's usual address, a fixed secret.
+    static func forTests(_ service: ServiceConfiguration) throws -> Self {
+        try CampaignsConfiguration.settings(service: service, Environment(["CAMPAIGNS_SMTP_URL": TestEnvironment.smtpURL]))
+    }
+}

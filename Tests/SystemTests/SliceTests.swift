@@ -130,14 +130,10 @@ struct SliceTests {
         #expect(try await TestHTTP.send("GET", "\(gateway)/v1/tasks", token: "eyJhbGciOiJub25lIn0.e30.").status == 401)
     }
 
-    @Test("the services without features yet start, migrate and report ready", arguments: ["experience", "campaigns"])
+    @Test("the services without features yet start, migrate and report ready", arguments: ["experience"])
     func skeletons(service: String) async throws {
         let configuration = TestEnvironment.configuration(service)
-        let server: TestServer =
-            switch service {
-            case "experience": try await TestServer.start { try experienceHost(configuration).application(onServerRunning: $0) }
-            default: try await TestServer.start { try campaignsHost(configuration).application(onServerRunning: $0) }
-            }
+        let server = try await TestServer.start { try experienceHost(configuration).application(onServerRunning: $0) }
         #expect(try await eventually(timeout: .seconds(20)) { try await TestHTTP.send("GET", "\(server.baseURL)/readyz").status == 200 })
         #expect(try await TestHTTP.send("GET", "\(server.baseURL)/healthz").status == 200)
         let metrics = try await TestHTTP.send("GET", "\(server.baseURL)/metrics")

@@ -38,28 +38,50 @@ enum TemplateRendering {
         }
     }
 
-    /// Renders a version with the tenant's partials. Subject and text are not HTML-escaped;
-    /// the HTML escapes every value. Without a text part, it is made from the HTML.
+    /// Renders a version with the tenant's partials (compiled for this one use).
     static func render(_ version: TemplateVersion, partials: [String: String], context: [String: Any]) -> RenderedEmail {
-        var library = MustacheLibrary()
-        var textLibrary = MustacheLibrary()
-        for (name, body) in partials {
-            if let template = try? MustacheTemplate(string: body) { library.register(template, named: name) }
-            if let template = try? MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + body) { textLibrary.register(template, named: name) }
-        }
-        func render(_ source: String, text: Bool) -> String {
-            guard let template = try? MustacheTemplate(string: text ? "{{% CONTENT_TYPE: TEXT}}" + source : source) else { return source }
-            return template.render(context, library: text ? textLibrary : library)
-        }
-        let html = render(version.html, text: false)
-        let subject = render(version.subject, text: true).replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
-        let text = version.text.map { render($0, text: true) } ?? PlainText.from(html: html)
-        return RenderedEmail(subject: subject, html: html, text: text)
+        CompiledVersion(version, partials: partials).render(context)
     }
 
     /// The variables a version reads, and those of them the context does not hold.
     static func variables(_ version: TemplateVersion, context: [String: Any]) -> (used: [String], missing: [String]) {
         let used = [version.subject, version.html, version.text ?? ""].reduce(into: Set<String>()) { $0.formUnion(MustacheTags.variables(in: $1)) }
         return (used.sorted(), used.filter { context[$0] == nil }.sorted())
+    }
+}
+
+/// A version's parts parsed once, to render for every recipient of a campaign. Subject and
+/// text are not HTML-escaped; the HTML escapes every value. Without a text part, it is made
+/// from the HTML.
+struct CompiledVersion: Sendable {
+    let subject: MustacheTemplate?
+    let html: MustacheTemplate?
+    let text: MustacheTemplate?
+    let sources: TemplateVersion
+    let library: MustacheLibrary
+    let textLibrary: MustacheLibrary
+
+    init(_ version: TemplateVersion, partials: [String: String]) {
+        var library = MustacheLibrary()
+        var textLibrary = MustacheLibrary()
+        for (name, body) in partials {
+            if let template = try? MustacheTemplate(string: body) { library.register(template, named: name) }
+            if let template = try? MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + body) { textLibrary.register(template, named: name) }
+        }
+        self.library = library
+        self.textLibrary = textLibrary
+        self.sources = version
+        subject = try? MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + version.subject)
+        html = try? MustacheTemplate(string: version.html)
+        text = version.text.flatMap { try? MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + $0) }
+    }
+
+    /// A part that does not parse renders as its source (versions were validated when saved).
+    func render(_ context: [String: Any]) -> RenderedEmail {
+        let html = self.html?.render(context, library: library) ?? sources.html
+        let subject = (self.subject?.render(context, library: textLibrary) ?? sources.subject).replacingOccurrences(of: "\r", with: " ")
+            .replacingOccurrences(of: "\n", with: " ")
+        let text = self.text?.render(context, library: textLibrary) ?? sources.text ?? PlainText.from(html: html)
+        return RenderedEmail(subject: subject, html: html, text: text)
     }
 }

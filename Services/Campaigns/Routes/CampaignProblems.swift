@@ -37,6 +37,8 @@ enum CampaignProblems {
         case .templateVersionMissing(let number): return Problem.notFound("The template has no version \(number).")
         case .quota(let what): return Problem(status: .conflict, detail: "Over the plan's quota: \(what).")
         case .inUse(let why): return Problem.conflict("It is still in use: \(why).")
+        case .illegalTransition(let move, let state): return Problem.conflict("A \(state) campaign cannot \(move).")
+        case .invalid(let field, let message): return Problem.validation([.init(field: field, message: message)])
         }
     }
 }

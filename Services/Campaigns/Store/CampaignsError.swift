@@ -15,4 +15,8 @@ enum CampaignsError: Error, Equatable {
     case quota(String)
     /// Something still refers to it (a partial a template includes).
     case inUse(String)
+    /// The campaign's state does not allow this (what, the state).
+    case illegalTransition(String, String)
+    /// A field the store found wrong (it needed the database to tell).
+    case invalid(String, String)
 }

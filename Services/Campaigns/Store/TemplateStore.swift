@@ -188,10 +188,15 @@ struct TemplateStore: Sendable {
         }
     }
 
+    /// Refused (409) while a campaign pins one of its versions.
     func delete(_ id: UUID, tenant: UUID) async throws {
-        try await database.withTenant(tenant) { connection in
-            guard try await fetch(id, lock: true, on: connection) != nil else { throw CampaignsError.notFound }
-            try await connection.query("DELETE FROM campaigns.templates WHERE id = \(id)", logger: database.logger)
+        do {
+            try await database.withTenant(tenant) { connection in
+                guard try await fetch(id, lock: true, on: connection) != nil else { throw CampaignsError.notFound }
+                try await connection.query("DELETE FROM campaigns.templates WHERE id = \(id)", logger: database.logger)
+            }
+        } catch  where error.sqlState == SQLState.foreignKeyViolation {
+            throw CampaignsError.inUse("a campaign pins one of its versions")
         }
     }
 

@@ -6,13 +6,21 @@ extension Request {
     /// Decodes a JSON body, answering malformed JSON with 400 and a body of the wrong
     /// shape (missing field, wrong type) with 422 naming the field.
     public func decodeJSON<T: Decodable>(_ type: T.Type, context: some RequestContext, maxSize: Int = 1 << 20) async throws -> T {
+        guard let decoded = try await decodeOptionalJSON(type, context: context, maxSize: maxSize) else {
+            throw Problem.badRequest("The request body is empty; a JSON object is expected.")
+        }
+        return decoded
+    }
+
+    /// The same for a body that may be left out: nil when it is empty.
+    public func decodeOptionalJSON<T: Decodable>(_ type: T.Type, context: some RequestContext, maxSize: Int = 1 << 20) async throws -> T? {
         let buffer: ByteBuffer
         do {
             buffer = try await self.body.collect(upTo: maxSize)
         } catch {
             throw Problem(status: .contentTooLarge, detail: "The request body is larger than \(maxSize) bytes.")
         }
-        guard buffer.readableBytes > 0 else { throw Problem.badRequest("The request body is empty; a JSON object is expected.") }
+        guard buffer.readableBytes > 0 else { return nil }
         if NULCharacter.isEscaped(inJSON: buffer) { throw Problem.badRequest("JSON strings must not contain NUL (U+0000) characters.") }
         do {
             return try PlatformJSON.decoder.decode(T.self, from: Data(buffer: buffer))

@@ -1,15 +1,14 @@
 import Foundation
-import TestSupport
 
 /// A message the test SMTP server delivered to its Maildir.
-struct DeliveredMail {
-    var raw: String
+public struct DeliveredMail: Sendable {
+    public var raw: String
     /// Header names in lower case; folded lines joined.
-    var headers: [String: String]
+    public var headers: [String: String]
     /// Decoded bodies by content type (text/plain, text/html).
-    var parts: [String: String]
+    public var parts: [String: String]
 
-    init(_ raw: String) {
+    public init(_ raw: String) {
         self.raw = raw
         let normalised = raw.replacingOccurrences(of: "\r\n", with: "\n")
         let sections = normalised.components(separatedBy: "\n\n")
@@ -49,7 +48,7 @@ struct DeliveredMail {
     }
 
     /// The subject with RFC 2047 encoded words decoded.
-    var subject: String {
+    public var subject: String {
         let raw = headers["subject"] ?? ""
         guard raw.hasPrefix("=?UTF-8?B?") else { return raw }
         return raw.components(separatedBy: "?=").compactMap { word -> String? in
@@ -60,9 +59,9 @@ struct DeliveredMail {
     }
 }
 
-enum Mailbox {
+public enum Mailbox {
     /// Every message delivered to `address` so far.
-    static func messages(to address: String) -> [DeliveredMail] {
+    public static func messages(to address: String) -> [DeliveredMail] {
         let folder = URL(fileURLWithPath: TestEnvironment.maildir)
         var found: [DeliveredMail] = []
         for sub in ["new", "cur"] {
@@ -77,7 +76,7 @@ enum Mailbox {
     }
 
     /// Waits for the first message to `address`.
-    static func first(to address: String, timeout: Duration = .seconds(60)) async throws -> DeliveredMail? {
+    public static func first(to address: String, timeout: Duration = .seconds(60)) async throws -> DeliveredMail? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let mail = messages(to: address).first { return mail }

@@ -1,0 +1,141 @@
+import Crypto
+import Foundation
+import Jobs
+import Mail
+import Messaging
+import Persistence
+
+struct DeliverArguments: Codable, Sendable {
+    var campaignId: UUID
+}
+
+struct ScheduledStart: Codable, Sendable {
+    var campaignId: UUID
+    var at: Date
+}
+
+/// The campaigns service's background work: delivering campaigns a chunk of recipients
+/// per job (so tenants take turns, and a plan's rate holds), and starting scheduled ones.
+struct CampaignJobs: ServiceJobs {
+    let delivery: CampaignDelivery
+    let campaigns: CampaignStore
+    let tenants: TenantDirectory
+
+    static let deliver = JobKind<DeliverArguments>("campaigns.deliver", queue: "mail", maxAttempts: 50, timeout: .seconds(600))
+    static let startScheduled = JobKind<ScheduledStart>("campaigns.start-scheduled", maxAttempts: 10, timeout: .seconds(600))
+
+    var registry: JobRegistry {
+        var registry = JobRegistry()
+        var deliver = Self.deliver
+        let (tenants, chunk) = (self.tenants, Double(delivery.chunk))
+        // A chunk starts only within the tenant's plan rate, counted in messages.
+        deliver.tenantRate = { tenant in tenants.entry(tenant).plan.limits.campaignEmailsPerSecond / chunk }
+        let delivery = self.delivery
+        registry.register(deliver) { arguments, context in try await delivery.deliver(arguments.campaignId, context: context) }
+        let campaigns = self.campaigns
+        registry.register(Self.startScheduled) { arguments, context in
+            let campaign = try await campaigns.get(arguments.campaignId, tenant: context.tenantID)
+            // Rescheduled or cancelled since: this job is stale.
+            guard campaign.state == .scheduled, let at = campaign.scheduledAt, abs(at.timeIntervalSince(arguments.at)) < 0.001 else { return }
+            _ = try await campaigns.transition(
+                arguments.campaignId, .start, tenant: context.tenantID,
+                monthlyQuota: tenants.entry(context.tenantID).plan.limits.campaignEmailsPerMonth)
+        }
+        return registry
+    }
+
+    var configuration: JobWorker.Configuration {
+        var configuration = JobWorker.Configuration(queues: ["default": 2, "mail": 4])
+        configuration.lease = .seconds(60)
+        return configuration
+    }
+}
+
+/// Sends one chunk of a running campaign: claims the recipients, renders the pinned
+/// version for each, sends at the campaign's pace with a few in flight, and records every
+/// outcome as it comes. Between messages it notices a pause or a cancel and gives the rest
+/// of its chunk back.
+struct CampaignDelivery: Sendable {
+    let sends: SendStore
+    let mailer: SMTPMailer
+    let pacer: CampaignPacer
+    let linkSecret: SymmetricKey
+    let publicURL: String
+    var concurrency = 8
+    var chunk = 100
+    /// Tries per recipient before the send is failed.
+    var maxAttempts = 3
+
+    enum Outcome: Sendable { case sent, bounced, retry, paused }
+
+    func deliver(_ campaignID: UUID, context: JobContext) async throws {
+        let tenant = context.tenantID
+        guard let (campaign, version, partials) = try await sends.campaign(campaignID, tenant: tenant), campaign.state == .running else { return }
+        let compiled = CompiledVersion(version, partials: partials)
+        let recipients = try await sends.claim(campaignID, limit: chunk, tenant: tenant)
+        var outcomes: [UUID: Outcome] = [:]
+        try await withThrowingTaskGroup(of: (UUID, Outcome).self) { group in
+            var inFlight = 0
+            var stopped = false
+            for (index, recipient) in recipients.enumerated() {
+                if inFlight >= concurrency, let (id, outcome) = try await group.next() {
+                    inFlight -= 1
+                    outcomes[id] = outcome
+                    if outcome == .paused { stopped = true }
+                }
+                // A pause or cancel by hand is seen within a few messages.
+                if !stopped, index > 0, index % 20 == 0, !(try await sends.running(campaignID, tenant: tenant)) { stopped = true }
+                if stopped { break }
+                try await pacer.wait(campaignID, ratePerSecond: campaign.ratePerSecond)
+                group.addTask { (recipient.subscriberID, try await send(recipient, of: campaign, compiled: compiled, tenant: tenant)) }
+                inFlight += 1
+            }
+            for try await (id, outcome) in group { outcomes[id] = outcome }
+        }
+        let untried = recipients.map(\.subscriberID).filter { outcomes[$0] == nil }
+        try await sends.release(campaignID, subscribers: untried, tenant: tenant)
+        // Recipients to try again need a chunk to take them; a pause leaves them for resume.
+        if outcomes.values.contains(.retry), try await sends.running(campaignID, tenant: tenant) {
+            _ = try await sends.database.withTenant(tenant) { connection in
+                try await JobQueue(schema: "campaigns").enqueue(
+                    CampaignJobs.deliver, DeliverArguments(campaignId: campaignID), tenant: tenant,
+                    options: .init(runAt: Date().addingTimeInterval(30)), on: connection)
+            }
+        }
+        _ = try await sends.finishIfDone(campaignID, tenant: tenant)
+    }
+
+    func send(_ recipient: SendStore.Recipient, of campaign: Campaign, compiled: CompiledVersion, tenant: UUID) async throws -> Outcome {
+        let unsubscribe = link(.unsubscribe, campaign: campaign.id, subscriber: recipient.subscriberID, tenant: tenant)
+        let context = TemplateRendering.context(
+            email: recipient.email, name: recipient.name, attributes: recipient.attributes, data: campaign.data,
+            links: ["unsubscribeUrl": unsubscribe, "preferencesUrl": unsubscribe])
+        let message = CampaignMessage.make(
+            campaign: campaign, tenant: tenant, recipient: recipient, rendered: compiled.render(context), unsubscribeURL: unsubscribe)
+        do {
+            try await mailer.send(message)
+        } catch SMTPFailure.rejected(let code, let reason) {
+            try await sends.bounced(
+                campaign.id, subscriber: recipient.subscriberID, email: recipient.email, reason: "\(code) \(reason)", tenant: tenant)
+            return .bounced
+        } catch {
+            let paused = try await sends.failed(
+                campaign.id, subscriber: recipient.subscriberID, reason: "\(error)", maxAttempts: maxAttempts, tenant: tenant)
+            return paused ? .paused : .retry
+        }
+        try await sends.sent(campaign.id, subscriber: recipient.subscriberID, messageID: message.messageID, tenant: tenant)
+        return .sent
+    }
+
+    func link(_ purpose: SignedLink.Purpose, campaign: UUID, subscriber: UUID, tenant: UUID) -> String {
+        let token = SignedLink(purpose: purpose, tenant: tenant, campaign: campaign, subscriber: subscriber).token(secret: linkSecret)
+        let path =
+            switch purpose {
+            case .unsubscribe: "unsubscribe"
+            case .open: "open"
+            case .click: "click"
+            case .confirm: "confirm"
+            }
+        return publicURL.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/v1/campaigns/t/\(path)/\(token)"
+    }
+}

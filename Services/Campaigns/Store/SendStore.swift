@@ -1,0 +1,165 @@
+import Foundation
+import Persistence
+import PostgresNIO
+import ServiceKit
+
+/// SQL for delivering a campaign: claiming its waiting sends and recording each outcome
+/// the moment it is known.
+struct SendStore: Sendable {
+    let database: Database
+    /// How long a sender may hold a claimed send before another takes it back.
+    var claim: Duration = .seconds(120)
+
+    /// A recipient claimed for sending, with what the template reads of them.
+    struct Recipient: Sendable {
+        var subscriberID: UUID
+        var email: String
+        var name: String
+        var attributes: [String: JSONValue]
+    }
+
+    /// What a delivery needs of its campaign: the campaign, its pinned version, the
+    /// tenant's partials.
+    func campaign(_ id: UUID, tenant: UUID) async throws -> (Campaign, TemplateVersion, [String: String])? {
+        try await database.withTenant(tenant) { connection in
+            guard let campaign = try await CampaignStore(database: database).fetch(id, lock: false, on: connection),
+                let version = try await TemplateStore(database: database).version(campaign.templateVersion, of: campaign.templateId, on: connection)
+            else { return nil }
+            var partials: [String: String] = [:]
+            for try await (name, body) in try await connection.query("SELECT name, body FROM campaigns.partials", logger: database.logger)
+                .decode((String, String).self)
+            {
+                partials[name] = body
+            }
+            return (campaign, version, partials)
+        }
+    }
+
+    /// Up to `limit` waiting sends of a running campaign, marked sending until the claim
+    /// lapses; sends whose claim lapsed (their sender died) are waiting again first.
+    func claim(_ campaign: UUID, limit: Int, tenant: UUID) async throws -> [Recipient] {
+        let seconds = Int(claim.components.seconds)
+        return try await database.withTenant(tenant) { connection in
+            var recipients: [Recipient] = []
+            for try await (subscriber, email, name, attributes) in try await connection.query(
+                """
+                WITH picked AS (
+                  SELECT x.subscriber_id FROM campaigns.campaign_sends x JOIN campaigns.campaigns c ON c.id = x.campaign_id
+                  WHERE x.campaign_id = \(campaign) AND c.state = 'running'
+                    AND (x.state = 'queued' OR (x.state = 'sending' AND x.claimed_until < now()))
+                  ORDER BY x.subscriber_id LIMIT \(limit) FOR UPDATE OF x SKIP LOCKED),
+                claimed AS (
+                  UPDATE campaigns.campaign_sends x SET state = 'sending', attempts = attempts + 1,
+                    claimed_until = now() + make_interval(secs => \(seconds))
+                  FROM picked WHERE x.campaign_id = \(campaign) AND x.subscriber_id = picked.subscriber_id
+                  RETURNING x.subscriber_id, x.email)
+                SELECT claimed.subscriber_id, claimed.email, COALESCE(s.name, ''), COALESCE(s.attributes, '{}')::text
+                FROM claimed LEFT JOIN campaigns.subscribers s ON s.id = claimed.subscriber_id
+                """, logger: database.logger
+            ).decode((UUID, String, String, String).self) {
+                recipients.append(
+                    Recipient(
+                        subscriberID: subscriber, email: email, name: name,
+                        attributes: (try? JSONDecoder().decode([String: JSONValue].self, from: Data(attributes.utf8))) ?? [:]))
+            }
+            return recipients
+        }
+    }
+
+    /// The server accepted it: recorded at once, so no restart sends it again.
+    func sent(_ campaign: UUID, subscriber: UUID, messageID: String, tenant: UUID) async throws {
+        _ = try await database.withTenant(tenant) { connection in
+            try await connection.query(
+                """
+                WITH done AS (
+                  UPDATE campaigns.campaign_sends SET state = 'sent', sent_at = now(), claimed_until = NULL, message_id = \(messageID), error = NULL
+                  WHERE campaign_id = \(campaign) AND subscriber_id = \(subscriber))
+                UPDATE campaigns.campaigns SET consecutive_failures = 0 WHERE id = \(campaign) AND consecutive_failures > 0
+                """, logger: database.logger)
+        }
+    }
+
+    /// Refused for good (5xx): a hard bounce; the address is suppressed for every campaign.
+    func bounced(_ campaign: UUID, subscriber: UUID, email: String, reason: String, tenant: UUID) async throws {
+        _ = try await database.withTenant(tenant) { connection in
+            try await connection.query(
+                """
+                UPDATE campaigns.campaign_sends SET state = 'bounced', claimed_until = NULL, error = \(reason)
+                WHERE campaign_id = \(campaign) AND subscriber_id = \(subscriber)
+                """, logger: database.logger)
+            try await connection.query(
+                """
+                INSERT INTO campaigns.suppressions (tenant_id, email, reason, detail) VALUES (\(tenant), \(email), 'hard_bounce', \(reason))
+                ON CONFLICT DO NOTHING
+                """, logger: database.logger)
+        }
+    }
+
+    /// Not sent this time (connection, 4xx): waiting again, or failed after `maxAttempts`.
+    /// Answers true when the campaign paused itself for too many failures in a row.
+    func failed(_ campaign: UUID, subscriber: UUID, reason: String, maxAttempts: Int, tenant: UUID) async throws -> Bool {
+        try await database.withTenant(tenant) { connection in
+            try await connection.query(
+                """
+                UPDATE campaigns.campaign_sends SET claimed_until = NULL, error = \(reason),
+                  state = CASE WHEN attempts >= \(maxAttempts) THEN 'failed' ELSE 'queued' END
+                WHERE campaign_id = \(campaign) AND subscriber_id = \(subscriber)
+                """, logger: database.logger)
+            for try await paused in try await connection.query(
+                """
+                UPDATE campaigns.campaigns SET consecutive_failures = consecutive_failures + 1,
+                  state = CASE WHEN state = 'running' AND consecutive_failures + 1 >= max_consecutive_failures THEN 'paused' ELSE state END,
+                  pause_reason = CASE WHEN state = 'running' AND consecutive_failures + 1 >= max_consecutive_failures
+                    THEN 'paused after ' || (consecutive_failures + 1) || ' failures in a row; the last: ' || \(reason) ELSE pause_reason END,
+                  version = CASE WHEN state = 'running' AND consecutive_failures + 1 >= max_consecutive_failures THEN version + 1 ELSE version END
+                WHERE id = \(campaign)
+                RETURNING state = 'paused'
+                """, logger: database.logger
+            ).decode(Bool.self) {
+                return paused
+            }
+            return false
+        }
+    }
+
+    /// A claimed send not attempted (the campaign paused or was cancelled meanwhile).
+    func release(_ campaign: UUID, subscribers: [UUID], tenant: UUID) async throws {
+        guard !subscribers.isEmpty else { return }
+        _ = try await database.withTenant(tenant) { connection in
+            try await connection.query(
+                """
+                UPDATE campaigns.campaign_sends SET state = 'queued', claimed_until = NULL, attempts = greatest(attempts - 1, 0)
+                WHERE campaign_id = \(campaign) AND subscriber_id = ANY(\(subscribers)) AND state = 'sending'
+                """, logger: database.logger)
+        }
+    }
+
+    /// A running campaign nothing waits in any more is finished; answers whether it was.
+    func finishIfDone(_ campaign: UUID, tenant: UUID) async throws -> Bool {
+        try await database.withTenant(tenant) { connection in
+            for try await _ in try await connection.query(
+                """
+                UPDATE campaigns.campaigns SET state = 'finished', finished_at = now(), version = version + 1, updated_at = now()
+                WHERE id = \(campaign) AND state = 'running'
+                  AND NOT EXISTS (SELECT 1 FROM campaigns.campaign_sends WHERE campaign_id = \(campaign) AND state IN ('queued', 'sending'))
+                RETURNING 1
+                """, logger: database.logger)
+            {
+                return true
+            }
+            return false
+        }
+    }
+
+    /// Whether the campaign is still running (a sender checks between messages).
+    func running(_ campaign: UUID, tenant: UUID) async throws -> Bool {
+        try await database.withTenant(tenant) { connection in
+            for try await state in try await connection.query(
+                "SELECT state FROM campaigns.campaigns WHERE id = \(campaign)", logger: database.logger
+            ).decode(String.self) {
+                return state == "running"
+            }
+            return false
+        }
+    }
+}

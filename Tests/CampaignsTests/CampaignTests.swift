@@ -1,0 +1,155 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import Campaigns
+
+extension Marketer {
+    /// A template, a list of `count` confirmed subscribers at unique addresses, and a draft
+    /// campaign to it; answers the campaign id and the addresses.
+    func campaign(recipients count: Int, rate: Double = 200, html: String? = nil) async throws -> (String, [String]) {
+        let template = try await create(
+            "/v1/campaigns/templates",
+            [
+                "name": "T \(UUID().uuidString.prefix(6))", "subject": "Hello {{name}}",
+                "html": html ?? "<p>Dear {{name}}, {{offer}}</p><p><a href=\"{{unsubscribeUrl}}\">Unsubscribe</a></p>", "variables": ["offer"],
+            ])
+        let list = try await create("/v1/campaigns/lists", ["name": "L \(UUID().uuidString.prefix(6))"])
+        let run = UUID().uuidString.prefix(8).lowercased()
+        var addresses: [String] = []
+        for index in 0..<count {
+            let address = "r\(index)-\(run)@campaigns.test"
+            _ = try await subscriber(address, name: "Reader \(index)", lists: [list])
+            addresses.append(address)
+        }
+        let id = try await create(
+            "/v1/campaigns",
+            [
+                "name": "Spring \(run)", "templateId": template, "fromName": "Acme Gardens", "fromEmail": "news@acme.test", "listIds": [list],
+                "data": ["offer": "20% off roses"], "ratePerSecond": rate,
+            ])
+        return (id, addresses)
+    }
+
+    /// Polls the campaign until it is in `state`.
+    func waitFor(_ campaign: String, state: String, timeout: Duration = .seconds(60)) async throws -> HTTPAnswer {
+        _ = try await eventually(timeout: timeout) { try await send("GET", "/v1/campaigns/\(campaign)").string("state") == state }
+        return try await send("GET", "/v1/campaigns/\(campaign)")
+    }
+}
+
+@Suite("campaigns")
+struct CampaignTests {
+    @Test("a launched campaign sends each recipient exactly one email, with the pinned version, one-click unsubscribe and a stable Message-ID")
+    func delivered() async throws {
+        let marketer = try await Marketer.fresh()
+        let (campaign, addresses) = try await marketer.campaign(recipients: 12)
+        let launched = try await marketer.send("POST", "/v1/campaigns/\(campaign)/launch")
+        #expect(launched.status == 202)
+        #expect(launched.string("state") == "running")
+        #expect(launched.json["audience"] as? Int == 12)
+        let finished = try await marketer.waitFor(campaign, state: "finished")
+        #expect(finished.string("finishedAt") != nil)
+        for address in addresses {
+            let mails = Mailbox.messages(to: address)
+            #expect(mails.count == 1, "\(address): \(mails.count) mails")
+            guard let mail = mails.first else { continue }
+            #expect(mail.subject.hasPrefix("Hello Reader"))
+            #expect(mail.parts["text/html"]?.contains("20% off roses") == true)
+            #expect(mail.headers["from"] == "Acme Gardens <news@acme.test>")
+            #expect(mail.headers["list-unsubscribe-post"] == "List-Unsubscribe=One-Click")
+            #expect(mail.headers["list-unsubscribe"]?.contains("/v1/campaigns/t/unsubscribe/") == true)
+            #expect(mail.headers["message-id"]?.hasPrefix("<\(campaign).") == true)
+            #expect(mail.headers["list-id"]?.contains(campaign) == true)
+        }
+        let status = try await marketer.send("GET", "/v1/campaigns/\(campaign)/status")
+        #expect(status.json["sent"] as? Int == 12)
+        #expect(status.json["queued"] as? Int == 0)
+        #expect((status.json["perMinute"] as? [[String: Any]])?.isEmpty == false)
+    }
+
+    @Test("illegal moves answer 409 and change nothing; a draft is edited with If-Match, a started campaign is not")
+    func transitions() async throws {
+        let marketer = try await Marketer.fresh()
+        let (campaign, _) = try await marketer.campaign(recipients: 1)
+        for move in ["pause", "resume"] {
+            #expect(try await marketer.send("POST", "/v1/campaigns/\(campaign)/\(move)").status == 409, "\(move) a draft")
+        }
+        #expect(
+            try await marketer.send("PATCH", "/v1/campaigns/\(campaign)", json: ["name": "Renamed"], headers: ["If-Match": "\"v1\""]).status == 200)
+        #expect(try await marketer.send("PATCH", "/v1/campaigns/\(campaign)", json: ["name": "Again"], headers: ["If-Match": "\"v1\""]).status == 412)
+        let later = Date().addingTimeInterval(3600)
+        let scheduled = try await marketer.send(
+            "POST", "/v1/campaigns/\(campaign)/launch", json: ["at": ISO8601DateFormatter().string(from: later), "timeZone": "Europe/Berlin"])
+        #expect(scheduled.status == 202)
+        #expect(scheduled.string("state") == "scheduled")
+        #expect(scheduled.string("timeZone") == "Europe/Berlin")
+        #expect(try await marketer.send("PATCH", "/v1/campaigns/\(campaign)", json: ["name": "Late edit"]).status == 409)
+        #expect(try await marketer.send("POST", "/v1/campaigns/\(campaign)/resume").status == 409)
+        #expect(try await marketer.send("DELETE", "/v1/campaigns/\(campaign)").status == 409)
+        #expect(try await marketer.send("POST", "/v1/campaigns/\(campaign)/cancel").string("state") == "cancelled")
+        for move in ["launch", "pause", "resume", "cancel"] {
+            #expect(try await marketer.send("POST", "/v1/campaigns/\(campaign)/\(move)").status == 409, "\(move) a cancelled campaign")
+        }
+        #expect(try await marketer.send("GET", "/v1/campaigns/\(campaign)").string("state") == "cancelled")
+        #expect(try await marketer.send("DELETE", "/v1/campaigns/\(campaign)").status == 204)
+    }
+
+    @Test("bad drafts are refused: missing or foreign template, lists or segments, bad sender, rate or time zone; other tenants see 404")
+    func refused() async throws {
+        let marketer = try await Marketer.fresh()
+        let (campaign, _) = try await marketer.campaign(recipients: 1)
+        let draft = try await marketer.send("GET", "/v1/campaigns/\(campaign)")
+        let template = try #require(draft.string("templateId"))
+        let base: [String: Any] = ["name": "X", "templateId": template, "fromEmail": "a@acme.test"]
+        let cases: [[String: Any]] = [
+            ["name": "X", "fromEmail": "a@acme.test"],
+            base.merging(["templateId": UUID().uuidString]) { $1 },
+            base.merging(["templateVersion": 9]) { $1 },
+            base.merging(["fromEmail": "not an address"]) { $1 },
+            base.merging(["fromName": "Evil\r\nBcc: x@y.z"]) { $1 },
+            base.merging(["listIds": [UUID().uuidString]]) { $1 },
+            base.merging(["segmentIds": [UUID().uuidString]]) { $1 },
+            base.merging(["ratePerSecond": 0]) { $1 },
+            base.merging(["replyTo": "nope"]) { $1 },
+        ]
+        for body in cases {
+            let answer = try await marketer.send("POST", "/v1/campaigns", json: body)
+            #expect(answer.status == 422, "\(body): \(answer.status)")
+        }
+        #expect(try await marketer.send("POST", "/v1/campaigns/\(campaign)/launch", json: ["timeZone": "Mars/Olympus"]).status == 422)
+        #expect(try await marketer.send("GET", "/v1/campaigns?state=sleeping").status == 422)
+        let noAudience = try await marketer.create("/v1/campaigns", base)
+        #expect(try await marketer.send("POST", "/v1/campaigns/\(noAudience)/launch").status == 422)
+        let stranger = try await Marketer.fresh()
+        for (method, path) in [
+            ("GET", "/v1/campaigns/\(campaign)"), ("PATCH", "/v1/campaigns/\(campaign)"), ("DELETE", "/v1/campaigns/\(campaign)"),
+            ("POST", "/v1/campaigns/\(campaign)/launch"), ("POST", "/v1/campaigns/\(campaign)/cancel"), ("GET", "/v1/campaigns/\(campaign)/status"),
+        ] {
+            #expect(try await stranger.send(method, path, json: method == "PATCH" ? ["name": "x"] : nil).status == 404, "\(method) \(path)")
+        }
+        // A template pinned by a campaign is not deleted from under it.
+        #expect(try await marketer.send("DELETE", "/v1/campaigns/templates/\(template)").status == 409)
+    }
+
+    @Test("pausing stops the sending within a few messages; resuming sends the rest, and nobody gets two")
+    func pausedAndResumed() async throws {
+        let marketer = try await Marketer.fresh()
+        let (campaign, addresses) = try await marketer.campaign(recipients: 30, rate: 10)
+        _ = try await marketer.send("POST", "/v1/campaigns/\(campaign)/launch")
+        _ = try await eventually(timeout: .seconds(30)) {
+            (try await marketer.send("GET", "/v1/campaigns/\(campaign)/status").json["sent"] as? Int ?? 0) >= 3
+        }
+        let paused = try await marketer.send("POST", "/v1/campaigns/\(campaign)/pause")
+        #expect(paused.string("state") == "paused")
+        try await Task.sleep(for: .seconds(3))
+        let held = try await marketer.send("GET", "/v1/campaigns/\(campaign)/status")
+        let sentWhilePaused = held.json["sent"] as? Int ?? 0
+        try await Task.sleep(for: .seconds(2))
+        #expect(try await marketer.send("GET", "/v1/campaigns/\(campaign)/status").json["sent"] as? Int == sentWhilePaused)
+        #expect(sentWhilePaused < 30)
+        #expect(try await marketer.send("POST", "/v1/campaigns/\(campaign)/resume").string("state") == "running")
+        _ = try await marketer.waitFor(campaign, state: "finished")
+        #expect(addresses.allSatisfy { Mailbox.messages(to: $0).count == 1 })
+    }
+}

@@ -1,0 +1,117 @@
+import Crypto
+import Foundation
+import Mail
+import Persistence
+import PostgresNIO
+import TestSupport
+import Testing
+
+@testable import Campaigns
+@testable import Jobs
+
+@Suite("campaign delivery recovery")
+struct DeliveryRecoveryTests {
+    @Test("a sender killed mid-chunk: its unrecorded sends go out once on resume, and a send recorded as sent never goes again")
+    func killedSender() async throws {
+        let marketer = try await Marketer.fresh()
+        let (campaignID, addresses) = try await marketer.campaign(recipients: 10)
+        let campaign = try #require(UUID(uuidString: campaignID))
+        let tenant = marketer.tenant
+        try await withDatabase("campaigns") { database in
+            // Started by hand, with no delivery jobs: this test plays every sender.
+            try await database.withTenant(tenant) { connection in
+                let store = CampaignStore(database: database)
+                guard let draft = try await store.fetch(campaign, lock: true, on: connection) else { return }
+                let audience = try await store.freezeAudience(draft, tenant: tenant, on: connection)
+                try await connection.query(
+                    "UPDATE campaigns.campaigns SET state = 'running', audience = \(audience), started_at = now() WHERE id = \(campaign)",
+                    logger: database.logger)
+            }
+            // A sender claims five, gets two accepted and recorded, and dies holding three.
+            let dying = SendStore(database: database, claim: .seconds(1))
+            let claimed = try await dying.claim(campaign, limit: 5, tenant: tenant)
+            #expect(claimed.count == 5)
+            for recipient in claimed.prefix(2) {
+                try await dying.sent(campaign, subscriber: recipient.subscriberID, messageID: "dead-\(recipient.subscriberID)", tenant: tenant)
+            }
+            try await Task.sleep(for: .seconds(2))
+
+            let configuration = try CampaignsConfiguration.forTests(TestEnvironment.configuration("campaigns"))
+            let delivery = CampaignDelivery(
+                sends: SendStore(database: database), mailer: SMTPMailer(configuration: configuration.smtp), pacer: CampaignPacer(),
+                linkSecret: configuration.linkSecret, publicURL: configuration.publicURL, chunk: 100)
+            let context = JobContext(
+                id: 1, tenantID: tenant, kind: CampaignJobs.deliver.name, attempt: 1, maxAttempts: 1, logger: TestEnvironment.logger)
+            try await delivery.deliver(campaign, context: context)
+            let recorded = Set(claimed.prefix(2).map(\.email))
+            for address in addresses {
+                #expect(Mailbox.messages(to: address).count == (recorded.contains(address) ? 0 : 1), "\(address)")
+            }
+        }
+        let status = try await marketer.send("GET", "/v1/campaigns/\(campaignID)/status")
+        #expect(status.json["sent"] as? Int == 10)
+        #expect(status.string("state") == "finished")
+    }
+}
+
+@Suite("unsubscribe links")
+struct UnsubscribeTests {
+    /// The link of an email, pointed at the test server instead of the public address.
+    static func local(_ header: String, server: String) throws -> String {
+        let url = header.trimmingCharacters(in: CharacterSet(charactersIn: "<>"))
+        let path = try #require(url.range(of: "/v1/campaigns/t/")).lowerBound
+        return server + url[path...]
+    }
+
+    @Test("the email's link shows whom it unsubscribes; one click unsubscribes them and the next campaign leaves them out; a tampered link is 404")
+    func oneClick() async throws {
+        let marketer = try await Marketer.fresh()
+        let (campaign, addresses) = try await marketer.campaign(recipients: 2)
+        _ = try await marketer.send("POST", "/v1/campaigns/\(campaign)/launch")
+        _ = try await marketer.waitFor(campaign, state: "finished")
+        let mail = try #require(Mailbox.messages(to: addresses[0]).first)
+        let link = try Self.local(try #require(mail.headers["list-unsubscribe"]), server: marketer.url)
+
+        let page = try await TestHTTP.send("GET", link)
+        #expect(page.status == 200)
+        #expect(page.contentType.hasPrefix("text/html"))
+        #expect(String(decoding: page.body, as: UTF8.self).contains(addresses[0]))
+        var tampered = Array(link)
+        let last = tampered.count - 3
+        tampered[last] = tampered[last] == "A" ? "B" : "A"
+        #expect(try await TestHTTP.send("GET", String(tampered)).status == 404)
+        #expect(try await TestHTTP.send("POST", String(tampered), raw: "List-Unsubscribe=One-Click").status == 404)
+        #expect(try await TestHTTP.send("GET", marketer.url + "/v1/campaigns/t/unsubscribe/not-a-token").status == 404)
+
+        let done = try await TestHTTP.send(
+            "POST", link, raw: "List-Unsubscribe=One-Click", headers: ["Content-Type": "application/x-www-form-urlencoded"])
+        #expect(done.status == 200)
+        #expect(try await TestHTTP.send("POST", link, raw: "List-Unsubscribe=One-Click").status == 200)
+
+        let draft = try await marketer.send("GET", "/v1/campaigns/\(campaign)")
+        let again = try await marketer.create(
+            "/v1/campaigns",
+            [
+                "name": "Again", "templateId": try #require(draft.string("templateId")), "fromEmail": "news@acme.test",
+                "listIds": try #require(draft.json["listIds"] as? [String]), "data": ["offer": "more"],
+            ])
+        let launched = try await marketer.send("POST", "/v1/campaigns/\(again)/launch")
+        #expect(launched.json["audience"] as? Int == 1)
+        _ = try await marketer.waitFor(again, state: "finished")
+        #expect(Mailbox.messages(to: addresses[0]).count == 1)
+        #expect(Mailbox.messages(to: addresses[1]).count == 2)
+    }
+
+    @Test("a token signed for one purpose or with another secret is no unsubscribe link")
+    func tokens() {
+        let secret = SymmetricKey(size: .bits256)
+        let link = SignedLink(purpose: .unsubscribe, tenant: UUID(), campaign: UUID(), subscriber: UUID())
+        #expect(SignedLink.verify(link.token(secret: secret), secret: secret) == link)
+        #expect(SignedLink.verify(link.token(secret: secret), secret: SymmetricKey(size: .bits256)) == nil)
+        var other = link
+        other.purpose = .open
+        #expect(SignedLink.verify(other.token(secret: secret), secret: secret)?.purpose == .open)
+        #expect(SignedLink.verify("", secret: secret) == nil)
+        #expect(SignedLink.verify(String(repeating: "A", count: 87), secret: secret) == nil)
+    }
+}
