@@ -245,6 +245,9 @@ struct CampaignStore: Sendable {
         }
         guard let first = parts.first else { return 0 }
         let audience = SegmentSQL.condition(parts.dropFirst().reduce(first) { .or($0, $1) })
+        // Right after a large import the statistics still say "a few rows", and the planner
+        // nests loops over lists of a million (42 s for 20,000 measured): hash joins instead.
+        try await connection.query("SET LOCAL enable_nestloop = off", logger: database.logger)
         var count = 0
         for try await inserted in try await connection.query(
             audience.query { sql in
@@ -263,6 +266,7 @@ struct CampaignStore: Sendable {
         ).decode(Int.self) {
             count = inserted
         }
+        try await connection.query("SET LOCAL enable_nestloop = on", logger: database.logger)
         return count
     }
 

@@ -1,0 +1,122 @@
+import Contracts
+import Foundation
+import Messaging
+import Persistence
+import PostgresNIO
+import ServiceKit
+import TestSupport
+import Testing
+
+@testable import Campaigns
+
+/// `make bench-campaigns` (release build): a list of BENCH_CAMPAIGNS_RECIPIENTS subscribers
+/// (1,000,000), loaded by SQL (the CSV import is not built yet); a campaign to it launched
+/// (the audience frozen), then sent for BENCH_CAMPAIGNS_SECONDS (120) to postfix's
+/// smtp-sink on loopback (CAMPAIGNS_BENCH_SMTP): launch seconds, sustained mails per second
+/// and per hour, the process's peak memory. Prints figures; asserts none.
+@Suite("campaigns benchmark", .enabled(if: ProcessInfo.processInfo.environment["BENCH_CAMPAIGNS"] != nil), .serialized)
+struct CampaignsBenchmark {
+    static let env = ProcessInfo.processInfo.environment
+
+    static func residentMB(_ field: String) -> Double {
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix(field) } ?? ""
+        return (Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    @Test("a million-subscriber campaign: launch, sustained mails per second to smtp-sink, peak memory")
+    func millionMails() async throws {
+        let recipients = Int(Self.env["BENCH_CAMPAIGNS_RECIPIENTS"] ?? "") ?? 1_000_000
+        let window = Int(Self.env["BENCH_CAMPAIGNS_SECONDS"] ?? "") ?? 120
+        let sink = Self.env["CAMPAIGNS_BENCH_SMTP"] ?? "smtp://127.0.0.1:26025"
+        let issuer = try await TestIssuer.start()
+        var configuration = try CampaignsConfiguration.settings(
+            service: TestEnvironment.configuration("campaigns", jwksURL: issuer.jwksURL),
+            Environment(["CAMPAIGNS_SMTP_URL": sink, "CAMPAIGNS_SEND_CONCURRENCY": Self.env["CAMPAIGNS_SEND_CONCURRENCY"] ?? "16"]))
+        configuration.service.logLevel = "error"
+        let server = try await TestServer.start { try campaignsHost(configuration).application(onServerRunning: $0) }
+        let tenant = UUID.v7()
+        // An enterprise plan, so the plan's rate and quotas do not bind.
+        let producer = try KafkaProducer(brokers: TestEnvironment.kafkaBrokers, clientID: "campaigns-bench", logger: TestEnvironment.logger)
+        let event = try EventEnvelope.make(
+            TenantEvent(
+                tenantId: tenant, name: "bench", slug: "bench-\(tenant.uuidString.prefix(8).lowercased())", status: "active", plan: "enterprise",
+                version: 1, occurredAt: Date()), type: TenantEvent.created, on: Topics.authTenant, source: "/bench", tenantID: tenant)
+        try await producer.send(OutgoingMessage(topic: event.topic, key: event.key, value: Array(event.data), headers: event.headers))
+        await producer.shutdown()
+        try await Task.sleep(for: .seconds(5))
+        let marketer = Marketer(url: server.baseURL, token: try await issuer.token(tenant: tenant, roles: ["owner"], expiresIn: 7200), tenant: tenant)
+        let list = try await marketer.create("/v1/campaigns/lists", ["name": "Everyone"])
+        let listID = try #require(UUID(uuidString: list))
+
+        let clock = ContinuousClock()
+        var started = clock.now
+        try await withDatabase("campaigns") { database in
+            for first in stride(from: 0, to: recipients, by: 100_000) {
+                let last = min(first + 100_000, recipients) - 1
+                _ = try await database.withTenant(tenant) { connection in
+                    try await connection.query(
+                        """
+                        WITH added AS (
+                          INSERT INTO campaigns.subscribers (id, tenant_id, email, name, attributes)
+                          SELECT gen_random_uuid(), \(tenant), 'reader' || n || '@bench.test', 'Reader ' || n, jsonb_build_object('n', n)
+                          FROM generate_series(\(first), \(last)) AS n RETURNING id)
+                        INSERT INTO campaigns.list_members (tenant_id, list_id, subscriber_id, status)
+                        SELECT \(tenant), \(listID), id, 'confirmed' FROM added
+                        """, logger: database.logger)
+                }
+            }
+        }
+        let loaded = Self.seconds(clock.now - started)
+        print("campaigns benchmark: loaded")
+        let template = try await marketer.create(
+            "/v1/campaigns/templates",
+            [
+                "name": "Bench", "subject": "Hello {{name}}",
+                "html": "<p>Dear {{name}},</p><p>{{offer}}</p><p><a href=\"{{unsubscribeUrl}}\">Unsubscribe</a></p>", "variables": ["offer"],
+            ])
+        let campaign = try await marketer.create(
+            "/v1/campaigns",
+            [
+                "name": "Bench", "templateId": template, "fromName": "Bench", "fromEmail": "news@bench.test", "listIds": [list],
+                "data": ["offer": "Everything half price"], "ratePerSecond": 5000,
+            ])
+        started = clock.now
+        print("campaigns benchmark: launching")
+        let launched = try await marketer.send("POST", "/v1/campaigns/\(campaign)/launch")
+        let launch = Self.seconds(clock.now - started)
+        print("campaigns benchmark: \(recipients) subscribers, \(ProcessInfo.processInfo.activeProcessorCount) cores, sink \(sink)")
+        print(String(format: "  subscribers loaded by SQL: %.1f s (%.0f rows/s)", loaded, Double(recipients) / loaded))
+        print(String(format: "  launch (audience of %d frozen): %.1f s", launched.json["audience"] as? Int ?? -1, launch))
+
+        // The first 10 s ramp up; the rate is measured over the rest of the window.
+        var peak = Self.residentMB("VmRSS:")
+        var samples: [(Double, Int)] = []
+        let sending = clock.now
+        while Self.seconds(clock.now - sending) < Double(window) {
+            try await Task.sleep(for: .seconds(5))
+            let status = try await marketer.send("GET", "/v1/campaigns/\(campaign)/status")
+            let sent = status.json["sent"] as? Int ?? 0
+            samples.append((Self.seconds(clock.now - sending), sent))
+            peak = max(peak, Self.residentMB("VmRSS:"))
+            if status.string("state") != "running" { break }
+        }
+        _ = try await marketer.send("POST", "/v1/campaigns/\(campaign)/cancel")
+        let measured = samples.filter { $0.0 >= 10 }
+        if let first = measured.first, let last = measured.last, last.0 > first.0 {
+            let rate = Double(last.1 - first.1) / (last.0 - first.0)
+            print(String(format: "  sustained: %.0f mails/s = %.0f mails/hour (%d sent in %.0f s)", rate, rate * 3600, last.1, last.0))
+        }
+        let failed = try await marketer.send("GET", "/v1/campaigns/\(campaign)/status")
+        print("  failed \(failed.json["failed"] as? Int ?? -1), bounced \(failed.json["bounced"] as? Int ?? -1)")
+        print(
+            String(
+                format: "  resident memory of the process (service and test harness): peak sampled %.0f MB, high-water %.0f MB", peak,
+                Self.residentMB("VmHWM:")))
+        await server.stop()
+    }
+}
