@@ -1,4 +1,6 @@
+import Contracts
 import Foundation
+import Messaging
 import TestSupport
 import Testing
 
@@ -151,5 +153,28 @@ struct CampaignTests {
         #expect(try await marketer.send("POST", "/v1/campaigns/\(campaign)/resume").string("state") == "running")
         _ = try await marketer.waitFor(campaign, state: "finished")
         #expect(addresses.allSatisfy { Mailbox.messages(to: $0).count == 1 })
+    }
+}
+
+@Suite("campaign events")
+struct CampaignEventTests {
+    @Test("state changes are announced on campaigns.campaign.v1 with their counts: started, then finished with every send")
+    func announced() async throws {
+        let reader = try TopicReader(topic: Topics.campaignsCampaign.name)
+        let marketer = try await Marketer.fresh()
+        let (campaign, _) = try await marketer.campaign(recipients: 3)
+        _ = try await marketer.send("POST", "/v1/campaigns/\(campaign)/launch")
+        _ = try await marketer.waitFor(campaign, state: "finished")
+        let finished = try await reader.first(timeout: .seconds(30)) { $0.key == campaign && $0.headers["ce_type"] == CampaignChanged.finished }
+        let events = reader.messages.filter { $0.key == campaign }
+        await reader.close()
+        #expect(events.compactMap { $0.headers["ce_type"] } == [CampaignChanged.started, CampaignChanged.finished])
+        let message = try #require(finished)
+        let payload = try EventEnvelope(topic: message.topic, key: message.key, headers: message.headers, data: Data(message.value))
+            .decode(CampaignChanged.self)
+        #expect(payload.state == "finished")
+        #expect(payload.sent == 3)
+        #expect(payload.audience == 3)
+        #expect(payload.tenantId == marketer.tenant)
     }
 }

@@ -48,6 +48,18 @@ enum CampaignTransition: String, Sendable {
         }
     }
 
+    /// The `campaigns.campaign.v1` event type it announces.
+    var event: String {
+        switch self {
+        case .schedule: "campaigns.campaign.scheduled"
+        case .start: "campaigns.campaign.started"
+        case .pause: "campaigns.campaign.paused"
+        case .resume: "campaigns.campaign.resumed"
+        case .finish: "campaigns.campaign.finished"
+        case .cancel: "campaigns.campaign.cancelled"
+        }
+    }
+
     func allowed(from state: Campaign.State) -> Bool {
         switch self {
         case .schedule: state == .draft

@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import Jobs
 import Persistence
@@ -222,6 +223,7 @@ struct CampaignStore: Sendable {
             }
             try await connection.query(
                 "UPDATE campaigns.campaigns SET version = version + 1, updated_at = now() WHERE id = \(id)", logger: database.logger)
+            try await Self.announce(id, move.event, tenant: tenant, database: database, on: connection)
             guard let moved = try await fetch(id, lock: false, on: connection) else { throw CampaignsError.notFound }
             return moved
         }
@@ -276,6 +278,29 @@ struct CampaignStore: Sendable {
         let jobs = max(1, (recipients + chunkSize - 1) / chunkSize)
         try await JobQueue(schema: "campaigns").enqueueMany(
             CampaignJobs.deliver, Array(repeating: (tenant, DeliverArguments(campaignId: campaign)), count: jobs), on: connection)
+    }
+
+    static let source = "/services/campaigns"
+
+    /// `campaigns.campaign.v1` for the state the campaign just reached, with its counts, in
+    /// the transaction that reached it.
+    static func announce(_ id: UUID, _ type: String, tenant: UUID, database: Database, on connection: PostgresConnection) async throws {
+        for try await (name, state, audience, sent, failed, bounced, reason, version, updated) in try await connection.query(
+            """
+            SELECT c.name, c.state, COALESCE(c.audience, 0),
+                   (SELECT count(*) FILTER (WHERE x.state = 'sent')::int FROM campaigns.campaign_sends x WHERE x.campaign_id = c.id),
+                   (SELECT count(*) FILTER (WHERE x.state = 'failed')::int FROM campaigns.campaign_sends x WHERE x.campaign_id = c.id),
+                   (SELECT count(*) FILTER (WHERE x.state = 'bounced')::int FROM campaigns.campaign_sends x WHERE x.campaign_id = c.id),
+                   c.pause_reason, c.version, c.updated_at
+            FROM campaigns.campaigns c WHERE c.id = \(id)
+            """, logger: database.logger
+        ).decode((String, String, Int, Int, Int, Int, String?, Int, Date).self) {
+            let changed = CampaignChanged(
+                campaignId: id, tenantId: tenant, name: name, state: state, audience: audience, sent: sent, failed: failed, bounced: bounced,
+                pauseReason: reason, version: version, occurredAt: updated)
+            try await database.outbox.append(
+                try .make(changed, type: type, on: Topics.campaignsCampaign, source: source, tenantID: tenant), on: connection)
+        }
     }
 
     func status(_ id: UUID, tenant: UUID) async throws -> CampaignStatus {

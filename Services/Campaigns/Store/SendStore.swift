@@ -113,10 +113,14 @@ struct SendStore: Sendable {
                     THEN 'paused after ' || (consecutive_failures + 1) || ' failures in a row; the last: ' || \(reason) ELSE pause_reason END,
                   version = CASE WHEN state = 'running' AND consecutive_failures + 1 >= max_consecutive_failures THEN version + 1 ELSE version END
                 WHERE id = \(campaign)
-                RETURNING state = 'paused'
+                RETURNING state = 'paused', consecutive_failures = max_consecutive_failures
                 """, logger: database.logger
-            ).decode(Bool.self) {
-                return paused
+            ).decode((Bool, Bool).self) {
+                // Announced once: by the failure that paused it.
+                if paused.1, paused.0 {
+                    try await CampaignStore.announce(campaign, CampaignTransition.pause.event, tenant: tenant, database: database, on: connection)
+                }
+                return paused.0
             }
             return false
         }
@@ -145,6 +149,7 @@ struct SendStore: Sendable {
                 RETURNING 1
                 """, logger: database.logger)
             {
+                try await CampaignStore.announce(campaign, CampaignTransition.finish.event, tenant: tenant, database: database, on: connection)
                 return true
             }
             return false

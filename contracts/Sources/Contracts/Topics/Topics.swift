@@ -35,11 +35,22 @@ public enum Topics {
         eventTypes: [PhotoSessionFinished.completed, PhotoSessionFinished.completedWithWarnings, PhotoSessionFinished.failed]
     )
 
+    public static let campaignsCampaign = Topic(
+        name: "campaigns.campaign.v1", owner: "campaigns", key: .entityID, partitions: 4, cleanupPolicy: .compact,
+        eventTypes: [
+            CampaignChanged.scheduled, CampaignChanged.started, CampaignChanged.paused, CampaignChanged.resumed, CampaignChanged.finished,
+            CampaignChanged.cancelled,
+        ]
+    )
+
     public static let services = ["gateway", "auth", "tasks", "experience", "search", "notifications", "campaigns", "photoml"]
 
     /// Domain topics plus one dead-letter topic per service.
     public static let all: [Topic] =
-        [authTenant, authUser, authMembership, notificationsRequest, notificationsDelivery, tasksTask, tasksProject, photomlSession]
+        [
+            authTenant, authUser, authMembership, notificationsRequest, notificationsDelivery, tasksTask, tasksProject, photomlSession,
+            campaignsCampaign,
+        ]
         + services.map(Topic.deadLetter(for:))
 
     public static func named(_ name: String) -> Topic? { all.first { $0.name == name } }
@@ -70,5 +81,11 @@ public enum EventCatalog {
         PhotoSessionFinished.completed: PhotoSessionFinished.self,
         PhotoSessionFinished.completedWithWarnings: PhotoSessionFinished.self,
         PhotoSessionFinished.failed: PhotoSessionFinished.self,
+        CampaignChanged.scheduled: CampaignChanged.self,
+        CampaignChanged.started: CampaignChanged.self,
+        CampaignChanged.paused: CampaignChanged.self,
+        CampaignChanged.resumed: CampaignChanged.self,
+        CampaignChanged.finished: CampaignChanged.self,
+        CampaignChanged.cancelled: CampaignChanged.self,
     ]
 }
