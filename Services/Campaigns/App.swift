@@ -26,6 +26,7 @@ func campaignsHost(_ configuration: CampaignsConfiguration) throws -> ServiceHos
     let campaigns = CampaignStore(database: database)
     host.routes(CampaignRoutes(store: campaigns, quotas: quotas))
     host.routes(UnsubscribeRoutes(store: UnsubscribeStore(database: database), secret: configuration.linkSecret))
+    host.routes(TrackingRoutes(store: TrackingStore(database: database), secret: configuration.linkSecret))
     let delivery = CampaignDelivery(
         sends: SendStore(database: database), mailer: SMTPMailer(configuration: configuration.smtp), pacer: CampaignPacer(),
         linkSecret: configuration.linkSecret, publicURL: configuration.publicURL, concurrency: configuration.sendConcurrency,

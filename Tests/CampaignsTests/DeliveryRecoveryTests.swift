@@ -115,3 +115,57 @@ struct UnsubscribeTests {
         #expect(SignedLink.verify(String(repeating: "A", count: 87), secret: secret) == nil)
     }
 }
+
+@Suite("opens and clicks")
+struct TrackingTests {
+    @Test("links go through a signed redirect and the pixel reports opens; counts are total and unique; a changed address or token is 404")
+    func tracked() async throws {
+        let marketer = try await Marketer.fresh()
+        let html = """
+            <html><body><p>{{offer}}</p><p><a href="https://shop.example/sale?x=1&amp;y=2">Shop</a> <a href="mailto:help@acme.test">Help</a></p>\
+            <p><a href="{{unsubscribeUrl}}">Unsubscribe</a></p></body></html>
+            """
+        let (campaign, addresses) = try await marketer.campaign(recipients: 2, html: html)
+        _ = try await marketer.send("POST", "/v1/campaigns/\(campaign)/launch")
+        _ = try await marketer.waitFor(campaign, state: "finished")
+        let body = try #require(Mailbox.messages(to: addresses[0]).first?.parts["text/html"])
+        #expect(body.contains("href=\"mailto:help@acme.test\""))
+        #expect(!body.contains("href=\"https://shop.example"))
+        let click = try #require(Self.attribute("href", containing: "/t/click/", in: body)).replacingOccurrences(of: "&amp;", with: "&")
+        let pixel = try #require(Self.attribute("src", containing: "/t/open/", in: body))
+        let localClick = try UnsubscribeTests.local(click, server: marketer.url)
+        let localPixel = try UnsubscribeTests.local(pixel, server: marketer.url)
+
+        let opened = try await TestHTTP.send("GET", localPixel)
+        #expect(opened.status == 200)
+        #expect(opened.contentType == "image/gif")
+        _ = try await TestHTTP.send("GET", localPixel)
+        let followed = try await TestHTTP.send("GET", localClick, followRedirects: false)
+        #expect(followed.status == 302)
+        #expect(followed.headers["location"] == "https://shop.example/sale?x=1&y=2")
+        // Elsewhere with the same token: refused, never redirected.
+        let elsewhere = localClick.replacingOccurrences(of: "shop.example", with: "evil.example")
+        #expect(try await TestHTTP.send("GET", elsewhere, followRedirects: false).status == 404)
+        #expect(
+            try await TestHTTP.send("GET", localPixel.replacingOccurrences(of: "/t/open/", with: "/t/click/"), followRedirects: false).status == 404)
+        #expect(try await TestHTTP.send("GET", marketer.url + "/v1/campaigns/t/open/AAAA").status == 404)
+
+        let status = try await marketer.send("GET", "/v1/campaigns/\(campaign)/status")
+        let engagement = try #require(status.json["engagement"] as? [String: Any])
+        #expect(engagement["opens"] as? Int == 2)
+        #expect(engagement["uniqueOpens"] as? Int == 1)
+        #expect(engagement["clicks"] as? Int == 1)
+        #expect((engagement["links"] as? [[String: Any]])?.first?["url"] as? String == "https://shop.example/sale?x=1&y=2")
+    }
+
+    static func attribute(_ name: String, containing part: String, in html: String) -> String? {
+        var rest = Substring(html)
+        while let start = rest.range(of: "\(name)=\"") {
+            rest = rest[start.upperBound...]
+            guard let end = rest.firstIndex(of: "\"") else { return nil }
+            let value = String(rest[..<end])
+            if value.contains(part) { return value }
+        }
+        return nil
+    }
+}

@@ -110,6 +110,22 @@ struct CampaignStatus: Codable, Sendable, Equatable {
     var finishedAt: Date?
     /// Sent messages per minute since it started, newest last.
     var perMinute: [Minute]
+    var engagement: Engagement
+
+    struct Engagement: Codable, Sendable, Equatable {
+        var opens: Int
+        var uniqueOpens: Int
+        var clicks: Int
+        var uniqueClicks: Int
+        /// The most clicked links.
+        var links: [Link]
+
+        struct Link: Codable, Sendable, Equatable {
+            var url: String
+            var clicks: Int
+            var uniqueClicks: Int
+        }
+    }
 
     struct Minute: Codable, Sendable, Equatable {
         var minute: Date

@@ -18,19 +18,22 @@ struct SignedLink: Equatable, Sendable {
     var campaign: UUID
     var subscriber: UUID
 
-    /// 1 + 3 × 16 bytes, then 16 bytes of HMAC-SHA256, base64url without padding.
-    func token(secret: SymmetricKey) -> String {
+    /// 1 + 3 × 16 bytes, then 16 bytes of HMAC-SHA256, base64url without padding. `bound`
+    /// is signed too but travels elsewhere (a click link's address, in its query), so it
+    /// cannot be changed either.
+    func token(secret: SymmetricKey, bound: String = "") -> String {
         var bytes = [purpose.rawValue]
         for id in [tenant, campaign, subscriber] { bytes += Self.bytes(id) }
-        let mac = HMAC<SHA256>.authenticationCode(for: bytes, using: secret)
+        let mac = HMAC<SHA256>.authenticationCode(for: bytes + Array(bound.utf8), using: secret)
         return Self.base64url(bytes + Array(mac).prefix(16))
     }
 
-    /// The link a token stands for, or nil when it is not one this secret signed.
-    static func verify(_ token: String, secret: SymmetricKey) -> SignedLink? {
+    /// The link a token stands for, or nil when it is not one this secret signed (with
+    /// this `bound` text).
+    static func verify(_ token: String, secret: SymmetricKey, bound: String = "") -> SignedLink? {
         guard token.count <= 120, let bytes = unbase64url(token), bytes.count == 65 else { return nil }
         let body = Array(bytes.prefix(49))
-        let mac = Array(HMAC<SHA256>.authenticationCode(for: body, using: secret)).prefix(16)
+        let mac = Array(HMAC<SHA256>.authenticationCode(for: body + Array(bound.utf8), using: secret)).prefix(16)
         // Constant time: a timing difference must not reveal how much of a guess was right.
         guard zip(mac, bytes.suffix(16)).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0, let purpose = Purpose(rawValue: body[0]) else { return nil }
         let ids = stride(from: 1, to: 49, by: 16).map { uuid(Array(body[$0..<($0 + 16)])) }

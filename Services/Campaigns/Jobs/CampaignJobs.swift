@@ -110,8 +110,14 @@ struct CampaignDelivery: Sendable {
         let context = TemplateRendering.context(
             email: recipient.email, name: recipient.name, attributes: recipient.attributes, data: campaign.data,
             links: ["unsubscribeUrl": unsubscribe, "preferencesUrl": unsubscribe])
-        let message = CampaignMessage.make(
-            campaign: campaign, tenant: tenant, recipient: recipient, rendered: compiled.render(context), unsubscribeURL: unsubscribe)
+        var rendered = compiled.render(context)
+        rendered.html = LinkTracking.rewrite(
+            rendered.html, pixel: link(.open, campaign: campaign.id, subscriber: recipient.subscriberID, tenant: tenant),
+            click: { url in
+                link(.click, campaign: campaign.id, subscriber: recipient.subscriberID, tenant: tenant, bound: url) + "?u="
+                    + (url.addingPercentEncoding(withAllowedCharacters: Self.queryValue) ?? "")
+            })
+        let message = CampaignMessage.make(campaign: campaign, tenant: tenant, recipient: recipient, rendered: rendered, unsubscribeURL: unsubscribe)
         do {
             try await mailer.send(message)
         } catch SMTPFailure.rejected(let code, let reason) {
@@ -127,8 +133,11 @@ struct CampaignDelivery: Sendable {
         return .sent
     }
 
-    func link(_ purpose: SignedLink.Purpose, campaign: UUID, subscriber: UUID, tenant: UUID) -> String {
-        let token = SignedLink(purpose: purpose, tenant: tenant, campaign: campaign, subscriber: subscriber).token(secret: linkSecret)
+    /// What may stand unescaped in a query value.
+    static let queryValue = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
+
+    func link(_ purpose: SignedLink.Purpose, campaign: UUID, subscriber: UUID, tenant: UUID, bound: String = "") -> String {
+        let token = SignedLink(purpose: purpose, tenant: tenant, campaign: campaign, subscriber: subscriber).token(secret: linkSecret, bound: bound)
         let path =
             switch purpose {
             case .unsubscribe: "unsubscribe"

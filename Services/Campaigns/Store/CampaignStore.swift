@@ -324,7 +324,8 @@ struct CampaignStore: Sendable {
             return CampaignStatus(
                 id: id, state: campaign.state, audience: campaign.audience ?? 0, queued: counts["queued"] ?? 0, sending: counts["sending"] ?? 0,
                 sent: counts["sent"] ?? 0, failed: counts["failed"] ?? 0, bounced: counts["bounced"] ?? 0, pauseReason: campaign.pauseReason,
-                startedAt: campaign.startedAt, finishedAt: campaign.finishedAt, perMinute: minutes)
+                startedAt: campaign.startedAt, finishedAt: campaign.finishedAt, perMinute: minutes,
+                engagement: try await TrackingStore.counts(id, on: connection, logger: database.logger))
         }
     }
 }
