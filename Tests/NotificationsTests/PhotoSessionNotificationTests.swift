@@ -59,3 +59,31 @@ struct PhotoSessionNotificationTests {
         #expect(first?.templateKey == PhotoSessionFeed.failedTemplate)
     }
 }
+
+@Suite("suppressed addresses")
+struct SuppressedAddressTests {
+    @Test("an address campaigns suppressed gets no transactional email until the suppression is removed")
+    func suppressed() async throws {
+        _ = try await NotificationsServer.shared.get()
+        let tenant = UUID.v7()
+        let address = "bounced-\(UUID().uuidString.prefix(8).lowercased())@example.com"
+        let producer = try KafkaProducer(brokers: TestEnvironment.kafkaBrokers, clientID: "notifications-tests", logger: TestEnvironment.logger)
+        let added = SuppressionChanged(tenantId: tenant, email: address, reason: "hard_bounce", detail: nil, occurredAt: Date())
+        let event = try EventEnvelope.make(added, type: SuppressionChanged.added, on: Topics.campaignsSuppression, source: "/tests", tenantID: tenant)
+        try await producer.send(OutgoingMessage(topic: event.topic, key: event.key, value: Array(event.data), headers: event.headers))
+        await producer.shutdown()
+        let applied = try await eventually(timeout: .seconds(40)) {
+            try await withDatabase("notifications") { database in
+                try await database.withTenant(tenant) { connection in
+                    try await NotificationStore.suppressed([address], on: connection, logger: database.logger) == [address]
+                }
+            }
+        }
+        #expect(applied)
+        let key = "suppressed-\(UUID().uuidString)"
+        try await accept(request(tenant: tenant, email: address, channels: ["email"], key: key))
+        let delivery = try await emailDelivery(tenant: tenant, key: key)
+        #expect(delivery?.0 == "suppressed")
+        #expect(delivery?.1?.contains("campaigns suppressed") == true)
+    }
+}

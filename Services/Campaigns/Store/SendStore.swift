@@ -87,11 +87,7 @@ struct SendStore: Sendable {
                 UPDATE campaigns.campaign_sends SET state = 'bounced', claimed_until = NULL, error = \(reason)
                 WHERE campaign_id = \(campaign) AND subscriber_id = \(subscriber)
                 """, logger: database.logger)
-            try await connection.query(
-                """
-                INSERT INTO campaigns.suppressions (tenant_id, email, reason, detail) VALUES (\(tenant), \(email), 'hard_bounce', \(reason))
-                ON CONFLICT DO NOTHING
-                """, logger: database.logger)
+            _ = try await SuppressionStore.add(email, reason: "hard_bounce", detail: reason, tenant: tenant, database: database, on: connection)
         }
     }
 

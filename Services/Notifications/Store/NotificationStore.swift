@@ -59,7 +59,8 @@ struct NotificationStore: Sendable {
                     preferences: request.recipient.userId.flatMap { saved[$0] } ?? .standard)
             }
             let stored = try await insert(planned, tenant: tenant, on: connection)
-            try await queue(planned.filter { stored.contains($0.accepted.id) }, subscribed: subscribed, on: connection)
+            let suppressed = try await Self.suppressed(Set(planned.compactMap { $0.address?.lowercased() }), on: connection, logger: database.logger)
+            try await queue(planned.filter { stored.contains($0.accepted.id) }, subscribed: subscribed, suppressed: suppressed, on: connection)
         }
     }
 
@@ -143,7 +144,19 @@ struct NotificationStore: Sendable {
 
     /// The deliveries of the notifications just stored, their first outcomes on
     /// notifications.delivery.v1, and their jobs.
-    private func queue(_ planned: [Planned], subscribed: Set<UUID>, on connection: PostgresConnection) async throws {
+    /// The addresses among these that campaigns suppressed (hard bounces, complaints).
+    static func suppressed(_ addresses: Set<String>, on connection: PostgresConnection, logger: Logger) async throws -> Set<String> {
+        guard !addresses.isEmpty else { return [] }
+        var found: Set<String> = []
+        for try await email in try await connection.query(
+            "SELECT email FROM notifications.address_suppressions WHERE email = ANY(\(Array(addresses)))", logger: logger
+        ).decode(String.self) {
+            found.insert(email)
+        }
+        return found
+    }
+
+    private func queue(_ planned: [Planned], subscribed: Set<UUID>, suppressed: Set<String>, on connection: PostgresConnection) async throws {
         var deliveries: [Delivery] = []
         var emails: [(tenant: UUID, arguments: EmailJob)] = []
         var emailTimes: [Date?] = []
@@ -155,7 +168,7 @@ struct NotificationStore: Sendable {
             let accepted = item.accepted
             let request = accepted.request
             if item.wanted.contains(Channel.email.rawValue) {
-                let delivery = emailDelivery(accepted, address: item.address)
+                let delivery = emailDelivery(accepted, address: item.address, suppressed: suppressed)
                 deliveries.append(delivery)
                 if delivery.state == "digest", let user = request.recipient.userId {
                     if digestUsers.insert(user).inserted { digests.append((user, delivery.runAt)) }
@@ -246,11 +259,17 @@ struct NotificationStore: Sendable {
 
     private var jobs: JobQueue { JobQueue(schema: "notifications") }
 
-    /// Failed without an address, suppressed when opted out, else queued, deferred or into the digest.
-    private func emailDelivery(_ accepted: Accepted, address: String?) -> Delivery {
+    /// Failed without an address, suppressed when opted out or when campaigns suppressed the
+    /// address, else queued, deferred or into the digest.
+    private func emailDelivery(_ accepted: Accepted, address: String?, suppressed: Set<String>) -> Delivery {
         let category = accepted.request.category
         guard let address else {
             return Delivery(accepted: accepted, channel: .email, address: "", state: "failed", error: "no email address is known for the recipient")
+        }
+        guard !suppressed.contains(address.lowercased()) else {
+            return Delivery(
+                accepted: accepted, channel: .email, address: address, state: "suppressed",
+                error: "the address bounced or complained (campaigns suppressed it)")
         }
         guard accepted.preferences.allows(.email, category: category) else {
             return Delivery(

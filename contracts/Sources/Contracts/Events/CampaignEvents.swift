@@ -45,3 +45,30 @@ public struct CampaignChanged: EventPayload {
     public var key: String { campaignId.uuidString.lowercased() }
     public var subject: String { "campaigns/\(key)" }
 }
+
+/// `campaigns.suppression.v1`: an address campaigns will not mail (a hard bounce, a
+/// complaint, by hand), or mails again (removed). Notifications stops transactional email to
+/// it too. Keyed by tenant and address, so the newest word on an address is kept.
+public struct SuppressionChanged: EventPayload {
+    public static let added = "campaigns.suppression.added"
+    public static let removed = "campaigns.suppression.removed"
+
+    public var tenantId: UUID
+    /// Lower-case.
+    public var email: String
+    /// `hard_bounce`, `complaint` or `manual`.
+    public var reason: String
+    public var detail: String?
+    public var occurredAt: Date
+
+    public init(tenantId: UUID, email: String, reason: String, detail: String?, occurredAt: Date) {
+        self.tenantId = tenantId
+        self.email = email
+        self.reason = reason
+        self.detail = detail
+        self.occurredAt = occurredAt
+    }
+
+    public var key: String { "\(tenantId.uuidString.lowercased()):\(email)" }
+    public var subject: String { "suppressions/\(email)" }
+}

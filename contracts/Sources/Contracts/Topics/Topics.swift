@@ -43,13 +43,18 @@ public enum Topics {
         ]
     )
 
+    public static let campaignsSuppression = Topic(
+        name: "campaigns.suppression.v1", owner: "campaigns", key: .entityID, partitions: 4, cleanupPolicy: .compact,
+        eventTypes: [SuppressionChanged.added, SuppressionChanged.removed]
+    )
+
     public static let services = ["gateway", "auth", "tasks", "experience", "search", "notifications", "campaigns", "photoml"]
 
     /// Domain topics plus one dead-letter topic per service.
     public static let all: [Topic] =
         [
             authTenant, authUser, authMembership, notificationsRequest, notificationsDelivery, tasksTask, tasksProject, photomlSession,
-            campaignsCampaign,
+            campaignsCampaign, campaignsSuppression,
         ]
         + services.map(Topic.deadLetter(for:))
 
@@ -87,5 +92,7 @@ public enum EventCatalog {
         CampaignChanged.resumed: CampaignChanged.self,
         CampaignChanged.finished: CampaignChanged.self,
         CampaignChanged.cancelled: CampaignChanged.self,
+        SuppressionChanged.added: SuppressionChanged.self,
+        SuppressionChanged.removed: SuppressionChanged.self,
     ]
 }
