@@ -32,7 +32,9 @@ func campaignsHost(_ configuration: CampaignsConfiguration) throws -> ServiceHos
         sends: SendStore(database: database), mailer: SMTPMailer(configuration: configuration.smtp), pacer: CampaignPacer(),
         linkSecret: configuration.linkSecret, publicURL: configuration.publicURL, concurrency: configuration.sendConcurrency,
         chunk: campaigns.chunkSize)
-    try host.jobs(CampaignJobs(delivery: delivery, campaigns: campaigns, tenants: tenants))
+    let imports = ImportStore(database: database)
+    host.routes(ImportRoutes(store: imports, subscribers: subscribers))
+    try host.jobs(CampaignJobs(delivery: delivery, campaigns: campaigns, imports: imports, tenants: tenants))
     return host
 }
 

@@ -19,10 +19,13 @@ struct ScheduledStart: Codable, Sendable {
 struct CampaignJobs: ServiceJobs {
     let delivery: CampaignDelivery
     let campaigns: CampaignStore
+    let imports: ImportStore
     let tenants: TenantDirectory
 
     static let deliver = JobKind<DeliverArguments>("campaigns.deliver", queue: "mail", maxAttempts: 50, timeout: .seconds(600))
     static let startScheduled = JobKind<ScheduledStart>("campaigns.start-scheduled", maxAttempts: 10, timeout: .seconds(600))
+    /// A chunk per transaction; a retry resumes after the last one committed.
+    static let importSubscribers = JobKind<ImportArguments>("campaigns.import", maxAttempts: 10, timeout: .seconds(3600))
 
     var registry: JobRegistry {
         var registry = JobRegistry()
@@ -40,6 +43,11 @@ struct CampaignJobs: ServiceJobs {
             _ = try await campaigns.transition(
                 arguments.campaignId, .start, tenant: context.tenantID,
                 monthlyQuota: tenants.entry(context.tenantID).plan.limits.campaignEmailsPerMonth)
+        }
+        let imports = self.imports
+        registry.register(Self.importSubscribers) { arguments, context in
+            let quota = tenants.entry(context.tenantID).plan.limits.maxSubscribers
+            while try await imports.step(arguments.importId, quota: quota, tenant: context.tenantID) {}
         }
         return registry
     }

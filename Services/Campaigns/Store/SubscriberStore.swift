@@ -96,6 +96,18 @@ struct SubscriberStore: Sendable {
         }
     }
 
+    /// Oldest first, for the export.
+    func oldestFirst(tenant: UUID, after cursor: UUID?, limit: Int) async throws -> [Subscriber] {
+        try await database.withTenant(tenant) { connection in
+            try await Self.subscribers(
+                try await connection.query(
+                    """
+                    SELECT \(unescaped: Self.columns) FROM campaigns.subscribers
+                    WHERE (\(cursor)::uuid IS NULL OR id > \(cursor)) ORDER BY id LIMIT \(limit)
+                    """, logger: database.logger))
+        }
+    }
+
     func update(_ id: UUID, tenant: UUID, expectedVersion: Int?, change: @Sendable (Subscriber) -> Subscriber) async throws -> Subscriber {
         try await uniqueEmail {
             try await database.withTenant(tenant) { connection in
