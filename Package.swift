@@ -197,6 +197,7 @@ let package = Package(
             name: "Mail",
             dependencies: [
                 "CCurl", "Jobs", .product(name: "Mustache", package: "swift-mustache"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             path: "Shared/Mail", swiftSettings: strict),
         service(

@@ -28,6 +28,7 @@ func campaignsHost(_ configuration: CampaignsConfiguration) throws -> ServiceHos
     host.routes(UnsubscribeRoutes(store: UnsubscribeStore(database: database), secret: configuration.linkSecret))
     host.routes(TrackingRoutes(store: TrackingStore(database: database), secret: configuration.linkSecret))
     host.routes(SuppressionRoutes(store: SuppressionStore(database: database)))
+    host.routes(DKIMRoutes(store: DKIMStore(database: database)))
     let delivery = CampaignDelivery(
         sends: SendStore(database: database), mailer: SMTPMailer(configuration: configuration.smtp), pacer: CampaignPacer(),
         linkSecret: configuration.linkSecret, publicURL: configuration.publicURL, concurrency: configuration.sendConcurrency,

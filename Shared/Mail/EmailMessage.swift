@@ -18,6 +18,14 @@ public struct EmailMessage: Sendable {
     public var headers: [(String, String)] = []
     /// The SMTP envelope sender (MAIL FROM), when it is not the mailer's configured one.
     public var envelopeFrom: String?
+    /// Signs the message as it leaves (DKIM), when the sender's domain has a key.
+    public var signer: DKIMSigner?
+
+    /// The bytes that go over SMTP: rendered, then signed when there is a signer.
+    public func wire() throws -> String {
+        guard let signer else { return rendered }
+        return try signer.sign(rendered)
+    }
 
     public init(
         from: String, to: String, subject: String, text: String, html: String?, messageID: String, date: Date, listUnsubscribe: String? = nil,

@@ -63,7 +63,7 @@ public struct SMTPMailer: Sendable {
     /// configured one.
     public func send(_ message: EmailMessage) async throws {
         let configuration = configuration
-        let payload = Array(message.rendered.utf8)
+        let payload = Array(try message.wire().utf8)
         let recipient = Self.address(message.to)
         let sender = Self.address(message.envelopeFrom ?? configuration.from)
         try await Self.transfers.runIfActive {

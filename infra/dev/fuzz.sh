@@ -3,13 +3,13 @@
 #   fuzz.sh validate          openapi-spec-validator on every contracts/openapi/*.yaml
 #   fuzz.sh quick GATEWAY     a short seeded schemathesis pass per service (make test)
 #   fuzz.sh long GATEWAY      the long pass (make fuzz)
-# sahi and moto are pinned here too: the photoml tests hold their slicing and merging to
-# sahi, and their S3 store to moto_server.
+# sahi, moto and dkimpy are pinned here too: the photoml tests hold their slicing and merging to
+# sahi, their S3 store to moto_server, and the campaigns tests their DKIM signatures to dkimpy.
 # The Python tools live in a virtual environment under .dev/, pinned.
 set -euo pipefail
 source "$(cd "$(dirname "$0")" && pwd)/env.sh"
 VENV="$ROOT/.dev/venv"
-TOOLS=("schemathesis==4.32.5" "openapi-spec-validator==0.9.0" "sahi==0.12.8" "moto[server]==5.2.1")
+TOOLS=("schemathesis==4.32.5" "openapi-spec-validator==0.9.0" "sahi==0.12.8" "moto[server]==5.2.1" "dkimpy==1.1.8" "pynacl==1.6.2")
 marker="$VENV/.tools-$(echo "${TOOLS[*]}" | md5sum | cut -c1-12)"
 if [ ! -f "$marker" ]; then
   echo "fuzz: pip install ${TOOLS[*]} into $VENV"

@@ -278,6 +278,20 @@ paths["/v1/campaigns/subscribers/export.csv"] = {
     "get": op("exportSubscribers", "Every subscriber as CSV, streamed", "subscribers",
         {"200": {"description": "email, name, status, attributes (JSON), created_at", "content": {"text/csv": {"schema": {"type": "string"}}}},
          **errors()})}
+dkim_key = {"type": "object", "required": ["domain", "selector", "algorithm", "dnsName", "dnsRecord", "createdAt"], "properties": {
+    "domain": {"type": "string"}, "selector": {"type": "string"}, "algorithm": {"type": "string", "enum": ["rsa-sha256", "ed25519-sha256"]},
+    "dnsName": {"type": "string", "description": "Where to publish the TXT record"}, "dnsRecord": {"type": "string"}, "createdAt": dt_s}}
+paths["/v1/admin/campaigns/dkim"] = {
+    "get": op("listDKIMKeys", "The tenant's DKIM keys by sending domain (owners and admins)", "dkim",
+        {**ok("All of them", {"allOf": [ref("PageInfo"), {"properties": {"items": {"type": "array", "items": dkim_key}}}]}), **errors(403)})}
+paths["/v1/admin/campaigns/dkim/{domain}"] = {"parameters": [{"name": "domain", "in": "path", "required": True, "schema": {"type": "string"}}],
+    "put": op("putDKIMKey", "Make the domain's DKIM key (the first, or a rotation); answers the DNS record to publish", "dkim",
+        {**ok("Rotated", dkim_key), **ok("Made", dkim_key, "201"), **errors(403, 404, 422)},
+        desc="Campaign mail from the domain is then signed (relaxed/relaxed). The private key never leaves the service.",
+        body={"required": False, "content": {"application/json": {"schema": {"type": "object", "properties": {
+            "selector": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}$"},
+            "algorithm": {"type": "string", "enum": ["rsa-sha256", "ed25519-sha256"], "default": "rsa-sha256"}}}}}}),
+    "delete": op("deleteDKIMKey", "Stop signing the domain's mail", "dkim", {"204": {"description": "Deleted"}, **errors(403, 404)})}
 paths["/v1/campaigns/t/open/{token}"] = {"parameters": [token_param],
     "get": {"operationId": "trackOpen", "summary": "The open pixel: a 1 × 1 GIF, the open counted", "tags": ["public"], "security": [],
         "responses": {"200": {"description": "The pixel", "content": {"image/gif": {"schema": {"type": "string", "format": "binary"}}}},
@@ -385,7 +399,7 @@ doc = {
         "member.\n")},
     "servers": [{"url": "/", "description": "The gateway (paths are the public ones)"}],
     "security": [{"bearer": []}],
-    "tags": [{"name": n} for n in ["subscribers", "lists", "segments", "templates", "campaigns", "suppressions", "public"]],
+    "tags": [{"name": n} for n in ["subscribers", "lists", "segments", "templates", "campaigns", "suppressions", "dkim", "public"]],
     "paths": paths,
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "A user's access token from auth"}},

@@ -78,7 +78,9 @@ struct CampaignDelivery: Sendable {
 
     func deliver(_ campaignID: UUID, context: JobContext) async throws {
         let tenant = context.tenantID
-        guard let (campaign, version, partials) = try await sends.campaign(campaignID, tenant: tenant), campaign.state == .running else { return }
+        guard let (campaign, version, partials, signer) = try await sends.campaign(campaignID, tenant: tenant), campaign.state == .running else {
+            return
+        }
         let compiled = CompiledVersion(version, partials: partials)
         let recipients = try await sends.claim(campaignID, limit: chunk, tenant: tenant)
         var outcomes: [UUID: Outcome] = [:]
@@ -95,7 +97,9 @@ struct CampaignDelivery: Sendable {
                 if !stopped, index > 0, index % 20 == 0, !(try await sends.running(campaignID, tenant: tenant)) { stopped = true }
                 if stopped { break }
                 try await pacer.wait(campaignID, ratePerSecond: campaign.ratePerSecond)
-                group.addTask { (recipient.subscriberID, try await send(recipient, of: campaign, compiled: compiled, tenant: tenant)) }
+                group.addTask {
+                    (recipient.subscriberID, try await send(recipient, of: campaign, compiled: compiled, signer: signer, tenant: tenant))
+                }
                 inFlight += 1
             }
             for try await (id, outcome) in group { outcomes[id] = outcome }
@@ -113,7 +117,9 @@ struct CampaignDelivery: Sendable {
         _ = try await sends.finishIfDone(campaignID, tenant: tenant)
     }
 
-    func send(_ recipient: SendStore.Recipient, of campaign: Campaign, compiled: CompiledVersion, tenant: UUID) async throws -> Outcome {
+    func send(
+        _ recipient: SendStore.Recipient, of campaign: Campaign, compiled: CompiledVersion, signer: DKIMSigner?, tenant: UUID
+    ) async throws -> Outcome {
         let unsubscribe = link(.unsubscribe, campaign: campaign.id, subscriber: recipient.subscriberID, tenant: tenant)
         let context = TemplateRendering.context(
             email: recipient.email, name: recipient.name, attributes: recipient.attributes, data: campaign.data,
@@ -125,7 +131,8 @@ struct CampaignDelivery: Sendable {
                 link(.click, campaign: campaign.id, subscriber: recipient.subscriberID, tenant: tenant, bound: url) + "?u="
                     + (url.addingPercentEncoding(withAllowedCharacters: Self.queryValue) ?? "")
             })
-        let message = CampaignMessage.make(campaign: campaign, tenant: tenant, recipient: recipient, rendered: rendered, unsubscribeURL: unsubscribe)
+        var message = CampaignMessage.make(campaign: campaign, tenant: tenant, recipient: recipient, rendered: rendered, unsubscribeURL: unsubscribe)
+        message.signer = signer
         do {
             try await mailer.send(message)
         } catch SMTPFailure.rejected(let code, let reason) {

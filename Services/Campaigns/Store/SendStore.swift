@@ -1,4 +1,5 @@
 import Foundation
+import Mail
 import Persistence
 import PostgresNIO
 import ServiceKit
@@ -20,7 +21,7 @@ struct SendStore: Sendable {
 
     /// What a delivery needs of its campaign: the campaign, its pinned version, the
     /// tenant's partials.
-    func campaign(_ id: UUID, tenant: UUID) async throws -> (Campaign, TemplateVersion, [String: String])? {
+    func campaign(_ id: UUID, tenant: UUID) async throws -> (Campaign, TemplateVersion, [String: String], DKIMSigner?)? {
         try await database.withTenant(tenant) { connection in
             guard let campaign = try await CampaignStore(database: database).fetch(id, lock: false, on: connection),
                 let version = try await TemplateStore(database: database).version(campaign.templateVersion, of: campaign.templateId, on: connection)
@@ -31,7 +32,8 @@ struct SendStore: Sendable {
             {
                 partials[name] = body
             }
-            return (campaign, version, partials)
+            let domain = campaign.fromEmail.split(separator: "@").last.map(String.init) ?? ""
+            return (campaign, version, partials, try await DKIMStore.signer(domain: domain, on: connection, logger: database.logger))
         }
     }
 
