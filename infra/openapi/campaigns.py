@@ -195,7 +195,15 @@ camp_props = {"name": {"type": "string", "minLength": 1, "maxLength": 200}, "tem
     "listIds": {"type": "array", "items": uuid_s, "maxItems": 50}, "segmentIds": {"type": "array", "items": uuid_s, "maxItems": 20},
     "data": {"type": "object", "description": "Values of the template's declared variables"},
     "ratePerSecond": {"type": "number", "exclusiveMinimum": 0, "maximum": 10000},
-    "maxConsecutiveFailures": {"type": "integer", "minimum": 1, "maximum": 10000}}
+    "maxConsecutiveFailures": {"type": "integer", "minimum": 1, "maximum": 10000},
+    "abTest": {"type": "object", "required": ["variants", "testPercent", "metric", "waitMinutes"],
+        "description": ("2 to 4 variants of the subject and/or template version, sent to testPercent of the audience (each recipient's "
+                        "variant fixed by a hash); after waitMinutes the best open or click rate wins (or POST /winner) and goes to the rest"),
+        "properties": {"variants": {"type": "array", "minItems": 2, "maxItems": 4, "items": {"type": "object", "required": ["name"], "properties": {
+            "name": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"}, "subject": {"type": "string", "maxLength": 500},
+            "templateVersion": {"type": "integer", "minimum": 1}}}},
+            "testPercent": {"type": "integer", "minimum": 1, "maximum": 50}, "metric": {"type": "string", "enum": ["open", "click", "manual"]},
+            "waitMinutes": {"type": "integer", "minimum": 1, "maximum": 10080}}}}
 camp_desc = ("States: draft → scheduled → running ⇄ paused → finished; cancelled from any state before finished. A move the state "
     "does not allow answers 409. Only a draft is edited.")
 paths["/v1/campaigns"] = {
@@ -224,6 +232,10 @@ for move, summary in [("pause", "Pause a running campaign"), ("resume", "Resume 
     paths[f"/v1/campaigns/{{id}}/{move}"] = {"parameters": [ID],
         "post": op(f"{move}Campaign", summary, "campaigns", {**ok("The campaign", ref("Campaign"), headers=ETAG), **errors(403, 404, 409, 412)},
             params=[IFMATCH])}
+paths["/v1/campaigns/{id}/winner"] = {"parameters": [ID],
+    "post": op("pickWinner", "End the A/B test now: the named variant, or the best so far, goes to the recipients held back", "campaigns",
+        {**ok("The campaign", ref("Campaign"), headers=ETAG), **errors(403, 404, 409, 422)},
+        body={"required": False, "content": {"application/json": {"schema": {"type": "object", "properties": {"variant": {"type": "string"}}}}}})}
 paths["/v1/campaigns/{id}/status"] = {"parameters": [ID],
     "get": op("getCampaignStatus", "How the campaign goes: sends by state and per minute", "campaigns",
         {**ok("The status", ref("CampaignStatus")), **errors(404)})}
@@ -362,13 +374,18 @@ schemas["Campaign"] = {"type": "object", "required": ["id", "name", "templateId"
         "state": ref("CampaignState"), "scheduledAt": dt, "timeZone": {"type": "string"}, "ratePerSecond": {"type": "number"},
         "maxConsecutiveFailures": {"type": "integer"}, "pauseReason": {"type": "string"},
         "audience": {"type": "integer", "description": "Recipients frozen when it started"}, "startedAt": dt, "finishedAt": dt,
+        "abTest": {"type": "object"}, "winner": {"type": "string"},
         "version": {"type": "integer"}, "createdAt": dt, "updatedAt": dt}}
 schemas["CampaignStatus"] = {"type": "object", "required": ["id", "state", "audience", "queued", "sending", "sent", "failed", "bounced", "perMinute",
-    "engagement"],
+    "engagement", "held"],
     "properties": {"id": uuid, "state": ref("CampaignState"), "audience": {"type": "integer"}, "queued": {"type": "integer"},
         "sending": {"type": "integer"}, "sent": {"type": "integer"}, "failed": {"type": "integer"}, "bounced": {"type": "integer"},
         "pauseReason": {"type": "string"}, "startedAt": dt, "finishedAt": dt,
         "perMinute": {"type": "array", "items": {"type": "object", "required": ["minute", "sent"], "properties": {"minute": dt, "sent": {"type": "integer"}}}},
+        "held": {"type": "integer", "description": "Recipients waiting for the A/B test's winner"}, "winner": {"type": "string"},
+        "variants": {"type": "array", "items": {"type": "object", "required": ["name", "sent", "uniqueOpens", "uniqueClicks", "openRate", "clickRate"],
+            "properties": {"name": {"type": "string"}, "sent": {"type": "integer"}, "uniqueOpens": {"type": "integer"},
+                "uniqueClicks": {"type": "integer"}, "openRate": {"type": "number"}, "clickRate": {"type": "number"}}}},
         "engagement": {"type": "object", "required": ["opens", "uniqueOpens", "clicks", "uniqueClicks", "links"], "properties": {
             "opens": {"type": "integer"}, "uniqueOpens": {"type": "integer"}, "clicks": {"type": "integer"}, "uniqueClicks": {"type": "integer"},
             "links": {"type": "array", "items": {"type": "object", "required": ["url", "clicks", "uniqueClicks"], "properties": {

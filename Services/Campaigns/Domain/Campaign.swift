@@ -27,6 +27,9 @@ struct Campaign: Codable, Sendable, Equatable {
     var audience: Int?
     var startedAt: Date?
     var finishedAt: Date?
+    var abTest: ABTest?
+    /// The A/B test's winning variant, once picked.
+    var winner: String?
     var version: Int
     var createdAt: Date
     var updatedAt: Date
@@ -86,6 +89,7 @@ struct CampaignInput: Decodable, Sendable {
     var data: [String: JSONValue]?
     var ratePerSecond: Double?
     var maxConsecutiveFailures: Int?
+    var abTest: ABTest?
 }
 
 /// The body of `POST /v1/campaigns/{id}/launch`: now, or at a time in a time zone.
@@ -111,6 +115,11 @@ struct CampaignStatus: Codable, Sendable, Equatable {
     /// Sent messages per minute since it started, newest last.
     var perMinute: [Minute]
     var engagement: Engagement
+    /// With an A/B test: each variant's results, and the winner once picked.
+    var variants: [VariantResult]?
+    var winner: String?
+    /// Recipients waiting for the winner.
+    var held: Int
 
     struct Engagement: Codable, Sendable, Equatable {
         var opens: Int

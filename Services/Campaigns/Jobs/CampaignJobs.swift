@@ -9,6 +9,10 @@ struct DeliverArguments: Codable, Sendable {
     var campaignId: UUID
 }
 
+struct WinnerArguments: Codable, Sendable {
+    var campaignId: UUID
+}
+
 struct ScheduledStart: Codable, Sendable {
     var campaignId: UUID
     var at: Date
@@ -24,6 +28,7 @@ struct CampaignJobs: ServiceJobs {
 
     static let deliver = JobKind<DeliverArguments>("campaigns.deliver", queue: "mail", maxAttempts: 50, timeout: .seconds(600))
     static let startScheduled = JobKind<ScheduledStart>("campaigns.start-scheduled", maxAttempts: 10, timeout: .seconds(600))
+    static let pickWinner = JobKind<WinnerArguments>("campaigns.pick-winner", maxAttempts: 10, timeout: .seconds(120))
     /// A chunk per transaction; a retry resumes after the last one committed.
     static let importSubscribers = JobKind<ImportArguments>("campaigns.import", maxAttempts: 10, timeout: .seconds(3600))
 
@@ -43,6 +48,13 @@ struct CampaignJobs: ServiceJobs {
             _ = try await campaigns.transition(
                 arguments.campaignId, .start, tenant: context.tenantID,
                 monthlyQuota: tenants.entry(context.tenantID).plan.limits.campaignEmailsPerMonth)
+        }
+        registry.register(Self.pickWinner) { arguments, context in
+            do {
+                _ = try await campaigns.pickWinner(arguments.campaignId, named: nil, tenant: context.tenantID)
+            } catch CampaignsError.illegalTransition, CampaignsError.notFound {
+                // Picked by hand meanwhile, cancelled or deleted: nothing to do.
+            }
         }
         let imports = self.imports
         registry.register(Self.importSubscribers) { arguments, context in
@@ -78,10 +90,10 @@ struct CampaignDelivery: Sendable {
 
     func deliver(_ campaignID: UUID, context: JobContext) async throws {
         let tenant = context.tenantID
-        guard let (campaign, version, partials, signer) = try await sends.campaign(campaignID, tenant: tenant), campaign.state == .running else {
+        guard let (campaign, versions, partials, signer) = try await sends.campaign(campaignID, tenant: tenant), campaign.state == .running else {
             return
         }
-        let compiled = CompiledVersion(version, partials: partials)
+        let compiled = versions.mapValues { CompiledVersion($0, partials: partials) }
         let recipients = try await sends.claim(campaignID, limit: chunk, tenant: tenant)
         var outcomes: [UUID: Outcome] = [:]
         try await withThrowingTaskGroup(of: (UUID, Outcome).self) { group in
@@ -97,8 +109,9 @@ struct CampaignDelivery: Sendable {
                 if !stopped, index > 0, index % 20 == 0, !(try await sends.running(campaignID, tenant: tenant)) { stopped = true }
                 if stopped { break }
                 try await pacer.wait(campaignID, ratePerSecond: campaign.ratePerSecond)
+                guard let version = compiled[recipient.variant ?? ""] ?? compiled[""] else { break }
                 group.addTask {
-                    (recipient.subscriberID, try await send(recipient, of: campaign, compiled: compiled, signer: signer, tenant: tenant))
+                    (recipient.subscriberID, try await send(recipient, of: campaign, compiled: version, signer: signer, tenant: tenant))
                 }
                 inFlight += 1
             }

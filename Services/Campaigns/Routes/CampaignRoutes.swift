@@ -30,6 +30,7 @@ struct CampaignRoutes: RouteGroup {
         campaigns.post(":id/pause") { request, context in try await move(.pause, request, context) }
         campaigns.post(":id/resume") { request, context in try await move(.resume, request, context) }
         campaigns.post(":id/cancel") { request, context in try await move(.cancel, request, context) }
+        campaigns.post(":id/winner") { request, context in try await winner(request, context) }
         campaigns.get(":id/status") { _, context in
             let identity = try context.requireIdentity()
             return try await CampaignProblems.mapErrors("campaign") {
@@ -53,6 +54,7 @@ struct CampaignRoutes: RouteGroup {
         CampaignRules.rate(input.ratePerSecond, &v)
         v.check(input.maxConsecutiveFailures.map { (1...10_000).contains($0) } ?? true, "maxConsecutiveFailures", "must be 1 to 10000")
         let data = SubscriberRules.attributes(input.data, &v)
+        if let test = input.abTest { ABTest.validate(test, &v) }
         try v.finish()
         let now = Date()
         let draft = Campaign(
@@ -60,7 +62,7 @@ struct CampaignRoutes: RouteGroup {
             fromEmail: fromEmail ?? "", replyTo: replyTo ?? nil, listIds: Array(Set(input.listIds ?? [])),
             segmentIds: Array(Set(input.segmentIds ?? [])), data: data, state: .draft, scheduledAt: nil, timeZone: "UTC",
             ratePerSecond: input.ratePerSecond ?? 10, maxConsecutiveFailures: input.maxConsecutiveFailures ?? 20, pauseReason: nil, audience: nil,
-            startedAt: nil, finishedAt: nil, version: 1, createdAt: now, updatedAt: now)
+            startedAt: nil, finishedAt: nil, abTest: input.abTest, version: 1, createdAt: now, updatedAt: now)
         let campaign = try await CampaignProblems.mapErrors("campaign") {
             try await store.create(draft, versionNamed: input.templateVersion != nil, tenant: identity.tenantID)
         }
@@ -97,6 +99,7 @@ struct CampaignRoutes: RouteGroup {
         CampaignRules.rate(input.ratePerSecond, &v)
         v.check(input.maxConsecutiveFailures.map { (1...10_000).contains($0) } ?? true, "maxConsecutiveFailures", "must be 1 to 10000")
         let data = input.data.map { SubscriberRules.attributes($0, &v) }
+        if let test = input.abTest { ABTest.validate(test, &v) }
         try v.finish()
         let campaign = try await CampaignProblems.mapErrors("campaign") {
             try await store.update(id, tenant: identity.tenantID, expectedVersion: expected, versionNamed: input.templateVersion != nil) { current in
@@ -112,6 +115,7 @@ struct CampaignRoutes: RouteGroup {
                 if let data { next.data = data }
                 if let rate = input.ratePerSecond { next.ratePerSecond = rate }
                 if let failures = input.maxConsecutiveFailures { next.maxConsecutiveFailures = failures }
+                if let test = input.abTest { next.abTest = test }
                 return next
             }
         }
@@ -136,6 +140,23 @@ struct CampaignRoutes: RouteGroup {
                 monthlyQuota: quotas.monthlySends(tenant: identity.tenantID))
         }
         return EditedResponse(status: .accepted, headers: [.eTag: campaign.etag], response: campaign)
+    }
+
+    struct WinnerInput: Decodable, Sendable {
+        /// The variant to send to the rest; by the test's metric when absent.
+        var variant: String?
+    }
+
+    /// Ends the A/B test now: the named variant (or the best so far) goes to the held recipients.
+    func winner(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<Campaign> {
+        let identity = try context.requireIdentity()
+        try identity.require(anyOf: CampaignProblems.writers)
+        let id = try context.pathID("campaign")
+        let input = try await request.decodeOptionalJSON(WinnerInput.self, context: context) ?? WinnerInput()
+        let campaign = try await CampaignProblems.mapErrors("campaign") {
+            try await store.pickWinner(id, named: input.variant, tenant: identity.tenantID)
+        }
+        return EditedResponse(headers: [.eTag: campaign.etag], response: campaign)
     }
 
     func move(_ transition: CampaignTransition, _ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<Campaign> {

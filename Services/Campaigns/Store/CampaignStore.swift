@@ -13,18 +13,19 @@ struct CampaignStore: Sendable {
 
     static let columns = """
         id, name, template_id, template_version, from_name, from_email, reply_to, list_ids, segment_ids, data::text, state, scheduled_at,
-        time_zone, rate_per_second, max_consecutive_failures, pause_reason, audience, started_at, finished_at, version, created_at, updated_at
+        time_zone, rate_per_second, max_consecutive_failures, pause_reason, audience, started_at, finished_at, ab_test::text, winner, version,
+        created_at, updated_at
         """
 
     static func campaigns(_ rows: PostgresRowSequence) async throws -> [Campaign] {
         var found: [Campaign] = []
         for try await (
             id, name, template, templateVersion, fromName, fromEmail, replyTo, lists, segments, data, state, scheduledAt, timeZone, rate, maxFailures,
-            pauseReason, audience, started, finished, version, created, updated
+            pauseReason, audience, started, finished, abTest, winner, version, created, updated
         ) in rows.decode(
             (
                 UUID, String, UUID, Int, String, String, String?, [UUID], [UUID], String, String, Date?, String, Double, Int, String?, Int?, Date?,
-                Date?, Int, Date, Date
+                Date?, String?, String?, Int, Date, Date
             ).self)
         {
             found.append(
@@ -34,7 +35,8 @@ struct CampaignStore: Sendable {
                     data: (try? JSONDecoder().decode([String: JSONValue].self, from: Data(data.utf8))) ?? [:],
                     state: Campaign.State(rawValue: state) ?? .draft, scheduledAt: scheduledAt, timeZone: timeZone, ratePerSecond: rate,
                     maxConsecutiveFailures: maxFailures, pauseReason: pauseReason, audience: audience, startedAt: started, finishedAt: finished,
-                    version: version, createdAt: created, updatedAt: updated))
+                    abTest: abTest.flatMap { try? JSONDecoder().decode(ABTest.self, from: Data($0.utf8)) }, winner: winner, version: version,
+                    createdAt: created, updatedAt: updated))
         }
         return found
     }
@@ -78,6 +80,9 @@ struct CampaignStore: Sendable {
         guard let latest else { throw CampaignsError.invalid("templateId", "must name a template of this tenant") }
         let version = versionNamed ? campaign.templateVersion : latest
         guard version >= 1, version <= latest else { throw CampaignsError.invalid("templateVersion", "the template has no version \(version)") }
+        for variant in campaign.abTest?.variants ?? [] where (variant.templateVersion ?? 1) > latest {
+            throw CampaignsError.invalid("abTest.variants", "the template has no version \(variant.templateVersion ?? 0)")
+        }
         if !campaign.listIds.isEmpty {
             var known: Set<UUID> = []
             for try await id in try await connection.query(
@@ -110,10 +115,10 @@ struct CampaignStore: Sendable {
             let rows = try await connection.query(
                 """
                 INSERT INTO campaigns.campaigns (id, tenant_id, name, template_id, template_version, from_name, from_email, reply_to,
-                  list_ids, segment_ids, data, rate_per_second, max_consecutive_failures)
+                  list_ids, segment_ids, data, rate_per_second, max_consecutive_failures, ab_test)
                 VALUES (\(draft.id), \(tenant), \(draft.name), \(draft.templateId), \(version), \(draft.fromName), \(draft.fromEmail),
                         \(draft.replyTo), \(draft.listIds), \(draft.segmentIds), \(SubscriberStore.json(draft.data))::jsonb, \(draft.ratePerSecond),
-                        \(draft.maxConsecutiveFailures))
+                        \(draft.maxConsecutiveFailures), \(Self.json(draft.abTest))::jsonb)
                 RETURNING \(unescaped: Self.columns)
                 """, logger: database.logger)
             guard let created = try await Self.campaigns(rows).first else { throw CampaignsError.notFound }
@@ -138,7 +143,8 @@ struct CampaignStore: Sendable {
                 UPDATE campaigns.campaigns SET name = \(next.name), template_id = \(next.templateId), template_version = \(next.templateVersion),
                   from_name = \(next.fromName), from_email = \(next.fromEmail), reply_to = \(next.replyTo), list_ids = \(next.listIds),
                   segment_ids = \(next.segmentIds), data = \(SubscriberStore.json(next.data))::jsonb, rate_per_second = \(next.ratePerSecond),
-                  max_consecutive_failures = \(next.maxConsecutiveFailures), version = version + 1, updated_at = now()
+                  max_consecutive_failures = \(next.maxConsecutiveFailures), ab_test = \(Self.json(next.abTest))::jsonb, version = version + 1,
+                  updated_at = now()
                 WHERE id = \(id) RETURNING \(unescaped: Self.columns)
                 """, logger: database.logger)
             guard let updated = try await Self.campaigns(rows).first else { throw CampaignsError.notFound }
@@ -201,6 +207,11 @@ struct CampaignStore: Sendable {
                     WHERE id = \(id)
                     """, logger: database.logger)
                 try await queueDelivery(id, recipients: audience, tenant: tenant, on: connection)
+                if let test = current.abTest, test.metric != .manual {
+                    try await JobQueue(schema: "campaigns").enqueue(
+                        CampaignJobs.pickWinner, WinnerArguments(campaignId: id), tenant: tenant,
+                        options: .init(runAt: Date().addingTimeInterval(Double(test.waitMinutes) * 60)), on: connection)
+                }
             case .resume:
                 try await connection.query(
                     "UPDATE campaigns.campaigns SET state = 'running', pause_reason = NULL, consecutive_failures = 0 WHERE id = \(id)",
@@ -269,6 +280,19 @@ struct CampaignStore: Sendable {
             count = inserted
         }
         try await connection.query("SET LOCAL enable_nestloop = on", logger: database.logger)
+        if let test = campaign.abTest {
+            // A hash of campaign and subscriber puts each recipient in the test share (or not)
+            // and picks its variant: the same on every run.
+            let names = test.variants.map(\.name)
+            try await connection.query(
+                """
+                UPDATE campaigns.campaign_sends SET
+                  state = CASE WHEN abs(hashtext(campaign_id::text || subscriber_id::text)) % 100 < \(test.testPercent) THEN 'queued' ELSE 'held' END,
+                  variant = CASE WHEN abs(hashtext(campaign_id::text || subscriber_id::text)) % 100 < \(test.testPercent)
+                    THEN (\(names)::text[])[1 + abs(hashtext(subscriber_id::text || campaign_id::text)) % \(names.count)] END
+                WHERE campaign_id = \(campaign.id)
+                """, logger: database.logger)
+        }
         return count
     }
 
@@ -278,6 +302,78 @@ struct CampaignStore: Sendable {
         let jobs = max(1, (recipients + chunkSize - 1) / chunkSize)
         try await JobQueue(schema: "campaigns").enqueueMany(
             CampaignJobs.deliver, Array(repeating: (tenant, DeliverArguments(campaignId: campaign)), count: jobs), on: connection)
+    }
+
+    static func json(_ test: ABTest?) -> String? {
+        test.flatMap { try? JSONEncoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// How each variant of an A/B test did: sent, and distinct openers and clickers.
+    func variantResults(_ campaign: Campaign, on connection: PostgresConnection) async throws -> [VariantResult] {
+        guard let test = campaign.abTest else { return [] }
+        var results: [VariantResult] = []
+        for variant in test.variants {
+            for try await (sent, opens, clicks) in try await connection.query(
+                """
+                SELECT count(*) FILTER (WHERE x.state = 'sent')::int,
+                       (SELECT count(DISTINCT t.subscriber_id)::int FROM campaigns.tracking_events t JOIN campaigns.campaign_sends y
+                          ON y.campaign_id = t.campaign_id AND y.subscriber_id = t.subscriber_id
+                        WHERE t.campaign_id = \(campaign.id) AND t.kind = 'open' AND y.variant = \(variant.name)),
+                       (SELECT count(DISTINCT t.subscriber_id)::int FROM campaigns.tracking_events t JOIN campaigns.campaign_sends y
+                          ON y.campaign_id = t.campaign_id AND y.subscriber_id = t.subscriber_id
+                        WHERE t.campaign_id = \(campaign.id) AND t.kind = 'click' AND y.variant = \(variant.name))
+                FROM campaigns.campaign_sends x WHERE x.campaign_id = \(campaign.id) AND x.variant = \(variant.name)
+                """, logger: database.logger
+            ).decode((Int, Int, Int).self) {
+                results.append(
+                    VariantResult(
+                        name: variant.name, sent: sent, uniqueOpens: opens, uniqueClicks: clicks, openRate: Double(opens) / Double(max(1, sent)),
+                        clickRate: Double(clicks) / Double(max(1, sent))))
+            }
+        }
+        return results
+    }
+
+    /// Picks the A/B test's winner (by the metric, or the one named) and queues the held
+    /// recipients with it; 409 when there is no test, a winner already, or the campaign is
+    /// not running or paused.
+    func pickWinner(_ id: UUID, named: String?, tenant: UUID) async throws -> Campaign {
+        try await database.withTenant(tenant) { connection in
+            guard let campaign = try await fetch(id, lock: true, on: connection) else { throw CampaignsError.notFound }
+            guard let test = campaign.abTest else {
+                throw CampaignsError.illegalTransition("pick a winner without an A/B test", campaign.state.rawValue)
+            }
+            guard campaign.winner == nil, [.running, .paused].contains(campaign.state) else {
+                throw CampaignsError.illegalTransition("pick a winner now", campaign.winner == nil ? campaign.state.rawValue : "decided")
+            }
+            let winner: String
+            if let named {
+                guard test.variants.contains(where: { $0.name == named }) else {
+                    throw CampaignsError.invalid("variant", "must be one of \(test.variants.map(\.name).joined(separator: ", "))")
+                }
+                winner = named
+            } else {
+                let results = try await variantResults(campaign, on: connection)
+                let rate: (VariantResult) -> Double = test.metric == .click ? { $0.clickRate } : { $0.openRate }
+                winner = results.max { rate($0) < rate($1) }?.name ?? test.variants[0].name
+            }
+            var released = 0
+            for try await count in try await connection.query(
+                """
+                WITH released AS (
+                  UPDATE campaigns.campaign_sends SET state = 'queued', variant = \(winner) WHERE campaign_id = \(id) AND state = 'held' RETURNING 1)
+                SELECT count(*)::int FROM released
+                """, logger: database.logger
+            ).decode(Int.self) {
+                released = count
+            }
+            try await connection.query(
+                "UPDATE campaigns.campaigns SET winner = \(winner), version = version + 1, updated_at = now() WHERE id = \(id)",
+                logger: database.logger)
+            if campaign.state == .running { try await queueDelivery(id, recipients: released, tenant: tenant, on: connection) }
+            guard let updated = try await fetch(id, lock: false, on: connection) else { throw CampaignsError.notFound }
+            return updated
+        }
     }
 
     static let source = "/services/campaigns"
@@ -325,7 +421,9 @@ struct CampaignStore: Sendable {
                 id: id, state: campaign.state, audience: campaign.audience ?? 0, queued: counts["queued"] ?? 0, sending: counts["sending"] ?? 0,
                 sent: counts["sent"] ?? 0, failed: counts["failed"] ?? 0, bounced: counts["bounced"] ?? 0, pauseReason: campaign.pauseReason,
                 startedAt: campaign.startedAt, finishedAt: campaign.finishedAt, perMinute: minutes,
-                engagement: try await TrackingStore.counts(id, on: connection, logger: database.logger))
+                engagement: try await TrackingStore.counts(id, on: connection, logger: database.logger),
+                variants: campaign.abTest == nil ? nil : try await variantResults(campaign, on: connection), winner: campaign.winner,
+                held: counts["held"] ?? 0)
         }
     }
 }

@@ -17,15 +17,28 @@ struct SendStore: Sendable {
         var email: String
         var name: String
         var attributes: [String: JSONValue]
+        /// The A/B variant it gets, if the campaign tests any.
+        var variant: String?
     }
 
     /// What a delivery needs of its campaign: the campaign, its pinned version, the
     /// tenant's partials.
-    func campaign(_ id: UUID, tenant: UUID) async throws -> (Campaign, TemplateVersion, [String: String], DKIMSigner?)? {
+    func campaign(_ id: UUID, tenant: UUID) async throws -> (Campaign, [String: TemplateVersion], [String: String], DKIMSigner?)? {
         try await database.withTenant(tenant) { connection in
+            let templates = TemplateStore(database: database)
             guard let campaign = try await CampaignStore(database: database).fetch(id, lock: false, on: connection),
-                let version = try await TemplateStore(database: database).version(campaign.templateVersion, of: campaign.templateId, on: connection)
+                let pinned = try await templates.version(campaign.templateVersion, of: campaign.templateId, on: connection)
             else { return nil }
+            // What each A/B variant sends ("" is the campaign's own).
+            var versions = ["": pinned]
+            for variant in campaign.abTest?.variants ?? [] {
+                var version = pinned
+                if let number = variant.templateVersion, let other = try await templates.version(number, of: campaign.templateId, on: connection) {
+                    version = other
+                }
+                if let subject = variant.subject { version.subject = subject }
+                versions[variant.name] = version
+            }
             var partials: [String: String] = [:]
             for try await (name, body) in try await connection.query("SELECT name, body FROM campaigns.partials", logger: database.logger)
                 .decode((String, String).self)
@@ -33,7 +46,7 @@ struct SendStore: Sendable {
                 partials[name] = body
             }
             let domain = campaign.fromEmail.split(separator: "@").last.map(String.init) ?? ""
-            return (campaign, version, partials, try await DKIMStore.signer(domain: domain, on: connection, logger: database.logger))
+            return (campaign, versions, partials, try await DKIMStore.signer(domain: domain, on: connection, logger: database.logger))
         }
     }
 
@@ -43,7 +56,7 @@ struct SendStore: Sendable {
         let seconds = Int(claim.components.seconds)
         return try await database.withTenant(tenant) { connection in
             var recipients: [Recipient] = []
-            for try await (subscriber, email, name, attributes) in try await connection.query(
+            for try await (subscriber, email, name, attributes, variant) in try await connection.query(
                 """
                 WITH picked AS (
                   SELECT x.subscriber_id FROM campaigns.campaign_sends x JOIN campaigns.campaigns c ON c.id = x.campaign_id
@@ -54,15 +67,15 @@ struct SendStore: Sendable {
                   UPDATE campaigns.campaign_sends x SET state = 'sending', attempts = attempts + 1,
                     claimed_until = now() + make_interval(secs => \(seconds))
                   FROM picked WHERE x.campaign_id = \(campaign) AND x.subscriber_id = picked.subscriber_id
-                  RETURNING x.subscriber_id, x.email)
-                SELECT claimed.subscriber_id, claimed.email, COALESCE(s.name, ''), COALESCE(s.attributes, '{}')::text
+                  RETURNING x.subscriber_id, x.email, x.variant)
+                SELECT claimed.subscriber_id, claimed.email, COALESCE(s.name, ''), COALESCE(s.attributes, '{}')::text, claimed.variant
                 FROM claimed LEFT JOIN campaigns.subscribers s ON s.id = claimed.subscriber_id
                 """, logger: database.logger
-            ).decode((UUID, String, String, String).self) {
+            ).decode((UUID, String, String, String, String?).self) {
                 recipients.append(
                     Recipient(
                         subscriberID: subscriber, email: email, name: name,
-                        attributes: (try? JSONDecoder().decode([String: JSONValue].self, from: Data(attributes.utf8))) ?? [:]))
+                        attributes: (try? JSONDecoder().decode([String: JSONValue].self, from: Data(attributes.utf8))) ?? [:], variant: variant))
             }
             return recipients
         }
@@ -143,7 +156,7 @@ struct SendStore: Sendable {
                 """
                 UPDATE campaigns.campaigns SET state = 'finished', finished_at = now(), version = version + 1, updated_at = now()
                 WHERE id = \(campaign) AND state = 'running'
-                  AND NOT EXISTS (SELECT 1 FROM campaigns.campaign_sends WHERE campaign_id = \(campaign) AND state IN ('queued', 'sending'))
+                  AND NOT EXISTS (SELECT 1 FROM campaigns.campaign_sends WHERE campaign_id = \(campaign) AND state IN ('queued', 'sending', 'held'))
                 RETURNING 1
                 """, logger: database.logger)
             {
