@@ -169,3 +169,40 @@ struct TrackingTests {
         return nil
     }
 }
+
+@Suite("campaign auto-pause")
+struct AutoPauseTests {
+    @Test("a run of failed sends pauses the campaign by itself, with the reason; the recipients wait for a resume, none failed for good")
+    func pausesItself() async throws {
+        let marketer = try await Marketer.fresh()
+        let (campaignID, _) = try await marketer.campaign(recipients: 20)
+        _ = try await marketer.send("PATCH", "/v1/campaigns/\(campaignID)", json: ["maxConsecutiveFailures": 3])
+        let campaign = try #require(UUID(uuidString: campaignID))
+        let tenant = marketer.tenant
+        try await withDatabase("campaigns") { database in
+            try await database.withTenant(tenant) { connection in
+                let store = CampaignStore(database: database)
+                guard let draft = try await store.fetch(campaign, lock: true, on: connection) else { return }
+                let audience = try await store.freezeAudience(draft, tenant: tenant, on: connection)
+                try await connection.query(
+                    "UPDATE campaigns.campaigns SET state = 'running', audience = \(audience), started_at = now() WHERE id = \(campaign)",
+                    logger: database.logger)
+            }
+            // A mail server that is not there: every send fails, none for good.
+            let mailer = SMTPMailer(configuration: SMTPConfiguration(url: "smtp://127.0.0.1:9", requireTLS: false, from: "b@acme.test", timeoutSeconds: 2))
+            let configuration = try CampaignsConfiguration.forTests(TestEnvironment.configuration("campaigns"))
+            let delivery = CampaignDelivery(
+                sends: SendStore(database: database), mailer: mailer, pacer: CampaignPacer(), linkSecret: configuration.linkSecret,
+                publicURL: configuration.publicURL, concurrency: 2, chunk: 100)
+            let context = JobContext(id: 1, tenantID: tenant, kind: CampaignJobs.deliver.name, attempt: 1, maxAttempts: 1, logger: TestEnvironment.logger)
+            try await delivery.deliver(campaign, context: context)
+        }
+        let paused = try await marketer.send("GET", "/v1/campaigns/\(campaignID)")
+        #expect(paused.string("state") == "paused")
+        #expect(paused.string("pauseReason")?.contains("failures in a row") == true)
+        let status = try await marketer.send("GET", "/v1/campaigns/\(campaignID)/status")
+        #expect(status.json["sent"] as? Int == 0)
+        #expect(status.json["failed"] as? Int == 0)
+        #expect(status.json["queued"] as? Int == 20)
+    }
+}
