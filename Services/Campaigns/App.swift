@@ -35,7 +35,11 @@ func campaignsHost(_ configuration: CampaignsConfiguration) throws -> ServiceHos
         chunk: campaigns.chunkSize)
     let imports = ImportStore(database: database)
     host.routes(ImportRoutes(store: imports, subscribers: subscribers))
-    try host.jobs(CampaignJobs(delivery: delivery, campaigns: campaigns, imports: imports, tenants: tenants))
+    let confirmations = ConfirmationMail(
+        database: database, mailer: SMTPMailer(configuration: configuration.smtp), linkSecret: configuration.linkSecret,
+        publicURL: configuration.publicURL)
+    host.routes(ConfirmRoutes(lists: ListStore(database: database), secret: configuration.linkSecret))
+    try host.jobs(CampaignJobs(delivery: delivery, campaigns: campaigns, imports: imports, confirmations: confirmations, tenants: tenants))
     return host
 }
 

@@ -189,12 +189,14 @@ struct AutoPauseTests {
                     logger: database.logger)
             }
             // A mail server that is not there: every send fails, none for good.
-            let mailer = SMTPMailer(configuration: SMTPConfiguration(url: "smtp://127.0.0.1:9", requireTLS: false, from: "b@acme.test", timeoutSeconds: 2))
+            let mailer = SMTPMailer(
+                configuration: SMTPConfiguration(url: "smtp://127.0.0.1:9", requireTLS: false, from: "b@acme.test", timeoutSeconds: 2))
             let configuration = try CampaignsConfiguration.forTests(TestEnvironment.configuration("campaigns"))
             let delivery = CampaignDelivery(
                 sends: SendStore(database: database), mailer: mailer, pacer: CampaignPacer(), linkSecret: configuration.linkSecret,
                 publicURL: configuration.publicURL, concurrency: 2, chunk: 100)
-            let context = JobContext(id: 1, tenantID: tenant, kind: CampaignJobs.deliver.name, attempt: 1, maxAttempts: 1, logger: TestEnvironment.logger)
+            let context = JobContext(
+                id: 1, tenantID: tenant, kind: CampaignJobs.deliver.name, attempt: 1, maxAttempts: 1, logger: TestEnvironment.logger)
             try await delivery.deliver(campaign, context: context)
         }
         let paused = try await marketer.send("GET", "/v1/campaigns/\(campaignID)")

@@ -79,3 +79,34 @@ struct ListTests {
         #expect(try await marketer.send("GET", "/v1/campaigns/subscribers/\(id)/lists").items.isEmpty)
     }
 }
+
+@Suite("double opt-in")
+struct DoubleOptInTests {
+    @Test("a new member of a double opt-in list gets an email with a signed link; opening it confirms them, once; a tampered link is 404")
+    func confirmed() async throws {
+        let marketer = try await Marketer.fresh()
+        let list = try await marketer.create("/v1/campaigns/lists", ["name": "Weekly garden notes", "optIn": "double"])
+        let address = "confirm-\(UUID().uuidString.prefix(8).lowercased())@optin.test"
+        let subscriber = try await marketer.subscriber(address, name: "Rosa", lists: [list])
+        let mail = try #require(try await Mailbox.first(to: address, timeout: .seconds(30)))
+        #expect(mail.subject == "Please confirm your subscription to Weekly garden notes")
+        let text = try #require(mail.parts["text/plain"])
+        let link = try #require(text.split(separator: "\n").first { $0.contains("/v1/campaigns/t/confirm/") }).trimmingCharacters(in: .whitespaces)
+        let local = try UnsubscribeTests.local(link, server: marketer.url)
+        var tampered = Array(local)
+        tampered[tampered.count - 2] = tampered[tampered.count - 2] == "A" ? "B" : "A"
+        #expect(try await TestHTTP.send("GET", String(tampered)).status == 404)
+        let page = try await TestHTTP.send("GET", local)
+        #expect(page.status == 200)
+        #expect(String(decoding: page.body, as: UTF8.self).contains("confirmed"))
+        let members = try await marketer.send("GET", "/v1/campaigns/lists/\(list)/subscribers")
+        #expect(members.items.first { $0["subscriberId"] as? String == subscriber }?["status"] as? String == "confirmed")
+        #expect(String(decoding: try await TestHTTP.send("GET", local).body, as: UTF8.self).contains("nothing to confirm"))
+        // A single opt-in list asks nobody.
+        let single = try await marketer.create("/v1/campaigns/lists", ["name": "Offers"])
+        let other = "single-\(UUID().uuidString.prefix(8).lowercased())@optin.test"
+        _ = try await marketer.subscriber(other, lists: [single])
+        try await Task.sleep(for: .seconds(2))
+        #expect(Mailbox.messages(to: other).isEmpty)
+    }
+}

@@ -315,6 +315,9 @@ paths["/v1/campaigns/t/click/{token}"] = {"parameters": [token_param],
             "schema": {"type": "string", "maxLength": 4096}}],
         "responses": {"302": {"description": "To the link's address", "headers": {"Location": {"schema": {"type": "string"}}}},
             "400": resp("BadRequest"), "404": resp("NotFound"), "429": resp("TooManyRequests")}}}
+paths["/v1/campaigns/t/confirm/{token}"] = {"parameters": [token_param],
+    "get": {"operationId": "confirmSubscription", "summary": "The double opt-in email's link: confirms the membership", "tags": ["public"],
+        "security": [], "responses": html_ok}}
 paths["/v1/campaigns/t/unsubscribe/{token}"] = {"parameters": [token_param],
     "get": {"operationId": "unsubscribePage", "summary": "What the unsubscribe link will do, with a button to confirm", "tags": ["public"],
         "security": [], "responses": html_ok},

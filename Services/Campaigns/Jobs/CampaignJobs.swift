@@ -24,10 +24,12 @@ struct CampaignJobs: ServiceJobs {
     let delivery: CampaignDelivery
     let campaigns: CampaignStore
     let imports: ImportStore
+    let confirmations: ConfirmationMail
     let tenants: TenantDirectory
 
     static let deliver = JobKind<DeliverArguments>("campaigns.deliver", queue: "mail", maxAttempts: 50, timeout: .seconds(600))
     static let startScheduled = JobKind<ScheduledStart>("campaigns.start-scheduled", maxAttempts: 10, timeout: .seconds(600))
+    static let confirmation = JobKind<ConfirmationArguments>("campaigns.confirmation", queue: "mail", maxAttempts: 10, timeout: .seconds(90))
     static let pickWinner = JobKind<WinnerArguments>("campaigns.pick-winner", maxAttempts: 10, timeout: .seconds(120))
     /// A chunk per transaction; a retry resumes after the last one committed.
     static let importSubscribers = JobKind<ImportArguments>("campaigns.import", maxAttempts: 10, timeout: .seconds(3600))
@@ -56,6 +58,8 @@ struct CampaignJobs: ServiceJobs {
                 // Picked by hand meanwhile, cancelled or deleted: nothing to do.
             }
         }
+        let confirmations = self.confirmations
+        registry.register(Self.confirmation) { arguments, context in try await confirmations.send(arguments, tenant: context.tenantID) }
         let imports = self.imports
         registry.register(Self.importSubscribers) { arguments, context in
             let quota = tenants.entry(context.tenantID).plan.limits.maxSubscribers

@@ -227,14 +227,20 @@ struct ImportStore: Sendable {
             counts.skipped += rows.count - created - updated
         }
         for list in lists {
-            try await connection.query(
+            var waiting: [UUID] = []
+            for try await (subscriber, status) in try await connection.query(
                 """
                 INSERT INTO campaigns.list_members (tenant_id, list_id, subscriber_id, status)
                 SELECT \(tenant), \(list), s.id,
                        CASE WHEN (SELECT opt_in FROM campaigns.lists WHERE id = \(list)) = 'double' THEN 'unconfirmed' ELSE 'confirmed' END
                 FROM campaigns.subscribers s WHERE s.email = ANY(\(rows.map(\.email))::text[])
                 ON CONFLICT DO NOTHING
-                """, logger: database.logger)
+                RETURNING subscriber_id, status
+                """, logger: database.logger
+            ).decode((UUID, String).self) where status == "unconfirmed" {
+                waiting.append(subscriber)
+            }
+            try await ListStore.askToConfirm(waiting, list: list, tenant: tenant, on: connection)
         }
         return counts
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Jobs
 import Persistence
 import PostgresNIO
 import ServiceKit
@@ -140,13 +141,42 @@ struct ListStore: Sendable {
         guard absent.isEmpty else { throw CampaignsError.subscribersMissing(absent) }
         for list in lists {
             let initial = status?.rawValue ?? (known[list] == "double" ? "unconfirmed" : "confirmed")
-            try await connection.query(
+            var waiting: [UUID] = []
+            for try await subscriber in try await connection.query(
                 """
                 INSERT INTO campaigns.list_members (tenant_id, list_id, subscriber_id, status)
                 SELECT \(tenant), \(list), s, \(initial) FROM unnest(\(subscribers)::uuid[]) AS s
                 ON CONFLICT (tenant_id, list_id, subscriber_id) DO UPDATE SET status = EXCLUDED.status, updated_at = now()
                 WHERE \(status?.rawValue)::text IS NOT NULL AND list_members.status IS DISTINCT FROM EXCLUDED.status
-                """, logger: logger)
+                RETURNING subscriber_id, status
+                """, logger: logger
+            ).decode((UUID, String).self) where subscriber.1 == "unconfirmed" {
+                waiting.append(subscriber.0)
+            }
+            try await Self.askToConfirm(waiting, list: list, tenant: tenant, on: connection)
+        }
+    }
+
+    /// Double opt-in: each new unconfirmed member gets an email with a signed link to confirm.
+    static func askToConfirm(_ subscribers: [UUID], list: UUID, tenant: UUID, on connection: PostgresConnection) async throws {
+        guard !subscribers.isEmpty else { return }
+        try await JobQueue(schema: "campaigns").enqueueMany(
+            CampaignJobs.confirmation, subscribers.map { (tenant, ConfirmationArguments(subscriberId: $0, listId: list)) }, on: connection)
+    }
+
+    /// The member confirmed through their link; false when the link's membership is gone or
+    /// was not waiting.
+    func confirm(_ link: SignedLink) async throws -> Bool {
+        try await database.withTenant(link.tenant) { connection in
+            for try await _ in try await connection.query(
+                """
+                UPDATE campaigns.list_members SET status = 'confirmed', updated_at = now()
+                WHERE list_id = \(link.campaign) AND subscriber_id = \(link.subscriber) AND status = 'unconfirmed' RETURNING 1
+                """, logger: database.logger)
+            {
+                return true
+            }
+            return false
         }
     }
 

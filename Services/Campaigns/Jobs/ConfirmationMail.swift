@@ -1,0 +1,52 @@
+import Crypto
+import Foundation
+import Mail
+import Persistence
+import PostgresNIO
+
+struct ConfirmationArguments: Codable, Sendable {
+    var subscriberId: UUID
+    var listId: UUID
+}
+
+/// Double opt-in: the email that asks a new member of a list to confirm, with a signed link
+/// (`/v1/campaigns/t/confirm/{token}`). Sent once per job; nothing when the member
+/// confirmed or left meanwhile.
+struct ConfirmationMail: Sendable {
+    let database: Database
+    let mailer: SMTPMailer
+    let linkSecret: SymmetricKey
+    let publicURL: String
+
+    func send(_ arguments: ConfirmationArguments, tenant: UUID) async throws {
+        let found = try await database.withTenant(tenant) { connection -> (String, String, String)? in
+            for try await row in try await connection.query(
+                """
+                SELECT s.email, s.name, l.name FROM campaigns.list_members m
+                JOIN campaigns.subscribers s ON s.id = m.subscriber_id JOIN campaigns.lists l ON l.id = m.list_id
+                WHERE m.list_id = \(arguments.listId) AND m.subscriber_id = \(arguments.subscriberId) AND m.status = 'unconfirmed'
+                  AND s.status = 'enabled'
+                """, logger: database.logger
+            ).decode((String, String, String).self) {
+                return row
+            }
+            return nil
+        }
+        guard let (email, name, list) = found else { return }
+        // The list's id stands in the link's campaign place.
+        let token = SignedLink(purpose: .confirm, tenant: tenant, campaign: arguments.listId, subscriber: arguments.subscriberId).token(
+            secret: linkSecret)
+        let link = publicURL.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/v1/campaigns/t/confirm/\(token)"
+        let greeting = name.isEmpty ? "Hello" : "Hello \(name)"
+        let escaped = UnsubscribeRoutes.escape
+        let message = EmailMessage(
+            from: mailer.configuration.from, to: email, subject: "Please confirm your subscription to \(list)",
+            text:
+                "\(greeting),\n\nplease confirm that you want to receive \(list) by opening this link:\n\(link)\n\nIf you did not ask for it, ignore this email.",
+            html: "<p>\(escaped(greeting)),</p><p>please confirm that you want to receive <strong>\(escaped(list))</strong>:</p>"
+                + "<p><a href=\"\(escaped(link))\">Confirm my subscription</a></p><p>If you did not ask for it, ignore this email.</p>",
+            messageID: "confirm.\(arguments.listId.uuidString.lowercased()).\(arguments.subscriberId.uuidString.lowercased())@campaigns", date: Date()
+        )
+        try await mailer.send(message)
+    }
+}
