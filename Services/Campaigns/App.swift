@@ -39,6 +39,7 @@ func campaignsHost(_ configuration: CampaignsConfiguration) throws -> ServiceHos
         database: database, mailer: SMTPMailer(configuration: configuration.smtp), linkSecret: configuration.linkSecret,
         publicURL: configuration.publicURL)
     host.routes(ConfirmRoutes(lists: ListStore(database: database), secret: configuration.linkSecret))
+    host.routes(PreferenceRoutes(store: PreferenceStore(database: database), secret: configuration.linkSecret))
     try host.jobs(CampaignJobs(delivery: delivery, campaigns: campaigns, imports: imports, confirmations: confirmations, tenants: tenants))
     return host
 }

@@ -110,3 +110,39 @@ struct DoubleOptInTests {
         #expect(Mailbox.messages(to: other).isEmpty)
     }
 }
+
+@Suite("preference page")
+struct PreferencePageTests {
+    @Test("the email's preferences link shows the public lists and the reader's; saving the boxes subscribes and unsubscribes")
+    func saved() async throws {
+        let marketer = try await Marketer.fresh()
+        let html = "<p>{{offer}}</p><p><a href=\"{{preferencesUrl}}\">Preferences</a> <a href=\"{{unsubscribeUrl}}\">Unsubscribe</a></p>"
+        let (campaign, addresses) = try await marketer.campaign(recipients: 1, html: html)
+        let shop = try await marketer.create("/v1/campaigns/lists", ["name": "Shop news", "visibility": "public"])
+        let hidden = try await marketer.create("/v1/campaigns/lists", ["name": "Internal", "visibility": "private"])
+        _ = try await marketer.send("POST", "/v1/campaigns/\(campaign)/launch")
+        _ = try await marketer.waitFor(campaign, state: "finished")
+        let body = try #require(Mailbox.messages(to: addresses[0]).first?.parts["text/html"])
+        let link = try UnsubscribeTests.local(
+            try #require(TrackingTests.attribute("href", containing: "/t/preferences/", in: body)), server: marketer.url)
+        let page = String(decoding: try await TestHTTP.send("GET", link).body, as: UTF8.self)
+        #expect(page.contains("Shop news"))
+        #expect(!page.contains("Internal"))
+        let draft = try await marketer.send("GET", "/v1/campaigns/\(campaign)")
+        let own = try #require((draft.json["listIds"] as? [String])?.first)
+        #expect(page.contains("value=\"\(own)\" checked"))
+        // Keep only the shop's news: off the campaign's list, onto the public one.
+        let saved = try await TestHTTP.send(
+            "POST", link, raw: "list=\(shop)", headers: ["Content-Type": "application/x-www-form-urlencoded"])
+        #expect(saved.status == 200)
+        #expect(String(decoding: saved.body, as: UTF8.self).contains("Saved."))
+        let subscriber = try #require(try await marketer.send("GET", "/v1/campaigns/subscribers?q=\(addresses[0])").items.first?["id"] as? String)
+        let lists = try await marketer.send("GET", "/v1/campaigns/subscribers/\(subscriber)/lists").items
+        #expect(lists.first { $0["listId"] as? String == own }?["status"] as? String == "unsubscribed")
+        #expect(lists.first { $0["listId"] as? String == shop }?["status"] as? String == "confirmed")
+        // A private list cannot be joined through the page.
+        _ = try await TestHTTP.send("POST", link, raw: "list=\(shop)&list=\(hidden)", headers: ["Content-Type": "application/x-www-form-urlencoded"])
+        #expect(try await marketer.send("GET", "/v1/campaigns/subscribers/\(subscriber)/lists").items.count == 2)
+        #expect(try await TestHTTP.send("GET", link.replacingOccurrences(of: "/t/preferences/", with: "/t/unsubscribe/")).status == 404)
+    }
+}

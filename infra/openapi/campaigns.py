@@ -318,6 +318,11 @@ paths["/v1/campaigns/t/click/{token}"] = {"parameters": [token_param],
 paths["/v1/campaigns/t/confirm/{token}"] = {"parameters": [token_param],
     "get": {"operationId": "confirmSubscription", "summary": "The double opt-in email's link: confirms the membership", "tags": ["public"],
         "security": [], "responses": html_ok}}
+paths["/v1/campaigns/t/preferences/{token}"] = {"parameters": [token_param],
+    "get": {"operationId": "preferencePage", "summary": "The subscriber's lists (the tenant's public ones and those they are on), a box each",
+        "tags": ["public"], "security": [], "responses": html_ok},
+    "post": {"operationId": "savePreferences", "summary": "Save the boxes (form fields list=<id>): subscribe to those checked, unsubscribe from the rest",
+        "tags": ["public"], "security": [], "responses": html_ok}}
 paths["/v1/campaigns/t/unsubscribe/{token}"] = {"parameters": [token_param],
     "get": {"operationId": "unsubscribePage", "summary": "What the unsubscribe link will do, with a button to confirm", "tags": ["public"],
         "security": [], "responses": html_ok},

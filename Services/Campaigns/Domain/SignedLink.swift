@@ -11,6 +11,7 @@ struct SignedLink: Equatable, Sendable {
         case open = 2
         case click = 3
         case confirm = 4
+        case preferences = 5
     }
 
     var purpose: Purpose

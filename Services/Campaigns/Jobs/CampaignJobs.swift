@@ -140,7 +140,10 @@ struct CampaignDelivery: Sendable {
         let unsubscribe = link(.unsubscribe, campaign: campaign.id, subscriber: recipient.subscriberID, tenant: tenant)
         let context = TemplateRendering.context(
             email: recipient.email, name: recipient.name, attributes: recipient.attributes, data: campaign.data,
-            links: ["unsubscribeUrl": unsubscribe, "preferencesUrl": unsubscribe])
+            links: [
+                "unsubscribeUrl": unsubscribe,
+                "preferencesUrl": link(.preferences, campaign: campaign.id, subscriber: recipient.subscriberID, tenant: tenant),
+            ])
         var rendered = compiled.render(context)
         rendered.html = LinkTracking.rewrite(
             rendered.html, pixel: link(.open, campaign: campaign.id, subscriber: recipient.subscriberID, tenant: tenant),
@@ -176,6 +179,7 @@ struct CampaignDelivery: Sendable {
             case .open: "open"
             case .click: "click"
             case .confirm: "confirm"
+            case .preferences: "preferences"
             }
         return publicURL.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/v1/campaigns/t/\(path)/\(token)"
     }
