@@ -156,6 +156,27 @@ struct CampaignTests {
     }
 }
 
+@Suite("hourly cap")
+struct HourlyCapTests {
+    @Test("a campaign capped at 5 an hour sends 5 and keeps the rest waiting for the window; a bad cap is refused")
+    func capped() async throws {
+        let marketer = try await Marketer.fresh()
+        let (campaign, _) = try await marketer.campaign(recipients: 12)
+        #expect(try await marketer.send("PATCH", "/v1/campaigns/\(campaign)", json: ["maxPerHour": 0]).status == 422)
+        #expect(try await marketer.send("PATCH", "/v1/campaigns/\(campaign)", json: ["maxPerHour": 5]).json["maxPerHour"] as? Int == 5)
+        _ = try await marketer.send("POST", "/v1/campaigns/\(campaign)/launch")
+        _ = try await eventually(timeout: .seconds(30)) {
+            (try await marketer.send("GET", "/v1/campaigns/\(campaign)/status").json["sent"] as? Int ?? 0) >= 5
+        }
+        try await Task.sleep(for: .seconds(3))
+        let status = try await marketer.send("GET", "/v1/campaigns/\(campaign)/status")
+        #expect(status.json["sent"] as? Int == 5)
+        #expect(status.json["queued"] as? Int == 7)
+        #expect(status.string("state") == "running")
+        _ = try await marketer.send("POST", "/v1/campaigns/\(campaign)/cancel")
+    }
+}
+
 @Suite("campaign events")
 struct CampaignEventTests {
     @Test("state changes are announced on campaigns.campaign.v1 with their counts: started, then finished with every send")

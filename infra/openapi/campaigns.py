@@ -196,6 +196,7 @@ camp_props = {"name": {"type": "string", "minLength": 1, "maxLength": 200}, "tem
     "data": {"type": "object", "description": "Values of the template's declared variables"},
     "ratePerSecond": {"type": "number", "exclusiveMinimum": 0, "maximum": 10000},
     "maxConsecutiveFailures": {"type": "integer", "minimum": 1, "maximum": 10000},
+    "maxPerHour": {"type": "integer", "minimum": 1, "description": "At most this many messages in any 60 minutes"},
     "abTest": {"type": "object", "required": ["variants", "testPercent", "metric", "waitMinutes"],
         "description": ("2 to 4 variants of the subject and/or template version, sent to testPercent of the audience (each recipient's "
                         "variant fixed by a hash); after waitMinutes the best open or click rate wins (or POST /winner) and goes to the rest"),
@@ -382,7 +383,7 @@ schemas["Campaign"] = {"type": "object", "required": ["id", "name", "templateId"
         "state": ref("CampaignState"), "scheduledAt": dt, "timeZone": {"type": "string"}, "ratePerSecond": {"type": "number"},
         "maxConsecutiveFailures": {"type": "integer"}, "pauseReason": {"type": "string"},
         "audience": {"type": "integer", "description": "Recipients frozen when it started"}, "startedAt": dt, "finishedAt": dt,
-        "abTest": {"type": "object"}, "winner": {"type": "string"},
+        "abTest": {"type": "object"}, "winner": {"type": "string"}, "maxPerHour": {"type": "integer"},
         "version": {"type": "integer"}, "createdAt": dt, "updatedAt": dt}}
 schemas["CampaignStatus"] = {"type": "object", "required": ["id", "state", "audience", "queued", "sending", "sent", "failed", "bounced", "perMinute",
     "engagement", "held"],

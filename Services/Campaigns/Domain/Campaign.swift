@@ -28,6 +28,8 @@ struct Campaign: Codable, Sendable, Equatable {
     var startedAt: Date?
     var finishedAt: Date?
     var abTest: ABTest?
+    /// At most this many messages in any 60 minutes.
+    var maxPerHour: Int?
     /// The A/B test's winning variant, once picked.
     var winner: String?
     var version: Int
@@ -90,6 +92,7 @@ struct CampaignInput: Decodable, Sendable {
     var ratePerSecond: Double?
     var maxConsecutiveFailures: Int?
     var abTest: ABTest?
+    var maxPerHour: Int?
 }
 
 /// The body of `POST /v1/campaigns/{id}/launch`: now, or at a time in a time zone.

@@ -98,19 +98,33 @@ struct CampaignDelivery: Sendable {
             return
         }
         let compiled = versions.mapValues { CompiledVersion($0, partials: partials) }
-        let recipients = try await sends.claim(campaignID, limit: chunk, tenant: tenant)
+        var limit = chunk
+        if let cap = campaign.maxPerHour {
+            let (room, frees) = try await sends.hourlyRoom(campaignID, cap: cap, tenant: tenant)
+            guard room > 0 else {
+                // The window is full: a chunk comes back when its oldest send leaves it.
+                try await later(campaignID, at: frees ?? Date().addingTimeInterval(60), tenant: tenant)
+                return
+            }
+            limit = min(chunk, room)
+        }
+        let recipients = try await sends.claim(campaignID, limit: limit, tenant: tenant)
         var outcomes: [UUID: Outcome] = [:]
         try await withThrowingTaskGroup(of: (UUID, Outcome).self) { group in
             var inFlight = 0
             var stopped = false
+            var lastCheck = ContinuousClock.now
             for (index, recipient) in recipients.enumerated() {
                 if inFlight >= concurrency, let (id, outcome) = try await group.next() {
                     inFlight -= 1
                     outcomes[id] = outcome
                     if outcome == .paused { stopped = true }
                 }
-                // A pause or cancel by hand is seen within a few messages.
-                if !stopped, index > 0, index % 20 == 0, !(try await sends.running(campaignID, tenant: tenant)) { stopped = true }
+                // A pause or cancel by hand is seen within half a second, whatever the rate.
+                if !stopped, index > 0, ContinuousClock.now - lastCheck > .milliseconds(500) {
+                    lastCheck = ContinuousClock.now
+                    if !(try await sends.running(campaignID, tenant: tenant)) { stopped = true }
+                }
                 if stopped { break }
                 try await pacer.wait(campaignID, ratePerSecond: campaign.ratePerSecond)
                 guard let version = compiled[recipient.variant ?? ""] ?? compiled[""] else { break }
@@ -125,13 +139,17 @@ struct CampaignDelivery: Sendable {
         try await sends.release(campaignID, subscribers: untried, tenant: tenant)
         // Recipients to try again need a chunk to take them; a pause leaves them for resume.
         if outcomes.values.contains(.retry), try await sends.running(campaignID, tenant: tenant) {
-            _ = try await sends.database.withTenant(tenant) { connection in
-                try await JobQueue(schema: "campaigns").enqueue(
-                    CampaignJobs.deliver, DeliverArguments(campaignId: campaignID), tenant: tenant,
-                    options: .init(runAt: Date().addingTimeInterval(30)), on: connection)
-            }
+            try await later(campaignID, at: Date().addingTimeInterval(30), tenant: tenant)
         }
         _ = try await sends.finishIfDone(campaignID, tenant: tenant)
+    }
+
+    /// Another chunk of the campaign, due at `date`.
+    func later(_ campaignID: UUID, at date: Date, tenant: UUID) async throws {
+        _ = try await sends.database.withTenant(tenant) { connection in
+            try await JobQueue(schema: "campaigns").enqueue(
+                CampaignJobs.deliver, DeliverArguments(campaignId: campaignID), tenant: tenant, options: .init(runAt: date), on: connection)
+        }
     }
 
     func send(

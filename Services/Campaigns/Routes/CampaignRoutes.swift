@@ -55,6 +55,7 @@ struct CampaignRoutes: RouteGroup {
         v.check(input.maxConsecutiveFailures.map { (1...10_000).contains($0) } ?? true, "maxConsecutiveFailures", "must be 1 to 10000")
         let data = SubscriberRules.attributes(input.data, &v)
         if let test = input.abTest { ABTest.validate(test, &v) }
+        v.check(input.maxPerHour.map { $0 >= 1 } ?? true, "maxPerHour", "must be 1 or more")
         try v.finish()
         let now = Date()
         let draft = Campaign(
@@ -62,7 +63,7 @@ struct CampaignRoutes: RouteGroup {
             fromEmail: fromEmail ?? "", replyTo: replyTo ?? nil, listIds: Array(Set(input.listIds ?? [])),
             segmentIds: Array(Set(input.segmentIds ?? [])), data: data, state: .draft, scheduledAt: nil, timeZone: "UTC",
             ratePerSecond: input.ratePerSecond ?? 10, maxConsecutiveFailures: input.maxConsecutiveFailures ?? 20, pauseReason: nil, audience: nil,
-            startedAt: nil, finishedAt: nil, abTest: input.abTest, version: 1, createdAt: now, updatedAt: now)
+            startedAt: nil, finishedAt: nil, abTest: input.abTest, maxPerHour: input.maxPerHour, version: 1, createdAt: now, updatedAt: now)
         let campaign = try await CampaignProblems.mapErrors("campaign") {
             try await store.create(draft, versionNamed: input.templateVersion != nil, tenant: identity.tenantID)
         }
@@ -100,6 +101,7 @@ struct CampaignRoutes: RouteGroup {
         v.check(input.maxConsecutiveFailures.map { (1...10_000).contains($0) } ?? true, "maxConsecutiveFailures", "must be 1 to 10000")
         let data = input.data.map { SubscriberRules.attributes($0, &v) }
         if let test = input.abTest { ABTest.validate(test, &v) }
+        v.check(input.maxPerHour.map { $0 >= 1 } ?? true, "maxPerHour", "must be 1 or more")
         try v.finish()
         let campaign = try await CampaignProblems.mapErrors("campaign") {
             try await store.update(id, tenant: identity.tenantID, expectedVersion: expected, versionNamed: input.templateVersion != nil) { current in
@@ -116,6 +118,7 @@ struct CampaignRoutes: RouteGroup {
                 if let rate = input.ratePerSecond { next.ratePerSecond = rate }
                 if let failures = input.maxConsecutiveFailures { next.maxConsecutiveFailures = failures }
                 if let test = input.abTest { next.abTest = test }
+                if let cap = input.maxPerHour { next.maxPerHour = cap }
                 return next
             }
         }

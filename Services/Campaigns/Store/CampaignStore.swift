@@ -13,19 +13,19 @@ struct CampaignStore: Sendable {
 
     static let columns = """
         id, name, template_id, template_version, from_name, from_email, reply_to, list_ids, segment_ids, data::text, state, scheduled_at,
-        time_zone, rate_per_second, max_consecutive_failures, pause_reason, audience, started_at, finished_at, ab_test::text, winner, version,
-        created_at, updated_at
+        time_zone, rate_per_second, max_consecutive_failures, pause_reason, audience, started_at, finished_at, ab_test::text, winner, max_per_hour,
+        version, created_at, updated_at
         """
 
     static func campaigns(_ rows: PostgresRowSequence) async throws -> [Campaign] {
         var found: [Campaign] = []
         for try await (
             id, name, template, templateVersion, fromName, fromEmail, replyTo, lists, segments, data, state, scheduledAt, timeZone, rate, maxFailures,
-            pauseReason, audience, started, finished, abTest, winner, version, created, updated
+            pauseReason, audience, started, finished, abTest, winner, maxPerHour, version, created, updated
         ) in rows.decode(
             (
                 UUID, String, UUID, Int, String, String, String?, [UUID], [UUID], String, String, Date?, String, Double, Int, String?, Int?, Date?,
-                Date?, String?, String?, Int, Date, Date
+                Date?, String?, String?, Int?, Int, Date, Date
             ).self)
         {
             found.append(
@@ -35,7 +35,8 @@ struct CampaignStore: Sendable {
                     data: (try? JSONDecoder().decode([String: JSONValue].self, from: Data(data.utf8))) ?? [:],
                     state: Campaign.State(rawValue: state) ?? .draft, scheduledAt: scheduledAt, timeZone: timeZone, ratePerSecond: rate,
                     maxConsecutiveFailures: maxFailures, pauseReason: pauseReason, audience: audience, startedAt: started, finishedAt: finished,
-                    abTest: abTest.flatMap { try? JSONDecoder().decode(ABTest.self, from: Data($0.utf8)) }, winner: winner, version: version,
+                    abTest: abTest.flatMap { try? JSONDecoder().decode(ABTest.self, from: Data($0.utf8)) }, maxPerHour: maxPerHour, winner: winner,
+                    version: version,
                     createdAt: created, updatedAt: updated))
         }
         return found
@@ -115,10 +116,10 @@ struct CampaignStore: Sendable {
             let rows = try await connection.query(
                 """
                 INSERT INTO campaigns.campaigns (id, tenant_id, name, template_id, template_version, from_name, from_email, reply_to,
-                  list_ids, segment_ids, data, rate_per_second, max_consecutive_failures, ab_test)
+                  list_ids, segment_ids, data, rate_per_second, max_consecutive_failures, ab_test, max_per_hour)
                 VALUES (\(draft.id), \(tenant), \(draft.name), \(draft.templateId), \(version), \(draft.fromName), \(draft.fromEmail),
                         \(draft.replyTo), \(draft.listIds), \(draft.segmentIds), \(SubscriberStore.json(draft.data))::jsonb, \(draft.ratePerSecond),
-                        \(draft.maxConsecutiveFailures), \(Self.json(draft.abTest))::jsonb)
+                        \(draft.maxConsecutiveFailures), \(Self.json(draft.abTest))::jsonb, \(draft.maxPerHour))
                 RETURNING \(unescaped: Self.columns)
                 """, logger: database.logger)
             guard let created = try await Self.campaigns(rows).first else { throw CampaignsError.notFound }
@@ -143,7 +144,8 @@ struct CampaignStore: Sendable {
                 UPDATE campaigns.campaigns SET name = \(next.name), template_id = \(next.templateId), template_version = \(next.templateVersion),
                   from_name = \(next.fromName), from_email = \(next.fromEmail), reply_to = \(next.replyTo), list_ids = \(next.listIds),
                   segment_ids = \(next.segmentIds), data = \(SubscriberStore.json(next.data))::jsonb, rate_per_second = \(next.ratePerSecond),
-                  max_consecutive_failures = \(next.maxConsecutiveFailures), ab_test = \(Self.json(next.abTest))::jsonb, version = version + 1,
+                  max_consecutive_failures = \(next.maxConsecutiveFailures), ab_test = \(Self.json(next.abTest))::jsonb, max_per_hour = \(next.maxPerHour),
+                  version = version + 1,
                   updated_at = now()
                 WHERE id = \(id) RETURNING \(unescaped: Self.columns)
                 """, logger: database.logger)

@@ -137,6 +137,22 @@ struct SendStore: Sendable {
         }
     }
 
+    /// How many more the campaign may send under its hourly cap now, and when the oldest
+    /// send in the window leaves it.
+    func hourlyRoom(_ campaign: UUID, cap: Int, tenant: UUID) async throws -> (Int, Date?) {
+        try await database.withTenant(tenant) { connection in
+            for try await (count, oldest) in try await connection.query(
+                """
+                SELECT count(*)::int, min(sent_at) FROM campaigns.campaign_sends
+                WHERE campaign_id = \(campaign) AND sent_at > now() - interval '1 hour'
+                """, logger: database.logger
+            ).decode((Int, Date?).self) {
+                return (max(0, cap - count), oldest.map { $0.addingTimeInterval(3600) })
+            }
+            return (cap, nil)
+        }
+    }
+
     /// A claimed send not attempted (the campaign paused or was cancelled meanwhile).
     func release(_ campaign: UUID, subscribers: [UUID], tenant: UUID) async throws {
         guard !subscribers.isEmpty else { return }
