@@ -13,5 +13,7 @@ PORT=26025
 SINK=$!
 trap 'kill $SINK 2>/dev/null || true' EXIT
 cd "$ROOT"
-CAMPAIGNS_BENCH_SMTP="smtp://127.0.0.1:$PORT" BENCH_CAMPAIGNS=1 BENCH=1 \
+infra/dev/install.sh >/dev/null
+swift build -c release --product campaigns
+CAMPAIGNS_BINARY="$(swift build -c release --show-bin-path)/campaigns" CAMPAIGNS_BENCH_SMTP="smtp://127.0.0.1:$PORT" BENCH_CAMPAIGNS=1 BENCH=1 \
   SWIFT_TEST_ARGS="-c release -Xswiftc -enable-testing --no-parallel --filter CampaignsBenchmark" infra/dev/stack.sh test

@@ -12,14 +12,16 @@ import Testing
 /// `make bench-campaigns` (release build): a list of BENCH_CAMPAIGNS_RECIPIENTS subscribers
 /// (1,000,000), loaded by SQL (the CSV import is not built yet); a campaign to it launched
 /// (the audience frozen), then sent for BENCH_CAMPAIGNS_SECONDS (120) to postfix's
-/// smtp-sink on loopback (CAMPAIGNS_BENCH_SMTP): launch seconds, sustained mails per second
-/// and per hour, the process's peak memory. Prints figures; asserts none.
+/// smtp-sink on loopback (CAMPAIGNS_BENCH_SMTP) by the release campaigns binary run as a
+/// process of its own (CAMPAIGNS_BINARY): launch seconds, sustained mails per second and per
+/// hour, that process's peak memory. Prints figures; asserts none.
 @Suite("campaigns benchmark", .enabled(if: ProcessInfo.processInfo.environment["BENCH_CAMPAIGNS"] != nil), .serialized)
 struct CampaignsBenchmark {
     static let env = ProcessInfo.processInfo.environment
 
-    static func residentMB(_ field: String) -> Double {
-        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    /// A memory figure of a process, from /proc/<pid>/status, in MB.
+    static func residentMB(_ field: String, of pid: Int32) -> Double {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
         let line = status.split(separator: "\n").first { $0.hasPrefix(field) } ?? ""
         return (Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
     }
@@ -34,11 +36,23 @@ struct CampaignsBenchmark {
         let window = Int(Self.env["BENCH_CAMPAIGNS_SECONDS"] ?? "") ?? 120
         let sink = Self.env["CAMPAIGNS_BENCH_SMTP"] ?? "smtp://127.0.0.1:26025"
         let issuer = try await TestIssuer.start()
-        var configuration = try CampaignsConfiguration.settings(
-            service: TestEnvironment.configuration("campaigns", jwksURL: issuer.jwksURL),
-            Environment(["CAMPAIGNS_SMTP_URL": sink, "CAMPAIGNS_SEND_CONCURRENCY": Self.env["CAMPAIGNS_SEND_CONCURRENCY"] ?? "16"]))
-        configuration.service.logLevel = "error"
-        let server = try await TestServer.start { try campaignsHost(configuration).application(onServerRunning: $0) }
+        // The campaigns service as its own process (the release binary), so its memory is
+        // its own; CAMPAIGNS_BINARY names it.
+        let binary = Self.env["CAMPAIGNS_BINARY"] ?? ""
+        let port = 28686
+        let service = Process()
+        service.executableURL = URL(fileURLWithPath: binary)
+        service.environment = [
+            "PORT": String(port), "DATABASE_URL": TestEnvironment.databaseURL(role: "campaigns"), "KAFKA_BROKERS": TestEnvironment.kafkaBrokers,
+            "JWKS_URL": issuer.jwksURL, "TOKEN_ISSUER": TestEnvironment.issuer, "TOKEN_AUDIENCE": TestEnvironment.audience, "LOG_LEVEL": "error",
+            "CAMPAIGNS_SMTP_URL": sink, "CAMPAIGNS_SEND_CONCURRENCY": Self.env["CAMPAIGNS_SEND_CONCURRENCY"] ?? "16",
+        ]
+        try service.run()
+        defer { service.terminate() }
+        let baseURL = "http://127.0.0.1:\(port)"
+        let ready = try await eventually(timeout: .seconds(30)) { (try? await TestHTTP.send("GET", baseURL + "/readyz").status) == 200 }
+        #expect(ready, "the campaigns service did not get ready")
+        let pid = service.processIdentifier
         let tenant = UUID.v7()
         // An enterprise plan, so the plan's rate and quotas do not bind.
         let producer = try KafkaProducer(brokers: TestEnvironment.kafkaBrokers, clientID: "campaigns-bench", logger: TestEnvironment.logger)
@@ -49,7 +63,7 @@ struct CampaignsBenchmark {
         try await producer.send(OutgoingMessage(topic: event.topic, key: event.key, value: Array(event.data), headers: event.headers))
         await producer.shutdown()
         try await Task.sleep(for: .seconds(5))
-        let marketer = Marketer(url: server.baseURL, token: try await issuer.token(tenant: tenant, roles: ["owner"], expiresIn: 7200), tenant: tenant)
+        let marketer = Marketer(url: baseURL, token: try await issuer.token(tenant: tenant, roles: ["owner"], expiresIn: 7200), tenant: tenant)
         let list = try await marketer.create("/v1/campaigns/lists", ["name": "Everyone"])
         let listID = try #require(UUID(uuidString: list))
 
@@ -94,7 +108,7 @@ struct CampaignsBenchmark {
         print(String(format: "  launch (audience of %d frozen): %.1f s", launched.json["audience"] as? Int ?? -1, launch))
 
         // The first 10 s ramp up; the rate is measured over the rest of the window.
-        var peak = Self.residentMB("VmRSS:")
+        var peak = Self.residentMB("VmRSS:", of: pid)
         var samples: [(Double, Int)] = []
         let sending = clock.now
         while Self.seconds(clock.now - sending) < Double(window) {
@@ -102,7 +116,7 @@ struct CampaignsBenchmark {
             let status = try await marketer.send("GET", "/v1/campaigns/\(campaign)/status")
             let sent = status.json["sent"] as? Int ?? 0
             samples.append((Self.seconds(clock.now - sending), sent))
-            peak = max(peak, Self.residentMB("VmRSS:"))
+            peak = max(peak, Self.residentMB("VmRSS:", of: pid))
             if status.string("state") != "running" { break }
         }
         _ = try await marketer.send("POST", "/v1/campaigns/\(campaign)/cancel")
@@ -115,8 +129,7 @@ struct CampaignsBenchmark {
         print("  failed \(failed.json["failed"] as? Int ?? -1), bounced \(failed.json["bounced"] as? Int ?? -1)")
         print(
             String(
-                format: "  resident memory of the process (service and test harness): peak sampled %.0f MB, high-water %.0f MB", peak,
-                Self.residentMB("VmHWM:")))
-        await server.stop()
+                format: "  resident memory of the campaigns process: peak sampled %.0f MB, high-water %.0f MB", peak,
+                Self.residentMB("VmHWM:", of: pid)))
     }
 }
