@@ -40,6 +40,7 @@ func campaignsHost(_ configuration: CampaignsConfiguration) throws -> ServiceHos
         publicURL: configuration.publicURL)
     host.routes(ConfirmRoutes(lists: ListStore(database: database), secret: configuration.linkSecret))
     host.routes(PreferenceRoutes(store: PreferenceStore(database: database), secret: configuration.linkSecret))
+    host.routes(SenderRoutes(store: SenderStore(database: database), secret: configuration.linkSecret))
     try host.jobs(CampaignJobs(delivery: delivery, campaigns: campaigns, imports: imports, confirmations: confirmations, tenants: tenants))
     return host
 }

@@ -24,10 +24,11 @@ extension Marketer {
             _ = try await subscriber(address, name: "Reader \(index)", lists: [list])
             addresses.append(address)
         }
+        try await verifySender()
         let id = try await create(
             "/v1/campaigns",
             [
-                "name": "Spring \(run)", "templateId": template, "fromName": "Acme Gardens", "fromEmail": "news@acme.test", "listIds": [list],
+                "name": "Spring \(run)", "templateId": template, "fromName": "Acme Gardens", "fromEmail": sender, "listIds": [list],
                 "data": ["offer": "20% off roses"], "ratePerSecond": rate,
             ])
         return (id, addresses)
@@ -58,7 +59,7 @@ struct CampaignTests {
             guard let mail = mails.first else { continue }
             #expect(mail.subject.hasPrefix("Hello Reader"))
             #expect(mail.parts["text/html"]?.contains("20% off roses") == true)
-            #expect(mail.headers["from"] == "Acme Gardens <news@acme.test>")
+            #expect(mail.headers["from"] == "Acme Gardens <\(marketer.sender)>")
             #expect(mail.headers["list-unsubscribe-post"] == "List-Unsubscribe=One-Click")
             #expect(mail.headers["list-unsubscribe"]?.contains("/v1/campaigns/t/unsubscribe/") == true)
             #expect(mail.headers["message-id"]?.hasPrefix("<\(campaign).") == true)
@@ -83,7 +84,7 @@ struct CampaignTests {
         let later = Date().addingTimeInterval(3600)
         let scheduled = try await marketer.send(
             "POST", "/v1/campaigns/\(campaign)/launch", json: ["at": ISO8601DateFormatter().string(from: later), "timeZone": "Europe/Berlin"])
-        #expect(scheduled.status == 202)
+        #expect(scheduled.status == 202, "\(String(decoding: scheduled.body, as: UTF8.self))")
         #expect(scheduled.string("state") == "scheduled")
         #expect(scheduled.string("timeZone") == "Europe/Berlin")
         #expect(try await marketer.send("PATCH", "/v1/campaigns/\(campaign)", json: ["name": "Late edit"]).status == 409)
@@ -197,5 +198,37 @@ struct CampaignEventTests {
         #expect(payload.sent == 3)
         #expect(payload.audience == 3)
         #expect(payload.tenantId == marketer.tenant)
+    }
+}
+
+@Suite("sender addresses")
+struct SenderTests {
+    @Test("a campaign starts only from an address the tenant proved by the link emailed to it; members cannot add addresses")
+    func verified() async throws {
+        let marketer = try await Marketer.fresh()
+        let (campaign, _) = try await marketer.campaign(recipients: 1)
+        let unproven = "other-\(UUID().uuidString.prefix(8).lowercased())@acme.test"
+        #expect(try await marketer.send("PATCH", "/v1/campaigns/\(campaign)", json: ["fromEmail": unproven]).status == 200)
+        let refused = try await marketer.send("POST", "/v1/campaigns/\(campaign)/launch")
+        #expect(refused.status == 422)
+        #expect(String(decoding: refused.body, as: UTF8.self).contains("verified"))
+        #expect(try await marketer.send("POST", "/v1/admin/campaigns/senders", json: ["email": unproven]).status == 403)
+        let (url, issuer) = try await CampaignsServer.shared.get()
+        let owner = Marketer(url: url, token: try await issuer.token(tenant: marketer.tenant, roles: ["owner"]), tenant: marketer.tenant)
+        #expect(try await owner.send("POST", "/v1/admin/campaigns/senders", json: ["email": "nope"]).status == 422)
+        let added = try await owner.send("POST", "/v1/admin/campaigns/senders", json: ["email": unproven])
+        #expect(added.status == 201)
+        #expect(added.json["verified"] as? Bool == false)
+        let mail = try #require(try await Mailbox.first(to: unproven, timeout: .seconds(30)))
+        let line = try #require(mail.parts["text/plain"]?.split(separator: "\n").first { $0.contains("/verify-sender/") })
+        let link = try UnsubscribeTests.local(String(line).trimmingCharacters(in: .whitespaces), server: url)
+        #expect(try await TestHTTP.send("GET", link + "x").status == 404)
+        #expect(try await TestHTTP.send("GET", link).status == 200)
+        #expect(
+            try await owner.send("GET", "/v1/admin/campaigns/senders").items.contains {
+                $0["email"] as? String == unproven && $0["verified"] as? Bool == true
+            })
+        #expect(try await marketer.send("POST", "/v1/campaigns/\(campaign)/launch").status == 202)
+        #expect(try await Marketer.fresh(roles: ["owner"]).send("GET", "/v1/admin/campaigns/senders").items.isEmpty)
     }
 }

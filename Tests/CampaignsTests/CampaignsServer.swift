@@ -41,6 +41,24 @@ struct Marketer {
         return id
     }
 
+    /// The tenant's own sender address.
+    var sender: String { "news-\(tenant.uuidString.suffix(12).lowercased())@acme.test" }
+
+    /// Adds the tenant's sender address and follows the link emailed to it, as its owner would.
+    func verifySender() async throws {
+        let (url, issuer) = try await CampaignsServer.shared.get()
+        let owner = Marketer(url: url, token: try await issuer.token(tenant: tenant, roles: ["owner"]), tenant: tenant)
+        let added = try await owner.send("POST", "/v1/admin/campaigns/senders", json: ["email": sender])
+        guard added.status == 201 || added.status == 200 else {
+            throw CampaignsTestError.status(added.status, String(decoding: added.body, as: UTF8.self))
+        }
+        guard let mail = try await Mailbox.first(to: sender, timeout: .seconds(30)), let text = mail.parts["text/plain"],
+            let line = text.split(separator: "\n").first(where: { $0.contains("/v1/campaigns/t/verify-sender/") }),
+            let path = line.range(of: "/v1/campaigns/t/")
+        else { throw CampaignsTestError.status(0, "no verification email for \(sender)") }
+        _ = try await TestHTTP.send("GET", url + line[path.lowerBound...].trimmingCharacters(in: .whitespaces))
+    }
+
     func subscriber(_ email: String, name: String = "", attributes: [String: Any] = [:], lists: [String] = []) async throws -> String {
         try await create("/v1/campaigns/subscribers", ["email": email, "name": name, "attributes": attributes, "lists": lists])
     }

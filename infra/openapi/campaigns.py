@@ -305,6 +305,19 @@ paths["/v1/admin/campaigns/dkim/{domain}"] = {"parameters": [{"name": "domain", 
             "selector": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}$"},
             "algorithm": {"type": "string", "enum": ["rsa-sha256", "ed25519-sha256"], "default": "rsa-sha256"}}}}}}),
     "delete": op("deleteDKIMKey", "Stop signing the domain's mail", "dkim", {"204": {"description": "Deleted"}, **errors(403, 404)})}
+sender = {"type": "object", "required": ["id", "email", "verified", "createdAt"], "properties": {"id": uuid_s, "email": {"type": "string"},
+    "verified": {"type": "boolean"}, "verifiedAt": dt_s, "createdAt": dt_s}}
+paths["/v1/admin/campaigns/senders"] = {
+    "get": op("listSenders", "The addresses campaigns may come from (owners and admins)", "senders",
+        {**ok("All of them", {"allOf": [ref("PageInfo"), {"properties": {"items": {"type": "array", "items": sender}}}]}), **errors(403)}),
+    "post": op("addSender", "Add a sender address: a link to prove it is emailed to it; campaigns start only from proven ones", "senders",
+        {**ok("Known already (the link is sent again unless proven)", sender), **ok("Added", sender, "201"), **errors(403, 422)},
+        body=json_body({"type": "object", "required": ["email"], "properties": {"email": {"type": "string", "maxLength": 320}}}))}
+paths["/v1/admin/campaigns/senders/{id}"] = {"parameters": [ID],
+    "delete": op("deleteSender", "Remove a sender address", "senders", {"204": {"description": "Removed"}, **errors(403, 404)})}
+paths["/v1/campaigns/t/verify-sender/{token}"] = {"parameters": [token_param],
+    "get": {"operationId": "verifySender", "summary": "The sender verification email's link: proves the address", "tags": ["public"],
+        "security": [], "responses": html_ok}}
 paths["/v1/campaigns/t/open/{token}"] = {"parameters": [token_param],
     "get": {"operationId": "trackOpen", "summary": "The open pixel: a 1 × 1 GIF, the open counted", "tags": ["public"], "security": [],
         "responses": {"200": {"description": "The pixel", "content": {"image/gif": {"schema": {"type": "string", "format": "binary"}}}},
@@ -425,7 +438,7 @@ doc = {
         "member.\n")},
     "servers": [{"url": "/", "description": "The gateway (paths are the public ones)"}],
     "security": [{"bearer": []}],
-    "tags": [{"name": n} for n in ["subscribers", "lists", "segments", "templates", "campaigns", "suppressions", "dkim", "public"]],
+    "tags": [{"name": n} for n in ["subscribers", "lists", "segments", "templates", "campaigns", "suppressions", "dkim", "senders", "public"]],
     "paths": paths,
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "A user's access token from auth"}},

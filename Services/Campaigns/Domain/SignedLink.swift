@@ -12,6 +12,8 @@ struct SignedLink: Equatable, Sendable {
         case click = 3
         case confirm = 4
         case preferences = 5
+        /// A sender address's proof: the sender's id stands in the campaign's place.
+        case verifySender = 6
     }
 
     var purpose: Purpose

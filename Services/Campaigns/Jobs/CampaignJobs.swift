@@ -30,6 +30,7 @@ struct CampaignJobs: ServiceJobs {
     static let deliver = JobKind<DeliverArguments>("campaigns.deliver", queue: "mail", maxAttempts: 50, timeout: .seconds(600))
     static let startScheduled = JobKind<ScheduledStart>("campaigns.start-scheduled", maxAttempts: 10, timeout: .seconds(600))
     static let confirmation = JobKind<ConfirmationArguments>("campaigns.confirmation", queue: "mail", maxAttempts: 10, timeout: .seconds(90))
+    static let verifySender = JobKind<SenderArguments>("campaigns.verify-sender", queue: "mail", maxAttempts: 10, timeout: .seconds(90))
     static let pickWinner = JobKind<WinnerArguments>("campaigns.pick-winner", maxAttempts: 10, timeout: .seconds(120))
     /// A chunk per transaction; a retry resumes after the last one committed.
     static let importSubscribers = JobKind<ImportArguments>("campaigns.import", maxAttempts: 10, timeout: .seconds(3600))
@@ -60,6 +61,7 @@ struct CampaignJobs: ServiceJobs {
         }
         let confirmations = self.confirmations
         registry.register(Self.confirmation) { arguments, context in try await confirmations.send(arguments, tenant: context.tenantID) }
+        registry.register(Self.verifySender) { arguments, context in try await confirmations.verifySender(arguments, tenant: context.tenantID) }
         let imports = self.imports
         registry.register(Self.importSubscribers) { arguments, context in
             let quota = tenants.entry(context.tenantID).plan.limits.maxSubscribers
@@ -198,6 +200,7 @@ struct CampaignDelivery: Sendable {
             case .click: "click"
             case .confirm: "confirm"
             case .preferences: "preferences"
+            case .verifySender: "verify-sender"
             }
         return publicURL.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/v1/campaigns/t/\(path)/\(token)"
     }

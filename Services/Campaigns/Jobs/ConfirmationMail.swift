@@ -18,6 +18,21 @@ struct ConfirmationMail: Sendable {
     let linkSecret: SymmetricKey
     let publicURL: String
 
+    /// The proof a sender address belongs to the tenant: a link emailed to it.
+    func verifySender(_ arguments: SenderArguments, tenant: UUID) async throws {
+        guard let email = try await SenderStore(database: database).unverified(arguments.senderId, tenant: tenant) else { return }
+        let token = SignedLink(purpose: .verifySender, tenant: tenant, campaign: arguments.senderId, subscriber: arguments.senderId)
+            .token(secret: linkSecret)
+        let link = publicURL.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/v1/campaigns/t/verify-sender/\(token)"
+        let message = EmailMessage(
+            from: mailer.configuration.from, to: email, subject: "Confirm this address for sending campaigns",
+            text: "Someone asked to send email campaigns from \(email). If it was you, open this link:\n\(link)\n\nIf not, ignore this email.",
+            html: "<p>Someone asked to send email campaigns from <strong>\(UnsubscribeRoutes.escape(email))</strong>.</p>"
+                + "<p><a href=\"\(UnsubscribeRoutes.escape(link))\">Yes, it was me</a></p><p>If not, ignore this email.</p>",
+            messageID: "sender.\(arguments.senderId.uuidString.lowercased()).\(UUID().uuidString.lowercased())@campaigns", date: Date())
+        try await mailer.send(message)
+    }
+
     func send(_ arguments: ConfirmationArguments, tenant: UUID) async throws {
         let found = try await database.withTenant(tenant) { connection -> (String, String, String)? in
             for try await row in try await connection.query(

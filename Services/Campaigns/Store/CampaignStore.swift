@@ -176,6 +176,9 @@ struct CampaignStore: Sendable {
             guard let current = try await fetch(id, lock: true, on: connection) else { throw CampaignsError.notFound }
             if let expectedVersion, expectedVersion != current.version { throw CampaignsError.versionMismatch(current: current.version) }
             guard move.allowed(from: current.state) else { throw CampaignsError.illegalTransition(move.rawValue, current.state.rawValue) }
+            if move == .start || move == .schedule, !(try await SenderStore.verified(current.fromEmail, on: connection, logger: database.logger)) {
+                throw CampaignsError.invalid("fromEmail", "must be a sender address the tenant verified (/v1/admin/campaigns/senders)")
+            }
             switch move {
             case .schedule:
                 let at = scheduledAt ?? Date()
