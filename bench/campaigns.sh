@@ -14,6 +14,7 @@ SINK=$!
 trap 'kill $SINK 2>/dev/null || true' EXIT
 cd "$ROOT"
 infra/dev/install.sh >/dev/null
-swift build -c release --product campaigns
-CAMPAIGNS_BINARY="$(swift build -c release --show-bin-path)/campaigns" CAMPAIGNS_BENCH_SMTP="smtp://127.0.0.1:$PORT" BENCH_CAMPAIGNS=1 BENCH=1 \
+# The same flags as the test build below, so the two share one release build.
+swift build -c release -Xswiftc -enable-testing --product campaigns
+CAMPAIGNS_BINARY="$(swift build -c release -Xswiftc -enable-testing --show-bin-path)/campaigns" CAMPAIGNS_BENCH_SMTP="smtp://127.0.0.1:$PORT" BENCH_CAMPAIGNS=1 BENCH=1 \
   SWIFT_TEST_ARGS="-c release -Xswiftc -enable-testing --no-parallel --filter CampaignsBenchmark" infra/dev/stack.sh test
