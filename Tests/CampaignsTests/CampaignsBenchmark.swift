@@ -42,11 +42,13 @@ struct CampaignsBenchmark {
         let port = 28686
         let service = Process()
         service.executableURL = URL(fileURLWithPath: binary)
-        service.environment = [
+        // The bench's own environment passes through (MALLOC_ARENA_MAX and the like), the
+        // service's settings on top.
+        service.environment = ProcessInfo.processInfo.environment.merging([
             "PORT": String(port), "DATABASE_URL": TestEnvironment.databaseURL(role: "campaigns"), "KAFKA_BROKERS": TestEnvironment.kafkaBrokers,
             "JWKS_URL": issuer.jwksURL, "TOKEN_ISSUER": TestEnvironment.issuer, "TOKEN_AUDIENCE": TestEnvironment.audience, "LOG_LEVEL": "error",
             "CAMPAIGNS_SMTP_URL": sink, "CAMPAIGNS_SEND_CONCURRENCY": Self.env["CAMPAIGNS_SEND_CONCURRENCY"] ?? "16",
-        ]
+        ]) { $1 }
         try service.run()
         defer { service.terminate() }
         let baseURL = "http://127.0.0.1:\(port)"
