@@ -30,7 +30,7 @@ func notificationsHost(_ configuration: NotificationsConfiguration) throws -> Se
     try host.consume(MembershipFeed(members: members))
     try host.consume(WebhookFeed(store: webhooks))
     try host.consume(PhotoSessionFeed(store: notifications))
-    try host.consume(SuppressionFeed(database: database))
+    try host.consume(SuppressionFeed(store: AddressSuppressionStore(database: database)))
 
     host.routes(
         InboxRoutes(

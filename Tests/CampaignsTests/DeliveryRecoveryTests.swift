@@ -9,6 +9,18 @@ import Testing
 @testable import Campaigns
 @testable import Jobs
 
+/// A campaign running with its audience frozen but no delivery jobs: the test plays the senders.
+func startedByHand(_ campaign: UUID, tenant: UUID, database: Database) async throws {
+    try await database.withTenant(tenant) { connection in
+        let store = CampaignStore(database: database)
+        guard let draft = try await store.fetch(campaign, lock: true, on: connection) else { return }
+        let audience = try await store.freezeAudience(draft, tenant: tenant, on: connection)
+        try await connection.query(
+            "UPDATE campaigns.campaigns SET state = 'running', audience = \(audience), started_at = now() WHERE id = \(campaign)",
+            logger: database.logger)
+    }
+}
+
 @Suite("campaign delivery recovery")
 struct DeliveryRecoveryTests {
     @Test("a sender killed mid-chunk: its unrecorded sends go out once on resume, and a send recorded as sent never goes again")
@@ -19,14 +31,7 @@ struct DeliveryRecoveryTests {
         let tenant = marketer.tenant
         try await withDatabase("campaigns") { database in
             // Started by hand, with no delivery jobs: this test plays every sender.
-            try await database.withTenant(tenant) { connection in
-                let store = CampaignStore(database: database)
-                guard let draft = try await store.fetch(campaign, lock: true, on: connection) else { return }
-                let audience = try await store.freezeAudience(draft, tenant: tenant, on: connection)
-                try await connection.query(
-                    "UPDATE campaigns.campaigns SET state = 'running', audience = \(audience), started_at = now() WHERE id = \(campaign)",
-                    logger: database.logger)
-            }
+            try await startedByHand(campaign, tenant: tenant, database: database)
             // A sender claims five, gets two accepted and recorded, and dies holding three.
             let dying = SendStore(database: database, claim: .seconds(1))
             let claimed = try await dying.claim(campaign, limit: 5, tenant: tenant)
@@ -180,14 +185,7 @@ struct AutoPauseTests {
         let campaign = try #require(UUID(uuidString: campaignID))
         let tenant = marketer.tenant
         try await withDatabase("campaigns") { database in
-            try await database.withTenant(tenant) { connection in
-                let store = CampaignStore(database: database)
-                guard let draft = try await store.fetch(campaign, lock: true, on: connection) else { return }
-                let audience = try await store.freezeAudience(draft, tenant: tenant, on: connection)
-                try await connection.query(
-                    "UPDATE campaigns.campaigns SET state = 'running', audience = \(audience), started_at = now() WHERE id = \(campaign)",
-                    logger: database.logger)
-            }
+            try await startedByHand(campaign, tenant: tenant, database: database)
             // A mail server that is not there: every send fails, none for good.
             let mailer = SMTPMailer(
                 configuration: SMTPConfiguration(url: "smtp://127.0.0.1:9", requireTLS: false, from: "b@acme.test", timeoutSeconds: 2))

@@ -75,7 +75,7 @@ struct SuppressedAddressTests {
         let applied = try await eventually(timeout: .seconds(40)) {
             try await withDatabase("notifications") { database in
                 try await database.withTenant(tenant) { connection in
-                    try await NotificationStore.suppressed([address], on: connection, logger: database.logger) == [address]
+                    try await AddressSuppressionStore.suppressed([address], on: connection, logger: database.logger) == [address]
                 }
             }
         }

@@ -2,7 +2,6 @@ import Crypto
 import Foundation
 import Mail
 import Persistence
-import PostgresNIO
 
 struct ConfirmationArguments: Codable, Sendable {
     var subscriberId: UUID
@@ -27,33 +26,21 @@ struct ConfirmationMail: Sendable {
         let message = EmailMessage(
             from: mailer.configuration.from, to: email, subject: "Confirm this address for sending campaigns",
             text: "Someone asked to send email campaigns from \(email). If it was you, open this link:\n\(link)\n\nIf not, ignore this email.",
-            html: "<p>Someone asked to send email campaigns from <strong>\(UnsubscribeRoutes.escape(email))</strong>.</p>"
-                + "<p><a href=\"\(UnsubscribeRoutes.escape(link))\">Yes, it was me</a></p><p>If not, ignore this email.</p>",
+            html: "<p>Someone asked to send email campaigns from <strong>\(HTMLText.escape(email))</strong>.</p>"
+                + "<p><a href=\"\(HTMLText.escape(link))\">Yes, it was me</a></p><p>If not, ignore this email.</p>",
             messageID: "sender.\(arguments.senderId.uuidString.lowercased()).\(UUID().uuidString.lowercased())@campaigns", date: Date())
         try await mailer.send(message)
     }
 
     func send(_ arguments: ConfirmationArguments, tenant: UUID) async throws {
-        let found = try await database.withTenant(tenant) { connection -> (String, String, String)? in
-            for try await row in try await connection.query(
-                """
-                SELECT s.email, s.name, l.name FROM campaigns.list_members m
-                JOIN campaigns.subscribers s ON s.id = m.subscriber_id JOIN campaigns.lists l ON l.id = m.list_id
-                WHERE m.list_id = \(arguments.listId) AND m.subscriber_id = \(arguments.subscriberId) AND m.status = 'unconfirmed'
-                  AND s.status = 'enabled'
-                """, logger: database.logger
-            ).decode((String, String, String).self) {
-                return row
-            }
-            return nil
-        }
+        let found = try await ListStore(database: database).awaitingConfirmation(arguments.subscriberId, list: arguments.listId, tenant: tenant)
         guard let (email, name, list) = found else { return }
         // The list's id stands in the link's campaign place.
         let token = SignedLink(purpose: .confirm, tenant: tenant, campaign: arguments.listId, subscriber: arguments.subscriberId).token(
             secret: linkSecret)
         let link = publicURL.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/v1/campaigns/t/confirm/\(token)"
         let greeting = name.isEmpty ? "Hello" : "Hello \(name)"
-        let escaped = UnsubscribeRoutes.escape
+        let escaped = HTMLText.escape
         let message = EmailMessage(
             from: mailer.configuration.from, to: email, subject: "Please confirm your subscription to \(list)",
             text:

@@ -15,7 +15,7 @@ struct ConfirmRoutes: RouteGroup {
                 throw Problem.notFound("No such link.")
             }
             let confirmed = try await lists.confirm(link)
-            return UnsubscribeRoutes.page(
+            return PublicPage.response(
                 "Subscription",
                 confirmed ? "<p>Thank you: your subscription is confirmed.</p>" : "<p>There is nothing to confirm with this link any more.</p>")
         }

@@ -40,11 +40,11 @@ struct PreferenceRoutes: RouteGroup {
         guard let (email, choices) = try await store.page(link) else { throw Problem.notFound("No such link.") }
         let boxes = choices.map { choice in
             "<p><label><input type=\"checkbox\" name=\"list\" value=\"\(choice.list.uuidString.lowercased())\"\(choice.subscribed ? " checked" : "")> "
-                + UnsubscribeRoutes.escape(choice.name) + "</label></p>"
+                + HTMLText.escape(choice.name) + "</label></p>"
         }.joined()
         let body =
-            (saved ? "<p><strong>Saved.</strong></p>" : "") + "<p>The emails <strong>\(UnsubscribeRoutes.escape(email))</strong> gets:</p>"
+            (saved ? "<p><strong>Saved.</strong></p>" : "") + "<p>The emails <strong>\(HTMLText.escape(email))</strong> gets:</p>"
             + "<form method=\"post\">\(boxes)<button type=\"submit\">Save</button></form>"
-        return UnsubscribeRoutes.page("Email preferences", body)
+        return PublicPage.response("Email preferences", body)
     }
 }

@@ -42,7 +42,7 @@ struct SenderRoutes: RouteGroup {
             guard let token = context.parameters.get("token"), let link = SignedLink.verify(token, secret: secret), link.purpose == .verifySender,
                 try await store.verify(link)
             else { throw Problem.notFound("No such link.") }
-            return UnsubscribeRoutes.page("Sender address", "<p>Thank you: campaigns may now be sent from this address.</p>")
+            return PublicPage.response("Sender address", "<p>Thank you: campaigns may now be sent from this address.</p>")
         }
     }
 }

@@ -27,33 +27,17 @@ struct UnsubscribeRoutes: RouteGroup {
     func confirm(_ context: ServiceRequestContext) async throws -> Response {
         let link = try link(context)
         guard let (email, lists) = try await store.target(link) else { throw Problem.notFound("No such link.") }
-        let names = lists.map { Self.escape($0.1) }
+        let names = lists.map { HTMLText.escape($0.1) }
         let body = """
-            <p>Unsubscribe <strong>\(Self.escape(email))</strong> from \(names.isEmpty ? "these emails" : names.joined(separator: ", "))?</p>
+            <p>Unsubscribe <strong>\(HTMLText.escape(email))</strong> from \(names.isEmpty ? "these emails" : names.joined(separator: ", "))?</p>
             <form method="post"><button type="submit">Unsubscribe</button></form>
             """
-        return Self.page("Unsubscribe", body)
+        return PublicPage.response("Unsubscribe", body)
     }
 
     func unsubscribe(_ context: ServiceRequestContext) async throws -> Response {
         let link = try link(context)
         guard try await store.unsubscribe(link) != nil else { throw Problem.notFound("No such link.") }
-        return Self.page("Unsubscribed", "<p>You are unsubscribed. You will get no more of these emails.</p>")
-    }
-
-    static func page(_ title: String, _ body: String) -> Response {
-        let html = """
-            <!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">\
-            <meta name="robots" content="noindex"><title>\(title)</title></head><body>\(body)</body></html>
-            """
-        return Response(
-            status: .ok,
-            headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(string: html)))
-    }
-
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-            .replacingOccurrences(of: "\"", with: "&quot;")
+        return PublicPage.response("Unsubscribed", "<p>You are unsubscribed. You will get no more of these emails.</p>")
     }
 }

@@ -164,6 +164,22 @@ struct ListStore: Sendable {
             CampaignJobs.confirmation, subscribers.map { (tenant, ConfirmationArguments(subscriberId: $0, listId: list)) }, on: connection)
     }
 
+    /// A member still to confirm (enabled): their address, name and the list's name.
+    func awaitingConfirmation(_ subscriber: UUID, list: UUID, tenant: UUID) async throws -> (String, String, String)? {
+        try await database.withTenant(tenant) { connection in
+            for try await row in try await connection.query(
+                """
+                SELECT s.email, s.name, l.name FROM campaigns.list_members m
+                JOIN campaigns.subscribers s ON s.id = m.subscriber_id JOIN campaigns.lists l ON l.id = m.list_id
+                WHERE m.list_id = \(list) AND m.subscriber_id = \(subscriber) AND m.status = 'unconfirmed' AND s.status = 'enabled'
+                """, logger: database.logger
+            ).decode((String, String, String).self) {
+                return row
+            }
+            return nil
+        }
+    }
+
     /// The member confirmed through their link; false when the link's membership is gone or
     /// was not waiting.
     func confirm(_ link: SignedLink) async throws -> Bool {

@@ -39,12 +39,7 @@ struct SendStore: Sendable {
                 if let subject = variant.subject { version.subject = subject }
                 versions[variant.name] = version
             }
-            var partials: [String: String] = [:]
-            for try await (name, body) in try await connection.query("SELECT name, body FROM campaigns.partials", logger: database.logger)
-                .decode((String, String).self)
-            {
-                partials[name] = body
-            }
+            let partials = try await TemplateStore.partials(on: connection, logger: database.logger)
             let domain = campaign.fromEmail.split(separator: "@").last.map(String.init) ?? ""
             return (campaign, versions, partials, try await DKIMStore.signer(domain: domain, on: connection, logger: database.logger))
         }

@@ -202,14 +202,16 @@ struct TemplateStore: Sendable {
 
     /// The tenant's partials by name, for rendering.
     func partials(tenant: UUID) async throws -> [String: String] {
-        try await database.withTenant(tenant) { connection in
-            var found: [String: String] = [:]
-            for try await (name, body) in try await connection.query("SELECT name, body FROM campaigns.partials", logger: database.logger)
-                .decode((String, String).self)
-            {
-                found[name] = body
-            }
-            return found
+        try await database.withTenant(tenant) { connection in try await Self.partials(on: connection, logger: database.logger) }
+    }
+
+    static func partials(on connection: PostgresConnection, logger: Logger) async throws -> [String: String] {
+        var found: [String: String] = [:]
+        for try await (name, body) in try await connection.query("SELECT name, body FROM campaigns.partials", logger: logger).decode(
+            (String, String).self)
+        {
+            found[name] = body
         }
+        return found
     }
 }

@@ -59,7 +59,8 @@ struct NotificationStore: Sendable {
                     preferences: request.recipient.userId.flatMap { saved[$0] } ?? .standard)
             }
             let stored = try await insert(planned, tenant: tenant, on: connection)
-            let suppressed = try await Self.suppressed(Set(planned.compactMap { $0.address?.lowercased() }), on: connection, logger: database.logger)
+            let suppressed = try await AddressSuppressionStore.suppressed(
+                Set(planned.compactMap { $0.address?.lowercased() }), on: connection, logger: database.logger)
             try await queue(planned.filter { stored.contains($0.accepted.id) }, subscribed: subscribed, suppressed: suppressed, on: connection)
         }
     }
@@ -144,18 +145,6 @@ struct NotificationStore: Sendable {
 
     /// The deliveries of the notifications just stored, their first outcomes on
     /// notifications.delivery.v1, and their jobs.
-    /// The addresses among these that campaigns suppressed (hard bounces, complaints).
-    static func suppressed(_ addresses: Set<String>, on connection: PostgresConnection, logger: Logger) async throws -> Set<String> {
-        guard !addresses.isEmpty else { return [] }
-        var found: Set<String> = []
-        for try await email in try await connection.query(
-            "SELECT email FROM notifications.address_suppressions WHERE email = ANY(\(Array(addresses)))", logger: logger
-        ).decode(String.self) {
-            found.insert(email)
-        }
-        return found
-    }
-
     private func queue(_ planned: [Planned], subscribed: Set<UUID>, suppressed: Set<String>, on connection: PostgresConnection) async throws {
         var deliveries: [Delivery] = []
         var emails: [(tenant: UUID, arguments: EmailJob)] = []
