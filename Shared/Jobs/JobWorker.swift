@@ -105,7 +105,9 @@ public final class JobWorker: Service, Sendable {
         let wakeup = wakeups[name] ?? Wakeup()
         let freed = freedSlots[name] ?? Wakeup()
         var gatheringUntil: ContinuousClock.Instant?
-        await withTaskGroup(of: Void.self) { group in
+        // Discarding: a worker runs for the process's life, and an ordinary group keeps every
+        // finished child until someone awaits it (gigabytes after a few hundred thousand jobs).
+        await withDiscardingTaskGroup { group in
             while !stopping && !Task.isCancelled {
                 let (free, paused, after) = state.withLock { state in
                     (concurrency - state.running.values.filter { $0 == name }.count, state.paused.contains(name), state.lastTenant[name])

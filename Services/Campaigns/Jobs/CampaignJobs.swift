@@ -45,7 +45,12 @@ struct CampaignJobs: ServiceJobs {
         registry.register(deliver) { arguments, context in try await delivery.deliver(arguments.campaignId, context: context) }
         let campaigns = self.campaigns
         registry.register(Self.startScheduled) { arguments, context in
-            let campaign = try await campaigns.get(arguments.campaignId, tenant: context.tenantID)
+            let campaign: Campaign
+            do {
+                campaign = try await campaigns.get(arguments.campaignId, tenant: context.tenantID)
+            } catch CampaignsError.notFound {
+                return  // deleted since
+            }
             // Rescheduled or cancelled since: this job is stale.
             guard campaign.state == .scheduled, let at = campaign.scheduledAt, abs(at.timeIntervalSince(arguments.at)) < 0.001 else { return }
             _ = try await campaigns.transition(

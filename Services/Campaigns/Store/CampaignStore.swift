@@ -233,9 +233,12 @@ struct CampaignStore: Sendable {
                 try await connection.query(
                     "UPDATE campaigns.campaigns SET state = 'paused', pause_reason = \(reason ?? "paused by hand") WHERE id = \(id)",
                     logger: database.logger)
+                // Resume queues afresh for whoever still waits.
+                try await Self.withdrawDelivery(id, on: connection)
             case .finish, .cancel:
                 try await connection.query(
                     "UPDATE campaigns.campaigns SET state = \(move.to.rawValue), finished_at = now() WHERE id = \(id)", logger: database.logger)
+                try await Self.withdrawDelivery(id, on: connection)
             }
             try await connection.query(
                 "UPDATE campaigns.campaigns SET version = version + 1, updated_at = now() WHERE id = \(id)", logger: database.logger)
@@ -307,6 +310,12 @@ struct CampaignStore: Sendable {
         let jobs = max(1, (recipients + chunkSize - 1) / chunkSize)
         try await JobQueue(schema: "campaigns").enqueueMany(
             CampaignJobs.deliver, Array(repeating: (tenant, DeliverArguments(campaignId: campaign)), count: jobs), on: connection)
+    }
+
+    /// The delivery jobs still waiting for a campaign that no longer sends: left queued, each
+    /// would still be claimed (and paced at the tenant's rate) only to find nothing to do.
+    static func withdrawDelivery(_ campaign: UUID, on connection: PostgresConnection) async throws {
+        try await JobQueue(schema: "campaigns").withdraw(CampaignJobs.deliver, DeliverArguments(campaignId: campaign), on: connection)
     }
 
     static func json(_ test: ABTest?) -> String? {

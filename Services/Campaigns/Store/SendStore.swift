@@ -171,6 +171,7 @@ struct SendStore: Sendable {
                 RETURNING 1
                 """, logger: database.logger)
             {
+                try await CampaignStore.withdrawDelivery(campaign, on: connection)
                 try await CampaignStore.announce(campaign, CampaignTransition.finish.event, tenant: tenant, database: database, on: connection)
                 return true
             }
