@@ -91,6 +91,51 @@ struct ImportTests {
         #expect((user2["attributes"] as? [String: Any])?["plan"] as? String == "pro")
     }
 
+    @Test("a file of several megabytes is kept a chunk at a time as it arrives; rows that straddle chunks import whole")
+    func severalChunks() async throws {
+        let marketer = try await Marketer.fresh()
+        let note = String(repeating: "long note, with commas; ", count: 150)
+        var csv = "email,note\n"
+        for index in 0..<800 { csv += "big\(index)@chunks.test,\"\(note)\(index)\"\n" }
+        #expect(csv.utf8.count > 2 * ImportStore.chunkBytes)
+        let answer = try await Self.upload(marketer, csv)
+        #expect(answer.status == 202)
+        #expect(answer.json["totalBytes"] as? Int == csv.utf8.count)
+        let done = try await Self.finished(marketer, try #require(answer.string("id")))
+        #expect(done.json["created"] as? Int == 800)
+        #expect(done.json["failed"] as? Int == 0)
+        let last = try #require(try await marketer.send("GET", "/v1/campaigns/subscribers?q=big799@chunks.test").items.first)
+        #expect((last["attributes"] as? [String: Any])?["note"] as? String == note + "799")
+    }
+
+    @Test("an upload that never completes is failed after the upload window, and its chunks go")
+    func abandoned() async throws {
+        let marketer = try await Marketer.fresh()
+        let id = UUID.v7()
+        try await withDatabase("campaigns") { database in
+            let store = ImportStore(database: database)
+            try await store.begin(id: id, mode: .upsert, lists: [], first: Array("email\na@x.test\n".utf8), actor: "test", tenant: marketer.tenant)
+            #expect(try await store.get(id, tenant: marketer.tenant).state == "receiving")
+            try await store.abandon(id, reason: "the upload did not finish", tenant: marketer.tenant)
+            let failed = try await store.get(id, tenant: marketer.tenant)
+            #expect(failed.state == "failed")
+            #expect(failed.error == "the upload did not finish")
+            let chunks = try await database.withTenant(marketer.tenant) { connection in
+                var count = -1
+                for try await found in try await connection.query(
+                    "SELECT count(*)::int FROM campaigns.subscriber_import_chunks WHERE import_id = \(id)", logger: database.logger
+                ).decode(Int.self) {
+                    count = found
+                }
+                return count
+            }
+            #expect(chunks == 0)
+            // A finished import is not abandoned after the fact.
+            try await store.abandon(id, reason: "again", tenant: marketer.tenant)
+            #expect(try await store.get(id, tenant: marketer.tenant).error == "the upload did not finish")
+        }
+    }
+
     @Test("rows past the plan's subscriber quota are refused by name; the rest are imported")
     func quota() async throws {
         let marketer = try await Marketer.fresh()

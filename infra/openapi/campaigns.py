@@ -269,7 +269,7 @@ paths["/v1/campaigns/bounces"] = {
             "text/plain": {"schema": {"type": "string"}}}})}
 imp = {"type": "object", "required": ["id", "mode", "listIds", "state", "totalBytes", "progress", "rows", "created", "updated", "skipped",
     "failed", "errors", "createdAt"], "properties": {"id": uuid_s, "mode": {"type": "string", "enum": ["upsert", "skip"]},
-    "listIds": {"type": "array", "items": uuid_s}, "state": {"type": "string", "enum": ["queued", "running", "finished", "failed"]},
+    "listIds": {"type": "array", "items": uuid_s}, "state": {"type": "string", "enum": ["receiving", "queued", "running", "finished", "failed"]},
     "totalBytes": {"type": "integer"}, "progress": {"type": "number", "minimum": 0, "maximum": 1}, "rows": {"type": "integer"},
     "created": {"type": "integer"}, "updated": {"type": "integer"}, "skipped": {"type": "integer"}, "failed": {"type": "integer"},
     "errors": {"type": "array", "description": "The first 1000 rows refused", "items": {"type": "object", "required": ["line", "field", "reason"],

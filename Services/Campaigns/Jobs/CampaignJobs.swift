@@ -34,6 +34,8 @@ struct CampaignJobs: ServiceJobs {
     static let pickWinner = JobKind<WinnerArguments>("campaigns.pick-winner", maxAttempts: 10, timeout: .seconds(120))
     /// A chunk per transaction; a retry resumes after the last one committed.
     static let importSubscribers = JobKind<ImportArguments>("campaigns.import", maxAttempts: 10, timeout: .seconds(3600))
+    /// Fails an import whose upload never completed (due an upload window after it began).
+    static let abandonImport = JobKind<ImportArguments>("campaigns.import-abandon", maxAttempts: 10, timeout: .seconds(60))
 
     var registry: JobRegistry {
         var registry = JobRegistry()
@@ -71,6 +73,9 @@ struct CampaignJobs: ServiceJobs {
         registry.register(Self.importSubscribers) { arguments, context in
             let quota = tenants.entry(context.tenantID).plan.limits.maxSubscribers
             while try await imports.step(arguments.importId, quota: quota, tenant: context.tenantID) {}
+        }
+        registry.register(Self.abandonImport) { arguments, context in
+            try await imports.abandon(arguments.importId, reason: "the upload did not finish", tenant: context.tenantID)
         }
         return registry
     }

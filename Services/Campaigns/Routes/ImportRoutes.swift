@@ -35,34 +35,53 @@ struct ImportRoutes: RouteGroup {
         v.check(lists.count == listTexts.count, "listIds", "must be list ids separated by commas")
         v.check(lists.count <= 20, "listIds", "at most 20")
         try v.finish()
-        var chunks: [[UInt8]] = []
+        // Kept in the database a chunk at a time as the body arrives; the header is checked
+        // on the first chunk, before anything is kept.
+        let (store, id, tenant) = (self.store, UUID.v7(), identity.tenantID)
         var current: [UInt8] = []
-        var total = 0
-        for try await buffer in request.body {
-            total += buffer.readableBytes
-            guard total <= Self.maxBytes else {
-                throw Problem(status: .contentTooLarge, detail: "An import may have at most \(Self.maxBytes) bytes.")
+        var (kept, total) = (0, 0)
+        func keep(_ chunk: [UInt8]) async throws {
+            if kept == 0 {
+                try Self.checkHeader(chunk)
+                try await CampaignProblems.mapErrors("import") {
+                    try await store.begin(id: id, mode: mode ?? .upsert, lists: lists, first: chunk, actor: identity.subject, tenant: tenant)
+                }
+            } else {
+                try await store.add(chunk, seq: kept, to: id, tenant: tenant)
             }
-            current += buffer.readableBytesView
-            while current.count >= ImportStore.chunkBytes {
-                chunks.append(Array(current.prefix(ImportStore.chunkBytes)))
-                current.removeFirst(ImportStore.chunkBytes)
+            kept += 1
+        }
+        do {
+            for try await buffer in request.body {
+                total += buffer.readableBytes
+                guard total <= Self.maxBytes else {
+                    throw Problem(status: .contentTooLarge, detail: "An import may have at most \(Self.maxBytes) bytes.")
+                }
+                current += buffer.readableBytesView
+                if current.count >= ImportStore.chunkBytes {
+                    try await keep(Array(current.prefix(ImportStore.chunkBytes)))
+                    current.removeFirst(ImportStore.chunkBytes)
+                }
             }
+            if !current.isEmpty || kept == 0 { try await keep(current) }
+        } catch {
+            if kept > 0 { try? await store.abandon(id, reason: "the upload did not finish", tenant: tenant) }
+            throw error
         }
-        if !current.isEmpty { chunks.append(current) }
-        guard let first = chunks.first else { throw Problem.validation([.init(field: "body", message: "must be a CSV file with a header line")]) }
-        // The header is checked now, so a file without an email column is refused at once.
-        var reader = CSVReader()
-        var header = reader.feed(first).first
-        if header == nil, chunks.count == 1 { header = (try? reader.finish())?.first }
-        guard let header, ImportColumns(header: header.fields) != nil else {
-            throw Problem.validation([.init(field: "body", message: "the first line must be a header naming an email column")])
-        }
-        let created = try await CampaignProblems.mapErrors("import") {
-            try await store.create(id: .v7(), mode: mode ?? .upsert, lists: lists, chunks: chunks, actor: identity.subject, tenant: identity.tenantID)
-        }
+        let created = try await CampaignProblems.mapErrors("import") { try await store.complete(id, chunks: kept, bytes: total, tenant: tenant) }
         return EditedResponse(
             status: .accepted, headers: [.location: "/v1/campaigns/imports/\(created.id.uuidString.lowercased())"], response: created)
+    }
+
+    /// A file whose first line is no header naming an email column is refused at once.
+    static func checkHeader(_ first: [UInt8]) throws {
+        var reader = CSVReader()
+        var header = reader.feed(first).first
+        if header == nil { header = (try? reader.finish())?.first }
+        guard let header, ImportColumns(header: header.fields) != nil else {
+            let message = first.isEmpty ? "must be a CSV file with a header line" : "the first line must be a header naming an email column"
+            throw Problem.validation([.init(field: "body", message: message)])
+        }
     }
 
     /// Every subscriber, oldest first: email, name, status, then one column per attribute

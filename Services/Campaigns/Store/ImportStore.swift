@@ -34,10 +34,13 @@ struct ImportStore: Sendable {
         return found
     }
 
-    /// Keeps the file and queues its job, in one transaction: the lists must be the tenant's.
-    func create(
-        id: UUID, mode: SubscriberImport.Mode, lists: [UUID], chunks: [[UInt8]], actor: String, tenant: UUID
-    ) async throws -> SubscriberImport {
+    /// How long an upload may take before its import is given up.
+    static let uploadWindow: TimeInterval = 3600
+
+    /// Starts receiving a file: the import, `receiving`, with its first chunk. The lists must
+    /// be the tenant's. An upload that never completes (the process died under it) is failed
+    /// by a job after `uploadWindow`.
+    func begin(id: UUID, mode: SubscriberImport.Mode, lists: [UUID], first chunk: [UInt8], actor: String, tenant: UUID) async throws {
         try await database.withTenant(tenant) { connection in
             if !lists.isEmpty {
                 var known: Set<UUID> = []
@@ -51,20 +54,55 @@ struct ImportStore: Sendable {
             }
             try await connection.query(
                 """
-                INSERT INTO campaigns.subscriber_imports (id, tenant_id, mode, list_ids, total_bytes, chunks, created_by)
-                VALUES (\(id), \(tenant), \(mode.rawValue), \(lists), \(chunks.reduce(0) { $0 + $1.count }), \(chunks.count), \(actor))
+                INSERT INTO campaigns.subscriber_imports (id, tenant_id, mode, list_ids, state, total_bytes, chunks, created_by)
+                VALUES (\(id), \(tenant), \(mode.rawValue), \(lists), 'receiving', 0, 0, \(actor))
                 """, logger: database.logger)
-            for (seq, chunk) in chunks.enumerated() {
-                try await connection.query(
-                    """
-                    INSERT INTO campaigns.subscriber_import_chunks (tenant_id, import_id, seq, data)
-                    VALUES (\(tenant), \(id), \(seq), \(ByteBuffer(bytes: chunk)))
-                    """, logger: database.logger)
-            }
+            try await Self.keep(chunk, seq: 0, of: id, tenant: tenant, on: connection, logger: database.logger)
+            try await JobQueue(schema: "campaigns").enqueue(
+                CampaignJobs.abandonImport, ImportArguments(importId: id), tenant: tenant,
+                options: .init(runAt: Date().addingTimeInterval(Self.uploadWindow)), on: connection)
+        }
+    }
+
+    /// One more chunk of a file being received (chunk `seq`, counting from 0).
+    func add(_ chunk: [UInt8], seq: Int, to id: UUID, tenant: UUID) async throws {
+        try await database.withTenant(tenant) { connection in
+            try await Self.keep(chunk, seq: seq, of: id, tenant: tenant, on: connection, logger: database.logger)
+        }
+    }
+
+    static func keep(_ chunk: [UInt8], seq: Int, of id: UUID, tenant: UUID, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            """
+            INSERT INTO campaigns.subscriber_import_chunks (tenant_id, import_id, seq, data)
+            VALUES (\(tenant), \(id), \(seq), \(ByteBuffer(bytes: chunk)))
+            """, logger: logger)
+    }
+
+    /// The whole file is in: the import is queued for its job.
+    func complete(_ id: UUID, chunks: Int, bytes: Int, tenant: UUID) async throws -> SubscriberImport {
+        try await database.withTenant(tenant) { connection in
+            try await connection.query(
+                """
+                UPDATE campaigns.subscriber_imports SET state = 'queued', chunks = \(chunks), total_bytes = \(bytes)
+                WHERE id = \(id) AND state = 'receiving'
+                """, logger: database.logger)
             try await JobQueue(schema: "campaigns").enqueue(
                 CampaignJobs.importSubscribers, ImportArguments(importId: id), tenant: tenant, on: connection)
             guard let created = try await fetch(id, on: connection) else { throw CampaignsError.notFound }
             return created
+        }
+    }
+
+    /// An upload that failed (too large, the client went away) or never completed: its
+    /// chunks go, the import stays as failed with the reason.
+    func abandon(_ id: UUID, reason: String, tenant: UUID) async throws {
+        try await database.withTenant(tenant) { connection in
+            for try await _ in try await connection.query(
+                "SELECT 1 FROM campaigns.subscriber_imports WHERE id = \(id) AND state = 'receiving' FOR UPDATE", logger: database.logger)
+            {
+                try await finish(id, error: reason, on: connection)
+            }
         }
     }
 
