@@ -28,9 +28,10 @@ func campaignsHost(_ configuration: CampaignsConfiguration) throws -> ServiceHos
     host.routes(UnsubscribeRoutes(store: UnsubscribeStore(database: database), secret: configuration.linkSecret))
     host.routes(TrackingRoutes(store: TrackingStore(database: database), secret: configuration.linkSecret))
     host.routes(SuppressionRoutes(store: SuppressionStore(database: database)))
-    host.routes(DKIMRoutes(store: DKIMStore(database: database)))
+    let sealer = KeySealer(key: configuration.keyEncryptionKey)
+    host.routes(DKIMRoutes(store: DKIMStore(database: database, sealer: sealer)))
     let delivery = CampaignDelivery(
-        sends: SendStore(database: database), mailer: SMTPMailer(configuration: configuration.smtp), pacer: CampaignPacer(),
+        sends: SendStore(database: database, sealer: sealer), mailer: SMTPMailer(configuration: configuration.smtp), pacer: CampaignPacer(),
         linkSecret: configuration.linkSecret, publicURL: configuration.publicURL, concurrency: configuration.sendConcurrency,
         chunk: campaigns.chunkSize)
     let imports = ImportStore(database: database)

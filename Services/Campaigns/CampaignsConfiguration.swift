@@ -14,11 +14,14 @@ struct CampaignsConfiguration: Sendable {
     var linkSecret: SymmetricKey
     /// Sends of one campaign in flight at once on a replica.
     var sendConcurrency = 8
+    /// Seals the tenants' DKIM private keys at rest.
+    var keyEncryptionKey: SymmetricKey
 
     /// `CAMPAIGNS_SMTP_URL` (smtp://127.0.0.1:2525), `CAMPAIGNS_SMTP_USERNAME`,
     /// `CAMPAIGNS_SMTP_PASSWORD`, `CAMPAIGNS_SMTP_REQUIRE_TLS` (false on loopback),
     /// `CAMPAIGNS_PUBLIC_URL` (http://localhost:8080), `CAMPAIGNS_LINK_SECRET` (32 bytes,
-    /// base64; required off loopback), `CAMPAIGNS_SEND_CONCURRENCY` (8).
+    /// base64; required off loopback), `CAMPAIGNS_SEND_CONCURRENCY` (8),
+    /// `CAMPAIGNS_KEY_ENCRYPTION_KEY` (32 bytes, base64; required off loopback).
     static func fromEnvironment(_ env: Environment = Environment()) throws -> Self {
         try settings(service: try ServiceConfiguration.fromEnvironment(name: "campaigns", defaultPort: 8086), env)
     }
@@ -30,6 +33,8 @@ struct CampaignsConfiguration: Sendable {
         // A development secret only where nothing leaves the machine.
         let secret = try env.base64Bytes(
             "CAMPAIGNS_LINK_SECRET", count: 32, default: loopback ? Data(repeating: 7, count: 32).base64EncodedString() : nil)
+        let keyEncryptionKey = try env.base64Bytes(
+            "CAMPAIGNS_KEY_ENCRYPTION_KEY", count: 32, default: loopback ? Data(repeating: 9, count: 32).base64EncodedString() : nil)
         return Self(
             service: service,
             smtp: SMTPConfiguration(
@@ -38,6 +43,7 @@ struct CampaignsConfiguration: Sendable {
                 from: "bounces@platform.local"),
             publicURL: try env.url("CAMPAIGNS_PUBLIC_URL", default: "http://localhost:8080").absoluteString,
             linkSecret: SymmetricKey(data: secret),
-            sendConcurrency: try env.int("CAMPAIGNS_SEND_CONCURRENCY", default: 8, range: 1...64))
+            sendConcurrency: try env.int("CAMPAIGNS_SEND_CONCURRENCY", default: 8, range: 1...64),
+            keyEncryptionKey: SymmetricKey(data: keyEncryptionKey))
     }
 }

@@ -32,6 +32,9 @@ public final class JobWorker: Service, Sendable {
         var lastTenant: [String: UUID] = [:]
         var paused: Set<String> = []
         var stopping = false
+        /// When the soonest job a queue gave back for pacing is due again: the queue looks
+        /// then, not at the next poll (which would cap a paced kind at a job a poll).
+        var pacedUntil: [String: ContinuousClock.Instant] = [:]
     }
 
     let store: JobStore
@@ -142,8 +145,11 @@ public final class JobWorker: Service, Sendable {
                     continue
                 }
                 if jobs.isEmpty {
-                    // Drained: only new jobs (or the poll) make claiming worth it again.
-                    await wakeup.wait(upTo: configuration.pollInterval)
+                    // Drained: only new jobs, a paced job coming due, or the poll make claiming
+                    // worth it again.
+                    let due = state.withLock { $0.pacedUntil.removeValue(forKey: name) }
+                    let limit = due.map { min(configuration.pollInterval, max(.milliseconds(1), $0 - ContinuousClock.now)) }
+                    await wakeup.wait(upTo: limit ?? configuration.pollInterval)
                     continue
                 }
                 state.withLock { state in
@@ -179,6 +185,11 @@ public final class JobWorker: Service, Sendable {
             guard let entry = registry[job.kind] else { throw JobFailure.unknownKind(job.kind) }
             if let rateFor = entry.tenantRate, let rate = rateFor(job.tenantID), let wait = pacer.admit("\(job.kind)/\(job.tenantID)", rate: rate) {
                 try await store.release([job.id], worker: workerID, after: wait)
+                let due = ContinuousClock.now + wait + .milliseconds(5)  // the database's clock, a little behind ours
+                state.withLock { state in
+                    guard let queue = state.running[job.id] else { return }
+                    state.pacedUntil[queue] = min(state.pacedUntil[queue] ?? due, due)
+                }
                 Counter(label: "jobs_paced_total", dimensions: [("kind", job.kind)]).increment()
                 return
             }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Persistence
+import ServiceKit
 import TestSupport
 import Testing
 

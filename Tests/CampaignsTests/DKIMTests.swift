@@ -1,4 +1,6 @@
+import Crypto
 import Foundation
+import ServiceKit
 import TestSupport
 import Testing
 
@@ -61,6 +63,18 @@ struct DKIMTests {
         #expect(DKIMSigner.relaxedHeader("Subject", " two\r\n \t words ") == "subject:two words")
     }
 
+    @Test("a private key is sealed at rest: it opens with the service's key only; a key kept before sealing reads as it is")
+    func sealed() throws {
+        let key = try DKIMSigner.Key.generate(.ed25519SHA256)
+        let sealer = KeySealer(key: SymmetricKey(size: .bits256))
+        let column = try DKIMStore.seal(key.stored, with: sealer)
+        #expect(!column.contains(key.stored))
+        #expect(try DKIMStore.unseal(column, with: sealer) == key.stored)
+        #expect(throws: (any Error).self) { try DKIMStore.unseal(column, with: KeySealer(key: SymmetricKey(size: .bits256))) }
+        #expect(throws: (any Error).self) { try DKIMStore.unseal(DKIMStore.sealedPrefix + "not base64!", with: sealer) }
+        #expect(try DKIMStore.unseal(key.stored, with: sealer) == key.stored)
+    }
+
     @Test("admins make a key per sending domain and see its DNS record, never the private key; campaign mail from it is signed")
     func campaignSigned() async throws {
         let marketer = try await Marketer.fresh(roles: ["owner"])
@@ -81,6 +95,19 @@ struct DKIMTests {
         _ = try await marketer.waitFor(campaign, state: "finished")
         let mail = try #require(Mailbox.messages(to: addresses[0]).first)
         #expect(mail.headers["dkim-signature"]?.contains("d=acme.test; s=mail2026;") == true)
+        // The private key is kept sealed.
+        let column = try await withDatabase("campaigns") { database in
+            try await database.withTenant(marketer.tenant) { connection in
+                var found = ""
+                for try await stored in try await connection.query(
+                    "SELECT private_key FROM campaigns.dkim_keys WHERE domain = 'acme.test'", logger: database.logger
+                ).decode(String.self) {
+                    found = stored
+                }
+                return found
+            }
+        }
+        #expect(column.hasPrefix(DKIMStore.sealedPrefix))
         #expect(try await Marketer.fresh(roles: ["owner"]).send("DELETE", "/v1/admin/campaigns/dkim/acme.test").status == 404)
         #expect(try await marketer.send("DELETE", "/v1/admin/campaigns/dkim/acme.test").status == 204)
     }

@@ -3,6 +3,7 @@ import Foundation
 import Mail
 import Persistence
 import PostgresNIO
+import ServiceKit
 import TestSupport
 import Testing
 
@@ -33,7 +34,7 @@ struct DeliveryRecoveryTests {
             // Started by hand, with no delivery jobs: this test plays every sender.
             try await startedByHand(campaign, tenant: tenant, database: database)
             // A sender claims five, gets two accepted and recorded, and dies holding three.
-            let dying = SendStore(database: database, claim: .seconds(1))
+            let dying = SendStore(database: database, sealer: KeySealer(key: SymmetricKey(size: .bits256)), claim: .seconds(1))
             let claimed = try await dying.claim(campaign, limit: 5, tenant: tenant)
             #expect(claimed.count == 5)
             for recipient in claimed.prefix(2) {
@@ -43,7 +44,8 @@ struct DeliveryRecoveryTests {
 
             let configuration = try CampaignsConfiguration.forTests(TestEnvironment.configuration("campaigns"))
             let delivery = CampaignDelivery(
-                sends: SendStore(database: database), mailer: SMTPMailer(configuration: configuration.smtp), pacer: CampaignPacer(),
+                sends: SendStore(database: database, sealer: KeySealer(key: configuration.keyEncryptionKey)),
+                mailer: SMTPMailer(configuration: configuration.smtp), pacer: CampaignPacer(),
                 linkSecret: configuration.linkSecret, publicURL: configuration.publicURL, chunk: 100)
             let context = JobContext(
                 id: 1, tenantID: tenant, kind: CampaignJobs.deliver.name, attempt: 1, maxAttempts: 1, logger: TestEnvironment.logger)
@@ -191,7 +193,8 @@ struct AutoPauseTests {
                 configuration: SMTPConfiguration(url: "smtp://127.0.0.1:9", requireTLS: false, from: "b@acme.test", timeoutSeconds: 2))
             let configuration = try CampaignsConfiguration.forTests(TestEnvironment.configuration("campaigns"))
             let delivery = CampaignDelivery(
-                sends: SendStore(database: database), mailer: mailer, pacer: CampaignPacer(), linkSecret: configuration.linkSecret,
+                sends: SendStore(database: database, sealer: KeySealer(key: configuration.keyEncryptionKey)), mailer: mailer, pacer: CampaignPacer(),
+                linkSecret: configuration.linkSecret,
                 publicURL: configuration.publicURL, concurrency: 2, chunk: 100)
             let context = JobContext(
                 id: 1, tenantID: tenant, kind: CampaignJobs.deliver.name, attempt: 1, maxAttempts: 1, logger: TestEnvironment.logger)

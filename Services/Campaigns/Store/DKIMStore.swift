@@ -2,10 +2,26 @@ import Foundation
 import Mail
 import Persistence
 import PostgresNIO
+import ServiceKit
 
-/// SQL for the tenant's DKIM keys.
+/// SQL for the tenant's DKIM keys, whose private parts are kept sealed.
 struct DKIMStore: Sendable {
     let database: Database
+    let sealer: KeySealer
+
+    /// How a sealed private key starts in its column; keys stored before sealing have no
+    /// prefix and are read as they are (a rotation seals them).
+    static let sealedPrefix = "sealed:"
+
+    static func seal(_ stored: String, with sealer: KeySealer) throws -> String {
+        sealedPrefix + Data(try sealer.seal(Array(stored.utf8))).base64EncodedString()
+    }
+
+    static func unseal(_ column: String, with sealer: KeySealer) throws -> String {
+        guard column.hasPrefix(sealedPrefix) else { return column }
+        guard let sealed = Data(base64Encoded: String(column.dropFirst(sealedPrefix.count))) else { throw KeySealer.SealError.unsealable }
+        return String(decoding: try sealer.open(Array(sealed)), as: UTF8.self)
+    }
 
     /// A key as the admin sees it: never the private part.
     struct Published: Codable, Sendable, Equatable {
@@ -33,6 +49,7 @@ struct DKIMStore: Sendable {
     /// domain had none.
     func put(domain: String, selector: String, algorithm: DKIMSigner.Algorithm, tenant: UUID) async throws -> (Published, Bool) {
         let key = try DKIMSigner.Key.generate(algorithm)
+        let sealed = try Self.seal(key.stored, with: sealer)
         return try await database.withTenant(tenant) { connection in
             var existed = false
             for try await _ in try await connection.query("SELECT 1 FROM campaigns.dkim_keys WHERE domain = \(domain)", logger: database.logger) {
@@ -41,7 +58,7 @@ struct DKIMStore: Sendable {
             let rows = try await connection.query(
                 """
                 INSERT INTO campaigns.dkim_keys (tenant_id, domain, selector, algorithm, private_key, dns_record)
-                VALUES (\(tenant), \(domain), \(selector), \(algorithm.rawValue), \(key.stored), \(key.dnsRecord))
+                VALUES (\(tenant), \(domain), \(selector), \(algorithm.rawValue), \(sealed), \(key.dnsRecord))
                 ON CONFLICT (tenant_id, domain) DO UPDATE SET selector = EXCLUDED.selector, algorithm = EXCLUDED.algorithm,
                   private_key = EXCLUDED.private_key, dns_record = EXCLUDED.dns_record, created_at = now()
                 RETURNING domain, selector, algorithm, dns_record, created_at
@@ -71,12 +88,13 @@ struct DKIMStore: Sendable {
     }
 
     /// The signer for mail from `domain`, if the tenant has a key for it.
-    static func signer(domain: String, on connection: PostgresConnection, logger: Logger) async throws -> DKIMSigner? {
+    static func signer(domain: String, sealer: KeySealer, on connection: PostgresConnection, logger: Logger) async throws -> DKIMSigner? {
         for try await (selector, algorithm, stored) in try await connection.query(
             "SELECT selector, algorithm, private_key FROM campaigns.dkim_keys WHERE domain = \(domain)", logger: logger
         ).decode((String, String, String).self) {
             guard let algorithm = DKIMSigner.Algorithm(rawValue: algorithm) else { return nil }
-            return DKIMSigner(domain: domain, selector: selector, key: try DKIMSigner.Key(stored: stored, algorithm: algorithm))
+            return DKIMSigner(
+                domain: domain, selector: selector, key: try DKIMSigner.Key(stored: try unseal(stored, with: sealer), algorithm: algorithm))
         }
         return nil
     }

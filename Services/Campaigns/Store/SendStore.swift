@@ -8,6 +8,8 @@ import ServiceKit
 /// the moment it is known.
 struct SendStore: Sendable {
     let database: Database
+    /// Opens the tenant's DKIM key.
+    let sealer: KeySealer
     /// How long a sender may hold a claimed send before another takes it back.
     var claim: Duration = .seconds(120)
 
@@ -41,7 +43,7 @@ struct SendStore: Sendable {
             }
             let partials = try await TemplateStore.partials(on: connection, logger: database.logger)
             let domain = campaign.fromEmail.split(separator: "@").last.map(String.init) ?? ""
-            return (campaign, versions, partials, try await DKIMStore.signer(domain: domain, on: connection, logger: database.logger))
+            return (campaign, versions, partials, try await DKIMStore.signer(domain: domain, sealer: sealer, on: connection, logger: database.logger))
         }
     }
 
