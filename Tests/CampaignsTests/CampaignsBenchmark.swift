@@ -26,6 +26,22 @@ struct CampaignsBenchmark {
         return (Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
     }
 
+    /// A template and a draft campaign to the list, sent as fast as the plan lets it.
+    static func draft(to list: String, by marketer: Marketer) async throws -> String {
+        let template = try await marketer.create(
+            "/v1/campaigns/templates",
+            [
+                "name": "Bench", "subject": "Hello {{name}}",
+                "html": "<p>Dear {{name}},</p><p>{{offer}}</p><p><a href=\"{{unsubscribeUrl}}\">Unsubscribe</a></p>", "variables": ["offer"],
+            ])
+        return try await marketer.create(
+            "/v1/campaigns",
+            [
+                "name": "Bench", "templateId": template, "fromName": "Bench", "fromEmail": "news@bench.test", "listIds": [list],
+                "data": ["offer": "Everything half price"], "ratePerSecond": 5000,
+            ])
+    }
+
     static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
@@ -55,27 +71,39 @@ struct CampaignsBenchmark {
         let ready = try await eventually(timeout: .seconds(30)) { (try? await TestHTTP.send("GET", baseURL + "/readyz").status) == 200 }
         #expect(ready, "the campaigns service did not get ready")
         let pid = service.processIdentifier
-        let tenant = UUID.v7()
-        // An enterprise plan, so the plan's rate and quotas do not bind.
+        // Enterprise plans, so the plan's rate and quotas do not bind: the big sender, and a
+        // small one beside it (fairness: its thousand must not wait for the million).
+        let (tenant, small) = (UUID.v7(), UUID.v7())
         let producer = try KafkaProducer(brokers: TestEnvironment.kafkaBrokers, clientID: "campaigns-bench", logger: TestEnvironment.logger)
-        let event = try EventEnvelope.make(
-            TenantEvent(
-                tenantId: tenant, name: "bench", slug: "bench-\(tenant.uuidString.prefix(8).lowercased())", status: "active", plan: "enterprise",
-                version: 1, occurredAt: Date()), type: TenantEvent.created, on: Topics.authTenant, source: "/bench", tenantID: tenant)
-        try await producer.send(OutgoingMessage(topic: event.topic, key: event.key, value: Array(event.data), headers: event.headers))
+        for id in [tenant, small] {
+            let event = try EventEnvelope.make(
+                TenantEvent(
+                    tenantId: id, name: "bench", slug: "bench-\(id.uuidString.prefix(8).lowercased())", status: "active", plan: "enterprise",
+                    version: 1, occurredAt: Date()), type: TenantEvent.created, on: Topics.authTenant, source: "/bench", tenantID: id)
+            try await producer.send(OutgoingMessage(topic: event.topic, key: event.key, value: Array(event.data), headers: event.headers))
+        }
         await producer.shutdown()
         try await Task.sleep(for: .seconds(5))
         let marketer = Marketer(url: baseURL, token: try await issuer.token(tenant: tenant, roles: ["owner"], expiresIn: 7200), tenant: tenant)
+        let smallMarketer = Marketer(url: baseURL, token: try await issuer.token(tenant: small, roles: ["owner"], expiresIn: 7200), tenant: small)
         let list = try await marketer.create("/v1/campaigns/lists", ["name": "Everyone"])
-
-        // The sender address, proven (the verification email is not what is measured).
+        let smallList = try await smallMarketer.create("/v1/campaigns/lists", ["name": "Everyone"])
+        // The sender addresses, proven (the verification email is not what is measured).
         try await withDatabase("campaigns") { database in
-            _ = try await database.withTenant(tenant) { connection in
-                try await connection.query(
-                    "INSERT INTO campaigns.senders (id, tenant_id, email, verified_at) VALUES (\(UUID.v7()), \(tenant), 'news@bench.test', now())",
-                    logger: database.logger)
+            for id in [tenant, small] {
+                _ = try await database.withTenant(id) { connection in
+                    try await connection.query(
+                        "INSERT INTO campaigns.senders (id, tenant_id, email, verified_at) VALUES (\(UUID.v7()), \(id), 'news@bench.test', now())",
+                        logger: database.logger)
+                }
             }
         }
+        var smallCSV = "email\n"
+        for n in 0..<1000 { smallCSV += "small\(n)@bench.test\n" }
+        let smallImport = try await TestHTTP.send(
+            "POST", baseURL + "/v1/campaigns/imports?listIds=\(smallList)", bytes: Array(smallCSV.utf8), token: smallMarketer.token,
+            headers: ["Content-Type": "text/csv"])
+        #expect(smallImport.status == 202)
         var csv = Array("email,name,n,city\n".utf8)
         csv.reserveCapacity(recipients * 48)
         for n in 0..<recipients { csv += Array("reader\(n)@bench.test,Reader \(n),\(n),\"Berlin, DE\"\n".utf8) }
@@ -94,18 +122,8 @@ struct CampaignsBenchmark {
         }
         let loaded = Self.seconds(clock.now - started)
         print("campaigns benchmark: imported")
-        let template = try await marketer.create(
-            "/v1/campaigns/templates",
-            [
-                "name": "Bench", "subject": "Hello {{name}}",
-                "html": "<p>Dear {{name}},</p><p>{{offer}}</p><p><a href=\"{{unsubscribeUrl}}\">Unsubscribe</a></p>", "variables": ["offer"],
-            ])
-        let campaign = try await marketer.create(
-            "/v1/campaigns",
-            [
-                "name": "Bench", "templateId": template, "fromName": "Bench", "fromEmail": "news@bench.test", "listIds": [list],
-                "data": ["offer": "Everything half price"], "ratePerSecond": 5000,
-            ])
+        let campaign = try await Self.draft(to: list, by: marketer)
+        let smallCampaign = try await Self.draft(to: smallList, by: smallMarketer)
         started = clock.now
         print("campaigns benchmark: launching")
         let launched = try await marketer.send("POST", "/v1/campaigns/\(campaign)/launch")
@@ -118,6 +136,16 @@ struct CampaignsBenchmark {
                 imported.json["failed"] as? Int ?? -1))
         print(String(format: "  launch (audience of %d frozen): %.1f s", launched.json["audience"] as? Int ?? -1, launch))
 
+        // 20 s into the million, the small tenant launches its thousand.
+        async let smallSend: Double = {
+            try await Task.sleep(for: .seconds(20))
+            let launched = clock.now
+            _ = try await smallMarketer.send("POST", "/v1/campaigns/\(smallCampaign)/launch")
+            while try await smallMarketer.send("GET", "/v1/campaigns/\(smallCampaign)").string("state") == "running" {
+                try await Task.sleep(for: .milliseconds(250))
+            }
+            return Self.seconds(clock.now - launched)
+        }()
         // The first 10 s ramp up; the rate is measured over the rest of the window.
         var samples: [(Double, Int)] = []
         let sending = clock.now
@@ -129,12 +157,18 @@ struct CampaignsBenchmark {
             peak = max(peak, Self.residentMB("VmRSS:", of: pid))
             if status.string("state") != "running" { break }
         }
+        let smallSeconds = try await smallSend
         _ = try await marketer.send("POST", "/v1/campaigns/\(campaign)/cancel")
         let measured = samples.filter { $0.0 >= 10 }
         if let first = measured.first, let last = measured.last, last.0 > first.0 {
             let rate = Double(last.1 - first.1) / (last.0 - first.0)
             print(String(format: "  sustained: %.0f mails/s = %.0f mails/hour (%d sent in %.0f s)", rate, rate * 3600, last.1, last.0))
         }
+        let smallStatus = try await smallMarketer.send("GET", "/v1/campaigns/\(smallCampaign)/status")
+        print(
+            String(
+                format: "  fairness: another tenant's campaign to %d, launched 20 s into the big one, finished in %.1f s (%d sent)",
+                smallStatus.json["audience"] as? Int ?? -1, smallSeconds, smallStatus.json["sent"] as? Int ?? -1))
         let failed = try await marketer.send("GET", "/v1/campaigns/\(campaign)/status")
         print("  failed \(failed.json["failed"] as? Int ?? -1), bounced \(failed.json["bounced"] as? Int ?? -1)")
         print(
