@@ -50,32 +50,50 @@ struct SendStore: Sendable {
     /// Up to `limit` waiting sends of a running campaign, marked sending until the claim
     /// lapses; sends whose claim lapsed (their sender died) are waiting again first.
     func claim(_ campaign: UUID, limit: Int, tenant: UUID) async throws -> [Recipient] {
-        let seconds = Int(claim.components.seconds)
-        return try await database.withTenant(tenant) { connection in
-            var recipients: [Recipient] = []
-            for try await (subscriber, email, name, attributes, variant) in try await connection.query(
-                """
-                WITH picked AS (
-                  SELECT x.subscriber_id FROM campaigns.campaign_sends x JOIN campaigns.campaigns c ON c.id = x.campaign_id
-                  WHERE x.campaign_id = \(campaign) AND c.state = 'running'
-                    AND (x.state = 'queued' OR (x.state = 'sending' AND x.claimed_until < now()))
-                  ORDER BY x.subscriber_id LIMIT \(limit) FOR UPDATE OF x SKIP LOCKED),
-                claimed AS (
-                  UPDATE campaigns.campaign_sends x SET state = 'sending', attempts = attempts + 1,
-                    claimed_until = now() + make_interval(secs => \(seconds))
-                  FROM picked WHERE x.campaign_id = \(campaign) AND x.subscriber_id = picked.subscriber_id
-                  RETURNING x.subscriber_id, x.email, x.variant)
-                SELECT claimed.subscriber_id, claimed.email, COALESCE(s.name, ''), COALESCE(s.attributes, '{}')::text, claimed.variant
-                FROM claimed LEFT JOIN campaigns.subscribers s ON s.id = claimed.subscriber_id
-                """, logger: database.logger
-            ).decode((UUID, String, String, String, String?).self) {
-                recipients.append(
-                    Recipient(
-                        subscriberID: subscriber, email: email, name: name,
-                        attributes: (try? JSONDecoder().decode([String: JSONValue].self, from: Data(attributes.utf8))) ?? [:], variant: variant))
-            }
-            return recipients
+        try await database.withTenant(tenant) { connection in
+            let ahead = try await claim(campaign, limit: limit, fromStart: false, on: connection)
+            guard ahead.count < limit else { return ahead }
+            // The end of a pass: the rest from the start, for sends given back or due again.
+            return ahead + (try await claim(campaign, limit: limit - ahead.count, fromStart: true, on: connection))
         }
+    }
+
+    /// Claims up to `limit` sends in subscriber order after the campaign's cursor (or from
+    /// the start) and moves the cursor past them. The campaign's row is locked meanwhile,
+    /// so senders claiming together take turns.
+    private func claim(_ campaign: UUID, limit: Int, fromStart: Bool, on connection: PostgresConnection) async throws -> [Recipient] {
+        let seconds = Int(claim.components.seconds)
+        var recipients: [Recipient] = []
+        for try await (subscriber, email, name, attributes, variant) in try await connection.query(
+            """
+            WITH c AS (
+              SELECT id, CASE WHEN \(fromStart) OR claim_cursor IS NULL THEN '00000000-0000-0000-0000-000000000000'::uuid ELSE claim_cursor END AS cursor
+              FROM campaigns.campaigns
+              WHERE id = \(campaign) AND state = 'running' FOR UPDATE),
+            picked AS (
+              -- A scalar subquery, so the cursor bounds the index scan (NULL: not running).
+              SELECT x.subscriber_id FROM campaigns.campaign_sends x
+              WHERE x.campaign_id = \(campaign) AND x.subscriber_id > (SELECT cursor FROM c)
+                AND (x.state = 'queued' OR (x.state = 'sending' AND x.claimed_until < now()))
+              ORDER BY x.subscriber_id LIMIT \(limit) FOR UPDATE OF x SKIP LOCKED),
+            moved AS (
+              UPDATE campaigns.campaigns SET claim_cursor = (SELECT subscriber_id FROM picked ORDER BY subscriber_id DESC LIMIT 1)
+              WHERE id = \(campaign) AND EXISTS (SELECT 1 FROM picked)),
+            claimed AS (
+              UPDATE campaigns.campaign_sends x SET state = 'sending', attempts = attempts + 1,
+                claimed_until = now() + make_interval(secs => \(seconds))
+              FROM picked WHERE x.campaign_id = \(campaign) AND x.subscriber_id = picked.subscriber_id
+              RETURNING x.subscriber_id, x.email, x.variant)
+            SELECT claimed.subscriber_id, claimed.email, COALESCE(s.name, ''), COALESCE(s.attributes, '{}')::text, claimed.variant
+            FROM claimed LEFT JOIN campaigns.subscribers s ON s.id = claimed.subscriber_id
+            """, logger: database.logger
+        ).decode((UUID, String, String, String, String?).self) {
+            recipients.append(
+                Recipient(
+                    subscriberID: subscriber, email: email, name: name,
+                    attributes: (try? JSONDecoder().decode([String: JSONValue].self, from: Data(attributes.utf8))) ?? [:], variant: variant))
+        }
+        return recipients
     }
 
     /// The server accepted it: recorded at once, so no restart sends it again.
