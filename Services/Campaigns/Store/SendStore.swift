@@ -82,7 +82,8 @@ struct SendStore: Sendable {
             claimed AS (
               UPDATE campaigns.campaign_sends x SET state = 'sending', attempts = attempts + 1,
                 claimed_until = now() + make_interval(secs => \(seconds))
-              FROM picked WHERE x.campaign_id = \(campaign) AND x.subscriber_id = picked.subscriber_id
+              -- By key, whatever the planner believes of a freshly frozen audience's size.
+              WHERE x.campaign_id = \(campaign) AND x.subscriber_id = ANY(ARRAY(SELECT subscriber_id FROM picked))
               RETURNING x.subscriber_id, x.email, x.variant)
             SELECT claimed.subscriber_id, claimed.email, COALESCE(s.name, ''), COALESCE(s.attributes, '{}')::text, claimed.variant
             FROM claimed LEFT JOIN campaigns.subscribers s ON s.id = claimed.subscriber_id
@@ -187,7 +188,8 @@ struct SendStore: Sendable {
                 """
                 UPDATE campaigns.campaigns SET state = 'finished', finished_at = now(), version = version + 1, updated_at = now()
                 WHERE id = \(campaign) AND state = 'running'
-                  AND NOT EXISTS (SELECT 1 FROM campaigns.campaign_sends WHERE campaign_id = \(campaign) AND state IN ('queued', 'sending', 'held'))
+                  AND NOT EXISTS (SELECT 1 FROM campaigns.campaign_sends WHERE campaign_id = \(campaign) AND state IN ('queued', 'sending'))
+                  AND NOT EXISTS (SELECT 1 FROM campaigns.campaign_sends WHERE campaign_id = \(campaign) AND state = 'held')
                 RETURNING 1
                 """, logger: database.logger)
             {
