@@ -151,25 +151,16 @@ public struct JobQueue: Sendable {
     }
 
     /// Takes back the pending jobs of `kind` with exactly these arguments (the work they
-    /// stood for is gone: a campaign paused or cancelled). Jobs running now, and jobs others
-    /// wait on, stay. Answers how many were taken back.
-    @discardableResult
-    public func withdraw<Arguments>(_ kind: JobKind<Arguments>, _ arguments: Arguments, on connection: PostgresConnection) async throws -> Int {
+    /// stood for is gone: a campaign paused, an upload completed). Jobs running now, and jobs
+    /// others wait on, stay.
+    public func withdraw<Arguments>(_ kind: JobKind<Arguments>, _ arguments: Arguments, on connection: PostgresConnection) async throws {
         let json = String(decoding: try JSONEncoder.jobs.encode(arguments), as: UTF8.self)
-        var withdrawn = 0
-        for try await count in try await connection.query(
+        try await connection.query(
             """
-            WITH gone AS (
-              DELETE FROM \(unescaped: schema).jobs
-              WHERE kind = \(kind.name) AND args = \(json)::jsonb AND state IN ('available', 'scheduled')
-                AND NOT has_dependents AND batch_id IS NULL
-              RETURNING 1)
-            SELECT count(*)::int FROM gone
-            """, logger: Self.quiet
-        ).decode(Int.self) {
-            withdrawn = count
-        }
-        return withdrawn
+            DELETE FROM \(unescaped: schema).jobs
+            WHERE kind = \(kind.name) AND args = \(json)::jsonb AND state IN ('available', 'scheduled')
+              AND NOT has_dependents AND batch_id IS NULL
+            """, logger: Self.quiet)
     }
 
     static let quiet = Logger(label: "jobs")

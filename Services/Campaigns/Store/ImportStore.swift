@@ -87,8 +87,10 @@ struct ImportStore: Sendable {
                 UPDATE campaigns.subscriber_imports SET state = 'queued', chunks = \(chunks), total_bytes = \(bytes)
                 WHERE id = \(id) AND state = 'receiving'
                 """, logger: database.logger)
-            try await JobQueue(schema: "campaigns").enqueue(
-                CampaignJobs.importSubscribers, ImportArguments(importId: id), tenant: tenant, on: connection)
+            let jobs = JobQueue(schema: "campaigns")
+            // The upload finished: nothing is left for the job that would give it up.
+            try await jobs.withdraw(CampaignJobs.abandonImport, ImportArguments(importId: id), on: connection)
+            try await jobs.enqueue(CampaignJobs.importSubscribers, ImportArguments(importId: id), tenant: tenant, on: connection)
             guard let created = try await fetch(id, on: connection) else { throw CampaignsError.notFound }
             return created
         }
