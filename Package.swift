@@ -77,13 +77,6 @@ let package = Package(
             pkgConfig: "rdkafka",
             providers: [.apt(["librdkafka-dev"])]
         ),
-        // libcurl from Debian's libcurl4-openssl-dev, for SMTP (STARTTLS, AUTH) in notifications.
-        .systemLibrary(
-            name: "CCurl",
-            path: "Shared/CCurl",
-            pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"])]
-        ),
         .target(
             name: "Contracts",
             path: "contracts/Sources/Contracts",
@@ -196,14 +189,15 @@ let package = Package(
         .target(
             name: "Mail",
             dependencies: [
-                "CCurl", "Jobs", .product(name: "Mustache", package: "swift-mustache"), .product(name: "NIOPosix", package: "swift-nio"),
+                "Jobs", .product(name: "Mustache", package: "swift-mustache"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             path: "Shared/Mail", swiftSettings: strict),
         service(
             "Notifications",
             extra: [
-                "CCurl", "Mail",
+                "Mail",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -255,6 +249,8 @@ let package = Package(
         .testTarget(
             name: "SearchTests", dependencies: ["Search", "Jobs", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
             path: "Tests/SearchTests"),
+        .testTarget(
+            name: "MailTests", dependencies: ["Mail", "TestSupport", .product(name: "NIOCore", package: "swift-nio")], path: "Tests/MailTests"),
         .testTarget(
             name: "NotificationsTests",
             dependencies: ["Notifications", "Jobs", "Mail", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],

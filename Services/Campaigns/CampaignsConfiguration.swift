@@ -19,6 +19,7 @@ struct CampaignsConfiguration: Sendable {
 
     /// `CAMPAIGNS_SMTP_URL` (smtp://127.0.0.1:2525), `CAMPAIGNS_SMTP_USERNAME`,
     /// `CAMPAIGNS_SMTP_PASSWORD`, `CAMPAIGNS_SMTP_REQUIRE_TLS` (false on loopback),
+    /// `CAMPAIGNS_SMTP_CA_FILE` (PEM; the system's roots when unset), `CAMPAIGNS_SMTP_MAX_CONNECTIONS` (16),
     /// `CAMPAIGNS_PUBLIC_URL` (http://localhost:8080), `CAMPAIGNS_LINK_SECRET` (32 bytes,
     /// base64; required off loopback), `CAMPAIGNS_SEND_CONCURRENCY` (8),
     /// `CAMPAIGNS_KEY_ENCRYPTION_KEY` (32 bytes, base64; required off loopback).
@@ -40,7 +41,8 @@ struct CampaignsConfiguration: Sendable {
             smtp: SMTPConfiguration(
                 url: url.absoluteString, username: env.optionalString("CAMPAIGNS_SMTP_USERNAME"),
                 password: env.optionalString("CAMPAIGNS_SMTP_PASSWORD"), requireTLS: try env.bool("CAMPAIGNS_SMTP_REQUIRE_TLS", default: !loopback),
-                from: "bounces@platform.local"),
+                from: "bounces@platform.local", trustRootsFile: env.optionalString("CAMPAIGNS_SMTP_CA_FILE"),
+                maxSessions: try env.int("CAMPAIGNS_SMTP_MAX_CONNECTIONS", default: 16, range: 1...256)),
             publicURL: try env.url("CAMPAIGNS_PUBLIC_URL", default: "http://localhost:8080").absoluteString,
             linkSecret: SymmetricKey(data: secret),
             sendConcurrency: try env.int("CAMPAIGNS_SEND_CONCURRENCY", default: 8, range: 1...64),

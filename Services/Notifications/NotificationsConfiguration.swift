@@ -22,7 +22,9 @@ struct NotificationsConfiguration: Sendable {
     var webhookTimeout: TimeAmount = .seconds(15)
 
     /// `SMTP_URL` (smtp://127.0.0.1:2525), `SMTP_USERNAME`, `SMTP_PASSWORD`, `SMTP_REQUIRE_TLS`
-    /// (true unless the URL is on loopback), `SMTP_FROM`, `NOTIFICATIONS_APP_URL`;
+    /// (true unless the URL is on loopback), `SMTP_CA_FILE` (PEM; the system's roots when unset),
+    /// `SMTP_MAX_CONNECTIONS` (16),
+    /// `SMTP_FROM`, `NOTIFICATIONS_APP_URL`;
     /// `WEBHOOK_REQUIRE_HTTPS` (true), `WEBHOOK_ALLOW_LOOPBACK` (false), `WEBHOOK_ALLOW_PRIVATE` (false),
     /// `PUSH_VAPID_SUBJECT` (mailto:ops@platform.local).
     static func fromEnvironment(_ env: Environment = Environment()) throws -> Self {
@@ -34,7 +36,8 @@ struct NotificationsConfiguration: Sendable {
             service: service,
             smtp: SMTPConfiguration(
                 url: url.absoluteString, username: env.optionalString("SMTP_USERNAME"), password: env.optionalString("SMTP_PASSWORD"),
-                requireTLS: requireTLS, from: try env.string("SMTP_FROM", default: "Platform <no-reply@platform.local>")),
+                requireTLS: requireTLS, from: try env.string("SMTP_FROM", default: "Platform <no-reply@platform.local>"),
+                trustRootsFile: env.optionalString("SMTP_CA_FILE"), maxSessions: try env.int("SMTP_MAX_CONNECTIONS", default: 16, range: 1...256)),
             appURL: try env.url("NOTIFICATIONS_APP_URL", default: "http://localhost:3000").absoluteString,
             webhooks: DestinationPolicy(
                 requireHTTPS: try env.bool("WEBHOOK_REQUIRE_HTTPS", default: true),

@@ -1,7 +1,7 @@
-import CCurl
 import Foundation
 import Jobs
-import NIOPosix
+import NIOCore
+import NIOSSL
 import Synchronization
 
 /// Where mail goes: `smtp://host:port` (STARTTLS when offered, or required) or
@@ -13,10 +13,21 @@ public struct SMTPConfiguration: Sendable {
     /// Refuse to send without STARTTLS (production); off for a local test server.
     public var requireTLS: Bool
     public var from: String
+    /// Seconds a reply may take before the connection is given up.
     public var timeoutSeconds = 30
+    /// A PEM file of the authorities the server's certificate may chain to, instead of the
+    /// system's: a relay with a private CA, or the local test server.
+    public var trustRootsFile: String?
+    /// Sessions open to the server at once; more sends wait for one.
+    public var maxSessions = 16
 
-    public init(url: String, username: String? = nil, password: String? = nil, requireTLS: Bool, from: String, timeoutSeconds: Int = 30) {
+    public init(
+        url: String, username: String? = nil, password: String? = nil, requireTLS: Bool, from: String, timeoutSeconds: Int = 30,
+        trustRootsFile: String? = nil, maxSessions: Int = 16
+    ) {
+        self.maxSessions = maxSessions
         self.url = url
+        self.trustRootsFile = trustRootsFile
         self.username = username
         self.password = password
         self.requireTLS = requireTLS
@@ -39,35 +50,39 @@ public enum SMTPFailure: Error, Equatable, JobReportable {
     }
 }
 
-/// Sends mail with libcurl's SMTP client (a maintained implementation of the protocol,
-/// STARTTLS and AUTH included), on a blocking-I/O thread pool of its own. Notifications and
-/// campaigns both send through it.
+/// Sends mail over SMTP (RFC 5321) with SwiftNIO: STARTTLS or implicit TLS, AUTH PLAIN or
+/// LOGIN, pipelining (RFC 2920) when the server offers it, and sessions kept open between
+/// messages. Notifications and campaigns both send through it.
 public struct SMTPMailer: Sendable {
     public let configuration: SMTPConfiguration
+    private let sessions: SMTPSessions
 
     public init(configuration: SMTPConfiguration) {
         self.configuration = configuration
+        sessions = SMTPSessions(configuration: configuration)
     }
-
-    private static let initialised: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
-
-    /// A transfer blocks its thread while it waits on the server: threads of their own, so
-    /// sends run side by side (NIO's shared pool has one thread per core).
-    private static let transfers: NIOThreadPool = {
-        let pool = NIOThreadPool(numberOfThreads: 16)
-        pool.start()
-        return pool
-    }()
 
     /// Sends from the message's own envelope sender when it names one, else the
     /// configured one.
     public func send(_ message: EmailMessage) async throws {
-        let configuration = configuration
-        let payload = Array(try message.wire().utf8)
         let recipient = Self.address(message.to)
         let sender = Self.address(message.envelopeFrom ?? configuration.from)
-        try await Self.transfers.runIfActive {
-            try Self.transfer(payload, from: sender, to: recipient, configuration: configuration)
+        for address in [recipient, sender] where !Self.isEnvelopeSafe(address) {
+            throw SMTPFailure.rejected(code: 553, message: "not a usable address: \(address)")
+        }
+        let content = Self.dataContent(try message.wire())
+        let (session, reused) = try await sessions.take()
+        do {
+            defer { sessions.putBack(session) }
+            try await session.deliver(content, from: sender, to: recipient)
+        } catch is SMTPSessionLost where reused {
+            // Most likely a kept session the server has meanwhile closed. None of the
+            // message went out, so once more on a new session.
+            let (fresh, _) = try await sessions.take(fresh: true)
+            defer { sessions.putBack(fresh) }
+            do { try await fresh.deliver(content, from: sender, to: recipient) } catch let lost as SMTPSessionLost { throw lost.failure }
+        } catch let lost as SMTPSessionLost {
+            throw lost.failure
         }
     }
 
@@ -79,81 +94,95 @@ public struct SMTPMailer: Sendable {
         return mailbox
     }
 
-    private final class Upload {
-        let bytes: [UInt8]
-        var offset = 0
-        init(_ bytes: [UInt8]) { self.bytes = bytes }
+    /// An address that cannot smuggle a command into the envelope.
+    static func isEnvelopeSafe(_ address: String) -> Bool {
+        !address.isEmpty && !address.unicodeScalars.contains { $0.value < 0x21 || $0 == "<" || $0 == ">" || $0.value == 0x7F }
     }
 
-    /// Easy handles between sends. A handle keeps its connection to the server, so the
-    /// next message on it skips connecting, the greeting, EHLO, STARTTLS and AUTH.
-    private final class IdleHandles: Sendable {
-        private struct Handle: @unchecked Sendable {
-            let curl: UnsafeMutableRawPointer
+    /// The message as DATA carries it: lines that start with a dot get another (RFC 5321
+    /// §4.5.2), ending in CRLF and the lone dot.
+    static func dataContent(_ wire: String) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(wire.utf8.count + 64)
+        var lineStart = true
+        var previous: UInt8 = 0
+        for byte in wire.utf8 {
+            if lineStart, byte == UInt8(ascii: ".") { buffer.writeInteger(UInt8(ascii: ".")) }
+            buffer.writeInteger(byte)
+            lineStart = byte == UInt8(ascii: "\n")
+            previous = byte
         }
+        if previous != UInt8(ascii: "\n") { buffer.writeString("\r\n") }
+        buffer.writeString(".\r\n")
+        return buffer
+    }
+}
 
-        private let idle = Mutex<[Handle]>([])
+/// Open sessions between messages, so the next message skips connecting, the greeting,
+/// EHLO, STARTTLS and AUTH. A session idle longer than servers usually wait is closed
+/// rather than reused.
+final class SMTPSessions: Sendable {
+    private struct Idle {
+        let session: SMTPConnection
+        let since: ContinuousClock.Instant
+    }
 
-        func take() -> UnsafeMutableRawPointer? {
-            if let handle = idle.withLock({ $0.popLast() }) {
-                curl_easy_reset(handle.curl)
-                return handle.curl
-            }
-            return curl_easy_init()
-        }
+    private static let idleLimit = Duration.seconds(30)
+    private static let keptAtMost = 64
 
-        /// A handle whose send failed is closed with its connection, not kept.
-        func put(_ curl: UnsafeMutableRawPointer, healthy: Bool) {
-            guard healthy else { return curl_easy_cleanup(curl) }
-            idle.withLock { $0.append(Handle(curl: curl)) }
+    private let configuration: SMTPConfiguration
+    private let idle = Mutex<[Idle]>([])
+    private let slots: SessionSlots
+    /// Built once: loading trust roots is far dearer than a handshake.
+    private let tls: Result<NIOSSLContext, SMTPFailure>
+
+    init(configuration: SMTPConfiguration) {
+        self.configuration = configuration
+        slots = SessionSlots(configuration.maxSessions)
+        tls = Result {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            if let file = configuration.trustRootsFile { tls.trustRoots = .file(file) }
+            return try NIOSSLContext(configuration: tls)
+        }.mapError { .transient("TLS setup failed: \($0)") }
+    }
+
+    deinit {
+        for kept in idle.withLock({ $0 }) { kept.session.close() }
+    }
+
+    /// A kept session when there is one (`reused`), else a new one; `putBack` returns it.
+    func take(fresh: Bool = false) async throws -> (SMTPConnection, reused: Bool) {
+        await slots.acquire()
+        do {
+            return try await open(fresh: fresh)
+        } catch {
+            slots.release()
+            throw error
         }
     }
 
-    private static let handles = IdleHandles()
+    private func open(fresh: Bool) async throws -> (SMTPConnection, reused: Bool) {
+        let now = ContinuousClock.now
+        let (kept, stale) = idle.withLock { idle -> (SMTPConnection?, [SMTPConnection]) in
+            let stale = idle.filter { now - $0.since > Self.idleLimit }.map(\.session)
+            idle.removeAll { now - $0.since > Self.idleLimit }
+            return (fresh ? nil : idle.popLast()?.session, stale)
+        }
+        stale.forEach { $0.close() }
+        if let kept, kept.isReusable { return (kept, true) }
+        kept?.close()
+        let server = try SMTPServer(url: configuration.url)
+        return (try await SMTPConnection.open(to: server, tls: try tls.get(), configuration: configuration), false)
+    }
 
-    private static func transfer(_ payload: [UInt8], from sender: String, to recipient: String, configuration: SMTPConfiguration) throws {
-        guard initialised, let curl = handles.take() else { throw SMTPFailure.transient("libcurl could not be initialised") }
-        var healthy = false
-        defer { handles.put(curl, healthy: healthy) }
-        let upload = Upload(payload)
-        let recipients = curl_slist_append(nil, "<\(recipient)>")
-        defer { curl_slist_free_all(recipients) }
-        _ = platform_curl_set_string(curl, CURLOPT_URL, configuration.url)
-        _ = platform_curl_set_string(curl, CURLOPT_MAIL_FROM, "<\(sender)>")
-        _ = platform_curl_set_list(curl, CURLOPT_MAIL_RCPT, recipients)
-        _ = platform_curl_set_long(curl, CURLOPT_USE_SSL, Int(configuration.requireTLS ? CURLUSESSL_ALL.rawValue : CURLUSESSL_TRY.rawValue))
-        if let username = configuration.username {
-            _ = platform_curl_set_string(curl, CURLOPT_USERNAME, username)
-            _ = platform_curl_set_string(curl, CURLOPT_PASSWORD, configuration.password ?? "")
+    func putBack(_ session: SMTPConnection) {
+        defer { slots.release() }
+        guard session.isReusable else { return session.close() }
+        let kept = idle.withLock { idle -> Bool in
+            guard idle.count < Self.keptAtMost else { return false }
+            idle.append(Idle(session: session, since: .now))
+            return true
         }
-        _ = platform_curl_set_long(curl, CURLOPT_UPLOAD, 1)
-        _ = platform_curl_set_long(curl, CURLOPT_TIMEOUT, configuration.timeoutSeconds)
-        _ = platform_curl_set_long(curl, CURLOPT_CONNECTTIMEOUT, 10)
-        _ = platform_curl_set_long(curl, CURLOPT_NOSIGNAL, 1)
-        _ = platform_curl_set_read_function(curl) { buffer, size, count, userdata in
-            guard let buffer, let userdata else { return 0 }
-            let upload = Unmanaged<Upload>.fromOpaque(userdata).takeUnretainedValue()
-            let length = min(size * count, upload.bytes.count - upload.offset)
-            guard length > 0 else { return 0 }
-            upload.bytes.withUnsafeBufferPointer { source in
-                guard let base = source.baseAddress else { return }
-                UnsafeMutableRawPointer(buffer).copyMemory(from: base + upload.offset, byteCount: length)
-            }
-            upload.offset += length
-            return length
-        }
-        let result = withExtendedLifetime(upload) { () -> CURLcode in
-            _ = platform_curl_set_pointer(curl, CURLOPT_READDATA, Unmanaged.passUnretained(upload).toOpaque())
-            return curl_easy_perform(curl)
-        }
-        guard result != CURLE_OK else {
-            healthy = true
-            return
-        }
-        var code = 0
-        _ = platform_curl_response_code(curl, &code)
-        let message = String(cString: curl_easy_strerror(result))
-        if (500..<600).contains(code) { throw SMTPFailure.rejected(code: code, message: message) }
-        throw SMTPFailure.transient(code > 0 ? "\(message) (\(code))" : message)
+        if !kept { session.close() }
     }
 }

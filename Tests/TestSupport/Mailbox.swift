@@ -60,9 +60,10 @@ public struct DeliveredMail: Sendable {
 }
 
 public enum Mailbox {
-    /// Every message delivered to `address` so far.
-    public static func messages(to address: String) -> [DeliveredMail] {
-        let folder = URL(fileURLWithPath: TestEnvironment.maildir)
+    /// Every message delivered to `address` so far, in the test SMTP server's Maildir or
+    /// another.
+    public static func messages(to address: String, in maildir: String = TestEnvironment.maildir) -> [DeliveredMail] {
+        let folder = URL(fileURLWithPath: maildir)
         var found: [DeliveredMail] = []
         for sub in ["new", "cur"] {
             let directory = folder.appendingPathComponent(sub)
@@ -76,10 +77,12 @@ public enum Mailbox {
     }
 
     /// Waits for the first message to `address`.
-    public static func first(to address: String, timeout: Duration = .seconds(60)) async throws -> DeliveredMail? {
+    public static func first(
+        to address: String, in maildir: String = TestEnvironment.maildir, timeout: Duration = .seconds(60)
+    ) async throws -> DeliveredMail? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if let mail = messages(to: address).first { return mail }
+            if let mail = messages(to: address, in: maildir).first { return mail }
             try await Task.sleep(for: .milliseconds(100))
         }
         return nil

@@ -16,6 +16,10 @@ public enum TestEnvironment {
     /// The local SMTP server (aiosmtpd) and the Maildir it delivers to.
     public static let smtpURL = env["PLATFORM_TEST_SMTP"] ?? "smtp://127.0.0.1:22525"
     public static let maildir = env["PLATFORM_TEST_MAILDIR"] ?? root.appendingPathComponent(".dev/test/mail").path
+    /// The local relay (infra/dev/smtp_relay.py: STARTTLS, AUTH relay/relay-dev, PIPELINING);
+    /// its folder holds the certificate it presents and the Maildir (`mail`) it delivers to.
+    public static let smtpRelayURL = env["PLATFORM_TEST_SMTP_RELAY"] ?? "smtp://127.0.0.1:22587"
+    public static let smtpRelayFolder = env["PLATFORM_TEST_SMTP_RELAY_DIR"] ?? root.appendingPathComponent(".dev/test/smtp-relay").path
     public static let issuer = "http://test.platform.local"
     public static let audience = "platform"
 

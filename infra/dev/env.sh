@@ -13,6 +13,8 @@ PG_PORT="${PG_PORT:-$(port postgres)}"; KAFKA_PORT="${KAFKA_PORT:-$(port broker)
 OIDC_PORT="${OIDC_PORT:-$(port oidc)}"; SMTP_PORT="${SMTP_PORT:-$(port smtp)}"
 # Where the local SMTP server delivers: a Maildir (new mail in $MAILDIR/new).
 MAILDIR="$DEV_DIR/mail"
+# The local relay (STARTTLS, AUTH, PIPELINING): its certificate, key and Maildir.
+SMTP_RELAY_PORT="${SMTP_RELAY_PORT:-$(port smtp-relay)}"; SMTP_RELAY_DIR="$DEV_DIR/smtp-relay"
 # tansu listens here; the shim listens on KAFKA_PORT and is the address clients use.
 TANSU_PORT=$((KAFKA_PORT + 1))
 PID_DIR="$DEV_DIR/pids"

@@ -7,7 +7,6 @@ set -euo pipefail
 need_apt=()
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 pkg-config --exists rdkafka 2>/dev/null || need_apt+=(librdkafka-dev)
-pkg-config --exists libcurl 2>/dev/null || need_apt+=(libcurl4-openssl-dev)
 # Photo decoding (photoml): JPEG through TurboJPEG, PNG through stb_image.
 pkg-config --exists libturbojpeg 2>/dev/null || need_apt+=(libturbojpeg0-dev)
 [ -f /usr/include/stb/stb_image.h ] || need_apt+=(libstb-dev)

@@ -157,7 +157,8 @@ down)
 test)
   with_test_servers() {
     env PLATFORM_TEST_PG_PORT="$PG_PORT" PLATFORM_TEST_KAFKA="127.0.0.1:$KAFKA_PORT" PLATFORM_TEST_OIDC="http://127.0.0.1:$OIDC_PORT" \
-      PLATFORM_TEST_SMTP="smtp://127.0.0.1:$SMTP_PORT" PLATFORM_TEST_MAILDIR="$MAILDIR" PLATFORM_TEST_PG_CA="$DEV_DIR/postgres/server.crt" "$@"
+      PLATFORM_TEST_SMTP="smtp://127.0.0.1:$SMTP_PORT" PLATFORM_TEST_MAILDIR="$MAILDIR" \
+      PLATFORM_TEST_SMTP_RELAY="smtp://127.0.0.1:$SMTP_RELAY_PORT" PLATFORM_TEST_SMTP_RELAY_DIR="$SMTP_RELAY_DIR" PLATFORM_TEST_PG_CA="$DEV_DIR/postgres/server.crt" "$@"
   }
   swift format lint --strict --recursive Services Shared Tests contracts bench Package.swift
   infra_up
