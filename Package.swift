@@ -134,7 +134,7 @@ let package = Package(
         .target(
             name: "ServiceHost",
             dependencies: [
-                "Contracts", "ServiceKit", "Persistence", "Messaging", "Jobs", "APIDocuments",
+                "Contracts", "ServiceKit", "Persistence", "Messaging", "Jobs", "APIDocuments", "CMalloc",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -213,6 +213,8 @@ let package = Package(
         // Photo decoding: JPEG by libjpeg-turbo's TurboJPEG API, PNG by stb_image (Debian packages).
         .systemLibrary(name: "CTurboJPEG", path: "Shared/CTurboJPEG", pkgConfig: "libturbojpeg"),
         .systemLibrary(name: "CSTBImage", path: "Shared/CSTBImage"),
+        // glibc's <malloc.h>, for the service host's arena limit.
+        .systemLibrary(name: "CMalloc", path: "Shared/CMalloc"),
         service(
             "PhotoML",
             extra: [

@@ -39,6 +39,7 @@ public struct ServeCommand<Program: ServiceProgram>: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
+        MallocArenas.limit()
         try await Program.serve(migrate: !noMigrate)
     }
 }
