@@ -271,6 +271,10 @@ let package = Package(
             ],
             path: "Tests/CampaignsTests"),
         .testTarget(
+            name: "ExperienceTests",
+            dependencies: ["Experience", "Contracts", "Persistence", "ServiceKit", "TestSupport"],
+            path: "Tests/ExperienceTests"),
+        .testTarget(
             name: "GatewayTests", dependencies: ["Gateway", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
             path: "Tests/GatewayTests"),
         .testTarget(

@@ -1,19 +1,26 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import Jobs
 import Messaging
 import Persistence
 import ServiceHost
 import ServiceKit
 
-/// Until its issue is done the experience service only migrates, relays and answers health.
+/// Builds the experience service: a tenant's catalogue of items and the log of what its
+/// users did with them.
 func experienceHost(_ configuration: ServiceConfiguration) throws -> ServiceHost {
-    try ServiceHost(ExperienceProgram.self, configuration: configuration)
+    let host = try ServiceHost(ExperienceProgram.self, configuration: configuration)
+    let database = host.database
+    host.routes(ItemRoutes(store: ItemStore(database: database)))
+    host.routes(EventRoutes(store: InteractionStore(database: database)))
+    try host.jobs(ExperienceJobs(database: database))
+    return host
 }
 
 enum ExperienceProgram: ServiceProgram {
     static let name = "experience"
-    static func migrations() throws -> [Migration] { try ServiceHost.migrations(in: .module) }
+    static func migrations() throws -> [Migration] { JobTables.migrations(schema: name) + (try ServiceHost.migrations(in: .module)) }
     static func configuration() throws -> ServiceConfiguration { try .fromEnvironment(name: name, defaultPort: 8083) }
     static func serve(migrate: Bool) async throws {
         var configuration = try configuration()

@@ -48,13 +48,18 @@ public enum Topics {
         eventTypes: [SuppressionChanged.added, SuppressionChanged.removed]
     )
 
+    public static let experienceInteraction = Topic(
+        name: "experience.interaction.v1", owner: "experience", key: .entityID, partitions: 4, cleanupPolicy: .delete,
+        eventTypes: [InteractionRecorded.type]
+    )
+
     public static let services = ["gateway", "auth", "tasks", "experience", "search", "notifications", "campaigns", "photoml"]
 
     /// Domain topics plus one dead-letter topic per service.
     public static let all: [Topic] =
         [
             authTenant, authUser, authMembership, notificationsRequest, notificationsDelivery, tasksTask, tasksProject, photomlSession,
-            campaignsCampaign, campaignsSuppression,
+            campaignsCampaign, campaignsSuppression, experienceInteraction,
         ]
         + services.map(Topic.deadLetter(for:))
 
@@ -94,5 +99,6 @@ public enum EventCatalog {
         CampaignChanged.cancelled: CampaignChanged.self,
         SuppressionChanged.added: SuppressionChanged.self,
         SuppressionChanged.removed: SuppressionChanged.self,
+        InteractionRecorded.type: InteractionRecorded.self,
     ]
 }

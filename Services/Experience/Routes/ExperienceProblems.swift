@@ -1,0 +1,26 @@
+import Foundation
+import Hummingbird
+import ServiceKit
+
+/// What every experience route shares: who may write the catalogue, and the one place the
+/// stores' errors become problems.
+enum ExperienceProblems {
+    static let writers: Set<String> = ["owner", "admin", "member"]
+
+    static func mapErrors<T>(_ what: String, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as ExperienceError {
+            throw problem(error, what)
+        }
+    }
+
+    static func problem(_ error: ExperienceError, _ what: String) -> Problem {
+        switch error {
+        case .notFound: Problem.notFound("No such \(what).")
+        case .versionMismatch(let current?):
+            Problem.preconditionFailed("The \(what) changed since you read it; it is now at version \(current).")
+        case .versionMismatch(nil): Problem.preconditionFailed("The \(what) does not exist, so no version of it can match.")
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import Contracts
+import Foundation
+import Persistence
+import PostgresNIO
+import ServiceKit
+
+/// The interaction log's SQL: recording batches, once per event id.
+struct InteractionStore: Sendable {
+    let database: Database
+    static let source = "/services/experience"
+
+    /// The keys among `keys` that name items of the tenant.
+    func knownItems(_ keys: Set<String>, tenant: UUID) async throws -> Set<String> {
+        try await database.withTenant(tenant) { connection in
+            var known: Set<String> = []
+            for try await key in try await connection.query(
+                "SELECT key FROM experience.items WHERE tenant_id = \(tenant) AND key = ANY(\(Array(keys)))", logger: database.logger
+            ).decode(String.self) {
+                known.insert(key)
+            }
+            return known
+        }
+    }
+
+    /// Records the interactions whose event ids the tenant has not sent before, and publishes
+    /// each on `experience.interaction.v1` in the same transaction. Returns the ones recorded.
+    func record(_ interactions: [Interaction], tenant: UUID) async throws -> [Interaction] {
+        guard !interactions.isEmpty else { return [] }
+        let batch = String(decoding: try PlatformJSON.encoder.encode(interactions.map(Row.init)), as: UTF8.self)
+        return try await database.withTenant(tenant) { connection in
+            let rows = try await connection.query(
+                """
+                WITH incoming AS (
+                  SELECT DISTINCT ON (event_id) * FROM jsonb_to_recordset(\(batch)::jsonb)
+                    AS x(event_id text, user_key text, item_key text, kind text, progress int, occurred_at timestamptz)
+                ), fresh AS (
+                  INSERT INTO experience.interaction_ids (tenant_id, event_id)
+                  SELECT \(tenant), event_id FROM incoming
+                  ON CONFLICT DO NOTHING
+                  RETURNING event_id
+                )
+                INSERT INTO experience.interactions (tenant_id, event_id, user_key, item_key, kind, progress, occurred_at)
+                SELECT \(tenant), i.event_id, i.user_key, i.item_key, i.kind, i.progress, i.occurred_at
+                FROM incoming i JOIN fresh USING (event_id)
+                RETURNING event_id
+                """, logger: database.logger)
+            var recorded: Set<String> = []
+            for try await id in rows.decode(String.self) { recorded.insert(id) }
+            var seen: Set<String> = []
+            let fresh = interactions.filter { recorded.contains($0.eventId) && seen.insert($0.eventId).inserted }
+            let events = try fresh.map { interaction in
+                try EventEnvelope.make(
+                    InteractionRecorded(
+                        tenantId: tenant, eventId: interaction.eventId, userKey: interaction.userKey, itemKey: interaction.itemKey,
+                        kind: interaction.kind.rawValue, progress: interaction.progress, occurredAt: interaction.occurredAt),
+                    type: InteractionRecorded.type, on: Topics.experienceInteraction, source: Self.source, tenantID: tenant)
+            }
+            try await database.outbox.append(events, on: connection)
+            return fresh
+        }
+    }
+
+    /// One interaction as `jsonb_to_recordset` reads it.
+    private struct Row: Encodable {
+        var event_id, user_key, item_key, kind: String
+        var progress: Int?
+        var occurred_at: Date
+
+        init(_ interaction: Interaction) {
+            event_id = interaction.eventId
+            user_key = interaction.userKey
+            item_key = interaction.itemKey
+            kind = interaction.kind.rawValue
+            progress = interaction.progress
+            occurred_at = interaction.occurredAt
+        }
+    }
+}
