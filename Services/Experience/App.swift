@@ -7,12 +7,13 @@ import Persistence
 import ServiceHost
 import ServiceKit
 
-/// Builds the experience service: a tenant's catalogue of items and the log of what its
-/// users did with them.
+/// Builds the experience service: a tenant's catalogue of items, the log of what its users
+/// did with them, and the counters kept from it (checked against it daily).
 func experienceHost(_ configuration: ServiceConfiguration) throws -> ServiceHost {
     let host = try ServiceHost(ExperienceProgram.self, configuration: configuration)
     let database = host.database
-    host.routes(ItemRoutes(store: ItemStore(database: database)))
+    host.routes(ItemRoutes(store: ItemStore(database: database), counters: CounterStore(database: database)))
+    host.routes(ReconciliationRoutes(store: ReconciliationStore(database: database)))
     host.routes(EventRoutes(store: InteractionStore(database: database)))
     try host.jobs(ExperienceJobs(database: database))
     return host

@@ -5,6 +5,7 @@ import ServiceKit
 /// `/v1/experience/items`: the catalogue, by the tenant's own keys.
 struct ItemRoutes: RouteGroup {
     let store: ItemStore
+    let counters: CounterStore
 
     func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {
         let items = router.group("v1/experience/items").add(
@@ -17,6 +18,13 @@ struct ItemRoutes: RouteGroup {
             return EditedResponse(headers: [.eTag: item.etag], response: item)
         }
         items.put(":key") { request, context in try await put(request, context) }
+        items.get(":key/counters") { _, context in
+            let identity = try context.requireIdentity()
+            let key = try itemKey(context)
+            // An item of another tenant (or none) has no counters to show.
+            _ = try await ExperienceProblems.mapErrors("item") { try await store.get(key, tenant: identity.tenantID) }
+            return try await counters.counters(key, tenant: identity.tenantID)
+        }
         items.delete(":key") { request, context -> HTTPResponse.Status in
             let identity = try context.requireIdentity()
             try identity.require(anyOf: ExperienceProblems.writers)
@@ -104,3 +112,4 @@ struct ItemRoutes: RouteGroup {
     }
 }
 extension Item: ResponseEncodable {}
+extension ItemCounters: ResponseEncodable {}

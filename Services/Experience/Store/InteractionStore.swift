@@ -7,6 +7,7 @@ import ServiceKit
 /// The interaction log's SQL: recording batches, once per event id.
 struct InteractionStore: Sendable {
     let database: Database
+    var counters: CounterStore { CounterStore(database: database) }
     static let source = "/services/experience"
 
     /// The keys among `keys` that name items of the tenant.
@@ -22,8 +23,9 @@ struct InteractionStore: Sendable {
         }
     }
 
-    /// Records the interactions whose event ids the tenant has not sent before, and publishes
-    /// each on `experience.interaction.v1` in the same transaction. Returns the ones recorded.
+    /// Records the interactions whose event ids the tenant has not sent before; in the same
+    /// transaction publishes each on `experience.interaction.v1` and counts them (summed per
+    /// item and hour first, so a batch of 500 is a few rows). Returns the ones recorded.
     func record(_ interactions: [Interaction], tenant: UUID) async throws -> [Interaction] {
         guard !interactions.isEmpty else { return [] }
         let batch = String(decoding: try PlatformJSON.encoder.encode(interactions.map(Row.init)), as: UTF8.self)
@@ -56,6 +58,7 @@ struct InteractionStore: Sendable {
                     type: InteractionRecorded.type, on: Topics.experienceInteraction, source: Self.source, tenantID: tenant)
             }
             try await database.outbox.append(events, on: connection)
+            try await counters.add(CountBucket.sum(fresh), tenant: tenant, on: connection)
             return fresh
         }
     }
