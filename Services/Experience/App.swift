@@ -14,6 +14,7 @@ func experienceHost(_ configuration: ServiceConfiguration) throws -> ServiceHost
     let database = host.database
     host.routes(ItemRoutes(store: ItemStore(database: database), counters: CounterStore(database: database)))
     host.routes(ReconciliationRoutes(store: ReconciliationStore(database: database)))
+    host.routes(HomeRoutes(store: FeedStore(database: database)))
     host.routes(EventRoutes(store: InteractionStore(database: database)))
     try host.jobs(ExperienceJobs(database: database))
     return host

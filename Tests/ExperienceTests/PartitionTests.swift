@@ -30,37 +30,39 @@ struct PartitionTests {
         return names
     }
 
-    @Test("a day's partition made after its events arrived takes them over from the default partition, and old days are dropped")
+    @Test("the upkeep makes the days around now and drops those past the retention, one by one")
     func partitionLifecycle() async throws {
         _ = try await ExperienceServer.shared.get()  // its migrations made the tables
         try await withDatabase("experience") { database in
             let partitions = InteractionPartitions(database: database)
             let long = Date().addingTimeInterval(-900 * 86400)
-            let tenant = UUID.v7()
-            _ = try await database.withTenant(tenant) { connection in
-                try await connection.query(
-                    """
-                    INSERT INTO experience.interactions (tenant_id, event_id, user_key, item_key, kind, occurred_at)
-                    VALUES (\(tenant), 'early', 'u', 'i', 'view', \(long))
-                    """, logger: database.logger
-                ).collect().count
-            }
-            #expect(try await partitionNames(database).contains(dayName(long)) == false)
             try await partitions.maintain(now: long)
-            #expect(try await partitionNames(database).contains(dayName(long)))
-            let home = try await database.withTenant(tenant) { connection in
-                try await connection.query(
-                    "SELECT tableoid::regclass::text FROM experience.interactions WHERE tenant_id = \(tenant) AND event_id = 'early'",
-                    logger: database.logger
-                ).collect().first.map { try $0.decode(String.self) }
-            }
-            #expect(home?.hasSuffix(dayName(long)) == true)
-            // 180 days later the day is past the retention and goes, with its rows.
+            let names = try await partitionNames(database)
+            #expect(names.contains(dayName(long)))
+            #expect(names.contains(dayName(long.addingTimeInterval(3 * 86400))))
+            #expect(names.contains(dayName(long.addingTimeInterval(-8 * 86400))))
+            // 200 days on, those days are past the 180 kept.
             let dropped = try await partitions.maintain(now: long.addingTimeInterval(200 * 86400))
-            #expect(dropped >= 1)
+            #expect(dropped >= 12)
             #expect(try await partitionNames(database).contains(dayName(long)) == false)
             // Tidy up the days the second run made.
             try await partitions.maintain(now: long.addingTimeInterval(500 * 86400))
+            #expect(try await partitionNames(database).contains(dayName(long.addingTimeInterval(200 * 86400))) == false)
+        }
+    }
+
+    @Test("a write for a day without a partition makes the day and is recorded")
+    func partitionOnDemand() async throws {
+        _ = try await ExperienceServer.shared.get()
+        try await withDatabase("experience") { database in
+            let when = Date().addingTimeInterval(-1200 * 86400)
+            #expect(try await partitionNames(database).contains(dayName(when)) == false)
+            let tenant = UUID.v7()
+            let recorded = try await InteractionStore(database: database).record(
+                [Interaction(eventId: "far", userKey: "u", itemKey: "i", kind: .view, progress: nil, occurredAt: when)], tenant: tenant)
+            #expect(recorded.count == 1)
+            #expect(try await partitionNames(database).contains(dayName(when)))
+            try await InteractionPartitions(database: database).maintain(now: when.addingTimeInterval(400 * 86400))
         }
     }
 

@@ -1,5 +1,8 @@
 -- What users did with items: the log every counter and model is computed from. One
 -- partition per UTC day, so keeping 180 days is dropping a table a day, not deleting rows.
+-- There is no default partition: the upkeep makes each day's partition days ahead (and a
+-- write for a missing day makes it), and without one, attaching and detaching a day never
+-- needs more than a SHARE UPDATE EXCLUSIVE lock on the log, so readers never wait on it.
 
 CREATE TABLE interactions (
   tenant_id uuid NOT NULL,
@@ -14,8 +17,6 @@ CREATE TABLE interactions (
 CREATE INDEX interactions_user ON interactions (tenant_id, user_key, occurred_at DESC);
 CREATE INDEX interactions_item ON interactions (tenant_id, item_key, occurred_at DESC);
 SELECT enable_tenant_isolation('interactions');
--- Catches a day whose partition is not there yet; making that partition moves its rows out.
-CREATE TABLE interactions_default PARTITION OF interactions DEFAULT;
 
 -- The client's event ids seen lately: a batch sent again records nothing twice. Events
 -- older than 7 days are refused, so ids are kept 8.
@@ -35,8 +36,8 @@ CREATE POLICY forget_old_ids ON interaction_ids FOR DELETE
 CREATE POLICY see_old_ids ON interaction_ids FOR SELECT
   USING (current_setting('app.upkeep', true) = 'interaction_ids' AND received_at < now() - interval '8 days');
 
--- The partition of one UTC day, made when missing (rows the default partition caught for
--- that day move into it).
+-- The partition of one UTC day, made when missing: a table of its own first, with the
+-- day's range as a check so attaching it scans nothing.
 CREATE FUNCTION ensure_interaction_partition(day date) RETURNS void
 LANGUAGE plpgsql SET search_path = experience AS $$
 DECLARE
@@ -48,28 +49,8 @@ BEGIN
     RETURN;
   END IF;
   EXECUTE format('CREATE TABLE experience.%I (LIKE experience.interactions INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', name);
-  EXECUTE format(
-    'WITH moved AS (DELETE FROM experience.interactions_default WHERE occurred_at >= %L AND occurred_at < %L RETURNING *) '
-    'INSERT INTO experience.%I SELECT * FROM moved', first, next, name);
+  EXECUTE format('ALTER TABLE experience.%I ADD CONSTRAINT day CHECK (occurred_at >= %L AND occurred_at < %L)', name, first, next);
   EXECUTE format('ALTER TABLE experience.interactions ATTACH PARTITION experience.%I FOR VALUES FROM (%L) TO (%L)', name, first, next);
-END $$;
-
--- Drops the days before `keep_from`; returns how many.
-CREATE FUNCTION drop_interaction_partitions(keep_from date) RETURNS int
-LANGUAGE plpgsql SET search_path = experience AS $$
-DECLARE
-  child record;
-  dropped int := 0;
-BEGIN
-  FOR child IN
-    SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-    WHERE i.inhparent = 'experience.interactions'::regclass AND c.relname ~ '^interactions_[0-9]{8}$'
-      AND to_date(substr(c.relname, 14), 'YYYYMMDD') < keep_from
-  LOOP
-    EXECUTE format('DROP TABLE experience.%I', child.relname);
-    dropped := dropped + 1;
-  END LOOP;
-  RETURN dropped;
 END $$;
 
 SELECT ensure_interaction_partition(d::date)

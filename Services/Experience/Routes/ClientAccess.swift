@@ -7,5 +7,6 @@ enum ClientAccess {
 
     static let table: [(route: String, scopes: ClientScopes)] = [
         ("GET /v1/experience/items", experience), ("POST /v1/experience/events", experience),
+        ("GET /v1/experience/home", experience),
     ]
 }

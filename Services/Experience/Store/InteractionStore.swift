@@ -28,6 +28,16 @@ struct InteractionStore: Sendable {
     /// item and hour first, so a batch of 500 is a few rows). Returns the ones recorded.
     func record(_ interactions: [Interaction], tenant: UUID) async throws -> [Interaction] {
         guard !interactions.isEmpty else { return [] }
+        do {
+            return try await recordOnce(interactions, tenant: tenant)
+        } catch let error as PSQLError where error.serverInfo?[.message]?.hasPrefix("no partition of relation") == true {
+            // A day the upkeep has not made yet (it makes them days ahead, hourly): make it.
+            try await InteractionPartitions(database: database).ensure(days: interactions.map(\.occurredAt))
+            return try await recordOnce(interactions, tenant: tenant)
+        }
+    }
+
+    private func recordOnce(_ interactions: [Interaction], tenant: UUID) async throws -> [Interaction] {
         let batch = String(decoding: try PlatformJSON.encoder.encode(interactions.map(Row.init)), as: UTF8.self)
         return try await database.withTenant(tenant) { connection in
             let rows = try await connection.query(

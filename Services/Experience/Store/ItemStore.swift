@@ -12,19 +12,20 @@ struct ItemStore: Sendable {
         key, type, title, categories, topics, provider, author, published_at, attributes::text, status, version, created_at, updated_at
         """
 
+    /// The decoded `columns`, in order.
+    typealias Columns = (String, String, String, [String], [String], String?, String?, Date?, String, String, Int, Date, Date)
+
     static func items(_ rows: PostgresRowSequence) async throws -> [Item] {
         var items: [Item] = []
-        for try await (key, type, title, categories, topics, provider, author, published, attributes, status, version, created, updated)
-            in rows.decode(
-                (String, String, String, [String], [String], String?, String?, Date?, String, String, Int, Date, Date).self)
-        {
-            items.append(
-                Item(
-                    key: key, type: type, title: title, categories: categories, topics: topics, provider: provider, author: author,
-                    publishedAt: published, attributes: (try? JSONDecoder().decode([String: JSONValue].self, from: Data(attributes.utf8))) ?? [:],
-                    status: Item.Status(rawValue: status) ?? .hidden, version: version, createdAt: created, updatedAt: updated))
-        }
+        for try await columns in rows.decode(Columns.self) { items.append(item(columns)) }
         return items
+    }
+
+    static func item(_ c: Columns) -> Item {
+        Item(
+            key: c.0, type: c.1, title: c.2, categories: c.3, topics: c.4, provider: c.5, author: c.6, publishedAt: c.7,
+            attributes: (try? JSONDecoder().decode([String: JSONValue].self, from: Data(c.8.utf8))) ?? [:],
+            status: Item.Status(rawValue: c.9) ?? .hidden, version: c.10, createdAt: c.11, updatedAt: c.12)
     }
 
     static func json(_ attributes: [String: JSONValue]) -> String {

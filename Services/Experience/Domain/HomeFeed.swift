@@ -1,0 +1,110 @@
+import Foundation
+
+/// One recommended item: the item, its score, and why it is here.
+struct Recommendation: Codable, Sendable, Equatable {
+    var item: Item
+    var score: Double
+    var reason: String
+}
+
+struct HomeSection: Codable, Sendable, Equatable {
+    /// continue_reading, for_you, trending, new_from_sources.
+    var name: String
+    var title: String
+    var items: [Recommendation]
+}
+
+struct HomeFeed: Codable, Sendable, Equatable {
+    var userId: String
+    var sections: [HomeSection]
+    var generatedAt: Date
+}
+
+/// A candidate as the stores give it: the item and its all-time and recent counts.
+struct Candidate: Sendable {
+    var item: Item
+    var clicks: Int
+    var views: Int
+    /// Recent engagement (trending): views plus weighted clicks, likes, saves, shares.
+    var engagement: Double = 0
+}
+
+/// Builds the sections from what the stores fetched; no I/O, so every rule is testable.
+struct HomeRanking {
+    var weights = RankingWeights()
+    var perSection = 10
+    var now = Date()
+
+    func continueReading(_ profile: UserProfile, items: [String: Item]) -> HomeSection {
+        let entries = profile.inProgress.compactMap { entry -> Recommendation? in
+            guard let item = items[entry.key], item.status == .active else { return nil }
+            return Recommendation(item: item, score: Double(entry.percent) / 100, reason: "continue reading: \(entry.percent) % read")
+        }
+        return HomeSection(name: "continue_reading", title: "Continue reading", items: Array(entries.prefix(perSection)))
+    }
+
+    /// By affinity, freshness and popularity, diversified; new items get exploration slots.
+    /// A user with no history gets what is popular in each category.
+    func forYou(_ profile: UserProfile, candidates: [Candidate], tenantCTR: Double, random: inout some RandomNumberGenerator) -> HomeSection {
+        let eligible = candidates.filter { $0.item.status == .active && !profile.excluded.contains($0.item.key) }
+        let scored = eligible.map { candidate -> (Candidate, score: Double, categories: Set<String>) in
+            let popularity = Popularity.smoothedCTR(clicks: candidate.clicks, views: candidate.views, prior: tenantCTR)
+            let freshness = Scoring.freshness(published: candidate.item.publishedAt, now: now, halfLifeHours: weights.freshnessHalfLifeHours)
+            let affinity = Scoring.affinity(categories: candidate.item.categories, profile: profile.categories)
+            let score = Scoring.score(affinity: affinity, freshness: freshness, popularity: popularity, weights: weights)
+            return (candidate, score, Set(candidate.item.categories))
+        }
+        var picked = Scoring.diversify(scored, count: perSection, lambda: weights.diversity).map { candidate, score in
+            Recommendation(item: candidate.item, score: score, reason: reason(for: candidate.item, profile))
+        }
+        let shown = Set(picked.map(\.item.key))
+        let newcomers = eligible.filter { candidate in
+            let young = candidate.item.publishedAt.map { now.timeIntervalSince($0) < Exploration.newFor } ?? false
+            return young && candidate.views < Exploration.fewViews && !shown.contains(candidate.item.key)
+        }
+        let explored = Exploration.pick(newcomers.map { ($0.item.key, $0.clicks, $0.views) }, count: Exploration.slots.count, random: &random)
+        for (slot, key) in zip(Exploration.slots, explored) {
+            guard let candidate = newcomers.first(where: { $0.item.key == key }) else { continue }
+            let recommendation = Recommendation(item: candidate.item, score: 0, reason: "new: see whether you like it")
+            if picked.count >= perSection { picked.removeLast() }
+            picked.insert(recommendation, at: min(slot, picked.count))
+        }
+        return HomeSection(name: "for_you", title: "For you", items: picked)
+    }
+
+    func reason(for item: Item, _ profile: UserProfile) -> String {
+        let best = item.categories.max { (profile.categories[$0] ?? 0) < (profile.categories[$1] ?? 0) }
+        if let best, profile.categories[best] != nil {
+            if let anchor = profile.anchors[best] { return "because you read \"\(anchor)\"" }
+            return "because you follow \(best)"
+        }
+        if let category = item.categories.first { return "popular in \(category)" }
+        return "popular now"
+    }
+
+    func trending(_ profile: UserProfile, candidates: [Candidate]) -> HomeSection {
+        let items = candidates.filter { $0.item.status == .active && !profile.excluded.contains($0.item.key) }
+            .sorted { $0.engagement > $1.engagement }.prefix(perSection)
+        let top = items.first?.engagement ?? 1
+        return HomeSection(
+            name: "trending", title: "Trending",
+            items: items.map {
+                Recommendation(
+                    item: $0.item, score: top > 0 ? $0.engagement / top : 0,
+                    reason: $0.item.categories.first.map { "trending in \($0)" } ?? "trending")
+            })
+    }
+
+    func newFromSources(_ profile: UserProfile, candidates: [Candidate]) -> HomeSection {
+        let items = candidates.filter { $0.item.status == .active && !profile.excluded.contains($0.item.key) && $0.item.provider != nil }
+            .prefix(perSection)
+        return HomeSection(
+            name: "new_from_sources", title: "New from your sources",
+            items: items.map {
+                Recommendation(
+                    item: $0.item,
+                    score: Scoring.freshness(published: $0.item.publishedAt, now: now, halfLifeHours: weights.freshnessHalfLifeHours),
+                    reason: "new from \($0.item.provider ?? "")")
+            })
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// How much each component counts in a "for you" score; experiments vary them.
+struct RankingWeights: Codable, Sendable, Equatable {
+    var affinity = 0.5
+    var freshness = 0.3
+    var popularity = 0.2
+    /// Hours after which an item's freshness has halved (seed EXP-003).
+    var freshnessHalfLifeHours = 24.0
+    /// MMR's trade between score and novelty: 1 ranks by score alone.
+    var diversity = 0.7
+}
+
+/// The scoring components, each a pure function the tests pin down.
+enum Scoring {
+    /// Exponential decay: 1 at age 0, ½ at one half-life; future ages count as 0.
+    static func decay(age: TimeInterval, halfLife: TimeInterval) -> Double {
+        guard halfLife > 0 else { return 0 }
+        return pow(0.5, max(age, 0) / halfLife)
+    }
+
+    /// Freshness of an item published at `published` (seed EXP-003); an undated item is stale.
+    static func freshness(published: Date?, now: Date, halfLifeHours: Double) -> Double {
+        guard let published else { return 0 }
+        return decay(age: now.timeIntervalSince(published), halfLife: halfLifeHours * 3600)
+    }
+
+    /// Category match with the user's profile (seed EXP-002): the share of the user's
+    /// category weight that the item's categories hold, 0 to 1.
+    static func affinity(categories: [String], profile: [String: Double]) -> Double {
+        let total = profile.values.reduce(0, +)
+        guard total > 0 else { return 0 }
+        return min(1, Set(categories).reduce(0) { $0 + (profile[$1] ?? 0) } / total)
+    }
+
+    /// The weighted sum of the components, each already in 0…1.
+    static func score(affinity: Double, freshness: Double, popularity: Double, weights: RankingWeights) -> Double {
+        weights.affinity * affinity + weights.freshness * freshness + weights.popularity * popularity
+    }
+
+    /// Maximal marginal relevance: picks `count` items, each time the best by
+    /// `λ·score − (1−λ)·similarity to those already picked`; similarity is category overlap
+    /// (Jaccard). Keeps a feed from being ten items of one category.
+    static func diversify<T>(_ candidates: [(T, score: Double, categories: Set<String>)], count: Int, lambda: Double) -> [(T, Double)] {
+        var left = candidates
+        var picked: [(T, Double, Set<String>)] = []
+        while picked.count < count, !left.isEmpty {
+            var best = 0
+            var bestValue = -Double.infinity
+            for (index, candidate) in left.enumerated() {
+                let similarity = picked.map { jaccard($0.2, candidate.categories) }.max() ?? 0
+                let value = lambda * candidate.score - (1 - lambda) * similarity
+                if value > bestValue {
+                    bestValue = value
+                    best = index
+                }
+            }
+            let chosen = left.remove(at: best)
+            picked.append((chosen.0, chosen.score, chosen.categories))
+        }
+        return picked.map { ($0.0, $0.1) }
+    }
+
+    static func jaccard(_ a: Set<String>, _ b: Set<String>) -> Double {
+        let union = a.union(b).count
+        return union == 0 ? 0 : Double(a.intersection(b).count) / Double(union)
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import Hummingbird
+import ServiceKit
+
+/// `GET /v1/experience/home`: the signed-in user's sections (an API client names the user
+/// with `?userId=`), each item with its score and the reason it is there.
+struct HomeRoutes: RouteGroup {
+    let store: FeedStore
+    var weights = RankingWeights()
+
+    func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {
+        let home = router.group("v1/experience/home").add(middleware: AuthenticationMiddleware(verifier: verifier, clients: ClientAccess.experience))
+        home.get { request, context in try await feed(request, context) }
+    }
+
+    func feed(_ request: Request, _ context: ServiceRequestContext) async throws -> HomeFeed {
+        let identity = try context.requireIdentity()
+        let named = request.queryItems["userId"]
+        var v = Validator()
+        let user: String
+        if identity.isAPIClient {
+            v.check(
+                named.map { (1...200).contains($0.unicodeScalars.count) } ?? false, "userId", "is required from an API client: 1 to 200 characters")
+            user = named ?? ""
+        } else {
+            v.check(named == nil || named == identity.subject, "userId", "must be the signed-in user's own, or absent")
+            user = identity.subject
+        }
+        try v.finish()
+        return try await build(user: user, tenant: identity.tenantID, now: Date())
+    }
+
+    func build(user: String, tenant: UUID, now: Date) async throws -> HomeFeed {
+        let ranking = HomeRanking(weights: weights, now: now)
+        let profile = try await store.profile(user: user, tenant: tenant, now: now)
+        async let reading = store.items(profile.inProgress.map(\.key), tenant: tenant)
+        async let forYou = store.forYouCandidates(
+            categories: profile.isEmpty ? nil : profile.topCategories(5), tenant: tenant, now: now)
+        async let trending = store.trendingCandidates(tenant: tenant, now: now)
+        async let sources = store.sourceCandidates(providers: profile.topProviders(5), tenant: tenant, now: now)
+        // The same draws for the same user within the hour.
+        var random = SeededRandom("\(tenant):\(user):\(Int(now.timeIntervalSince1970 / 3600))")
+        let (candidates, tenantCTR) = try await forYou
+        let sections = [
+            ranking.continueReading(profile, items: try await reading),
+            ranking.forYou(profile, candidates: candidates, tenantCTR: tenantCTR, random: &random),
+            ranking.trending(profile, candidates: try await trending),
+            ranking.newFromSources(profile, candidates: try await sources),
+        ]
+        return HomeFeed(userId: user, sections: sections, generatedAt: now)
+    }
+}
+
+extension HomeFeed: ResponseEncodable {}

@@ -1,0 +1,126 @@
+import Foundation
+import Persistence
+import PostgresNIO
+import ServiceKit
+
+/// What the home feed reads: the user's recent log, and each section's candidates, one
+/// query apiece (seed PERF-002).
+struct FeedStore: Sendable {
+    let database: Database
+    /// How far back a profile and "continue reading" look, and at most how many interactions.
+    static let profileDays = 90
+    static let profileLimit = 1000
+    /// How many candidates a section ranks.
+    static let candidates = 300
+
+    static let itemColumns = ItemStore.columns.split(separator: ",").map { "i." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        .joined(separator: ", ")
+
+    func profile(user: String, tenant: UUID, now: Date) async throws -> UserProfile {
+        try await database.withTenant(tenant) { connection in
+            var entries: [UserProfile.Entry] = []
+            for try await (item, kind, progress, at, title, categories, provider) in try await connection.query(
+                """
+                WITH recent AS (
+                  SELECT item_key, kind, progress, occurred_at FROM experience.interactions
+                  WHERE tenant_id = \(tenant) AND user_key = \(user) AND occurred_at > \(now.addingTimeInterval(-Double(Self.profileDays) * 86400))
+                  ORDER BY occurred_at DESC LIMIT \(Self.profileLimit)
+                )
+                SELECT r.item_key, r.kind, r.progress::int, r.occurred_at, i.title, coalesce(i.categories, '{}'), i.provider
+                FROM recent r LEFT JOIN experience.items i ON i.tenant_id = \(tenant) AND i.key = r.item_key
+                ORDER BY r.occurred_at DESC
+                """, logger: database.logger
+            ).decode((String, String, Int?, Date, String?, [String], String?).self) {
+                guard let kind = InteractionKind(rawValue: kind) else { continue }
+                entries.append(
+                    .init(itemKey: item, kind: kind, progress: progress, occurredAt: at, title: title, categories: categories, provider: provider))
+            }
+            return UserProfile(entries: entries, now: now)
+        }
+    }
+
+    func items(_ keys: [String], tenant: UUID) async throws -> [String: Item] {
+        guard !keys.isEmpty else { return [:] }
+        return try await database.withTenant(tenant) { connection in
+            let rows = try await connection.query(
+                "SELECT \(unescaped: ItemStore.columns) FROM experience.items WHERE tenant_id = \(tenant) AND key = ANY(\(keys))",
+                logger: database.logger)
+            return Dictionary(uniqueKeysWithValues: try await ItemStore.items(rows).map { ($0.key, $0) })
+        }
+    }
+
+    /// Recent active items in `categories` (any, for a user with no history), newest first,
+    /// with their totals; and the tenant's click-through rate, the popularity prior.
+    func forYouCandidates(categories: [String]?, tenant: UUID, now: Date) async throws -> (candidates: [Candidate], tenantCTR: Double) {
+        try await database.withTenant(tenant) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT \(unescaped: Self.itemColumns), coalesce(t.clicks, 0)::int, coalesce(t.views, 0)::int,
+                       (SELECT CASE WHEN sum(views) > 0 THEN sum(clicks)::float8 / sum(views) ELSE 0 END
+                        FROM experience.item_totals WHERE tenant_id = \(tenant))
+                FROM experience.items i
+                LEFT JOIN experience.item_totals t ON t.tenant_id = i.tenant_id AND t.item_key = i.key
+                WHERE i.tenant_id = \(tenant) AND i.status = 'active'
+                  AND (\(categories == nil) OR i.categories && \(categories ?? [])::text[])
+                  AND i.published_at > \(now.addingTimeInterval(-30 * 86400))
+                ORDER BY i.published_at DESC NULLS LAST
+                LIMIT \(Self.candidates)
+                """, logger: database.logger)
+            var candidates: [Candidate] = []
+            var ctr = 0.0
+            for try await (a, b, c, d, e, f, g, h, i, j, k, l, m, clicks, views, tenantCTR) in rows.decode(
+                (String, String, String, [String], [String], String?, String?, Date?, String, String, Int, Date, Date, Int, Int, Double?).self)
+            {
+                candidates.append(Candidate(item: ItemStore.item((a, b, c, d, e, f, g, h, i, j, k, l, m)), clicks: clicks, views: views))
+                ctr = tenantCTR ?? 0
+            }
+            return (candidates, ctr)
+        }
+    }
+
+    /// Active items by engagement over the last 24 hours.
+    func trendingCandidates(tenant: UUID, now: Date) async throws -> [Candidate] {
+        try await database.withTenant(tenant) { connection in
+            let rows = try await connection.query(
+                """
+                WITH recent AS (
+                  SELECT item_key, sum(views)::int AS views, sum(clicks)::int AS clicks,
+                         (sum(views) + 2 * sum(clicks) + 4 * sum(likes) + 5 * sum(saves) + 5 * sum(shares) - 4 * sum(dismissals))::float8 AS engagement
+                  FROM experience.item_counts
+                  WHERE tenant_id = \(tenant) AND hour > \(CountBucket.hour(of: now).addingTimeInterval(-24 * 3600))
+                  GROUP BY item_key
+                  ORDER BY 4 DESC
+                  LIMIT \(Self.candidates)
+                )
+                SELECT \(unescaped: Self.itemColumns), r.clicks, r.views, r.engagement
+                FROM recent r JOIN experience.items i ON i.tenant_id = \(tenant) AND i.key = r.item_key
+                WHERE i.status = 'active' AND r.engagement > 0
+                ORDER BY r.engagement DESC
+                """, logger: database.logger)
+            var candidates: [Candidate] = []
+            for try await (a, b, c, d, e, f, g, h, i, j, k, l, m, clicks, views, engagement) in rows.decode(
+                (String, String, String, [String], [String], String?, String?, Date?, String, String, Int, Date, Date, Int, Int, Double).self)
+            {
+                candidates.append(
+                    Candidate(item: ItemStore.item((a, b, c, d, e, f, g, h, i, j, k, l, m)), clicks: clicks, views: views, engagement: engagement))
+            }
+            return candidates
+        }
+    }
+
+    /// The newest active items of `providers` from the last 7 days.
+    func sourceCandidates(providers: [String], tenant: UUID, now: Date) async throws -> [Candidate] {
+        guard !providers.isEmpty else { return [] }
+        return try await database.withTenant(tenant) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT \(unescaped: ItemStore.columns) FROM experience.items
+                WHERE tenant_id = \(tenant) AND status = 'active' AND provider = ANY(\(providers))
+                  AND published_at > \(now.addingTimeInterval(-7 * 86400))
+                ORDER BY published_at DESC
+                LIMIT \(Self.candidates)
+                """, logger: database.logger)
+            return try await ItemStore.items(rows).map { Candidate(item: $0, clicks: 0, views: 0) }
+        }
+    }
+}
