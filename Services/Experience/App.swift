@@ -12,7 +12,7 @@ import ServiceKit
 func experienceHost(_ configuration: ServiceConfiguration) throws -> ServiceHost {
     let host = try ServiceHost(ExperienceProgram.self, configuration: configuration)
     let database = host.database
-    host.routes(ItemRoutes(store: ItemStore(database: database), counters: CounterStore(database: database)))
+    host.routes(ItemRoutes(store: ItemStore(database: database), counters: CounterStore(database: database), feeds: FeedStore(database: database)))
     host.routes(ReconciliationRoutes(store: ReconciliationStore(database: database)))
     host.routes(HomeRoutes(store: FeedStore(database: database)))
     host.routes(EventRoutes(store: InteractionStore(database: database)))

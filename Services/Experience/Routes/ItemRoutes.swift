@@ -6,6 +6,8 @@ import ServiceKit
 struct ItemRoutes: RouteGroup {
     let store: ItemStore
     let counters: CounterStore
+    let feeds: FeedStore
+    var weights = RankingWeights()
 
     func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {
         let items = router.group("v1/experience/items").add(
@@ -18,6 +20,20 @@ struct ItemRoutes: RouteGroup {
             return EditedResponse(headers: [.eTag: item.etag], response: item)
         }
         items.put(":key") { request, context in try await put(request, context) }
+        items.get(":key/similar") { _, context in
+            let identity = try context.requireIdentity()
+            let key = try itemKey(context)
+            let item = try await ExperienceProblems.mapErrors("item") { try await store.get(key, tenant: identity.tenantID) }
+            let now = Date()
+            let (neighbours, readers) = try await feeds.neighbours(of: key, tenant: identity.tenantID, now: now)
+            let fill =
+                neighbours.count >= SimilarItems.count ? [] : try await feeds.sameCategories(item.categories, except: key, tenant: identity.tenantID)
+            return SimilarItemsResponse(
+                itemKey: key,
+                items: SimilarItems.rank(
+                    of: item, neighbours: neighbours, readers: readers, sameCategories: fill, now: now, halfLifeHours: weights.freshnessHalfLifeHours)
+            )
+        }
         items.get(":key/counters") { _, context in
             let identity = try context.requireIdentity()
             let key = try itemKey(context)
@@ -100,6 +116,11 @@ struct ItemRoutes: RouteGroup {
 
     static func pathKey(_ key: String) -> String {
         key.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? key
+    }
+
+    struct SimilarItemsResponse: ResponseEncodable, Sendable {
+        var itemKey: String
+        var items: [Recommendation]
     }
 
     struct BulkInput: Decodable, Sendable {

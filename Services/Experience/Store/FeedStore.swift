@@ -124,3 +124,60 @@ struct FeedStore: Sendable {
         }
     }
 }
+
+extension FeedStore {
+    /// How many of an item's latest readers its neighbours are found through.
+    static let neighbourReaders = 2000
+
+    /// Items the readers of `key` also interacted with (not dismissed), with how many of
+    /// them did, and how many readers there were; last 90 days.
+    func neighbours(of key: String, tenant: UUID, now: Date) async throws -> (candidates: [(Item, together: Int)], readers: Int) {
+        let since = now.addingTimeInterval(-Double(Self.profileDays) * 86400)
+        return try await database.withTenant(tenant) { connection in
+            let rows = try await connection.query(
+                """
+                WITH readers AS (
+                  SELECT DISTINCT user_key FROM (
+                    SELECT user_key FROM experience.interactions
+                    WHERE tenant_id = \(tenant) AND item_key = \(key) AND kind <> 'dismiss' AND occurred_at > \(since)
+                    ORDER BY occurred_at DESC LIMIT \(Self.neighbourReaders)) latest
+                ), together AS (
+                  SELECT x.item_key, count(DISTINCT x.user_key)::int AS together
+                  FROM experience.interactions x JOIN readers r ON r.user_key = x.user_key
+                  WHERE x.tenant_id = \(tenant) AND x.item_key <> \(key) AND x.kind <> 'dismiss' AND x.occurred_at > \(since)
+                  GROUP BY x.item_key
+                  ORDER BY 2 DESC, 1
+                  LIMIT 100
+                )
+                SELECT \(unescaped: Self.itemColumns), t.together, (SELECT count(*)::int FROM readers)
+                FROM together t JOIN experience.items i ON i.tenant_id = \(tenant) AND i.key = t.item_key
+                WHERE i.status = 'active'
+                ORDER BY t.together DESC, i.key
+                """, logger: database.logger)
+            var candidates: [(Item, together: Int)] = []
+            var readers = 0
+            for try await (a, b, c, d, e, f, g, h, i, j, k, l, m, together, count) in rows.decode(
+                (String, String, String, [String], [String], String?, String?, Date?, String, String, Int, Date, Date, Int, Int).self)
+            {
+                candidates.append((ItemStore.item((a, b, c, d, e, f, g, h, i, j, k, l, m)), together))
+                readers = count
+            }
+            return (candidates, readers)
+        }
+    }
+
+    /// The newest active items sharing a category with the item, for when few readers link it.
+    func sameCategories(_ categories: [String], except key: String, tenant: UUID) async throws -> [Item] {
+        guard !categories.isEmpty else { return [] }
+        return try await database.withTenant(tenant) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT \(unescaped: ItemStore.columns) FROM experience.items
+                WHERE tenant_id = \(tenant) AND status = 'active' AND key <> \(key) AND categories && \(categories)::text[]
+                ORDER BY published_at DESC NULLS LAST
+                LIMIT 50
+                """, logger: database.logger)
+            return try await ItemStore.items(rows)
+        }
+    }
+}
