@@ -12,10 +12,14 @@ import ServiceKit
 func experienceHost(_ configuration: ServiceConfiguration) throws -> ServiceHost {
     let host = try ServiceHost(ExperienceProgram.self, configuration: configuration)
     let database = host.database
-    host.routes(ItemRoutes(store: ItemStore(database: database), counters: CounterStore(database: database), feeds: FeedStore(database: database)))
+    let cache = HomeCache()
+    host.run(CacheInvalidation(brokers: configuration.kafkaBrokers, cache: cache, logger: host.logger))
+    host.routes(
+        ItemRoutes(
+            store: ItemStore(database: database), counters: CounterStore(database: database), feeds: FeedStore(database: database), cache: cache))
     host.routes(ReconciliationRoutes(store: ReconciliationStore(database: database)))
-    host.routes(HomeRoutes(store: FeedStore(database: database)))
-    host.routes(EventRoutes(store: InteractionStore(database: database)))
+    host.routes(HomeRoutes(store: FeedStore(database: database), cache: cache))
+    host.routes(EventRoutes(store: InteractionStore(database: database), cache: cache))
     try host.jobs(ExperienceJobs(database: database))
     return host
 }

@@ -15,6 +15,13 @@ struct ExperienceServer {
     }
 
     func get() async throws -> (url: String, issuer: TestIssuer) { try await started.value() }
+
+    /// A second replica beside the first, trusting the same issuer: its own cache.
+    static let replica = StartOnce<String> {
+        let (_, issuer) = try await ExperienceServer.shared.get()
+        let configuration = TestEnvironment.configuration("experience", jwksURL: issuer.jwksURL)
+        return try await TestServer.start { try experienceHost(configuration).application(onServerRunning: $0) }.baseURL
+    }
 }
 
 /// A caller in a fresh tenant (or, with `tenant`, another caller of the same one).

@@ -7,6 +7,7 @@ import ServiceKit
 /// come back with the field and reason they were refused for.
 struct EventRoutes: RouteGroup {
     let store: InteractionStore
+    let cache: HomeCache
 
     func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {
         let events = router.group("v1/experience/events").add(
@@ -42,6 +43,7 @@ struct EventRoutes: RouteGroup {
             }
         }
         let recorded = try await store.record(accepted, tenant: identity.tenantID)
+        cache.forget(tenant: identity.tenantID, users: Set(recorded.map(\.userKey)))
         return InteractionBatchResult(
             accepted: recorded.count, duplicates: accepted.count - recorded.count, rejected: rejected.sorted { $0.index < $1.index })
     }

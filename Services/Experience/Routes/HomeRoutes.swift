@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import ServiceKit
 
@@ -6,6 +7,7 @@ import ServiceKit
 /// with `?userId=`), each item with its score and the reason it is there.
 struct HomeRoutes: RouteGroup {
     let store: FeedStore
+    let cache: HomeCache
     var weights = RankingWeights()
 
     func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {
@@ -13,7 +15,7 @@ struct HomeRoutes: RouteGroup {
         home.get { request, context in try await feed(request, context) }
     }
 
-    func feed(_ request: Request, _ context: ServiceRequestContext) async throws -> HomeFeed {
+    func feed(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<HomeFeed> {
         let identity = try context.requireIdentity()
         let named = request.queryItems["userId"]
         var v = Validator()
@@ -27,8 +29,18 @@ struct HomeRoutes: RouteGroup {
             user = identity.subject
         }
         try v.finish()
-        return try await build(user: user, tenant: identity.tenantID, now: Date())
+        let tenant = identity.tenantID
+        // RFC 9211's Cache-Status says whether the feed was kept or built now.
+        if let cached = cache.feed(tenant: tenant, user: user) {
+            return EditedResponse(headers: [Self.cacheStatus: "experience; hit"], response: cached)
+        }
+        let generation = cache.generation(of: tenant)
+        let feed = try await build(user: user, tenant: tenant, now: Date())
+        cache.store(feed, tenant: tenant, user: user, generation: generation)
+        return EditedResponse(headers: [Self.cacheStatus: "experience; fwd=miss; stored"], response: feed)
     }
+
+    static let cacheStatus = HTTPField.Name("Cache-Status")!
 
     func build(user: String, tenant: UUID, now: Date) async throws -> HomeFeed {
         let ranking = HomeRanking(weights: weights, now: now)

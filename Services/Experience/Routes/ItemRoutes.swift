@@ -7,6 +7,7 @@ struct ItemRoutes: RouteGroup {
     let store: ItemStore
     let counters: CounterStore
     let feeds: FeedStore
+    let cache: HomeCache
     var weights = RankingWeights()
 
     func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {
@@ -47,6 +48,7 @@ struct ItemRoutes: RouteGroup {
             let key = try itemKey(context)
             let expected = try request.ifMatchVersion()
             try await ExperienceProblems.mapErrors("item") { try await store.delete(key, expectedVersion: expected, tenant: identity.tenantID) }
+            cache.forget(tenant: identity.tenantID)
             return .noContent
         }
     }
@@ -71,6 +73,7 @@ struct ItemRoutes: RouteGroup {
         let (item, created) = try await ExperienceProblems.mapErrors("item") {
             try await store.put(draft, expectedVersion: expected, tenant: identity.tenantID)
         }
+        cache.forget(tenant: identity.tenantID)
         return EditedResponse(
             status: created ? .created : .ok, headers: [.eTag: item.etag, .location: "/v1/experience/items/\(Self.pathKey(key))"], response: item)
     }
@@ -92,6 +95,7 @@ struct ItemRoutes: RouteGroup {
         }
         try v.finish()
         let (created, updated) = try await store.putAll(drafts, tenant: identity.tenantID)
+        cache.forget(tenant: identity.tenantID)
         return BulkResult(created: created, updated: updated)
     }
 

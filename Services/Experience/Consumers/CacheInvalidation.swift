@@ -1,0 +1,40 @@
+import Contracts
+import Foundation
+import Logging
+import Messaging
+import ServiceLifecycle
+
+/// Drops the cached feed of every user another replica recorded an interaction for. Each
+/// replica reads `experience.interaction.v1` with a consumer group of its own. A new group
+/// starts at the topic's oldest event: replaying a week of forgets is quick, and a group
+/// that started at the newest could miss the first events while it joins.
+struct CacheInvalidation: Service {
+    let brokers: String
+    let cache: HomeCache
+    let logger: Logger
+
+    func run() async throws {
+        try await TopicAdmin.ensure([Topics.experienceInteraction], brokers: brokers)
+        let consumer = try KafkaConsumer(
+            brokers: brokers, groupID: "experience-cache-\(UUID().uuidString.lowercased())", topics: [Topics.experienceInteraction.name],
+            logger: logger)
+        let batches = try consumer.batches()
+        await withGracefulShutdownHandler {
+            for await batch in batches {
+                var users: [UUID: Set<String>] = [:]
+                for message in batch.messages {
+                    guard let event = try? PlatformJSON.decoder.decode(InteractionRecorded.self, from: Data(message.value)) else {
+                        logger.warning("unreadable experience.interaction.v1 message skipped", metadata: ["offset": "\(message.offset)"])
+                        continue
+                    }
+                    users[event.tenantId, default: []].insert(event.userKey)
+                }
+                for (tenant, keys) in users { cache.forget(tenant: tenant, users: keys) }
+                batch.finish(success: true)
+            }
+        } onGracefulShutdown: {
+            consumer.stopPolling()
+        }
+        await consumer.close()
+    }
+}
