@@ -88,7 +88,7 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams")],
             path: "contracts/openapi",
             // One document per service, named for it; each service serves its own.
-            resources: ["auth", "campaigns", "gateway", "notifications", "photoml", "search", "tasks"].map { .copy("\($0).yaml") },
+            resources: ["auth", "campaigns", "experience", "gateway", "notifications", "photoml", "search", "tasks"].map { .copy("\($0).yaml") },
             swiftSettings: strict
         ),
         .target(

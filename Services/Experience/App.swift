@@ -21,6 +21,7 @@ func experienceHost(_ configuration: ServiceConfiguration) throws -> ServiceHost
     host.routes(HomeRoutes(store: FeedStore(database: database), cache: cache))
     host.routes(EventRoutes(store: InteractionStore(database: database), cache: cache))
     try host.jobs(ExperienceJobs(database: database))
+    host.routes(JobAdminRoutes(store: JobAdminStore(database: database), path: "v1/admin/experience/jobs"))
     return host
 }
 

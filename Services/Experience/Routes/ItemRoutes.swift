@@ -17,13 +17,13 @@ struct ItemRoutes: RouteGroup {
         items.post("bulk") { request, context in try await bulk(request, context) }
         items.get(":key") { _, context in
             let identity = try context.requireIdentity()
-            let item = try await ExperienceProblems.mapErrors("item") { try await store.get(try itemKey(context), tenant: identity.tenantID) }
+            let item = try await ExperienceProblems.mapErrors("item") { try await store.get(try existingKey(context), tenant: identity.tenantID) }
             return EditedResponse(headers: [.eTag: item.etag], response: item)
         }
         items.put(":key") { request, context in try await put(request, context) }
         items.get(":key/similar") { _, context in
             let identity = try context.requireIdentity()
-            let key = try itemKey(context)
+            let key = try existingKey(context)
             let item = try await ExperienceProblems.mapErrors("item") { try await store.get(key, tenant: identity.tenantID) }
             let now = Date()
             let (neighbours, readers) = try await feeds.neighbours(of: key, tenant: identity.tenantID, now: now)
@@ -37,7 +37,7 @@ struct ItemRoutes: RouteGroup {
         }
         items.get(":key/counters") { _, context in
             let identity = try context.requireIdentity()
-            let key = try itemKey(context)
+            let key = try existingKey(context)
             // An item of another tenant (or none) has no counters to show.
             _ = try await ExperienceProblems.mapErrors("item") { try await store.get(key, tenant: identity.tenantID) }
             return try await counters.counters(key, tenant: identity.tenantID)
@@ -45,7 +45,7 @@ struct ItemRoutes: RouteGroup {
         items.delete(":key") { request, context -> HTTPResponse.Status in
             let identity = try context.requireIdentity()
             try identity.require(anyOf: ExperienceProblems.writers)
-            let key = try itemKey(context)
+            let key = try existingKey(context)
             let expected = try request.ifMatchVersion()
             try await ExperienceProblems.mapErrors("item") { try await store.delete(key, expectedVersion: expected, tenant: identity.tenantID) }
             cache.forget(tenant: identity.tenantID)
@@ -53,10 +53,19 @@ struct ItemRoutes: RouteGroup {
         }
     }
 
+    /// The key in the path, to write under: one that could not be a key is 422.
     func itemKey(_ context: ServiceRequestContext) throws -> String {
         var v = Validator()
         let key = ItemRules.key(context.parameters.get("key"), "key", &v)
         try v.finish()
+        return key
+    }
+
+    /// The key in the path, to look up: one that could not be a key names nothing (404).
+    func existingKey(_ context: ServiceRequestContext) throws -> String {
+        var v = Validator()
+        let key = ItemRules.key(context.parameters.get("key"), "key", &v)
+        guard v.errors.isEmpty else { throw ExperienceProblems.problem(.notFound, "item") }
         return key
     }
 
