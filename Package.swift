@@ -182,7 +182,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
         service("Tasks"),
-        service("Experience"),
+        service("Experience", extra: [.product(name: "Crypto", package: "swift-crypto")]),
         service("Search"),
         // What notifications and campaigns both need of email: the SMTP client, the message,
         // template tag checks, plain text from HTML.

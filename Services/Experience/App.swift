@@ -18,7 +18,9 @@ func experienceHost(_ configuration: ServiceConfiguration) throws -> ServiceHost
         ItemRoutes(
             store: ItemStore(database: database), counters: CounterStore(database: database), feeds: FeedStore(database: database), cache: cache))
     host.routes(ReconciliationRoutes(store: ReconciliationStore(database: database)))
-    host.routes(HomeRoutes(store: FeedStore(database: database), cache: cache))
+    let experiments = ExperimentStore(database: database)
+    host.routes(HomeRoutes(store: FeedStore(database: database), experiments: experiments, cache: cache))
+    host.routes(ExperimentRoutes(store: experiments, cache: cache))
     host.routes(EventRoutes(store: InteractionStore(database: database), cache: cache))
     try host.jobs(ExperienceJobs(database: database))
     host.routes(JobAdminRoutes(store: JobAdminStore(database: database), path: "v1/admin/experience/jobs"))

@@ -15,8 +15,15 @@ struct HomeSection: Codable, Sendable, Equatable {
 }
 
 struct HomeFeed: Codable, Sendable, Equatable {
+    /// The experiment and variant that shaped this feed.
+    struct Assignment: Codable, Sendable, Equatable {
+        var experimentId: UUID
+        var variant: String
+    }
+
     var userId: String
     var sections: [HomeSection]
+    var experiment: Assignment?
     var generatedAt: Date
 }
 

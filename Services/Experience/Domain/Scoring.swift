@@ -9,6 +9,25 @@ struct RankingWeights: Codable, Sendable, Equatable {
     var freshnessHalfLifeHours = 24.0
     /// MMR's trade between score and novelty: 1 ranks by score alone.
     var diversity = 0.7
+
+    init(affinity: Double = 0.5, freshness: Double = 0.3, popularity: Double = 0.2, freshnessHalfLifeHours: Double = 24, diversity: Double = 0.7) {
+        self.affinity = affinity
+        self.freshness = freshness
+        self.popularity = popularity
+        self.freshnessHalfLifeHours = freshnessHalfLifeHours
+        self.diversity = diversity
+    }
+
+    /// Any field left out keeps its default (an experiment names only what it changes).
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = RankingWeights()
+        affinity = try container.decodeIfPresent(Double.self, forKey: .affinity) ?? defaults.affinity
+        freshness = try container.decodeIfPresent(Double.self, forKey: .freshness) ?? defaults.freshness
+        popularity = try container.decodeIfPresent(Double.self, forKey: .popularity) ?? defaults.popularity
+        freshnessHalfLifeHours = try container.decodeIfPresent(Double.self, forKey: .freshnessHalfLifeHours) ?? defaults.freshnessHalfLifeHours
+        diversity = try container.decodeIfPresent(Double.self, forKey: .diversity) ?? defaults.diversity
+    }
 }
 
 /// The scoring components, each a pure function the tests pin down.

@@ -21,6 +21,10 @@ enum ExperienceProblems {
         case .versionMismatch(let current?):
             Problem.preconditionFailed("The \(what) changed since you read it; it is now at version \(current).")
         case .versionMismatch(nil): Problem.preconditionFailed("The \(what) does not exist, so no version of it can match.")
+        case .duplicateName: Problem.conflict("A \(what) with this name exists already.")
+        case .illegalTransition(let from, let to): Problem.conflict("A \(from) \(what) cannot become \(to).")
+        case .anotherRunning: Problem.conflict("Another experiment is running; stop it first (one shapes the home feed at a time).")
+        case .unknownVariant(let name): Problem.validation([.init(field: "winner", message: "names no variant of the experiment: \(name)")])
         }
     }
 }

@@ -7,8 +7,8 @@ import ServiceKit
 /// with `?userId=`), each item with its score and the reason it is there.
 struct HomeRoutes: RouteGroup {
     let store: FeedStore
+    let experiments: ExperimentStore
     let cache: HomeCache
-    var weights = RankingWeights()
 
     func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {
         let home = router.group("v1/experience/home").add(middleware: AuthenticationMiddleware(verifier: verifier, clients: ClientAccess.experience))
@@ -43,7 +43,10 @@ struct HomeRoutes: RouteGroup {
     static let cacheStatus = HTTPField.Name("Cache-Status")!
 
     func build(user: String, tenant: UUID, now: Date) async throws -> HomeFeed {
-        let ranking = HomeRanking(weights: weights, now: now)
+        // A running experiment decides the user's ranking weights and section order.
+        let experiment = try await experiments.running(tenant: tenant)
+        let variant = experiment?.variant(for: user)
+        let ranking = HomeRanking(weights: variant?.ranking ?? RankingWeights(), now: now)
         let profile = try await store.profile(user: user, tenant: tenant, now: now)
         async let reading = store.items(profile.inProgress.map(\.key), tenant: tenant)
         async let forYou = store.forYouCandidates(
@@ -53,13 +56,21 @@ struct HomeRoutes: RouteGroup {
         // The same draws for the same user within the hour.
         var random = SeededRandom("\(tenant):\(user):\(Int(now.timeIntervalSince1970 / 3600))")
         let (candidates, tenantCTR) = try await forYou
-        let sections = [
+        var sections = [
             ranking.continueReading(profile, items: try await reading),
             ranking.forYou(profile, candidates: candidates, tenantCTR: tenantCTR, random: &random),
             ranking.trending(profile, candidates: try await trending),
             ranking.newFromSources(profile, candidates: try await sources),
         ]
-        return HomeFeed(userId: user, sections: sections, generatedAt: now)
+        var assignment: HomeFeed.Assignment?
+        if let experiment, let variant {
+            if let order = variant.sectionOrder {
+                sections.sort { (order.firstIndex(of: $0.name) ?? order.count) < (order.firstIndex(of: $1.name) ?? order.count) }
+            }
+            try await experiments.expose(experiment.id, user: user, variant: variant.name, tenant: tenant)
+            assignment = .init(experimentId: experiment.id, variant: variant.name)
+        }
+        return HomeFeed(userId: user, sections: sections, experiment: assignment, generatedAt: now)
     }
 }
 

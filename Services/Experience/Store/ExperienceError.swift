@@ -4,4 +4,10 @@ import Foundation
 enum ExperienceError: Error, Equatable {
     case notFound
     case versionMismatch(current: Int?)
+    case duplicateName
+    /// The state does not allow it (from, to).
+    case illegalTransition(String, String)
+    /// Another experiment runs already; one at a time.
+    case anotherRunning
+    case unknownVariant(String)
 }
