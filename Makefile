@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`. See README.md.
-.PHONY: run up down test fuzz broker-restarts build format lint bench bench-auth bench-gateway bench-jobs bench-tasks bench-search bench-notifications bench-photoml bench-campaigns
+.PHONY: run up down test fuzz broker-restarts build format lint bench bench-auth bench-gateway bench-jobs bench-tasks bench-search bench-notifications bench-photoml bench-campaigns bench-experience
 
 run:    ## everything in the foreground; Ctrl-C stops it
 	infra/dev/stack.sh run
@@ -30,7 +30,7 @@ lint:  ## fails on any .swift-format finding (make test runs it first)
 	swift format lint --strict --recursive Services Shared Tests contracts bench Package.swift
 
 bench:  ## auth throughput, gateway against nginx, job queue, tasks through the gateway, search at 1M documents, notifications
-	$(MAKE) bench-auth bench-gateway bench-jobs bench-tasks bench-search bench-notifications bench-photoml bench-campaigns
+	$(MAKE) bench-auth bench-gateway bench-jobs bench-tasks bench-search bench-notifications bench-photoml bench-campaigns bench-experience
 
 bench-gateway:  ## wrk: gateway (JWT + limiter) vs nginx vs direct, release build; prints figures
 	bench/gateway.sh
@@ -54,6 +54,9 @@ bench-photoml:  ## photoml: 12 MP photos upload to completed, per stage, count e
 	infra/dev/fuzz.sh validate >/dev/null
 	.dev/venv/bin/python ml/make_bench_photos.py 4
 	SWIFT_TEST_ARGS="-c release -Xswiftc -enable-testing --no-parallel --filter PhotoMLBenchmark|PhotoMLAccuracyBenchmark|DetectionInsertBenchmark" BENCH=1 BENCH_PHOTOML=1 infra/dev/stack.sh test
+
+bench-experience:  ## experience: ingest events/s and home p50/p99 (uncached, cached) on a million interactions; release binary
+	bench/experience.sh
 
 bench-campaigns:  ## campaigns: a million-subscriber campaign to smtp-sink: launch, mails/s, memory; release build
 	bench/campaigns.sh

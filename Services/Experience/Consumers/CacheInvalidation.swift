@@ -5,9 +5,10 @@ import Messaging
 import ServiceLifecycle
 
 /// Drops the cached feed of every user another replica recorded an interaction for. Each
-/// replica reads `experience.interaction.v1` with a consumer group of its own. A new group
-/// starts at the topic's oldest event: replaying a week of forgets is quick, and a group
-/// that started at the newest could miss the first events while it joins.
+/// replica reads `experience.interaction.v1` with a consumer group of its own, from the
+/// newest event: a week of the topic is millions of events, and replaying them would hold
+/// back every drop behind it. An event published while the group is still joining is
+/// missed; the feed it concerned lives at most its minute.
 struct CacheInvalidation: Service {
     let brokers: String
     let cache: HomeCache
@@ -17,7 +18,7 @@ struct CacheInvalidation: Service {
         try await TopicAdmin.ensure([Topics.experienceInteraction], brokers: brokers)
         let consumer = try KafkaConsumer(
             brokers: brokers, groupID: "experience-cache-\(UUID().uuidString.lowercased())", topics: [Topics.experienceInteraction.name],
-            logger: logger)
+            logger: logger, settings: ["auto.offset.reset": "latest"])
         let batches = try consumer.batches()
         await withGracefulShutdownHandler {
             for await batch in batches {

@@ -19,6 +19,9 @@ final class HomeCache: Sendable {
     static let lifetime = Duration.seconds(60)
     private let capacity: Int
     private let state = Mutex(State())
+    /// What is the same for every user of a tenant: computed once per 30 s, not per feed.
+    let trending = TenantWide<[Candidate]>()
+    let tenantCTR = TenantWide<Double>()
 
     init(capacity: Int = 20_000) {
         self.capacity = capacity
@@ -61,9 +64,11 @@ final class HomeCache: Sendable {
         }
     }
 
-    /// The catalogue changed: every feed of the tenant is stale.
+    /// The catalogue changed: every feed of the tenant is stale, and what they share.
     func forget(tenant: UUID) {
         state.withLock { $0.generations[tenant, default: 0] += 1 }
+        trending.forget(tenant)
+        tenantCTR.forget(tenant)
     }
 
     var count: Int { state.withLock { $0.feeds.count } }

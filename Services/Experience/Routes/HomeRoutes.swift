@@ -51,15 +51,17 @@ struct HomeRoutes: RouteGroup {
         async let reading = store.items(profile.inProgress.map(\.key), tenant: tenant)
         async let forYou = store.forYouCandidates(
             categories: profile.isEmpty ? nil : profile.topCategories(5), tenant: tenant, now: now)
-        async let trending = store.trendingCandidates(tenant: tenant, now: now)
+        async let popular = cache.trending.value(for: tenant) { try await store.trendingCandidates(tenant: tenant, now: now) }
+        async let prior = cache.tenantCTR.value(for: tenant) { try await store.tenantCTR(tenant: tenant) }
         async let sources = store.sourceCandidates(providers: profile.topProviders(5), tenant: tenant, now: now)
         // The same draws for the same user within the hour.
         var random = SeededRandom("\(tenant):\(user):\(Int(now.timeIntervalSince1970 / 3600))")
-        let (candidates, tenantCTR) = try await forYou
+        let candidates = try await forYou
+        let rate = try await prior
         var sections = [
             ranking.continueReading(profile, items: try await reading),
-            ranking.forYou(profile, candidates: candidates, tenantCTR: tenantCTR, random: &random),
-            ranking.trending(profile, candidates: try await trending),
+            ranking.forYou(profile, candidates: candidates, tenantCTR: rate, random: &random),
+            ranking.trending(profile, candidates: try await popular),
             ranking.newFromSources(profile, candidates: try await sources),
         ]
         var assignment: HomeFeed.Assignment?

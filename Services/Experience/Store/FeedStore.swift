@@ -49,15 +49,25 @@ struct FeedStore: Sendable {
         }
     }
 
+    /// The tenant's click-through rate over every item: the popularity prior.
+    func tenantCTR(tenant: UUID) async throws -> Double {
+        try await database.withTenant(tenant) { connection in
+            try await connection.query(
+                """
+                SELECT CASE WHEN sum(views) > 0 THEN sum(clicks)::float8 / sum(views) ELSE 0 END
+                FROM experience.item_totals WHERE tenant_id = \(tenant)
+                """, logger: database.logger
+            ).collect().first.map { try $0.decode(Double.self) } ?? 0
+        }
+    }
+
     /// Recent active items in `categories` (any, for a user with no history), newest first,
-    /// with their totals; and the tenant's click-through rate, the popularity prior.
-    func forYouCandidates(categories: [String]?, tenant: UUID, now: Date) async throws -> (candidates: [Candidate], tenantCTR: Double) {
+    /// with their totals.
+    func forYouCandidates(categories: [String]?, tenant: UUID, now: Date) async throws -> [Candidate] {
         try await database.withTenant(tenant) { connection in
             let rows = try await connection.query(
                 """
-                SELECT \(unescaped: Self.itemColumns), coalesce(t.clicks, 0)::int, coalesce(t.views, 0)::int,
-                       (SELECT CASE WHEN sum(views) > 0 THEN sum(clicks)::float8 / sum(views) ELSE 0 END
-                        FROM experience.item_totals WHERE tenant_id = \(tenant))
+                SELECT \(unescaped: Self.itemColumns), coalesce(t.clicks, 0)::int, coalesce(t.views, 0)::int
                 FROM experience.items i
                 LEFT JOIN experience.item_totals t ON t.tenant_id = i.tenant_id AND t.item_key = i.key
                 WHERE i.tenant_id = \(tenant) AND i.status = 'active'
@@ -67,14 +77,12 @@ struct FeedStore: Sendable {
                 LIMIT \(Self.candidates)
                 """, logger: database.logger)
             var candidates: [Candidate] = []
-            var ctr = 0.0
-            for try await (a, b, c, d, e, f, g, h, i, j, k, l, m, clicks, views, tenantCTR) in rows.decode(
-                (String, String, String, [String], [String], String?, String?, Date?, String, String, Int, Date, Date, Int, Int, Double?).self)
+            for try await (a, b, c, d, e, f, g, h, i, j, k, l, m, clicks, views) in rows.decode(
+                (String, String, String, [String], [String], String?, String?, Date?, String, String, Int, Date, Date, Int, Int).self)
             {
                 candidates.append(Candidate(item: ItemStore.item((a, b, c, d, e, f, g, h, i, j, k, l, m)), clicks: clicks, views: views))
-                ctr = tenantCTR ?? 0
             }
-            return (candidates, ctr)
+            return candidates
         }
     }
 
