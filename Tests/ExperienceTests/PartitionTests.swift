@@ -58,9 +58,14 @@ struct PartitionTests {
             let when = Date().addingTimeInterval(-1200 * 86400)
             #expect(try await partitionNames(database).contains(dayName(when)) == false)
             let tenant = UUID.v7()
+            _ = try await database.withTenant(tenant) { connection in
+                try await connection.query(
+                    "INSERT INTO experience.items (tenant_id, key, type, title) VALUES (\(tenant), 'i', 'article', 'I')", logger: database.logger
+                ).collect().count
+            }
             let recorded = try await InteractionStore(database: database).record(
                 [Interaction(eventId: "far", userKey: "u", itemKey: "i", kind: .view, progress: nil, occurredAt: when)], tenant: tenant)
-            #expect(recorded.count == 1)
+            #expect(recorded.interactions.count == 1)
             #expect(try await partitionNames(database).contains(dayName(when)))
             try await InteractionPartitions(database: database).maintain(now: when.addingTimeInterval(400 * 86400))
         }

@@ -33,19 +33,20 @@ struct EventRoutes: RouteGroup {
                 rejected.append(.init(index: index, eventId: event.eventId, field: refusal.field, reason: refusal.reason))
             }
         }
-        let known = try await store.knownItems(Set(checked.map(\.interaction.itemKey)), tenant: identity.tenantID)
-        var accepted: [Interaction] = []
+        // Unknown items are found in the recording transaction: one round of it per batch.
+        let recorded = try await store.record(checked.map(\.interaction), tenant: identity.tenantID)
+        var onItems = 0
         for (index, interaction) in checked {
-            if known.contains(interaction.itemKey) {
-                accepted.append(interaction)
-            } else {
+            if recorded.unknownItems.contains(interaction.itemKey) {
                 rejected.append(.init(index: index, eventId: interaction.eventId, field: "itemKey", reason: "names no item of this tenant"))
+            } else {
+                onItems += 1
             }
         }
-        let recorded = try await store.record(accepted, tenant: identity.tenantID)
-        cache.forget(tenant: identity.tenantID, users: Set(recorded.map(\.userKey)))
+        cache.forget(tenant: identity.tenantID, users: Set(recorded.interactions.map(\.userKey)))
         return InteractionBatchResult(
-            accepted: recorded.count, duplicates: accepted.count - recorded.count, rejected: rejected.sorted { $0.index < $1.index })
+            accepted: recorded.interactions.count, duplicates: onItems - recorded.interactions.count,
+            rejected: rejected.sorted { $0.index < $1.index })
     }
 }
 

@@ -10,24 +10,18 @@ struct InteractionStore: Sendable {
     var counters: CounterStore { CounterStore(database: database) }
     static let source = "/services/experience"
 
-    /// The keys among `keys` that name items of the tenant.
-    func knownItems(_ keys: Set<String>, tenant: UUID) async throws -> Set<String> {
-        try await database.withTenant(tenant) { connection in
-            var known: Set<String> = []
-            for try await key in try await connection.query(
-                "SELECT key FROM experience.items WHERE tenant_id = \(tenant) AND key = ANY(\(Array(keys)))", logger: database.logger
-            ).decode(String.self) {
-                known.insert(key)
-            }
-            return known
-        }
+    /// What became of a batch: the interactions recorded now, and the item keys that name no
+    /// item of the tenant (their interactions were not recorded).
+    struct Recorded: Sendable {
+        var interactions: [Interaction]
+        var unknownItems: Set<String>
     }
 
-    /// Records the interactions whose event ids the tenant has not sent before; in the same
-    /// transaction publishes each on `experience.interaction.v1` and counts them (summed per
-    /// item and hour first, so a batch of 500 is a few rows). Returns the ones recorded.
-    func record(_ interactions: [Interaction], tenant: UUID) async throws -> [Interaction] {
-        guard !interactions.isEmpty else { return [] }
+    /// Records the interactions on the tenant's items whose event ids it has not sent before;
+    /// in the same transaction publishes each on `experience.interaction.v1` and counts them
+    /// (summed per item and hour first, so a batch of 500 is a few rows).
+    func record(_ interactions: [Interaction], tenant: UUID) async throws -> Recorded {
+        guard !interactions.isEmpty else { return Recorded(interactions: [], unknownItems: []) }
         do {
             return try await recordOnce(interactions, tenant: tenant)
         } catch let error as PSQLError where error.serverInfo?[.message]?.hasPrefix("no partition of relation") == true {
@@ -37,9 +31,19 @@ struct InteractionStore: Sendable {
         }
     }
 
-    private func recordOnce(_ interactions: [Interaction], tenant: UUID) async throws -> [Interaction] {
-        let batch = String(decoding: try PlatformJSON.encoder.encode(interactions.map(Row.init)), as: UTF8.self)
-        return try await database.withTenant(tenant) { connection in
+    private func recordOnce(_ interactions: [Interaction], tenant: UUID) async throws -> Recorded {
+        try await database.withTenant(tenant) { connection in
+            var known: Set<String> = []
+            for try await key in try await connection.query(
+                "SELECT key FROM experience.items WHERE tenant_id = \(tenant) AND key = ANY(\(Array(Set(interactions.map(\.itemKey)))))",
+                logger: database.logger
+            ).decode(String.self) {
+                known.insert(key)
+            }
+            let onItems = interactions.filter { known.contains($0.itemKey) }
+            let unknown = Set(interactions.map(\.itemKey)).subtracting(known)
+            guard !onItems.isEmpty else { return Recorded(interactions: [], unknownItems: unknown) }
+            let batch = String(decoding: try PlatformJSON.encoder.encode(onItems.map(Row.init)), as: UTF8.self)
             let rows = try await connection.query(
                 """
                 WITH incoming AS (
@@ -59,7 +63,7 @@ struct InteractionStore: Sendable {
             var recorded: Set<String> = []
             for try await id in rows.decode(String.self) { recorded.insert(id) }
             var seen: Set<String> = []
-            let fresh = interactions.filter { recorded.contains($0.eventId) && seen.insert($0.eventId).inserted }
+            let fresh = onItems.filter { recorded.contains($0.eventId) && seen.insert($0.eventId).inserted }
             let events = try fresh.map { interaction in
                 try EventEnvelope.make(
                     InteractionRecorded(
@@ -69,7 +73,7 @@ struct InteractionStore: Sendable {
             }
             try await database.outbox.append(events, on: connection)
             try await counters.add(CountBucket.sum(fresh), tenant: tenant, on: connection)
-            return fresh
+            return Recorded(interactions: fresh, unknownItems: unknown)
         }
     }
 
