@@ -182,7 +182,12 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
         service("Tasks"),
-        service("Experience", extra: [.product(name: "Crypto", package: "swift-crypto")]),
+        service(
+            "Experience",
+            extra: [
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]),
         service("Search"),
         // What notifications and campaigns both need of email: the SMTP client, the message,
         // template tag checks, plain text from HTML.
@@ -272,7 +277,7 @@ let package = Package(
             path: "Tests/CampaignsTests"),
         .testTarget(
             name: "ExperienceTests",
-            dependencies: ["Experience", "Contracts", "Persistence", "ServiceKit", "TestSupport"],
+            dependencies: ["Experience", "Contracts", "Persistence", "ServiceKit", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
             path: "Tests/ExperienceTests"),
         .testTarget(
             name: "GatewayTests", dependencies: ["Gateway", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import TestSupport
 import Testing
 
@@ -77,7 +78,7 @@ struct HomeCacheTests {
     func generationsAndCapacity() {
         let cache = HomeCache(capacity: 2)
         let tenant = UUID()
-        let feed = HomeFeed(userId: "u", sections: [], generatedAt: Date())
+        let feed = ByteBuffer(string: "{}")
         let before = cache.generation(of: tenant)
         cache.forget(tenant: tenant)
         cache.store(feed, tenant: tenant, user: "u", generation: before)

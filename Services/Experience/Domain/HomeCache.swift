@@ -1,12 +1,13 @@
 import Foundation
+import NIOCore
 import Synchronization
 
-/// Home feeds kept for a minute per user. A user's own interaction drops theirs (here at
+/// Home feeds kept for a minute per user, as the JSON bytes sent (a hit encodes nothing). A user's own interaction drops theirs (here at
 /// once, in other replicas through `experience.interaction.v1`); a change to the catalogue
 /// drops the tenant's (in this replica; others within the minute).
 final class HomeCache: Sendable {
     private struct Entry {
-        let feed: HomeFeed
+        let feed: ByteBuffer
         let generation: Int
         let storedAt: ContinuousClock.Instant
     }
@@ -22,6 +23,7 @@ final class HomeCache: Sendable {
     /// What is the same for every user of a tenant: computed once per 30 s, not per feed.
     let trending = TenantWide<[Candidate]>()
     let tenantCTR = TenantWide<Double>()
+    let experiment = TenantWide<Experiment?>()
 
     init(capacity: Int = 20_000) {
         self.capacity = capacity
@@ -29,7 +31,7 @@ final class HomeCache: Sendable {
 
     private static func key(_ tenant: UUID, _ user: String) -> String { "\(tenant.uuidString):\(user)" }
 
-    func feed(tenant: UUID, user: String) -> HomeFeed? {
+    func feed(tenant: UUID, user: String) -> ByteBuffer? {
         state.withLock { state in
             guard let entry = state.feeds[Self.key(tenant, user)], entry.generation == state.generations[tenant, default: 0],
                 ContinuousClock.now - entry.storedAt < Self.lifetime
@@ -40,7 +42,7 @@ final class HomeCache: Sendable {
 
     /// `generation` is what `generation(of:)` said before the feed was built: a catalogue
     /// change while it was being built leaves it uncached.
-    func store(_ feed: HomeFeed, tenant: UUID, user: String, generation: Int) {
+    func store(_ feed: ByteBuffer, tenant: UUID, user: String, generation: Int) {
         state.withLock { state in
             guard generation == state.generations[tenant, default: 0] else { return }
             if state.feeds.count >= capacity {
@@ -64,11 +66,13 @@ final class HomeCache: Sendable {
         }
     }
 
-    /// The catalogue changed: every feed of the tenant is stale, and what they share.
+    /// The catalogue or the running experiment changed: every feed of the tenant is stale,
+    /// and what they share.
     func forget(tenant: UUID) {
         state.withLock { $0.generations[tenant, default: 0] += 1 }
         trending.forget(tenant)
         tenantCTR.forget(tenant)
+        experiment.forget(tenant)
     }
 
     var count: Int { state.withLock { $0.feeds.count } }

@@ -1,6 +1,9 @@
+import Contracts
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
+import NIOFoundationCompat
 import ServiceKit
 
 /// `GET /v1/experience/home`: the signed-in user's sections (an API client names the user
@@ -15,7 +18,7 @@ struct HomeRoutes: RouteGroup {
         home.get { request, context in try await feed(request, context) }
     }
 
-    func feed(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<HomeFeed> {
+    func feed(_ request: Request, _ context: ServiceRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
         let named = request.queryItems["userId"]
         var v = Validator()
@@ -31,20 +34,24 @@ struct HomeRoutes: RouteGroup {
         try v.finish()
         let tenant = identity.tenantID
         // RFC 9211's Cache-Status says whether the feed was kept or built now.
-        if let cached = cache.feed(tenant: tenant, user: user) {
-            return EditedResponse(headers: [Self.cacheStatus: "experience; hit"], response: cached)
-        }
+        if let cached = cache.feed(tenant: tenant, user: user) { return Self.response(cached, status: "experience; hit") }
         let generation = cache.generation(of: tenant)
         let feed = try await build(user: user, tenant: tenant, now: Date())
-        cache.store(feed, tenant: tenant, user: user, generation: generation)
-        return EditedResponse(headers: [Self.cacheStatus: "experience; fwd=miss; stored"], response: feed)
+        let body = ByteBuffer(data: try PlatformJSON.encoder.encode(feed))
+        cache.store(body, tenant: tenant, user: user, generation: generation)
+        return Self.response(body, status: "experience; fwd=miss; stored")
+    }
+
+    static func response(_ body: ByteBuffer, status: String) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8", cacheStatus: status], body: ResponseBody(byteBuffer: body))
     }
 
     static let cacheStatus = HTTPField.Name("Cache-Status")!
 
     func build(user: String, tenant: UUID, now: Date) async throws -> HomeFeed {
         // A running experiment decides the user's ranking weights and section order.
-        let experiment = try await experiments.running(tenant: tenant)
+        let experiment = try await cache.experiment.value(for: tenant) { try await experiments.running(tenant: tenant) }
         let variant = experiment?.variant(for: user)
         let ranking = HomeRanking(weights: variant?.ranking ?? RankingWeights(), now: now)
         let profile = try await store.profile(user: user, tenant: tenant, now: now)
@@ -75,5 +82,3 @@ struct HomeRoutes: RouteGroup {
         return HomeFeed(userId: user, sections: sections, experiment: assignment, generatedAt: now)
     }
 }
-
-extension HomeFeed: ResponseEncodable {}
