@@ -2,11 +2,8 @@ import Foundation
 import Hummingbird
 import ServiceKit
 
-/// What every campaigns route shares: who may write, and the one place the stores' errors
-/// become problems.
+/// What every campaigns route shares: the one place the stores' errors become problems.
 enum CampaignProblems {
-    static let writers: Set<String> = ["owner", "admin", "member"]
-
     static func mapErrors<T>(_ what: String, _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()

@@ -21,7 +21,7 @@ struct CampaignRoutes: RouteGroup {
         campaigns.patch(":id") { request, context in try await update(request, context) }
         campaigns.delete(":id") { _, context -> HTTPResponse.Status in
             let identity = try context.requireIdentity()
-            try identity.require(anyOf: CampaignProblems.writers)
+            try identity.requireWriter()
             let id = try context.pathID("campaign")
             try await CampaignProblems.mapErrors("campaign") { try await store.delete(id, tenant: identity.tenantID) }
             return .noContent
@@ -41,7 +41,7 @@ struct CampaignRoutes: RouteGroup {
 
     func create(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<Campaign> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: CampaignProblems.writers)
+        try identity.requireWriter()
         let input = try await request.decodeJSON(CampaignInput.self, context: context)
         var v = Validator()
         let name = CampaignRules.name(input.name, required: true, &v) ?? ""
@@ -86,7 +86,7 @@ struct CampaignRoutes: RouteGroup {
 
     func update(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<Campaign> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: CampaignProblems.writers)
+        try identity.requireWriter()
         let id = try context.pathID("campaign")
         let expected = try request.ifMatchVersion()
         let input = try await request.decodeJSON(CampaignInput.self, context: context)
@@ -128,7 +128,7 @@ struct CampaignRoutes: RouteGroup {
     /// Now (202, running) or at a time (202, scheduled), within the plan's monthly sends.
     func launch(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<Campaign> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: CampaignProblems.writers)
+        try identity.requireWriter()
         let id = try context.pathID("campaign")
         let expected = try request.ifMatchVersion()
         let input = try await request.decodeOptionalJSON(LaunchInput.self, context: context) ?? LaunchInput()
@@ -153,7 +153,7 @@ struct CampaignRoutes: RouteGroup {
     /// Ends the A/B test now: the named variant (or the best so far) goes to the held recipients.
     func winner(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<Campaign> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: CampaignProblems.writers)
+        try identity.requireWriter()
         let id = try context.pathID("campaign")
         let input = try await request.decodeOptionalJSON(WinnerInput.self, context: context) ?? WinnerInput()
         let campaign = try await CampaignProblems.mapErrors("campaign") {
@@ -164,7 +164,7 @@ struct CampaignRoutes: RouteGroup {
 
     func move(_ transition: CampaignTransition, _ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<Campaign> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: CampaignProblems.writers)
+        try identity.requireWriter()
         let id = try context.pathID("campaign")
         let expected = try request.ifMatchVersion()
         let campaign = try await CampaignProblems.mapErrors("campaign") {

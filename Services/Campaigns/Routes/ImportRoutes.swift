@@ -25,7 +25,7 @@ struct ImportRoutes: RouteGroup {
     /// chunks as it arrives (never whole in memory), then read by a job. 202 with the import.
     func create(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<SubscriberImport> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: CampaignProblems.writers)
+        try identity.requireWriter()
         let query = request.queryItems
         var v = Validator()
         let mode = SubscriberImport.Mode(rawValue: query["mode"] ?? "upsert")

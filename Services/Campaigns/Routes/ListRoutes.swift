@@ -23,7 +23,7 @@ struct ListRoutes: RouteGroup {
         lists.patch(":id") { request, context in try await update(request, context) }
         lists.delete(":id") { request, context -> HTTPResponse.Status in
             let identity = try context.requireIdentity()
-            try identity.require(anyOf: CampaignProblems.writers)
+            try identity.requireWriter()
             let id = try context.pathID("list")
             let expected = try request.ifMatchVersion()
             try await CampaignProblems.mapErrors("list") { try await store.delete(id, tenant: identity.tenantID, expectedVersion: expected) }
@@ -34,7 +34,7 @@ struct ListRoutes: RouteGroup {
         lists.patch(":id/subscribers/:subscriberId") { request, context in try await setStatus(request, context) }
         lists.delete(":id/subscribers/:subscriberId") { _, context -> HTTPResponse.Status in
             let identity = try context.requireIdentity()
-            try identity.require(anyOf: CampaignProblems.writers)
+            try identity.requireWriter()
             let list = try context.pathID("list")
             let subscriber = try context.pathID("list member", parameter: "subscriberId")
             try await CampaignProblems.mapErrors("list member") { try await store.remove(subscriber, from: list, tenant: identity.tenantID) }
@@ -44,7 +44,7 @@ struct ListRoutes: RouteGroup {
 
     func create(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<MailingList> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: CampaignProblems.writers)
+        try identity.requireWriter()
         let input = try await request.decodeJSON(NewListInput.self, context: context)
         var v = Validator()
         let name = v.text(input.name, "name", max: 200) ?? ""
@@ -61,7 +61,7 @@ struct ListRoutes: RouteGroup {
 
     func update(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<MailingList> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: CampaignProblems.writers)
+        try identity.requireWriter()
         let id = try context.pathID("list")
         let expected = try request.ifMatchVersion()
         let patch = try await request.decodeJSON(ListPatch.self, context: context)
@@ -115,7 +115,7 @@ struct ListRoutes: RouteGroup {
 
     func addMembers(_ request: Request, _ context: ServiceRequestContext) async throws -> Added {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: CampaignProblems.writers)
+        try identity.requireWriter()
         let id = try context.pathID("list")
         let input = try await request.decodeJSON(AddMembersInput.self, context: context)
         let subscribers = Array(Set(input.subscriberIds))
@@ -132,7 +132,7 @@ struct ListRoutes: RouteGroup {
 
     func setStatus(_ request: Request, _ context: ServiceRequestContext) async throws -> ListMembership {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: CampaignProblems.writers)
+        try identity.requireWriter()
         let list = try context.pathID("list")
         let subscriber = try context.pathID("list member", parameter: "subscriberId")
         let input = try await request.decodeJSON(StatusInput.self, context: context)

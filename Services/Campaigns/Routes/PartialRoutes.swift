@@ -23,7 +23,7 @@ struct PartialRoutes: RouteGroup {
         }
         partials.put(":name") { request, context in
             let identity = try context.requireIdentity()
-            try identity.require(anyOf: CampaignProblems.writers)
+            try identity.requireWriter()
             let name = try Self.name(context)
             let expected = try request.ifMatchVersion()
             let input = try await request.decodeJSON(PartialInput.self, context: context, maxSize: 256 * 1024)
@@ -39,7 +39,7 @@ struct PartialRoutes: RouteGroup {
         }
         partials.delete(":name") { _, context -> HTTPResponse.Status in
             let identity = try context.requireIdentity()
-            try identity.require(anyOf: CampaignProblems.writers)
+            try identity.requireWriter()
             let name = try Self.name(context)
             try await CampaignProblems.mapErrors("partial") { try await store.delete(name, tenant: identity.tenantID) }
             return .noContent

@@ -26,7 +26,7 @@ struct SegmentRoutes: RouteGroup {
         segments.patch(":id") { request, context in try await update(request, context) }
         segments.delete(":id") { request, context -> HTTPResponse.Status in
             let identity = try context.requireIdentity()
-            try identity.require(anyOf: CampaignProblems.writers)
+            try identity.requireWriter()
             let id = try context.pathID("segment")
             let expected = try request.ifMatchVersion()
             try await CampaignProblems.mapErrors("segment") { try await store.delete(id, tenant: identity.tenantID, expectedVersion: expected) }
@@ -45,7 +45,7 @@ struct SegmentRoutes: RouteGroup {
 
     func create(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<Segment> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: CampaignProblems.writers)
+        try identity.requireWriter()
         let input = try await request.decodeJSON(SegmentInput.self, context: context)
         var v = Validator()
         let name = v.text(input.name, "name", max: 200) ?? ""
@@ -63,7 +63,7 @@ struct SegmentRoutes: RouteGroup {
 
     func update(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<Segment> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: CampaignProblems.writers)
+        try identity.requireWriter()
         let id = try context.pathID("segment")
         let expected = try request.ifMatchVersion()
         let input = try await request.decodeJSON(SegmentInput.self, context: context)

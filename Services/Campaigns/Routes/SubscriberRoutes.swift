@@ -21,7 +21,7 @@ struct SubscriberRoutes: RouteGroup {
         subscribers.patch(":id") { request, context in try await update(request, context) }
         subscribers.delete(":id") { request, context -> HTTPResponse.Status in
             let identity = try context.requireIdentity()
-            try identity.require(anyOf: CampaignProblems.writers)
+            try identity.requireWriter()
             let id = try context.pathID("subscriber")
             let expected = try request.ifMatchVersion()
             try await CampaignProblems.mapErrors("subscriber") { try await store.delete(id, tenant: identity.tenantID, expectedVersion: expected) }
@@ -38,7 +38,7 @@ struct SubscriberRoutes: RouteGroup {
 
     func create(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<Subscriber> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: CampaignProblems.writers)
+        try identity.requireWriter()
         let input = try await request.decodeJSON(NewSubscriberInput.self, context: context)
         var v = Validator()
         let email = SubscriberRules.email(input.email, &v)
@@ -77,7 +77,7 @@ struct SubscriberRoutes: RouteGroup {
 
     func update(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<Subscriber> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: CampaignProblems.writers)
+        try identity.requireWriter()
         let id = try context.pathID("subscriber")
         let expected = try request.ifMatchVersion()
         let patch = try await request.decodeJSON(SubscriberPatch.self, context: context)

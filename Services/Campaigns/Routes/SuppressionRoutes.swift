@@ -24,7 +24,7 @@ struct SuppressionRoutes: RouteGroup {
         }
         suppressions.post { request, context in
             let identity = try context.requireIdentity()
-            try identity.require(anyOf: CampaignProblems.writers)
+            try identity.requireWriter()
             let input = try await request.decodeJSON(SuppressionInput.self, context: context)
             var v = Validator()
             let email = SubscriberRules.email(input.email, &v)
@@ -37,7 +37,7 @@ struct SuppressionRoutes: RouteGroup {
         }
         suppressions.delete(":email") { _, context -> HTTPResponse.Status in
             let identity = try context.requireIdentity()
-            try identity.require(anyOf: CampaignProblems.writers)
+            try identity.requireWriter()
             guard let raw = context.parameters.get("email"), let email = EmailAddress.normalised(raw.removingPercentEncoding ?? raw) else {
                 throw Problem.notFound("No such suppression.")
             }
@@ -55,7 +55,7 @@ struct SuppressionRoutes: RouteGroup {
 
     func bounces(_ request: Request, _ context: ServiceRequestContext) async throws -> BounceResult {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: CampaignProblems.writers)
+        try identity.requireWriter()
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: DeliveryReport.maxBytes)

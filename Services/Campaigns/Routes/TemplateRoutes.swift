@@ -26,7 +26,7 @@ struct TemplateRoutes: RouteGroup {
         templates.patch(":id") { request, context in try await rename(request, context) }
         templates.delete(":id") { _, context -> HTTPResponse.Status in
             let identity = try context.requireIdentity()
-            try identity.require(anyOf: CampaignProblems.writers)
+            try identity.requireWriter()
             let id = try context.pathID("template")
             try await CampaignProblems.mapErrors("template") { try await store.delete(id, tenant: identity.tenantID) }
             return .noContent
@@ -67,7 +67,7 @@ struct TemplateRoutes: RouteGroup {
 
     func create(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<Template> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: CampaignProblems.writers)
+        try identity.requireWriter()
         let input = try await request.decodeJSON(TemplateInput.self, context: context, maxSize: 1024 * 1024)
         var v = Validator()
         let name = v.text(input.name, "name", max: 200) ?? ""
@@ -84,7 +84,7 @@ struct TemplateRoutes: RouteGroup {
     /// A new version; `If-Match` names the latest version the editor read.
     func save(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<Template> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: CampaignProblems.writers)
+        try identity.requireWriter()
         let id = try context.pathID("template")
         let expected = try request.ifMatchVersion()
         let input = try await request.decodeJSON(TemplateInput.self, context: context, maxSize: 1024 * 1024)
@@ -102,7 +102,7 @@ struct TemplateRoutes: RouteGroup {
 
     func restore(_ context: ServiceRequestContext) async throws -> EditedResponse<Template> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: CampaignProblems.writers)
+        try identity.requireWriter()
         let id = try context.pathID("template")
         let number = try Self.versionNumber(context)
         let template = try await CampaignProblems.mapErrors("template") {
@@ -113,7 +113,7 @@ struct TemplateRoutes: RouteGroup {
 
     func rename(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<Template> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: CampaignProblems.writers)
+        try identity.requireWriter()
         let id = try context.pathID("template")
         let input = try await request.decodeJSON(TemplatePatch.self, context: context)
         var v = Validator()

@@ -2,11 +2,8 @@ import Foundation
 import Hummingbird
 import ServiceKit
 
-/// What every experience route shares: who may write the catalogue, and the one place the
-/// stores' errors become problems.
+/// What every experience route shares: the one place the stores' errors become problems.
 enum ExperienceProblems {
-    static let writers: Set<String> = ["owner", "admin", "member"]
-
     static func mapErrors<T>(_ what: String, _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()

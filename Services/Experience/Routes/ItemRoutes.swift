@@ -44,7 +44,7 @@ struct ItemRoutes: RouteGroup {
         }
         items.delete(":key") { request, context -> HTTPResponse.Status in
             let identity = try context.requireIdentity()
-            try identity.require(anyOf: ExperienceProblems.writers)
+            try identity.requireWriter()
             let key = try existingKey(context)
             let expected = try request.ifMatchVersion()
             try await ExperienceProblems.mapErrors("item") { try await store.delete(key, expectedVersion: expected, tenant: identity.tenantID) }
@@ -71,7 +71,7 @@ struct ItemRoutes: RouteGroup {
 
     func put(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<Item> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: ExperienceProblems.writers)
+        try identity.requireWriter()
         let key = try itemKey(context)
         let expected = try request.ifMatchVersion()
         let input = try await request.decodeJSON(ItemInput.self, context: context)
@@ -90,7 +90,7 @@ struct ItemRoutes: RouteGroup {
     /// `POST /v1/experience/items/bulk` with `{"items": [...]}`: all or nothing.
     func bulk(_ request: Request, _ context: ServiceRequestContext) async throws -> BulkResult {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: ExperienceProblems.writers)
+        try identity.requireWriter()
         let input = try await request.decodeJSON(BulkInput.self, context: context, maxSize: 8 << 20)
         var v = Validator()
         v.check(!input.items.isEmpty, "items", "must hold at least one item")

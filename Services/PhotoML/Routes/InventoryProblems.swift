@@ -2,11 +2,8 @@ import Foundation
 import Hummingbird
 import ServiceKit
 
-/// What every inventory route shares: who may write, and the one place the stores'
-/// errors become problems.
+/// What every inventory route shares: the one place the stores' errors become problems.
 enum Inventory {
-    static let writers: Set<String> = ["owner", "admin", "member"]
-
     static func mapErrors<T>(_ what: String, _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()

@@ -20,7 +20,7 @@ struct LocationRoutes: RouteGroup {
         locations.patch(":id") { request, context in try await update(request, context) }
         locations.delete(":id") { request, context -> HTTPResponse.Status in
             let identity = try context.requireIdentity()
-            try identity.require(anyOf: Inventory.writers)
+            try identity.requireWriter()
             let id = try context.pathID("location")
             let expected = try request.ifMatchVersion()
             try await Inventory.mapErrors("location") { try await store.delete(id, tenant: identity.tenantID, expectedVersion: expected) }
@@ -30,7 +30,7 @@ struct LocationRoutes: RouteGroup {
 
     func create(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<Location> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: Inventory.writers)
+        try identity.requireWriter()
         let input = try await request.decodeJSON(NewLocationInput.self, context: context)
         var v = Validator()
         let name = LocationRules.name(input.name, &v)
@@ -62,7 +62,7 @@ struct LocationRoutes: RouteGroup {
 
     func update(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<Location> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: Inventory.writers)
+        try identity.requireWriter()
         let id = try context.pathID("location")
         let expected = try request.ifMatchVersion()
         let patch = try await request.decodeJSON(LocationPatch.self, context: context)

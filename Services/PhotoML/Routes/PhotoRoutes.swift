@@ -46,7 +46,7 @@ struct PhotoRoutes: RouteGroup {
     /// Writes the session's proposed adjustment: 201 with the movement.
     func accept(_ context: ServiceRequestContext) async throws -> EditedResponse<StockMovement> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: Inventory.writers)
+        try identity.requireWriter()
         let id = try context.pathID("photo session")
         let (batch, movement) = try await Inventory.mapErrors("photo session") {
             try await stock.accept(session: id, actor: identity.subject, tenant: identity.tenantID)
@@ -113,7 +113,7 @@ struct PhotoRoutes: RouteGroup {
     /// the header; nothing is decoded here.
     func upload(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<PhotoSession> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: Inventory.writers)
+        try identity.requireWriter()
         guard let contentType = request.headers[.contentType], MultipartForm.boundary(contentType: contentType) != nil else {
             throw Problem(status: .unsupportedMediaType, detail: "Send the photo as multipart/form-data with a boundary.")
         }

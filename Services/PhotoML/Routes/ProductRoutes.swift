@@ -20,7 +20,7 @@ struct ProductRoutes: RouteGroup {
         products.patch(":id") { request, context in try await update(request, context) }
         products.delete(":id") { request, context -> HTTPResponse.Status in
             let identity = try context.requireIdentity()
-            try identity.require(anyOf: Inventory.writers)
+            try identity.requireWriter()
             let id = try context.pathID("product")
             let expected = try request.ifMatchVersion()
             try await Inventory.mapErrors("product") { try await store.delete(id, tenant: identity.tenantID, expectedVersion: expected) }
@@ -30,7 +30,7 @@ struct ProductRoutes: RouteGroup {
 
     func create(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<Product> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: Inventory.writers)
+        try identity.requireWriter()
         let input = try await request.decodeJSON(NewProductInput.self, context: context)
         var v = Validator()
         let species = ProductRules.field(input.species, "species", required: true, &v) ?? ""
@@ -65,7 +65,7 @@ struct ProductRoutes: RouteGroup {
 
     func update(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<Product> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: Inventory.writers)
+        try identity.requireWriter()
         let id = try context.pathID("product")
         let expected = try request.ifMatchVersion()
         let patch = try await request.decodeJSON(ProductPatch.self, context: context)

@@ -23,7 +23,7 @@ struct StockRoutes: RouteGroup {
 
     func create(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<StockBatch> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: Inventory.writers)
+        try identity.requireWriter()
         let input = try await request.decodeJSON(NewStockInput.self, context: context)
         var v = Validator()
         v.check((0...StockStore.maxBatchQuantity).contains(input.quantity), "quantity", "must be 0 to \(StockStore.maxBatchQuantity)")
@@ -50,7 +50,7 @@ struct StockRoutes: RouteGroup {
     /// 201 with the movement; the batch's new ETag comes with it.
     func move(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<StockMovement> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: Inventory.writers)
+        try identity.requireWriter()
         let id = try context.pathID("stock batch")
         let expected = try request.ifMatchVersion()
         let input = try await request.decodeJSON(MovementInput.self, context: context)

@@ -41,7 +41,7 @@ struct UploadRoutes: RouteGroup {
     /// 201 with the ticket: where to PUT the bytes, how, and until when.
     func create(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<UploadTicket> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: Inventory.writers)
+        try identity.requireWriter()
         let input = try await request.decodeJSON(NewUploadInput.self, context: context)
         var v = Validator()
         let parts = input.parts ?? 1
@@ -72,7 +72,7 @@ struct UploadRoutes: RouteGroup {
     /// The bytes, through the service (for storage that does not presign): 204.
     func content(_ request: Request, _ context: ServiceRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: Inventory.writers)
+        try identity.requireWriter()
         let id = try context.pathID("upload")
         let (upload, key) = try await Inventory.mapErrors("upload") { try await uploads.get(id, tenant: identity.tenantID) }
         try Self.requireOpen(upload)
@@ -90,7 +90,7 @@ struct UploadRoutes: RouteGroup {
     /// 202 with the session the photo went into; the bytes are checked as an upload's are.
     func complete(_ context: ServiceRequestContext) async throws -> EditedResponse<PhotoSession> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: Inventory.writers)
+        try identity.requireWriter()
         let id = try context.pathID("upload")
         let (upload, key) = try await Inventory.mapErrors("upload") { try await uploads.get(id, tenant: identity.tenantID) }
         try Self.requireOpen(upload)

@@ -18,7 +18,7 @@ struct ProjectRoutes: RouteGroup {
         projects.patch(":id") { request, context in try await update(request, context) }
         projects.delete(":id") { request, context -> HTTPResponse.Status in
             let identity = try context.requireIdentity()
-            try identity.require(anyOf: TaskRoutes.writers)
+            try identity.requireWriter()
             let id = try projectID(context)
             let expected = try request.ifMatchVersion()
             try await mapErrors { try await store.delete(id, tenant: identity.tenantID, expectedVersion: expected) }
@@ -30,7 +30,7 @@ struct ProjectRoutes: RouteGroup {
 
     func create(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<Project> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: TaskRoutes.writers)
+        try identity.requireWriter()
         let input = try await request.decodeJSON(NewProjectInput.self, context: context)
         var v = Validator()
         let name = ProjectRules.name(input.name, &v)
@@ -57,7 +57,7 @@ struct ProjectRoutes: RouteGroup {
 
     func update(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<Project> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: TaskRoutes.writers)
+        try identity.requireWriter()
         let id = try projectID(context)
         let expected = try request.ifMatchVersion()
         let patch = try await request.decodeJSON(ProjectPatch.self, context: context)
@@ -87,7 +87,7 @@ struct ProjectRoutes: RouteGroup {
 
     func setArchived(_ context: ServiceRequestContext, _ archived: Bool) async throws -> EditedResponse<Project> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: TaskRoutes.writers)
+        try identity.requireWriter()
         let id = try projectID(context)
         let project = try await mapErrors { try await store.update(id, tenant: identity.tenantID, expectedVersion: nil, archive: archived) }
         return EditedResponse(headers: [.eTag: project.etag], response: project)

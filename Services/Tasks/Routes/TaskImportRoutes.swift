@@ -9,7 +9,7 @@ extension TaskRoutes {
 
     func importTasks(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<ImportResult> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: Self.writers)
+        try identity.requireWriter()
         let importer = TaskImporter(store: store)
         let modeParameter = request.queryItems["mode"] ?? ImportMode.allOrNothing.rawValue
         guard let mode = ImportMode(rawValue: modeParameter) else {

@@ -35,11 +35,9 @@ struct TaskRoutes: RouteGroup {
         tasks.get(":id/activity") { request, context in try await activity(request, context) }
     }
 
-    static let writers: Set<String> = ["owner", "admin", "member"]
-
     func create(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<TaskItem> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: Self.writers)
+        try identity.requireWriter()
         let input = try await request.decodeJSON(NewTaskInput.self, context: context)
         var v = Validator()
         let title = TaskRules.title(input.title, &v)
@@ -71,7 +69,7 @@ struct TaskRoutes: RouteGroup {
 
     func update(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<TaskItem> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: Self.writers)
+        try identity.requireWriter()
         let id = try taskID(context)
         let expected = try request.ifMatchVersion()
         let patch = try await request.decodeJSON(TaskPatch.self, context: context)
@@ -124,7 +122,7 @@ struct TaskRoutes: RouteGroup {
 
     func delete(_ request: Request, _ context: ServiceRequestContext) async throws -> HTTPResponse.Status {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: Self.writers)
+        try identity.requireWriter()
         let id = try taskID(context)
         let expected = try request.ifMatchVersion()
         try await mapErrors { try await store.delete(id, tenant: identity.tenantID, actor: identity.subject, expectedVersion: expected) }
@@ -134,7 +132,7 @@ struct TaskRoutes: RouteGroup {
     /// `POST /v1/tasks/{id}/restore`: out of the bin, within 30 days of the delete.
     func restore(_ context: ServiceRequestContext) async throws -> EditedResponse<TaskItem> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: Self.writers)
+        try identity.requireWriter()
         let task = try await mapErrors { try await store.restore(try taskID(context), tenant: identity.tenantID, actor: identity.subject) }
         return EditedResponse(headers: [.eTag: task.etag], response: task)
     }
@@ -142,7 +140,7 @@ struct TaskRoutes: RouteGroup {
     /// `POST /v1/tasks/{id}/complete[?cascade=true]`.
     func complete(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<TaskItem> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: Self.writers)
+        try identity.requireWriter()
         let cascadeParameter = request.queryItems["cascade"]
         guard cascadeParameter == nil || cascadeParameter == "true" || cascadeParameter == "false" else {
             throw Problem.validation([.init(field: "cascade", message: "must be true or false")])
@@ -156,7 +154,7 @@ struct TaskRoutes: RouteGroup {
 
     func reopen(_ context: ServiceRequestContext) async throws -> EditedResponse<TaskItem> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: Self.writers)
+        try identity.requireWriter()
         let id = try taskID(context)
         let task = try await mapErrors { try await store.reopen(id, tenant: identity.tenantID, actor: identity.subject) }
         return EditedResponse(headers: [.eTag: task.etag], response: task)
@@ -172,7 +170,7 @@ struct TaskRoutes: RouteGroup {
     /// `POST /v1/tasks/bulk`: `ids` (up to 1,000) or a list `filter`, one action, all or nothing.
     func bulk(_ request: Request, _ context: ServiceRequestContext) async throws -> BulkOutcome {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: Self.writers)
+        try identity.requireWriter()
         let input = try await request.decodeJSON(BulkInput.self, context: context)
         var v = Validator()
         v.check((input.ids == nil) != (input.filter == nil), "ids", "give either ids or filter")
@@ -238,7 +236,7 @@ struct TaskRoutes: RouteGroup {
 
     func addDependency(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<TaskStore.Dependencies> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: Self.writers)
+        try identity.requireWriter()
         let id = try taskID(context)
         let input = try await request.decodeJSON(DependencyInput.self, context: context)
         let added = try await mapErrors {
@@ -251,7 +249,7 @@ struct TaskRoutes: RouteGroup {
     /// `DELETE /v1/tasks/{id}/dependencies` with `{dependsOn}`, or `…/dependencies/{dependsOn}`.
     func removeDependency(_ request: Request?, _ context: ServiceRequestContext) async throws -> HTTPResponse.Status {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: Self.writers)
+        try identity.requireWriter()
         let id = try taskID(context)
         let other: UUID
         if let request {

@@ -21,7 +21,7 @@ struct TemplateRoutes: RouteGroup {
         }
         templates.delete(":id") { _, context -> HTTPResponse.Status in
             let identity = try context.requireIdentity()
-            try identity.require(anyOf: TaskRoutes.writers)
+            try identity.requireWriter()
             try await mapErrors { try await store.delete(try templateID(context), tenant: identity.tenantID) }
             return .noContent
         }
@@ -38,7 +38,7 @@ struct TemplateRoutes: RouteGroup {
 
     func create(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<TaskTemplate> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: TaskRoutes.writers)
+        try identity.requireWriter()
         let input = try await request.decodeJSON(Input.self, context: context)
         var v = Validator()
         let name = v.text(input.name, "name", max: 200) ?? ""
@@ -75,7 +75,7 @@ struct TemplateRoutes: RouteGroup {
 
     func instantiate(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<Created> {
         let identity = try context.requireIdentity()
-        try identity.require(anyOf: TaskRoutes.writers)
+        try identity.requireWriter()
         let id = try templateID(context)
         let input = try await request.decodeJSON(Instantiation.self, context: context)
         var v = Validator()

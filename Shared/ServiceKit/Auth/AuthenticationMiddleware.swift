@@ -38,6 +38,15 @@ extension Identity {
         try require(anyOf: Self.tenantAdminRoles)
     }
 
+    /// Who may change a tenant's data (a viewer only reads; an API client with the write
+    /// scope is admitted as a member).
+    public static let writerRoles: Set<String> = ["owner", "admin", "member"]
+
+    /// 403 unless the caller may change the tenant's data.
+    public func requireWriter() throws {
+        try require(anyOf: Self.writerRoles)
+    }
+
     /// 403 unless the caller holds one of `roles` in its tenant.
     public func require(anyOf roles: Set<String>) throws {
         guard !roles.isDisjoint(with: self.roles) else {
