@@ -110,17 +110,40 @@ struct ReconciliationStore: Sendable {
             """, logger: database.logger)
     }
 
-    /// Subtracts each item's difference from its total.
+    /// Subtracts each item's difference from its total: a total missing (buckets without
+    /// one) is made at zero first, then all move in one statement.
     private func setTotalsBack(_ differences: [(String, Counts)], tenant: UUID, on connection: PostgresConnection) async throws {
         guard !differences.isEmpty else { return }
-        for (item, difference) in differences.sorted(by: { $0.0 < $1.0 }) {
-            try await connection.query(
-                """
-                INSERT INTO experience.item_totals AS t (tenant_id, item_key) VALUES (\(tenant), \(item))
-                ON CONFLICT (tenant_id, item_key) DO UPDATE SET
-                  views = t.views - \(difference.views), clicks = t.clicks - \(difference.clicks), likes = t.likes - \(difference.likes),
-                  saves = t.saves - \(difference.saves), shares = t.shares - \(difference.shares), dismissals = t.dismissals - \(difference.dismissals)
-                """, logger: database.logger)
+        let sorted = differences.sorted { $0.0 < $1.0 }
+        try await connection.query(
+            """
+            INSERT INTO experience.item_totals (tenant_id, item_key) SELECT \(tenant), unnest(\(sorted.map(\.0))::text[])
+            ON CONFLICT (tenant_id, item_key) DO NOTHING
+            """, logger: database.logger)
+        let batch = String(decoding: try PlatformJSON.encoder.encode(sorted.map { TotalRow(item_key: $0.0, counts: $0.1) }), as: UTF8.self)
+        try await connection.query(
+            """
+            UPDATE experience.item_totals t SET
+              views = t.views - d.views, clicks = t.clicks - d.clicks, likes = t.likes - d.likes, saves = t.saves - d.saves,
+              shares = t.shares - d.shares, dismissals = t.dismissals - d.dismissals
+            FROM jsonb_to_recordset(\(batch)::jsonb) AS d(item_key text, views int, clicks int, likes int, saves int, shares int, dismissals int)
+            WHERE t.tenant_id = \(tenant) AND t.item_key = d.item_key
+            """, logger: database.logger)
+    }
+
+    /// One item's difference as `jsonb_to_recordset` reads it.
+    private struct TotalRow: Encodable {
+        var item_key: String
+        var views, clicks, likes, saves, shares, dismissals: Int
+
+        init(item_key: String, counts: Counts) {
+            self.item_key = item_key
+            views = counts.views
+            clicks = counts.clicks
+            likes = counts.likes
+            saves = counts.saves
+            shares = counts.shares
+            dismissals = counts.dismissals
         }
     }
 
