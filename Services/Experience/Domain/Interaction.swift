@@ -65,12 +65,9 @@ enum InteractionRules {
             return .failure(Refusal("eventId", "is required: 1 to 100 printable characters"))
         }
         let userKey: String
-        switch (user, input.userId) {
-        case (let own?, nil): userKey = own
-        case (let own?, let named?) where named == own: userKey = own
-        case (_?, _?): return .failure(Refusal("userId", "must be the signed-in user's own, or absent"))
-        case (nil, let named?) where (1...200).contains(named.unicodeScalars.count) && printable(named): userKey = named
-        case (nil, _): return .failure(Refusal("userId", "is required from an API client: 1 to 200 printable characters"))
+        switch self.userKey(own: user, named: input.userId) {
+        case .success(let key): userKey = key
+        case .failure(let refusal): return .failure(refusal)
         }
         guard let itemKey = input.itemKey, (1...200).contains(itemKey.unicodeScalars.count), printable(itemKey) else {
             return .failure(Refusal("itemKey", "is required: 1 to 200 printable characters"))
@@ -89,6 +86,18 @@ enum InteractionRules {
         if occurredAt < now.addingTimeInterval(-oldest) { return .failure(Refusal("occurredAt", "is older than 7 days")) }
         return .success(
             Interaction(eventId: eventId, userKey: userKey, itemKey: itemKey, kind: kind, progress: input.progress, occurredAt: occurredAt))
+    }
+
+    /// Whose events or feed a request is about: a signed-in user's own (`own`; naming
+    /// another is refused), or the user an API client names.
+    static func userKey(own: String?, named: String?) -> Result<String, Refusal> {
+        switch (own, named) {
+        case (let own?, nil): .success(own)
+        case (let own?, let named?) where named == own: .success(own)
+        case (_?, _?): .failure(Refusal("userId", "must be the signed-in user's own, or absent"))
+        case (nil, let named?) where (1...200).contains(named.unicodeScalars.count) && printable(named): .success(named)
+        case (nil, _): .failure(Refusal("userId", "is required from an API client: 1 to 200 printable characters"))
+        }
     }
 
     struct Refusal: Error, Equatable {

@@ -20,18 +20,11 @@ struct HomeRoutes: RouteGroup {
 
     func feed(_ request: Request, _ context: ServiceRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
-        let named = request.queryItems["userId"]
-        var v = Validator()
         let user: String
-        if identity.isAPIClient {
-            v.check(
-                named.map { (1...200).contains($0.unicodeScalars.count) } ?? false, "userId", "is required from an API client: 1 to 200 characters")
-            user = named ?? ""
-        } else {
-            v.check(named == nil || named == identity.subject, "userId", "must be the signed-in user's own, or absent")
-            user = identity.subject
+        switch InteractionRules.userKey(own: identity.isAPIClient ? nil : identity.subject, named: request.queryItems["userId"]) {
+        case .success(let key): user = key
+        case .failure(let refusal): throw Problem.validation([.init(field: refusal.field, message: refusal.reason)])
         }
-        try v.finish()
         let tenant = identity.tenantID
         // RFC 9211's Cache-Status says whether the feed was kept or built now.
         if let cached = cache.feed(tenant: tenant, user: user) { return Self.response(cached, status: "experience; hit") }

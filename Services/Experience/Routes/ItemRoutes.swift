@@ -63,10 +63,7 @@ struct ItemRoutes: RouteGroup {
 
     /// The key in the path, to look up: one that could not be a key names nothing (404).
     func existingKey(_ context: ServiceRequestContext) throws -> String {
-        var v = Validator()
-        let key = ItemRules.key(context.parameters.get("key"), "key", &v)
-        guard v.errors.isEmpty else { throw ExperienceProblems.problem(.notFound, "item") }
-        return key
+        do { return try itemKey(context) } catch { throw ExperienceProblems.problem(.notFound, "item") }
     }
 
     func put(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<Item> {
