@@ -42,6 +42,9 @@ enum ExperienceProgram: ServiceProgram {
 struct ExperienceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "experience", abstract: "Interaction events, recommendations, personalisation.",
-        subcommands: [ServeCommand<ExperienceProgram>.self, MigrateCommand<ExperienceProgram>.self, DeadLetterCommand<ExperienceProgram>.self],
+        subcommands: [
+            ServeCommand<ExperienceProgram>.self, MigrateCommand<ExperienceProgram>.self, DeadLetterCommand<ExperienceProgram>.self,
+            EvaluateCommand.self,
+        ],
         defaultSubcommand: ServeCommand<ExperienceProgram>.self)
 }
