@@ -44,7 +44,7 @@ struct ScoringTests {
         #expect(Scoring.diversify(candidates, count: 1, lambda: 0.7).map(\.0) == ["sport-a"])
     }
 
-    @Test("a profile weighs kinds, fades with age, excludes dismissed and finished items, and names anchors")
+    @Test("a profile weighs kinds, fades with age, excludes items read (opened, liked, finished) or dismissed, and names anchors")
     func profile() {
         func entry(_ item: String, _ kind: InteractionKind, _ category: String, progress: Int? = nil, daysAgo: Double = 0) -> UserProfile.Entry {
             .init(
@@ -59,7 +59,7 @@ struct ScoringTests {
         #expect(abs((profile.categories["sport"] ?? 0) - 5) < 1e-9)
         #expect(abs((profile.categories["tech"] ?? 0) - (3 + 2.5)) < 1e-9)
         #expect(profile.categories["food"] == nil)
-        #expect(profile.excluded == ["c", "d"])
+        #expect(profile.excluded == ["a", "c", "d"])
         #expect(profile.inProgress.map(\.key) == ["b"])
         #expect(profile.anchors["sport"] == "T a")
         #expect(profile.topCategories(1) == ["tech"])

@@ -34,6 +34,8 @@ struct Candidate: Sendable {
     var views: Int
     /// Recent engagement (trending): views plus weighted clicks, likes, saves, shares.
     var engagement: Double = 0
+    /// The item's factors in the tenant's collaborative model, if it was trained on.
+    var factors: Factors?
 }
 
 /// Builds the sections from what the stores fetched; no I/O, so every rule is testable.
@@ -52,17 +54,25 @@ struct HomeRanking {
 
     /// By affinity, freshness and popularity, diversified; new items get exploration slots.
     /// A user with no history gets what is popular in each category.
-    func forYou(_ profile: UserProfile, candidates: [Candidate], tenantCTR: Double, random: inout some RandomNumberGenerator) -> HomeSection {
+    func forYou(
+        _ profile: UserProfile, factors: Factors? = nil, candidates: [Candidate], tenantCTR: Double, random: inout some RandomNumberGenerator
+    ) -> HomeSection {
         let eligible = candidates.filter { $0.item.status == .active && !profile.excluded.contains($0.item.key) }
-        let scored = eligible.map { candidate -> (Candidate, score: Double, categories: Set<String>) in
+        let scored = eligible.map { candidate -> ((Candidate, likeMinded: Bool), score: Double, categories: Set<String>) in
             let popularity = Popularity.smoothedCTR(clicks: candidate.clicks, views: candidate.views, prior: tenantCTR)
             let freshness = Scoring.freshness(published: candidate.item.publishedAt, now: now, halfLifeHours: weights.freshnessHalfLifeHours)
             let affinity = Scoring.affinity(categories: candidate.item.categories, profile: profile.categories)
-            let score = Scoring.score(affinity: affinity, freshness: freshness, popularity: popularity, weights: weights)
-            return (candidate, score, Set(candidate.item.categories))
+            let collaborative = factors?.preference(for: candidate.factors) ?? 0
+            let score = Scoring.score(
+                affinity: affinity, freshness: freshness, popularity: popularity, collaborative: collaborative, weights: weights)
+            // Said when the model, more than category match, put the item here.
+            let likeMinded = collaborative >= Self.likeMinded && weights.collaborative * collaborative > weights.affinity * affinity
+            return ((candidate, likeMinded), score, Set(candidate.item.categories))
         }
-        var picked = Scoring.diversify(scored, count: perSection, lambda: weights.diversity).map { candidate, score in
-            Recommendation(item: candidate.item, score: score, reason: reason(for: candidate.item, profile))
+        var picked = Scoring.diversify(scored, count: perSection, lambda: weights.diversity).map { pick, score in
+            Recommendation(
+                item: pick.0.item, score: score,
+                reason: pick.likeMinded ? "readers with tastes like yours read this" : reason(for: pick.0.item, profile))
         }
         let shown = Set(picked.map(\.item.key))
         let newcomers = eligible.filter { candidate in
@@ -78,6 +88,9 @@ struct HomeRanking {
         }
         return HomeSection(name: "for_you", title: "For you", items: picked)
     }
+
+    /// A predicted preference from which the model's word is worth giving as the reason.
+    static let likeMinded = 0.2
 
     func reason(for item: Item, _ profile: UserProfile) -> String {
         let best = item.categories.max { (profile.categories[$0] ?? 0) < (profile.categories[$1] ?? 0) }

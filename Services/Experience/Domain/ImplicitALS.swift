@@ -64,6 +64,15 @@ struct ImplicitALS: Sendable {
         var iterations = 15
         var conjugateGradientSteps = 3
         var seed: UInt64 = 42
+
+        /// With as many factors as a small tenant has items, the model can give each item a
+        /// dimension of its own and memorise who read what instead of learning tastes: at most
+        /// a tenth of the smaller side, at least two.
+        func fitted(users: Int, items: Int) -> Parameters {
+            var fitted = self
+            fitted.factors = min(factors, max(2, min(users, items) / 10))
+            return fitted
+        }
     }
 
     /// Row-major: user u's factors are `users[u * k ..< (u + 1) * k]`.

@@ -20,7 +20,7 @@ struct UserProfile: Sendable, Equatable {
     var providers: [String: Double] = [:]
     /// Latest reading progress per item.
     var progress: [String: (percent: Int, at: Date)] = [:]
-    /// Items not to recommend again: dismissed or read to the end.
+    /// Items not to recommend again: read (opened, liked, shared, or read to the end) or dismissed.
     var excluded: Set<String> = []
     /// Per category, the item that most recently earned it weight: the "because you read X".
     var anchors: [String: String] = [:]
@@ -66,7 +66,9 @@ struct UserProfile: Sendable, Equatable {
                 progress[entry.itemKey] = (percent, entry.occurredAt)
                 if percent >= Self.finished { excluded.insert(entry.itemKey) }
             }
-            if entry.kind == .dismiss { excluded.insert(entry.itemKey) }
+            // Opened (a click), liked or shared: read; dismissed: not wanted. A view is only an
+            // impression, and a save is for later.
+            if [.click, .like, .share, .dismiss].contains(entry.kind) { excluded.insert(entry.itemKey) }
         }
         categories = categories.filter { $0.value > 0 }
         providers = providers.filter { $0.value > 0 }

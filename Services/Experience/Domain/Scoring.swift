@@ -5,15 +5,21 @@ struct RankingWeights: Codable, Sendable, Equatable {
     var affinity = 0.5
     var freshness = 0.3
     var popularity = 0.2
+    /// Collaborative filtering: the ALS model's predicted preference.
+    var collaborative = 0.3
     /// Hours after which an item's freshness has halved (seed EXP-003).
     var freshnessHalfLifeHours = 24.0
     /// MMR's trade between score and novelty: 1 ranks by score alone.
     var diversity = 0.7
 
-    init(affinity: Double = 0.5, freshness: Double = 0.3, popularity: Double = 0.2, freshnessHalfLifeHours: Double = 24, diversity: Double = 0.7) {
+    init(
+        affinity: Double = 0.5, freshness: Double = 0.3, popularity: Double = 0.2, collaborative: Double = 0.3, freshnessHalfLifeHours: Double = 24,
+        diversity: Double = 0.7
+    ) {
         self.affinity = affinity
         self.freshness = freshness
         self.popularity = popularity
+        self.collaborative = collaborative
         self.freshnessHalfLifeHours = freshnessHalfLifeHours
         self.diversity = diversity
     }
@@ -25,6 +31,7 @@ struct RankingWeights: Codable, Sendable, Equatable {
         affinity = try container.decodeIfPresent(Double.self, forKey: .affinity) ?? defaults.affinity
         freshness = try container.decodeIfPresent(Double.self, forKey: .freshness) ?? defaults.freshness
         popularity = try container.decodeIfPresent(Double.self, forKey: .popularity) ?? defaults.popularity
+        collaborative = try container.decodeIfPresent(Double.self, forKey: .collaborative) ?? defaults.collaborative
         freshnessHalfLifeHours = try container.decodeIfPresent(Double.self, forKey: .freshnessHalfLifeHours) ?? defaults.freshnessHalfLifeHours
         diversity = try container.decodeIfPresent(Double.self, forKey: .diversity) ?? defaults.diversity
     }
@@ -53,8 +60,8 @@ enum Scoring {
     }
 
     /// The weighted sum of the components, each already in 0…1.
-    static func score(affinity: Double, freshness: Double, popularity: Double, weights: RankingWeights) -> Double {
-        weights.affinity * affinity + weights.freshness * freshness + weights.popularity * popularity
+    static func score(affinity: Double, freshness: Double, popularity: Double, collaborative: Double = 0, weights: RankingWeights) -> Double {
+        weights.affinity * affinity + weights.freshness * freshness + weights.popularity * popularity + weights.collaborative * collaborative
     }
 
     /// Maximal marginal relevance: picks `count` items, each time the best by

@@ -1,5 +1,7 @@
+import Dispatch
 import Foundation
 import Jobs
+import Logging
 import Persistence
 
 struct UpkeepArguments: Codable, Sendable {}
@@ -10,6 +12,10 @@ struct ExperienceJobs: ServiceJobs {
 
     static let partitions = JobKind<UpkeepArguments>("experience.interaction-partitions", maxAttempts: 5, timeout: .seconds(300))
     static let reconcile = JobKind<UpkeepArguments>("experience.reconcile-counters", maxAttempts: 3, timeout: .seconds(3600))
+    /// Every active tenant's collaborative model, trained again (nightly).
+    static let trainAll = JobKind<UpkeepArguments>("experience.train-models", maxAttempts: 2, timeout: .seconds(4 * 3600))
+    /// One tenant's, when its admin asks.
+    static let train = JobKind<UpkeepArguments>("experience.train-model", maxAttempts: 2, timeout: .seconds(3600))
 
     var registry: JobRegistry {
         var registry = JobRegistry()
@@ -29,7 +35,36 @@ struct ExperienceJobs: ServiceJobs {
                 }
             }
         }
+        let models = ModelStore(database: database)
+        registry.register(Self.train) { _, context in
+            try await Self.train(tenant: context.tenantID, models, context.logger)
+        }
+        registry.register(Self.trainAll) { _, context in
+            for tenant in try await reconciliation.activeTenants(since: Date().addingTimeInterval(-Double(ModelStore.trainingDays) * 86400)) {
+                try await Self.train(tenant: tenant, models, context.logger)
+            }
+        }
         return registry
+    }
+
+    static func train(tenant: UUID, _ models: ModelStore, _ logger: Logger) async throws {
+        let data = try await models.trainingData(tenant: tenant, now: Date())
+        guard !data.entries.isEmpty else { return }
+        let parameters = ImplicitALS.Parameters().fitted(users: data.users.count, items: data.items.count)
+        let started = Date()
+        // Seconds of synchronous CPU work: on a Dispatch thread, so the cooperative pool's few
+        // threads keep serving requests meanwhile.
+        let model = await withCheckedContinuation { done in
+            DispatchQueue.global(qos: .utility).async { done.resume(returning: ImplicitALS.train(data.matrix, parameters)) }
+        }
+        let seconds = Date().timeIntervalSince(started)
+        let saved = try await models.save(model, of: data, parameters: parameters, seconds: seconds, tenant: tenant)
+        logger.info(
+            "collaborative model trained",
+            metadata: [
+                "tenant_id": "\(tenant)", "version": "\(saved.version)", "users": "\(saved.users)", "items": "\(saved.items)",
+                "seconds": "\(seconds)",
+            ])
     }
 
     func crons() throws -> [Cron] {
@@ -39,6 +74,7 @@ struct ExperienceJobs: ServiceJobs {
             try Cron("experience.interaction-partitions", "7 * * * *", kind: Self.partitions, arguments: UpkeepArguments()),
             // Daily, over the last 8 days: as far back as a late event may land.
             try Cron("experience.reconcile-counters", "23 2 * * *", kind: Self.reconcile, arguments: UpkeepArguments()),
+            try Cron("experience.train-models", "41 3 * * *", kind: Self.trainAll, arguments: UpkeepArguments()),
         ]
     }
 

@@ -11,6 +11,7 @@ import ServiceKit
 struct HomeRoutes: RouteGroup {
     let store: FeedStore
     let experiments: ExperimentStore
+    let models: ModelStore
     let cache: HomeCache
 
     func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {
@@ -47,6 +48,7 @@ struct HomeRoutes: RouteGroup {
         let experiment = try await cache.experiment.value(for: tenant) { try await experiments.running(tenant: tenant) }
         let variant = experiment?.variant(for: user)
         let ranking = HomeRanking(weights: variant?.ranking ?? RankingWeights(), now: now)
+        async let factors = models.userFactors(user, tenant: tenant)
         let profile = try await store.profile(user: user, tenant: tenant, now: now)
         async let reading = store.items(profile.inProgress.map(\.key), tenant: tenant)
         async let forYou = store.forYouCandidates(
@@ -60,7 +62,7 @@ struct HomeRoutes: RouteGroup {
         let rate = try await prior
         var sections = [
             ranking.continueReading(profile, items: try await reading),
-            ranking.forYou(profile, candidates: candidates, tenantCTR: rate, random: &random),
+            ranking.forYou(profile, factors: try await factors, candidates: candidates, tenantCTR: rate, random: &random),
             ranking.trending(profile, candidates: try await popular),
             ranking.newFromSources(profile, candidates: try await sources),
         ]

@@ -67,9 +67,10 @@ struct FeedStore: Sendable {
         try await database.withTenant(tenant) { connection in
             let rows = try await connection.query(
                 """
-                SELECT \(unescaped: Self.itemColumns), coalesce(t.clicks, 0)::int, coalesce(t.views, 0)::int
+                SELECT \(unescaped: Self.itemColumns), coalesce(t.clicks, 0)::int, coalesce(t.views, 0)::int, f.version, f.factors
                 FROM experience.items i
                 LEFT JOIN experience.item_totals t ON t.tenant_id = i.tenant_id AND t.item_key = i.key
+                LEFT JOIN experience.item_factors f ON f.tenant_id = i.tenant_id AND f.item_key = i.key
                 WHERE i.tenant_id = \(tenant) AND i.status = 'active'
                   AND (\(categories == nil) OR i.categories && \(categories ?? [])::text[])
                   AND i.published_at > \(now.addingTimeInterval(-30 * 86400))
@@ -77,10 +78,14 @@ struct FeedStore: Sendable {
                 LIMIT \(Self.candidates)
                 """, logger: database.logger)
             var candidates: [Candidate] = []
-            for try await (a, b, c, d, e, f, g, h, i, j, k, l, m, clicks, views) in rows.decode(
-                (String, String, String, [String], [String], String?, String?, Date?, String, String, Int, Date, Date, Int, Int).self)
+            for try await (a, b, c, d, e, f, g, h, i, j, k, l, m, clicks, views, version, factors) in rows.decode(
+                (String, String, String, [String], [String], String?, String?, Date?, String, String, Int, Date, Date, Int, Int, Int64?, [Float]?)
+                    .self)
             {
-                candidates.append(Candidate(item: ItemStore.item((a, b, c, d, e, f, g, h, i, j, k, l, m)), clicks: clicks, views: views))
+                candidates.append(
+                    Candidate(
+                        item: ItemStore.item((a, b, c, d, e, f, g, h, i, j, k, l, m)), clicks: clicks, views: views,
+                        factors: version.flatMap { version in factors.map { Factors(version: version, values: $0) } }))
             }
             return candidates
         }
