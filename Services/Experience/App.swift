@@ -14,13 +14,16 @@ func experienceHost(_ configuration: ServiceConfiguration) throws -> ServiceHost
     let database = host.database
     let cache = HomeCache()
     host.run(CacheInvalidation(brokers: configuration.kafkaBrokers, cache: cache, logger: host.logger))
+    let rules = FeedRulesStore(database: database)
     host.routes(
         ItemRoutes(
-            store: ItemStore(database: database), counters: CounterStore(database: database), feeds: FeedStore(database: database), cache: cache))
+            store: ItemStore(database: database), counters: CounterStore(database: database), feeds: FeedStore(database: database), rules: rules,
+            cache: cache))
     host.routes(ReconciliationRoutes(store: ReconciliationStore(database: database)))
     let experiments = ExperimentStore(database: database)
     let models = ModelStore(database: database)
-    host.routes(HomeRoutes(store: FeedStore(database: database), experiments: experiments, models: models, cache: cache))
+    host.routes(HomeRoutes(store: FeedStore(database: database), experiments: experiments, models: models, rules: rules, cache: cache))
+    host.routes(FeedRulesRoutes(store: rules, cache: cache))
     host.routes(ModelRoutes(store: models))
     host.routes(ExperimentRoutes(store: experiments, cache: cache))
     host.routes(EventRoutes(store: InteractionStore(database: database), cache: cache))

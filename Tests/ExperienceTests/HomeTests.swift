@@ -110,6 +110,17 @@ struct HomeTests {
         #expect(try await user.send("GET", "/v1/experience/home?userId=\(user.userKey ?? "")").status == 200)
     }
 
+    @Test("the user's time zone is an IANA name; anything else is 422")
+    func timeZone() async throws {
+        let reader = try await Reader.fresh()
+        #expect(try await reader.send("GET", "/v1/experience/home?timeZone=Europe/Berlin").status == 200)
+        for bad in ["Mars/Olympus", "CET%2B1", String(repeating: "A/", count: 40)] {
+            let answer = try await reader.send("GET", "/v1/experience/home?timeZone=\(bad)")
+            #expect(answer.status == 422, "\(bad)")
+            #expect((answer.json["errors"] as? [[String: Any]])?.first?["field"] as? String == "timeZone")
+        }
+    }
+
     @Test("a deleted item is recommended no more")
     func deletedItem() async throws {
         let editor = try await catalogue()

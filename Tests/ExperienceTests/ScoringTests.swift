@@ -88,4 +88,68 @@ struct ScoringTests {
         #expect(first == (0..<5).map { _ in b.next() })
         #expect(first != (0..<5).map { _ in c.next() })
     }
+
+    func item(_ key: String, _ category: String, provider: String? = nil) -> Item {
+        Item(
+            key: key, type: "article", title: key, categories: [category], topics: [], provider: provider, author: nil, publishedAt: now,
+            attributes: [:], status: .active, version: 1, createdAt: now, updatedAt: now)
+    }
+
+    @Test("parts of the day are counted in the user's time zone")
+    func dayparts() throws {
+        let fiveUTC = try #require(ISO8601DateFormatter().date(from: "2026-12-07T05:30:00Z"))
+        #expect(UserProfile.daypart(of: fiveUTC, in: .gmt) == 0)
+        #expect(UserProfile.daypart(of: fiveUTC, in: try #require(TimeZone(identifier: "Asia/Tokyo"))) == 2)
+        #expect(UserProfile.daypart(of: fiveUTC, in: try #require(TimeZone(identifier: "America/New_York"))) == 0)
+        #expect(UserProfile.daypart(of: fiveUTC.addingTimeInterval(3 * 3600), in: try #require(TimeZone(identifier: "Europe/Berlin"))) == 1)
+    }
+
+    @Test("time of day: what a user reads in the morning ranks first in the morning, what they read at night at night")
+    func timeOfDay() throws {
+        let zone = try #require(TimeZone(identifier: "Europe/Berlin"))
+        let morning = try #require(ISO8601DateFormatter().date(from: "2026-12-07T07:00:00Z"))
+        let evening = morning.addingTimeInterval(12 * 3600)
+        // News in the morning, sport in the evening, equally often over the last days.
+        let entries = (1...3).flatMap { day -> [UserProfile.Entry] in
+            [
+                .init(
+                    itemKey: "n\(day)", kind: .click, progress: nil, occurredAt: morning.addingTimeInterval(-Double(day) * 86400), title: nil,
+                    categories: ["news"], provider: nil),
+                .init(
+                    itemKey: "s\(day)", kind: .click, progress: nil, occurredAt: evening.addingTimeInterval(-Double(day) * 86400), title: nil,
+                    categories: ["sport"], provider: nil),
+            ]
+        }
+        let profile = UserProfile(entries: entries.sorted { $0.occurredAt > $1.occurredAt }, now: evening, timeZone: zone)
+        #expect(profile.dayparts[1].keys.sorted() == ["news"])
+        #expect(profile.dayparts[3].keys.sorted() == ["sport"])
+        let candidates = [
+            Candidate(item: item("news-x", "news"), clicks: 0, views: 0), Candidate(item: item("sport-x", "sport"), clicks: 0, views: 0),
+        ]
+        var random = SeededRandom(seed: 1)
+        var ranking = HomeRanking(weights: RankingWeights(diversity: 1), now: morning, timeZone: zone)
+        #expect(ranking.forYou(profile, candidates: candidates, tenantCTR: 0, random: &random).items.first?.item.key == "news-x")
+        ranking.now = evening
+        #expect(ranking.forYou(profile, candidates: candidates, tenantCTR: 0, random: &random).items.first?.item.key == "sport-x")
+        // Without the adjustment the hour changes nothing.
+        ranking.weights.timeOfDay = 0
+        let atEvening = ranking.forYou(profile, candidates: candidates, tenantCTR: 0, random: &random).items.map(\.item.key)
+        ranking.now = morning
+        #expect(ranking.forYou(profile, candidates: candidates, tenantCTR: 0, random: &random).items.map(\.item.key) == atEvening)
+    }
+
+    @Test("sponsored slots: at their positions, in order, skipping what the user is done with; blocked providers never shown")
+    func businessRules() {
+        var profile = UserProfile()
+        profile.excluded = ["ad-1"]
+        let picked = (0..<10).map { Recommendation(item: item("i\($0)", "news"), score: 1, reason: "") }
+        let rules = FeedRules(sponsoredPositions: [0, 3], sponsoredItems: ["ad-1", "ad-2", "i5"], blockedProviders: ["spam"])
+        let ranking = HomeRanking(rules: TenantRules(rules: rules, sponsored: [item("ad-1", "x"), item("ad-2", "x"), item("i5", "news")]))
+        let placed = ranking.sponsor(picked, profile)
+        #expect(placed.map(\.item.key) == ["ad-2", "i0", "i1", "i5", "i2", "i3", "i4", "i6", "i7", "i8"])
+        #expect(placed.filter { $0.sponsored == true }.map(\.item.key) == ["ad-2", "i5"])
+        #expect(!ranking.shows(item("x", "news", provider: "spam")))
+        #expect(ranking.shows(item("x", "news", provider: "desk")))
+        #expect(HomeRanking().sponsor(picked, profile).map(\.item.key) == picked.map(\.item.key))
+    }
 }

@@ -74,7 +74,7 @@ enum ExperimentRules {
             v.check(names.insert(variant.name).inserted, field + ".name", "appears twice")
             v.check(variant.weight > 0 && variant.weight <= 100 && variant.weight.isFinite, field + ".weight", "must be above 0 and at most 100")
             if let ranking = variant.ranking {
-                let parts = [ranking.affinity, ranking.freshness, ranking.popularity, ranking.collaborative, ranking.diversity]
+                let parts = [ranking.affinity, ranking.freshness, ranking.popularity, ranking.collaborative, ranking.timeOfDay, ranking.diversity]
                 v.check(parts.allSatisfy { (0...1).contains($0) }, field + ".ranking", "weights and diversity must be 0 to 1")
                 v.check(
                     ranking.freshnessHalfLifeHours > 0 && ranking.freshnessHalfLifeHours <= 24 * 365, field + ".ranking.freshnessHalfLifeHours",

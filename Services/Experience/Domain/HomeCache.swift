@@ -24,6 +24,7 @@ final class HomeCache: Sendable {
     let trending = TenantWide<[Candidate]>()
     let tenantCTR = TenantWide<Double>()
     let experiment = TenantWide<Experiment?>()
+    let rules = TenantWide<TenantRules>()
 
     init(capacity: Int = 20_000) {
         self.capacity = capacity
@@ -73,6 +74,7 @@ final class HomeCache: Sendable {
         trending.forget(tenant)
         tenantCTR.forget(tenant)
         experiment.forget(tenant)
+        rules.forget(tenant)
     }
 
     var count: Int { state.withLock { $0.feeds.count } }

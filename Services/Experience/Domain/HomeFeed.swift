@@ -5,6 +5,8 @@ struct Recommendation: Codable, Sendable, Equatable {
     var item: Item
     var score: Double
     var reason: String
+    /// Placed by the tenant's sponsored slots; absent otherwise.
+    var sponsored: Bool?
 }
 
 struct HomeSection: Codable, Sendable, Equatable {
@@ -43,10 +45,16 @@ struct HomeRanking {
     var weights = RankingWeights()
     var perSection = 10
     var now = Date()
+    var rules = TenantRules()
+    /// Where the user is: which part of their day it is.
+    var timeZone = TimeZone.gmt
+
+    /// Whether an item may be recommended at all: active, and not of a blocked provider.
+    func shows(_ item: Item) -> Bool { item.status == .active && rules.rules.allows(item) }
 
     func continueReading(_ profile: UserProfile, items: [String: Item]) -> HomeSection {
         let entries = profile.inProgress.compactMap { entry -> Recommendation? in
-            guard let item = items[entry.key], item.status == .active else { return nil }
+            guard let item = items[entry.key], shows(item) else { return nil }
             return Recommendation(item: item, score: Double(entry.percent) / 100, reason: "continue reading: \(entry.percent) % read")
         }
         return HomeSection(name: "continue_reading", title: "Continue reading", items: Array(entries.prefix(perSection)))
@@ -57,14 +65,17 @@ struct HomeRanking {
     func forYou(
         _ profile: UserProfile, factors: Factors? = nil, candidates: [Candidate], tenantCTR: Double, random: inout some RandomNumberGenerator
     ) -> HomeSection {
-        let eligible = candidates.filter { $0.item.status == .active && !profile.excluded.contains($0.item.key) }
+        let eligible = candidates.filter { shows($0.item) && !profile.excluded.contains($0.item.key) }
+        let daypart = UserProfile.daypart(of: now, in: timeZone)
         let scored = eligible.map { candidate -> ((Candidate, likeMinded: Bool), score: Double, categories: Set<String>) in
             let popularity = Popularity.smoothedCTR(clicks: candidate.clicks, views: candidate.views, prior: tenantCTR)
             let freshness = Scoring.freshness(published: candidate.item.publishedAt, now: now, halfLifeHours: weights.freshnessHalfLifeHours)
             let affinity = Scoring.affinity(categories: candidate.item.categories, profile: profile.categories)
             let collaborative = factors?.preference(for: candidate.factors) ?? 0
+            let timeOfDay = Scoring.affinity(categories: candidate.item.categories, profile: profile.dayparts[daypart])
             let score = Scoring.score(
-                affinity: affinity, freshness: freshness, popularity: popularity, collaborative: collaborative, weights: weights)
+                affinity: affinity, freshness: freshness, popularity: popularity, collaborative: collaborative, timeOfDay: timeOfDay,
+                weights: weights)
             // Said when the model, more than category match, put the item here.
             let likeMinded = collaborative >= Self.likeMinded && weights.collaborative * collaborative > weights.affinity * affinity
             return ((candidate, likeMinded), score, Set(candidate.item.categories))
@@ -86,7 +97,20 @@ struct HomeRanking {
             if picked.count >= perSection { picked.removeLast() }
             picked.insert(recommendation, at: min(slot, picked.count))
         }
-        return HomeSection(name: "for_you", title: "For you", items: picked)
+        return HomeSection(name: "for_you", title: "For you", items: sponsor(picked, profile))
+    }
+
+    /// The tenant's sponsored items at its fixed positions, labelled, each at most once and
+    /// none the user read or dismissed; the section keeps its length.
+    func sponsor(_ picked: [Recommendation], _ profile: UserProfile) -> [Recommendation] {
+        let offers = rules.sponsored.filter { shows($0) && !profile.excluded.contains($0.key) }
+        guard !offers.isEmpty else { return picked }
+        let keys = Set(offers.map(\.key))
+        var placed = picked.filter { !keys.contains($0.item.key) }
+        for (position, item) in zip(rules.rules.sponsoredPositions, offers) {
+            placed.insert(Recommendation(item: item, score: 0, reason: "sponsored", sponsored: true), at: min(position, placed.count))
+        }
+        return Array(placed.prefix(perSection))
     }
 
     /// A predicted preference from which the model's word is worth giving as the reason.
@@ -103,7 +127,7 @@ struct HomeRanking {
     }
 
     func trending(_ profile: UserProfile, candidates: [Candidate]) -> HomeSection {
-        let items = candidates.filter { $0.item.status == .active && !profile.excluded.contains($0.item.key) }
+        let items = candidates.filter { shows($0.item) && !profile.excluded.contains($0.item.key) }
             .sorted { $0.engagement > $1.engagement }.prefix(perSection)
         let top = items.first?.engagement ?? 1
         return HomeSection(
@@ -116,7 +140,7 @@ struct HomeRanking {
     }
 
     func newFromSources(_ profile: UserProfile, candidates: [Candidate]) -> HomeSection {
-        let items = candidates.filter { $0.item.status == .active && !profile.excluded.contains($0.item.key) && $0.item.provider != nil }
+        let items = candidates.filter { shows($0.item) && !profile.excluded.contains($0.item.key) && $0.item.provider != nil }
             .prefix(perSection)
         return HomeSection(
             name: "new_from_sources", title: "New from your sources",

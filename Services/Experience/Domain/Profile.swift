@@ -17,6 +17,8 @@ struct UserProfile: Sendable, Equatable {
     }
 
     var categories: [String: Double] = [:]
+    /// The same weights split by the part of the user's day they were earned in (`daypart`).
+    var dayparts: [[String: Double]] = Array(repeating: [:], count: 4)
     var providers: [String: Double] = [:]
     /// Latest reading progress per item.
     var progress: [String: (percent: Int, at: Date)] = [:]
@@ -26,7 +28,7 @@ struct UserProfile: Sendable, Equatable {
     var anchors: [String: String] = [:]
 
     static func == (a: UserProfile, b: UserProfile) -> Bool {
-        a.categories == b.categories && a.providers == b.providers && a.excluded == b.excluded && a.anchors == b.anchors
+        a.categories == b.categories && a.dayparts == b.dayparts && a.providers == b.providers && a.excluded == b.excluded && a.anchors == b.anchors
             && a.progress.mapValues(\.percent) == b.progress.mapValues(\.percent)
     }
 
@@ -53,12 +55,21 @@ struct UserProfile: Sendable, Equatable {
     static let halfLife: TimeInterval = 14 * 86400
 
     /// `entries` newest first.
-    init(entries: [Entry], now: Date) {
+    /// Night (0–6 h), morning, afternoon, evening in `timeZone`.
+    static func daypart(of date: Date, in timeZone: TimeZone) -> Int {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        return calendar.component(.hour, from: date) / 6
+    }
+
+    init(entries: [Entry], now: Date, timeZone: TimeZone = .gmt) {
         for entry in entries {
             let decay = Scoring.decay(age: now.timeIntervalSince(entry.occurredAt), halfLife: Self.halfLife)
             let weight = Self.weight(entry.kind, progress: entry.progress) * decay
+            let daypart = Self.daypart(of: entry.occurredAt, in: timeZone)
             for category in entry.categories {
                 categories[category, default: 0] += weight
+                dayparts[daypart][category, default: 0] += weight
                 if weight > 0, anchors[category] == nil, let title = entry.title, !title.isEmpty { anchors[category] = title }
             }
             if let provider = entry.provider { providers[provider, default: 0] += weight }
@@ -71,6 +82,7 @@ struct UserProfile: Sendable, Equatable {
             if [.click, .like, .share, .dismiss].contains(entry.kind) { excluded.insert(entry.itemKey) }
         }
         categories = categories.filter { $0.value > 0 }
+        dayparts = dayparts.map { $0.filter { $0.value > 0 } }
         providers = providers.filter { $0.value > 0 }
     }
 

@@ -7,19 +7,23 @@ struct RankingWeights: Codable, Sendable, Equatable {
     var popularity = 0.2
     /// Collaborative filtering: the ALS model's predicted preference.
     var collaborative = 0.3
+    /// Category match with what the user reads at this time of day.
+    var timeOfDay = 0.2
     /// Hours after which an item's freshness has halved (seed EXP-003).
     var freshnessHalfLifeHours = 24.0
     /// MMR's trade between score and novelty: 1 ranks by score alone.
     var diversity = 0.7
 
     init(
-        affinity: Double = 0.5, freshness: Double = 0.3, popularity: Double = 0.2, collaborative: Double = 0.3, freshnessHalfLifeHours: Double = 24,
+        affinity: Double = 0.5, freshness: Double = 0.3, popularity: Double = 0.2, collaborative: Double = 0.3, timeOfDay: Double = 0.2,
+        freshnessHalfLifeHours: Double = 24,
         diversity: Double = 0.7
     ) {
         self.affinity = affinity
         self.freshness = freshness
         self.popularity = popularity
         self.collaborative = collaborative
+        self.timeOfDay = timeOfDay
         self.freshnessHalfLifeHours = freshnessHalfLifeHours
         self.diversity = diversity
     }
@@ -32,6 +36,7 @@ struct RankingWeights: Codable, Sendable, Equatable {
         freshness = try container.decodeIfPresent(Double.self, forKey: .freshness) ?? defaults.freshness
         popularity = try container.decodeIfPresent(Double.self, forKey: .popularity) ?? defaults.popularity
         collaborative = try container.decodeIfPresent(Double.self, forKey: .collaborative) ?? defaults.collaborative
+        timeOfDay = try container.decodeIfPresent(Double.self, forKey: .timeOfDay) ?? defaults.timeOfDay
         freshnessHalfLifeHours = try container.decodeIfPresent(Double.self, forKey: .freshnessHalfLifeHours) ?? defaults.freshnessHalfLifeHours
         diversity = try container.decodeIfPresent(Double.self, forKey: .diversity) ?? defaults.diversity
     }
@@ -60,8 +65,11 @@ enum Scoring {
     }
 
     /// The weighted sum of the components, each already in 0…1.
-    static func score(affinity: Double, freshness: Double, popularity: Double, collaborative: Double = 0, weights: RankingWeights) -> Double {
+    static func score(
+        affinity: Double, freshness: Double, popularity: Double, collaborative: Double = 0, timeOfDay: Double = 0, weights: RankingWeights
+    ) -> Double {
         weights.affinity * affinity + weights.freshness * freshness + weights.popularity * popularity + weights.collaborative * collaborative
+            + weights.timeOfDay * timeOfDay
     }
 
     /// Maximal marginal relevance: picks `count` items, each time the best by

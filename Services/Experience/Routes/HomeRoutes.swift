@@ -12,6 +12,7 @@ struct HomeRoutes: RouteGroup {
     let store: FeedStore
     let experiments: ExperimentStore
     let models: ModelStore
+    let rules: FeedRulesStore
     let cache: HomeCache
 
     func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {
@@ -27,10 +28,11 @@ struct HomeRoutes: RouteGroup {
         case .failure(let refusal): throw Problem.validation([.init(field: refusal.field, message: refusal.reason)])
         }
         let tenant = identity.tenantID
+        let timeZone = try Self.timeZone(request.queryItems["timeZone"])
         // RFC 9211's Cache-Status says whether the feed was kept or built now.
         if let cached = cache.feed(tenant: tenant, user: user) { return Self.response(cached, status: "experience; hit") }
         let generation = cache.generation(of: tenant)
-        let feed = try await build(user: user, tenant: tenant, now: Date())
+        let feed = try await build(user: user, tenant: tenant, now: Date(), timeZone: timeZone)
         let body = ByteBuffer(data: try PlatformJSON.encoder.encode(feed))
         cache.store(body, tenant: tenant, user: user, generation: generation)
         return Self.response(body, status: "experience; fwd=miss; stored")
@@ -43,13 +45,22 @@ struct HomeRoutes: RouteGroup {
 
     static let cacheStatus = HTTPField.Name("Cache-Status")!
 
-    func build(user: String, tenant: UUID, now: Date) async throws -> HomeFeed {
+    /// `?timeZone=Europe/Berlin`: the user's zone, for the time-of-day adjustment; UTC when absent.
+    static func timeZone(_ raw: String?) throws -> TimeZone {
+        guard let raw else { return .gmt }
+        guard raw.count <= 64, raw.contains("/") || raw == "UTC", let zone = TimeZone(identifier: raw) else {
+            throw Problem.validation([.init(field: "timeZone", message: "must be an IANA time zone such as Europe/Berlin")])
+        }
+        return zone
+    }
+
+    func build(user: String, tenant: UUID, now: Date, timeZone: TimeZone) async throws -> HomeFeed {
         // A running experiment decides the user's ranking weights and section order.
         let experiment = try await cache.experiment.value(for: tenant) { try await experiments.running(tenant: tenant) }
         let variant = experiment?.variant(for: user)
-        let ranking = HomeRanking(weights: variant?.ranking ?? RankingWeights(), now: now)
         async let factors = models.userFactors(user, tenant: tenant)
-        let profile = try await store.profile(user: user, tenant: tenant, now: now)
+        async let tenantRules = cache.rules.value(for: tenant) { [rules] in try await rules.tenantRules(tenant: tenant) }
+        let profile = try await store.profile(user: user, tenant: tenant, now: now, timeZone: timeZone)
         async let reading = store.items(profile.inProgress.map(\.key), tenant: tenant)
         async let forYou = store.forYouCandidates(
             categories: profile.isEmpty ? nil : profile.topCategories(5), tenant: tenant, now: now)
@@ -59,6 +70,7 @@ struct HomeRoutes: RouteGroup {
         // The same draws for the same user within the hour.
         var random = SeededRandom("\(tenant):\(user):\(Int(now.timeIntervalSince1970 / 3600))")
         let candidates = try await forYou
+        let ranking = HomeRanking(weights: variant?.ranking ?? RankingWeights(), now: now, rules: try await tenantRules, timeZone: timeZone)
         let rate = try await prior
         var sections = [
             ranking.continueReading(profile, items: try await reading),

@@ -7,6 +7,7 @@ struct ItemRoutes: RouteGroup {
     let store: ItemStore
     let counters: CounterStore
     let feeds: FeedStore
+    let rules: FeedRulesStore
     let cache: HomeCache
     var weights = RankingWeights()
 
@@ -26,9 +27,13 @@ struct ItemRoutes: RouteGroup {
             let key = try existingKey(context)
             let item = try await ExperienceProblems.mapErrors("item") { try await store.get(key, tenant: identity.tenantID) }
             let now = Date()
-            let (neighbours, readers) = try await feeds.neighbours(of: key, tenant: identity.tenantID, now: now)
+            let tenant = identity.tenantID
+            let allowed = try await cache.rules.value(for: tenant) { [rules] in try await rules.tenantRules(tenant: tenant) }.rules
+            let (found, readers) = try await feeds.neighbours(of: key, tenant: tenant, now: now)
+            let neighbours = found.filter { allowed.allows($0.0) }
             let fill =
-                neighbours.count >= SimilarItems.count ? [] : try await feeds.sameCategories(item.categories, except: key, tenant: identity.tenantID)
+                neighbours.count >= SimilarItems.count
+                ? [] : try await feeds.sameCategories(item.categories, except: key, tenant: tenant).filter(allowed.allows)
             return SimilarItemsResponse(
                 itemKey: key,
                 items: SimilarItems.rank(

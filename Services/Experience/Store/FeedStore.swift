@@ -16,7 +16,7 @@ struct FeedStore: Sendable {
     static let itemColumns = ItemStore.columns.split(separator: ",").map { "i." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         .joined(separator: ", ")
 
-    func profile(user: String, tenant: UUID, now: Date) async throws -> UserProfile {
+    func profile(user: String, tenant: UUID, now: Date, timeZone: TimeZone = .gmt) async throws -> UserProfile {
         try await database.withTenant(tenant) { connection in
             var entries: [UserProfile.Entry] = []
             for try await (item, kind, progress, at, title, categories, provider) in try await connection.query(
@@ -35,7 +35,7 @@ struct FeedStore: Sendable {
                 entries.append(
                     .init(itemKey: item, kind: kind, progress: progress, occurredAt: at, title: title, categories: categories, provider: provider))
             }
-            return UserProfile(entries: entries, now: now)
+            return UserProfile(entries: entries, now: now, timeZone: timeZone)
         }
     }
 
