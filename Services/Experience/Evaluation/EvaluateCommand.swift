@@ -29,6 +29,8 @@ struct EvaluateCommand: ParsableCommand {
         try write(evaluation, report)
         print("planted dataset: \(users) users, \(items) items, \(report.interactions) interactions; \(report.evaluatedUsers) users scored")
         print("ALS trained in \(String(format: "%.1f", report.alsTrainingSeconds)) s (\(factors) factors, \(iterations) iterations)")
+        let weights = zip(RankingFeatures.names, report.rerankerWeights).map { "\($0) \(String(format: "%.2f", $1))" }
+        print("learned reranker: \(report.rerankerPairs) pairs from other users; weights " + weights.joined(separator: ", "))
         for result in report.results {
             let name = result.model.padding(toLength: 12, withPad: " ", startingAt: 0)
             print(name + String(format: " recall@%d %.4f   NDCG@%d %.4f", report.k, result.recall, report.k, result.ndcg))

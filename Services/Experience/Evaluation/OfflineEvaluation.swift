@@ -16,6 +16,9 @@ struct OfflineEvaluation: Sendable {
         var evaluatedUsers: Int
         var alsParameters: ImplicitALS.Parameters
         var alsTrainingSeconds: Double
+        /// The learned reranker's weights, by `RankingFeatures.names`, and the pairs it learned from.
+        var rerankerWeights: [Double]
+        var rerankerPairs: Int
         var results: [Result]
     }
 
@@ -35,11 +38,15 @@ struct OfflineEvaluation: Sendable {
         self.sampleUsers = sampleUsers
     }
 
-    /// The users scored, by id.
-    var evaluated: [Int32] {
+    /// The users scored, by id: every other user with held items (at most `sampleUsers`).
+    var evaluated: [Int32] { sample(offset: 0) }
+    /// The others: the learned reranker is fitted on them, never on those it is scored on.
+    var tuning: [Int32] { sample(offset: 1) }
+
+    private func sample(offset: Int) -> [Int32] {
         let users = split.held.keys.sorted()
-        let stride = max(1, users.count / sampleUsers)
-        return Array(users.enumerated().filter { $0.offset % stride == 0 }.map(\.element).prefix(sampleUsers))
+        let stride = max(2, users.count / sampleUsers / 2 * 2)
+        return Array(users.enumerated().filter { $0.offset % stride == offset }.map(\.element).prefix(sampleUsers))
     }
 
     /// What the training interactions are worth, as the profile weighs kinds.
@@ -59,14 +66,18 @@ struct OfflineEvaluation: Sendable {
             popularity[item] = Float(matrix.byItem.starts[item + 1] - matrix.byItem.starts[item])
         }
         let users = evaluated
+        let reranker = learnedReranker(als: als, popularity: popularity)
         let results = [
             evaluate("popularity", users: users) { _ in popularity },
-            evaluate("heuristic", users: users) { heuristic($0, popularity: popularity) },
+            evaluate("heuristic", users: users) { user in features(user, als: als, popularity: popularity).map { Float($0.score(RankingWeights())) }
+            },
             evaluate("als", users: users) { user in (0..<dataset.parameters.items).map { als.score(user: Int(user), item: $0) } },
+            evaluate("learned", users: users) { user in features(user, als: als, popularity: popularity).map { Float(reranker.model.score($0)) } },
         ]
         return Report(
             k: k, users: dataset.parameters.users, interactions: dataset.interactions.count, evaluatedUsers: users.count,
-            alsParameters: parameters, alsTrainingSeconds: seconds, results: results)
+            alsParameters: parameters, alsTrainingSeconds: seconds, rerankerWeights: reranker.model.weights, rerankerPairs: reranker.pairs,
+            results: results)
     }
 
     /// Mean recall and NDCG over `users`; items the user already touched, or published after
@@ -85,23 +96,51 @@ struct OfflineEvaluation: Sendable {
         return Result(model: model, recall: recall / count, ndcg: ndcg / count)
     }
 
-    /// The "for you" score of every item for `user` as of their cutoff: category affinity
-    /// from their training interactions, freshness, popularity (share of the most popular).
-    func heuristic(_ user: Int32, popularity: [Float]) -> [Float] {
-        guard let cutoff = split.cutoff[user] else { return popularity }
-        var profile: [String: Double] = [:]
-        for interaction in trainByUser[user] ?? [] {
-            let decay = Scoring.decay(age: cutoff.timeIntervalSince(interaction.at), halfLife: UserProfile.halfLife)
-            profile[String(dataset.categories[Int(interaction.item)]), default: 0] += UserProfile.weight(interaction.kind, progress: nil) * decay
+    /// What the "for you" ranking knows of every item for `user` as of their cutoff: category
+    /// affinity (all and this part of the day) from their training interactions, freshness,
+    /// popularity (share of the most popular), and ALS's predicted preference.
+    func features(_ user: Int32, als: ImplicitALS, popularity: [Float]) -> [RankingFeatures] {
+        guard let cutoff = split.cutoff[user] else { return [] }
+        let entries = (trainByUser[user] ?? []).reversed().map { interaction in
+            UserProfile.Entry(
+                itemKey: String(interaction.item), kind: interaction.kind, progress: nil, occurredAt: interaction.at, title: nil,
+                categories: [String(dataset.categories[Int(interaction.item)])], provider: nil)
         }
-        let weights = RankingWeights()
+        let profile = UserProfile(entries: entries, now: cutoff)
+        let daypart = UserProfile.daypart(of: cutoff, in: .gmt)
+        let halfLife = RankingWeights().freshnessHalfLifeHours
+        // Each planted item has one category: its affinities are its category's.
+        let affinities = (0..<dataset.parameters.categories).map { Scoring.affinity(categories: [String($0)], profile: profile.categories) }
+        let ofDaypart = (0..<dataset.parameters.categories).map { Scoring.affinity(categories: [String($0)], profile: profile.dayparts[daypart]) }
         let most = Double(popularity.max() ?? 1)
-        // Each planted item has one category: its affinity is its category's.
-        let affinities = (0..<dataset.parameters.categories).map { Scoring.affinity(categories: [String($0)], profile: profile) }
         return (0..<dataset.parameters.items).map { item in
-            let affinity = affinities[dataset.categories[item]]
-            let freshness = Scoring.freshness(published: dataset.published[item], now: cutoff, halfLifeHours: weights.freshnessHalfLifeHours)
-            return Float(Scoring.score(affinity: affinity, freshness: freshness, popularity: Double(popularity[item]) / most, weights: weights))
+            RankingFeatures(
+                affinity: affinities[dataset.categories[item]],
+                freshness: Scoring.freshness(published: dataset.published[item], now: cutoff, halfLifeHours: halfLife),
+                popularity: Double(popularity[item]) / most,
+                collaborative: Double(min(max(als.score(user: Int(user), item: item), 0), 1)), timeOfDay: ofDaypart[dataset.categories[item]])
         }
+    }
+
+    /// The reranker fitted on the tuning users: each item they went on to touch against items
+    /// drawn at random among those they did not. (Taking the heuristic's best as negatives
+    /// teaches the opposite of the heuristic: its picks that missed outnumber the held items.)
+    func learnedReranker(als: ImplicitALS, popularity: [Float]) -> PairwiseReranker.Training {
+        var random = SeededRandom(seed: 11)
+        var pairs: [(better: RankingFeatures, worse: RankingFeatures)] = []
+        for user in tuning {
+            guard let held = split.held[user], let cutoff = split.cutoff[user] else { continue }
+            let all = features(user, als: als, popularity: popularity)
+            let seen = Set((trainByUser[user] ?? []).map(\.item))
+            let rankable = { (item: Int) in !seen.contains(Int32(item)) && dataset.published[item] <= cutoff }
+            let positives = held.map(Int.init).filter(rankable)
+            var negatives: [Int] = []
+            for _ in 0..<50 {
+                let item = Int.random(in: 0..<all.count, using: &random)
+                if rankable(item) && !held.contains(Int32(item)) { negatives.append(item) }
+            }
+            for positive in positives { for negative in negatives { pairs.append((all[positive], all[negative])) } }
+        }
+        return PairwiseReranker.train(pairs: pairs)
     }
 }
