@@ -14,6 +14,8 @@ func experienceHost(_ configuration: ServiceConfiguration) throws -> ServiceHost
     let database = host.database
     let cache = HomeCache()
     host.run(CacheInvalidation(brokers: configuration.kafkaBrokers, cache: cache, logger: host.logger))
+    let impressions = ImpressionLog(store: ImpressionStore(database: database), logger: host.logger)
+    host.run(impressions)
     let rules = FeedRulesStore(database: database)
     host.routes(
         ItemRoutes(
@@ -22,7 +24,9 @@ func experienceHost(_ configuration: ServiceConfiguration) throws -> ServiceHost
     host.routes(ReconciliationRoutes(store: ReconciliationStore(database: database)))
     let experiments = ExperimentStore(database: database)
     let models = ModelStore(database: database)
-    host.routes(HomeRoutes(store: FeedStore(database: database), experiments: experiments, models: models, rules: rules, cache: cache))
+    host.routes(
+        HomeRoutes(
+            store: FeedStore(database: database), experiments: experiments, models: models, rules: rules, cache: cache, impressions: impressions))
     host.routes(FeedRulesRoutes(store: rules, cache: cache))
     host.routes(ModelRoutes(store: models))
     host.routes(ExperimentRoutes(store: experiments, cache: cache))

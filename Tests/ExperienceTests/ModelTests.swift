@@ -26,10 +26,14 @@ struct ModelTests {
         return (admin, writer)
     }
 
-    func trained(_ admin: Reader, after version: Int = 0) async throws -> [String: Any]? {
+    func trained(_ admin: Reader, _ kind: String = "als", after version: Int = 0) async throws -> [String: Any]? {
         for _ in 0..<100 {
             let models = try await admin.send("GET", "/v1/admin/experience/models")
-            if let model = (models.json["items"] as? [[String: Any]])?.first, (model["version"] as? Int ?? 0) > version { return model }
+            if let model = (models.json["items"] as? [[String: Any]])?.first(where: { $0["kind"] as? String == kind }),
+                (model["version"] as? Int ?? 0) > version
+            {
+                return model
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
         return nil
@@ -69,9 +73,61 @@ struct ModelTests {
         let first = try #require(try await trained(admin))
         let version = first["version"] as? Int ?? 0
         #expect(try await admin.send("POST", "/v1/admin/experience/models/als/trainings").status == 202)
-        let second = try #require(try await trained(admin, after: version))
+        let second = try #require(try await trained(admin, "als", after: version))
         #expect(second["version"] as? Int == version + 1)
         #expect(second["users"] as? Int == 16)
+    }
+
+    @Test("the reranker learns from what \"for you\" showed and what users then opened; an experiment's learned variant ranks by it")
+    func reranker() async throws {
+        let (admin, writer) = try await twoCrowds()
+        #expect(try await admin.send("POST", "/v1/admin/experience/models/als/trainings").status == 202)
+        #expect(try await trained(admin) != nil)
+        // Six readers are shown their feeds, then open the first item shown to them.
+        var opened: [[String: Any]] = []
+        for reader in 0..<6 {
+            let home = try await writer.send("GET", "/v1/experience/home?userId=a-reader-\(reader)")
+            #expect(home.json["ranking"] as? String == "heuristic")
+            let forYou = (home.json["sections"] as? [[String: Any]] ?? []).first { $0["name"] as? String == "for_you" }?["items"] as? [[String: Any]]
+            let first = try #require(forYou?.first?["item"] as? [String: Any])
+            #expect(forYou?.first?["features"] == nil, "features are logged, not sent")
+            opened.append(event("a-reader-\(reader)", first["key"] as? String ?? "", "click"))
+        }
+        // After the impressions are written (once a second) and in a later second than they were shown.
+        try await Task.sleep(for: .milliseconds(2100))
+        opened = opened.map { event in
+            var event = event
+            event["occurredAt"] = stamp()
+            return event
+        }
+        #expect(try await writer.send("POST", "/v1/experience/events", json: ["events": opened]).status == 200)
+        let requested = try await admin.send("POST", "/v1/admin/experience/models/reranker/trainings")
+        #expect(requested.status == 202, "\(requested.json)")
+        let card = try #require(try await trained(admin, "reranker"))
+        #expect(card["users"] as? Int == 6)
+        #expect((card["interactions"] as? Int ?? 0) >= 6)
+        let parameters = card["parameters"] as? [String: Any]
+        #expect((parameters?["weights"] as? [String: Any])?.keys.sorted() == ["affinity", "collaborative", "freshness", "popularity", "timeOfDay"])
+        #expect(parameters?["accuracy"] is Double)
+        // Everyone in the learned variant (the control's share is negligible).
+        let experiment = try await admin.send(
+            "POST", "/v1/admin/experiments",
+            json: [
+                "name": "learned ranking",
+                "variants": [["name": "learned", "weight": 100, "algorithm": "learned"], ["name": "control", "weight": 0.000001]],
+            ])
+        #expect(experiment.status == 201, "\(experiment.json)")
+        let id = experiment.json["id"] as? String ?? ""
+        #expect(try await admin.send("POST", "/v1/admin/experiments/\(id)/start").status == 200)
+        let home = try await writer.send("GET", "/v1/experience/home?userId=b-reader-0")
+        #expect((home.json["experiment"] as? [String: Any])?["variant"] as? String == "learned")
+        #expect(home.json["ranking"] as? String == "learned")
+        #expect(try await admin.send("POST", "/v1/admin/experiments/\(id)/stop").status == 200)
+        let bad = try await admin.send(
+            "POST", "/v1/admin/experiments",
+            json: ["name": "bad", "variants": [["name": "x", "weight": 1, "algorithm": "magic"], ["name": "y", "weight": 1]]])
+        #expect(bad.status == 422)
+        #expect((bad.json["errors"] as? [[String: Any]])?.first?["field"] as? String == "variants[0].algorithm")
     }
 
     @Test("models are the tenant admin's business, and the tenant's own")

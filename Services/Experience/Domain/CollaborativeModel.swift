@@ -1,13 +1,22 @@
 import Foundation
+import ServiceKit
 
-/// A tenant's trained collaborative model, as the admin API shows it.
-struct CollaborativeModel: Codable, Sendable, Equatable {
-    var kind: String
+/// One of a tenant's trained models, as the admin API shows it: the ALS model (collaborative
+/// filtering) or the learned reranker.
+struct ModelCard: Codable, Sendable, Equatable {
+    enum Kind: String, Codable, Sendable, CaseIterable {
+        case als, reranker
+    }
+
+    var kind: Kind
     var version: Int64
     var trainedAt: Date
-    var parameters: ImplicitALS.Parameters
+    /// ALS: its parameters; the reranker: its weights by feature, and the share of training
+    /// pairs it orders right.
+    var parameters: JSONValue
     var users: Int
     var items: Int
+    /// ALS: distinct user-item pairs; the reranker: training pairs.
     var interactions: Int
     var trainingSeconds: Double
 }

@@ -16,6 +16,9 @@ struct Experiment: Codable, Sendable, Equatable {
         var ranking: RankingWeights?
         /// The home sections in this order (names); absent: the usual order.
         var sectionOrder: [String]?
+        /// "heuristic" (the weights; the default) or "learned" (the tenant's trained reranker,
+        /// the weights while none is trained).
+        var algorithm: String?
     }
 
     var id: UUID
@@ -61,6 +64,7 @@ struct ExperimentInput: Decodable, Sendable {
 
 enum ExperimentRules {
     static let sections = ["continue_reading", "for_you", "trending", "new_from_sources"]
+    static let algorithms = ["heuristic", "learned"]
 
     static func variants(_ raw: [Experiment.Variant]?, _ v: inout Validator) -> [Experiment.Variant] {
         guard let raw, (2...4).contains(raw.count) else {
@@ -79,6 +83,9 @@ enum ExperimentRules {
                 v.check(
                     ranking.freshnessHalfLifeHours > 0 && ranking.freshnessHalfLifeHours <= 24 * 365, field + ".ranking.freshnessHalfLifeHours",
                     "must be above 0 and at most a year")
+            }
+            if let algorithm = variant.algorithm {
+                v.check(algorithms.contains(algorithm), field + ".algorithm", "must be one of " + algorithms.joined(separator: ", "))
             }
             if let order = variant.sectionOrder {
                 v.check(

@@ -25,6 +25,7 @@ final class HomeCache: Sendable {
     let tenantCTR = TenantWide<Double>()
     let experiment = TenantWide<Experiment?>()
     let rules = TenantWide<TenantRules>()
+    let reranker = TenantWide<PairwiseReranker?>(lifetime: .seconds(300))
 
     init(capacity: Int = 20_000) {
         self.capacity = capacity

@@ -7,6 +7,12 @@ struct Recommendation: Codable, Sendable, Equatable {
     var reason: String
     /// Placed by the tenant's sponsored slots; absent otherwise.
     var sponsored: Bool?
+    /// What "for you" ranked it by (logged as an impression, not sent).
+    var features: RankingFeatures?
+
+    enum CodingKeys: String, CodingKey {
+        case item, score, reason, sponsored
+    }
 }
 
 struct HomeSection: Codable, Sendable, Equatable {
@@ -25,6 +31,8 @@ struct HomeFeed: Codable, Sendable, Equatable {
 
     var userId: String
     var sections: [HomeSection]
+    /// How "for you" was ranked: heuristic, or learned (the reranker).
+    var ranking: String
     var experiment: Assignment?
     var generatedAt: Date
 }
@@ -46,6 +54,8 @@ struct HomeRanking {
     var perSection = 10
     var now = Date()
     var rules = TenantRules()
+    /// When set, "for you" is ranked by the learned reranker instead of the weights.
+    var reranker: PairwiseReranker?
     /// Where the user is: which part of their day it is.
     var timeZone = TimeZone.gmt
 
@@ -67,23 +77,23 @@ struct HomeRanking {
     ) -> HomeSection {
         let eligible = candidates.filter { shows($0.item) && !profile.excluded.contains($0.item.key) }
         let daypart = UserProfile.daypart(of: now, in: timeZone)
-        let scored = eligible.map { candidate -> ((Candidate, likeMinded: Bool), score: Double, categories: Set<String>) in
-            let popularity = Popularity.smoothedCTR(clicks: candidate.clicks, views: candidate.views, prior: tenantCTR)
-            let freshness = Scoring.freshness(published: candidate.item.publishedAt, now: now, halfLifeHours: weights.freshnessHalfLifeHours)
-            let affinity = Scoring.affinity(categories: candidate.item.categories, profile: profile.categories)
-            let collaborative = factors?.preference(for: candidate.factors) ?? 0
-            let timeOfDay = Scoring.affinity(categories: candidate.item.categories, profile: profile.dayparts[daypart])
-            let score = Scoring.score(
-                affinity: affinity, freshness: freshness, popularity: popularity, collaborative: collaborative, timeOfDay: timeOfDay,
-                weights: weights)
+        let scored = eligible.map { candidate -> ((Candidate, likeMinded: Bool, features: RankingFeatures), score: Double, categories: Set<String>) in
+            let features = RankingFeatures(
+                affinity: Scoring.affinity(categories: candidate.item.categories, profile: profile.categories),
+                freshness: Scoring.freshness(published: candidate.item.publishedAt, now: now, halfLifeHours: weights.freshnessHalfLifeHours),
+                popularity: Popularity.smoothedCTR(clicks: candidate.clicks, views: candidate.views, prior: tenantCTR),
+                collaborative: factors?.preference(for: candidate.factors) ?? 0,
+                timeOfDay: Scoring.affinity(categories: candidate.item.categories, profile: profile.dayparts[daypart]))
+            let score = reranker?.score(features) ?? features.score(weights)
             // Said when the model, more than category match, put the item here.
-            let likeMinded = collaborative >= Self.likeMinded && weights.collaborative * collaborative > weights.affinity * affinity
-            return ((candidate, likeMinded), score, Set(candidate.item.categories))
+            let likeMinded =
+                features.collaborative >= Self.likeMinded && weights.collaborative * features.collaborative > weights.affinity * features.affinity
+            return ((candidate, likeMinded, features), score, Set(candidate.item.categories))
         }
         var picked = Scoring.diversify(scored, count: perSection, lambda: weights.diversity).map { pick, score in
             Recommendation(
                 item: pick.0.item, score: score,
-                reason: pick.likeMinded ? "readers with tastes like yours read this" : reason(for: pick.0.item, profile))
+                reason: pick.likeMinded ? "readers with tastes like yours read this" : reason(for: pick.0.item, profile), features: pick.features)
         }
         let shown = Set(picked.map(\.item.key))
         let newcomers = eligible.filter { candidate in

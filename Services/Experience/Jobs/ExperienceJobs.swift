@@ -1,10 +1,12 @@
-import Dispatch
 import Foundation
 import Jobs
-import Logging
 import Persistence
 
 struct UpkeepArguments: Codable, Sendable {}
+
+struct TrainingArguments: Codable, Sendable {
+    var kind: ModelCard.Kind
+}
 
 /// The experience service's background work: kinds, handlers, crons and queues.
 struct ExperienceJobs: ServiceJobs {
@@ -14,14 +16,16 @@ struct ExperienceJobs: ServiceJobs {
     static let reconcile = JobKind<UpkeepArguments>("experience.reconcile-counters", maxAttempts: 3, timeout: .seconds(3600))
     /// Every active tenant's collaborative model, trained again (nightly).
     static let trainAll = JobKind<UpkeepArguments>("experience.train-models", maxAttempts: 2, timeout: .seconds(4 * 3600))
-    /// One tenant's, when its admin asks.
-    static let train = JobKind<UpkeepArguments>("experience.train-model", maxAttempts: 2, timeout: .seconds(3600))
+    /// One tenant's model of one kind, when its admin asks.
+    static let train = JobKind<TrainingArguments>("experience.train-model", maxAttempts: 2, timeout: .seconds(3600))
 
     var registry: JobRegistry {
         var registry = JobRegistry()
         let partitions = InteractionPartitions(database: database)
+        let impressions = ImpressionStore(database: database)
         registry.register(Self.partitions) { _, context in
             let dropped = try await partitions.maintain()
+            try await impressions.forgetOld()
             context.logger.info("interaction partitions kept", metadata: ["dropped": "\(dropped)"])
         }
         let reconciliation = ReconciliationStore(database: database)
@@ -35,36 +39,17 @@ struct ExperienceJobs: ServiceJobs {
                 }
             }
         }
-        let models = ModelStore(database: database)
-        registry.register(Self.train) { _, context in
-            try await Self.train(tenant: context.tenantID, models, context.logger)
+        let training = ModelTraining(models: ModelStore(database: database), impressions: impressions)
+        registry.register(Self.train) { arguments, context in
+            try await training.train(arguments.kind, tenant: context.tenantID, logger: context.logger)
         }
         registry.register(Self.trainAll) { _, context in
             for tenant in try await reconciliation.activeTenants(since: Date().addingTimeInterval(-Double(ModelStore.trainingDays) * 86400)) {
-                try await Self.train(tenant: tenant, models, context.logger)
+                // ALS first: the reranker weighs its predictions among the other features.
+                for kind in ModelCard.Kind.allCases { try await training.train(kind, tenant: tenant, logger: context.logger) }
             }
         }
         return registry
-    }
-
-    static func train(tenant: UUID, _ models: ModelStore, _ logger: Logger) async throws {
-        let data = try await models.trainingData(tenant: tenant, now: Date())
-        guard !data.entries.isEmpty else { return }
-        let parameters = ImplicitALS.Parameters().fitted(users: data.users.count, items: data.items.count)
-        let started = Date()
-        // Seconds of synchronous CPU work: on a Dispatch thread, so the cooperative pool's few
-        // threads keep serving requests meanwhile.
-        let model = await withCheckedContinuation { done in
-            DispatchQueue.global(qos: .utility).async { done.resume(returning: ImplicitALS.train(data.matrix, parameters)) }
-        }
-        let seconds = Date().timeIntervalSince(started)
-        let saved = try await models.save(model, of: data, parameters: parameters, seconds: seconds, tenant: tenant)
-        logger.info(
-            "collaborative model trained",
-            metadata: [
-                "tenant_id": "\(tenant)", "version": "\(saved.version)", "users": "\(saved.users)", "items": "\(saved.items)",
-                "seconds": "\(seconds)",
-            ])
     }
 
     func crons() throws -> [Cron] {

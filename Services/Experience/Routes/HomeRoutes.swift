@@ -14,6 +14,7 @@ struct HomeRoutes: RouteGroup {
     let models: ModelStore
     let rules: FeedRulesStore
     let cache: HomeCache
+    let impressions: ImpressionLog
 
     func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {
         let home = router.group("v1/experience/home").add(middleware: AuthenticationMiddleware(verifier: verifier, clients: ClientAccess.experience))
@@ -60,6 +61,8 @@ struct HomeRoutes: RouteGroup {
         let variant = experiment?.variant(for: user)
         async let factors = models.userFactors(user, tenant: tenant)
         async let tenantRules = cache.rules.value(for: tenant) { [rules] in try await rules.tenantRules(tenant: tenant) }
+        async let reranker: PairwiseReranker? =
+            variant?.algorithm == "learned" ? cache.reranker.value(for: tenant) { [models] in try await models.reranker(tenant: tenant) } : nil
         let profile = try await store.profile(user: user, tenant: tenant, now: now, timeZone: timeZone)
         async let reading = store.items(profile.inProgress.map(\.key), tenant: tenant)
         async let forYou = store.forYouCandidates(
@@ -70,11 +73,18 @@ struct HomeRoutes: RouteGroup {
         // The same draws for the same user within the hour.
         var random = SeededRandom("\(tenant):\(user):\(Int(now.timeIntervalSince1970 / 3600))")
         let candidates = try await forYou
-        let ranking = HomeRanking(weights: variant?.ranking ?? RankingWeights(), now: now, rules: try await tenantRules, timeZone: timeZone)
+        let ranking = HomeRanking(
+            weights: variant?.ranking ?? RankingWeights(), now: now, rules: try await tenantRules, reranker: try await reranker, timeZone: timeZone)
         let rate = try await prior
+        let personal = ranking.forYou(profile, factors: try await factors, candidates: candidates, tenantCTR: rate, random: &random)
+        // What was shown and the features it was ranked by: the reranker's training data.
+        impressions.add(
+            personal.items.compactMap { shown in
+                shown.features.map { ImpressionStore.Impression(user: user, item: shown.item.key, shownAt: now, features: $0) }
+            }, tenant: tenant)
         var sections = [
             ranking.continueReading(profile, items: try await reading),
-            ranking.forYou(profile, factors: try await factors, candidates: candidates, tenantCTR: rate, random: &random),
+            personal,
             ranking.trending(profile, candidates: try await popular),
             ranking.newFromSources(profile, candidates: try await sources),
         ]
@@ -86,6 +96,7 @@ struct HomeRoutes: RouteGroup {
             try await experiments.expose(experiment.id, user: user, variant: variant.name, tenant: tenant)
             assignment = .init(experimentId: experiment.id, variant: variant.name)
         }
-        return HomeFeed(userId: user, sections: sections, experiment: assignment, generatedAt: now)
+        return HomeFeed(
+            userId: user, sections: sections, ranking: ranking.reranker == nil ? "heuristic" : "learned", experiment: assignment, generatedAt: now)
     }
 }

@@ -4,8 +4,8 @@ import Jobs
 import Persistence
 import ServiceKit
 
-/// `/v1/admin/experience/models`: the tenant's collaborative model, and a training on demand
-/// (otherwise nightly).
+/// `/v1/admin/experience/models`: the tenant's ALS model and learned reranker, and a training
+/// of either on demand (otherwise nightly).
 struct ModelRoutes: RouteGroup {
     let store: ModelStore
 
@@ -14,14 +14,16 @@ struct ModelRoutes: RouteGroup {
         models.get { _, context in
             let identity = try context.requireIdentity()
             try identity.requireTenantAdmin()
-            let model = try await store.model(tenant: identity.tenantID)
-            return Page(items: model.map { [$0] } ?? [], nextCursor: nil)
+            return Page(items: try await store.models(tenant: identity.tenantID), nextCursor: nil)
         }
-        models.post("als/trainings") { _, context in
+        models.post(":kind/trainings") { _, context in
             let identity = try context.requireIdentity()
             try identity.requireTenantAdmin()
-            guard let job = try await store.requestTraining(tenant: identity.tenantID) else {
-                throw Problem.conflict("A training of this tenant's model is already queued or running.")
+            guard let kind = context.parameters.get("kind").flatMap(ModelCard.Kind.init(rawValue:)) else {
+                throw Problem.notFound("No such model: there are " + ModelCard.Kind.allCases.map(\.rawValue).joined(separator: " and ") + ".")
+            }
+            guard let job = try await store.requestTraining(kind, tenant: identity.tenantID) else {
+                throw Problem.conflict("A training of this tenant's \(kind.rawValue) model is already queued or running.")
             }
             return EditedResponse(
                 status: .accepted, headers: [.location: "/v1/admin/experience/jobs/\(job)"], response: TrainingRequested(jobId: job))
@@ -33,4 +35,4 @@ struct ModelRoutes: RouteGroup {
     }
 }
 
-extension CollaborativeModel: ResponseEncodable {}
+extension ModelCard: ResponseEncodable {}

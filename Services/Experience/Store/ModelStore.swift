@@ -3,6 +3,7 @@ import Foundation
 import Jobs
 import Persistence
 import PostgresNIO
+import ServiceKit
 
 /// Each tenant's collaborative model: what it is trained on, and its factors.
 struct ModelStore: Sendable {
@@ -42,30 +43,17 @@ struct ModelStore: Sendable {
         }
     }
 
-    /// Replaces the tenant's model and factors with `model`'s, under the next version.
+    /// Replaces the tenant's ALS model and factors with `model`'s, under the next version.
     @discardableResult
     func save(
         _ model: ImplicitALS, of data: TrainingData, parameters: ImplicitALS.Parameters, seconds: Double, tenant: UUID
     ) async throws
-        -> CollaborativeModel
+        -> ModelCard
     {
-        try await database.withTenant(tenant) { connection in
-            let previous =
-                try await connection.query(
-                    "SELECT version FROM experience.models WHERE tenant_id = \(tenant) AND kind = 'als' FOR UPDATE", logger: database.logger
-                ).collect().first.map { try $0.decode(Int64.self) } ?? 0
-            let saved = CollaborativeModel(
-                kind: "als", version: previous + 1, trainedAt: Date(), parameters: parameters, users: data.users.count, items: data.items.count,
-                interactions: data.entries.count, trainingSeconds: seconds)
-            let json = String(decoding: try PlatformJSON.encoder.encode(parameters), as: UTF8.self)
-            try await connection.query(
-                """
-                INSERT INTO experience.models (tenant_id, kind, version, trained_at, parameters, users, items, interactions, training_seconds)
-                VALUES (\(tenant), 'als', \(saved.version), \(saved.trainedAt), \(json)::jsonb, \(saved.users), \(saved.items), \(saved.interactions), \(seconds))
-                ON CONFLICT (tenant_id, kind) DO UPDATE SET version = excluded.version, trained_at = excluded.trained_at,
-                  parameters = excluded.parameters, users = excluded.users, items = excluded.items,
-                  interactions = excluded.interactions, training_seconds = excluded.training_seconds
-                """, logger: database.logger)
+        let json = try PlatformJSON.decoder.decode(JSONValue.self, from: try PlatformJSON.encoder.encode(parameters))
+        return try await database.withTenant(tenant) { connection in
+            let saved = try await card(
+                .als, json, users: data.users.count, items: data.items.count, interactions: data.entries.count, seconds: seconds, tenant, connection)
             try await replace(
                 "user_factors", key: "user_key", keys: data.users, factors: model.users, k: model.k, version: saved.version, tenant, connection)
             try await replace(
@@ -91,21 +79,71 @@ struct ModelStore: Sendable {
         }
     }
 
-    func model(tenant: UUID) async throws -> CollaborativeModel? {
+    /// Stores the card of a new model of `kind` under the next version, and returns it.
+    func card(
+        _ kind: ModelCard.Kind, _ parameters: JSONValue, users: Int, items: Int, interactions: Int, seconds: Double, _ tenant: UUID,
+        _ connection: PostgresConnection
+    ) async throws -> ModelCard {
+        let previous =
+            try await connection.query(
+                "SELECT version FROM experience.models WHERE tenant_id = \(tenant) AND kind = \(kind.rawValue) FOR UPDATE", logger: database.logger
+            ).collect().first.map { try $0.decode(Int64.self) } ?? 0
+        let saved = ModelCard(
+            kind: kind, version: previous + 1, trainedAt: Date(), parameters: parameters, users: users, items: items, interactions: interactions,
+            trainingSeconds: seconds)
+        let json = String(decoding: try PlatformJSON.encoder.encode(parameters), as: UTF8.self)
+        try await connection.query(
+            """
+            INSERT INTO experience.models (tenant_id, kind, version, trained_at, parameters, users, items, interactions, training_seconds)
+            VALUES (\(tenant), \(kind.rawValue), \(saved.version), \(saved.trainedAt), \(json)::jsonb, \(users), \(items), \(interactions), \(seconds))
+            ON CONFLICT (tenant_id, kind) DO UPDATE SET version = excluded.version, trained_at = excluded.trained_at,
+              parameters = excluded.parameters, users = excluded.users, items = excluded.items,
+              interactions = excluded.interactions, training_seconds = excluded.training_seconds
+            """, logger: database.logger)
+        return saved
+    }
+
+    /// Saves a trained reranker's card; its weights are its parameters.
+    @discardableResult
+    func save(_ training: PairwiseReranker.Training, users: Int, items: Int, seconds: Double, tenant: UUID) async throws -> ModelCard {
+        let weights = Dictionary(uniqueKeysWithValues: zip(RankingFeatures.names, training.model.weights.map(JSONValue.number)))
+        let parameters = JSONValue.object(["weights": .object(weights), "accuracy": .number(training.accuracy)])
+        return try await database.withTenant(tenant) { connection in
+            try await card(.reranker, parameters, users: users, items: items, interactions: training.pairs, seconds: seconds, tenant, connection)
+        }
+    }
+
+    func models(tenant: UUID) async throws -> [ModelCard] {
         try await database.withTenant(tenant) { connection in
-            for try await (version, at, parameters, users, items, interactions, seconds) in try await connection.query(
+            var cards: [ModelCard] = []
+            for try await (kind, version, at, parameters, users, items, interactions, seconds) in try await connection.query(
                 """
-                SELECT version, trained_at, parameters::text, users, items, interactions, training_seconds
-                FROM experience.models WHERE tenant_id = \(tenant) AND kind = 'als'
+                SELECT kind, version, trained_at, parameters::text, users, items, interactions, training_seconds
+                FROM experience.models WHERE tenant_id = \(tenant) ORDER BY kind
                 """, logger: database.logger
-            ).decode((Int64, Date, String, Int, Int, Int, Double).self) {
-                let decoded = try PlatformJSON.decoder.decode(ImplicitALS.Parameters.self, from: Data(parameters.utf8))
-                return CollaborativeModel(
-                    kind: "als", version: version, trainedAt: at, parameters: decoded, users: users, items: items, interactions: interactions,
-                    trainingSeconds: seconds)
+            ).decode((String, Int64, Date, String, Int, Int, Int, Double).self) {
+                guard let kind = ModelCard.Kind(rawValue: kind) else { continue }
+                cards.append(
+                    ModelCard(
+                        kind: kind, version: version, trainedAt: at,
+                        parameters: try PlatformJSON.decoder.decode(JSONValue.self, from: Data(parameters.utf8)), users: users, items: items,
+                        interactions: interactions, trainingSeconds: seconds))
             }
+            return cards
+        }
+    }
+
+    /// The tenant's learned reranker, if one was trained.
+    func reranker(tenant: UUID) async throws -> PairwiseReranker? {
+        guard let card = try await models(tenant: tenant).first(where: { $0.kind == .reranker }),
+            case .object(let parameters) = card.parameters, case .object(let weights)? = parameters["weights"]
+        else { return nil }
+        let values = RankingFeatures.names.map { name -> Double? in
+            if case .number(let value)? = weights[name] { return value }
             return nil
         }
+        guard values.allSatisfy({ $0 != nil }) else { return nil }
+        return PairwiseReranker(weights: values.compactMap { $0 })
     }
 
     /// The user's factors in the tenant's current model, if the user was in its training.
@@ -122,12 +160,12 @@ struct ModelStore: Sendable {
 }
 
 extension ModelStore {
-    /// Queues a training of the tenant's model; nil when one is queued or running already.
-    func requestTraining(tenant: UUID) async throws -> Int64? {
+    /// Queues a training of the tenant's model of `kind`; nil when one is queued or running already.
+    func requestTraining(_ kind: ModelCard.Kind, tenant: UUID) async throws -> Int64? {
         try await database.withTenant(tenant) { connection in
             try await JobQueue(schema: "experience").enqueue(
-                ExperienceJobs.train, UpkeepArguments(), tenant: tenant, options: .init(uniqueKey: "als:\(tenant.uuidString.lowercased())"),
-                on: connection)
+                ExperienceJobs.train, TrainingArguments(kind: kind), tenant: tenant,
+                options: .init(uniqueKey: "\(kind.rawValue):\(tenant.uuidString.lowercased())"), on: connection)
         }
     }
 }
