@@ -59,6 +59,62 @@ struct ExperienceBenchmark {
         }
     }
 
+    /// CPU seconds the processes have used so far (user + system), from /proc.
+    static func cpuSeconds(_ pids: [Int32]) -> Double {
+        pids.reduce(0) { total, pid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return total }
+            // After "pid (comm)": state is field 3, utime 14 and stime 15.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return total }
+            return total + (user + system) / 100
+        }
+    }
+
+    /// The PostgreSQL server's processes (postmaster and backends).
+    static func postgresPIDs() -> [Int32] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap(Int32.init).filter { pid in
+            (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.hasPrefix("postgres") == true
+        }
+    }
+
+    /// wrk with one connection (requests one at a time) for `seconds`, cycling through the
+    /// users of `sequence`; latency p50 and p99 in ms, and requests made. Nil without wrk.
+    static func wrk(_ url: String, token: String, users: [String], seconds: Int) throws -> (p50: Double, p99: Double, requests: Int)? {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/wrk") else { return nil }
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("home-\(UUID().uuidString).lua")
+        let list = users.map { "\"\($0)\"" }.joined(separator: ",")
+        try Data(
+            """
+            local users = {\(list)}
+            local n = 0
+            request = function()
+              n = n + 1
+              return wrk.format("GET", "/v1/experience/home?userId=" .. users[(n - 1) % #users + 1])
+            end
+            """.utf8
+        ).write(to: script)
+        defer { try? FileManager.default.removeItem(at: script) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/wrk")
+        process.arguments = ["-t1", "-c1", "-d\(seconds)s", "--latency", "-s", script.path, "-H", "Authorization: Bearer \(token)", url]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        func milliseconds(_ label: String) -> Double {
+            guard let line = text.split(separator: "\n").first(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix(label) }),
+                let value = line.split(separator: " ").last
+            else { return .nan }
+            let number = Double(value.dropLast(2).filter { "0123456789.".contains($0) }) ?? .nan
+            return value.hasSuffix("us") ? number / 1000 : value.hasSuffix("ms") ? number : number * 1000
+        }
+        let requests = text.split(separator: "\n").first { $0.contains("requests in") }.flatMap { Int($0.split(separator: " ").first ?? "") } ?? 0
+        return (milliseconds("50%"), milliseconds("99%"), requests)
+    }
+
     /// Sends the events in batches of 500 from `senders` concurrent clients; events/s.
     static func ingest(_ events: [[String: Any]], url: String, token: String, senders: Int) async throws -> Double {
         let batches = stride(from: 0, to: events.count, by: 500).map { Array(events[$0..<min($0 + 500, events.count)]) }
@@ -114,11 +170,20 @@ struct ExperienceBenchmark {
                 token: try await issuer.clientToken(tenant: id, scope: "experience:write"), senders: 2)
         }
         let events = Self.events(users: users, items: items, count: count, tenantSeed: 0)
+        // Per core: events per CPU second the service and PostgreSQL spent, the test's own
+        // client (encoding and sending on the same cores) left out.
+        let servers = [service.processIdentifier] + Self.postgresPIDs()
+        let cpuBefore = Self.cpuSeconds(servers)
+        let clientBefore = Self.cpuSeconds([ProcessInfo.processInfo.processIdentifier])
         let rate = try await Self.ingest(events, url: url, token: client, senders: 4)
+        let cpu = Self.cpuSeconds(servers) - cpuBefore
+        let clientCPU = Self.cpuSeconds([ProcessInfo.processInfo.processIdentifier]) - clientBefore
         print(
             String(
-                format: "BENCH experience ingest: %d events in batches of 500, 4 senders: %.0f events/s (%.0f per core of %d)", count, rate,
-                rate / Double(ProcessInfo.processInfo.activeProcessorCount), ProcessInfo.processInfo.activeProcessorCount))
+                format:
+                    "BENCH experience ingest: %d events in batches of 500, 4 senders: %.0f events/s (%.0f per core of %d); service + PostgreSQL used %.1f CPU s: %.0f events per CPU second; the client %.1f CPU s",
+                count, rate, rate / Double(ProcessInfo.processInfo.activeProcessorCount), ProcessInfo.processInfo.activeProcessorCount, cpu,
+                Double(count) / max(cpu, 0.001), clientCPU))
         // Each replica reads the interaction topic to drop feeds other replicas' events made
         // stale; let it catch up with the ingest, or it drops the feeds about to be measured.
         try await Task.sleep(for: .seconds(15))
@@ -149,5 +214,30 @@ struct ExperienceBenchmark {
                     "BENCH experience home (1,000 users, one at a time): uncached p50 %.1f ms, p99 %.1f ms (target <= 30); cached p50 %.2f ms, p99 %.2f ms (target <= 5)",
                 Self.percentile(uncached, 0.5), Self.percentile(uncached, 0.99), Self.percentile(cached, 0.5), Self.percentile(cached, 0.99)))
         print("BENCH experience home: \(misses) of 1,000 second requests found the feed dropped (consumer catching up)")
+        // The same through wrk (a C client, one request at a time): users not asked yet, then
+        // a few hundred of them again while their feeds are kept.
+        let fresh = (1000..<users).map { "u\(($0 * 7) % users)" }
+        if let miss = try Self.wrk(url, token: reader, users: fresh, seconds: 10),
+            let hit = try Self.wrk(url, token: reader, users: Array(fresh.prefix(min(300, miss.requests))), seconds: 10)
+        {
+            print(
+                String(
+                    format: "BENCH experience home via wrk -c1: uncached p50 %.1f ms, p99 %.1f ms (%d requests); cached p50 %.2f ms, p99 %.2f ms (%d requests)",
+                    miss.p50, miss.p99, miss.requests, hit.p50, hit.p99, hit.requests))
+        }
+        // ALS on the big tenant's interactions, through the admin API.
+        let training = try await TestHTTP.send("POST", url + "/v1/admin/experience/models/als/trainings", token: owner)
+        #expect(training.status == 202)
+        started = clock.now
+        var card: [String: Any]?
+        while card == nil, clock.now - started < .seconds(600) {
+            try await Task.sleep(for: .seconds(1))
+            card = (try await TestHTTP.send("GET", url + "/v1/admin/experience/models", token: owner).json["items"] as? [[String: Any]])?.first
+        }
+        print(
+            String(
+                format: "BENCH experience ALS: %d users × %d items, %d pairs: trained in %.1f s (%.1f s to the card, reading and storing included)",
+                card?["users"] as? Int ?? 0, card?["items"] as? Int ?? 0, card?["interactions"] as? Int ?? 0, card?["trainingSeconds"] as? Double ?? 0,
+                Self.seconds(clock.now - started)))
     }
 }

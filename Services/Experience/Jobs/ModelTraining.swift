@@ -9,18 +9,19 @@ struct ModelTraining: Sendable {
     let impressions: ImpressionStore
 
     func train(_ kind: ModelCard.Kind, tenant: UUID, logger: Logger) async throws {
-        let started = Date()
         let saved: ModelCard
         switch kind {
         case .als:
             let data = try await models.trainingData(tenant: tenant, now: Date())
             guard !data.entries.isEmpty else { return }
             let parameters = ImplicitALS.Parameters().fitted(users: data.users.count, items: data.items.count)
+            let started = Date()
             let model = await Self.offPool { ImplicitALS.train(data.matrix, parameters) }
             saved = try await models.save(model, of: data, parameters: parameters, seconds: Date().timeIntervalSince(started), tenant: tenant)
         case .reranker:
             let (pairs, users, items) = try await impressions.trainingPairs(tenant: tenant, now: Date())
             guard !pairs.isEmpty else { return }
+            let started = Date()
             let training = await Self.offPool { PairwiseReranker.train(pairs: pairs) }
             saved = try await models.save(training, users: users, items: items, seconds: Date().timeIntervalSince(started), tenant: tenant)
         }
