@@ -56,7 +56,7 @@ bench-photoml:  ## photoml: 12 MP photos upload to completed, per stage, count e
 	SWIFT_TEST_ARGS="-c release -Xswiftc -enable-testing --no-parallel --filter PhotoMLBenchmark|PhotoMLAccuracyBenchmark|DetectionInsertBenchmark" BENCH=1 BENCH_PHOTOML=1 infra/dev/stack.sh test
 
 eval-experience:  ## experience: offline recall@20/NDCG@20 of popularity, heuristic and ALS on planted tastes, against PyPI implicit
-	bench/experience-eval.sh
+	bench/experience-eval.sh $(ARGS)
 
 bench-experience:  ## experience: ingest events/s and home p50/p99 (uncached, cached) on a million interactions; release binary
 	bench/experience.sh

@@ -185,6 +185,7 @@ let package = Package(
         service(
             "Experience",
             extra: [
+                "Outbound", .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ]),
@@ -199,10 +200,19 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             path: "Shared/Mail", swiftSettings: strict),
+        // Requests to URLs tenants give (webhooks, push, feeds): the SSRF guard and clients
+        // pinned to the address it checked.
+        .target(
+            name: "Outbound",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Shared/Outbound", swiftSettings: strict),
         service(
             "Notifications",
             extra: [
-                "Mail",
+                "Mail", "Outbound",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -260,7 +270,7 @@ let package = Package(
             name: "MailTests", dependencies: ["Mail", "TestSupport", .product(name: "NIOCore", package: "swift-nio")], path: "Tests/MailTests"),
         .testTarget(
             name: "NotificationsTests",
-            dependencies: ["Notifications", "Jobs", "Mail", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Notifications", "Jobs", "Mail", "Outbound", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/NotificationsTests"),
         .testTarget(
             name: "PhotoMLTests",

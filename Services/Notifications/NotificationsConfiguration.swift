@@ -2,6 +2,7 @@ import Foundation
 import Jobs
 import Mail
 import NIOCore
+import Outbound
 import ServiceKit
 
 /// What the notifications service needs beyond every service's configuration.

@@ -59,17 +59,23 @@ struct ExperienceBenchmark {
         }
     }
 
-    /// CPU seconds the processes have used so far (user + system), from /proc.
-    static func cpuSeconds(_ pids: [Int32]) -> Double {
-        pids.reduce(0) { total, pid in
-            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                let close = stat.lastIndex(of: ")")
-            else { return total }
+    /// CPU seconds each process has used so far (user + system), from /proc.
+    static func cpuSeconds(_ pids: [Int32]) -> [Int32: Double] {
+        var used: [Int32: Double] = [:]
+        for pid in pids {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { continue }
             // After "pid (comm)": state is field 3, utime 14 and stime 15.
             let fields = stat[stat.index(after: close)...].split(separator: " ")
-            guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return total }
-            return total + (user + system) / 100
+            guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { continue }
+            used[pid] = (user + system) / 100
         }
+        return used
+    }
+
+    /// CPU seconds used since `before`, by those processes and any that started since
+    /// (PostgreSQL backends the pool opened meanwhile).
+    static func cpuSince(_ before: [Int32: Double], _ now: [Int32: Double]) -> Double {
+        now.reduce(0) { $0 + $1.value - (before[$1.key] ?? 0) }
     }
 
     /// The PostgreSQL server's processes (postmaster and backends).
@@ -172,12 +178,12 @@ struct ExperienceBenchmark {
         let events = Self.events(users: users, items: items, count: count, tenantSeed: 0)
         // Per core: events per CPU second the service and PostgreSQL spent, the test's own
         // client (encoding and sending on the same cores) left out.
-        let servers = [service.processIdentifier] + Self.postgresPIDs()
-        let cpuBefore = Self.cpuSeconds(servers)
-        let clientBefore = Self.cpuSeconds([ProcessInfo.processInfo.processIdentifier])
+        let me = ProcessInfo.processInfo.processIdentifier
+        let cpuBefore = Self.cpuSeconds([service.processIdentifier] + Self.postgresPIDs())
+        let clientBefore = Self.cpuSeconds([me])
         let rate = try await Self.ingest(events, url: url, token: client, senders: 4)
-        let cpu = Self.cpuSeconds(servers) - cpuBefore
-        let clientCPU = Self.cpuSeconds([ProcessInfo.processInfo.processIdentifier]) - clientBefore
+        let cpu = Self.cpuSince(cpuBefore, Self.cpuSeconds([service.processIdentifier] + Self.postgresPIDs()))
+        let clientCPU = Self.cpuSince(clientBefore, Self.cpuSeconds([me]))
         print(
             String(
                 format:
@@ -222,7 +228,8 @@ struct ExperienceBenchmark {
         {
             print(
                 String(
-                    format: "BENCH experience home via wrk -c1: uncached p50 %.1f ms, p99 %.1f ms (%d requests); cached p50 %.2f ms, p99 %.2f ms (%d requests)",
+                    format:
+                        "BENCH experience home via wrk -c1: uncached p50 %.1f ms, p99 %.1f ms (%d requests); cached p50 %.2f ms, p99 %.2f ms (%d requests)",
                     miss.p50, miss.p99, miss.requests, hit.p50, hit.p99, hit.requests))
         }
         // ALS on the big tenant's interactions, through the admin API.
@@ -237,7 +244,8 @@ struct ExperienceBenchmark {
         print(
             String(
                 format: "BENCH experience ALS: %d users × %d items, %d pairs: trained in %.1f s (%.1f s to the card, reading and storing included)",
-                card?["users"] as? Int ?? 0, card?["items"] as? Int ?? 0, card?["interactions"] as? Int ?? 0, card?["trainingSeconds"] as? Double ?? 0,
+                card?["users"] as? Int ?? 0, card?["items"] as? Int ?? 0, card?["interactions"] as? Int ?? 0,
+                card?["trainingSeconds"] as? Double ?? 0,
                 Self.seconds(clock.now - started)))
     }
 }

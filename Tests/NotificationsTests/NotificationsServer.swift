@@ -3,6 +3,7 @@ import Foundation
 import Jobs
 import Mail
 import Messaging
+import Outbound
 import Persistence
 import TestSupport
 

@@ -4,6 +4,7 @@ import Crypto
 import Foundation
 import Messaging
 import NIOCore
+import Outbound
 import Synchronization
 import TestSupport
 import Testing

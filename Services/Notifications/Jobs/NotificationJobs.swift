@@ -2,6 +2,7 @@ import Foundation
 import Jobs
 import Mail
 import Messaging
+import Outbound
 import Persistence
 
 /// The notifications service's background work: the kinds (paced by each tenant's plan),

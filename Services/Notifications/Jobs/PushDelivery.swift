@@ -4,6 +4,7 @@ import Crypto
 import Foundation
 import Jobs
 import NIOCore
+import Outbound
 import Persistence
 import PostgresNIO
 

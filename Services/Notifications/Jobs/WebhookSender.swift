@@ -4,6 +4,7 @@ import Foundation
 import Jobs
 import NIOCore
 import NIOHTTP1
+import Outbound
 
 /// Delivers one webhook message to one endpoint per job run, signed per Standard Webhooks
 /// with the same `webhook-id` on every attempt. The retry schedule is the sender's own (a

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Outbound
 import ServiceKit
 
 /// `/v1/notifications/push-subscriptions`: the signed-in user's browsers, and the VAPID

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Outbound
 import ServiceKit
 
 /// `/v1/admin/webhooks` (owners, admins): register endpoints (the secret is shown once),

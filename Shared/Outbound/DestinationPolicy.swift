@@ -7,32 +7,38 @@ import NIOPosix
 /// tenant cannot make the platform call its own network (SSRF). Checked when an endpoint
 /// is registered and again before every attempt (DNS can change in between), and every
 /// attempt connects to the address that was checked (`PinnedOutbound`).
-struct DestinationPolicy: Sendable {
-    var requireHTTPS = true
-    var allowLoopback = false
-    var allowPrivate = false
+public struct DestinationPolicy: Sendable {
+    public var requireHTTPS = true
+    public var allowLoopback = false
+    public var allowPrivate = false
+    public init(requireHTTPS: Bool = true, allowLoopback: Bool = false, allowPrivate: Bool = false) {
+        self.requireHTTPS = requireHTTPS
+        self.allowLoopback = allowLoopback
+        self.allowPrivate = allowPrivate
+    }
+
     /// Host name to addresses; the system's resolver outside tests.
-    var resolve: @Sendable (_ host: String, _ port: Int) async throws -> [SocketAddress] = { host, port in
+    public var resolve: @Sendable (_ host: String, _ port: Int) async throws -> [SocketAddress] = { host, port in
         try await NIOThreadPool.singleton.runIfActive { try DestinationPolicy.systemResolve(host, port: port) }
     }
 
     /// A URL that passed the checks and the address it was checked at: the request must go
     /// to that address, not to whatever DNS answers a moment later (rebinding).
-    struct Checked: Sendable, Equatable {
-        var url: URL
-        var host: String
-        var address: String
+    public struct Checked: Sendable, Equatable {
+        public var url: URL
+        public var host: String
+        public var address: String
         /// True when the URL names the address itself (no name to pin).
-        var isLiteral: Bool
+        public var isLiteral: Bool
     }
 
-    enum Refusal: Error, Equatable, CustomStringConvertible {
+    public enum Refusal: Error, Equatable, CustomStringConvertible {
         case invalidURL
         case insecureScheme
         case unresolvable(String)
         case forbiddenAddress(String)
 
-        var description: String {
+        public var description: String {
             switch self {
             case .invalidURL: "must be an absolute http(s) URL with a host"
             case .insecureScheme: "must use https"
@@ -43,7 +49,7 @@ struct DestinationPolicy: Sendable {
     }
 
     /// Syntax only: scheme, host, no credentials.
-    func checkSyntax(_ raw: String) throws(Refusal) -> URL {
+    public func checkSyntax(_ raw: String) throws(Refusal) -> URL {
         guard raw.count <= 2000, let url = URL(string: raw), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty,
             scheme == "https" || scheme == "http", url.user == nil, url.password == nil
         else { throw .invalidURL }
@@ -53,7 +59,7 @@ struct DestinationPolicy: Sendable {
 
     /// Syntax, then every address the host resolves to; answers the address to connect to.
     @discardableResult
-    func check(_ raw: String) async throws(Refusal) -> Checked {
+    public func check(_ raw: String) async throws(Refusal) -> Checked {
         let url = try checkSyntax(raw)
         let host = url.host ?? ""
         let port = url.port ?? (url.scheme == "https" ? 443 : 80)
@@ -81,9 +87,9 @@ struct DestinationPolicy: Sendable {
         return Checked(url: url, host: host, address: pinned, isLiteral: addresses.count == 1 && literal == pinned)
     }
 
-    enum AddressClass: Equatable { case `public`, loopback, `private`, forbidden }
+    public enum AddressClass: Equatable { case `public`, loopback, `private`, forbidden }
 
-    static func classify(_ address: SocketAddress) -> AddressClass {
+    public static func classify(_ address: SocketAddress) -> AddressClass {
         switch address {
         case .v4(let v4): return classify(v4: UInt32(bigEndian: v4.address.sin_addr.s_addr))
         case .v6(let v6):
@@ -109,7 +115,7 @@ struct DestinationPolicy: Sendable {
         }
     }
 
-    static func classify(v4 address: UInt32) -> AddressClass {
+    public static func classify(v4 address: UInt32) -> AddressClass {
         func within(_ network: UInt32, _ bits: UInt32) -> Bool { address >> (32 - bits) == network >> (32 - bits) }
         if within(0x7f00_0000, 8) { return .loopback }
         if within(0x0a00_0000, 8) || within(0xac10_0000, 12) || within(0xc0a8_0000, 16) || within(0x6440_0000, 10) { return .private }
@@ -118,7 +124,7 @@ struct DestinationPolicy: Sendable {
         return .public
     }
 
-    static func systemResolve(_ host: String, port: Int) throws -> [SocketAddress] {
+    public static func systemResolve(_ host: String, port: Int) throws -> [SocketAddress] {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var result: UnsafeMutablePointer<addrinfo>?

@@ -9,19 +9,19 @@ import Synchronization
 /// (rebinding). AsyncHTTPClient's DNS override is a client setting, so there is one
 /// client per host and pinned address; TLS still verifies the certificate for the host
 /// name (the override keeps it as SNI).
-final class PinnedOutbound: Sendable {
-    let policy: DestinationPolicy
+public final class PinnedOutbound: Sendable {
+    public let policy: DestinationPolicy
     private let connectionsPerHost: Int
     private let clients = Mutex<[String: Entry]>([:])
     /// Clients kept at once; the least recently used is shut down past this.
-    let capacity: Int
+    public let capacity: Int
 
     private struct Entry {
         var client: HTTPClient
         var used: ContinuousClock.Instant
     }
 
-    init(policy: DestinationPolicy, connectionsPerHost: Int, capacity: Int = 128) {
+    public init(policy: DestinationPolicy, connectionsPerHost: Int, capacity: Int = 128) {
         self.policy = policy
         self.connectionsPerHost = connectionsPerHost
         self.capacity = capacity
@@ -29,12 +29,12 @@ final class PinnedOutbound: Sendable {
 
     /// Checks the request's URL, then sends it to the checked address. Throws the policy's
     /// `Refusal` for a URL that may not be reached.
-    func execute(_ request: HTTPClientRequest, timeout: TimeAmount) async throws -> HTTPClientResponse {
+    public func execute(_ request: HTTPClientRequest, timeout: TimeAmount) async throws -> HTTPClientResponse {
         let checked = try await policy.check(request.url)
         return try await client(for: checked).execute(request, timeout: timeout)
     }
 
-    func client(for checked: DestinationPolicy.Checked) -> HTTPClient {
+    public func client(for checked: DestinationPolicy.Checked) -> HTTPClient {
         let key = checked.isLiteral ? checked.address : "\(checked.host)\u{0}\(checked.address)"
         let (client, evicted) = clients.withLock { clients -> (HTTPClient, HTTPClient?) in
             if var entry = clients[key] {
@@ -59,7 +59,7 @@ final class PinnedOutbound: Sendable {
     /// connections are not kept long. One host may have as many deliveries in flight as
     /// the webhooks queue runs (the client's default of 8 per host held a busy endpoint
     /// to 8 at a time, whatever the queue allowed).
-    static func makeClient(connectionsPerHost: Int, pin: [String: String]) -> HTTPClient {
+    public static func makeClient(connectionsPerHost: Int, pin: [String: String]) -> HTTPClient {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
         configuration.timeout.connect = .seconds(5)
         configuration.connectionPool.idleTimeout = .seconds(5)
@@ -69,7 +69,7 @@ final class PinnedOutbound: Sendable {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
-    func shutdown() async {
+    public func shutdown() async {
         let all = clients.withLock { clients in
             defer { clients.removeAll() }
             return clients.values.map(\.client)
