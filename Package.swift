@@ -287,7 +287,10 @@ let package = Package(
             path: "Tests/CampaignsTests"),
         .testTarget(
             name: "ExperienceTests",
-            dependencies: ["Experience", "Contracts", "Persistence", "ServiceKit", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "Experience", "Contracts", "Persistence", "ServiceKit", "TestSupport", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             path: "Tests/ExperienceTests"),
         .testTarget(
             name: "GatewayTests", dependencies: ["Gateway", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],

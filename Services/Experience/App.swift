@@ -31,7 +31,9 @@ func experienceHost(_ configuration: ServiceConfiguration) throws -> ServiceHost
     host.routes(ModelRoutes(store: models))
     host.routes(ExperimentRoutes(store: experiments, cache: cache))
     host.routes(EventRoutes(store: InteractionStore(database: database), cache: cache))
-    try host.jobs(ExperienceJobs(database: database))
+    let fetcher = FeedFetcher(try FeedsConfiguration.fromEnvironment())
+    host.routes(SourceRoutes(store: SourceStore(database: database), items: ItemStore(database: database), fetcher: fetcher, cache: cache))
+    try host.jobs(ExperienceJobs(database: database, fetcher: fetcher))
     host.routes(JobAdminRoutes(store: JobAdminStore(database: database), path: "v1/admin/experience/jobs"))
     return host
 }

@@ -12,6 +12,8 @@ import Synchronization
 public final class PinnedOutbound: Sendable {
     public let policy: DestinationPolicy
     private let connectionsPerHost: Int
+    /// Bodies are inflated (gzip, deflate) up to this many bytes; nil leaves them as sent.
+    private let decompressionLimit: Int?
     private let clients = Mutex<[String: Entry]>([:])
     /// Clients kept at once; the least recently used is shut down past this.
     public let capacity: Int
@@ -21,9 +23,10 @@ public final class PinnedOutbound: Sendable {
         var used: ContinuousClock.Instant
     }
 
-    public init(policy: DestinationPolicy, connectionsPerHost: Int, capacity: Int = 128) {
+    public init(policy: DestinationPolicy, connectionsPerHost: Int, capacity: Int = 128, decompressionLimit: Int? = nil) {
         self.policy = policy
         self.connectionsPerHost = connectionsPerHost
+        self.decompressionLimit = decompressionLimit
         self.capacity = capacity
     }
 
@@ -47,7 +50,9 @@ public final class PinnedOutbound: Sendable {
                 evicted = oldest.value.client
                 clients[oldest.key] = nil
             }
-            let made = Self.makeClient(connectionsPerHost: connectionsPerHost, pin: checked.isLiteral ? [:] : [checked.host: checked.address])
+            let made = Self.makeClient(
+                connectionsPerHost: connectionsPerHost, pin: checked.isLiteral ? [:] : [checked.host: checked.address],
+                decompressionLimit: decompressionLimit)
             clients[key] = Entry(client: made, used: .now)
             return (made, evicted)
         }
@@ -59,12 +64,12 @@ public final class PinnedOutbound: Sendable {
     /// connections are not kept long. One host may have as many deliveries in flight as
     /// the webhooks queue runs (the client's default of 8 per host held a busy endpoint
     /// to 8 at a time, whatever the queue allowed).
-    public static func makeClient(connectionsPerHost: Int, pin: [String: String]) -> HTTPClient {
+    public static func makeClient(connectionsPerHost: Int, pin: [String: String], decompressionLimit: Int? = nil) -> HTTPClient {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
         configuration.timeout.connect = .seconds(5)
         configuration.connectionPool.idleTimeout = .seconds(5)
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = connectionsPerHost
-        configuration.decompression = .disabled
+        configuration.decompression = decompressionLimit.map { .enabled(limit: .size($0)) } ?? .disabled
         configuration.dnsOverride = pin
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }

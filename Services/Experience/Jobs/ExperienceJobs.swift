@@ -11,11 +11,15 @@ struct TrainingArguments: Codable, Sendable {
 /// The experience service's background work: kinds, handlers, crons and queues.
 struct ExperienceJobs: ServiceJobs {
     let database: Database
+    let fetcher: FeedFetcher
 
     static let partitions = JobKind<UpkeepArguments>("experience.interaction-partitions", maxAttempts: 5, timeout: .seconds(300))
     static let reconcile = JobKind<UpkeepArguments>("experience.reconcile-counters", maxAttempts: 3, timeout: .seconds(3600))
     /// Every active tenant's collaborative model, trained again (nightly).
     static let trainAll = JobKind<UpkeepArguments>("experience.train-models", maxAttempts: 2, timeout: .seconds(4 * 3600))
+    /// Every minute: the sources due, queued one fetch job each.
+    static let scheduleFetches = JobKind<UpkeepArguments>("experience.schedule-fetches", maxAttempts: 1, timeout: .seconds(60))
+    static let fetch = JobKind<FetchArguments>("experience.fetch-source", queue: "feeds", maxAttempts: 1, timeout: .seconds(120))
     /// One tenant's model of one kind, when its admin asks.
     static let train = JobKind<TrainingArguments>("experience.train-model", maxAttempts: 2, timeout: .seconds(3600))
 
@@ -49,6 +53,15 @@ struct ExperienceJobs: ServiceJobs {
                 for kind in ModelCard.Kind.allCases { try await training.train(kind, tenant: tenant, logger: context.logger) }
             }
         }
+        let sources = SourceStore(database: database)
+        registry.register(Self.scheduleFetches) { _, context in
+            let queued = try await sources.scheduleDue()
+            if queued > 0 { context.logger.debug("feed fetches queued", metadata: ["sources": "\(queued)"]) }
+        }
+        let fetching = SourceFetching(sources: sources, items: ItemStore(database: database), fetcher: fetcher)
+        registry.register(Self.fetch) { arguments, context in
+            try await fetching.fetch(arguments.sourceId, tenant: context.tenantID)
+        }
         return registry
     }
 
@@ -60,10 +73,12 @@ struct ExperienceJobs: ServiceJobs {
             // Daily, over the last 8 days: as far back as a late event may land.
             try Cron("experience.reconcile-counters", "23 2 * * *", kind: Self.reconcile, arguments: UpkeepArguments()),
             try Cron("experience.train-models", "41 3 * * *", kind: Self.trainAll, arguments: UpkeepArguments()),
+            try Cron("experience.schedule-fetches", "* * * * *", kind: Self.scheduleFetches, arguments: UpkeepArguments()),
         ]
     }
 
     var configuration: JobWorker.Configuration {
-        JobWorker.Configuration(queues: ["default": 2])
+        // Fetches wait on other servers, not on this one's CPU.
+        JobWorker.Configuration(queues: ["default": 2, "feeds": 8])
     }
 }

@@ -83,6 +83,26 @@ struct ItemStore: Sendable {
         }
     }
 
+    /// Inserts the items whose keys are new and leaves the others as they are (a feed lists
+    /// the same articles fetch after fetch); how many were new.
+    func addNew(_ drafts: [ItemDraft], tenant: UUID) async throws -> Int {
+        guard !drafts.isEmpty else { return 0 }
+        let batch = String(decoding: try PlatformJSON.encoder.encode(drafts.map(BulkRow.init)), as: UTF8.self)
+        return try await database.withTenant(tenant) { connection in
+            try await connection.query(
+                """
+                INSERT INTO experience.items (tenant_id, key, type, title, categories, topics, provider, author, published_at, attributes, status)
+                SELECT \(tenant), key, type, title, categories, topics, provider, author, published_at, attributes, status
+                FROM jsonb_to_recordset(\(batch)::jsonb) AS x(
+                  key text, type text, title text, categories text[], topics text[], provider text, author text,
+                  published_at timestamptz, attributes jsonb, status text)
+                ON CONFLICT (tenant_id, key) DO NOTHING
+                RETURNING 1
+                """, logger: database.logger
+            ).collect().count
+        }
+    }
+
     /// One bulk entry as `jsonb_to_recordset` reads it.
     private struct BulkRow: Encodable {
         var key, type, title: String

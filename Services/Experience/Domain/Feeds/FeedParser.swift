@@ -19,7 +19,11 @@ struct FeedEntry: Sendable, Equatable {
 }
 
 struct ParsedFeed: Sendable, Equatable {
-    enum Format: String, Sendable { case rss, rdf, atom, jsonFeed = "json_feed" }
+    enum Format: String, Sendable {
+        case rss, rdf, atom
+        case jsonFeed = "json_feed"
+        case page
+    }
 
     var format: Format
     var title: String?
@@ -196,7 +200,8 @@ private final class XMLFeedReader: NSObject, XMLParserDelegate {
 
     init(base: URL) { self.base = base }
 
-    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:])
+    {
         let element = name.lowercased()
         if path.isEmpty {
             switch element {

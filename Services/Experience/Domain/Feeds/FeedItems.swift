@@ -1,0 +1,31 @@
+import Crypto
+import Foundation
+import ServiceKit
+
+/// Feed entries as catalogue items: keyed by their address (the same article from two
+/// sources is one item), the source as provider, a plain summary kept in the attributes.
+enum FeedItems {
+    static let summaryLength = 1000
+
+    /// "feed-" and 32 hex digits of the SHA-256 of the entry's URL (its id when it has none).
+    static func key(_ entry: FeedEntry) -> String {
+        let digest = SHA256.hash(data: Data((entry.url?.absoluteString ?? entry.id).utf8))
+        return "feed-" + digest.prefix(16).map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func drafts(_ feed: ParsedFeed, source: Source, now: Date) -> [ItemDraft] {
+        let provider = String((source.title.isEmpty ? URL(string: source.url)?.host ?? source.url : source.title).prefix(200))
+        return feed.entries.map { entry in
+            var attributes: [String: JSONValue] = ["source": .string(source.id.uuidString.lowercased())]
+            if let url = entry.url { attributes["url"] = .string(String(url.absoluteString.prefix(2000))) }
+            if let summary = FeedText.line(entry.summary ?? entry.content) { attributes["summary"] = .string(String(summary.prefix(summaryLength))) }
+            var seen: Set<String> = []
+            let categories = entry.categories.map { String($0.lowercased().prefix(80)) }.filter { !$0.isEmpty && seen.insert($0).inserted }
+            return ItemDraft(
+                key: key(entry), type: "article", title: String(entry.title.prefix(500)), categories: Array(categories.prefix(ItemRules.maxLabels)),
+                topics: [], provider: provider, author: entry.author.map { String($0.prefix(200)) },
+                // Undated, or dated ahead of our clock: as of the fetch.
+                publishedAt: min(entry.publishedAt ?? now, now), attributes: attributes, status: .active)
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import Metrics
+
+/// One fetch of one source: its items into the catalogue, its bookkeeping, the metrics. A
+/// failing source never holds up the others: each is its own job.
+struct SourceFetching: Sendable {
+    let sources: SourceStore
+    let items: ItemStore
+    let fetcher: FeedFetcher
+
+    func fetch(_ id: UUID, tenant: UUID, now: Date = Date()) async throws {
+        let source: Source
+        let etag: String?
+        let lastModified: String?
+        do {
+            (source, etag, lastModified) = try await sources.get(id, tenant: tenant)
+        } catch ExperienceError.notFound {
+            return
+        }
+        do {
+            switch try await fetcher.get(source.url, etag: etag, lastModified: lastModified) {
+            case .notModified:
+                Counter(label: "experience_feed_fetches_total", dimensions: [("outcome", "not_modified")]).increment()
+                try await sources.recordSuccess(
+                    id, notModified: true, etag: nil, lastModified: nil, movedTo: nil, itemsNew: 0, tenant: tenant, now: now)
+            case .document(let document):
+                let feed: ParsedFeed
+                if source.format == ParsedFeed.Format.page.rawValue {
+                    let html = String(decoding: document.body, as: UTF8.self)
+                    guard let page = PageMetadata.article(in: html, base: document.url) else { throw FetchFailure.notAFeed("the page has no title") }
+                    feed = ParsedFeed(format: .page, title: page.title, link: page.url, entries: [page])
+                } else {
+                    do {
+                        feed = try FeedParser.parse(document.body, contentType: document.contentType, url: document.url)
+                    } catch {
+                        throw FetchFailure.notAFeed(error.description)
+                    }
+                }
+                let new = try await items.addNew(FeedItems.drafts(feed, source: source, now: now), tenant: tenant)
+                Counter(label: "experience_feed_fetches_total", dimensions: [("outcome", "fetched")]).increment()
+                Counter(label: "experience_feed_items_new_total").increment(by: new)
+                try await sources.recordSuccess(
+                    id, notModified: false, etag: document.etag, lastModified: document.lastModified, movedTo: document.movedTo?.absoluteString,
+                    itemsNew: new, tenant: tenant, now: now)
+            }
+        } catch let failure as FetchFailure {
+            Counter(label: "experience_feed_fetches_total", dimensions: [("outcome", "failed_" + failure.reason)]).increment()
+            try await sources.recordFailure(id, reason: failure.description, tenant: tenant, now: now)
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import Hummingbird
+import Outbound
+import ServiceKit
+
+/// `/v1/experience/sources`: feeds a user follows, and the tenant's for everyone (tenant
+/// admins). A new source is fetched once before it is stored: a URL that holds no feed (nor a
+/// page that names one, nor a page with a title) is 422 with the reason.
+struct SourceRoutes: RouteGroup {
+    let store: SourceStore
+    let items: ItemStore
+    let fetcher: FeedFetcher
+    let cache: HomeCache
+
+    func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {
+        let sources = router.group("v1/experience/sources").add(
+            middleware: AuthenticationMiddleware(verifier: verifier, clients: ClientAccess.experience))
+        sources.post { request, context in try await create(request, context) }
+        sources.get { request, context in
+            let identity = try context.requireIdentity()
+            let user = identity.isAPIClient ? request.queryItems["userId"] : Self.seesAll(identity) ? nil : identity.subject
+            return Page(items: try await store.list(user: user, tenant: identity.tenantID), nextCursor: nil)
+        }
+        sources.get(":id") { _, context in try await visible(context).1 }
+        sources.delete(":id") { _, context -> HTTPResponse.Status in
+            let (identity, source) = try await visible(context)
+            if source.userId == nil || source.userId != identity.subject { try identity.requireTenantAdmin() }
+            try await ExperienceProblems.mapErrors("source") { try await store.delete(source.id, tenant: identity.tenantID) }
+            return .noContent
+        }
+        sources.post(":id/fetch") { _, context -> HTTPResponse.Status in
+            let (identity, source) = try await visible(context)
+            _ = try await ExperienceProblems.mapErrors("source") { try await store.requestFetch(source.id, tenant: identity.tenantID) }
+            return .accepted
+        }
+    }
+
+    /// Tenant admins and API clients see every source of the tenant; a user, theirs and the tenant's.
+    static func seesAll(_ identity: Identity) -> Bool {
+        identity.isAPIClient || !Identity.tenantAdminRoles.isDisjoint(with: identity.roles)
+    }
+
+    func visible(_ context: ServiceRequestContext) async throws -> (Identity, Source) {
+        let identity = try context.requireIdentity()
+        let id = try context.pathID("source")
+        let source = try await ExperienceProblems.mapErrors("source") { try await store.get(id, tenant: identity.tenantID).source }
+        guard Self.seesAll(identity) || source.userId == nil || source.userId == identity.subject else {
+            throw ExperienceProblems.problem(.notFound, "source")
+        }
+        return (identity, source)
+    }
+
+    func create(_ request: Request, _ context: ServiceRequestContext) async throws -> EditedResponse<Source> {
+        let identity = try context.requireIdentity()
+        let input = try await request.decodeJSON(SourceInput.self, context: context)
+        var v = Validator()
+        let tenantWide = input.tenantWide ?? false
+        var user: String?
+        if !tenantWide {
+            switch InteractionRules.userKey(own: identity.isAPIClient ? nil : identity.subject, named: input.userId) {
+            case .success(let key): user = key
+            case .failure(let refusal): v.add(refusal.field, refusal.reason)
+            }
+        }
+        var url = ""
+        do {
+            url = try fetcher.configuration.policy.checkSyntax(input.url ?? "").absoluteString
+        } catch {
+            v.add("url", input.url == nil ? "is required" : error.description)
+        }
+        try v.finish()
+        if tenantWide {
+            try identity.requireTenantAdmin()
+        } else if !identity.isAPIClient {
+            try identity.require(anyOf: Identity.writerRoles.union(["viewer"]))
+        }
+        let found: (document: FeedFetcher.Document, feed: ParsedFeed)
+        do {
+            found = try await fetcher.discover(url)
+        } catch {
+            throw Problem.validation([.init(field: "url", message: error.description)])
+        }
+        let tenant = identity.tenantID
+        let source = try await ExperienceProblems.mapErrors("source") {
+            try await store.create(
+                url: found.document.url.absoluteString, user: user, title: found.feed.title ?? found.document.url.host ?? "",
+                siteURL: found.feed.link?.absoluteString, format: found.feed.format.rawValue, etag: found.document.etag,
+                lastModified: found.document.lastModified, tenant: tenant)
+        }
+        let now = Date()
+        let new = try await items.addNew(FeedItems.drafts(found.feed, source: source, now: now), tenant: tenant)
+        try await store.recordSuccess(
+            source.id, notModified: false, etag: found.document.etag, lastModified: found.document.lastModified, movedTo: nil, itemsNew: new,
+            tenant: tenant, now: now)
+        if new > 0 { cache.forget(tenant: tenant) }
+        let stored = try await store.get(source.id, tenant: tenant).source
+        return EditedResponse(status: .created, headers: [.location: "/v1/experience/sources/\(stored.id.uuidString.lowercased())"], response: stored)
+    }
+}
+
+extension Source: ResponseEncodable {}

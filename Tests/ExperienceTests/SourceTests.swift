@@ -1,0 +1,157 @@
+import Foundation
+import TestSupport
+import Testing
+
+@Suite("sources: feeds followed, fetched into the catalogue")
+struct SourceTests {
+    func server() async throws -> FeedServer { try await FeedServer.shared.value() }
+
+    func add(_ reader: Reader, _ url: String, tenantWide: Bool = false) async throws -> HTTPAnswer {
+        try await reader.send("POST", "/v1/experience/sources", json: ["url": url, "tenantWide": tenantWide])
+    }
+
+    /// The source once `condition` holds of it (fetches run as jobs).
+    func source(_ reader: Reader, _ id: String, until condition: @escaping ([String: Any]) -> Bool) async throws -> [String: Any]? {
+        for _ in 0..<100 {
+            let json = try await reader.send("GET", "/v1/experience/sources/\(id)").json
+            if condition(json) { return json }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return nil
+    }
+
+    func itemTitles(_ reader: Reader) async throws -> Set<String> {
+        let list = try await reader.send("GET", "/v1/experience/items?limit=100")
+        return Set((list.json["items"] as? [[String: Any]] ?? []).compactMap { $0["title"] as? String })
+    }
+
+    @Test("a followed feed is fetched at once into the catalogue; fetched again, only new articles are added, and an unchanged feed is 304")
+    func follow() async throws {
+        let feeds = try await server()
+        let name = UUID().uuidString
+        feeds.publish(name, items: ["One", "Two", "Three"])
+        let reader = try await Reader.fresh(roles: ["member"])
+        let created = try await add(reader, "\(feeds.url)/feeds/\(name)")
+        #expect(created.status == 201, "\(created.json)")
+        #expect(created.json["format"] as? String == "rss")
+        #expect(created.json["title"] as? String == "Feed \(name)")
+        #expect(created.json["userId"] as? String == reader.userKey)
+        #expect(created.json["itemsNew"] as? Int == 3)
+        #expect(created.json["fetched"] as? Int == 1)
+        #expect(try await itemTitles(reader) == ["One", "Two", "Three"])
+        let item = (try await reader.send("GET", "/v1/experience/items?limit=1").json["items"] as? [[String: Any]])?.first
+        #expect(item?["provider"] as? String == "Feed \(name)")
+        #expect(item?["categories"] as? [String] == ["news"])
+        #expect(((item?["attributes"] as? [String: Any])?["url"] as? String)?.hasPrefix("\(feeds.url)/articles/\(name)/") == true)
+        let id = created.json["id"] as? String ?? ""
+        feeds.add("Four", to: name)
+        #expect(try await reader.send("POST", "/v1/experience/sources/\(id)/fetch").status == 202)
+        let refetched = try #require(try await source(reader, id) { $0["fetched"] as? Int == 2 })
+        #expect(refetched["itemsNew"] as? Int == 4)
+        #expect(try await itemTitles(reader) == ["One", "Two", "Three", "Four"])
+        #expect(try await reader.send("POST", "/v1/experience/sources/\(id)/fetch").status == 202)
+        let unchanged = try #require(try await source(reader, id) { $0["notModified"] as? Int == 1 })
+        #expect(unchanged["itemsNew"] as? Int == 4)
+        #expect(unchanged["failures"] as? Int == 0)
+    }
+
+    @Test("a failing feed counts its failures, says why, and waits longer; the others are not held up")
+    func failing() async throws {
+        let feeds = try await server()
+        let (bad, good) = (UUID().uuidString, UUID().uuidString)
+        feeds.publish(bad, items: ["x"])
+        feeds.publish(good, items: ["y"])
+        let reader = try await Reader.fresh(roles: ["member"])
+        let badID = try await add(reader, "\(feeds.url)/feeds/\(bad)").json["id"] as? String ?? ""
+        let goodID = try await add(reader, "\(feeds.url)/feeds/\(good)").json["id"] as? String ?? ""
+        feeds.fail(bad)
+        feeds.add("z", to: good)
+        #expect(try await reader.send("POST", "/v1/experience/sources/\(badID)/fetch").status == 202)
+        #expect(try await reader.send("POST", "/v1/experience/sources/\(goodID)/fetch").status == 202)
+        let failed = try #require(try await source(reader, badID) { $0["failures"] as? Int == 1 })
+        #expect(failed["failed"] as? Int == 1)
+        #expect(failed["lastError"] as? String == "the server answered HTTP 500")
+        #expect(failed["state"] as? String == "active")
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let raw = failed["nextFetchAt"] as? String ?? ""
+        let next = formatter.date(from: raw) ?? ISO8601DateFormatter().date(from: raw) ?? .distantPast
+        #expect(next > Date().addingTimeInterval(50 * 60), "backs off past the 30-minute interval")
+        #expect(try await source(reader, goodID) { $0["itemsNew"] as? Int == 2 } != nil)
+    }
+
+    @Test("a blog page leads to the feed it names; a page without one is read as one article by its own metadata")
+    func discovery() async throws {
+        let feeds = try await server()
+        let reader = try await Reader.fresh(roles: ["member"])
+        let blog = try await add(reader, "\(feeds.url)/blog.html")
+        #expect(blog.status == 201, "\(blog.json)")
+        #expect(blog.json["url"] as? String == "\(feeds.url)/atom.xml")
+        #expect(blog.json["format"] as? String == "atom")
+        #expect(blog.json["siteUrl"] as? String == "\(feeds.url)/blog.html")
+        let page = try await add(reader, "\(feeds.url)/page.html")
+        #expect(page.status == 201, "\(page.json)")
+        #expect(page.json["format"] as? String == "page")
+        #expect(try await itemTitles(reader) == ["Blog post", "A page & its story"])
+        let moved = try await add(reader, "\(feeds.url)/moved")
+        #expect(moved.json["url"] as? String == "\(feeds.url)/atom.xml" || moved.status == 409)
+    }
+
+    @Test("what cannot be a source is 422 with the reason: no feed, broken, hanging, too big, redirected inside, looping, not http")
+    func refused() async throws {
+        let feeds = try await server()
+        let reader = try await Reader.fresh(roles: ["member"])
+        let cases: [(String, String)] = [
+            ("\(feeds.url)/notes.txt", "neither a feed"),
+            ("\(feeds.url)/broken.xml", "neither a feed"),
+            ("\(feeds.url)/hang", "did not answer in time"),
+            ("\(feeds.url)/huge.xml", "larger than"),
+            ("\(feeds.url)/to-private", "10.20.30.40"),
+            ("\(feeds.url)/loop", "redirects"),
+            ("\(feeds.url)/feeds/nothing-here", "HTTP 404"),
+            ("ftp://files.example/feed.xml", "absolute http(s) URL"),
+            ("not a url", "absolute http(s) URL"),
+        ]
+        for (url, reason) in cases {
+            let answer = try await add(reader, url)
+            #expect(answer.status == 422, "\(url)")
+            let error = (answer.json["errors"] as? [[String: Any]])?.first
+            #expect(error?["field"] as? String == "url")
+            #expect((error?["message"] as? String)?.contains(reason) == true, "\(url): \(error?["message"] ?? "")")
+        }
+        #expect(try await reader.send("POST", "/v1/experience/sources", json: [:]).status == 422)
+        #expect(try await reader.send("POST", "/v1/experience/sources", raw: "{\"url\": ").status == 400)
+        #expect((try await reader.send("GET", "/v1/experience/sources").json["items"] as? [Any])?.isEmpty == true)
+    }
+
+    @Test("a user's sources are theirs; the tenant's are everyone's and only admins add or remove them; other tenants see none")
+    func ownership() async throws {
+        let feeds = try await server()
+        let name = UUID().uuidString
+        feeds.publish(name, items: ["a"])
+        let admin = try await Reader.fresh(roles: ["admin"])
+        let member = try await Reader.fresh(roles: ["member"], tenant: admin.tenant)
+        let other = try await Reader.fresh(roles: ["member"], tenant: admin.tenant)
+        let mine = try await add(member, "\(feeds.url)/feeds/\(name)")
+        #expect(try await add(member, "\(feeds.url)/feeds/\(name)").status == 409)
+        #expect(try await add(member, "\(feeds.url)/atom.xml", tenantWide: true).status == 403)
+        let shared = try await add(admin, "\(feeds.url)/atom.xml", tenantWide: true)
+        #expect(shared.status == 201)
+        #expect(shared.json["userId"] == nil)
+        let mineID = mine.json["id"] as? String ?? ""
+        let sharedID = shared.json["id"] as? String ?? ""
+        let seen = Set(
+            (try await other.send("GET", "/v1/experience/sources").json["items"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String })
+        #expect(seen == [sharedID])
+        #expect(try await other.send("GET", "/v1/experience/sources/\(mineID)").status == 404)
+        #expect(try await other.send("DELETE", "/v1/experience/sources/\(mineID)").status == 404)
+        #expect(try await member.send("DELETE", "/v1/experience/sources/\(sharedID)").status == 403)
+        let stranger = try await Reader.fresh(roles: ["owner"])
+        #expect(try await stranger.send("GET", "/v1/experience/sources/\(sharedID)").status == 404)
+        #expect(try await stranger.send("POST", "/v1/experience/sources/\(sharedID)/fetch").status == 404)
+        #expect(try await stranger.send("GET", "/v1/experience/sources/not-an-id").status == 404)
+        #expect(try await member.send("DELETE", "/v1/experience/sources/\(mineID)").status == 204)
+        #expect(try await admin.send("DELETE", "/v1/experience/sources/\(sharedID)").status == 204)
+        #expect(try await member.send("GET", "/v1/experience/sources/\(mineID)").status == 404)
+    }
+}
