@@ -141,4 +141,19 @@ struct FeedParserTests {
         #expect(FeedDates.parse("32 Dec 2026 10:00") == nil)
         #expect(FeedDates.parse("") == nil)
     }
+
+    @Test("the sample feeds `make run` serves all parse, each with its articles")
+    func samples() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../infra/dev/feeds").standardized
+        let base = URL(string: "http://127.0.0.1:9500/")!
+        let expected: [String: (ParsedFeed.Format, Int)] = ["world.xml": (.rss, 3), "tech.atom": (.atom, 2), "kitchen.json": (.jsonFeed, 2)]
+        for (name, (format, count)) in expected {
+            let feed = try FeedParser.parse(try Data(contentsOf: folder.appendingPathComponent(name)), url: base.appendingPathComponent(name))
+            #expect(feed.format == format, "\(name)")
+            #expect(feed.entries.count == count, "\(name)")
+            #expect(feed.entries.allSatisfy { $0.publishedAt != nil && $0.url?.host == "127.0.0.1" }, "\(name)")
+        }
+        let blog = String(decoding: try Data(contentsOf: folder.appendingPathComponent("blog.html")), as: UTF8.self)
+        #expect(PageMetadata.feedLink(in: blog, base: base)?.absoluteString == "http://127.0.0.1:9500/tech.atom")
+    }
 }

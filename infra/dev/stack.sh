@@ -51,9 +51,11 @@ infra_up() {
   "$DEV/broker.sh" start
   "$DEV/oidc.sh" start
   "$DEV/smtp.sh" start
+  "$DEV/feeds.sh" start
 }
 
 infra_down() {
+  "$DEV/feeds.sh" stop
   "$DEV/smtp.sh" stop
   "$DEV/oidc.sh" stop
   "$DEV/broker.sh" stop
@@ -75,6 +77,8 @@ service_env() { # name port
     "AUTH_OAUTH_GOOGLE_ISSUER=http://127.0.0.1:$OIDC_PORT" "AUTH_OAUTH_REDIRECT_URIS=http://localhost:3000/auth/callback"
   # Development: webhooks may go to plain http on this machine (a local receiver).
   [ "$name" = notifications ] && echo "SMTP_URL=smtp://127.0.0.1:$SMTP_PORT" "WEBHOOK_REQUIRE_HTTPS=false" "WEBHOOK_ALLOW_LOOPBACK=true"
+  # Development: feeds may be on this machine (infra/dev/feeds.sh serves samples).
+  [ "$name" = experience ] && echo "FEEDS_ALLOW_LOOPBACK=true"
   return 0
 }
 
@@ -130,6 +134,8 @@ stack: ready. Gateway http://127.0.0.1:$GATEWAY_PORT (PostgreSQL 127.0.0.1:$PG_P
 stack: OpenID provider http://127.0.0.1:$OIDC_PORT as "google")
 stack: mail is delivered by the SMTP server on 127.0.0.1:$SMTP_PORT to the Maildir $MAILDIR/new
 stack: platform operator: ${PLATFORM_OPERATOR_EMAIL:-operator@example.com} / ${PLATFORM_OPERATOR_PASSWORD:-operator-password-dev}
+stack: sample feeds on http://127.0.0.1:$(port feeds)/ (world.xml, tech.atom, kitchen.json, blog.html) to follow:
+stack:   POST /v1/experience/sources {"url": "http://127.0.0.1:$(port feeds)/world.xml"}
 stack: logs in $LOG_DIR, pids in $PID_DIR
 MSG
 }
