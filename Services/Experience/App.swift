@@ -31,6 +31,7 @@ func experienceHost(_ configuration: ServiceConfiguration) throws -> ServiceHost
     host.routes(ModelRoutes(store: models))
     host.routes(ExperimentRoutes(store: experiments, cache: cache))
     host.routes(EventRoutes(store: InteractionStore(database: database), cache: cache))
+    host.routes(DigestRoutes(store: DigestStore(database: database)))
     let fetcher = FeedFetcher(try FeedsConfiguration.fromEnvironment())
     host.routes(SourceRoutes(store: SourceStore(database: database), items: ItemStore(database: database), fetcher: fetcher, cache: cache))
     try host.jobs(ExperienceJobs(database: database, fetcher: fetcher))

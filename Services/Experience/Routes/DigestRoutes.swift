@@ -1,0 +1,41 @@
+import Foundation
+import Hummingbird
+import ServiceKit
+
+/// `/v1/experience/digest/preferences`: the signed-in user's daily digest settings (an API
+/// client names the user with `?userId=`); the answer says when the next digest is due.
+struct DigestRoutes: RouteGroup {
+    let store: DigestStore
+
+    func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {
+        let preferences = router.group("v1/experience/digest/preferences").add(
+            middleware: AuthenticationMiddleware(verifier: verifier, clients: ClientAccess.experience))
+        preferences.get { request, context in
+            let (identity, user) = try whose(request, context)
+            let found = try await store.preferences(user: user, tenant: identity.tenantID)
+            return EditedResponse(headers: [.eTag: found.etag], response: found)
+        }
+        preferences.put { request, context in
+            let (identity, user) = try whose(request, context)
+            let expected = try request.ifMatchVersion()
+            let input = try await request.decodeJSON(DigestPreferencesInput.self, context: context)
+            var v = Validator()
+            let draft = input.preferences(now: Date(), &v)
+            try v.finish()
+            let saved = try await ExperienceProblems.mapErrors("digest preferences") {
+                try await store.replace(with: draft, user: user, expectedVersion: expected, tenant: identity.tenantID)
+            }
+            return EditedResponse(headers: [.eTag: saved.etag], response: saved)
+        }
+    }
+
+    func whose(_ request: Request, _ context: ServiceRequestContext) throws -> (Identity, String) {
+        let identity = try context.requireIdentity()
+        switch InteractionRules.userKey(own: identity.isAPIClient ? nil : identity.subject, named: request.queryItems["userId"]) {
+        case .success(let key): return (identity, key)
+        case .failure(let refusal): throw Problem.validation([.init(field: refusal.field, message: refusal.reason)])
+        }
+    }
+}
+
+extension DigestPreferences: ResponseEncodable {}
