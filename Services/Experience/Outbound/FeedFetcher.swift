@@ -18,7 +18,8 @@ struct FeedsConfiguration: Sendable {
     static func fromEnvironment(_ env: Environment = Environment()) throws -> Self {
         Self(
             policy: DestinationPolicy(
-                requireHTTPS: try env.bool("FEEDS_REQUIRE_HTTPS", default: false), allowLoopback: try env.bool("FEEDS_ALLOW_LOOPBACK", default: false),
+                requireHTTPS: try env.bool("FEEDS_REQUIRE_HTTPS", default: false),
+                allowLoopback: try env.bool("FEEDS_ALLOW_LOOPBACK", default: false),
                 allowPrivate: try env.bool("FEEDS_ALLOW_PRIVATE", default: false)),
             timeout: .seconds(Int64(try env.int("FEEDS_TIMEOUT_SECONDS", default: 15, range: 1...300))),
             maxBytes: try env.int("FEEDS_MAX_BYTES", default: 5 << 20, range: 1024...(100 << 20)),
@@ -66,6 +67,7 @@ enum FetchFailure: Error, Equatable, CustomStringConvertible {
 final class FeedFetcher: Sendable {
     static let maxRedirects = 5
     static let userAgent = "PlatformFeeds/1.0 (feed reader; +https://platform.local/feeds)"
+    static let accept = "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/html;q=0.8, */*;q=0.5"
 
     let configuration: FeedsConfiguration
     private let outbound: PinnedOutbound
@@ -98,7 +100,7 @@ final class FeedFetcher: Sendable {
         for _ in 0...Self.maxRedirects {
             var request = HTTPClientRequest(url: current)
             request.headers.add(name: "User-Agent", value: Self.userAgent)
-            request.headers.add(name: "Accept", value: "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/html;q=0.8, */*;q=0.5")
+            request.headers.add(name: "Accept", value: Self.accept)
             request.headers.add(name: "Accept-Encoding", value: "gzip, deflate")
             if let etag { request.headers.add(name: "If-None-Match", value: etag) }
             if let lastModified { request.headers.add(name: "If-Modified-Since", value: lastModified) }
