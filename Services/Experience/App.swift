@@ -20,6 +20,7 @@ func experienceHost(_ configuration: ServiceConfiguration) throws -> ServiceHost
     host.routes(
         ItemRoutes(
             store: ItemStore(database: database), counters: CounterStore(database: database), feeds: FeedStore(database: database), rules: rules,
+            clusters: StoryClusterStore(database: database),
             cache: cache))
     host.routes(ReconciliationRoutes(store: ReconciliationStore(database: database)))
     let experiments = ExperimentStore(database: database)
@@ -33,7 +34,8 @@ func experienceHost(_ configuration: ServiceConfiguration) throws -> ServiceHost
     host.routes(EventRoutes(store: InteractionStore(database: database), cache: cache))
     host.routes(DigestRoutes(store: DigestStore(database: database)))
     let fetcher = FeedFetcher(try FeedsConfiguration.fromEnvironment())
-    host.routes(SourceRoutes(store: SourceStore(database: database), items: ItemStore(database: database), fetcher: fetcher, cache: cache))
+    let intake = FeedIntake(items: ItemStore(database: database), clusters: StoryClusterStore(database: database))
+    host.routes(SourceRoutes(store: SourceStore(database: database), intake: intake, fetcher: fetcher, cache: cache))
     try host.jobs(ExperienceJobs(database: database, fetcher: fetcher))
     host.routes(JobAdminRoutes(store: JobAdminStore(database: database), path: "v1/admin/experience/jobs"))
     return host

@@ -89,8 +89,13 @@ final class FeedServer: Sendable {
         if failing { return Response(status: .internalServerError) }
         let etag = "\"\(items.count)\""
         if request.headers[.ifNoneMatch] == etag { return Response(status: .notModified, headers: [.eTag: etag]) }
-        let entries = items.map { title in
-            "<item><title>\(title)</title><link>/articles/\(name)/\(title.replacingOccurrences(of: " ", with: "-"))</link><category>News</category></item>"
+        // "Title|body": an item with a description.
+        let entries = items.map { item in
+            let parts = item.split(separator: "|", maxSplits: 1).map(String.init)
+            let title = parts[0]
+            let body = parts.count > 1 ? "<description>\(parts[1])</description>" : ""
+            return
+                "<item><title>\(title)</title><link>/articles/\(name)/\(title.replacingOccurrences(of: " ", with: "-"))</link>\(body)<category>News</category></item>"
         }.joined()
         return Self.text(
             "<rss version=\"2.0\"><channel><title>Feed \(name)</title>\(entries)</channel></rss>", type: "application/rss+xml", headers: [.eTag: etag]

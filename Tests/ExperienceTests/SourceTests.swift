@@ -154,4 +154,34 @@ struct SourceTests {
         #expect(try await admin.send("DELETE", "/v1/experience/sources/\(sharedID)").status == 204)
         #expect(try await member.send("GET", "/v1/experience/sources/\(mineID)").status == 404)
     }
+
+    @Test("the same story from two sources lands in one cluster; another story in its own; items not from feeds have none")
+    func sameStory() async throws {
+        let feeds = try await server()
+        let (first, second) = (UUID().uuidString, UUID().uuidString)
+        let story =
+            "The city council voted on Tuesday night to close the old harbour bridge to cars from March, after engineers found"
+            + " corrosion in two of its four main cables and warned that repairs would take at least eighteen months to finish"
+        feeds.publish(
+            first, items: ["Harbour bridge to close|\(story)", "Library hours extended|The central library will open on Sundays from next month"])
+        feeds.publish(
+            second, items: ["Council shuts bridge to traffic|\(story.replacingOccurrences(of: "Tuesday night", with: "Tuesday")) and costs"])
+        let reader = try await Reader.fresh(roles: ["member"])
+        #expect(try await add(reader, "\(feeds.url)/feeds/\(first)").status == 201)
+        #expect(try await add(reader, "\(feeds.url)/feeds/\(second)").status == 201)
+        let items = try await reader.send("GET", "/v1/experience/items?limit=10").json["items"] as? [[String: Any]] ?? []
+        let key = { (title: String) in items.first { $0["title"] as? String == title }?["key"] as? String ?? "" }
+        let bridge = try await reader.send("GET", "/v1/experience/items/\(key("Harbour bridge to close"))/same-story")
+        #expect(bridge.status == 200)
+        #expect((bridge.json["items"] as? [[String: Any]])?.compactMap { $0["title"] as? String } == ["Council shuts bridge to traffic"])
+        let library = try await reader.send("GET", "/v1/experience/items/\(key("Library hours extended"))/same-story")
+        #expect((library.json["items"] as? [Any])?.isEmpty == true)
+        #expect(library.json["clusterKey"] as? String != bridge.json["clusterKey"] as? String)
+        try await reader.item("hand-made")
+        let plain = try await reader.send("GET", "/v1/experience/items/hand-made/same-story")
+        #expect(plain.status == 200)
+        #expect(plain.json["clusterKey"] == nil)
+        let stranger = try await Reader.fresh()
+        #expect(try await stranger.send("GET", "/v1/experience/items/\(key("Harbour bridge to close"))/same-story").status == 404)
+    }
 }

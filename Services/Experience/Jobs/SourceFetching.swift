@@ -5,7 +5,7 @@ import Metrics
 /// failing source never holds up the others: each is its own job.
 struct SourceFetching: Sendable {
     let sources: SourceStore
-    let items: ItemStore
+    let intake: FeedIntake
     let fetcher: FeedFetcher
 
     func fetch(_ id: UUID, tenant: UUID, now: Date = Date()) async throws {
@@ -36,7 +36,7 @@ struct SourceFetching: Sendable {
                         throw FetchFailure.notAFeed(error.description)
                     }
                 }
-                let new = try await items.addNew(FeedItems.drafts(feed, source: source, now: now), tenant: tenant)
+                let new = try await intake.take(feed, from: source, tenant: tenant, now: now)
                 Counter(label: "experience_feed_fetches_total", dimensions: [("outcome", "fetched")]).increment()
                 Counter(label: "experience_feed_items_new_total").increment(by: new)
                 try await sources.recordSuccess(

@@ -8,6 +8,7 @@ struct ItemRoutes: RouteGroup {
     let counters: CounterStore
     let feeds: FeedStore
     let rules: FeedRulesStore
+    let clusters: StoryClusterStore
     let cache: HomeCache
     var weights = RankingWeights()
 
@@ -39,6 +40,13 @@ struct ItemRoutes: RouteGroup {
                 items: SimilarItems.rank(
                     of: item, neighbours: neighbours, readers: readers, sameCategories: fill, now: now, halfLifeHours: weights.freshnessHalfLifeHours)
             )
+        }
+        items.get(":key/same-story") { _, context in
+            let identity = try context.requireIdentity()
+            let key = try existingKey(context)
+            _ = try await ExperienceProblems.mapErrors("item") { try await store.get(key, tenant: identity.tenantID) }
+            let found = try await clusters.sameStory(as: key, tenant: identity.tenantID)
+            return SameStoryResponse(itemKey: key, clusterKey: found?.cluster, items: found?.items ?? [])
         }
         items.get(":key/counters") { _, context in
             let identity = try context.requireIdentity()
@@ -136,6 +144,14 @@ struct ItemRoutes: RouteGroup {
     struct SimilarItemsResponse: ResponseEncodable, Sendable {
         var itemKey: String
         var items: [Recommendation]
+    }
+
+    /// The other articles of the item's story (near-duplicates from other sources); no
+    /// cluster for an item that did not come from a feed.
+    struct SameStoryResponse: ResponseEncodable, Sendable {
+        var itemKey: String
+        var clusterKey: String?
+        var items: [Item]
     }
 
     struct BulkInput: Decodable, Sendable {

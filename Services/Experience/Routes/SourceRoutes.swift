@@ -8,7 +8,7 @@ import ServiceKit
 /// page that names one, nor a page with a title) is 422 with the reason.
 struct SourceRoutes: RouteGroup {
     let store: SourceStore
-    let items: ItemStore
+    let intake: FeedIntake
     let fetcher: FeedFetcher
     let cache: HomeCache
 
@@ -88,7 +88,7 @@ struct SourceRoutes: RouteGroup {
                 lastModified: found.document.lastModified, tenant: tenant)
         }
         let now = Date()
-        let new = try await items.addNew(FeedItems.drafts(found.feed, source: source, now: now), tenant: tenant)
+        let new = try await intake.take(found.feed, from: source, tenant: tenant, now: now)
         try await store.recordSuccess(
             source.id, notModified: false, etag: found.document.etag, lastModified: found.document.lastModified, movedTo: nil, itemsNew: new,
             tenant: tenant, now: now)

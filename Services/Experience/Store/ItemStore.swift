@@ -84,9 +84,9 @@ struct ItemStore: Sendable {
     }
 
     /// Inserts the items whose keys are new and leaves the others as they are (a feed lists
-    /// the same articles fetch after fetch); how many were new.
-    func addNew(_ drafts: [ItemDraft], tenant: UUID) async throws -> Int {
-        guard !drafts.isEmpty else { return 0 }
+    /// the same articles fetch after fetch); the keys that were new.
+    func addNew(_ drafts: [ItemDraft], tenant: UUID) async throws -> Set<String> {
+        guard !drafts.isEmpty else { return [] }
         let batch = String(decoding: try PlatformJSON.encoder.encode(drafts.map(BulkRow.init)), as: UTF8.self)
         return try await database.withTenant(tenant) { connection in
             try await connection.query(
@@ -97,9 +97,9 @@ struct ItemStore: Sendable {
                   key text, type text, title text, categories text[], topics text[], provider text, author text,
                   published_at timestamptz, attributes jsonb, status text)
                 ON CONFLICT (tenant_id, key) DO NOTHING
-                RETURNING 1
+                RETURNING key
                 """, logger: database.logger
-            ).collect().count
+            ).collect().reduce(into: Set<String>()) { $0.insert(try $1.decode(String.self)) }
         }
     }
 
