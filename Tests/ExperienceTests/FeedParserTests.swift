@@ -156,4 +156,16 @@ struct FeedParserTests {
         let blog = String(decoding: try Data(contentsOf: folder.appendingPathComponent("blog.html")), as: UTF8.self)
         #expect(PageMetadata.feedLink(in: blog, base: base)?.absoluteString == "http://127.0.0.1:9500/tech.atom")
     }
+
+    @Test("one address per article: tracking parameters, fragments, default ports and case go; other parameters are sorted")
+    func canonicalURLs() throws {
+        func canonical(_ raw: String) throws -> String { CanonicalURL.of(try #require(URL(string: raw))).absoluteString }
+        #expect(try canonical("HTTPS://News.Example:443/a/b/?utm_source=x&id=7&fbclid=abc&b=2#top") == "https://news.example/a/b?b=2&id=7")
+        #expect(try canonical("http://news.example:80") == "http://news.example/")
+        #expect(try canonical("http://news.example:8080/x?UTM_Medium=m") == "http://news.example:8080/x")
+        #expect(try canonical("https://news.example/story?id=7&b=2") == (try canonical("https://news.example/story/?b=2&id=7&gclid=1")))
+        let a = FeedEntry(id: "1", url: URL(string: "https://n.example/s?utm_campaign=rss"), title: "t", categories: [])
+        let b = FeedEntry(id: "2", url: URL(string: "https://N.example/s#comments"), title: "t", categories: [])
+        #expect(FeedItems.key(a) == FeedItems.key(b))
+    }
 }

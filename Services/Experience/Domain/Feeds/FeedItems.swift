@@ -7,9 +7,9 @@ import ServiceKit
 enum FeedItems {
     static let summaryLength = 1000
 
-    /// "feed-" and 32 hex digits of the SHA-256 of the entry's URL (its id when it has none).
+    /// "feed-" and 32 hex digits of the SHA-256 of the entry's canonical URL (its id when it has none).
     static func key(_ entry: FeedEntry) -> String {
-        let digest = SHA256.hash(data: Data((entry.url?.absoluteString ?? entry.id).utf8))
+        let digest = SHA256.hash(data: Data((entry.url.map(CanonicalURL.of)?.absoluteString ?? entry.id).utf8))
         return "feed-" + digest.prefix(16).map { String(format: "%02x", $0) }.joined()
     }
 
@@ -17,7 +17,7 @@ enum FeedItems {
         let provider = String((source.title.isEmpty ? URL(string: source.url)?.host ?? source.url : source.title).prefix(200))
         return feed.entries.map { entry in
             var attributes: [String: JSONValue] = ["source": .string(source.id.uuidString.lowercased())]
-            if let url = entry.url { attributes["url"] = .string(String(url.absoluteString.prefix(2000))) }
+            if let url = entry.url { attributes["url"] = .string(String(CanonicalURL.of(url).absoluteString.prefix(2000))) }
             if let summary = FeedText.line(entry.summary ?? entry.content) { attributes["summary"] = .string(String(summary.prefix(summaryLength))) }
             var seen: Set<String> = []
             let categories = entry.categories.map { String($0.lowercased().prefix(80)) }.filter { !$0.isEmpty && seen.insert($0).inserted }
