@@ -72,9 +72,14 @@ final class SMTPConnection: Sendable {
             return connection
         } catch {
             connection.close()
-            // Whatever the server refused here, it was not this message or its recipient.
-            if case .rejected(let code, let message) = error as? SMTPFailure { throw SMTPFailure.transient("\(code) \(message)") }
-            throw error
+            // Whatever went wrong here (a refusal, a silence past the timeout, a TLS handshake
+            // that failed), it was not this message or its recipient: a transient failure.
+            switch error {
+            case SMTPFailure.rejected(let code, let message): throw SMTPFailure.transient("\(code) \(message)")
+            case let failure as SMTPFailure: throw failure
+            case let lost as SMTPSessionLost: throw lost.failure
+            default: throw SMTPFailure.transient("\(server.host): the session could not be opened: \(error)")
+            }
         }
     }
 
