@@ -168,4 +168,20 @@ struct FeedParserTests {
         let b = FeedEntry(id: "2", url: URL(string: "https://N.example/s#comments"), title: "t", categories: [])
         #expect(FeedItems.key(a) == FeedItems.key(b))
     }
+
+    @Test("an article's language from its function words; short or mixed text is undetermined")
+    func languages() {
+        #expect(Language.detect("The council voted on Tuesday to close the bridge, and the engineers said that it was unsafe for cars") == "en")
+        #expect(
+            Language.detect("Der Stadtrat hat am Dienstag beschlossen, die Brücke zu schließen, weil sie nicht mehr sicher ist und auch der Verkehr")
+                == "de")
+        #expect(
+            Language.detect("Le conseil a voté mardi la fermeture du pont, car les ingénieurs disent que la structure est fragile pour les voitures")
+                == "fr")
+        #expect(
+            Language.detect(
+                "El consejo votó el martes para cerrar el puente, porque los ingenieros dicen que la estructura es frágil para los coches") == "es")
+        #expect(Language.detect("Bridge closed") == "und")
+        #expect(Language.detect("12 34 56 78 90 11 22 33 44 55") == "und")
+    }
 }

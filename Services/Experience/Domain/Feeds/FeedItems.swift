@@ -18,7 +18,9 @@ enum FeedItems {
         return feed.entries.map { entry in
             var attributes: [String: JSONValue] = ["source": .string(source.id.uuidString.lowercased())]
             if let url = entry.url { attributes["url"] = .string(String(CanonicalURL.of(url).absoluteString.prefix(2000))) }
-            if let summary = FeedText.line(entry.summary ?? entry.content) { attributes["summary"] = .string(String(summary.prefix(summaryLength))) }
+            let summary = FeedText.line(entry.summary ?? entry.content)
+            if let summary { attributes["summary"] = .string(String(summary.prefix(summaryLength))) }
+            attributes["language"] = .string(Language.detect(entry.title + " " + (FeedText.line(entry.content) ?? summary ?? "")))
             var seen: Set<String> = []
             let categories = entry.categories.map { String($0.lowercased().prefix(80)) }.filter { !$0.isEmpty && seen.insert($0).inserted }
             return ItemDraft(
