@@ -20,6 +20,9 @@ struct ExperienceJobs: ServiceJobs {
     /// Every minute: the sources due, queued one fetch job each.
     static let scheduleFetches = JobKind<UpkeepArguments>("experience.schedule-fetches", maxAttempts: 1, timeout: .seconds(60))
     static let fetch = JobKind<FetchArguments>("experience.fetch-source", queue: "feeds", maxAttempts: 1, timeout: .seconds(120))
+    /// Every minute: the users whose digest is due, claimed; each claimed digest assembled and sent.
+    static let dispatchDigests = JobKind<UpkeepArguments>("experience.dispatch-digests", maxAttempts: 1, timeout: .seconds(60))
+    static let assembleDigest = JobKind<DigestArguments>("experience.assemble-digest", maxAttempts: 5, timeout: .seconds(120))
     /// One tenant's model of one kind, when its admin asks.
     static let train = JobKind<TrainingArguments>("experience.train-model", maxAttempts: 2, timeout: .seconds(3600))
 
@@ -63,6 +66,9 @@ struct ExperienceJobs: ServiceJobs {
         registry.register(Self.fetch) { arguments, context in
             try await fetching.fetch(arguments.sourceId, tenant: context.tenantID)
         }
+        let digests = DigestSending(store: DigestStore(database: database), feeds: FeedStore(database: database))
+        registry.register(Self.dispatchDigests) { _, context in try await digests.dispatch(logger: context.logger) }
+        registry.register(Self.assembleDigest) { arguments, context in try await digests.assemble(arguments.digestId, tenant: context.tenantID) }
         return registry
     }
 
@@ -75,6 +81,7 @@ struct ExperienceJobs: ServiceJobs {
             try Cron("experience.reconcile-counters", "23 2 * * *", kind: Self.reconcile, arguments: UpkeepArguments()),
             try Cron("experience.train-models", "41 3 * * *", kind: Self.trainAll, arguments: UpkeepArguments()),
             try Cron("experience.schedule-fetches", "* * * * *", kind: Self.scheduleFetches, arguments: UpkeepArguments()),
+            try Cron("experience.dispatch-digests", "* * * * *", kind: Self.dispatchDigests, arguments: UpkeepArguments()),
         ]
     }
 

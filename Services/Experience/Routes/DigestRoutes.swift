@@ -8,6 +8,7 @@ struct DigestRoutes: RouteGroup {
     let store: DigestStore
 
     func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {
+        addDigests(to: router, verifier: verifier)
         let preferences = router.group("v1/experience/digest/preferences").add(
             middleware: AuthenticationMiddleware(verifier: verifier, clients: ClientAccess.experience))
         preferences.get { request, context in
@@ -29,6 +30,23 @@ struct DigestRoutes: RouteGroup {
         }
     }
 
+    /// `GET /v1/experience/digests/{id}`: a digest as it was sent ("view in browser"), for its
+    /// user, an API client, or a tenant admin; anyone else: 404.
+    func addDigests(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {
+        let digests = router.group("v1/experience/digests").add(
+            middleware: AuthenticationMiddleware(verifier: verifier, clients: ClientAccess.experience))
+        digests.get(":id") { _, context in
+            let identity = try context.requireIdentity()
+            let digest = try await ExperienceProblems.mapErrors("digest") {
+                try await store.digest(try context.pathID("digest"), tenant: identity.tenantID)
+            }
+            guard identity.isAPIClient || digest.userId == identity.subject || !Identity.tenantAdminRoles.isDisjoint(with: identity.roles) else {
+                throw ExperienceProblems.problem(.notFound, "digest")
+            }
+            return digest
+        }
+    }
+
     func whose(_ request: Request, _ context: ServiceRequestContext) throws -> (Identity, String) {
         let identity = try context.requireIdentity()
         switch InteractionRules.userKey(own: identity.isAPIClient ? nil : identity.subject, named: request.queryItems["userId"]) {
@@ -39,3 +57,5 @@ struct DigestRoutes: RouteGroup {
 }
 
 extension DigestPreferences: ResponseEncodable {}
+
+extension Digest: ResponseEncodable {}

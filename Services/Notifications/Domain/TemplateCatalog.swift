@@ -122,6 +122,20 @@ enum TemplateCatalog {
                     "locationName": "Bed 4", "error": "the photo is truncated", "detected": "0", "photos": "1",
                     "sessionId": "0190f1d2-0000-7000-8000-000000000002",
                 ]),
+            // Experience's daily digest: the articles come as plain text (data values are
+            // escaped in HTML); the app shows the digest itself at /digests/{id}.
+            BuiltInTemplate(
+                key: "digest.daily",
+                parts: TemplateParts(
+                    subject: "Your digest for {{date}}: {{count}} articles",
+                    text: "Your digest for {{date}}:\n\n{{articles}}\n\nRead it in your browser: {{appUrl}}/digests/{{digestId}}",
+                    html: brandHeader + "<p>Your digest for {{date}}:</p><p style=\"white-space:pre-line\">{{articles}}</p><p>"
+                        + button("{{appUrl}}/digests/{{digestId}}", "Read it in your browser") + "</p>"),
+                sample: [
+                    "date": "2026-12-07", "count": "2", "digestId": "0190f1d2-0000-7000-8000-000000000003",
+                    "articles":
+                        "ENERGY\n- Harbour city opens its first tidal power station (World Desk)\n  https://news.example/tidal\n\nSPORT\n- Late equaliser keeps the title race open (World Desk)",
+                ]),
             BuiltInTemplate(
                 key: "webhook-disabled",
                 parts: TemplateParts(
