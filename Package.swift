@@ -299,7 +299,9 @@ let package = Package(
             name: "SystemTests",
             dependencies: [
                 "TestSupport", "Gateway", "Auth", "Tasks", "Search",
-                "Experience", "Notifications", "Campaigns", "PhotoML",
+                "Experience", "Notifications", "Campaigns", "PhotoML", "Mail",
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/SystemTests"
         ),

@@ -130,7 +130,7 @@ struct SliceTests {
         #expect(try await TestHTTP.send("GET", "\(gateway)/v1/tasks", token: "eyJhbGciOiJub25lIn0.e30.").status == 401)
     }
 
-    @Test("the services without features yet start, migrate and report ready", arguments: ["experience"])
+    @Test("experience starts on its own, migrates and reports ready", arguments: ["experience"])
     func skeletons(service: String) async throws {
         let configuration = TestEnvironment.configuration(service)
         let server = try await TestServer.start { try experienceHost(configuration).application(onServerRunning: $0) }

@@ -1,0 +1,136 @@
+import Foundation
+import Hummingbird
+import Mail
+import NIOCore
+import PostgresNIO
+import ServiceKit
+import TestSupport
+import Testing
+
+@testable import Experience
+@testable import Notifications
+
+/// The content pipeline's path to a reader, across services: auth (sign-up), experience
+/// (sources, fetching, digests) and notifications (the email), over the test broker, with a
+/// feed server on loopback and the digest's time driven by the test.
+@Suite("daily digest end to end")
+struct DigestEndToEndTests {
+    /// An RSS feed of two articles published an hour ago.
+    static func feedServer() async throws -> String {
+        try await TestServer.start { onRunning in
+            let router = Router()
+            router.get("news.xml") { _, _ -> Response in
+                let hourAgo = Date().addingTimeInterval(-3600)
+                let formatter = DateFormatter()
+                formatter.locale = Locale(identifier: "en_US_POSIX")
+                formatter.timeZone = .gmt
+                formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
+                let date = formatter.string(from: hourAgo)
+                let body = """
+                    <rss version="2.0"><channel><title>Harbour News</title>
+                    <item><title>Tidal station opens</title><link>/tidal</link><category>Energy</category><pubDate>\(date)</pubDate>
+                      <description>The station feeds forty thousand homes from the tide.</description></item>
+                    <item><title>Ferry timetable changes</title><link>/ferry</link><category>Transport</category><pubDate>\(date)</pubDate>
+                      <description>Winter sailings start on Monday.</description></item>
+                    </channel></rss>
+                    """
+                return Response(status: .ok, headers: [.contentType: "application/rss+xml"], body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+            }
+            return Application(
+                router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                onServerRunning: { await onRunning($0.localAddress?.port ?? 0) }, logger: TestEnvironment.logger)
+        }.baseURL
+    }
+
+    /// The claims of an access token (its payload, unverified: the test issued it).
+    static func claims(_ token: String) throws -> [String: Any] {
+        var payload = String(token.split(separator: ".")[1]).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while payload.count % 4 != 0 { payload += "=" }
+        return try JSONSerialization.jsonObject(with: try #require(Data(base64Encoded: payload))) as? [String: Any] ?? [:]
+    }
+
+    @Test("sign up, follow a feed, choose a time: at that time the digest email with the feed's articles lands in the Maildir")
+    func digestEmail() async throws {
+        setenv("FEEDS_ALLOW_LOOPBACK", "true", 1)
+        let stack = try await Stack.shared.services()
+        let experience = try await TestServer.start {
+            try experienceHost(TestEnvironment.configuration("experience", jwksURL: stack.jwks)).application(onServerRunning: $0)
+        }.baseURL
+        _ = try await TestServer.start {
+            try notificationsHost(
+                NotificationsConfiguration(
+                    service: TestEnvironment.configuration("notifications", jwksURL: stack.jwks),
+                    smtp: SMTPConfiguration(url: TestEnvironment.smtpURL, requireTLS: false, from: "Platform <no-reply@platform.test>"),
+                    appURL: "https://app.test")
+            ).application(onServerRunning: $0)
+        }
+        let feeds = try await Self.feedServer()
+        let email = "reader-\(UUID().uuidString.prefix(8).lowercased())@example.com"
+        let signup = try await TestHTTP.send(
+            "POST", "\(stack.gateway)/v1/auth/signup",
+            json: ["email": email, "password": "a long enough password", "name": "Rae Reader", "tenantName": "Harbour Readers"])
+        #expect(signup.status == 201)
+        let token = try #require(signup.string("accessToken"))
+        let claims = try Self.claims(token)
+        let user = try #require(claims["sub"] as? String)
+        let tenant = try #require(UUID(uuidString: claims["tid"] as? String ?? ""))
+
+        let source = try await TestHTTP.send("POST", "\(experience)/v1/experience/sources", json: ["url": "\(feeds)/news.xml"], token: token)
+        #expect(source.status == 201, "\(source.json)")
+        #expect(source.json["itemsNew"] as? Int == 2)
+        let zone = DigestSendingZone.lateMorning()
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = try #require(TimeZone(identifier: zone))
+        let at = calendar.dateComponents([.hour, .minute], from: Date().addingTimeInterval(180))
+        let preferences = try await TestHTTP.send(
+            "PUT", "\(experience)/v1/experience/digest/preferences",
+            json: ["enabled": true, "localTime": String(format: "%02d:%02d", at.hour ?? 0, at.minute ?? 0), "timeZone": zone], token: token)
+        #expect(preferences.status == 200, "\(preferences.json)")
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let raw = preferences.json["nextSendAt"] as? String ?? ""
+        let scheduled = try #require(formatter.date(from: raw) ?? ISO8601DateFormatter().date(from: raw))
+
+        // Notifications learns the reader's address from auth.membership.v1; a digest before
+        // that would have nowhere to go.
+        let known = try await withDatabase("notifications") { database in
+            try await eventually(timeout: .seconds(60)) {
+                let user = UUID(uuidString: user) ?? UUID()
+                return try await database.withTenant(tenant) { connection in
+                    try await connection.query(
+                        "SELECT 1 FROM notifications.members WHERE tenant_id = \(tenant) AND user_id = \(user)", logger: database.logger
+                    ).collect().count == 1
+                }
+            }
+        }
+        #expect(known)
+        // The clock the test controls: the dispatcher runs as if a minute past the chosen time.
+        try await withDatabase("experience") { database in
+            let claim = try await DigestStore(database: database).claim(user: user, tenant: tenant, now: scheduled.addingTimeInterval(60))
+            guard case .claimed = claim else {
+                Issue.record("expected the digest to be claimed, got \(claim)")
+                return
+            }
+        }
+        // The sign-up's verification email arrives too; the digest is the other one.
+        #expect(
+            try await eventually(timeout: .seconds(60)) { Mailbox.messages(to: email).contains { $0.subject.hasPrefix("Your digest for ") } })
+        let mail = try #require(Mailbox.messages(to: email).first { $0.subject.hasPrefix("Your digest for ") })
+        #expect(mail.subject.hasPrefix("Your digest for "))
+        #expect(mail.subject.hasSuffix(": 2 articles"))
+        let text = mail.parts["text/plain"] ?? ""
+        #expect(text.contains("- Tidal station opens (Harbour News)"))
+        #expect(text.contains("\(feeds)/tidal"))
+        #expect(text.contains("https://app.test/digests/"))
+        #expect(mail.parts["text/html"]?.contains("Read it in your browser") == true)
+    }
+}
+
+/// A zone where it is late morning now, so a send minutes ahead falls on today.
+enum DigestSendingZone {
+    static func lateMorning() -> String {
+        let hour = Calendar(identifier: .gregorian).dateComponents(in: .gmt, from: Date()).hour ?? 0
+        let offset = 10 - hour
+        return offset == 0 ? "Etc/GMT" : offset > 0 ? "Etc/GMT-\(offset)" : "Etc/GMT+\(-offset)"
+    }
+}
