@@ -2,6 +2,8 @@ import Foundation
 import TestSupport
 import Testing
 
+@testable import Experience
+
 @Suite("sources: feeds followed, fetched into the catalogue")
 struct SourceTests {
     func server() async throws -> FeedServer { try await FeedServer.shared.value() }
@@ -183,5 +185,24 @@ struct SourceTests {
         #expect(plain.json["clusterKey"] == nil)
         let stranger = try await Reader.fresh()
         #expect(try await stranger.send("GET", "/v1/experience/items/\(key("Harbour bridge to close"))/same-story").status == 404)
+    }
+
+    @Test("a spam article is rejected on the way in; a long one is summarised in three sentences and scored")
+    func quality() async throws {
+        let feeds = try await server()
+        let name = UUID().uuidString
+        let long =
+            "The council voted to close the bridge. Engineers found corrosion in the cables. Repairs take eighteen months. "
+            + "Buses will use the ring road meanwhile. Shops near the bridge fear fewer visitors."
+        feeds.publish(name, items: ["BUY NOW BEFORE IT IS GONE|Limited offer! Buy now and earn $500 a day. Act now!!!!", "Bridge closes|\(long)"])
+        let reader = try await Reader.fresh(roles: ["member"])
+        let created = try await add(reader, "\(feeds.url)/feeds/\(name)")
+        #expect(created.json["itemsNew"] as? Int == 1)
+        let items = try await reader.send("GET", "/v1/experience/items?limit=10").json["items"] as? [[String: Any]] ?? []
+        #expect(items.compactMap { $0["title"] as? String } == ["Bridge closes"])
+        let attributes = items.first?["attributes"] as? [String: Any]
+        #expect(Summary.sentences(attributes?["summary"] as? String ?? "").count == 3)
+        #expect((attributes?["quality"] as? Double ?? 0) >= Quality.threshold)
+        #expect(attributes?["language"] as? String == "en")
     }
 }

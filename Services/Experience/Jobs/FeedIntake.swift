@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 
 /// A fetched feed's articles into the catalogue: the new ones added, and each new one put in
 /// its story's cluster. Shared by a source's first fetch (its route) and every later one (its job).
@@ -8,7 +9,17 @@ struct FeedIntake: Sendable {
 
     /// How many articles were new.
     func take(_ feed: ParsedFeed, from source: Source, tenant: UUID, now: Date = Date()) async throws -> Int {
-        let drafts = FeedItems.drafts(feed, source: source, now: now)
+        // Articles already in the catalogue cost nothing: only the others are scored and summarised.
+        let known = try await items.existingKeys(feed.entries.map(FeedItems.key), tenant: tenant)
+        var fresh = feed
+        fresh.entries = feed.entries.filter { !known.contains(FeedItems.key($0)) }
+        let (drafts, rejected) = FeedItems.drafts(fresh, source: source, now: now)
+        for rejection in rejected {
+            for reason in rejection.reasons {
+                Counter(label: "experience_feed_entries_rejected_total", dimensions: [("reason", reason.replacingOccurrences(of: " ", with: "_"))])
+                    .increment()
+            }
+        }
         let new = try await items.addNew(drafts, tenant: tenant)
         let articles = drafts.filter { new.contains($0.key) }.map { draft -> (key: String, text: String) in
             if case .string(let summary)? = draft.attributes["summary"] { return (draft.key, draft.title + " " + summary) }

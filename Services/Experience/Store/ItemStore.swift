@@ -83,6 +83,16 @@ struct ItemStore: Sendable {
         }
     }
 
+    /// Which of `keys` the catalogue holds.
+    func existingKeys(_ keys: [String], tenant: UUID) async throws -> Set<String> {
+        guard !keys.isEmpty else { return [] }
+        return try await database.withTenant(tenant) { connection in
+            try await connection.query(
+                "SELECT key FROM experience.items WHERE tenant_id = \(tenant) AND key = ANY(\(keys))", logger: database.logger
+            ).collect().reduce(into: Set<String>()) { $0.insert(try $1.decode(String.self)) }
+        }
+    }
+
     /// Inserts the items whose keys are new and leaves the others as they are (a feed lists
     /// the same articles fetch after fetch); the keys that were new.
     func addNew(_ drafts: [ItemDraft], tenant: UUID) async throws -> Set<String> {

@@ -13,14 +13,29 @@ enum FeedItems {
         return "feed-" + digest.prefix(16).map { String(format: "%02x", $0) }.joined()
     }
 
-    static func drafts(_ feed: ParsedFeed, source: Source, now: Date) -> [ItemDraft] {
+    /// Articles that did not pass, and why.
+    struct Rejection: Sendable, Equatable {
+        var key: String
+        var reasons: [String]
+    }
+
+    /// The entries as items, each scored for quality (those below the threshold rejected)
+    /// and summarised (TextRank, three sentences) from its full text when the feed gives one.
+    static func drafts(_ feed: ParsedFeed, source: Source, now: Date) -> (drafts: [ItemDraft], rejected: [Rejection]) {
         let provider = String((source.title.isEmpty ? URL(string: source.url)?.host ?? source.url : source.title).prefix(200))
-        return feed.entries.map { entry in
-            var attributes: [String: JSONValue] = ["source": .string(source.id.uuidString.lowercased())]
+        var rejected: [Rejection] = []
+        let drafts = feed.entries.compactMap { entry -> ItemDraft? in
+            let text = FeedText.line(entry.content) ?? FeedText.line(entry.summary) ?? ""
+            let quality = Quality.of(title: entry.title, text: text)
+            if quality.rejected {
+                rejected.append(Rejection(key: key(entry), reasons: quality.reasons))
+                return nil
+            }
+            var attributes: [String: JSONValue] = ["source": .string(source.id.uuidString.lowercased()), "quality": .number(quality.score)]
             if let url = entry.url { attributes["url"] = .string(String(CanonicalURL.of(url).absoluteString.prefix(2000))) }
-            let summary = FeedText.line(entry.summary ?? entry.content)
-            if let summary { attributes["summary"] = .string(String(summary.prefix(summaryLength))) }
-            attributes["language"] = .string(Language.detect(entry.title + " " + (FeedText.line(entry.content) ?? summary ?? "")))
+            let summary = Summary.of(text, sentences: 3)
+            if !summary.isEmpty { attributes["summary"] = .string(String(summary.prefix(summaryLength))) }
+            attributes["language"] = .string(Language.detect(entry.title + " " + text))
             var seen: Set<String> = []
             let categories = entry.categories.map { String($0.lowercased().prefix(80)) }.filter { !$0.isEmpty && seen.insert($0).inserted }
             return ItemDraft(
@@ -29,5 +44,6 @@ enum FeedItems {
                 // Undated, or dated ahead of our clock: as of the fetch.
                 publishedAt: min(entry.publishedAt ?? now, now), attributes: attributes, status: .active)
         }
+        return (drafts, rejected)
     }
 }
