@@ -1,4 +1,5 @@
 import Foundation
+import ServiceKit
 import TestSupport
 import Testing
 
@@ -51,6 +52,42 @@ struct DigestScheduleTests {
         #expect(DigestSchedule.localTime("07:30")! == (7, 30))
         #expect(DigestSchedule.localTime("23:59")! == (23, 59))
         for bad in ["7:30", "24:00", "07:60", "0730", "07:30:00", "", "ab:cd", "-1:30"] { #expect(DigestSchedule.localTime(bad) == nil, "\(bad)") }
+    }
+}
+
+@Suite("digest assembly")
+struct DigestAssemblyTests {
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    func item(_ key: String, _ category: String, topics: [String] = [], source: String? = nil, hoursAgo: Double = 1) -> Item {
+        var attributes: [String: JSONValue] = [:]
+        if let source { attributes["source"] = .string(source) }
+        return Item(
+            key: key, type: "article", title: key, categories: [category], topics: topics, provider: nil, author: nil,
+            publishedAt: now.addingTimeInterval(-hoursAgo * 3600), attributes: attributes, status: .active, version: 1, createdAt: now, updatedAt: now
+        )
+    }
+
+    @Test("one article per story (its most relevant), followed sources first, muted topics out, grouped by topic")
+    func pick() {
+        var profile = UserProfile()
+        profile.categories = ["energy": 3, "sport": 1]
+        let candidates: [(item: Item, cluster: String?)] = [
+            (item("energy-copy", "energy", hoursAgo: 5), "story-1"), (item("energy-original", "energy", source: "mine"), "story-1"),
+            (item("sport-1", "sport"), nil), (item("crime-1", "crime", topics: ["crime"]), nil),
+            (item("other-followed", "misc", source: "mine"), nil), (item("other", "misc"), nil),
+        ]
+        let articles = DigestAssembly.pick(candidates, profile: profile, followed: ["mine": 1], muted: ["crime"], maxItems: 3, now: now)
+        let keys = articles.map(\.key)
+        #expect(keys.count == 3)
+        #expect(keys.contains("energy-original") && !keys.contains("energy-copy"))
+        #expect(!keys.contains("crime-1"))
+        #expect(keys.contains("other-followed") && !keys.contains("other"))
+        // Grouped: each topic's articles together.
+        let topics = articles.map(\.topic)
+        #expect(
+            topics == topics.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }.flatMap { topic in topics.filter { $0 == topic } })
+        #expect(DigestAssembly.text(articles).hasPrefix(articles[0].topic.uppercased()))
     }
 }
 

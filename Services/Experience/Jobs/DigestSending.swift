@@ -9,6 +9,7 @@ import Metrics
 struct DigestSending: Sendable {
     let store: DigestStore
     let feeds: FeedStore
+    let sources: SourceStore
     static let source = "experience"
 
     func dispatch(now: Date = Date(), logger: Logger) async throws {
@@ -32,8 +33,11 @@ struct DigestSending: Sendable {
             ?? digest.scheduledAt.addingTimeInterval(-DigestAssembly.firstLookback)
         let candidates = try await store.candidates(since: since, until: now, tenant: tenant)
         let profile = try await feeds.profile(user: digest.userId, tenant: tenant, now: now)
+        let followed = Dictionary(
+            try await sources.list(user: digest.userId, tenant: tenant).map { ($0.id.uuidString.lowercased(), $0.userId == nil ? 0.5 : 1.0) }
+        ) { max($0, $1) }
         let articles = DigestAssembly.pick(
-            candidates, profile: profile, muted: Set(preferences.mutedTopics), maxItems: preferences.maxItems, now: now)
+            candidates, profile: profile, followed: followed, muted: Set(preferences.mutedTopics), maxItems: preferences.maxItems, now: now)
         guard !articles.isEmpty else {
             Counter(label: "experience_digests_total", dimensions: [("outcome", "nothing_new")]).increment()
             return try await store.finish(id, state: "nothing_new", articles: [], request: nil, tenant: tenant)

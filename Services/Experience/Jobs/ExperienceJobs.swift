@@ -66,7 +66,7 @@ struct ExperienceJobs: ServiceJobs {
         registry.register(Self.fetch) { arguments, context in
             try await fetching.fetch(arguments.sourceId, tenant: context.tenantID)
         }
-        let digests = DigestSending(store: DigestStore(database: database), feeds: FeedStore(database: database))
+        let digests = DigestSending(store: DigestStore(database: database), feeds: FeedStore(database: database), sources: sources)
         registry.register(Self.dispatchDigests) { _, context in try await digests.dispatch(logger: context.logger) }
         registry.register(Self.assembleDigest) { arguments, context in try await digests.assemble(arguments.digestId, tenant: context.tenantID) }
         return registry

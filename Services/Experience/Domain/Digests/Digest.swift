@@ -28,18 +28,32 @@ enum DigestAssembly {
     /// A send more than this late is skipped (the day's window passed), not sent late.
     static let window: TimeInterval = 30 * 60
 
+    /// Relevance to the user: category and topic affinity from their profile, articles of the
+    /// sources they follow (their own fully, the tenant's half), and freshness.
+    static func relevance(_ item: Item, profile: UserProfile, followed: [String: Double], now: Date) -> Double {
+        let affinity = Scoring.affinity(categories: item.categories + item.topics, profile: profile.categories)
+        var source = 0.0
+        if case .string(let id)? = item.attributes["source"] { source = followed[id] ?? 0 }
+        let freshness = Scoring.freshness(published: item.publishedAt, now: now, halfLifeHours: 24)
+        return 0.5 * affinity + 0.3 * source + 0.2 * freshness
+    }
+
+    /// `followed`: source id → 1 for the user's own sources, 0.5 for the tenant's.
     static func pick(
-        _ candidates: [(item: Item, cluster: String?)], profile: UserProfile, muted: Set<String>, maxItems: Int, now: Date
+        _ candidates: [(item: Item, cluster: String?)], profile: UserProfile, followed: [String: Double] = [:], muted: Set<String>, maxItems: Int,
+        now: Date
     ) -> [Digest.Article] {
-        var stories: Set<String> = []
-        let eligible = candidates.filter { candidate in
-            candidate.item.status == .active && Set(candidate.item.categories).isDisjoint(with: muted)
-                && !profile.excluded.contains(candidate.item.key) && stories.insert(candidate.cluster ?? candidate.item.key).inserted
+        // The most relevant article of each story.
+        var best: [String: (Item, score: Double)] = [:]
+        for (item, cluster) in candidates
+        where item.status == .active && Set(item.categories + item.topics).isDisjoint(with: muted) && !profile.excluded.contains(item.key) {
+            let score = relevance(item, profile: profile, followed: followed, now: now)
+            let story = cluster ?? item.key
+            if score > best[story]?.score ?? -1 { best[story] = (item, score) }
         }
-        let scored = eligible.map { candidate -> (Item, score: Double, categories: Set<String>) in
-            let affinity = Scoring.affinity(categories: candidate.item.categories, profile: profile.categories)
-            let freshness = Scoring.freshness(published: candidate.item.publishedAt, now: now, halfLifeHours: 24)
-            return (candidate.item, 0.7 * affinity + 0.3 * freshness, Set(candidate.item.categories))
+        let scored = best.values.sorted { ($0.score, $0.0.key) > ($1.score, $1.0.key) }.map {
+            item, score -> (Item, score: Double, categories: Set<String>) in
+            (item, score, Set(item.topics.isEmpty ? item.categories : item.topics))
         }
         let chosen = Scoring.diversify(scored, count: maxItems, lambda: 0.7).map(\.0)
         let articles = chosen.map { item -> Digest.Article in
@@ -48,7 +62,8 @@ enum DigestAssembly {
             if case .string(let value)? = item.attributes["url"] { url = value }
             if case .string(let value)? = item.attributes["summary"] { summary = value }
             return Digest.Article(
-                key: item.key, title: item.title, url: url, summary: summary, topic: item.categories.first ?? "other", provider: item.provider)
+                key: item.key, title: item.title, url: url, summary: summary, topic: item.topics.first ?? item.categories.first ?? "other",
+                provider: item.provider)
         }
         // Grouped by topic, the topics in the order of their best article.
         var order: [String] = []
