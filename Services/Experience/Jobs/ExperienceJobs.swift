@@ -61,7 +61,8 @@ struct ExperienceJobs: ServiceJobs {
             let queued = try await sources.scheduleDue()
             if queued > 0 { context.logger.debug("feed fetches queued", metadata: ["sources": "\(queued)"]) }
         }
-        let intake = FeedIntake(items: ItemStore(database: database), clusters: StoryClusterStore(database: database))
+        let intake = FeedIntake(
+            items: ItemStore(database: database), clusters: StoryClusterStore(database: database), topics: TopicStore(database: database))
         let fetching = SourceFetching(sources: sources, intake: intake, fetcher: fetcher)
         registry.register(Self.fetch) { arguments, context in
             try await fetching.fetch(arguments.sourceId, tenant: context.tenantID)

@@ -6,6 +6,7 @@ import Metrics
 struct FeedIntake: Sendable {
     let items: ItemStore
     let clusters: StoryClusterStore
+    let topics: TopicStore
 
     /// How many articles were new.
     func take(_ feed: ParsedFeed, from source: Source, tenant: UUID, now: Date = Date()) async throws -> Int {
@@ -13,7 +14,8 @@ struct FeedIntake: Sendable {
         let known = try await items.existingKeys(feed.entries.map(FeedItems.key), tenant: tenant)
         var fresh = feed
         fresh.entries = feed.entries.filter { !known.contains(FeedItems.key($0)) }
-        let (drafts, rejected) = FeedItems.drafts(fresh, source: source, now: now)
+        let classifier = TopicClassifier(fresh.entries.isEmpty ? [] : try await topics.all(tenant: tenant))
+        let (drafts, rejected) = FeedItems.drafts(fresh, source: source, topics: classifier, now: now)
         for rejection in rejected {
             for reason in rejection.reasons {
                 Counter(label: "experience_feed_entries_rejected_total", dimensions: [("reason", reason.replacingOccurrences(of: " ", with: "_"))])

@@ -22,6 +22,7 @@ enum ExperienceProblems {
         case .illegalTransition(let from, let to): Problem.conflict("A \(from) \(what) cannot become \(to).")
         case .anotherRunning: Problem.conflict("Another experiment is running; stop it first (one shapes the home feed at a time).")
         case .unknownVariant(let name): Problem.validation([.init(field: "winner", message: "names no variant of the experiment: \(name)")])
+        case .tooMany(let limit): Problem.conflict("A tenant may have at most \(limit) of these; delete one first.")
         }
     }
 }

@@ -10,4 +10,6 @@ enum ExperienceError: Error, Equatable {
     /// Another experiment runs already; one at a time.
     case anotherRunning
     case unknownVariant(String)
+    /// The tenant holds the most it may of these already.
+    case tooMany(Int)
 }

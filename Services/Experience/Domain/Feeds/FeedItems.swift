@@ -21,7 +21,11 @@ enum FeedItems {
 
     /// The entries as items, each scored for quality (those below the threshold rejected)
     /// and summarised (TextRank, three sentences) from its full text when the feed gives one.
-    static func drafts(_ feed: ParsedFeed, source: Source, now: Date) -> (drafts: [ItemDraft], rejected: [Rejection]) {
+    static func drafts(
+        _ feed: ParsedFeed, source: Source, topics: TopicClassifier = TopicClassifier([]), now: Date
+    ) -> (
+        drafts: [ItemDraft], rejected: [Rejection]
+    ) {
         let provider = String((source.title.isEmpty ? URL(string: source.url)?.host ?? source.url : source.title).prefix(200))
         var rejected: [Rejection] = []
         let drafts = feed.entries.compactMap { entry -> ItemDraft? in
@@ -40,7 +44,7 @@ enum FeedItems {
             let categories = entry.categories.map { String($0.lowercased().prefix(80)) }.filter { !$0.isEmpty && seen.insert($0).inserted }
             return ItemDraft(
                 key: key(entry), type: "article", title: String(entry.title.prefix(500)), categories: Array(categories.prefix(ItemRules.maxLabels)),
-                topics: [], provider: provider, author: entry.author.map { String($0.prefix(200)) },
+                topics: topics.classify(entry.title + " " + text).map(\.key), provider: provider, author: entry.author.map { String($0.prefix(200)) },
                 // Undated, or dated ahead of our clock: as of the fetch.
                 publishedAt: min(entry.publishedAt ?? now, now), attributes: attributes, status: .active)
         }
