@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`. See README.md.
-.PHONY: run up down test fuzz broker-restarts build format lint bench bench-auth bench-gateway bench-jobs bench-tasks bench-search bench-notifications bench-photoml bench-campaigns bench-experience eval-experience
+.PHONY: run up down test fuzz broker-restarts build format lint bench bench-auth bench-gateway bench-jobs bench-tasks bench-search bench-notifications bench-photoml bench-campaigns bench-experience eval-experience bench-digests
 
 run:    ## everything in the foreground; Ctrl-C stops it
 	infra/dev/stack.sh run
@@ -54,6 +54,10 @@ bench-photoml:  ## photoml: 12 MP photos upload to completed, per stage, count e
 	infra/dev/fuzz.sh validate >/dev/null
 	.dev/venv/bin/python ml/make_bench_photos.py 4
 	SWIFT_TEST_ARGS="-c release -Xswiftc -enable-testing --no-parallel --filter PhotoMLBenchmark|PhotoMLAccuracyBenchmark|DetectionInsertBenchmark" BENCH=1 BENCH_PHOTOML=1 infra/dev/stack.sh test
+
+bench-digests:  ## content pipeline: articles/s per core through its stages on 50,000 generated articles, near-duplicate precision/recall; release build
+	swift build -c release --product experience
+	"$$(swift build -c release --show-bin-path)/experience" pipeline-bench --articles 50000
 
 eval-experience:  ## experience: offline recall@20/NDCG@20 of popularity, heuristic and ALS on planted tastes, against PyPI implicit
 	bench/experience-eval.sh $(ARGS)

@@ -60,7 +60,7 @@ struct ExperienceCommand: AsyncParsableCommand {
         commandName: "experience", abstract: "Interaction events, recommendations, personalisation.",
         subcommands: [
             ServeCommand<ExperienceProgram>.self, MigrateCommand<ExperienceProgram>.self, DeadLetterCommand<ExperienceProgram>.self,
-            EvaluateCommand.self,
+            EvaluateCommand.self, PipelineBenchCommand.self,
         ],
         defaultSubcommand: ServeCommand<ExperienceProgram>.self)
 }

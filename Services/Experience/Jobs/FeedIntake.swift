@@ -22,11 +22,9 @@ struct FeedIntake: Sendable {
                     .increment()
             }
         }
-        let new = try await items.addNew(drafts, tenant: tenant)
-        let articles = drafts.filter { new.contains($0.key) }.map { draft -> (key: String, text: String) in
-            if case .string(let summary)? = draft.attributes["summary"] { return (draft.key, draft.title + " " + summary) }
-            return (draft.key, draft.title)
-        }
+        let new = try await items.addNew(drafts.map(\.item), tenant: tenant)
+        // The same story from several sources: by the articles' full text.
+        let articles = drafts.filter { new.contains($0.item.key) }.map { (key: $0.item.key, text: $0.text) }
         try await clusters.assign(articles, tenant: tenant, now: now)
         return new.count
     }

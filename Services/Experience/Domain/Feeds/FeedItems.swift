@@ -20,15 +20,14 @@ enum FeedItems {
     }
 
     /// The entries as items, each scored for quality (those below the threshold rejected)
-    /// and summarised (TextRank, three sentences) from its full text when the feed gives one.
+    /// and summarised (TextRank, three sentences) from its full text when the feed gives one;
+    /// beside each, that text (near-duplicates are found by it).
     static func drafts(
         _ feed: ParsedFeed, source: Source, topics: TopicClassifier = TopicClassifier([]), now: Date
-    ) -> (
-        drafts: [ItemDraft], rejected: [Rejection]
-    ) {
+    ) -> (drafts: [(item: ItemDraft, text: String)], rejected: [Rejection]) {
         let provider = String((source.title.isEmpty ? URL(string: source.url)?.host ?? source.url : source.title).prefix(200))
         var rejected: [Rejection] = []
-        let drafts = feed.entries.compactMap { entry -> ItemDraft? in
+        let drafts = feed.entries.compactMap { entry -> (item: ItemDraft, text: String)? in
             let text = FeedText.line(entry.content) ?? FeedText.line(entry.summary) ?? ""
             let quality = Quality.of(title: entry.title, text: text)
             if quality.rejected {
@@ -42,11 +41,12 @@ enum FeedItems {
             attributes["language"] = .string(Language.detect(entry.title + " " + text))
             var seen: Set<String> = []
             let categories = entry.categories.map { String($0.lowercased().prefix(80)) }.filter { !$0.isEmpty && seen.insert($0).inserted }
-            return ItemDraft(
+            let draft = ItemDraft(
                 key: key(entry), type: "article", title: String(entry.title.prefix(500)), categories: Array(categories.prefix(ItemRules.maxLabels)),
                 topics: topics.classify(entry.title + " " + text).map(\.key), provider: provider, author: entry.author.map { String($0.prefix(200)) },
                 // Undated, or dated ahead of our clock: as of the fetch.
                 publishedAt: min(entry.publishedAt ?? now, now), attributes: attributes, status: .active)
+            return (draft, text.isEmpty ? entry.title : text)
         }
         return (drafts, rejected)
     }
