@@ -13,6 +13,7 @@ struct PipelineBenchCommand: ParsableCommand {
     @Option var articles = 50_000
     @Option(help: "Share of articles that rewrite another.") var duplicates = 0.2
     @Option(help: "Articles clustered per batch.") var batch = 1000
+    @Option(help: "Where the corpus and our clusters go (JSON lines), for ml/near_duplicates_baseline.py.") var out: String?
 
     func run() throws {
         let (entries, story) = Self.corpus(articles: articles, duplicates: duplicates)
@@ -31,31 +32,46 @@ struct PipelineBenchCommand: ParsableCommand {
             let slice = Array(entries[(entries.count * chunk / chunks)..<(entries.count * (chunk + 1) / chunks)])
             let feed = ParsedFeed(format: .rss, title: "Bench", link: nil, entries: slice)
             let (drafts, _) = FeedItems.drafts(feed, source: source, topics: classifier, now: Date())
-            let signatures = drafts.map { NearDuplicates.signature($0.text) }
-            results.set(chunk, (drafts.count, signatures))
+            results.set(chunk, drafts.map { Processed(key: $0.item.key, text: $0.text, signature: NearDuplicates.signature($0.text)) })
         }
-        let signatures = results.all.flatMap(\.1)
-        let kept = results.all.reduce(0) { $0 + $1.0 }
+        let processed = results.all
         let staged = Date()
-        let clusters = NearDuplicates.cluster(signatures, batchSize: batch)
+        let clusters = NearDuplicates.cluster(processed.map(\.signature), batchSize: batch)
         let seconds = Date().timeIntervalSince(started)
         let cpu = Self.cpuSeconds() - cpuBefore
-        let (precision, recall) = Self.pairwise(clusters: clusters, story: story)
-        print("pipeline: \(articles) articles (\(Int(duplicates * 100)) % rewrites), \(kept) passed quality")
+        let position = Dictionary(uniqueKeysWithValues: entries.enumerated().map { (FeedItems.key($0.element), $0.offset) })
+        let stories = processed.map { story[position[$0.key] ?? 0] }
+        let (precision, recall) = Self.pairwise(clusters: clusters, story: stories)
+        print("pipeline: \(articles) articles (\(Int(duplicates * 100)) % rewrites), \(processed.count) passed quality")
         print(
             String(
                 format: "stages %.1f s, clustering %.1f s (batches of %d): %.0f articles/s, %.0f per CPU second", staged.timeIntervalSince(started),
                 Date().timeIntervalSince(staged), batch, Double(articles) / seconds, Double(articles) / max(cpu, 0.001)))
         print(String(format: "near-duplicates: pairwise precision %.3f, recall %.3f against the planted stories", precision, recall))
+        if let out {
+            // One JSON line per article: its text, its planted story, our cluster.
+            var lines = ""
+            for (index, article) in processed.enumerated() {
+                let line = try JSONSerialization.data(withJSONObject: ["text": article.text, "story": stories[index], "cluster": clusters[index]])
+                lines += String(decoding: line, as: UTF8.self) + "\n"
+            }
+            try Data(lines.utf8).write(to: URL(fileURLWithPath: out))
+        }
+    }
+
+    struct Processed: Sendable {
+        var key: String
+        var text: String
+        var signature: [UInt64]
     }
 
     /// Results of the parallel chunks, each written once by its own chunk.
     final class ResultSlots: @unchecked Sendable {
-        private var slots: [(Int, [[UInt64]])]
+        private var slots: [[Processed]]
         private let lock = NSLock()
-        init(count: Int) { slots = Array(repeating: (0, []), count: count) }
-        func set(_ index: Int, _ value: (Int, [[UInt64]])) { lock.withLock { slots[index] = value } }
-        var all: [(Int, [[UInt64]])] { lock.withLock { slots } }
+        init(count: Int) { slots = Array(repeating: [], count: count) }
+        func set(_ index: Int, _ value: [Processed]) { lock.withLock { slots[index] = value } }
+        var all: [Processed] { lock.withLock { slots.flatMap { $0 } } }
     }
 
     static func cpuSeconds() -> Double {
