@@ -60,7 +60,7 @@ struct ExperienceCommand: AsyncParsableCommand {
         commandName: "experience", abstract: "Interaction events, recommendations, personalisation.",
         subcommands: [
             ServeCommand<ExperienceProgram>.self, MigrateCommand<ExperienceProgram>.self, DeadLetterCommand<ExperienceProgram>.self,
-            EvaluateCommand.self, PipelineBenchCommand.self,
+            EvaluateCommand.self, PipelineBenchCommand.self, SummarizeCommand.self,
         ],
         defaultSubcommand: ServeCommand<ExperienceProgram>.self)
 }
