@@ -29,8 +29,8 @@ format:  ## formats the Swift sources by .swift-format
 lint:  ## fails on any .swift-format finding (make test runs it first)
 	swift format lint --strict --recursive Services Shared Tests contracts bench Package.swift
 
-bench:  ## auth throughput, gateway against nginx, job queue, tasks through the gateway, search at 1M documents, notifications
-	$(MAKE) bench-auth bench-gateway bench-jobs bench-tasks bench-search bench-notifications bench-photoml bench-campaigns bench-experience
+bench:  ## every benchmark below, one after the other
+	$(MAKE) bench-auth bench-gateway bench-jobs bench-tasks bench-search bench-notifications bench-photoml bench-campaigns bench-experience eval-experience bench-digests
 
 bench-gateway:  ## wrk: gateway (JWT + limiter) vs nginx vs direct, release build; prints figures
 	bench/gateway.sh
