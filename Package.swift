@@ -299,7 +299,7 @@ let package = Package(
             name: "SystemTests",
             dependencies: [
                 "TestSupport", "Gateway", "Auth", "Tasks", "Search",
-                "Experience", "Notifications", "Campaigns", "PhotoML", "Mail",
+                "Experience", "Notifications", "Campaigns", "PhotoML", "Mail", "Outbound",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Mail
 import NIOCore
+import Outbound
 import PostgresNIO
 import ServiceKit
 import TestSupport
@@ -51,7 +52,12 @@ struct DigestEndToEndTests {
 
     @Test("sign up, follow a feed, choose a time: at that time the digest email with the feed's articles lands in the Maildir")
     func digestEmail() async throws {
-        setenv("FEEDS_ALLOW_LOOPBACK", "true", 1)
+        // These servers share the test database with the experience and notifications suites,
+        // so their job workers take those suites' jobs too: they are configured alike
+        // (ExperienceTests/ExperienceServer, NotificationsTests/NotificationsServer).
+        for (name, value) in ["FEEDS_ALLOW_LOOPBACK": "true", "FEEDS_TIMEOUT_SECONDS": "2", "FEEDS_HOST_GAP_MS": "0", "FEEDS_MAX_BYTES": "262144"] {
+            setenv(name, value, 1)
+        }
         let stack = try await Stack.shared.services()
         let experience = try await TestServer.start {
             try experienceHost(TestEnvironment.configuration("experience", jwksURL: stack.jwks)).application(onServerRunning: $0)
@@ -61,7 +67,9 @@ struct DigestEndToEndTests {
                 NotificationsConfiguration(
                     service: TestEnvironment.configuration("notifications", jwksURL: stack.jwks),
                     smtp: SMTPConfiguration(url: TestEnvironment.smtpURL, requireTLS: false, from: "Platform <no-reply@platform.test>"),
-                    appURL: "https://app.test")
+                    appURL: "https://app.test", webhooks: DestinationPolicy(requireHTTPS: false, allowLoopback: true), streamPoll: .milliseconds(100),
+                    emailRetries: EmailRetries(maxAttempts: 3, delay: { _ in .milliseconds(200) }), webhookSchedule: { $0 < 4 ? 0.2 : nil },
+                    webhookTimeout: .seconds(1))
             ).application(onServerRunning: $0)
         }
         let feeds = try await Self.feedServer()
