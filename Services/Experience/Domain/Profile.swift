@@ -55,6 +55,14 @@ struct UserProfile: Sendable, Equatable {
     static let halfLife: TimeInterval = 14 * 86400
 
     /// `entries` newest first.
+    /// An IANA zone by its name ("Europe/Berlin", "UTC"); nil for abbreviations and anything unknown.
+    static func zone(named name: String) -> TimeZone? {
+        guard name.count <= 64, name.contains("/") || name == "UTC" else { return nil }
+        return TimeZone(identifier: name)
+    }
+
+    static let zoneRule = "must be an IANA time zone such as Europe/Berlin"
+
     /// Night (0–6 h), morning, afternoon, evening in `timeZone`.
     static func daypart(of date: Date, in timeZone: TimeZone) -> Int {
         var calendar = Calendar(identifier: .gregorian)

@@ -40,7 +40,7 @@ struct DigestRoutes: RouteGroup {
             let digest = try await ExperienceProblems.mapErrors("digest") {
                 try await store.digest(try context.pathID("digest"), tenant: identity.tenantID)
             }
-            guard identity.isAPIClient || digest.userId == identity.subject || !Identity.tenantAdminRoles.isDisjoint(with: identity.roles) else {
+            guard identity.actsForEveryone || digest.userId == identity.subject else {
                 throw ExperienceProblems.problem(.notFound, "digest")
             }
             return digest
@@ -49,10 +49,7 @@ struct DigestRoutes: RouteGroup {
 
     func whose(_ request: Request, _ context: ServiceRequestContext) throws -> (Identity, String) {
         let identity = try context.requireIdentity()
-        switch InteractionRules.userKey(own: identity.isAPIClient ? nil : identity.subject, named: request.queryItems["userId"]) {
-        case .success(let key): return (identity, key)
-        case .failure(let refusal): throw Problem.validation([.init(field: refusal.field, message: refusal.reason)])
-        }
+        return (identity, try identity.userKey(named: request.queryItems["userId"]))
     }
 }
 

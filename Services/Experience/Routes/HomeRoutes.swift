@@ -23,11 +23,7 @@ struct HomeRoutes: RouteGroup {
 
     func feed(_ request: Request, _ context: ServiceRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
-        let user: String
-        switch InteractionRules.userKey(own: identity.isAPIClient ? nil : identity.subject, named: request.queryItems["userId"]) {
-        case .success(let key): user = key
-        case .failure(let refusal): throw Problem.validation([.init(field: refusal.field, message: refusal.reason)])
-        }
+        let user = try identity.userKey(named: request.queryItems["userId"])
         let tenant = identity.tenantID
         let timeZone = try Self.timeZone(request.queryItems["timeZone"])
         // RFC 9211's Cache-Status says whether the feed was kept or built now.
@@ -49,8 +45,8 @@ struct HomeRoutes: RouteGroup {
     /// `?timeZone=Europe/Berlin`: the user's zone, for the time-of-day adjustment; UTC when absent.
     static func timeZone(_ raw: String?) throws -> TimeZone {
         guard let raw else { return .gmt }
-        guard raw.count <= 64, raw.contains("/") || raw == "UTC", let zone = TimeZone(identifier: raw) else {
-            throw Problem.validation([.init(field: "timeZone", message: "must be an IANA time zone such as Europe/Berlin")])
+        guard let zone = UserProfile.zone(named: raw) else {
+            throw Problem.validation([.init(field: "timeZone", message: UserProfile.zoneRule)])
         }
         return zone
     }

@@ -18,7 +18,7 @@ struct SourceRoutes: RouteGroup {
         sources.post { request, context in try await create(request, context) }
         sources.get { request, context in
             let identity = try context.requireIdentity()
-            let user = identity.isAPIClient ? request.queryItems["userId"] : Self.seesAll(identity) ? nil : identity.subject
+            let user = identity.isAPIClient ? request.queryItems["userId"] : identity.actsForEveryone ? nil : identity.subject
             return Page(items: try await store.list(user: user, tenant: identity.tenantID), nextCursor: nil)
         }
         sources.get(":id") { _, context in try await visible(context).1 }
@@ -37,15 +37,11 @@ struct SourceRoutes: RouteGroup {
     }
 
     /// Tenant admins and API clients see every source of the tenant; a user, theirs and the tenant's.
-    static func seesAll(_ identity: Identity) -> Bool {
-        identity.isAPIClient || !Identity.tenantAdminRoles.isDisjoint(with: identity.roles)
-    }
-
     func visible(_ context: ServiceRequestContext) async throws -> (Identity, Source) {
         let identity = try context.requireIdentity()
         let id = try context.pathID("source")
         let source = try await ExperienceProblems.mapErrors("source") { try await store.get(id, tenant: identity.tenantID).source }
-        guard Self.seesAll(identity) || source.userId == nil || source.userId == identity.subject else {
+        guard identity.actsForEveryone || source.userId == nil || source.userId == identity.subject else {
             throw ExperienceProblems.problem(.notFound, "source")
         }
         return (identity, source)

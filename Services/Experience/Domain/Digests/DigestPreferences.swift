@@ -38,9 +38,7 @@ struct DigestPreferencesInput: Decodable, Sendable {
             preferences.localTime = localTime
         }
         if let timeZone {
-            v.check(
-                timeZone.count <= 64 && (timeZone.contains("/") || timeZone == "UTC") && TimeZone(identifier: timeZone) != nil, "timeZone",
-                "must be an IANA time zone such as Europe/Berlin")
+            v.check(UserProfile.zone(named: timeZone) != nil, "timeZone", UserProfile.zoneRule)
             preferences.timeZone = timeZone
         }
         if let maxItems {
@@ -49,7 +47,7 @@ struct DigestPreferencesInput: Decodable, Sendable {
         }
         // Topics as items label them: lower-cased, each once, at most 20.
         preferences.mutedTopics = ItemRules.labels(mutedTopics, "mutedTopics", &v)
-        if preferences.enabled, let time = DigestSchedule.localTime(preferences.localTime), let zone = TimeZone(identifier: preferences.timeZone) {
+        if preferences.enabled, let time = DigestSchedule.localTime(preferences.localTime), let zone = UserProfile.zone(named: preferences.timeZone) {
             preferences.nextSendAt = DigestSchedule.next(after: now, hour: time.hour, minute: time.minute, in: zone)
         }
         return preferences
