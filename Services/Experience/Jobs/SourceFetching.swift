@@ -26,15 +26,10 @@ struct SourceFetching: Sendable {
             case .document(let document):
                 let feed: ParsedFeed
                 if source.format == ParsedFeed.Format.page.rawValue {
-                    let html = String(decoding: document.body, as: UTF8.self)
-                    guard let page = PageMetadata.article(in: html, base: document.url) else { throw FetchFailure.notAFeed("the page has no title") }
-                    feed = ParsedFeed(format: .page, title: page.title, link: page.url, entries: [page])
+                    guard let page = FeedFetcher.page(document) else { throw FetchFailure.notAFeed("the page has no title") }
+                    feed = page
                 } else {
-                    do {
-                        feed = try FeedParser.parse(document.body, contentType: document.contentType, url: document.url)
-                    } catch {
-                        throw FetchFailure.notAFeed(error.description)
-                    }
+                    feed = try FeedFetcher.feed(document)
                 }
                 let new = try await intake.take(feed, from: source, tenant: tenant, now: now)
                 Counter(label: "experience_feed_fetches_total", dimensions: [("outcome", "fetched")]).increment()

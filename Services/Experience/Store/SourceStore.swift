@@ -11,22 +11,25 @@ struct SourceStore: Sendable {
 
     static let columns = """
         id, user_key, url, site_url, title, format, state, failures, failing_since, last_error, next_fetch_at, last_fetched_at,
-        fetched, not_modified, failed, items_new, created_at
+        fetched, not_modified, failed, items_new, created_at, etag, last_modified
         """
 
-    static func sources(_ rows: PostgresRowSequence) async throws -> [Source] {
-        var found: [Source] = []
+    /// Each source with the validators of its last fetch (for the next conditional GET).
+    static func sources(_ rows: PostgresRowSequence) async throws -> [(source: Source, etag: String?, lastModified: String?)] {
+        var found: [(Source, String?, String?)] = []
         for try await (
-            id, user, url, site, title, format, state, failures, failingSince, error, next, last, fetched, notModified, failed, new, created
+            id, user, url, site, title, format, state, failures, failingSince, error, next, last, fetched, notModified, failed, new, created, etag,
+            lastModified
         )
             in rows.decode(
-                (UUID, String?, String, String?, String, String, String, Int, Date?, String?, Date, Date?, Int, Int, Int, Int, Date).self)
+                (UUID, String?, String, String?, String, String, String, Int, Date?, String?, Date, Date?, Int, Int, Int, Int, Date, String?, String?)
+                    .self)
         {
-            found.append(
-                Source(
-                    id: id, userId: user, url: url, siteUrl: site, title: title, format: format, state: Source.State(rawValue: state) ?? .disabled,
-                    failures: failures, failingSince: failingSince, lastError: error, nextFetchAt: next, lastFetchedAt: last, fetched: fetched,
-                    notModified: notModified, failed: failed, itemsNew: new, createdAt: created))
+            let source = Source(
+                id: id, userId: user, url: url, siteUrl: site, title: title, format: format, state: Source.State(rawValue: state) ?? .disabled,
+                failures: failures, failingSince: failingSince, lastError: error, nextFetchAt: next, lastFetchedAt: last, fetched: fetched,
+                notModified: notModified, failed: failed, itemsNew: new, createdAt: created)
+            found.append((source, etag, lastModified))
         }
         return found
     }
@@ -46,7 +49,7 @@ struct SourceStore: Sendable {
                       \(now.addingTimeInterval(SourceSchedule.interval)), \(now), 0)
                     RETURNING \(unescaped: Self.columns)
                     """, logger: database.logger)
-                guard let created = try await Self.sources(rows).first else { throw ExperienceError.notFound }
+                guard let created = try await Self.sources(rows).first?.source else { throw ExperienceError.notFound }
                 return created
             } catch let error as PSQLError where error.serverInfo?[.constraintName] == "sources_one_per_follower" {
                 throw ExperienceError.duplicateName
@@ -63,23 +66,21 @@ struct SourceStore: Sendable {
                     SELECT \(unescaped: Self.columns) FROM experience.sources
                     WHERE tenant_id = \(tenant) AND (\(user == nil) OR user_key IS NULL OR user_key = \(user ?? ""))
                     ORDER BY created_at DESC LIMIT 500
-                    """, logger: database.logger))
+                    """, logger: database.logger)
+            ).map(\.source)
         }
     }
 
     func get(_ id: UUID, tenant: UUID) async throws -> (source: Source, etag: String?, lastModified: String?) {
         try await database.withTenant(tenant) { connection in
             guard
-                let source = try await Self.sources(
+                let found = try await Self.sources(
                     try await connection.query(
                         "SELECT \(unescaped: Self.columns) FROM experience.sources WHERE tenant_id = \(tenant) AND id = \(id)",
                         logger: database.logger)
                 ).first
             else { throw ExperienceError.notFound }
-            let validators = try await connection.query(
-                "SELECT etag, last_modified FROM experience.sources WHERE tenant_id = \(tenant) AND id = \(id)", logger: database.logger
-            ).collect().first.map { try $0.decode((String?, String?).self) }
-            return (source, validators?.0, validators?.1)
+            return found
         }
     }
 

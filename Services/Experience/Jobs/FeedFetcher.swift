@@ -170,9 +170,7 @@ final class FeedFetcher: Sendable {
     /// own metadata. Anything else says why it is not a source.
     func discover(_ url: String) async throws(FetchFailure) -> (document: Document, feed: ParsedFeed) {
         guard case .document(let document) = try await get(url) else { throw .status(304) }
-        if let feed = try? FeedParser.parse(document.body, contentType: document.contentType, url: document.url) {
-            return (document, feed)
-        }
+        if let feed = try? Self.feed(document) { return (document, feed) }
         let html = String(decoding: document.body.prefix(512 * 1024), as: UTF8.self)
         guard PageMetadata.looksLikeHTML(html, contentType: document.contentType) else {
             throw .notAFeed("neither a feed (RSS, Atom, JSON Feed) nor a web page")
@@ -180,15 +178,28 @@ final class FeedFetcher: Sendable {
         if let alternate = PageMetadata.feedLink(in: html, base: document.url) {
             guard case .document(let feedDocument) = try await get(alternate.absoluteString) else { throw .status(304) }
             do {
-                return (feedDocument, try FeedParser.parse(feedDocument.body, contentType: feedDocument.contentType, url: feedDocument.url))
+                return (feedDocument, try Self.feed(feedDocument))
             } catch {
                 throw .notAFeed("the page names a feed at \(alternate.absoluteString), but it is \(error.description)")
             }
         }
-        guard let page = PageMetadata.article(in: html, base: document.url) else {
-            throw .notAFeed("a web page without a feed and without a title to read it by")
+        guard let page = Self.page(document) else { throw .notAFeed("a web page without a feed and without a title to read it by") }
+        return (document, page)
+    }
+
+    /// The document as a feed.
+    static func feed(_ document: Document) throws(FetchFailure) -> ParsedFeed {
+        do {
+            return try FeedParser.parse(document.body, contentType: document.contentType, url: document.url)
+        } catch {
+            throw .notAFeed(error.description)
         }
-        return (document, ParsedFeed(format: .page, title: page.title, link: page.url, entries: [page]))
+    }
+
+    /// A page without a feed, as the one article its metadata describes; nil without a title.
+    static func page(_ document: Document) -> ParsedFeed? {
+        let html = String(decoding: document.body.prefix(512 * 1024), as: UTF8.self)
+        return PageMetadata.article(in: html, base: document.url).map { ParsedFeed(format: .page, title: $0.title, link: $0.url, entries: [$0]) }
     }
 
     func shutdown() async { await outbound.shutdown() }
