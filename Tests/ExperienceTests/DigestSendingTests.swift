@@ -7,13 +7,6 @@ import Testing
 
 @Suite("daily digests: claimed once per user and day, assembled, handed to notifications")
 struct DigestSendingTests {
-    /// A zone where it is late morning now, so a send a few minutes ahead falls on today.
-    static func lateMorningZone() -> String {
-        let hour = Calendar(identifier: .gregorian).dateComponents(in: .gmt, from: Date()).hour ?? 0
-        let offset = 10 - hour
-        return offset == 0 ? "Etc/GMT" : offset > 0 ? "Etc/GMT-\(offset)" : "Etc/GMT+\(-offset)"
-    }
-
     static func date(_ raw: Any?) -> Date? {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
@@ -22,7 +15,7 @@ struct DigestSendingTests {
 
     /// Sets the reader's digest a few minutes ahead in a late-morning zone; its next send.
     func subscribe(_ reader: Reader, muted: [String] = [], maxItems: Int = 10, minutesAhead: Int = 3) async throws -> Date {
-        let zoneName = Self.lateMorningZone()
+        let zoneName = lateMorningZone()
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = try #require(TimeZone(identifier: zoneName))
         let at = calendar.dateComponents([.hour, .minute], from: Date().addingTimeInterval(Double(minutesAhead) * 60))

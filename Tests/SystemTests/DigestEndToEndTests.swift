@@ -86,7 +86,7 @@ struct DigestEndToEndTests {
         let source = try await TestHTTP.send("POST", "\(experience)/v1/experience/sources", json: ["url": "\(feeds)/news.xml"], token: token)
         #expect(source.status == 201, "\(source.json)")
         #expect(source.json["itemsNew"] as? Int == 2)
-        let zone = DigestSendingZone.lateMorning()
+        let zone = lateMorningZone()
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = try #require(TimeZone(identifier: zone))
         let at = calendar.dateComponents([.hour, .minute], from: Date().addingTimeInterval(180))
@@ -131,14 +131,5 @@ struct DigestEndToEndTests {
         #expect(text.contains("\(feeds)/tidal"))
         #expect(text.contains("https://app.test/digests/"))
         #expect(mail.parts["text/html"]?.contains("Read it in your browser") == true)
-    }
-}
-
-/// A zone where it is late morning now, so a send minutes ahead falls on today.
-enum DigestSendingZone {
-    static func lateMorning() -> String {
-        let hour = Calendar(identifier: .gregorian).dateComponents(in: .gmt, from: Date()).hour ?? 0
-        let offset = 10 - hour
-        return offset == 0 ? "Etc/GMT" : offset > 0 ? "Etc/GMT-\(offset)" : "Etc/GMT+\(-offset)"
     }
 }
