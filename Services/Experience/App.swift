@@ -35,9 +35,7 @@ func experienceHost(_ configuration: ServiceConfiguration) throws -> ServiceHost
     host.routes(DigestRoutes(store: DigestStore(database: database)))
     host.routes(TopicRoutes(store: TopicStore(database: database)))
     let fetcher = FeedFetcher(try FeedsConfiguration.fromEnvironment())
-    let intake = FeedIntake(
-        items: ItemStore(database: database), clusters: StoryClusterStore(database: database), topics: TopicStore(database: database))
-    host.routes(SourceRoutes(store: SourceStore(database: database), intake: intake, fetcher: fetcher, cache: cache))
+    host.routes(SourceRoutes(store: SourceStore(database: database), intake: IntakeStore(database: database), fetcher: fetcher))
     try host.jobs(ExperienceJobs(database: database, fetcher: fetcher))
     host.routes(JobAdminRoutes(store: JobAdminStore(database: database), path: "v1/admin/experience/jobs"))
     return host

@@ -76,6 +76,10 @@ struct TopicTests {
                     == 201)
         }
         #expect(try await admin.send("POST", "/v1/experience/sources", json: ["url": "\(feeds.url)/feeds/\(name)"]).status == 201)
+        let arrived = try await eventually {
+            (try await admin.send("GET", "/v1/experience/items?limit=1").json["items"] as? [Any])?.isEmpty == false
+        }
+        #expect(arrived)
         let item = (try await admin.send("GET", "/v1/experience/items?limit=1").json["items"] as? [[String: Any]])?.first
         #expect((item?["topics"] as? [String])?.first == "energy")
     }

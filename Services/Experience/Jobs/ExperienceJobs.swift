@@ -20,6 +20,11 @@ struct ExperienceJobs: ServiceJobs {
     /// Every minute: the sources due, queued one fetch job each.
     static let scheduleFetches = JobKind<UpkeepArguments>("experience.schedule-fetches", maxAttempts: 1, timeout: .seconds(60))
     static let fetch = JobKind<FetchArguments>("experience.fetch-source", queue: "feeds", maxAttempts: 1, timeout: .seconds(120))
+    /// A batch of one tenant's fetched articles through one stage of the intake.
+    static func intake(_ stage: IntakeStage) -> JobKind<IntakeArguments> {
+        JobKind(
+            "experience.intake-\(stage.rawValue.replacingOccurrences(of: "_", with: "-"))", queue: "intake", maxAttempts: 5, timeout: .seconds(300))
+    }
     /// Every minute: the users whose digest is due, claimed; each claimed digest assembled and sent.
     static let dispatchDigests = JobKind<UpkeepArguments>("experience.dispatch-digests", maxAttempts: 1, timeout: .seconds(60))
     static let assembleDigest = JobKind<DigestArguments>("experience.assemble-digest", maxAttempts: 5, timeout: .seconds(120))
@@ -33,6 +38,7 @@ struct ExperienceJobs: ServiceJobs {
         registry.register(Self.partitions) { _, context in
             let dropped = try await partitions.maintain()
             try await impressions.forgetOld()
+            try await IntakeStore(database: database).forgetOldResults()
             context.logger.info("interaction partitions kept", metadata: ["dropped": "\(dropped)"])
         }
         let reconciliation = ReconciliationStore(database: database)
@@ -61,11 +67,14 @@ struct ExperienceJobs: ServiceJobs {
             let queued = try await sources.scheduleDue()
             if queued > 0 { context.logger.debug("feed fetches queued", metadata: ["sources": "\(queued)"]) }
         }
-        let intake = FeedIntake(
-            items: ItemStore(database: database), clusters: StoryClusterStore(database: database), topics: TopicStore(database: database))
+        let intake = IntakeStore(database: database)
         let fetching = SourceFetching(sources: sources, intake: intake, fetcher: fetcher)
         registry.register(Self.fetch) { arguments, context in
             try await fetching.fetch(arguments.sourceId, tenant: context.tenantID)
+        }
+        let stages = IntakeStages(store: intake, topics: TopicStore(database: database), batchSize: fetcher.configuration.intakeBatch)
+        for stage in IntakeStage.allCases {
+            registry.register(Self.intake(stage)) { _, context in try await stages.run(stage, tenant: context.tenantID) }
         }
         let digests = DigestSending(store: DigestStore(database: database), feeds: FeedStore(database: database), sources: sources)
         registry.register(Self.dispatchDigests) { _, context in try await digests.dispatch(logger: context.logger) }
@@ -87,7 +96,7 @@ struct ExperienceJobs: ServiceJobs {
     }
 
     var configuration: JobWorker.Configuration {
-        // Fetches wait on other servers, not on this one's CPU.
-        JobWorker.Configuration(queues: ["default": 2, "feeds": 8])
+        // Fetches wait on other servers, not on this one's CPU; the intake's stages use it.
+        JobWorker.Configuration(queues: ["default": 2, "feeds": 8, "intake": 2])
     }
 }

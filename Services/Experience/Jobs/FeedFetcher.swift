@@ -14,6 +14,8 @@ struct FeedsConfiguration: Sendable {
     var timeout: TimeAmount = .seconds(15)
     var maxBytes = 5 << 20
     var hostGap: Duration = .seconds(1)
+    /// Articles each intake stage's job takes at once.
+    var intakeBatch = 200
 
     static func fromEnvironment(_ env: Environment = Environment()) throws -> Self {
         Self(
@@ -23,7 +25,8 @@ struct FeedsConfiguration: Sendable {
                 allowPrivate: try env.bool("FEEDS_ALLOW_PRIVATE", default: false)),
             timeout: .seconds(Int64(try env.int("FEEDS_TIMEOUT_SECONDS", default: 15, range: 1...300))),
             maxBytes: try env.int("FEEDS_MAX_BYTES", default: 5 << 20, range: 1024...(100 << 20)),
-            hostGap: .milliseconds(try env.int("FEEDS_HOST_GAP_MS", default: 1000, range: 0...60000)))
+            hostGap: .milliseconds(try env.int("FEEDS_HOST_GAP_MS", default: 1000, range: 0...60000)),
+            intakeBatch: try env.int("FEEDS_INTAKE_BATCH", default: 200, range: 1...5000))
     }
 }
 

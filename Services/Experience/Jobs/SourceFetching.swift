@@ -1,11 +1,11 @@
 import Foundation
 import Metrics
 
-/// One fetch of one source: its items into the catalogue, its bookkeeping, the metrics. A
+/// One fetch of one source: its new articles into the intake, its bookkeeping, the metrics. A
 /// failing source never holds up the others: each is its own job.
 struct SourceFetching: Sendable {
     let sources: SourceStore
-    let intake: FeedIntake
+    let intake: IntakeStore
     let fetcher: FeedFetcher
 
     func fetch(_ id: UUID, tenant: UUID, now: Date = Date()) async throws {
@@ -22,7 +22,7 @@ struct SourceFetching: Sendable {
             case .notModified:
                 Counter(label: "experience_feed_fetches_total", dimensions: [("outcome", "not_modified")]).increment()
                 try await sources.recordSuccess(
-                    id, notModified: true, etag: nil, lastModified: nil, movedTo: nil, itemsNew: 0, tenant: tenant, now: now)
+                    id, notModified: true, etag: nil, lastModified: nil, movedTo: nil, tenant: tenant, now: now)
             case .document(let document):
                 let feed: ParsedFeed
                 if source.format == ParsedFeed.Format.page.rawValue {
@@ -31,12 +31,11 @@ struct SourceFetching: Sendable {
                 } else {
                     feed = try FeedFetcher.feed(document)
                 }
-                let new = try await intake.take(feed, from: source, tenant: tenant, now: now)
+                try await intake.queue(feed.entries, from: source, tenant: tenant)
                 Counter(label: "experience_feed_fetches_total", dimensions: [("outcome", "fetched")]).increment()
-                Counter(label: "experience_feed_items_new_total").increment(by: new)
                 try await sources.recordSuccess(
                     id, notModified: false, etag: document.etag, lastModified: document.lastModified, movedTo: document.movedTo?.absoluteString,
-                    itemsNew: new, tenant: tenant, now: now)
+                    tenant: tenant, now: now)
             }
         } catch let failure as FetchFailure {
             Counter(label: "experience_feed_fetches_total", dimensions: [("outcome", "failed_" + failure.reason)]).increment()

@@ -8,9 +8,8 @@ import ServiceKit
 /// page that names one, nor a page with a title) is 422 with the reason.
 struct SourceRoutes: RouteGroup {
     let store: SourceStore
-    let intake: FeedIntake
+    let intake: IntakeStore
     let fetcher: FeedFetcher
-    let cache: HomeCache
 
     func add(to router: Router<ServiceRequestContext>, verifier: TokenVerifier) {
         let sources = router.group("v1/experience/sources").add(
@@ -83,11 +82,11 @@ struct SourceRoutes: RouteGroup {
                 lastModified: found.document.lastModified, tenant: tenant)
         }
         let now = Date()
-        let new = try await intake.take(found.feed, from: source, tenant: tenant, now: now)
+        // The articles reach the catalogue through the intake's jobs, within seconds.
+        try await intake.queue(found.feed.entries, from: source, tenant: tenant)
         try await store.recordSuccess(
-            source.id, notModified: false, etag: found.document.etag, lastModified: found.document.lastModified, movedTo: nil, itemsNew: new,
-            tenant: tenant, now: now)
-        if new > 0 { cache.forget(tenant: tenant) }
+            source.id, notModified: false, etag: found.document.etag, lastModified: found.document.lastModified, movedTo: nil, tenant: tenant,
+            now: now)
         let stored = try await store.get(source.id, tenant: tenant).source
         return EditedResponse(status: .created, headers: [.location: "/v1/experience/sources/\(stored.id.uuidString.lowercased())"], response: stored)
     }

@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import Logging
 import Persistence
 import PostgresNIO
 import ServiceKit
@@ -97,20 +98,26 @@ struct ItemStore: Sendable {
     /// the same articles fetch after fetch); the keys that were new.
     func addNew(_ drafts: [ItemDraft], tenant: UUID) async throws -> Set<String> {
         guard !drafts.isEmpty else { return [] }
-        let batch = String(decoding: try PlatformJSON.encoder.encode(drafts.map(BulkRow.init)), as: UTF8.self)
         return try await database.withTenant(tenant) { connection in
-            try await connection.query(
-                """
-                INSERT INTO experience.items (tenant_id, key, type, title, categories, topics, provider, author, published_at, attributes, status)
-                SELECT \(tenant), key, type, title, categories, topics, provider, author, published_at, attributes, status
-                FROM jsonb_to_recordset(\(batch)::jsonb) AS x(
-                  key text, type text, title text, categories text[], topics text[], provider text, author text,
-                  published_at timestamptz, attributes jsonb, status text)
-                ON CONFLICT (tenant_id, key) DO NOTHING
-                RETURNING key
-                """, logger: database.logger
-            ).collect().reduce(into: Set<String>()) { $0.insert(try $1.decode(String.self)) }
+            try await Self.addNew(drafts, tenant: tenant, on: connection, logger: database.logger)
         }
+    }
+
+    /// `addNew` within the caller's transaction.
+    static func addNew(_ drafts: [ItemDraft], tenant: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Set<String> {
+        guard !drafts.isEmpty else { return [] }
+        let batch = String(decoding: try PlatformJSON.encoder.encode(drafts.map(BulkRow.init)), as: UTF8.self)
+        return try await connection.query(
+            """
+            INSERT INTO experience.items (tenant_id, key, type, title, categories, topics, provider, author, published_at, attributes, status)
+            SELECT \(tenant), key, type, title, categories, topics, provider, author, published_at, attributes, status
+            FROM jsonb_to_recordset(\(batch)::jsonb) AS x(
+              key text, type text, title text, categories text[], topics text[], provider text, author text,
+              published_at timestamptz, attributes jsonb, status text)
+            ON CONFLICT (tenant_id, key) DO NOTHING
+            RETURNING key
+            """, logger: logger
+        ).collect().reduce(into: Set<String>()) { $0.insert(try $1.decode(String.self)) }
     }
 
     /// One bulk entry as `jsonb_to_recordset` reads it.

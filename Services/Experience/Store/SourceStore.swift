@@ -129,7 +129,7 @@ struct SourceStore: Sendable {
 
     /// A fetch that worked (or found nothing changed).
     func recordSuccess(
-        _ id: UUID, notModified: Bool, etag: String?, lastModified: String?, movedTo: String?, itemsNew: Int, tenant: UUID, now: Date = Date()
+        _ id: UUID, notModified: Bool, etag: String?, lastModified: String?, movedTo: String?, tenant: UUID, now: Date = Date()
     ) async throws {
         _ = try await database.withTenant(tenant) { connection in
             try await connection.query(
@@ -140,8 +140,7 @@ struct SourceStore: Sendable {
                   last_modified = CASE WHEN \(notModified) THEN last_modified ELSE \(lastModified) END,
                   url = coalesce(\(movedTo), url),
                   fetched = fetched + CASE WHEN \(notModified) THEN 0 ELSE 1 END,
-                  not_modified = not_modified + CASE WHEN \(notModified) THEN 1 ELSE 0 END,
-                  items_new = items_new + \(itemsNew)
+                  not_modified = not_modified + CASE WHEN \(notModified) THEN 1 ELSE 0 END
                 WHERE tenant_id = \(tenant) AND id = \(id)
                 """, logger: database.logger)
         }

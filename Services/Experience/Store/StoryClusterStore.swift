@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Persistence
 import PostgresNIO
 
@@ -13,42 +14,50 @@ struct StoryClusterStore: Sendable {
     @discardableResult
     func assign(_ articles: [(key: String, text: String)], tenant: UUID, now: Date = Date()) async throws -> [String: String] {
         guard !articles.isEmpty else { return [:] }
+        return try await database.withTenant(tenant) { connection in
+            try await Self.assign(articles, tenant: tenant, now: now, on: connection, logger: database.logger)
+        }
+    }
+
+    /// `assign` within the caller's transaction.
+    static func assign(
+        _ articles: [(key: String, text: String)], tenant: UUID, now: Date, on connection: PostgresConnection, logger: Logger
+    ) async throws -> [String: String] {
+        guard !articles.isEmpty else { return [:] }
         let signatures = articles.map { NearDuplicates.signature($0.text) }
         let bands = signatures.map(NearDuplicates.bandHashes)
-        return try await database.withTenant(tenant) { connection in
-            var earlier: [(key: String, signature: [UInt64], cluster: String)] = []
-            for try await (key, signature, cluster) in try await connection.query(
-                """
-                SELECT item_key, signature, cluster_key FROM experience.item_signatures
-                WHERE tenant_id = \(tenant) AND bands && \(Array(Set(bands.flatMap { $0 })))::bigint[]
-                  AND created_at > \(now.addingTimeInterval(-Self.window))
-                LIMIT 5000
-                """, logger: database.logger
-            ).decode((String, [Int64], String).self) {
-                earlier.append((key, signature.map { UInt64(bitPattern: $0) }, cluster))
-            }
-            var clusters: [String: String] = [:]
-            for (index, article) in articles.enumerated() {
-                let match =
-                    earlier.first { NearDuplicates.similarity($0.signature, signatures[index]) >= NearDuplicates.threshold }?.cluster
-                    ?? articles.indices.prefix(index).first {
-                        NearDuplicates.similarity(signatures[$0], signatures[index]) >= NearDuplicates.threshold
-                    }
-                    .flatMap { clusters[articles[$0].key] }
-                clusters[article.key] = match ?? article.key
-            }
-            try await connection.query(
-                """
-                INSERT INTO experience.item_signatures (tenant_id, item_key, signature, bands, cluster_key)
-                SELECT \(tenant), t.key,
-                  (\(signatures.flatMap { $0.map { Int64(bitPattern: $0) } })::bigint[])
-                    [(t.n - 1) * \(NearDuplicates.permutations) + 1 : t.n * \(NearDuplicates.permutations)],
-                  (\(bands.flatMap { $0 })::bigint[])[(t.n - 1) * \(NearDuplicates.bands) + 1 : t.n * \(NearDuplicates.bands)], t.cluster
-                FROM unnest(\(articles.map(\.key))::text[], \(articles.map { clusters[$0.key] ?? $0.key })::text[]) WITH ORDINALITY AS t(key, cluster, n)
-                ON CONFLICT (tenant_id, item_key) DO NOTHING
-                """, logger: database.logger)
-            return clusters
+        var earlier: [(key: String, signature: [UInt64], cluster: String)] = []
+        for try await (key, signature, cluster) in try await connection.query(
+            """
+            SELECT item_key, signature, cluster_key FROM experience.item_signatures
+            WHERE tenant_id = \(tenant) AND bands && \(Array(Set(bands.flatMap { $0 })))::bigint[]
+              AND created_at > \(now.addingTimeInterval(-Self.window))
+            LIMIT 5000
+            """, logger: logger
+        ).decode((String, [Int64], String).self) {
+            earlier.append((key, signature.map { UInt64(bitPattern: $0) }, cluster))
         }
+        var clusters: [String: String] = [:]
+        for (index, article) in articles.enumerated() {
+            let match =
+                earlier.first { NearDuplicates.similarity($0.signature, signatures[index]) >= NearDuplicates.threshold }?.cluster
+                ?? articles.indices.prefix(index).first {
+                    NearDuplicates.similarity(signatures[$0], signatures[index]) >= NearDuplicates.threshold
+                }
+                .flatMap { clusters[articles[$0].key] }
+            clusters[article.key] = match ?? article.key
+        }
+        try await connection.query(
+            """
+            INSERT INTO experience.item_signatures (tenant_id, item_key, signature, bands, cluster_key)
+            SELECT \(tenant), t.key,
+              (\(signatures.flatMap { $0.map { Int64(bitPattern: $0) } })::bigint[])
+                [(t.n - 1) * \(NearDuplicates.permutations) + 1 : t.n * \(NearDuplicates.permutations)],
+              (\(bands.flatMap { $0 })::bigint[])[(t.n - 1) * \(NearDuplicates.bands) + 1 : t.n * \(NearDuplicates.bands)], t.cluster
+            FROM unnest(\(articles.map(\.key))::text[], \(articles.map { clusters[$0.key] ?? $0.key })::text[]) WITH ORDINALITY AS t(key, cluster, n)
+            ON CONFLICT (tenant_id, item_key) DO NOTHING
+            """, logger: logger)
+        return clusters
     }
 
     /// The other articles of the item's story, newest first; nil when the item has no signature.

@@ -5,7 +5,7 @@ import Foundation
 #endif
 
 /// One article as a feed lists it.
-struct FeedEntry: Sendable, Equatable {
+struct FeedEntry: Codable, Sendable, Equatable {
     /// The feed's own id (RSS guid, Atom id, JSON Feed id), else the link.
     var id: String
     var url: URL?

@@ -1,0 +1,118 @@
+import Contracts
+import Foundation
+import Persistence
+import TestSupport
+import Testing
+
+@testable import Experience
+
+@Suite("the intake: fetched articles through its stages as batched jobs, each text scored once")
+struct IntakeTests {
+    static let text =
+        "The ferry company will add a late sailing on Fridays from next month. The crossing takes forty minutes and the last boat "
+        + "leaves the harbour at eleven. Tickets cost the same as on the day sailings."
+
+    static func entry(_ id: String, title: String = "Late ferry on Fridays", text: String = Self.text) -> FeedEntry {
+        FeedEntry(
+            id: id, url: URL(string: "https://ferries.example/\(id)"), title: title, summary: nil, content: text, author: nil, publishedAt: Date(),
+            categories: ["transport"])
+    }
+
+    static func source() -> Source {
+        Source(
+            id: UUID(), userId: nil, url: "https://ferries.example/feed", siteUrl: nil, title: "Ferries", format: "rss", state: .active, failures: 0,
+            failingSince: nil, lastError: nil, nextFetchAt: Date(), lastFetchedAt: nil, fetched: 0, notModified: 0, failed: 0, itemsNew: 0,
+            createdAt: Date())
+    }
+
+    /// Rows at normalise with no job queued for them: only the test moves them.
+    static func place(_ entries: [FeedEntry], tenant: UUID, database: Database) async throws {
+        let payloads = try entries.map { String(decoding: try PlatformJSON.encoder.encode($0), as: UTF8.self) }
+        _ = try await database.withTenant(tenant) { connection in
+            try await connection.query(
+                """
+                INSERT INTO experience.intake (tenant_id, key, source_id, provider, stage, entry)
+                SELECT \(tenant), k, \(UUID()), 'Ferries', 'normalise', e::jsonb FROM unnest(\(entries.map(FeedItems.key))::text[], \(payloads)::text[]) AS x(k, e)
+                """, logger: database.logger)
+        }
+    }
+
+    static func itemKeys(tenant: UUID, database: Database) async throws -> Set<String> {
+        try await database.withTenant(tenant) { connection in
+            try await connection.query("SELECT key FROM experience.items WHERE tenant_id = \(tenant)", logger: database.logger).collect()
+                .reduce(into: Set<String>()) { $0.insert(try $1.decode(String.self)) }
+        }
+    }
+
+    @Test("queued articles become items, summarised, labelled and clustered, through the five stages' jobs")
+    func throughTheStages() async throws {
+        let reader = try await Reader.fresh(roles: ["member"])
+        try await withDatabase("experience") { database in
+            let store = IntakeStore(database: database)
+            let entries = [
+                Self.entry("a"), Self.entry("b", title: "Museum reopens", text: Self.text.replacingOccurrences(of: "ferry", with: "museum")),
+            ]
+            #expect(try await store.queue(entries, from: Self.source(), tenant: reader.tenant) == 2)
+            #expect(try await eventually { try await store.waiting(tenant: reader.tenant).isEmpty })
+            #expect(try await Self.itemKeys(tenant: reader.tenant, database: database) == Set(entries.map(FeedItems.key)))
+            // Queued again (the feed fetched again): already in the catalogue, nothing queued.
+            #expect(try await store.queue(entries, from: Self.source(), tenant: reader.tenant) == 0)
+            let same = try await StoryClusterStore(database: database).sameStory(as: FeedItems.key(entries[0]), tenant: reader.tenant)
+            #expect(same?.items.map(\.key) == [FeedItems.key(entries[1])], "a one-word rewrite is the same story")
+        }
+    }
+
+    @Test("a text already scored is not scored again: its kept result decides, whatever its address")
+    func keptResults() async throws {
+        let reader = try await Reader.fresh(roles: ["member"])
+        try await withDatabase("experience") { database in
+            let store = IntakeStore(database: database)
+            let first = Self.entry("first")
+            #expect(try await store.queue([first], from: Self.source(), tenant: reader.tenant) == 1)
+            #expect(try await eventually { try await Self.itemKeys(tenant: reader.tenant, database: database) == [FeedItems.key(first)] })
+            // The same title and text at another address: not a second item.
+            let copy = Self.entry("copy")
+            #expect(try await store.queue([copy], from: Self.source(), tenant: reader.tenant) == 1)
+            #expect(try await eventually { try await store.waiting(tenant: reader.tenant).isEmpty })
+            #expect(try await Self.itemKeys(tenant: reader.tenant, database: database) == [FeedItems.key(first)])
+            // A text kept as rejected stays out without being scored: here a result planted for
+            // a good text, which scoring would pass.
+            let good = Self.entry("good", title: "Bridge repairs end early", text: Self.text.replacingOccurrences(of: "ferry", with: "bridge"))
+            let hash = FeedItems.normalise(good, sourceId: UUID(), provider: "", now: Date()).contentHash
+            _ = try await database.withTenant(reader.tenant) { connection in
+                try await connection.query(
+                    """
+                    INSERT INTO experience.article_results (tenant_id, content_hash, quality, reasons)
+                    VALUES (\(reader.tenant), \(hash), 0.1, '{"spam phrases"}')
+                    """, logger: database.logger)
+            }
+            #expect(try await store.queue([good], from: Self.source(), tenant: reader.tenant) == 1)
+            #expect(try await eventually { try await store.waiting(tenant: reader.tenant).isEmpty })
+            #expect(try await Self.itemKeys(tenant: reader.tenant, database: database) == [FeedItems.key(first)])
+        }
+    }
+
+    @Test("a stage takes at most its batch and queues another job for the rest; a batch that fails is left where it was")
+    func batches() async throws {
+        let tenant = UUID()
+        try await withDatabase("experience") { database in
+            _ = try await Reader.fresh()
+            let store = IntakeStore(database: database)
+            let entries = (0..<5).map { Self.entry("n\($0)", title: "Notice \($0)", text: Self.text + " Notice number \($0) of five.") }
+            try await Self.place(entries, tenant: tenant, database: database)
+            struct Broken: Error {}
+            await #expect(throws: Broken.self) { try await store.advance(.normalise, tenant: tenant, limit: 2) { _ in throw Broken() } }
+            #expect(try await store.waiting(tenant: tenant) == [.normalise: 5])
+            #expect(try await store.advance(.normalise, tenant: UUID(), limit: 2) { _ in IntakeStore.Outcome() } == 0, "another tenant's rows unseen")
+            let taken = try await store.advance(.normalise, tenant: tenant, limit: 2) { batch in
+                IntakeStore.Outcome(
+                    advanced: batch.rows.map { FeedItems.normalise($0.entry, sourceId: $0.sourceId, provider: $0.provider, now: Date()) })
+            }
+            #expect(taken == 2)
+            #expect(try await store.waiting(tenant: tenant)[.quality] == 2)
+            // The jobs queued by that full batch (another normalise, and quality) carry the rest through.
+            #expect(try await eventually { try await store.waiting(tenant: tenant).isEmpty })
+            #expect(try await Self.itemKeys(tenant: tenant, database: database) == Set(entries.map(FeedItems.key)))
+        }
+    }
+}
