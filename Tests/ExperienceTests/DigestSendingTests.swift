@@ -126,4 +126,47 @@ struct DigestSendingTests {
             #expect(try await empty.send("GET", "/v1/experience/digests/not-an-id").status == 404)
         }
     }
+
+    @Test("a tenant's due readers are claimed in one batch and assembled by one job, each digest by its own reader's mutes")
+    func batch() async throws {
+        let admin = try await Reader.fresh(roles: ["admin"])
+        let published = stamp(Date().addingTimeInterval(-3600))
+        let items: [[String: Any]] = [
+            ["key": "e1", "title": "Tidal power opens", "categories": ["energy"], "publishedAt": published],
+            ["key": "s1", "title": "Late equaliser", "categories": ["sport"], "publishedAt": published],
+        ]
+        #expect(try await admin.send("POST", "/v1/experience/items/bulk", json: ["items": items]).status == 200)
+        var readers: [(reader: Reader, muted: String)] = []
+        var scheduled = Date()
+        for muted in ["sport", "energy", "weather"] {
+            let reader = try await Reader.fresh(roles: ["member"], tenant: admin.tenant)
+            scheduled = try await subscribe(reader, muted: [muted])
+            readers.append((reader, muted))
+        }
+        let users = readers.compactMap(\.reader.userKey)
+        let (subscribed, due) = (readers, scheduled)
+        try await withDatabase("experience") { database in
+            let claims = try await DigestStore(database: database).claim(users: users, tenant: admin.tenant, now: due.addingTimeInterval(60))
+            let ids = users.compactMap { user -> UUID? in
+                if case .claimed(let id) = claims[user] { return id }
+                return nil
+            }
+            #expect(ids.count == 3, "\(claims)")
+            let jobs = try await database.withTenant(admin.tenant) { connection in
+                try await connection.query(
+                    """
+                    SELECT jsonb_array_length(args->'digestIds') FROM experience.jobs
+                    WHERE tenant_id = \(admin.tenant) AND kind = 'experience.assemble-digests'
+                    """, logger: database.logger
+                ).collect().map { try $0.decode(Int.self) }
+            }
+            #expect(jobs == [3])
+            for ((reader, muted), id) in zip(subscribed, ids) {
+                let sent = try #require(try await digest(reader, id, until: "sent"))
+                let keys = Set((sent["articles"] as? [[String: Any]] ?? []).compactMap { $0["key"] as? String })
+                let expected: [String: Set<String>] = ["sport": ["e1"], "energy": ["s1"], "weather": ["e1", "s1"]]
+                #expect(keys == expected[muted], "muted \(muted)")
+            }
+        }
+    }
 }

@@ -27,7 +27,7 @@ struct ExperienceJobs: ServiceJobs {
     }
     /// Every minute: the users whose digest is due, claimed; each claimed digest assembled and sent.
     static let dispatchDigests = JobKind<UpkeepArguments>("experience.dispatch-digests", maxAttempts: 1, timeout: .seconds(60))
-    static let assembleDigest = JobKind<DigestArguments>("experience.assemble-digest", maxAttempts: 5, timeout: .seconds(120))
+    static let assembleDigests = JobKind<DigestArguments>("experience.assemble-digests", maxAttempts: 5, timeout: .seconds(300))
     /// One tenant's model of one kind, when its admin asks.
     static let train = JobKind<TrainingArguments>("experience.train-model", maxAttempts: 2, timeout: .seconds(3600))
 
@@ -78,7 +78,9 @@ struct ExperienceJobs: ServiceJobs {
         }
         let digests = DigestSending(store: DigestStore(database: database), feeds: FeedStore(database: database), sources: sources)
         registry.register(Self.dispatchDigests) { _, context in try await digests.dispatch(logger: context.logger) }
-        registry.register(Self.assembleDigest) { arguments, context in try await digests.assemble(arguments.digestId, tenant: context.tenantID) }
+        registry.register(Self.assembleDigests) { arguments, context in
+            try await digests.assemble(arguments.digestIds, tenant: context.tenantID)
+        }
         return registry
     }
 

@@ -4,7 +4,7 @@ import Jobs
 import Persistence
 import PostgresNIO
 
-/// Users' digest preferences.
+/// Users' digest preferences, and their digests: who is due, each day's claim, what went in.
 struct DigestStore: Sendable {
     let database: Database
 
@@ -69,7 +69,9 @@ extension DigestStore {
     }
 
     /// Every tenant's users whose digest is due, oldest first.
-    func due(now: Date, limit: Int = 1000) async throws -> [(tenant: UUID, user: String)] {
+    static let dueBatch = 1000
+
+    func due(now: Date, limit: Int = DigestStore.dueBatch) async throws -> [(tenant: UUID, user: String)] {
         try await database.withTransaction { connection in
             try await connection.query("SELECT set_config('app.upkeep', 'digests', true)", logger: database.logger)
             var due: [(UUID, String)] = []
@@ -83,39 +85,65 @@ extension DigestStore {
         }
     }
 
-    /// Claims the user's digest of the day their send falls on, once: the claim, the job
-    /// that assembles it, and the next send are one transaction.
+    /// Claims the user's digest of the day their send falls on, once.
     func claim(user: String, tenant: UUID, now: Date) async throws -> Claim {
+        try await claim(users: [user], tenant: tenant, now: now)[user] ?? .notDue
+    }
+
+    /// Claims the digests of these users of one tenant, each for the day its send falls on,
+    /// once: the claims, the jobs that assemble them (`assemblyBatch` a job) and the next
+    /// sends are one transaction. Users another dispatcher holds, or no longer due, are `.notDue`.
+    func claim(users: [String], tenant: UUID, now: Date) async throws -> [String: Claim] {
         try await database.withTenant(tenant) { connection in
-            guard
-                let (zoneName, time, scheduled) = try await connection.query(
-                    """
-                    SELECT time_zone, local_time, next_send_at FROM experience.digest_preferences
-                    WHERE tenant_id = \(tenant) AND user_key = \(user) AND enabled AND next_send_at <= \(now)
-                    FOR UPDATE SKIP LOCKED
-                    """, logger: database.logger
-                ).collect().first.map({ try $0.decode((String, String, Date).self) }),
-                let zone = TimeZone(identifier: zoneName), let clock = DigestSchedule.localTime(time)
-            else { return .notDue }
-            let next = DigestSchedule.next(after: max(now, scheduled), hour: clock.hour, minute: clock.minute, in: zone)
+            var outcome: [String: Claim] = [:]
+            var next: [(user: String, at: Date)] = []
+            var claims: [(id: UUID, user: String, date: String, scheduled: Date)] = []
+            for try await (user, zoneName, time, scheduled) in try await connection.query(
+                """
+                SELECT user_key, time_zone, local_time, next_send_at FROM experience.digest_preferences
+                WHERE tenant_id = \(tenant) AND user_key = ANY(\(users)) AND enabled AND next_send_at <= \(now)
+                FOR UPDATE SKIP LOCKED
+                """, logger: database.logger
+            ).decode((String, String, String, Date).self) {
+                guard let zone = TimeZone(identifier: zoneName), let clock = DigestSchedule.localTime(time) else { continue }
+                let after = max(now, scheduled)
+                // A wall-clock time every day has; the fallback only keeps the user from being claimed again today.
+                next.append(
+                    (user, DigestSchedule.next(after: after, hour: clock.hour, minute: clock.minute, in: zone) ?? after.addingTimeInterval(86400)))
+                if now.timeIntervalSince(scheduled) > DigestAssembly.window {
+                    outcome[user] = .missed
+                } else {
+                    claims.append((UUID.v7(), user, DigestSchedule.localDate(of: scheduled, in: zone), scheduled))
+                }
+            }
+            guard !next.isEmpty else { return outcome }
             try await connection.query(
-                "UPDATE experience.digest_preferences SET next_send_at = \(next) WHERE tenant_id = \(tenant) AND user_key = \(user)",
-                logger: database.logger)
-            guard now.timeIntervalSince(scheduled) <= DigestAssembly.window else { return .missed }
-            let id = UUID.v7()
-            let inserted =
-                try await connection.query(
-                    """
-                    INSERT INTO experience.digests (id, tenant_id, user_key, local_date, scheduled_at)
-                    VALUES (\(id), \(tenant), \(user), \(DigestSchedule.localDate(of: scheduled, in: zone))::date, \(scheduled))
-                    ON CONFLICT (tenant_id, user_key, local_date) DO NOTHING
-                    RETURNING id
-                    """, logger: database.logger
-                ).collect().count == 1
-            guard inserted else { return .alreadyClaimed }
-            try await JobQueue(schema: "experience").enqueue(
-                ExperienceJobs.assembleDigest, DigestArguments(digestId: id), tenant: tenant, on: connection)
-            return .claimed(id)
+                """
+                UPDATE experience.digest_preferences p SET next_send_at = n.at
+                FROM unnest(\(next.map(\.user))::text[], \(next.map(\.at))::timestamptz[]) AS n(user_key, at)
+                WHERE p.tenant_id = \(tenant) AND p.user_key = n.user_key
+                """, logger: database.logger)
+            guard !claims.isEmpty else { return outcome }
+            var claimed: [UUID] = []
+            for try await (id, user) in try await connection.query(
+                """
+                INSERT INTO experience.digests (id, tenant_id, user_key, local_date, scheduled_at)
+                SELECT c.id, \(tenant), c.user_key, c.day::date, c.at
+                FROM unnest(\(claims.map(\.id))::uuid[], \(claims.map(\.user))::text[], \(claims.map(\.date))::text[],
+                  \(claims.map(\.scheduled))::timestamptz[]) AS c(id, user_key, day, at)
+                ON CONFLICT (tenant_id, user_key, local_date) DO NOTHING
+                RETURNING id, user_key
+                """, logger: database.logger
+            ).decode((UUID, String).self) {
+                claimed.append(id)
+                outcome[user] = .claimed(id)
+            }
+            for claim in claims where outcome[claim.user] == nil { outcome[claim.user] = .alreadyClaimed }
+            let batches = stride(from: 0, to: claimed.count, by: DigestAssembly.batch).map {
+                (tenant: tenant, arguments: DigestArguments(digestIds: Array(claimed[$0..<min($0 + DigestAssembly.batch, claimed.count)])))
+            }
+            try await JobQueue(schema: "experience").enqueueMany(ExperienceJobs.assembleDigests, batches, on: connection)
+            return outcome
         }
     }
 
@@ -134,15 +162,51 @@ extension DigestStore {
         }
     }
 
-    /// When the user's previous digest was due; nil before their first.
-    func previousDigest(before id: UUID, user: String, tenant: UUID) async throws -> Date? {
+    /// These digests, those still due.
+    func due(_ ids: [UUID], tenant: UUID) async throws -> [Digest] {
         try await database.withTenant(tenant) { connection in
-            try await connection.query(
+            var found: [Digest] = []
+            for try await (id, user, date, scheduled, state, _) in try await connection.query(
                 """
-                SELECT max(scheduled_at) FROM experience.digests
-                WHERE tenant_id = \(tenant) AND user_key = \(user) AND id <> \(id) AND state = 'sent'
+                SELECT \(unescaped: Self.digestColumns) FROM experience.digests
+                WHERE tenant_id = \(tenant) AND id = ANY(\(ids)) AND state = 'due'
                 """, logger: database.logger
-            ).collect().first.flatMap { try $0.decode(Date?.self) }
+            ).decode((UUID, String, String, Date, String, String).self) {
+                found.append(Digest(id: id, userId: user, localDate: date, scheduledAt: scheduled, state: state, articles: []))
+            }
+            return found
+        }
+    }
+
+    /// Each user's preferences (the defaults for one who never set them).
+    func preferences(users: [String], tenant: UUID) async throws -> [String: DigestPreferences] {
+        try await database.withTenant(tenant) { connection in
+            var found: [String: DigestPreferences] = [:]
+            for try await (user, enabled, time, zone, maxItems, muted, next, version) in try await connection.query(
+                """
+                SELECT user_key, \(unescaped: Self.columns) FROM experience.digest_preferences
+                WHERE tenant_id = \(tenant) AND user_key = ANY(\(users))
+                """, logger: database.logger
+            ).decode((String, Bool, String, String, Int, [String], Date?, Int).self) {
+                found[user] = DigestPreferences(
+                    enabled: enabled, localTime: time, timeZone: zone, maxItems: maxItems, mutedTopics: muted, nextSendAt: next, version: version)
+            }
+            return found
+        }
+    }
+
+    /// When each user's last digest sent was due (other than `excluding`); absent before their first.
+    func previousSent(users: [String], excluding ids: [UUID], tenant: UUID) async throws -> [String: Date] {
+        try await database.withTenant(tenant) { connection in
+            var found: [String: Date] = [:]
+            for try await (user, at) in try await connection.query(
+                """
+                SELECT user_key, max(scheduled_at) FROM experience.digests
+                WHERE tenant_id = \(tenant) AND user_key = ANY(\(users)) AND NOT id = ANY(\(ids)) AND state = 'sent'
+                GROUP BY user_key
+                """, logger: database.logger
+            ).decode((String, Date).self) { found[user] = at }
+            return found
         }
     }
 
@@ -166,24 +230,35 @@ extension DigestStore {
         }
     }
 
-    /// Records what the digest held and how it ended; the email request, when there is one,
-    /// goes out through the outbox in the same transaction.
-    func finish(_ id: UUID, state: String, articles: [Digest.Article], request: EventEnvelope?, tenant: UUID) async throws {
-        let json = String(decoding: try PlatformJSON.encoder.encode(articles), as: UTF8.self)
+    /// How a digest ended: its state, what it held, and the email request when there is one.
+    struct Finished: Sendable {
+        var id: UUID
+        var state: String
+        var articles: [Digest.Article]
+        var request: EventEnvelope?
+    }
+
+    /// Records what the digests held and how they ended; the email requests go out through the
+    /// outbox in the same transaction, only for digests still due (a job run again after its
+    /// first run committed sends nothing twice).
+    func finish(_ digests: [Finished], tenant: UUID) async throws {
+        guard !digests.isEmpty else { return }
+        let articles = try digests.map { String(decoding: try PlatformJSON.encoder.encode($0.articles), as: UTF8.self) }
         try await database.withTenant(tenant) { connection in
-            // Only a digest still due: a job run again after its first run committed sends nothing twice.
-            let updated =
-                try await connection.query(
-                    """
-                    UPDATE experience.digests SET state = \(state), articles = \(json)::jsonb
-                    WHERE tenant_id = \(tenant) AND id = \(id) AND state = 'due' RETURNING id
-                    """, logger: database.logger
-                ).collect().count == 1
-            if updated, let request { try await database.outbox.append([request], on: connection) }
+            var updated: Set<UUID> = []
+            for try await id in try await connection.query(
+                """
+                UPDATE experience.digests d SET state = f.state, articles = f.articles::jsonb, finished_at = now()
+                FROM unnest(\(digests.map(\.id))::uuid[], \(digests.map(\.state))::text[], \(articles)::text[]) AS f(id, state, articles)
+                WHERE d.tenant_id = \(tenant) AND d.id = f.id AND d.state = 'due'
+                RETURNING d.id
+                """, logger: database.logger
+            ).decode(UUID.self) { updated.insert(id) }
+            try await database.outbox.append(digests.filter { updated.contains($0.id) }.compactMap(\.request), on: connection)
         }
     }
 }
 
 struct DigestArguments: Codable, Sendable {
-    var digestId: UUID
+    var digestIds: [UUID]
 }

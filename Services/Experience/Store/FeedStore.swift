@@ -17,25 +17,33 @@ struct FeedStore: Sendable {
         .joined(separator: ", ")
 
     func profile(user: String, tenant: UUID, now: Date, timeZone: TimeZone = .gmt) async throws -> UserProfile {
+        try await profiles(users: [user], tenant: tenant, now: now, timeZone: timeZone)[user]
+            ?? UserProfile(entries: [], now: now, timeZone: timeZone)
+    }
+
+    /// Several users' profiles in one query (a digest batch): each from their own latest interactions.
+    func profiles(users: [String], tenant: UUID, now: Date, timeZone: TimeZone = .gmt) async throws -> [String: UserProfile] {
         try await database.withTenant(tenant) { connection in
-            var entries: [UserProfile.Entry] = []
-            for try await (item, kind, progress, at, title, categories, provider) in try await connection.query(
+            var entries: [String: [UserProfile.Entry]] = [:]
+            for try await (user, item, kind, progress, at, title, categories, provider) in try await connection.query(
                 """
-                WITH recent AS (
+                SELECT u.user_key, r.item_key, r.kind, r.progress::int, r.occurred_at, i.title, coalesce(i.categories, '{}'), i.provider
+                FROM unnest(\(users)::text[]) AS u(user_key)
+                CROSS JOIN LATERAL (
                   SELECT item_key, kind, progress, occurred_at FROM experience.interactions
-                  WHERE tenant_id = \(tenant) AND user_key = \(user) AND occurred_at > \(now.addingTimeInterval(-Double(Self.profileDays) * 86400))
+                  WHERE tenant_id = \(tenant) AND user_key = u.user_key
+                    AND occurred_at > \(now.addingTimeInterval(-Double(Self.profileDays) * 86400))
                   ORDER BY occurred_at DESC LIMIT \(Self.profileLimit)
-                )
-                SELECT r.item_key, r.kind, r.progress::int, r.occurred_at, i.title, coalesce(i.categories, '{}'), i.provider
-                FROM recent r LEFT JOIN experience.items i ON i.tenant_id = \(tenant) AND i.key = r.item_key
-                ORDER BY r.occurred_at DESC
+                ) r
+                LEFT JOIN experience.items i ON i.tenant_id = \(tenant) AND i.key = r.item_key
+                ORDER BY u.user_key, r.occurred_at DESC
                 """, logger: database.logger
-            ).decode((String, String, Int?, Date, String?, [String], String?).self) {
+            ).decode((String, String, String, Int?, Date, String?, [String], String?).self) {
                 guard let kind = InteractionKind(rawValue: kind) else { continue }
-                entries.append(
+                entries[user, default: []].append(
                     .init(itemKey: item, kind: kind, progress: progress, occurredAt: at, title: title, categories: categories, provider: provider))
             }
-            return UserProfile(entries: entries, now: now, timeZone: timeZone)
+            return Dictionary(uniqueKeysWithValues: users.map { ($0, UserProfile(entries: entries[$0] ?? [], now: now, timeZone: timeZone)) })
         }
     }
 

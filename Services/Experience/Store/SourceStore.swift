@@ -71,6 +71,24 @@ struct SourceStore: Sendable {
         }
     }
 
+    /// The sources each user reads (the tenant's and their own), by id: 1 for their own, ½ for the tenant's.
+    func followed(users: [String], tenant: UUID) async throws -> [String: [String: Double]] {
+        try await database.withTenant(tenant) { connection in
+            var shared: [String: Double] = [:]
+            var own: [String: [String: Double]] = [:]
+            for try await (id, user) in try await connection.query(
+                """
+                SELECT id, user_key FROM experience.sources
+                WHERE tenant_id = \(tenant) AND (user_key IS NULL OR user_key = ANY(\(users)))
+                """, logger: database.logger
+            ).decode((UUID, String?).self) {
+                let key = id.uuidString.lowercased()
+                if let user { own[user, default: [:]][key] = 1 } else { shared[key] = 0.5 }
+            }
+            return Dictionary(uniqueKeysWithValues: users.map { user in (user, shared.merging(own[user] ?? [:]) { max($0, $1) }) })
+        }
+    }
+
     func get(_ id: UUID, tenant: UUID) async throws -> (source: Source, etag: String?, lastModified: String?) {
         try await database.withTenant(tenant) { connection in
             guard

@@ -27,6 +27,8 @@ enum DigestAssembly {
     static let firstLookback: TimeInterval = 86400
     /// A send more than this late is skipped (the day's window passed), not sent late.
     static let window: TimeInterval = 30 * 60
+    /// Digests of one tenant assembled by one job: their articles are read once for all of them.
+    static let batch = 100
 
     /// Relevance to the user: category and topic affinity from their profile, articles of the
     /// sources they follow (their own fully, the tenant's half), and freshness.
