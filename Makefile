@@ -55,7 +55,7 @@ bench-photoml:  ## photoml: 12 MP photos upload to completed, per stage, count e
 	.dev/venv/bin/python ml/make_bench_photos.py 4
 	SWIFT_TEST_ARGS="-c release -Xswiftc -enable-testing --no-parallel --filter PhotoMLBenchmark|PhotoMLAccuracyBenchmark|DetectionInsertBenchmark" BENCH=1 BENCH_PHOTOML=1 infra/dev/stack.sh test
 
-bench-digests:  ## content pipeline: articles/s per core through its stages on 50,000 generated articles, near-duplicate precision/recall beside PyPI datasketch, TextRank beside PyPI sumy; release build
+bench-digests:  ## content pipeline: articles/s per core through its stages on 50,000 generated articles, near-duplicate precision/recall beside PyPI datasketch, TextRank beside PyPI sumy; then 100,000 digests due at once, claimed, assembled and handed to notifications; release build
 	swift build -c release --product experience
 	"$$(swift build -c release --show-bin-path)/experience" pipeline-bench --articles 50000 --out .dev/pipeline.jsonl
 	[ -x .dev/venv/bin/python ] || python3 -m venv .dev/venv
@@ -63,6 +63,8 @@ bench-digests:  ## content pipeline: articles/s per core through its stages on 5
 	.dev/venv/bin/python ml/near_duplicates_baseline.py .dev/pipeline.jsonl
 	.dev/venv/bin/python -c 'import sumy' 2>/dev/null || .dev/venv/bin/pip install -q --disable-pip-version-check 'sumy==0.11.0'
 	.dev/venv/bin/python ml/summary_baseline.py "$$(swift build -c release --show-bin-path)/experience" .dev
+	EXPERIENCE_BINARY="$$(swift build -c release --show-bin-path)/experience" BENCH_DIGESTS=1 BENCH=1 \
+	  SWIFT_TEST_ARGS="--filter DigestBenchmark" infra/dev/stack.sh test
 
 eval-experience:  ## experience: offline recall@20/NDCG@20 of popularity, heuristic and ALS on planted tastes, against PyPI implicit
 	bench/experience-eval.sh $(ARGS)

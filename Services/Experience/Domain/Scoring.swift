@@ -59,9 +59,13 @@ enum Scoring {
     /// Category match with the user's profile (seed EXP-002): the share of the user's
     /// category weight that the item's categories hold, 0 to 1.
     static func affinity(categories: [String], profile: [String: Double]) -> Double {
-        let total = profile.values.reduce(0, +)
+        affinity(distinct: Set(categories), profile: profile, total: profile.values.reduce(0, +))
+    }
+
+    /// `affinity` for labels already distinct, with the profile's total weight summed once for many items.
+    static func affinity(distinct labels: some Sequence<String>, profile: [String: Double], total: Double) -> Double {
         guard total > 0 else { return 0 }
-        return min(1, Set(categories).reduce(0) { $0 + (profile[$1] ?? 0) } / total)
+        return min(1, labels.reduce(0) { $0 + (profile[$1] ?? 0) } / total)
     }
 
     /// The weighted sum of the components, each already in 0…1.
@@ -77,26 +81,32 @@ enum Scoring {
     /// (Jaccard). Keeps a feed from being ten items of one category.
     static func diversify<T>(_ candidates: [(T, score: Double, categories: Set<String>)], count: Int, lambda: Double) -> [(T, Double)] {
         var left = candidates
-        var picked: [(T, Double, Set<String>)] = []
+        // Each candidate's greatest similarity to those picked so far, updated by each new pick.
+        var similarity = Array(repeating: 0.0, count: left.count)
+        var picked: [(T, Double)] = []
         while picked.count < count, !left.isEmpty {
             var best = 0
             var bestValue = -Double.infinity
-            for (index, candidate) in left.enumerated() {
-                let similarity = picked.map { jaccard($0.2, candidate.categories) }.max() ?? 0
-                let value = lambda * candidate.score - (1 - lambda) * similarity
+            for index in left.indices {
+                let value = lambda * left[index].score - (1 - lambda) * similarity[index]
                 if value > bestValue {
                     bestValue = value
                     best = index
                 }
             }
             let chosen = left.remove(at: best)
-            picked.append((chosen.0, chosen.score, chosen.categories))
+            similarity.remove(at: best)
+            picked.append((chosen.0, chosen.score))
+            for index in left.indices { similarity[index] = max(similarity[index], jaccard(chosen.categories, left[index].categories)) }
         }
-        return picked.map { ($0.0, $0.1) }
+        return picked
     }
 
     static func jaccard(_ a: Set<String>, _ b: Set<String>) -> Double {
-        let union = a.union(b).count
-        return union == 0 ? 0 : Double(a.intersection(b).count) / Double(union)
+        let (small, large) = a.count <= b.count ? (a, b) : (b, a)
+        var shared = 0
+        for label in small where large.contains(label) { shared += 1 }
+        let union = a.count + b.count - shared
+        return union == 0 ? 0 : Double(shared) / Double(union)
     }
 }

@@ -56,7 +56,7 @@ struct DigestSending: Sendable {
         let last = try await previous
         let since = Dictionary(
             uniqueKeysWithValues: digests.map { ($0.id, last[$0.userId] ?? $0.scheduledAt.addingTimeInterval(-DigestAssembly.firstLookback)) })
-        let candidates = try await store.candidates(since: since.values.min() ?? now, until: now, tenant: tenant)
+        let candidates = DigestAssembly.prepare(try await store.candidates(since: since.values.min() ?? now, until: now, tenant: tenant), now: now)
         let (chosen, read, sources) = (try await preferences, try await profiles, try await followed)
         var finished: [DigestStore.Finished] = []
         for digest in digests {
@@ -65,7 +65,7 @@ struct DigestSending: Sendable {
             let articles = DigestAssembly.pick(
                 candidates.filter { ($0.item.publishedAt ?? .distantPast) > after },
                 profile: read[digest.userId] ?? UserProfile(entries: [], now: now), followed: sources[digest.userId] ?? [:],
-                muted: Set(preferences.mutedTopics), maxItems: preferences.maxItems, now: now)
+                muted: Set(preferences.mutedTopics), maxItems: preferences.maxItems)
             finished.append(try finish(digest, articles: articles, tenant: tenant, now: now))
         }
         try await store.finish(finished, tenant: tenant)

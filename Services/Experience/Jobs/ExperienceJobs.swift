@@ -27,7 +27,7 @@ struct ExperienceJobs: ServiceJobs {
     }
     /// Every minute: the users whose digest is due, claimed; each claimed digest assembled and sent.
     static let dispatchDigests = JobKind<UpkeepArguments>("experience.dispatch-digests", maxAttempts: 1, timeout: .seconds(60))
-    static let assembleDigests = JobKind<DigestArguments>("experience.assemble-digests", maxAttempts: 5, timeout: .seconds(300))
+    static let assembleDigests = JobKind<DigestArguments>("experience.assemble-digests", queue: "digests", maxAttempts: 5, timeout: .seconds(300))
     /// One tenant's model of one kind, when its admin asks.
     static let train = JobKind<TrainingArguments>("experience.train-model", maxAttempts: 2, timeout: .seconds(3600))
 
@@ -98,7 +98,8 @@ struct ExperienceJobs: ServiceJobs {
     }
 
     var configuration: JobWorker.Configuration {
-        // Fetches wait on other servers, not on this one's CPU; the intake's stages use it.
-        JobWorker.Configuration(queues: ["default": 2, "feeds": 8, "intake": 2])
+        // Fetches wait on other servers, not on this one's CPU; the intake's stages and the
+        // digests' assembly use it, each beside the other and beside the crons.
+        JobWorker.Configuration(queues: ["default": 2, "feeds": 8, "intake": 2, "digests": 2])
     }
 }

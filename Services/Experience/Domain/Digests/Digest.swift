@@ -30,14 +30,38 @@ enum DigestAssembly {
     /// Digests of one tenant assembled by one job: their articles are read once for all of them.
     static let batch = 100
 
-    /// Relevance to the user: category and topic affinity from their profile, articles of the
-    /// sources they follow (their own fully, the tenant's half), and freshness.
-    static func relevance(_ item: Item, profile: UserProfile, followed: [String: Double], now: Date) -> Double {
-        let affinity = Scoring.affinity(categories: item.categories + item.topics, profile: profile.categories)
-        var source = 0.0
-        if case .string(let id)? = item.attributes["source"] { source = followed[id] ?? 0 }
-        let freshness = Scoring.freshness(published: item.publishedAt, now: now, halfLifeHours: 24)
-        return 0.5 * affinity + 0.3 * source + 0.2 * freshness
+    /// A new article as every digest of a batch weighs it: what is the same for all readers
+    /// worked out once.
+    struct Candidate: Sendable {
+        var item: Item
+        var story: String
+        /// Categories and topics, distinct: what affinity and mutes look at.
+        var labels: Set<String>
+        /// What diversity compares: the topics, else the categories.
+        var kind: Set<String>
+        var source: String?
+        var freshness: Double
+    }
+
+    /// The active candidates, prepared once for a batch of readers.
+    static func prepare(_ candidates: [(item: Item, cluster: String?)], now: Date) -> [Candidate] {
+        candidates.filter { $0.item.status == .active }.map { item, cluster in
+            var source: String?
+            if case .string(let id)? = item.attributes["source"] { source = id }
+            return Candidate(
+                item: item, story: cluster ?? item.key, labels: Set(item.categories + item.topics),
+                kind: Set(item.topics.isEmpty ? item.categories : item.topics), source: source,
+                freshness: Scoring.freshness(published: item.publishedAt, now: now, halfLifeHours: 24))
+        }
+    }
+
+    /// Relevance to the user: category and topic affinity from their profile (`total`: its
+    /// weights summed), articles of the sources they follow (their own fully, the tenant's
+    /// half), and freshness.
+    static func relevance(_ candidate: Candidate, profile: UserProfile, total: Double, followed: [String: Double]) -> Double {
+        let affinity = Scoring.affinity(distinct: candidate.labels, profile: profile.categories, total: total)
+        let source = candidate.source.flatMap { followed[$0] } ?? 0
+        return 0.5 * affinity + 0.3 * source + 0.2 * candidate.freshness
     }
 
     /// `followed`: source id → 1 for the user's own sources, 0.5 for the tenant's.
@@ -45,17 +69,21 @@ enum DigestAssembly {
         _ candidates: [(item: Item, cluster: String?)], profile: UserProfile, followed: [String: Double] = [:], muted: Set<String>, maxItems: Int,
         now: Date
     ) -> [Digest.Article] {
+        pick(prepare(candidates, now: now), profile: profile, followed: followed, muted: muted, maxItems: maxItems)
+    }
+
+    static func pick(
+        _ candidates: [Candidate], profile: UserProfile, followed: [String: Double], muted: Set<String>, maxItems: Int
+    ) -> [Digest.Article] {
+        let total = profile.categories.values.reduce(0, +)
         // The most relevant article of each story.
-        var best: [String: (Item, score: Double)] = [:]
-        for (item, cluster) in candidates
-        where item.status == .active && Set(item.categories + item.topics).isDisjoint(with: muted) && !profile.excluded.contains(item.key) {
-            let score = relevance(item, profile: profile, followed: followed, now: now)
-            let story = cluster ?? item.key
-            if score > best[story]?.score ?? -1 { best[story] = (item, score) }
+        var best: [String: (candidate: Candidate, score: Double)] = [:]
+        for candidate in candidates where candidate.labels.isDisjoint(with: muted) && !profile.excluded.contains(candidate.item.key) {
+            let score = relevance(candidate, profile: profile, total: total, followed: followed)
+            if score > best[candidate.story]?.score ?? -1 { best[candidate.story] = (candidate, score) }
         }
-        let scored = best.values.sorted { ($0.score, $0.0.key) > ($1.score, $1.0.key) }.map {
-            item, score -> (Item, score: Double, categories: Set<String>) in
-            (item, score, Set(item.topics.isEmpty ? item.categories : item.topics))
+        let scored = best.values.sorted { ($0.score, $0.candidate.item.key) > ($1.score, $1.candidate.item.key) }.map {
+            ($0.candidate.item, score: $0.score, categories: $0.candidate.kind)
         }
         let chosen = Scoring.diversify(scored, count: maxItems, lambda: 0.7).map(\.0)
         let articles = chosen.map { item -> Digest.Article in
