@@ -5,7 +5,10 @@ import Testing
 
 @testable import Experience
 
-/// `make bench-digests` (release service binary, EXPERIENCE_BINARY): BENCH_DIGEST_USERS
+/// `make bench-digests` (release service binary, EXPERIENCE_BINARY): BENCH_INTAKE_ARTICLES
+/// generated articles (50,000) queued as fetches would and carried through the intake's
+/// stages by the service's jobs (articles/s, per CPU second, near-duplicate precision and
+/// recall against the planted stories); then BENCH_DIGEST_USERS
 /// readers (100,000) of one tenant all due in one window, 500 new articles (a fifth of them in
 /// shared stories), a fifth of the readers with 20 interactions each. The service's own
 /// per-minute dispatch claims them and its workers assemble them; prints how long from the
@@ -30,8 +33,8 @@ struct DigestBenchmark {
                 """, logger: database.logger)
             try await connection.query(
                 """
-                INSERT INTO experience.item_signatures (tenant_id, item_key, signature, bands, cluster_key)
-                SELECT \(tenant), 'a' || n, '{}', '{}', 'a' || CASE WHEN n < 200 THEN n - n % 2 ELSE n END FROM generate_series(0, 499) n
+                INSERT INTO experience.item_signatures (tenant_id, item_key, signature, cluster_key)
+                SELECT \(tenant), 'a' || n, '{}', 'a' || CASE WHEN n < 200 THEN n - n % 2 ELSE n END FROM generate_series(0, 499) n
                 """, logger: database.logger)
             // Disabled until the clock starts.
             try await connection.query(
@@ -54,11 +57,9 @@ struct DigestBenchmark {
         }
     }
 
-    @Test("digest fan-out: every reader of a window claimed, assembled and handed to notifications")
-    func fanOut() async throws {
-        let users = Int(Self.env["BENCH_DIGEST_USERS"] ?? "") ?? 100_000
+    /// The release service on `port`, ready.
+    static func service(port: Int) async throws -> Process {
         let issuer = try await TestIssuer.start()
-        let port = 28784
         let service = Process()
         service.executableURL = URL(fileURLWithPath: Self.env["EXPERIENCE_BINARY"] ?? "")
         service.environment = ProcessInfo.processInfo.environment.merging([
@@ -66,8 +67,72 @@ struct DigestBenchmark {
             "JWKS_URL": issuer.jwksURL, "TOKEN_ISSUER": TestEnvironment.issuer, "TOKEN_AUDIENCE": TestEnvironment.audience, "LOG_LEVEL": "error",
         ]) { $1 }
         try service.run()
-        defer { service.terminate() }
         #expect(try await eventually(timeout: .seconds(60)) { (try? await TestHTTP.send("GET", "http://127.0.0.1:\(port)/readyz").status) == 200 })
+        return service
+    }
+
+    @Test("intake: generated articles, a fifth of them rewrites, through the five stages as the service's jobs")
+    func intake() async throws {
+        let count = Int(Self.env["BENCH_INTAKE_ARTICLES"] ?? "") ?? 50_000
+        let service = try await Self.service(port: 28785)
+        defer { service.terminate() }
+        let (entries, story) = PipelineBenchCommand.corpus(articles: count, duplicates: 0.2)
+        let tenant = UUID.v7()
+        let source = Source(
+            id: UUID(), userId: nil, url: "https://bench.example/feed", siteUrl: nil, title: "Bench", format: "rss", state: .active, failures: 0,
+            failingSince: nil, lastError: nil, nextFetchAt: Date(), lastFetchedAt: nil, fetched: 0, notModified: 0, failed: 0, itemsNew: 0,
+            createdAt: Date())
+        try await withDatabase("experience") { database in
+            let store = IntakeStore(database: database)
+            let clock = ContinuousClock()
+            let started = clock.now
+            let cpuBefore = ExperienceBenchmark.cpuSeconds([service.processIdentifier] + ExperienceBenchmark.postgresPIDs())
+            // As fetches would: a feed's 500 entries at a time.
+            for start in stride(from: 0, to: entries.count, by: 500) {
+                try await store.queue(Array(entries[start..<min(start + 500, entries.count)]), from: source, tenant: tenant)
+            }
+            let queued = clock.now - started
+            _ = try await eventually(timeout: .seconds(1800)) { try await store.waiting(tenant: tenant).isEmpty }
+            let seconds = (clock.now - started).seconds
+            let cpu = ExperienceBenchmark.cpuSince(
+                cpuBefore, ExperienceBenchmark.cpuSeconds([service.processIdentifier] + ExperienceBenchmark.postgresPIDs()))
+            let clusters = try await database.withTenant(tenant) { connection in
+                try await connection.query(
+                    "SELECT item_key, cluster_key FROM experience.item_signatures WHERE tenant_id = \(tenant)", logger: database.logger
+                ).collect().reduce(into: [String: String]()) { found, row in
+                    let (key, cluster) = try row.decode((String, String).self)
+                    found[key] = cluster
+                }
+            }
+            // Pairwise against the planted stories, over the articles that passed quality.
+            let keys = entries.map(FeedItems.key)
+            let kept = keys.indices.filter { clusters[keys[$0]] != nil }
+            var numbers: [String: Int] = [:]
+            let ours = kept.map { index -> Int in
+                let cluster = clusters[keys[index]] ?? ""
+                if let number = numbers[cluster] { return number }
+                numbers[cluster] = numbers.count
+                return numbers.count - 1
+            }
+            let (precision, recall) = PipelineBenchCommand.pairwise(clusters: ours, story: kept.map { story[$0] })
+            print(
+                String(
+                    format:
+                        "BENCH intake: %d articles queued in %.1f s, through all five stages as jobs in %.1f s: %.0f articles/s, %.0f per CPU second of service + PostgreSQL (%.1f CPU s); %d items; near-duplicates pairwise precision %.3f, recall %.3f",
+                    count, queued.seconds, seconds, Double(count) / seconds, Double(count) / max(cpu, 0.001), cpu, kept.count, precision, recall))
+            _ = try await database.withTenant(tenant) { connection in
+                for table in ["intake", "article_results", "item_signatures", "signature_bands", "items"] {
+                    try await connection.query("DELETE FROM experience.\(unescaped: table) WHERE tenant_id = \(tenant)", logger: database.logger)
+                }
+            }
+        }
+    }
+
+    @Test("digest fan-out: every reader of a window claimed, assembled and handed to notifications")
+    func fanOut() async throws {
+        let users = Int(Self.env["BENCH_DIGEST_USERS"] ?? "") ?? 100_000
+        let service = try await Self.service(port: 28784)
+        defer { service.terminate() }
         let tenant = UUID.v7()
         try await withDatabase("experience") { database in
             let clock = ContinuousClock()

@@ -39,6 +39,7 @@ struct ExperienceJobs: ServiceJobs {
             let dropped = try await partitions.maintain()
             try await impressions.forgetOld()
             try await IntakeStore(database: database).forgetOldResults()
+            try await StoryClusterStore(database: database).forgetOldBands()
             context.logger.info("interaction partitions kept", metadata: ["dropped": "\(dropped)"])
         }
         let reconciliation = ReconciliationStore(database: database)

@@ -26,16 +26,26 @@ struct StoryClusterStore: Sendable {
         guard !articles.isEmpty else { return [:] }
         let signatures = articles.map { NearDuplicates.signature($0.text) }
         let bands = signatures.map(NearDuplicates.bandHashes)
-        var earlier: [(key: String, signature: [UInt64], cluster: String)] = []
-        for try await (key, signature, cluster) in try await connection.query(
+        // The articles sharing a band, then their signatures: two index lookups whatever the
+        // planner knows of rows written moments ago (as one query it could scan every row).
+        let sharing = try await connection.query(
             """
-            SELECT item_key, signature, cluster_key FROM experience.item_signatures
-            WHERE tenant_id = \(tenant) AND bands && \(Array(Set(bands.flatMap { $0 })))::bigint[]
+            SELECT DISTINCT item_key FROM experience.signature_bands
+            WHERE tenant_id = \(tenant) AND band = ANY(\(Array(Set(bands.flatMap { $0 })))::bigint[])
               AND created_at > \(now.addingTimeInterval(-Self.window))
             LIMIT 5000
             """, logger: logger
-        ).decode((String, [Int64], String).self) {
-            earlier.append((key, signature.map { UInt64(bitPattern: $0) }, cluster))
+        ).collect().map { try $0.decode(String.self) }
+        var earlier: [(key: String, signature: [UInt64], cluster: String)] = []
+        if !sharing.isEmpty {
+            for try await (key, signature, cluster) in try await connection.query(
+                """
+                SELECT item_key, signature, cluster_key FROM experience.item_signatures
+                WHERE tenant_id = \(tenant) AND item_key = ANY(\(sharing)::text[])
+                """, logger: logger
+            ).decode((String, [Int64], String).self) {
+                earlier.append((key, signature.map { UInt64(bitPattern: $0) }, cluster))
+            }
         }
         var clusters: [String: String] = [:]
         for (index, article) in articles.enumerated() {
@@ -49,15 +59,30 @@ struct StoryClusterStore: Sendable {
         }
         try await connection.query(
             """
-            INSERT INTO experience.item_signatures (tenant_id, item_key, signature, bands, cluster_key)
+            INSERT INTO experience.item_signatures (tenant_id, item_key, signature, cluster_key)
             SELECT \(tenant), t.key,
               (\(signatures.flatMap { $0.map { Int64(bitPattern: $0) } })::bigint[])
-                [(t.n - 1) * \(NearDuplicates.permutations) + 1 : t.n * \(NearDuplicates.permutations)],
-              (\(bands.flatMap { $0 })::bigint[])[(t.n - 1) * \(NearDuplicates.bands) + 1 : t.n * \(NearDuplicates.bands)], t.cluster
+                [(t.n - 1) * \(NearDuplicates.permutations) + 1 : t.n * \(NearDuplicates.permutations)], t.cluster
             FROM unnest(\(articles.map(\.key))::text[], \(articles.map { clusters[$0.key] ?? $0.key })::text[]) WITH ORDINALITY AS t(key, cluster, n)
             ON CONFLICT (tenant_id, item_key) DO NOTHING
             """, logger: logger)
+        try await connection.query(
+            """
+            INSERT INTO experience.signature_bands (tenant_id, band, item_key, created_at)
+            SELECT \(tenant), b.band, b.key, \(now)
+            FROM unnest(\(bands.flatMap { $0 })::bigint[], \(articles.flatMap { Array(repeating: $0.key, count: NearDuplicates.bands) })::text[]) AS b(band, key)
+            ON CONFLICT DO NOTHING
+            """, logger: logger)
         return clusters
+    }
+
+    /// Forgets bands older than the window (every tenant's; the hourly upkeep): nothing is matched against them.
+    func forgetOldBands() async throws {
+        try await database.withTransaction { connection in
+            try await connection.query("SELECT set_config('app.upkeep', 'signature_bands', true)", logger: database.logger)
+            try await connection.query(
+                "DELETE FROM experience.signature_bands WHERE created_at < now() - interval '7 days'", logger: database.logger)
+        }
     }
 
     /// The other articles of the item's story, newest first; nil when the item has no signature.
