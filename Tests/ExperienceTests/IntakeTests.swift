@@ -115,4 +115,21 @@ struct IntakeTests {
             #expect(try await Self.itemKeys(tenant: tenant, database: database) == Set(entries.map(FeedItems.key)))
         }
     }
+
+    @Test("an article the database refuses is dropped on its own; the rest of its batch goes on")
+    func refusedArticle() async throws {
+        let reader = try await Reader.fresh(roles: ["member"])
+        try await withDatabase("experience") { (database: Database) async throws -> Void in
+            let store = IntakeStore(database: database)
+            // An empty title passes every stage but the catalogue's check on titles.
+            let entries: [FeedEntry] = [
+                Self.entry("p1", title: "Ferry timetable changes"), Self.entry("p2", title: "", text: Self.text + " Without a title."),
+                Self.entry("p3", title: "Harbour toll rises", text: Self.text + " The toll rises too."),
+            ]
+            let passed: Set<String> = [FeedItems.key(entries[0]), FeedItems.key(entries[2])]
+            #expect(try await store.queue(entries, from: Self.source(), tenant: reader.tenant) == 3)
+            #expect(try await eventually { try await store.waiting(tenant: reader.tenant).isEmpty })
+            #expect(try await Self.itemKeys(tenant: reader.tenant, database: database) == passed)
+        }
+    }
 }

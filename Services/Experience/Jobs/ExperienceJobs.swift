@@ -75,7 +75,7 @@ struct ExperienceJobs: ServiceJobs {
         }
         let stages = IntakeStages(store: intake, topics: TopicStore(database: database), batchSize: fetcher.configuration.intakeBatch)
         for stage in IntakeStage.allCases {
-            registry.register(Self.intake(stage)) { _, context in try await stages.run(stage, tenant: context.tenantID) }
+            registry.register(Self.intake(stage)) { _, context in try await stages.run(stage, tenant: context.tenantID, logger: context.logger) }
         }
         let digests = DigestSending(store: DigestStore(database: database), feeds: FeedStore(database: database), sources: sources)
         registry.register(Self.dispatchDigests) { _, context in try await digests.dispatch(logger: context.logger) }

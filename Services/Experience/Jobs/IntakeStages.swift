@@ -1,5 +1,7 @@
 import Foundation
+import Logging
 import Metrics
+import Persistence
 
 /// The intake's stages as jobs: each takes a batch of the articles waiting at its stage, does
 /// its part and passes them on (`IntakeStore.advance`). A text already scored, re-fetched or
@@ -9,25 +11,47 @@ struct IntakeStages: Sendable {
     let topics: TopicStore
     let batchSize: Int
 
-    func run(_ stage: IntakeStage, tenant: UUID, now: Date = Date()) async throws {
+    func run(_ stage: IntakeStage, tenant: UUID, now: Date = Date(), logger: Logger = Logger(label: "experience")) async throws {
+        do {
+            try await step(stage, tenant: tenant, limit: batchSize, now: now)
+        } catch  where Self.isTheData(error) {
+            // One article the database refuses fails its whole batch, and the batch would be
+            // taken again first every time: one at a time, the one that fails alone is dropped.
+            for _ in 0..<batchSize {
+                do {
+                    if try await step(stage, tenant: tenant, limit: 1, now: now) == 0 { break }
+                } catch  where Self.isTheData(error) {
+                    let key = try await store.dropOldest(at: stage, tenant: tenant)
+                    Counter(label: "experience_intake_dropped_total", dimensions: [("stage", stage.rawValue)]).increment()
+                    logger.error(
+                        "an article the database refused was dropped from the intake",
+                        metadata: [
+                            "tenant_id": "\(tenant)", "stage": "\(stage.rawValue)", "key": "\(key ?? "")", "sqlstate": "\(error.sqlState ?? "")",
+                        ])
+                }
+            }
+        }
+    }
+
+    /// A refusal of this data (SQLSTATE class 22 data exception, 23 integrity): trying again changes nothing.
+    static func isTheData(_ error: any Error) -> Bool {
+        guard let state = error.sqlState else { return false }
+        return state.hasPrefix("22") || state.hasPrefix("23")
+    }
+
+    @discardableResult
+    func step(_ stage: IntakeStage, tenant: UUID, limit: Int, now: Date) async throws -> Int {
         switch stage {
-        case .normalise: try await normalise(tenant: tenant, now: now)
-        case .quality: try await quality(tenant: tenant)
-        case .topics: try await label(tenant: tenant)
-        case .summary: try await summarise(tenant: tenant)
-        case .nearDuplicates: try await cluster(tenant: tenant)
+        case .normalise: try await normalise(tenant: tenant, limit: limit, now: now)
+        case .quality: try await quality(tenant: tenant, limit: limit)
+        case .topics: try await label(tenant: tenant, limit: limit)
+        case .summary: try await summarise(tenant: tenant, limit: limit)
+        case .nearDuplicates: try await cluster(tenant: tenant, limit: limit)
         }
     }
 
-    /// Every stage until none has articles waiting (tests, the bench): the jobs do the same, one batch each.
-    func drain(tenant: UUID, now: Date = Date()) async throws {
-        while try await !store.waiting(tenant: tenant).isEmpty {
-            for stage in IntakeStage.allCases { try await run(stage, tenant: tenant, now: now) }
-        }
-    }
-
-    func normalise(tenant: UUID, now: Date) async throws {
-        try await store.advance(.normalise, tenant: tenant, limit: batchSize) { batch in
+    func normalise(tenant: UUID, limit: Int, now: Date) async throws -> Int {
+        try await store.advance(.normalise, tenant: tenant, limit: limit) { batch in
             let articles = batch.rows.map { FeedItems.normalise($0.entry, sourceId: $0.sourceId, provider: $0.provider, now: now) }
             let known = try await batch.results(for: articles.map(\.contentHash))
             var outcome = IntakeStore.Outcome()
@@ -49,8 +73,8 @@ struct IntakeStages: Sendable {
         }
     }
 
-    func quality(tenant: UUID) async throws {
-        try await store.advance(.quality, tenant: tenant, limit: batchSize) { batch in
+    func quality(tenant: UUID, limit: Int) async throws -> Int {
+        try await store.advance(.quality, tenant: tenant, limit: limit) { batch in
             var outcome = IntakeStore.Outcome()
             for var article in batch.rows.compactMap(\.article) {
                 let quality = FeedItems.score(&article)
@@ -67,10 +91,10 @@ struct IntakeStages: Sendable {
         }
     }
 
-    func label(tenant: UUID) async throws {
+    func label(tenant: UUID, limit: Int) async throws -> Int {
         // The taxonomy as it is now; a topic edited later labels the articles after it.
         let classifier = TopicClassifier(try await topics.all(tenant: tenant))
-        try await store.advance(.topics, tenant: tenant, limit: batchSize) { batch in
+        return try await store.advance(.topics, tenant: tenant, limit: limit) { batch in
             var outcome = IntakeStore.Outcome()
             for var article in batch.rows.compactMap(\.article) {
                 FeedItems.label(&article, with: classifier)
@@ -81,8 +105,8 @@ struct IntakeStages: Sendable {
     }
 
     /// The summary, and with it the article becomes an item.
-    func summarise(tenant: UUID) async throws {
-        try await store.advance(.summary, tenant: tenant, limit: batchSize) { batch in
+    func summarise(tenant: UUID, limit: Int) async throws -> Int {
+        try await store.advance(.summary, tenant: tenant, limit: limit) { batch in
             var outcome = IntakeStore.Outcome()
             for var article in batch.rows.compactMap(\.article) {
                 FeedItems.summarise(&article)
@@ -98,8 +122,8 @@ struct IntakeStages: Sendable {
         }
     }
 
-    func cluster(tenant: UUID) async throws {
-        try await store.advance(.nearDuplicates, tenant: tenant, limit: batchSize) { batch in
+    func cluster(tenant: UUID, limit: Int) async throws -> Int {
+        try await store.advance(.nearDuplicates, tenant: tenant, limit: limit) { batch in
             let articles = batch.rows.compactMap(\.article)
             return IntakeStore.Outcome(advanced: articles, clusters: articles.map { ($0.key, FeedItems.comparable($0)) })
         }

@@ -162,6 +162,20 @@ struct IntakeStore: Sendable {
         }
     }
 
+    /// Drops the oldest article at `stage` (one that cannot pass); answers its key.
+    func dropOldest(at stage: IntakeStage, tenant: UUID) async throws -> String? {
+        try await database.withTenant(tenant) { connection in
+            try await connection.query(
+                """
+                DELETE FROM experience.intake WHERE tenant_id = \(tenant) AND key = (
+                  SELECT key FROM experience.intake WHERE tenant_id = \(tenant) AND stage = \(stage.rawValue)
+                  ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+                RETURNING key
+                """, logger: database.logger
+            ).collect().first.map { try $0.decode(String.self) }
+        }
+    }
+
     static func enqueue(_ stage: IntakeStage, tenant: UUID, on connection: PostgresConnection) async throws {
         try await JobQueue(schema: "experience").enqueue(ExperienceJobs.intake(stage), IntakeArguments(), tenant: tenant, on: connection)
     }
