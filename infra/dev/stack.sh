@@ -167,6 +167,8 @@ test)
       PLATFORM_TEST_SMTP_RELAY="smtp://127.0.0.1:$SMTP_RELAY_PORT" PLATFORM_TEST_SMTP_RELAY_DIR="$SMTP_RELAY_DIR" PLATFORM_TEST_PG_CA="$DEV_DIR/postgres/server.crt" "$@"
   }
   swift format lint --strict --recursive Services Shared Tests contracts bench Package.swift
+  # The deployment: manifests rendered and validated, the Dockerfile linted (no cluster needed).
+  "$ROOT/infra/k8s/validate.sh"
   infra_up
   trap 'infra_down' EXIT
   "$DEV/fuzz.sh" validate
