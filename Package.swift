@@ -49,6 +49,7 @@ let package = Package(
         .executable(name: "campaigns", targets: ["Campaigns"]),
         .executable(name: "photoml", targets: ["PhotoML"]),
         .executable(name: "relay-ceiling", targets: ["RelayCeiling"]),
+        .executable(name: "contracts", targets: ["ContractsTool"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0", traits: []),
@@ -80,6 +81,12 @@ let package = Package(
         .target(
             name: "Contracts",
             path: "contracts/Sources/Contracts",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "ContractsTool",
+            dependencies: ["Contracts", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "contracts/Tool",
             swiftSettings: strict
         ),
         // The services' OpenAPI documents (YAML, the contract) and their JSON form.

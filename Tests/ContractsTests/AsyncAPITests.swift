@@ -48,30 +48,20 @@ struct AsyncAPITests {
 
 @Suite("Kubernetes topics")
 struct KubernetesTopicTests {
-    struct Declared: Equatable {
-        var name = ""
-        var partitions = 0
-        var cleanupPolicy = ""
-    }
-
-    /// The KafkaTopic resources of infra/k8s/base/topics.yaml, read line by line.
-    static func declared() throws -> [Declared] {
-        let text = try String(
-            contentsOf: contractsFolder.deletingLastPathComponent().appendingPathComponent("infra/k8s/base/topics.yaml"), encoding: .utf8)
-        return text.components(separatedBy: "---\n").map { block in
-            var topic = Declared()
-            for line in block.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) {
-                if line.hasPrefix("topicName: ") { topic.name = String(line.dropFirst("topicName: ".count)) }
-                if line.hasPrefix("partitions: ") { topic.partitions = Int(line.dropFirst("partitions: ".count)) ?? 0 }
-                if line.hasPrefix("cleanup.policy: ") { topic.cleanupPolicy = String(line.dropFirst("cleanup.policy: ".count)) }
-            }
-            return topic
-        }
-    }
-
-    @Test("declare exactly the registry's topics with its partitions and cleanup policies")
+    @Test("infra/k8s/base/topics.yaml is what `contracts topics --format strimzi` prints from the registry")
     func matchRegistry() throws {
-        let expected = Topics.all.map { Declared(name: $0.name, partitions: $0.partitions, cleanupPolicy: $0.cleanupPolicy.rawValue) }
-        #expect(try Self.declared().sorted { $0.name < $1.name } == expected.sorted { $0.name < $1.name })
+        let committed = try String(
+            contentsOf: contractsFolder.deletingLastPathComponent().appendingPathComponent("infra/k8s/base/topics.yaml"), encoding: .utf8)
+        #expect(committed == StrimziTopics.yaml(), "run: swift run contracts topics --format strimzi > infra/k8s/base/topics.yaml")
+    }
+
+    @Test("every registry topic is a KafkaTopic with its partitions and cleanup policy")
+    func everyTopic() {
+        let yaml = StrimziTopics.yaml()
+        for topic in Topics.all {
+            #expect(yaml.contains("  topicName: \(topic.name)\n  partitions: \(topic.partitions)\n"))
+            #expect(yaml.contains("  name: \(topic.name.replacingOccurrences(of: ".", with: "-"))\n"))
+        }
+        #expect(yaml.components(separatedBy: "kind: KafkaTopic").count - 1 == Topics.all.count)
     }
 }

@@ -109,7 +109,8 @@ def service_objects(name, service):
         "name": name,
         "image": f"{IMAGE}:latest",
         "imagePullPolicy": "Always",
-        "command": [f"/app/bin/{name}"],
+        # The migrations Job applies the schema first; a replica waits, not ready, until it has.
+        "command": [f"/app/bin/{name}", "serve"] + (["--no-migrate"] if service.get("database", True) else []),
         "ports": [{"name": "http", "containerPort": 8080}],
         "envFrom": [{"configMapRef": {"name": "platform-config"}}],
         "env": env_list(name, service),
