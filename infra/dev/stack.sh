@@ -169,6 +169,7 @@ test)
   swift format lint --strict --recursive Services Shared Tests contracts bench Package.swift
   # The deployment: manifests rendered and validated, the Dockerfile linted (no cluster needed).
   "$ROOT/infra/k8s/validate.sh"
+  "$ROOT/infra/observability/check.sh"
   infra_up
   trap 'infra_down' EXIT
   "$DEV/fuzz.sh" validate
