@@ -1,11 +1,11 @@
 # The two commands a newcomer needs: `make run` and `make test`. See README.md.
 .PHONY: run up down test fuzz broker-restarts build format lint bench bench-auth bench-gateway bench-jobs bench-tasks bench-search bench-notifications bench-photoml bench-campaigns bench-experience eval-experience bench-digests
 
-run:    ## everything in the foreground; Ctrl-C stops it
-	infra/dev/stack.sh run
+run:    ## everything in the foreground; Ctrl-C stops it (OBSERVE=1: with Prometheus on :9090)
+	OBSERVE=$(OBSERVE) infra/dev/stack.sh run
 
-up:     ## everything in the background; returns when the gateway is ready
-	infra/dev/stack.sh up
+up:     ## everything in the background; returns when the gateway is ready (OBSERVE=1: with Prometheus on :9090)
+	OBSERVE=$(OBSERVE) infra/dev/stack.sh up
 
 down:   ## stop what `make up` started
 	infra/dev/stack.sh down

@@ -34,15 +34,17 @@ public struct OutboxRelay: Service {
     let wake = Wakeup()
     let schemaReady: ReadyFlag
     let ensureTopics: @Sendable () async throws -> Void
+    let ageInterval: Duration
 
     /// `schemaReady`: the relay starts once the outbox table exists (migrations applied).
     /// `ensureTopics` creates the topics the relay publishes to, if they are missing; it runs
     /// after the producer lost every broker, before anything is published again.
     public init(
         database: Database, logger: Logger, schemaReady: ReadyFlag, batchSize: Int = 500,
-        pollInterval: Duration = .seconds(1), ensureTopics: @escaping @Sendable () async throws -> Void = {},
+        pollInterval: Duration = .seconds(1), ageInterval: Duration = .seconds(10), ensureTopics: @escaping @Sendable () async throws -> Void = {},
         makeProducer: @escaping ProducerFactory
     ) {
+        self.ageInterval = ageInterval
         self.schemaReady = schemaReady
         self.ensureTopics = ensureTopics
         self.database = database
@@ -57,6 +59,7 @@ public struct OutboxRelay: Service {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await listenForInserts() }
             group.addTask { await publishLoop() }
+            group.addTask { await reportAge() }
             await group.next()
             group.cancelAll()
         }
@@ -104,6 +107,26 @@ public struct OutboxRelay: Service {
             await sleep(upTo: wait)
         }
         await producer?.shutdown()
+    }
+
+    /// Every `ageInterval` (10 s), how long the oldest unpublished row has waited (0 when none), as
+    /// `outbox_oldest_unpublished_seconds{schema}`: while the broker is away it grows, and the
+    /// alert says so. It is read apart from the publishing, which fails while the broker is away.
+    func reportAge() async {
+        let schema = database.schema
+        let gauge = Gauge(label: "outbox_oldest_unpublished_seconds", dimensions: [("schema", schema)])
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            // While the database is away the last figure stands.
+            if let rows = try? await database.client.query(
+                """
+                SELECT extract(epoch FROM now() - created_at)::float8 FROM \(unescaped: schema).outbox
+                WHERE published_at IS NULL ORDER BY id LIMIT 1
+                """, logger: logger
+            ).collect() {
+                gauge.record((try? rows.first?.decode(Double.self)) ?? 0)
+            }
+            try? await Task.sleep(for: ageInterval)
+        }
     }
 
     func sleep(upTo limit: Duration) async {

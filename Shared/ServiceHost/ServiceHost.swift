@@ -35,6 +35,8 @@ public final class ServiceHost {
     let migrations: [Migration]
     /// What the service has declared besides its routes.
     private var services: [any Service] = []
+    /// Every Kafka consumer of this replica, whose lag `ConsumerLagReporter` reports.
+    private var kafkaConsumers: [(group: String, consumer: KafkaConsumer)] = []
     private var beforeStart: [@Sendable () async throws -> Void] = []
 
     public convenience init<Program: ServiceProgram>(_ program: Program.Type, configuration: ServiceConfiguration) throws {
@@ -82,6 +84,7 @@ public final class ServiceHost {
         let kafka = try KafkaConsumer(
             brokers: configuration.kafkaBrokers, groupID: type(of: consumer).group, topics: consumer.topics.map(\.name), logger: logger)
         let migrated = self.migrated
+        kafkaConsumers.append((type(of: consumer).group, kafka))
         // Events may arrive before this replica's migrations ran: they wait until then.
         services.append(
             EventConsumer(consumer: kafka, deadLetters: deadLetters, logger: logger) { event in
@@ -99,6 +102,7 @@ public final class ServiceHost {
             let kafka = try KafkaConsumer(
                 brokers: configuration.kafkaBrokers, groupID: type(of: consumer).group, topics: consumer.topics.map(\.name), logger: logger,
                 maxBatch: consumer.maxBatch)
+            kafkaConsumers.append((type(of: consumer).group, kafka))
             services.append(
                 EventConsumer(
                     consumer: kafka, deadLetters: deadLetters, logger: logger,
@@ -167,7 +171,7 @@ public final class ServiceHost {
         var app = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.name),
-            services: platformServices + services,
+            services: platformServices + services + (kafkaConsumers.isEmpty ? [] : [ConsumerLagReporter(consumers: kafkaConsumers)]),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )

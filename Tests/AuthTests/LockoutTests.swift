@@ -26,4 +26,25 @@ struct LockoutTests {
         #expect(try await login(owner.email, owner.password, ip: ip).status == 429)
         #expect(try await login(owner.email, owner.password).status == 200)
     }
+
+    /// `auth_logins_total{outcome}` as the service's /metrics shows it.
+    func logins(_ outcome: String) async throws -> Double {
+        let text = String(decoding: try await auth("GET", "/metrics").body, as: UTF8.self)
+        let prefix = "auth_logins_total{outcome=\"\(outcome)\"} "
+        return text.split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap { Double($0.dropFirst(prefix.count)) } ?? 0
+    }
+
+    @Test("logins are counted by outcome for the failed-login alert: failed, succeeded, locked")
+    func counted() async throws {
+        let owner = try await Session.owner()
+        let before = (failed: try await logins("failed"), succeeded: try await logins("succeeded"), locked: try await logins("locked"))
+        #expect(try await login(owner.email, "wrong password!!").status == 401)
+        #expect(try await login(owner.email, owner.password).status == 200)
+        // Other suites log in meanwhile: at least these.
+        #expect(try await logins("failed") >= before.failed + 1)
+        #expect(try await logins("succeeded") >= before.succeeded + 1)
+        for _ in 0..<5 { _ = try await login(owner.email, "wrong password!!") }
+        #expect(try await login(owner.email, owner.password).status == 429)
+        #expect(try await logins("locked") >= before.locked + 1)
+    }
 }

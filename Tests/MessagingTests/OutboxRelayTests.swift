@@ -26,10 +26,13 @@ struct OutboxRelayTests {
     /// Runs an outbox relay for the gateway schema to `brokers` while `body` runs.
     func whileRelaying(_ database: Database, to brokers: String, _ body: () async throws -> Void) async throws {
         try await Migrator(database: database).migrate([])
+        _ = PlatformMetrics.registry  // swift-metrics bootstrapped before the relay makes its gauge
         let logger = TestEnvironment.logger
         let ready = ReadyFlag()
         ready.set()
-        let relay = OutboxRelay(database: database, logger: logger, schemaReady: ready, pollInterval: .milliseconds(200)) {
+        let relay = OutboxRelay(
+            database: database, logger: logger, schemaReady: ready, pollInterval: .milliseconds(200), ageInterval: .milliseconds(200)
+        ) {
             try KafkaProducer(brokers: brokers, clientID: "relay-test", logger: logger, settings: ["message.timeout.ms": "3000"])
         }
         let group = ServiceGroup(services: [relay], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
@@ -39,6 +42,13 @@ struct OutboxRelayTests {
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
+    }
+
+    /// The relay's `outbox_oldest_unpublished_seconds` for the gateway schema, as /metrics shows it.
+    func oldestUnpublished() -> Double? {
+        let text = String(decoding: PlatformMetrics.registry.emitToBuffer(), as: UTF8.self)
+        let prefix = "outbox_oldest_unpublished_seconds{schema=\"gateway\"} "
+        return text.split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap { Double($0.dropFirst(prefix.count)) }
     }
 
     /// Successive versions of one task: one key, so their order is the order of the partition.
@@ -72,9 +82,12 @@ struct OutboxRelayTests {
                 try await write(during, database)  // the state change commits although Kafka is down
                 try await Task.sleep(for: .seconds(4))
                 #expect(try await unpublished(during.map(\.id), database) == 3)
+                // The wait shows in the metric the OutboxBehind alert watches.
+                #expect((oldestUnpublished() ?? 0) >= 2)
 
                 try broker.start()
                 #expect(try await eventually(timeout: .seconds(60)) { try await unpublished(during.map(\.id), database) == 0 })
+                #expect(try await eventually { oldestUnpublished() == 0 })
             }
 
             let reader = try TopicReader(topic: topic.name, brokers: broker.brokers)

@@ -189,3 +189,18 @@ struct FailedReindexTests {
         #expect(hitTitles(try await search("q=quoll", tenant: tenant)) == ["Resilient quoll"])
     }
 }
+
+@Suite("consumer lag metric")
+struct ConsumerLagMetricTests {
+    @Test("every consumer group of the service reports its lag per partition at /metrics, for the ConsumerLagging alert")
+    func reported() async throws {
+        let (url, _) = try await SearchServer.shared.get()
+        let reported = try await eventually(timeout: .seconds(40)) {
+            let text = String(decoding: try await TestHTTP.send("GET", "\(url)/metrics").body, as: UTF8.self)
+            return text.split(separator: "\n").contains {
+                $0.hasPrefix("consumer_lag{group=\"search.indexer\"") && $0.contains("topic=\"tasks.task.v1\"")
+            }
+        }
+        #expect(reported)
+    }
+}

@@ -52,9 +52,12 @@ infra_up() {
   "$DEV/oidc.sh" start
   "$DEV/smtp.sh" start
   "$DEV/feeds.sh" start
+  # OBSERVE=1: a Prometheus scraping every service, with the platform's alerting rules.
+  if [ "${OBSERVE:-}" = 1 ]; then "$DEV/prometheus.sh" start; fi
 }
 
 infra_down() {
+  "$DEV/prometheus.sh" stop
   "$DEV/feeds.sh" stop
   "$DEV/smtp.sh" stop
   "$DEV/oidc.sh" stop

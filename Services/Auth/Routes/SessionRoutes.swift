@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
 import ServiceKit
 
 /// `/v1/auth/signup`, `/login`, `/refresh`, `/logout`, `/logout-all`, `/me`.
@@ -70,20 +71,31 @@ struct SessionRoutes: Sendable {
         return EditedResponse(status: .created, response: response)
     }
 
+    /// `auth_logins_total{outcome}`: password logins that passed, failed, or met a lockout
+    /// (the alert on failures watches for credential stuffing).
+    static let logins = (
+        succeeded: Counter(label: "auth_logins_total", dimensions: [("outcome", "succeeded")]),
+        failed: Counter(label: "auth_logins_total", dimensions: [("outcome", "failed")]),
+        locked: Counter(label: "auth_logins_total", dimensions: [("outcome", "locked")])
+    )
+
     func login(_ request: Request, _ context: ServiceRequestContext) async throws -> Response {
         let input = try await request.decodeJSON(LoginInput.self, context: context)
         let ip = request.clientIP(context)
         let accountKey = LoginThrottle.accountKey(AccountRules.normalizedEmail(input.email))
         let keys = [accountKey] + (ip.map { [LoginThrottle.ipKey($0)] } ?? [])
         if let seconds = try await throttle.lockedFor(keys) {
+            Self.logins.locked.increment()
             throw Problem.tooManyRequests("Too many failed logins; try again later.", retryAfter: seconds)
         }
         let credentials = try await accounts.credentials(email: input.email)
         let matches = try await passwords.verify(input.password, hash: credentials?.passwordHash)
         guard let credentials, matches else {
+            Self.logins.failed.increment()
             try await recordFailure(accountKey: accountKey, ip: ip, userID: credentials?.user.id, email: input.email)
             throw Problem.unauthorized("Invalid email or password.")
         }
+        Self.logins.succeeded.increment()
         try await throttle.recordSuccess(account: accountKey)
         let memberships = try await accounts.memberships(of: credentials.user.id)
         let membership = try signIn.choose(memberships, wanted: input.tenant, otherwise: Problem.unauthorized("Invalid email or password."))

@@ -19,6 +19,8 @@ struct SigningKeyStore: Sendable {
     struct ActiveKey: Sendable {
         var kid: String
         var key: ES256PrivateKey
+        /// When it started signing (how old it is: the alert asks for a rotation at 90 days).
+        var activatedAt: Date
     }
 
     /// The newest key that has started signing, creating the first one if there is none.
@@ -28,13 +30,13 @@ struct SigningKeyStore: Sendable {
             try await connection.query("SELECT pg_advisory_xact_lock(hashtext('auth.signing_keys'))", logger: database.logger)
             let rows = try await connection.query(
                 """
-                SELECT kid, private_key_sealed FROM auth.signing_keys
+                SELECT kid, private_key_sealed, activates_at FROM auth.signing_keys
                 WHERE activates_at <= now() AND (retired_at IS NULL OR retired_at > now())
                 ORDER BY activates_at DESC LIMIT 1
                 """, logger: database.logger)
-            for try await (kid, sealed) in rows.decode((String, ByteBuffer).self) {
+            for try await (kid, sealed, activatedAt) in rows.decode((String, ByteBuffer, Date).self) {
                 do {
-                    return ActiveKey(kid: kid, key: try unseal(Array(buffer: sealed)))
+                    return ActiveKey(kid: kid, key: try unseal(Array(buffer: sealed)), activatedAt: activatedAt)
                 } catch {
                     throw ConfigurationError(
                         variable: "AUTH_KEY_ENCRYPTION_KEY",
@@ -72,7 +74,7 @@ struct SigningKeyStore: Sendable {
             INSERT INTO auth.signing_keys (kid, private_key_sealed, public_jwk, activates_at)
             VALUES (\(kid), \(ByteBuffer(bytes: sealed)), \(jwkJSON)::jsonb, now() + make_interval(secs => \(seconds)))
             """, logger: database.logger)
-        return ActiveKey(kid: kid, key: key)
+        return ActiveKey(kid: kid, key: key, activatedAt: Date().addingTimeInterval(Double(seconds)))
     }
 
     func unseal(_ sealed: [UInt8]) throws -> ES256PrivateKey {

@@ -1,5 +1,6 @@
 import Foundation
 import JWTKit
+import Metrics
 import ServiceKit
 import Synchronization
 
@@ -25,10 +26,15 @@ final class TokenIssuer: Sendable {
         self.loadKey = loadKey
     }
 
+    /// `auth_signing_key_activated_timestamp_seconds`: when the key this replica signs with
+    /// started signing (a timestamp, so its age is `time() - it` whether or not tokens are issued).
+    static let keyActivated = Gauge(label: "auth_signing_key_activated_timestamp_seconds")
+
     /// The active key id, loading it when none is loaded or the last load is old.
     func activeKeyID() async throws -> String {
         if let current = active.withLock({ $0 }), Date().timeIntervalSince(current.loadedAt) < reloadInterval { return current.kid }
         let key = try await loadKey()
+        Self.keyActivated.record(key.activatedAt.timeIntervalSince1970)
         await keys.add(ecdsa: key.key, kid: JWKIdentifier(string: key.kid))
         active.withLock { $0 = (key.kid, Date()) }
         return key.kid

@@ -18,10 +18,6 @@ struct PositionReporter: Service {
             while !Task.isCancelled {
                 var positions: [PartitionPosition] = []
                 for consumer in consumers { positions += await consumer.positions() }
-                for position in positions {
-                    let dimensions = [("topic", position.topic), ("partition", String(position.partition))]
-                    if let lag = position.lag { Gauge(label: "search_consumer_lag", dimensions: dimensions).record(Double(lag)) }
-                }
                 do {
                     try await store.record(consumer: group, positions)
                     Gauge(label: "search_reindexes_replaying").record(Double(try await store.replayingReindexes()))
