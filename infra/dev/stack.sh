@@ -188,6 +188,7 @@ test)
     start_services background
     wait_ready "$GATEWAY_PORT" 90
     "$DEV/fuzz.sh" quick "http://127.0.0.1:$GATEWAY_PORT"
+    "$DEV/secrets-in-logs.sh" "$LOG_DIR"/{gateway,auth,tasks,experience,search,notifications,campaigns,photoml}.log
   fi
   ;;
 fuzz)

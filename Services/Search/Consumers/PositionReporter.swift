@@ -4,8 +4,8 @@ import Messaging
 import Metrics
 import ServiceLifecycle
 
-/// Every few seconds: the partitions this replica's index consumers hold, as lag gauges and
-/// as rows any replica's health route can read.
+/// Every few seconds: the partitions this replica's index consumers hold, as rows any
+/// replica's health route can read (their lag as a metric: ServiceHost's `consumer_lag`).
 struct PositionReporter: Service {
     let consumers: [KafkaConsumer]
     let group: String
