@@ -69,6 +69,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        // Traces over OTLP/HTTP only (no gRPC stack).
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.0"),
     ],
     targets: [
         // librdkafka from Debian's librdkafka-dev; infra/dev/install installs it.
@@ -110,6 +113,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "OTel", package: "swift-otel"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 "Contracts", "APIDocuments",
@@ -120,6 +125,7 @@ let package = Package(
         .target(
             name: "Persistence",
             dependencies: [
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
                 "ServiceKit",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -131,6 +137,7 @@ let package = Package(
         .target(
             name: "Messaging",
             dependencies: [
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 "CRdKafka", "Contracts", "Persistence", "ServiceKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
@@ -153,6 +160,7 @@ let package = Package(
         .target(
             name: "Jobs",
             dependencies: [
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 "Persistence", "ServiceKit",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -175,6 +183,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             path: "Services/Gateway",
             swiftSettings: strict

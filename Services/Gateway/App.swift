@@ -17,6 +17,7 @@ func buildGateway(
     _ configuration: GatewayConfiguration, readiness: Readiness = Readiness(), onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     Observability.bootstrapLogging(level: configuration.logLevel)
+    let exporter = try Observability.bootstrapTracing(serviceName: "gateway")
     let logger = Logger(label: "gateway")
     let routes = try LiveRouteTable(path: configuration.routesFile, logger: logger)
     routes.reloadOnHangup()
@@ -64,6 +65,7 @@ func buildGateway(
         },
         onServerRunning: onServerRunning, logger: logger)
     var services: [any Service] = [front, HTTPClientService(client: client)]
+    if let exporter { services.append(exporter) }
     if !configuration.kafkaBrokers.isEmpty {
         services.append(TenantFeed(brokers: configuration.kafkaBrokers, directory: tenants, service: "gateway", logger: logger))
     }

@@ -5,6 +5,7 @@ import Persistence
 import PostgresNIO
 import ServiceLifecycle
 import Synchronization
+import Tracing
 
 /// Runs a service's jobs: claims ready jobs per queue (fairly across tenants, up to the
 /// queue's concurrency), holds their leases with heartbeats, records outcomes (successes
@@ -198,7 +199,12 @@ public final class JobWorker: Service, Sendable {
                 if wait > .zero { try await Task.sleep(for: wait) }
             }
             let timeout = Duration.seconds(job.timeoutSeconds)
-            try await Self.withTimeout(timeout) { try await entry.run(Data(job.arguments.utf8), context) }
+            // A span per job (a trace of its own): what it writes to the outbox carries that trace on.
+            try await withSpan("job \(job.kind)", ofKind: .internal) { span in
+                span.attributes["job.id"] = Int(job.id)
+                span.attributes["job.attempt"] = job.attempt
+                try await Self.withTimeout(timeout) { try await entry.run(Data(job.arguments.utf8), context) }
+            }
             state.withLock { $0.completed.append(job.id) }
             completions.raise()
             Counter(label: "jobs_finished_total", dimensions: [("kind", job.kind), ("outcome", "succeeded")]).increment()

@@ -1,8 +1,10 @@
 import Contracts
 import Foundation
+import Instrumentation
 import Logging
 import Metrics
 import ServiceLifecycle
+import Tracing
 
 /// An error that retrying cannot fix (a message that does not parse): it goes to the
 /// dead-letter topic at once.
@@ -110,14 +112,36 @@ public struct EventConsumer: Service {
         }
     }
 
-    /// False when the batch handler kept failing: the batch is read again later.
+    /// The trace an event was written in (its `traceparent`), for the spans that handle it.
+    static func traceContext(_ envelope: EventEnvelope) -> ServiceContext {
+        var context = ServiceContext.topLevel
+        if let traceparent = envelope.traceparent {
+            InstrumentationSystem.instrument.extract(["traceparent": traceparent], into: &context, using: TraceParentCarrier())
+        }
+        return context
+    }
+
+    static func startSpan(_ envelope: EventEnvelope) -> any Span {
+        let span = InstrumentationSystem.tracer.startSpan("\(envelope.topic) process", context: traceContext(envelope), ofKind: .consumer)
+        span.attributes["messaging.system"] = "kafka"
+        span.attributes["messaging.destination.name"] = envelope.topic
+        span.attributes["cloudevents.event_type"] = envelope.type
+        span.attributes["cloudevents.event_id"] = envelope.id.uuidString.lowercased()
+        return span
+    }
+
+    /// False when the batch handler kept failing: the batch is read again later. Each event's
+    /// trace gets a span covering the batch that applied it.
     func applyBatchWithRetries(_ envelopes: [EventEnvelope], _ handler: BatchHandler) async -> Bool {
         guard !envelopes.isEmpty else { return true }
+        let spans = envelopes.map(Self.startSpan)
+        defer { for span in spans { span.end() } }
         for attempt in 0..<maxAttempts {
             do {
                 try await handler(envelopes)
                 return true
             } catch {
+                for span in spans { span.recordError(error) }
                 logger.warning(
                     "batch handler failed; retrying", metadata: ["attempt": "\(attempt + 1)", "error": "\(error)", "events": "\(envelopes.count)"])
                 try? await Task.sleep(for: baseBackoff * (1 << attempt))
@@ -152,10 +176,14 @@ public struct EventConsumer: Service {
         } catch {
             return error
         }
+        // Handled inside the span of the trace the event was written in: what the handler writes
+        // to its own outbox carries that trace on.
+        let span = Self.startSpan(envelope)
+        defer { span.end() }
         var lastError: (any Error)?
         for attempt in 0..<maxAttempts {
             do {
-                try await handler(envelope)
+                try await ServiceContext.withValue(span.context) { try await handler(envelope) }
                 return nil
             } catch let error as PermanentFailure {
                 return error
@@ -165,6 +193,7 @@ public struct EventConsumer: Service {
                 return PermanentFailure("the \(envelope.type) payload does not decode")
             } catch {
                 lastError = error
+                span.recordError(error)
                 logger.warning(
                     "handler failed; retrying", metadata: ["attempt": "\(attempt + 1)", "error": "\(error)", "event_id": "\(envelope.id)"])
                 try? await Task.sleep(for: baseBackoff * (1 << attempt))
@@ -172,4 +201,9 @@ public struct EventConsumer: Service {
         }
         return lastError
     }
+}
+
+/// Trace context read from a string dictionary.
+struct TraceParentCarrier: Extractor {
+    func extract(key: String, from carrier: [String: String]) -> String? { carrier[key] }
 }

@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import Instrumentation
 import PostgresNIO
 
 /// Writes events in the caller's transaction, so an event exists exactly when the state
@@ -22,7 +23,7 @@ public struct Outbox: Sendable {
             INSERT INTO \(unescaped: schema).outbox
               (event_id, topic, message_key, tenant_id, event_type, source, subject, occurred_at, traceparent, payload, extra_headers, secret)
             VALUES (\(event.id), \(event.topic), \(event.key), \(event.tenantID), \(event.type), \(event.source),
-                    \(event.subject), \(event.time), \(event.traceparent), \(ByteBuffer(bytes: event.data)), \(extra)::jsonb, \(secret))
+                    \(event.subject), \(event.time), \(event.traceparent ?? Self.traceparent()), \(ByteBuffer(bytes: event.data)), \(extra)::jsonb, \(secret))
             """,
             logger: Self.quiet
         )
@@ -31,6 +32,7 @@ public struct Outbox: Sendable {
     /// Many events in one statement (a consumer's batch).
     public func append(_ events: [EventEnvelope], on connection: PostgresConnection) async throws {
         guard !events.isEmpty else { return }
+        let current = Self.traceparent() ?? ""
         try await connection.query(
             """
             INSERT INTO \(unescaped: schema).outbox
@@ -38,7 +40,7 @@ public struct Outbox: Sendable {
             SELECT id, topic, message_key, tenant_id, event_type, source, subject, occurred_at, NULLIF(traceparent, ''), payload
             FROM unnest(\(events.map(\.id))::uuid[], \(events.map(\.topic))::text[], \(events.map(\.key))::text[], \(events.map(\.tenantID))::uuid[],
                         \(events.map(\.type))::text[], \(events.map(\.source))::text[], \(events.map(\.subject))::text[], \(events.map(\.time))::timestamptz[],
-                        \(events.map { $0.traceparent ?? "" })::text[], \(events.map { ByteBuffer(bytes: $0.data) })::bytea[])
+                        \(events.map { $0.traceparent ?? current })::text[], \(events.map { ByteBuffer(bytes: $0.data) })::bytea[])
               AS e(id, topic, message_key, tenant_id, event_type, source, subject, occurred_at, traceparent, payload)
             """,
             logger: Self.quiet
@@ -53,6 +55,20 @@ public struct Outbox: Sendable {
     }
 
     static let quiet = Logger(label: "outbox")
+
+    /// The W3C `traceparent` of the span the event is written in (a request's, a job's, a
+    /// consumer's), so its consumers continue that trace; nil without a tracer or a span.
+    static func traceparent() -> String? {
+        guard let context = ServiceContext.current else { return nil }
+        var carrier: [String: String] = [:]
+        InstrumentationSystem.instrument.inject(context, into: &carrier, using: TraceCarrier())
+        return carrier["traceparent"]
+    }
+}
+
+/// Trace context written into a string dictionary.
+struct TraceCarrier: Injector {
+    func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) { carrier[key] = value }
 }
 
 extension Database {

@@ -62,6 +62,7 @@ public final class ServiceHost {
         readiness.add("postgres") { await database.isReachable() }
         readiness.add("kafka") { await producer.isConnected() }
         readiness.add("migrations") { migrated.isSet }
+        if let exporter = try Observability.bootstrapTracing(serviceName: configuration.name) { services.append(exporter) }
     }
 
     /// Loads `*.sql` from a service's bundled `Migrations` folder.

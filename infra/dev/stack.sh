@@ -183,6 +183,8 @@ test)
     # Alone: its services publish the shared tasks outbox to a broker of its own, which
     # would take other tests' events.
     BROKER_RESTARTS=1 with_test_servers swift test --skip-build --filter BrokerRestartTests
+    # Alone too: tracing is bootstrapped once per process, by the first service to start.
+    TRACING_TEST=1 with_test_servers swift test --skip-build --filter TracingTests
     trap 'stop_services; infra_down' EXIT
     build
     start_services background

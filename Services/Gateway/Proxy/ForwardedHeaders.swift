@@ -21,7 +21,10 @@ enum ForwardedHeaders {
     /// The request head for the upstream: the request line and the client's fields minus
     /// the dropped ones and those its `Connection` field names, then forwarding fields,
     /// request id and trace context.
-    static func request(_ head: RequestHead, upstream: Upstream, clientIP: String, requestID: String, ids: inout RequestIDs) -> ByteBuffer {
+    /// `traceparent`: the gateway's own span, which replaces the client's as the upstream's parent.
+    static func request(
+        _ head: RequestHead, upstream: Upstream, clientIP: String, requestID: String, traceparent: String? = nil, ids: inout RequestIDs
+    ) -> ByteBuffer {
         let message = head.message
         var out = ByteBuffer()
         out.reserveCapacity(message.bytes.readableBytes + 320)
@@ -40,7 +43,10 @@ enum ForwardedHeaders {
                 continue
             }
             if FieldName.host.matches(message.bytes, field.name) { host = host ?? field }
-            if FieldName.traceparent.matches(message.bytes, field.name) { hasTrace = true }
+            if FieldName.traceparent.matches(message.bytes, field.name) {
+                if traceparent != nil { continue }
+                hasTrace = true
+            }
             if isListed(field, of: message, in: requestDropped) { continue }
             message.writeField(field, to: &out)
         }
@@ -60,7 +66,11 @@ enum ForwardedHeaders {
         out.writeStaticString("X-Request-ID: ")
         out.writeString(requestID)
         out.writeStaticString("\r\n")
-        if !hasTrace {
+        if let traceparent {
+            out.writeStaticString("traceparent: ")
+            out.writeString(traceparent)
+            out.writeStaticString("\r\n")
+        } else if !hasTrace {
             out.writeStaticString("traceparent: ")
             ids.writeTraceparent(into: &out)
             out.writeStaticString("\r\n")

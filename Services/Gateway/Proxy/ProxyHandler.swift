@@ -63,6 +63,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         var upstreamKeepAlive = true
         var status = 0
         var closeAfter = false
+        /// The gateway's span, when traces are exported.
+        var span: ProxySpan?
 
         init(head: RequestHead, route: Route, isLocal: Bool, requestID: String, clientIP: String) {
             self.head = head
@@ -283,6 +285,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         let exchange = Exchange(
             head: head, route: route ?? services.local, isLocal: route == nil, requestID: ForwardedHeaders.requestID(head, ids: &ids),
             clientIP: clientIP(head))
+        exchange.span = route.flatMap { ProxySpan(head, route: $0.prefix) }
         self.exchange = exchange
         updateReads()
         if CORSPolicy.isPreflight(head) {
@@ -424,7 +427,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         connection.begin(
             ForwardedHeaders.request(
-                exchange.head, upstream: connection.upstream, clientIP: exchange.clientIP, requestID: exchange.requestID, ids: &ids),
+                exchange.head, upstream: connection.upstream, clientIP: exchange.clientIP, requestID: exchange.requestID,
+                traceparent: exchange.span?.traceparent, ids: &ids),
             method: exchange.head.method)
         // The gateway has accepted the request: the client may send the body now.
         if !exchange.requestEnded, exchange.head.message.first(.expect)?.lowercased() == "100-continue" {
@@ -587,6 +591,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         guard self.exchange === exchange else { return }
         self.exchange = nil
         idleSince = .now()
+        exchange.span?.end(status: exchange.status)
         record(exchange)
         if exchange.closeAfter {
             pipelined.removeAll()

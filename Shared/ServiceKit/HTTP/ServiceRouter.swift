@@ -9,6 +9,8 @@ extension Router where Context: ServiceContext {
     public static func service(readiness: Readiness) -> Router<Context> {
         let router = Router<Context>(context: Context.self)
         router.add(middleware: RequestIDMiddleware())
+        // A span per request, continuing the caller's trace (traceparent); free without a tracer.
+        router.add(middleware: TracingMiddleware())
         router.add(middleware: DrainingMiddleware(readiness: readiness))
         router.add(middleware: RequestLogMiddleware(.info))
         router.add(middleware: MetricsMiddleware())

@@ -1,17 +1,21 @@
 import Contracts
 import Foundation
 import Logging
+import OTel
 import Synchronization
 
 /// One JSON object per line on stdout: what log collectors in Kubernetes expect.
 public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
+    /// The current span's `trace_id` and `span_id`, when a request or job is traced.
+    public var metadataProvider: Logger.MetadataProvider?
     let label: String
 
-    public init(label: String, level: Logger.Level) {
+    public init(label: String, level: Logger.Level, metadataProvider: Logger.MetadataProvider? = nil) {
         self.label = label
         self.logLevel = level
+        self.metadataProvider = metadataProvider
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -26,7 +30,7 @@ public struct JSONLogHandler: LogHandler {
             "logger": label,
             "msg": event.message.description,
         ]
-        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+        let merged = (metadataProvider?.get() ?? [:]).merging(metadata) { $1 }.merging(event.metadata ?? [:]) { $1 }
         for (key, value) in merged { object[key] = Self.plain(value) }
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
         var line = data
@@ -54,7 +58,10 @@ public enum Observability {
             guard !done else { return }
             done = true
             let level = Logger.Level(rawValue: level) ?? .info
-            LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: level) }
+            // Every line logged inside a traced request or job carries its trace_id and span_id.
+            LoggingSystem.bootstrap(
+                { label, provider in JSONLogHandler(label: label, level: level, metadataProvider: provider) },
+                metadataProvider: OTel.makeLoggingMetadataProvider())
         }
     }
 }

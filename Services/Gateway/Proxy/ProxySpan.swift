@@ -1,0 +1,41 @@
+import Instrumentation
+import NIOCore
+import Tracing
+
+/// The gateway's span for one proxied request, when a tracer is bootstrapped: a child of the
+/// client's `traceparent` if it sent one, and the parent the upstream is told of.
+struct ProxySpan {
+    /// Whether spans are made (a tracer other than the no-op one is bootstrapped); read once,
+    /// after the gateway bootstrapped tracing and before its first request.
+    static let enabled = !(InstrumentationSystem.tracer is NoOpTracer)
+
+    let span: any Span
+    /// The `traceparent` for the upstream: this span as its parent.
+    let traceparent: String?
+
+    init?(_ head: RequestHead, route: String) {
+        guard Self.enabled else { return nil }
+        var context = ServiceContext.topLevel
+        if let parent = head.message.first(.traceparent) {
+            InstrumentationSystem.instrument.extract(["traceparent": parent], into: &context, using: DictionaryCarrier())
+        }
+        span = InstrumentationSystem.tracer.startSpan("\(head.method) \(route)", context: context, ofKind: .server)
+        span.attributes["http.request.method"] = "\(head.method)"
+        span.attributes["http.route"] = route
+        var carrier: [String: String] = [:]
+        InstrumentationSystem.instrument.inject(span.context, into: &carrier, using: DictionaryCarrier())
+        traceparent = carrier["traceparent"]
+    }
+
+    func end(status: Int) {
+        span.attributes["http.response.status_code"] = status
+        if status >= 500 { span.setStatus(SpanStatus(code: .error)) }
+        span.end()
+    }
+}
+
+/// A string dictionary as the place trace context is read from and written to.
+struct DictionaryCarrier: Extractor, Injector {
+    func extract(key: String, from carrier: [String: String]) -> String? { carrier[key] }
+    func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) { carrier[key] = value }
+}

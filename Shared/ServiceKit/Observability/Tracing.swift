@@ -1,0 +1,31 @@
+import Foundation
+import Instrumentation
+import OTel
+import ServiceLifecycle
+import Synchronization
+
+extension Observability {
+    private static let tracing = Mutex(false)
+
+    /// Traces exported over OTLP/HTTP (protobuf) when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (the
+    /// other `OTEL_*` variables apply); otherwise none, at no cost. The process's first call
+    /// bootstraps: tests start many services in one process, and they share its tracer. Answers
+    /// the exporter's background service, to run beside the others, or nil.
+    public static func bootstrapTracing(
+        serviceName: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> (any Service)? {
+        guard environment["OTEL_EXPORTER_OTLP_ENDPOINT"] != nil else { return nil }
+        return try tracing.withLock { done -> (any Service)? in
+            guard !done else { return nil }
+            done = true
+            var configuration = OTel.Configuration.default
+            configuration.serviceName = serviceName
+            // Metrics stay with Prometheus, logs with stdout.
+            configuration.metrics.enabled = false
+            configuration.logs.enabled = false
+            let backend = try OTel.makeTracingBackend(configuration: configuration)
+            InstrumentationSystem.bootstrap(backend.factory)
+            return backend.service
+        }
+    }
+}
