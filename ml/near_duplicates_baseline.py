@@ -67,7 +67,14 @@ def main(path):
     print(f"datasketch {__import__('datasketch').__version__} MinHashLSH (128 permutations, threshold 0.5): {len(articles)} articles in {seconds:.1f} s")
     print(f"datasketch  precision {theirs[0]:.3f}  recall {theirs[1]:.3f}")
     print(f"ours        precision {ours[0]:.3f}  recall {ours[1]:.3f}")
+    return ours, theirs
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else ".dev/pipeline.jsonl")
+    # --check (make test): fail unless ours is as precise as a near-duplicate finder must be
+    # and finds nearly as many of the planted pairs as datasketch does.
+    check = "--check" in sys.argv
+    arguments = [a for a in sys.argv[1:] if a != "--check"]
+    ours, theirs = main(arguments[0] if arguments else ".dev/pipeline.jsonl")
+    if check and (ours[0] < 0.95 or ours[1] < theirs[1] - 0.05):
+        sys.exit(f"near-duplicates: ours (precision {ours[0]:.3f}, recall {ours[1]:.3f}) below the bar beside datasketch's recall {theirs[1]:.3f}")

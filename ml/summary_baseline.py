@@ -67,7 +67,13 @@ def main(binary, folder):
         total += len(theirs)
     print(f"summaries: {len(texts)} texts of 8 sentences from /usr/share/common-licenses, 3 sentences each")
     print(f"sumy {__import__('sumy').__version__} TextRank also picked {agree / total:.0%} of ours (a random pick: {chance / total:.0%})")
+    return agree / total, chance / total
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else ".dev")
+    # --check (make test): fail unless sumy's TextRank agrees with ours well beyond chance.
+    check = "--check" in sys.argv
+    arguments = [a for a in sys.argv[1:] if a != "--check"]
+    agreement, chance = main(arguments[0], arguments[1] if len(arguments) > 1 else ".dev")
+    if check and agreement < chance + 0.15:
+        sys.exit(f"summaries: sumy agrees with {agreement:.0%} of ours, a random pick with {chance:.0%}: too close")

@@ -9,8 +9,10 @@
 set -euo pipefail
 source "$(cd "$(dirname "$0")" && pwd)/env.sh"
 VENV="$ROOT/.dev/venv"
-# opentelemetry-proto: the OTLP receiver of the tracing system test (infra/dev/otlp_receiver.py).
-TOOLS=("schemathesis==4.32.5" "openapi-spec-validator==0.9.0" "sahi==0.12.8" "moto[server]==5.2.1" "dkimpy==1.1.8" "pynacl==1.6.2" "opentelemetry-proto==1.39.1")
+# opentelemetry-proto: the OTLP receiver of the tracing system test (infra/dev/otlp_receiver.py);
+# datasketch and sumy: the content pipeline's baselines (infra/dev/ml-baselines.sh).
+TOOLS=("schemathesis==4.32.5" "openapi-spec-validator==0.9.0" "sahi==0.12.8" "moto[server]==5.2.1" "dkimpy==1.1.8" "pynacl==1.6.2" "opentelemetry-proto==1.39.1"
+  "datasketch==1.6.5" "sumy==0.11.0")
 marker="$VENV/.tools-$(echo "${TOOLS[*]}" | md5sum | cut -c1-12)"
 if [ ! -f "$marker" ]; then
   echo "fuzz: pip install ${TOOLS[*]} into $VENV"

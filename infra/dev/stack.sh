@@ -185,6 +185,7 @@ test)
     BROKER_RESTARTS=1 with_test_servers swift test --skip-build --filter BrokerRestartTests
     # Alone too: tracing is bootstrapped once per process, by the first service to start.
     TRACING_TEST=1 with_test_servers swift test --skip-build --filter TracingTests
+    "$DEV/ml-baselines.sh"
     trap 'stop_services; infra_down' EXIT
     build
     start_services background
