@@ -57,6 +57,9 @@ infra_up() {
 }
 
 infra_down() {
+  # The photo tests' S3 stand-in outlives the test process that started it (it ignores the
+  # SIGTERM the process's children inherit as ignored): the stack's own, by path.
+  pkill -9 -f "$ROOT/.dev/venv/bin/moto_server" 2>/dev/null || true
   "$DEV/prometheus.sh" stop
   "$DEV/feeds.sh" stop
   "$DEV/smtp.sh" stop
