@@ -172,8 +172,14 @@ final class SMTPConnection: Sendable {
     private func exchange(_ bytes: ByteBuffer, replies count: Int) async throws -> [SMTPReply] {
         let channel = channel
         let promises = (0..<count).map { _ in channel.eventLoop.makePromise(of: SMTPReply.self) }
-        let deadline = channel.eventLoop.scheduleTask(in: timeout) { [timeout] in
-            channel.pipeline.fireErrorCaught(SMTPFailure.transient("no SMTP reply within \(timeout.nanoseconds / 1_000_000_000) s"))
+        let silence = SMTPFailure.transient("no SMTP reply within \(timeout.nanoseconds / 1_000_000_000) s")
+        // Both closures run on the channel's loop. On a loop held up past the timeout the
+        // deadline may run first and close the channel before the write: the send then failed
+        // for the silence, not for a connection closed by something else.
+        let timedOut = NIOLoopBoundBox.makeBoxSendingValue(false, eventLoop: channel.eventLoop)
+        let deadline = channel.eventLoop.scheduleTask(in: timeout) {
+            timedOut.value = true
+            channel.pipeline.fireErrorCaught(silence)
         }
         defer { deadline.cancel() }
         do {
@@ -181,7 +187,7 @@ final class SMTPConnection: Sendable {
             // write to a closed channel never reaches the handler that answers the promises.
             channel.eventLoop.execute {
                 guard channel.isActive else {
-                    return promises.forEach { $0.fail(SMTPFailure.transient("the SMTP connection is closed")) }
+                    return promises.forEach { $0.fail(timedOut.value ? silence : SMTPFailure.transient("the SMTP connection is closed")) }
                 }
                 channel.writeAndFlush(SMTPExchange(bytes: bytes, replies: promises), promise: nil)
             }
