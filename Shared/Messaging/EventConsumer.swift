@@ -3,6 +3,8 @@ import Foundation
 import Instrumentation
 import Logging
 import Metrics
+import ServiceContextModule
+import ServiceKit
 import ServiceLifecycle
 import Tracing
 
@@ -113,10 +115,10 @@ public struct EventConsumer: Service {
     }
 
     /// The trace an event was written in (its `traceparent`), for the spans that handle it.
-    static func traceContext(_ envelope: EventEnvelope) -> ServiceContext {
-        var context = ServiceContext.topLevel
+    static func traceContext(_ envelope: EventEnvelope) -> ServiceContextModule.ServiceContext {
+        var context = ServiceContextModule.ServiceContext.topLevel
         if let traceparent = envelope.traceparent {
-            InstrumentationSystem.instrument.extract(["traceparent": traceparent], into: &context, using: TraceParentCarrier())
+            InstrumentationSystem.instrument.extract(["traceparent": traceparent], into: &context, using: TraceCarrier())
         }
         return context
     }
@@ -183,7 +185,7 @@ public struct EventConsumer: Service {
         var lastError: (any Error)?
         for attempt in 0..<maxAttempts {
             do {
-                try await ServiceContext.withValue(span.context) { try await handler(envelope) }
+                try await ServiceContextModule.ServiceContext.withValue(span.context) { try await handler(envelope) }
                 return nil
             } catch let error as PermanentFailure {
                 return error
@@ -201,9 +203,4 @@ public struct EventConsumer: Service {
         }
         return lastError
     }
-}
-
-/// Trace context read from a string dictionary.
-struct TraceParentCarrier: Extractor {
-    func extract(key: String, from carrier: [String: String]) -> String? { carrier[key] }
 }

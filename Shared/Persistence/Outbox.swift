@@ -2,6 +2,7 @@ import Contracts
 import Foundation
 import Instrumentation
 import PostgresNIO
+import ServiceKit
 
 /// Writes events in the caller's transaction, so an event exists exactly when the state
 /// change that caused it committed. The relay (Messaging) publishes them later.
@@ -64,11 +65,6 @@ public struct Outbox: Sendable {
         InstrumentationSystem.instrument.inject(context, into: &carrier, using: TraceCarrier())
         return carrier["traceparent"]
     }
-}
-
-/// Trace context written into a string dictionary.
-struct TraceCarrier: Injector {
-    func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) { carrier[key] = value }
 }
 
 extension Database {

@@ -1,5 +1,6 @@
 import Instrumentation
 import NIOCore
+import ServiceKit
 import Tracing
 
 /// The gateway's span for one proxied request, when a tracer is bootstrapped: a child of the
@@ -17,13 +18,13 @@ struct ProxySpan {
         guard Self.enabled else { return nil }
         var context = ServiceContext.topLevel
         if let parent = head.message.first(.traceparent) {
-            InstrumentationSystem.instrument.extract(["traceparent": parent], into: &context, using: DictionaryCarrier())
+            InstrumentationSystem.instrument.extract(["traceparent": parent], into: &context, using: TraceCarrier())
         }
         span = InstrumentationSystem.tracer.startSpan("\(head.method) \(route)", context: context, ofKind: .server)
         span.attributes["http.request.method"] = "\(head.method)"
         span.attributes["http.route"] = route
         var carrier: [String: String] = [:]
-        InstrumentationSystem.instrument.inject(span.context, into: &carrier, using: DictionaryCarrier())
+        InstrumentationSystem.instrument.inject(span.context, into: &carrier, using: TraceCarrier())
         traceparent = carrier["traceparent"]
     }
 
@@ -32,10 +33,4 @@ struct ProxySpan {
         if status >= 500 { span.setStatus(SpanStatus(code: .error)) }
         span.end()
     }
-}
-
-/// A string dictionary as the place trace context is read from and written to.
-struct DictionaryCarrier: Extractor, Injector {
-    func extract(key: String, from carrier: [String: String]) -> String? { carrier[key] }
-    func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) { carrier[key] = value }
 }

@@ -29,3 +29,11 @@ extension Observability {
         }
     }
 }
+
+/// Trace context (`traceparent`) read from and written to a string dictionary: a Kafka
+/// event's, an outbox row's, a proxied request's.
+public struct TraceCarrier: Extractor, Injector {
+    public init() {}
+    public func extract(key: String, from carrier: [String: String]) -> String? { carrier[key] }
+    public func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) { carrier[key] = value }
+}
