@@ -57,24 +57,10 @@ struct DigestBenchmark {
         }
     }
 
-    /// The release service on `port`, ready.
-    static func service(port: Int) async throws -> Process {
-        let issuer = try await TestIssuer.start()
-        let service = Process()
-        service.executableURL = URL(fileURLWithPath: Self.env["EXPERIENCE_BINARY"] ?? "")
-        service.environment = ProcessInfo.processInfo.environment.merging([
-            "PORT": String(port), "DATABASE_URL": TestEnvironment.databaseURL(role: "experience"), "KAFKA_BROKERS": TestEnvironment.kafkaBrokers,
-            "JWKS_URL": issuer.jwksURL, "TOKEN_ISSUER": TestEnvironment.issuer, "TOKEN_AUDIENCE": TestEnvironment.audience, "LOG_LEVEL": "error",
-        ]) { $1 }
-        try service.run()
-        #expect(try await eventually(timeout: .seconds(60)) { (try? await TestHTTP.send("GET", "http://127.0.0.1:\(port)/readyz").status) == 200 })
-        return service
-    }
-
     @Test("intake: generated articles, a fifth of them rewrites, through the five stages as the service's jobs")
     func intake() async throws {
         let count = Int(Self.env["BENCH_INTAKE_ARTICLES"] ?? "") ?? 50_000
-        let service = try await Self.service(port: 28785)
+        let service = try await ExperienceBenchmark.releaseService(port: 28785, issuer: try await TestIssuer.start())
         defer { service.terminate() }
         let (entries, story) = PipelineBenchCommand.corpus(articles: count, duplicates: 0.2)
         let tenant = UUID.v7()
@@ -131,7 +117,7 @@ struct DigestBenchmark {
     @Test("digest fan-out: every reader of a window claimed, assembled and handed to notifications")
     func fanOut() async throws {
         let users = Int(Self.env["BENCH_DIGEST_USERS"] ?? "") ?? 100_000
-        let service = try await Self.service(port: 28784)
+        let service = try await ExperienceBenchmark.releaseService(port: 28784, issuer: try await TestIssuer.start())
         defer { service.terminate() }
         let tenant = UUID.v7()
         try await withDatabase("experience") { database in

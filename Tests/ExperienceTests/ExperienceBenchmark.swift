@@ -59,6 +59,19 @@ struct ExperienceBenchmark {
         }
     }
 
+    /// The release experience binary (EXPERIENCE_BINARY) on `port`, trusting `issuer`, ready.
+    static func releaseService(port: Int, issuer: TestIssuer) async throws -> Process {
+        let service = Process()
+        service.executableURL = URL(fileURLWithPath: env["EXPERIENCE_BINARY"] ?? "")
+        service.environment = ProcessInfo.processInfo.environment.merging([
+            "PORT": String(port), "DATABASE_URL": TestEnvironment.databaseURL(role: "experience"), "KAFKA_BROKERS": TestEnvironment.kafkaBrokers,
+            "JWKS_URL": issuer.jwksURL, "TOKEN_ISSUER": TestEnvironment.issuer, "TOKEN_AUDIENCE": TestEnvironment.audience, "LOG_LEVEL": "error",
+        ]) { $1 }
+        try service.run()
+        #expect(try await eventually(timeout: .seconds(60)) { (try? await TestHTTP.send("GET", "http://127.0.0.1:\(port)/readyz").status) == 200 })
+        return service
+    }
+
     /// CPU seconds each process has used so far (user + system), from /proc.
     static func cpuSeconds(_ pids: [Int32]) -> [Int32: Double] {
         var used: [Int32: Double] = [:]
@@ -150,16 +163,9 @@ struct ExperienceBenchmark {
         let count = Int(Self.env["BENCH_EXPERIENCE_EVENTS"] ?? "") ?? 1_000_000
         let issuer = try await TestIssuer.start()
         let port = 28783
-        let service = Process()
-        service.executableURL = URL(fileURLWithPath: Self.env["EXPERIENCE_BINARY"] ?? "")
-        service.environment = ProcessInfo.processInfo.environment.merging([
-            "PORT": String(port), "DATABASE_URL": TestEnvironment.databaseURL(role: "experience"), "KAFKA_BROKERS": TestEnvironment.kafkaBrokers,
-            "JWKS_URL": issuer.jwksURL, "TOKEN_ISSUER": TestEnvironment.issuer, "TOKEN_AUDIENCE": TestEnvironment.audience, "LOG_LEVEL": "error",
-        ]) { $1 }
-        try service.run()
+        let service = try await Self.releaseService(port: port, issuer: issuer)
         defer { service.terminate() }
         let url = "http://127.0.0.1:\(port)"
-        #expect(try await eventually(timeout: .seconds(60)) { (try? await TestHTTP.send("GET", url + "/readyz").status) == 200 })
         let tenant = UUID.v7()
         let owner = try await issuer.token(tenant: tenant, roles: ["owner"], expiresIn: 7200)
         let client = try await issuer.clientToken(tenant: tenant, scope: "experience:write")
