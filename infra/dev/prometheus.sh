@@ -10,7 +10,7 @@ case "${1:-start}" in
 start)
   if ! command -v prometheus >/dev/null; then
     echo "install: apt-get install prometheus"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+    "$ROOT/infra/dev/apt-install.sh" prometheus
   fi
   mkdir -p "$DEV_DIR/prometheus"
   cp "$ROOT/infra/observability/prometheus/rules.yaml" "$DEV_DIR/prometheus/rules.yaml"

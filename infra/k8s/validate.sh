@@ -15,7 +15,7 @@ fi
 # kubectl with kustomize v5 (kubectl 1.27 or later); Debian's own kubernetes-client is 1.20.
 if ! command -v kubectl >/dev/null; then
   echo "install: apt-get install kubernetes-client"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubernetes-client >/dev/null
+  "$ROOT/infra/dev/apt-install.sh" kubernetes-client
 fi
 
 "$VENV/bin/python" infra/k8s/generate.py --check

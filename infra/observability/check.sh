@@ -7,7 +7,7 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT/infra/observability"
 if ! command -v promtool >/dev/null; then
   echo "install: apt-get install prometheus (promtool)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  "$ROOT/infra/dev/apt-install.sh" prometheus
 fi
 promtool check rules prometheus/rules.yaml >/dev/null
 (cd prometheus && promtool test rules rules_test.yaml >/dev/null)
