@@ -181,7 +181,6 @@ final class SMTPConnection: Sendable {
             timedOut.value = true
             channel.pipeline.fireErrorCaught(silence)
         }
-        defer { deadline.cancel() }
         do {
             // On the channel's loop, where it cannot close between the look and the write: a
             // write to a closed channel never reaches the handler that answers the promises.
@@ -191,7 +190,12 @@ final class SMTPConnection: Sendable {
                 }
                 channel.writeAndFlush(SMTPExchange(bytes: bytes, replies: promises), promise: nil)
             }
-            return try await EventLoopFuture.whenAllSucceed(promises.map(\.futureResult), on: channel.eventLoop).get()
+            let replies = EventLoopFuture.whenAllSucceed(promises.map(\.futureResult), on: channel.eventLoop)
+            // Cancelled on the loop as the last reply lands, not when this task resumes: a
+            // deadline falling due in between would close a session that had answered in time,
+            // and the next command would find it closed.
+            replies.whenComplete { _ in deadline.cancel() }
+            return try await replies.get()
         } catch {
             broken.store(true, ordering: .relaxed)
             throw error
