@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A message the test SMTP server delivered to its Maildir.
 public struct DeliveredMail: Sendable {
@@ -11,19 +12,7 @@ public struct DeliveredMail: Sendable {
     public init(_ raw: String) {
         self.raw = raw
         let normalised = raw.replacingOccurrences(of: "\r\n", with: "\n")
-        let sections = normalised.components(separatedBy: "\n\n")
-        var headers: [String: String] = [:]
-        var last: String?
-        for line in (sections.first ?? "").split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.first == " " || line.first == "\t", let last {
-                headers[last, default: ""] += String(line.dropFirst())
-            } else if let colon = line.firstIndex(of: ":") {
-                let name = line[..<colon].lowercased()
-                headers[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-                last = name
-            }
-        }
-        self.headers = headers
+        headers = Self.headers(of: normalised)
         // Each part: its headers, a blank line, base64 lines up to the next boundary.
         var parts: [String: String] = [:]
         let lines = normalised.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -47,6 +36,23 @@ public struct DeliveredMail: Sendable {
         self.parts = parts
     }
 
+    /// The header section's fields of a message with `\n` line ends (or of its head only).
+    static func headers(of message: String) -> [String: String] {
+        let head = message.range(of: "\n\n").map { message[..<$0.lowerBound] } ?? message[...]
+        var headers: [String: String] = [:]
+        var last: String?
+        for line in head.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.first == " " || line.first == "\t", let last {
+                headers[last, default: ""] += String(line.dropFirst())
+            } else if let colon = line.firstIndex(of: ":") {
+                let name = line[..<colon].lowercased()
+                headers[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                last = name
+            }
+        }
+        return headers
+    }
+
     /// The subject with RFC 2047 encoded words decoded.
     public var subject: String {
         let raw = headers["subject"] ?? ""
@@ -60,6 +66,11 @@ public struct DeliveredMail: Sendable {
 }
 
 public enum Mailbox {
+    /// Each delivered file's To field, read once: a file in a Maildir never changes. Parsing
+    /// every message on every poll of every waiting test kept the test process's cooperative
+    /// threads (two on this machine) busy, and every service in it stopped answering.
+    private static let recipients = Mutex<[String: String]>([:])
+
     /// Every message delivered to `address` so far, in the test SMTP server's Maildir or
     /// another.
     public static func messages(to address: String, in maildir: String = TestEnvironment.maildir) -> [DeliveredMail] {
@@ -68,9 +79,19 @@ public enum Mailbox {
         for sub in ["new", "cur"] {
             let directory = folder.appendingPathComponent(sub)
             for name in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [] {
-                guard let text = try? String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8) else { continue }
-                let mail = DeliveredMail(text)
-                if mail.headers["to"]?.contains(address) == true { found.append(mail) }
+                let file = directory.appendingPathComponent(name)
+                var text: String?
+                let to =
+                    recipients.withLock { $0[file.path] }
+                    ?? {
+                        text = try? String(contentsOf: file, encoding: .utf8)
+                        guard let text else { return nil }
+                        let to = DeliveredMail.headers(of: text.replacingOccurrences(of: "\r\n", with: "\n"))["to"] ?? ""
+                        recipients.withLock { $0[file.path] = to }
+                        return to
+                    }()
+                guard let to, to.contains(address) else { continue }
+                if let text = text ?? (try? String(contentsOf: file, encoding: .utf8)) { found.append(DeliveredMail(text)) }
             }
         }
         return found
