@@ -140,6 +140,7 @@ struct SourceTests {
         let member = try await Reader.fresh(roles: ["member"], tenant: admin.tenant)
         let other = try await Reader.fresh(roles: ["member"], tenant: admin.tenant)
         let mine = try await add(member, "\(feeds.url)/feeds/\(name)")
+        #expect(mine.status == 201, "\(String(decoding: mine.body, as: UTF8.self))")
         #expect(try await add(member, "\(feeds.url)/feeds/\(name)").status == 409)
         #expect(try await add(member, "\(feeds.url)/atom.xml", tenantWide: true).status == 403)
         let shared = try await add(admin, "\(feeds.url)/atom.xml", tenantWide: true)
