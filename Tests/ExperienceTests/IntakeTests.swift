@@ -37,6 +37,12 @@ struct IntakeTests {
         }
     }
 
+    /// Until `condition` holds, for as long as five stages' jobs can take in a whole-suite run:
+    /// alone they take milliseconds, beside every other suite on two cores seconds each.
+    static func throughTheJobs(_ condition: @Sendable () async throws -> Bool) async throws -> Bool {
+        try await eventually(timeout: .seconds(90), condition)
+    }
+
     static func itemKeys(tenant: UUID, database: Database) async throws -> Set<String> {
         try await database.withTenant(tenant) { connection in
             try await connection.query("SELECT key FROM experience.items WHERE tenant_id = \(tenant)", logger: database.logger).collect()
@@ -53,7 +59,7 @@ struct IntakeTests {
                 Self.entry("a"), Self.entry("b", title: "Museum reopens", text: Self.text.replacingOccurrences(of: "ferry", with: "museum")),
             ]
             #expect(try await store.queue(entries, from: Self.source(), tenant: reader.tenant) == 2)
-            #expect(try await eventually { try await store.waiting(tenant: reader.tenant).isEmpty })
+            #expect(try await Self.throughTheJobs { try await store.waiting(tenant: reader.tenant).isEmpty })
             #expect(try await Self.itemKeys(tenant: reader.tenant, database: database) == Set(entries.map(FeedItems.key)))
             // Queued again (the feed fetched again): already in the catalogue, nothing queued.
             #expect(try await store.queue(entries, from: Self.source(), tenant: reader.tenant) == 0)
@@ -69,11 +75,11 @@ struct IntakeTests {
             let store = IntakeStore(database: database)
             let first = Self.entry("first")
             #expect(try await store.queue([first], from: Self.source(), tenant: reader.tenant) == 1)
-            #expect(try await eventually { try await Self.itemKeys(tenant: reader.tenant, database: database) == [FeedItems.key(first)] })
+            #expect(try await Self.throughTheJobs { try await Self.itemKeys(tenant: reader.tenant, database: database) == [FeedItems.key(first)] })
             // The same title and text at another address: not a second item.
             let copy = Self.entry("copy")
             #expect(try await store.queue([copy], from: Self.source(), tenant: reader.tenant) == 1)
-            #expect(try await eventually { try await store.waiting(tenant: reader.tenant).isEmpty })
+            #expect(try await Self.throughTheJobs { try await store.waiting(tenant: reader.tenant).isEmpty })
             #expect(try await Self.itemKeys(tenant: reader.tenant, database: database) == [FeedItems.key(first)])
             // A text kept as rejected stays out without being scored: here a result planted for
             // a good text, which scoring would pass.
@@ -87,7 +93,7 @@ struct IntakeTests {
                     """, logger: database.logger)
             }
             #expect(try await store.queue([good], from: Self.source(), tenant: reader.tenant) == 1)
-            #expect(try await eventually { try await store.waiting(tenant: reader.tenant).isEmpty })
+            #expect(try await Self.throughTheJobs { try await store.waiting(tenant: reader.tenant).isEmpty })
             #expect(try await Self.itemKeys(tenant: reader.tenant, database: database) == [FeedItems.key(first)])
         }
     }
@@ -111,7 +117,7 @@ struct IntakeTests {
             #expect(taken == 2)
             #expect(try await store.waiting(tenant: tenant)[.quality] == 2)
             // The jobs queued by that full batch (another normalise, and quality) carry the rest through.
-            #expect(try await eventually { try await store.waiting(tenant: tenant).isEmpty })
+            #expect(try await Self.throughTheJobs { try await store.waiting(tenant: tenant).isEmpty })
             #expect(try await Self.itemKeys(tenant: tenant, database: database) == Set(entries.map(FeedItems.key)))
         }
     }
@@ -128,7 +134,7 @@ struct IntakeTests {
             ]
             let passed: Set<String> = [FeedItems.key(entries[0]), FeedItems.key(entries[2])]
             #expect(try await store.queue(entries, from: Self.source(), tenant: reader.tenant) == 3)
-            #expect(try await eventually { try await store.waiting(tenant: reader.tenant).isEmpty })
+            #expect(try await Self.throughTheJobs { try await store.waiting(tenant: reader.tenant).isEmpty })
             #expect(try await Self.itemKeys(tenant: reader.tenant, database: database) == passed)
         }
     }

@@ -27,7 +27,7 @@ struct NotificationsServer {
             emailRetries: EmailRetries(maxAttempts: 3, delay: { _ in .milliseconds(200) }),
             // Four attempts, 200 ms apart (a 429's Retry-After of 1 s is honoured instead).
             webhookSchedule: { $0 < 4 ? 0.2 : nil },
-            // The receiver's /slow/ paths answer after 3 s.
+            // The receiver's /slow/ paths answer after 10 s.
             webhookTimeout: .seconds(1))
     }
 

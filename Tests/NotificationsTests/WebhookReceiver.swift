@@ -5,7 +5,7 @@ import Synchronization
 import TestSupport
 
 /// A tenant's webhook endpoint for tests: records every request and answers each path
-/// with the statuses it was told (then 200); paths under /slow/ answer after 3 s.
+/// with the statuses it was told (then 200); paths under /slow/ answer after 10 s.
 final class WebhookReceiver: Sendable {
     struct Received: Sendable {
         var path: String
@@ -40,7 +40,7 @@ final class WebhookReceiver: Sendable {
             var headers: [String: String] = [:]
             for field in request.headers { headers[field.name.canonicalName] = field.value }
             let path = request.uri.path
-            if path.hasPrefix("/slow/") { try await Task.sleep(for: .seconds(3)) }
+            if path.hasPrefix("/slow/") { try await Task.sleep(for: .seconds(10)) }
             state.received.withLock { $0.append(Received(path: path, headers: headers, body: String(buffer: body), bytes: Data(buffer: body))) }
             let status = state.scripts.withLock { scripts -> Int in
                 guard var script = scripts[path], !script.isEmpty else { return 200 }
