@@ -259,7 +259,8 @@ struct JobQueueTests {
             let seen = Seen<Date>()
             var registry = JobRegistry()
             registry.register(kind) { _, _ in await seen.add(Date()) }
-            let due = Date().addingTimeInterval(1.5)
+            // Far enough ahead that a stalled suite still finds it waiting.
+            let due = Date().addingTimeInterval(5)
             let id = try #require(try await enqueue(database, kind, Note(text: "x"), tenant: UUID(), options: .init(runAt: due)))
             #expect(try await jobRow(database, id)?.state == "scheduled")
             try await whileRunning(testWorker(database, registry, queues: [queue: 1])) {
