@@ -133,14 +133,16 @@ public struct EventConsumer: Service {
     }
 
     /// False when the batch handler kept failing: the batch is read again later. Each event's
-    /// trace gets a span covering the batch that applied it.
+    /// trace gets a span covering the batch that applied it. The batch's statements are one
+    /// piece of work for many traces, and a span has one parent: they go in the first event's.
     func applyBatchWithRetries(_ envelopes: [EventEnvelope], _ handler: BatchHandler) async -> Bool {
         guard !envelopes.isEmpty else { return true }
         let spans = envelopes.map(Self.startSpan)
         defer { for span in spans { span.end() } }
+        let context = spans[0].context
         for attempt in 0..<maxAttempts {
             do {
-                try await handler(envelopes)
+                try await ServiceContextModule.ServiceContext.withValue(context) { try await handler(envelopes) }
                 return true
             } catch {
                 for span in spans { span.recordError(error) }
