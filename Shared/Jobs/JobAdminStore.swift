@@ -84,7 +84,7 @@ public struct JobAdminStore: Sendable {
 
     /// Up to `limit` jobs matching `filter` with ids below `before`, newest first.
     public func slice(tenant: UUID, _ filter: Filter, before: Int64, limit: Int) async throws -> [JobView] {
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             SELECT \(unescaped: Self.columns) FROM \(unescaped: schema).jobs
             WHERE tenant_id = \(tenant) AND id < \(before)
@@ -101,7 +101,7 @@ public struct JobAdminStore: Sendable {
     /// attempt allowed. Answers how many.
     public func retryAll(tenant: UUID, _ filter: Filter) async throws -> Int {
         try await count(
-            database.client.query(
+            database.query(
                 """
                 UPDATE \(unescaped: schema).jobs SET state = 'available', run_at = now(), finished_at = NULL,
                   max_attempts = greatest(max_attempts, attempt + 1)
@@ -116,7 +116,7 @@ public struct JobAdminStore: Sendable {
     public func discardAll(tenant: UUID, _ filter: Filter, by actor: String) async throws -> Int {
         let states = filter.state.map { [$0] } ?? Self.pending
         return try await count(
-            database.client.query(
+            database.query(
                 """
                 UPDATE \(unescaped: schema).jobs SET state = 'discarded', finished_at = now(),
                   errors = errors || jsonb_build_array(jsonb_build_object('attempt', attempt, 'at', now(), 'error', \("discarded by " + actor)::text))
@@ -130,7 +130,7 @@ public struct JobAdminStore: Sendable {
     /// (0 runs first). Answers how many.
     public func reprioritise(tenant: UUID, _ filter: Filter, priority: Int) async throws -> Int {
         try await count(
-            database.client.query(
+            database.query(
                 """
                 UPDATE \(unescaped: schema).jobs SET priority = \(priority)
                 WHERE tenant_id = \(tenant) AND state = ANY(\(Self.pending))
@@ -162,7 +162,7 @@ public struct JobAdminStore: Sendable {
     /// A batch's progress while it runs, and its end.
     public func batch(tenant: UUID, id: UUID) async throws -> BatchView? {
         var view: BatchView?
-        for try await (total, succeeded, discarded, callback, created, finished) in try await database.client.query(
+        for try await (total, succeeded, discarded, callback, created, finished) in try await database.query(
             """
             SELECT total, succeeded, discarded, callback_job_id, created_at, finished_at FROM \(unescaped: schema).job_batches
             WHERE id = \(id) AND tenant_id = \(tenant)
@@ -173,7 +173,7 @@ public struct JobAdminStore: Sendable {
                 finishedAt: finished)
         }
         guard var view else { return nil }
-        for try await (state, count) in try await database.client.query(
+        for try await (state, count) in try await database.query(
             "SELECT state, count(*)::int FROM \(unescaped: schema).jobs WHERE batch_id = \(id) GROUP BY state", logger: logger
         ).decode((String, Int).self) {
             view.jobs[state] = count
@@ -182,7 +182,7 @@ public struct JobAdminStore: Sendable {
     }
 
     public func get(tenant: UUID, id: Int64) async throws -> JobView? {
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             "SELECT \(unescaped: Self.columns) FROM \(unescaped: schema).jobs WHERE tenant_id = \(tenant) AND id = \(id)", logger: logger)
         return try await views(rows).first
     }
@@ -238,7 +238,7 @@ public struct JobAdminStore: Sendable {
     }
 
     public func setPaused(_ queue: String, _ paused: Bool) async throws {
-        try await database.client.query(
+        try await database.query(
             """
             INSERT INTO \(unescaped: schema).job_queues (name, paused) VALUES (\(queue), \(paused))
             ON CONFLICT (name) DO UPDATE SET paused = excluded.paused, updated_at = now()
@@ -255,12 +255,12 @@ public struct JobAdminStore: Sendable {
     /// Every queue that has a setting or jobs.
     public func queues() async throws -> [QueueView] {
         var byName: [String: QueueView] = [:]
-        for try await (name, paused) in try await database.client.query(
+        for try await (name, paused) in try await database.query(
             "SELECT name, paused FROM \(unescaped: schema).job_queues", logger: logger
         ).decode((String, Bool).self) {
             byName[name] = QueueView(name: name, paused: paused, jobs: [:])
         }
-        for try await (name, state, count) in try await database.client.query(
+        for try await (name, state, count) in try await database.query(
             "SELECT queue, state, count(*)::int FROM \(unescaped: schema).jobs GROUP BY queue, state", logger: logger
         ).decode((String, String, Int).self) {
             byName[name, default: QueueView(name: name, paused: false, jobs: [:])].jobs[state] = count

@@ -28,7 +28,7 @@ struct JobStore: Sendable {
     /// tenant with 100,000 ready jobs gets no more of a batch than one with ten.
     func claim(queue: String, limit: Int, after: UUID?, worker: String, lease: Duration) async throws -> [ClaimedJob] {
         let after = after ?? UUID(uuidString: JobTables.systemTenant) ?? UUID()
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             WITH RECURSIVE tenants(tenant_id) AS (
                 (SELECT tenant_id FROM \(unescaped: schema).jobs WHERE state = 'available' AND queue = \(queue) ORDER BY tenant_id LIMIT 1)
@@ -71,7 +71,7 @@ struct JobStore: Sendable {
     }
 
     func complete(_ ids: [Int64], worker: String) async throws {
-        try await database.client.query(
+        try await database.query(
             """
             UPDATE \(unescaped: schema).jobs SET state = 'succeeded', finished_at = now(), locked_by = NULL, locked_until = NULL
             WHERE id = ANY(\(ids)) AND state = 'running' AND locked_by = \(worker)
@@ -82,7 +82,7 @@ struct JobStore: Sendable {
     /// Answers whether it was discarded.
     @discardableResult
     func fail(_ id: Int64, worker: String, error: String, retryIn: Duration) async throws -> Bool {
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             UPDATE \(unescaped: schema).jobs SET
               state = CASE WHEN attempt >= max_attempts THEN 'discarded' ELSE 'scheduled' END,
@@ -100,7 +100,7 @@ struct JobStore: Sendable {
     /// Gives running jobs back without counting the attempt (shutdown, rate limit).
     func release(_ ids: [Int64], worker: String, after delay: Duration = .zero) async throws {
         guard !ids.isEmpty else { return }
-        try await database.client.query(
+        try await database.query(
             """
             UPDATE \(unescaped: schema).jobs SET
               state = CASE WHEN \(Self.seconds(delay)) > 0 THEN 'scheduled' ELSE 'available' END,
@@ -113,7 +113,7 @@ struct JobStore: Sendable {
     /// Extends the leases of the jobs this worker is running.
     func heartbeat(_ ids: [Int64], worker: String, lease: Duration) async throws {
         guard !ids.isEmpty else { return }
-        try await database.client.query(
+        try await database.query(
             """
             UPDATE \(unescaped: schema).jobs SET locked_until = now() + make_interval(secs => \(Self.seconds(lease)))
             WHERE id = ANY(\(ids)) AND state = 'running' AND locked_by = \(worker)
@@ -122,7 +122,7 @@ struct JobStore: Sendable {
 
     /// Scheduled jobs whose time has come become available; answers how many.
     func promoteDue() async throws -> Int {
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             WITH due AS (
               SELECT id FROM \(unescaped: schema).jobs WHERE state = 'scheduled' AND run_at <= now()
@@ -137,7 +137,7 @@ struct JobStore: Sendable {
 
     /// Jobs whose worker died (lease expired) are retried, or discarded when out of attempts.
     func rescueExpired() async throws -> Int {
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             WITH lost AS (
               SELECT id FROM \(unescaped: schema).jobs WHERE state = 'running' AND locked_until < now()
@@ -159,7 +159,7 @@ struct JobStore: Sendable {
 
     /// Succeeded jobs are kept for inspection for `retention`, then deleted in slices.
     func prune(olderThan retention: Duration) async throws {
-        try await database.client.query(
+        try await database.query(
             """
             DELETE FROM \(unescaped: schema).jobs WHERE id IN (
               SELECT id FROM \(unescaped: schema).jobs WHERE state = 'succeeded' AND finished_at < now() - make_interval(secs => \(Self.seconds(retention)))
@@ -169,7 +169,7 @@ struct JobStore: Sendable {
 
     func pausedQueues() async throws -> Set<String> {
         var paused: Set<String> = []
-        for try await name in try await database.client.query(
+        for try await name in try await database.query(
             "SELECT name FROM \(unescaped: schema).job_queues WHERE paused", logger: logger
         ).decode(String.self) {
             paused.insert(name)
@@ -180,7 +180,7 @@ struct JobStore: Sendable {
     /// Jobs per queue, kind and state, for the gauges.
     func counts() async throws -> [(queue: String, kind: String, state: String, count: Int)] {
         var counts: [(String, String, String, Int)] = []
-        for try await row in try await database.client.query(
+        for try await row in try await database.query(
             """
             SELECT queue, kind, state, count(*)::int FROM \(unescaped: schema).jobs
             WHERE state IN ('scheduled', 'available', 'running', 'discarded') GROUP BY queue, kind, state
@@ -198,7 +198,7 @@ struct JobStore: Sendable {
 
 extension JobStore {
     func lastCronSlot(_ name: String) async throws -> Date? {
-        for try await slot in try await database.client.query(
+        for try await slot in try await database.query(
             "SELECT max(slot) FROM \(unescaped: schema).cron_runs WHERE name = \(name)", logger: logger
         ).decode(Date?.self) {
             return slot

@@ -69,16 +69,36 @@ public struct Database: Sendable {
     /// Runs `body` in a transaction in which row-level security sees only `tenant`'s rows.
     /// `set_config(…, true)` is transaction-local, so the setting never leaks to the next
     /// user of the pooled connection (`SET LOCAL` cannot take a bound parameter).
-    public func withTenant<T: Sendable>(_ tenant: UUID, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await withTransaction { connection in
-            try await connection.query("SELECT set_config('app.tenant_id', \(tenant.uuidString), true)", logger: logger)
-            return try await body(connection)
+    /// The caller's function names the transaction's span (see DatabaseSpan.swift).
+    public func withTenant<T: Sendable>(
+        _ tenant: UUID, function: String = #function, fileID: String = #fileID, _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await withSpan(StatementBatch(function: function, fileID: fileID)) {
+            try await transaction { connection in
+                try await connection.query("SELECT set_config('app.tenant_id', \(tenant.uuidString), true)", logger: logger)
+                return try await body(connection)
+            }
         }
     }
 
     /// A transaction without a tenant: only for tables that are not tenant-owned.
     /// Errors thrown by `body` come out as they were thrown, not wrapped.
-    public func withTransaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    public func withTransaction<T: Sendable>(
+        function: String = #function, fileID: String = #fileID, _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await withSpan(StatementBatch(function: function, fileID: fileID)) { try await transaction(body) }
+    }
+
+    /// One statement on its own (PostgresClient's `query`), in a span named for the caller.
+    /// The span covers the statement up to its first rows; a long result streams after it.
+    @discardableResult
+    public func query(
+        _ query: PostgresQuery, logger: Logger, function: String = #function, fileID: String = #fileID
+    ) async throws -> PostgresRowSequence {
+        try await withSpan(StatementBatch(function: function, fileID: fileID)) { try await client.query(query, logger: logger) }
+    }
+
+    private func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         do {
             return try await client.withTransaction(logger: logger) { connection in
                 try await body(connection)

@@ -13,6 +13,9 @@ struct TracingTests {
         var span_id: String
         var parent_span_id: String
         var name: String
+        var attributes: [String: String]
+
+        var isDatabase: Bool { attributes["db.system.name"] == "postgresql" }
     }
 
     /// The receiver, running; the file its spans go to.
@@ -35,7 +38,9 @@ struct TracingTests {
         return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(Span.self, from: Data($0.utf8)) }
     }
 
-    @Test("POST /v1/tasks through the gateway: one trace id from the gateway's span to the search consumer's indexing span")
+    @Test(
+        "POST /v1/tasks through the gateway: one trace id from the gateway's span to the search consumer's indexing span, with the SQL of each in its own span"
+    )
     func oneTrace() async throws {
         let (receiver, file) = try Self.receiver()
         // SIGKILL: the test process ignores SIGTERM (ServiceLifecycle), and its children inherit that.
@@ -54,14 +59,17 @@ struct TracingTests {
 
         // The gateway names its span "<method> <route prefix>" (a child of the test client's,
         // which sends a traceparent); the service's request span is its child; the consumer's
-        // span carries the same trace id.
-        func trace() -> (gateway: Span, service: Span, consumer: Span)? {
+        // span carries the same trace id. The statements each sends are a span under it, named
+        // for the store function that sent them.
+        func trace() -> (gateway: Span, service: Span, consumer: Span, serviceSQL: Span, consumerSQL: Span)? {
             let spans = Self.spans(file)
             for root in spans where root.name == "POST /v1/tasks" {
                 if let service = spans.first(where: { $0.parent_span_id == root.span_id }),
-                    let consumer = spans.first(where: { $0.trace_id == root.trace_id && $0.name == "tasks.task.v1 process" })
+                    let consumer = spans.first(where: { $0.trace_id == root.trace_id && $0.name == "tasks.task.v1 process" }),
+                    let serviceSQL = spans.first(where: { $0.parent_span_id == service.span_id && $0.name == "TaskStore.create" }),
+                    let consumerSQL = spans.first(where: { $0.parent_span_id == consumer.span_id && $0.isDatabase })
                 {
-                    return (root, service, consumer)
+                    return (root, service, consumer, serviceSQL, consumerSQL)
                 }
             }
             return nil
@@ -75,5 +83,10 @@ struct TracingTests {
         #expect(trace.service.trace_id == trace.gateway.trace_id)
         #expect(trace.consumer.trace_id == trace.gateway.trace_id)
         #expect(!trace.consumer.parent_span_id.isEmpty)
+        #expect(trace.serviceSQL.isDatabase)
+        #expect(trace.serviceSQL.trace_id == trace.gateway.trace_id)
+        #expect(trace.consumerSQL.trace_id == trace.gateway.trace_id)
+        // Work outside any trace (the outbox relay's polling, the workers' claims) sends no span.
+        #expect(Self.spans(file).allSatisfy { !$0.isDatabase || !$0.parent_span_id.isEmpty })
     }
 }

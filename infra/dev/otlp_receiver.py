@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """A small OTLP/HTTP trace receiver for tests: accepts POST /v1/traces (protobuf), writes
-each span as a JSON line (trace and span ids in hex, parent, name, kind, service) to
+each span as a JSON line (trace and span ids in hex, parent, name, kind, service, string
+attributes) to
 SPANS_FILE, and answers as a collector would. Binds a free loopback port and writes it
 to PORT_FILE. Usage: otlp_receiver.py PORT_FILE SPANS_FILE"""
 import json
@@ -29,6 +30,7 @@ class Receiver(BaseHTTPRequestHandler):
                     lines.append(json.dumps({
                         "trace_id": span.trace_id.hex(), "span_id": span.span_id.hex(), "parent_span_id": span.parent_span_id.hex(),
                         "name": span.name, "kind": span.kind, "service": service,
+                        "attributes": {a.key: a.value.string_value for a in span.attributes if a.value.HasField("string_value")},
                     }))
         with open(SPANS_FILE, "a") as sink:
             sink.write("".join(line + "\n" for line in lines))

@@ -95,7 +95,7 @@ struct APIClientStore: Sendable {
 
     /// The client, when the id and secret match an unrevoked client.
     func authenticate(clientID: String, secret: String) async throws -> Authenticated? {
-        let directory = try await database.client.query(
+        let directory = try await database.query(
             "SELECT tenant_id FROM auth.api_client_directory WHERE client_id = \(clientID)", logger: database.logger)
         var tenantID: UUID?
         for try await id in directory.decode(UUID.self) { tenantID = id }

@@ -126,7 +126,7 @@ struct AccountStore: Sendable {
     }
 
     private func credentials(where column: String, _ value: String) async throws -> Credentials? {
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             SELECT id, email, name, email_verified, platform_operator, password_hash, mfa_enabled
             FROM auth.users WHERE \(unescaped: column)::text = \(value)

@@ -26,7 +26,7 @@ struct IdentityStore: Sendable {
         // RFC 7636 §4.1: 43 characters of base64url from 32 random bytes.
         let verifier = OpaqueToken.random().text
         let challenge = Data(SHA256.hash(data: Data(verifier.utf8))).base64URLString
-        try await database.client.query(
+        try await database.query(
             """
             INSERT INTO auth.oauth_requests (state_hash, provider, nonce, code_verifier, redirect_uri, tenant_id, expires_at)
             VALUES (\(state.hash), \(provider), \(nonce), \(verifier), \(redirectURI), \(tenantID), now() + make_interval(secs => \(Self.requestLifetime)))
@@ -43,7 +43,7 @@ struct IdentityStore: Sendable {
 
     /// Spends the request named by `state`: a state works once, within its lifetime.
     func take(state: String, provider: String) async throws -> TakenRequest? {
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             UPDATE auth.oauth_requests SET used_at = now()
             WHERE state_hash = \(OpaqueToken.hash(state)) AND provider = \(provider) AND used_at IS NULL AND expires_at > now()
@@ -106,7 +106,7 @@ struct IdentityStore: Sendable {
 
     func issueCode(userID: UUID, tenantID: UUID?, redirectURI: String) async throws -> OpaqueToken {
         let code = OpaqueToken.random()
-        try await database.client.query(
+        try await database.query(
             """
             INSERT INTO auth.oauth_codes (code_hash, user_id, tenant_id, redirect_uri, expires_at)
             VALUES (\(code.hash), \(userID), \(tenantID), \(redirectURI), now() + make_interval(secs => \(Self.codeLifetime)))
@@ -116,7 +116,7 @@ struct IdentityStore: Sendable {
 
     /// Spends a one-time code issued for `redirectURI`.
     func redeem(code: String, redirectURI: String) async throws -> (userID: UUID, tenantID: UUID?)? {
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             UPDATE auth.oauth_codes SET used_at = now()
             WHERE code_hash = \(OpaqueToken.hash(code)) AND redirect_uri = \(redirectURI) AND used_at IS NULL AND expires_at > now()
@@ -134,7 +134,7 @@ struct IdentityStore: Sendable {
     }
 
     func identities(of userID: UUID) async throws -> [LinkedIdentity] {
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             "SELECT provider, subject, email, linked_at FROM auth.external_identities WHERE user_id = \(userID) ORDER BY linked_at",
             logger: database.logger)
         var items: [LinkedIdentity] = []

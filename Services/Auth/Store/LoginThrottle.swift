@@ -26,7 +26,7 @@ struct LoginThrottle: Sendable {
 
     /// Seconds until the longest lock among `keys` ends, or nil when none is locked.
     func lockedFor(_ keys: [String]) async throws -> Int? {
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             SELECT max(ceil(EXTRACT(EPOCH FROM locked_until - now())))::int FROM auth.login_throttle
             WHERE key = ANY(\(keys)) AND locked_until > now()
@@ -50,7 +50,7 @@ struct LoginThrottle: Sendable {
     private func count(_ pairs: [(String, Policy)]) async throws -> [String: Int] {
         var locks: [String: Int] = [:]
         for (key, policy) in pairs {
-            let rows = try await database.client.query(
+            let rows = try await database.query(
                 """
                 INSERT INTO auth.login_throttle AS t (key, failures, last_failure_at) VALUES (\(key), 1, now())
                 ON CONFLICT (key) DO UPDATE SET
@@ -63,7 +63,7 @@ struct LoginThrottle: Sendable {
             guard failures >= policy.threshold else { continue }
             let exponent = min(failures - policy.threshold, 20)
             let seconds = min(policy.maxSeconds, policy.baseSeconds << exponent)
-            try await database.client.query(
+            try await database.query(
                 "UPDATE auth.login_throttle SET locked_until = now() + make_interval(secs => \(seconds)) WHERE key = \(key)",
                 logger: database.logger)
             locks[key] = seconds
@@ -75,6 +75,6 @@ struct LoginThrottle: Sendable {
     /// must not reset an attacker's budget across other accounts).
     /// Also what a correct second factor does, with its own key.
     func recordSuccess(account: String) async throws {
-        try await database.client.query("DELETE FROM auth.login_throttle WHERE key = \(account)", logger: database.logger)
+        try await database.query("DELETE FROM auth.login_throttle WHERE key = \(account)", logger: database.logger)
     }
 }

@@ -16,7 +16,7 @@ struct MFAStore: Sendable {
     }
 
     func state(userID: UUID) async throws -> State {
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             "SELECT mfa_secret_sealed IS NOT NULL, mfa_enabled FROM auth.users WHERE id = \(userID)", logger: database.logger)
         for try await (hasSecret, enabled) in rows.decode((Bool, Bool).self) {
             return enabled ? .enabled : (hasSecret ? .pending : .off)
@@ -27,7 +27,7 @@ struct MFAStore: Sendable {
     /// Stores a new pending secret (replacing an unconfirmed one).
     func beginEnrolment(userID: UUID, totp: TOTP) async throws {
         let sealed = ByteBuffer(bytes: try sealer.seal(totp.secret))
-        try await database.client.query(
+        try await database.query(
             "UPDATE auth.users SET mfa_secret_sealed = \(sealed), mfa_last_step = 0 WHERE id = \(userID) AND NOT mfa_enabled",
             logger: database.logger)
     }
@@ -94,7 +94,7 @@ struct MFAStore: Sendable {
 
     func createChallenge(userID: UUID, tenantID: UUID) async throws -> OpaqueToken {
         let token = OpaqueToken.random(prefix: "mfa_")
-        try await database.client.query(
+        try await database.query(
             """
             INSERT INTO auth.mfa_challenges (token_hash, user_id, tenant_id, expires_at)
             VALUES (\(token.hash), \(userID), \(tenantID), now() + make_interval(secs => \(Self.challengeLifetime)))

@@ -48,7 +48,7 @@ struct SessionStore: Sendable {
         let hash = ByteBuffer(bytes: token.hash)
         let successorHash = ByteBuffer(bytes: successor.hash)
         // The hot path of every client: one statement, one round trip (migration 0003).
-        let rotated = try await database.client.query(
+        let rotated = try await database.query(
             "SELECT * FROM auth.rotate_refresh_token(\(token.tenantID), \(hash), \(successorHash), \(idleLifetime)::integer)",
             logger: database.logger)
         for try await (uid, email, name, verified, isOperator, tid, tname, slug, status, plan, role) in rotated.decode(

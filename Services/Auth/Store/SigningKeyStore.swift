@@ -84,7 +84,7 @@ struct SigningKeyStore: Sendable {
     /// Every key a valid token may carry: upcoming, active, and retired ones whose tokens
     /// may not have expired yet.
     func jwksJSON() async throws -> String {
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             SELECT public_jwk::text FROM auth.signing_keys
             WHERE retired_at IS NULL OR retired_at > now() - make_interval(secs => \(retiredKeyLifetime)) ORDER BY activates_at DESC

@@ -51,7 +51,7 @@ struct TenantStore: Sendable {
     }
 
     func get(_ id: UUID) async throws -> TenantDetails? {
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             "SELECT \(unescaped: Self.columns) FROM auth.tenants WHERE id = \(id)", logger: database.logger)
         for try await row in rows { return try details(row) }
         return nil
@@ -60,7 +60,7 @@ struct TenantStore: Sendable {
     /// The tenant named by a slug or an id.
     func find(_ slugOrID: String) async throws -> TenantDetails? {
         if let id = UUID(uuidString: slugOrID) { return try await get(id) }
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             "SELECT \(unescaped: Self.columns) FROM auth.tenants WHERE slug = \(slugOrID.lowercased())", logger: database.logger)
         for try await row in rows { return try details(row) }
         return nil
@@ -121,7 +121,7 @@ struct TenantStore: Sendable {
     func list(query: String?, status: String?, page: PageRequest) async throws -> Page<TenantDetails> {
         let after = try page.decodedCursor(KeysetPosition.self)
         let pattern = query.map { "%" + $0.lowercased().replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%" }
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             SELECT \(unescaped: Self.columns) FROM auth.tenants
             WHERE (\(pattern)::text IS NULL OR lower(name) LIKE \(pattern) OR slug LIKE \(pattern))

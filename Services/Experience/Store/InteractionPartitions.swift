@@ -40,7 +40,7 @@ struct InteractionPartitions: Sendable {
 
     /// Detaches (without blocking readers) and drops each day before `cutoff`.
     private func dropDays(before cutoff: Date) async throws -> Int {
-        let old = try await database.client.query(
+        let old = try await database.query(
             """
             SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
             WHERE i.inhparent = 'experience.interactions'::regclass AND c.relname ~ '^interactions_[0-9]{8}$'

@@ -173,7 +173,7 @@ struct ReconciliationStore: Sendable {
 
     /// Tenants with counter activity since `since` (from the list the counters keep).
     func activeTenants(since: Date) async throws -> [UUID] {
-        try await database.client.query(
+        try await database.query(
             "SELECT tenant_id FROM experience.counted_tenants WHERE last_activity >= \(since)", logger: database.logger
         ).collect().map { try $0.decode(UUID.self) }
     }

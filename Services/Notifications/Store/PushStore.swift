@@ -86,7 +86,7 @@ struct PushStore: Sendable {
     /// The VAPID key, made by the first replica that needs it.
     func vapidKey() async throws -> P256.Signing.PrivateKey {
         let candidate = P256.Signing.PrivateKey()
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             WITH made AS (
               INSERT INTO notifications.vapid_keys (id, private_key) VALUES (1, \(candidate.rawRepresentation.base64EncodedString()))

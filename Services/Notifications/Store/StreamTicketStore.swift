@@ -26,7 +26,7 @@ struct StreamTicketStore: Sendable {
 
     /// The user and tenant a valid, unused ticket was issued to; it is used up by this.
     func redeem(_ text: String) async throws -> (user: UUID, tenant: UUID)? {
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             UPDATE notifications.stream_tickets SET used_at = now()
             WHERE ticket_hash = \(OpaqueToken.hash(text)) AND used_at IS NULL AND expires_at > now()

@@ -107,7 +107,7 @@ struct AnalyticsStore: Sendable {
     func prune() async throws -> Int {
         let cutoff = Date().addingTimeInterval(-Double(Self.retentionDays) * 86400)
         var tenants: [UUID] = []
-        for try await tenant in try await database.client.query(
+        for try await tenant in try await database.query(
             "SELECT DISTINCT tenant_id FROM search.search_query_days WHERE day < \(cutoff)::date", logger: database.logger
         ).decode(UUID.self) {
             tenants.append(tenant)

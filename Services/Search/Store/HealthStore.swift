@@ -21,7 +21,7 @@ struct HealthStore: Sendable {
     func record(consumer: String, _ positions: [PartitionPosition]) async throws {
         let known = positions.filter { $0.highWatermark != nil }
         guard !known.isEmpty else { return }
-        try await database.client.query(
+        try await database.query(
             """
             INSERT INTO search.consumer_positions (consumer, topic, partition, committed, high_watermark)
             SELECT \(consumer), t, p, c, h
@@ -33,7 +33,7 @@ struct HealthStore: Sendable {
     }
 
     func replayingReindexes() async throws -> Int {
-        for try await count in try await database.client.query(
+        for try await count in try await database.query(
             "SELECT count(*)::int FROM search.reindexes WHERE state = 'replaying'", logger: database.logger
         ).decode(Int.self) {
             return count
@@ -43,7 +43,7 @@ struct HealthStore: Sendable {
 
     func consumer(_ name: String) async throws -> [ConsumerPartition] {
         var partitions: [ConsumerPartition] = []
-        for try await (topic, partition, committed, high, at) in try await database.client.query(
+        for try await (topic, partition, committed, high, at) in try await database.query(
             """
             SELECT topic, partition, committed, high_watermark, updated_at FROM search.consumer_positions
             WHERE consumer = \(name) ORDER BY topic, partition

@@ -50,7 +50,7 @@ struct IndexWriter: Sendable {
     @discardableResult
     func apply(_ documents: [IndexedDocument], reindex: UUID? = nil) async throws -> Int {
         guard !documents.isEmpty else { return 0 }
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             "SELECT search.apply_documents(\(BatchJSON.encode(documents))::jsonb, \(reindex))", logger: database.logger)
         for try await changed in rows.decode(Int.self) { return changed }
         return 0

@@ -90,7 +90,7 @@ struct ReindexStore: Sendable {
     }
 
     func run(_ id: UUID) async throws -> Run? {
-        for try await row in try await database.client.query(
+        for try await row in try await database.query(
             "SELECT \(unescaped: Self.columns) FROM search.reindexes WHERE id = \(id)", logger: database.logger)
         {
             return try Self.run(row.makeRandomAccess())
@@ -101,7 +101,7 @@ struct ReindexStore: Sendable {
     /// The latest runs that concern the tenant (its own and every-tenant runs).
     func runs(tenant: UUID?, limit: Int) async throws -> [Run] {
         var runs: [Run] = []
-        for try await row in try await database.client.query(
+        for try await row in try await database.query(
             """
             SELECT \(unescaped: Self.columns) FROM search.reindexes
             WHERE \(tenant)::uuid IS NULL OR tenant_id IS NULL OR tenant_id = \(tenant)
@@ -115,7 +115,7 @@ struct ReindexStore: Sendable {
 
     func progress(_ id: UUID, events: Int, positions: [ReplayPosition]) async throws {
         let json = String(decoding: try JSONEncoder().encode(positions), as: UTF8.self)
-        try await database.client.query(
+        try await database.query(
             "UPDATE search.reindexes SET events = events + \(events), positions = \(json)::jsonb WHERE id = \(id)", logger: database.logger)
     }
 
@@ -140,7 +140,7 @@ struct ReindexStore: Sendable {
                 logger: database.logger)
             return true
         }
-        if switched { try await database.client.query("SELECT search.purge_retired_generations()", logger: database.logger) }
+        if switched { try await database.query("SELECT search.purge_retired_generations()", logger: database.logger) }
     }
 
     /// Abandons the run: its building generations are dropped, the live ones stay.
@@ -152,7 +152,7 @@ struct ReindexStore: Sendable {
                 "UPDATE search.reindexes SET state = 'failed', error = \(error), finished_at = now() WHERE id = \(id) AND state = 'replaying'",
                 logger: database.logger)
         }
-        try await database.client.query("SELECT search.purge_retired_generations()", logger: database.logger)
+        try await database.query("SELECT search.purge_retired_generations()", logger: database.logger)
     }
 
     struct Generations: Codable, Sendable, Equatable {
@@ -163,7 +163,7 @@ struct ReindexStore: Sendable {
 
     func generations(tenant: UUID) async throws -> Generations {
         var result = Generations(live: 1, liveSince: nil, building: nil)
-        for try await (generation, state, since) in try await database.client.query(
+        for try await (generation, state, since) in try await database.query(
             "SELECT generation, state, live_since FROM search.generations WHERE tenant_id = \(tenant) AND state IN ('live', 'building')",
             logger: database.logger
         ).decode((Int, String, Date?).self) {

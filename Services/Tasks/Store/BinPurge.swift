@@ -11,7 +11,7 @@ struct BinPurge: Sendable {
     func purge(context: JobContext) async throws {
         let cutoff = Date().addingTimeInterval(-Double(TaskStore.binDays) * 86400)
         var tenants: [UUID] = []
-        for try await tenant in try await database.client.query(
+        for try await tenant in try await database.query(
             "SELECT DISTINCT tenant_id FROM tasks.binned_tasks WHERE deleted_at < \(cutoff)", logger: context.logger
         ).decode(UUID.self) {
             tenants.append(tenant)
