@@ -74,6 +74,13 @@ public final class PinnedOutbound: Sendable {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
+    /// Let go (its service stopped) without `shutdown()`, it takes its clients down with it:
+    /// an HTTPClient released while running leaks its connections, and traps in a debug build
+    /// (a whole-suite test run crashed on it when an experience replica stopped).
+    deinit {
+        for client in clients.withLock({ $0.values.map(\.client) }) { client.shutdown { _ in } }
+    }
+
     public func shutdown() async {
         let all = clients.withLock { clients in
             defer { clients.removeAll() }

@@ -260,6 +260,19 @@ struct WebhookTests {
         await outbound.shutdown()
     }
 
+    @Test("an outbound let go without shutdown takes its clients down with it (a debug build traps on a running client's release)")
+    func outboundReleased() async throws {
+        let receiver = try await WebhookReceiver.shared.value()
+        var outbound: PinnedOutbound? = PinnedOutbound(policy: DestinationPolicy(requireHTTPS: false, allowLoopback: true), connectionsPerHost: 1)
+        var request = HTTPClientRequest(url: "\(receiver.baseURL)/released")
+        request.method = .POST
+        request.body = .bytes(ByteBuffer(string: "{}"))
+        #expect(try await outbound?.execute(request, timeout: .seconds(10)).status == .ok)
+        // Without the outbound's own shutdown on release, the client's release traps here.
+        outbound = nil
+        try await Task.sleep(for: .milliseconds(200))
+    }
+
     @Test("the retry schedule spans about three days with jitter, and five days of failures disable an endpoint")
     func schedule() {
         let total = (1...9).compactMap { WebhookSchedule.delay(afterAttempt: $0, jitter: 0) }.reduce(0, +)

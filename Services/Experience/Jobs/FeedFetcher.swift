@@ -204,6 +204,4 @@ final class FeedFetcher: Sendable {
         let html = String(decoding: document.body.prefix(512 * 1024), as: UTF8.self)
         return PageMetadata.article(in: html, base: document.url).map { ParsedFeed(format: .page, title: $0.title, link: $0.url, entries: [$0]) }
     }
-
-    func shutdown() async { await outbound.shutdown() }
 }
