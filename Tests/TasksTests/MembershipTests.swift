@@ -22,7 +22,8 @@ extension Caller {
     func member() async throws -> UUID {
         let user = UUID.v7()
         try await announceMember(tenant, user)
-        let known = try await eventually {
+        // Through Kafka: in a whole-suite run the consumer may take a while to join its group.
+        let known = try await eventually(timeout: .seconds(60)) {
             let probe = try await send("POST", "/v1/tasks", json: ["title": "probe", "assigneeId": user.uuidString])
             guard probe.status == 201, let id = probe.string("id") else { return false }
             _ = try await send("DELETE", "/v1/tasks/\(id)")
