@@ -122,6 +122,32 @@ struct IntakeTests {
         }
     }
 
+    @Test("articles left at a stage with no job (its last one discarded) are queued again by the upkeep, once")
+    func stalled() async throws {
+        let tenant = UUID()
+        try await withDatabase("experience") { database in
+            _ = try await Reader.fresh()
+            let store = IntakeStore(database: database)
+            let entries = [Self.entry("s1", title: "Stalled notice"), Self.entry("s2", title: "Another stalled notice", text: Self.text + " Again.")]
+            try await Self.place(entries, tenant: tenant, database: database)
+            _ = try await database.withTenant(tenant) { connection in
+                try await connection.query(
+                    "UPDATE experience.intake SET created_at = now() - interval '11 minutes' WHERE tenant_id = \(tenant)", logger: database.logger)
+            }
+            // The service's minutely upkeep does the same; whichever comes first queues the job.
+            _ = try await store.resumeStalled()
+            #expect(try await Self.throughTheJobs { try await store.waiting(tenant: tenant).isEmpty })
+            #expect(try await Self.itemKeys(tenant: tenant, database: database) == Set(entries.map(FeedItems.key)))
+            let normalised = try await database.withTransaction { connection in
+                try await connection.query(
+                    "SELECT count(*) FROM experience.jobs WHERE tenant_id = \(tenant) AND kind = 'experience.intake-normalise'",
+                    logger: database.logger
+                ).collect().first?.decode(Int.self)
+            }
+            #expect(normalised == 1)
+        }
+    }
+
     @Test("an article the database refuses is dropped on its own; the rest of its batch goes on")
     func refusedArticle() async throws {
         let reader = try await Reader.fresh(roles: ["member"])

@@ -1,5 +1,6 @@
 import Foundation
 import Jobs
+import Metrics
 import Persistence
 
 struct UpkeepArguments: Codable, Sendable {}
@@ -17,7 +18,8 @@ struct ExperienceJobs: ServiceJobs {
     static let reconcile = JobKind<UpkeepArguments>("experience.reconcile-counters", maxAttempts: 3, timeout: .seconds(3600))
     /// Every active tenant's collaborative model, trained again (nightly).
     static let trainAll = JobKind<UpkeepArguments>("experience.train-models", maxAttempts: 2, timeout: .seconds(4 * 3600))
-    /// Every minute: the sources due, queued one fetch job each.
+    /// Every minute: the sources due, queued one fetch job each; and the intake's stages left
+    /// with articles and no job, queued again.
     static let scheduleFetches = JobKind<UpkeepArguments>("experience.schedule-fetches", maxAttempts: 1, timeout: .seconds(60))
     static let fetch = JobKind<FetchArguments>("experience.fetch-source", queue: "feeds", maxAttempts: 1, timeout: .seconds(120))
     /// A batch of one tenant's fetched articles through one stage of the intake.
@@ -64,11 +66,16 @@ struct ExperienceJobs: ServiceJobs {
             }
         }
         let sources = SourceStore(database: database)
+        let intake = IntakeStore(database: database)
         registry.register(Self.scheduleFetches) { _, context in
             let queued = try await sources.scheduleDue()
             if queued > 0 { context.logger.debug("feed fetches queued", metadata: ["sources": "\(queued)"]) }
+            for (tenant, stage) in try await intake.resumeStalled() {
+                Counter(label: "experience_intake_resumed_total", dimensions: [("stage", stage.rawValue)]).increment()
+                context.logger.warning(
+                    "an intake stage had articles and no job; queued again", metadata: ["tenant_id": "\(tenant)", "stage": "\(stage.rawValue)"])
+            }
         }
-        let intake = IntakeStore(database: database)
         let fetching = SourceFetching(sources: sources, intake: intake, fetcher: fetcher)
         registry.register(Self.fetch) { arguments, context in
             try await fetching.fetch(arguments.sourceId, tenant: context.tenantID)

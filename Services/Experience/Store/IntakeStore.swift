@@ -193,6 +193,30 @@ struct IntakeStore: Sendable {
         }
     }
 
+    /// Queues again the stage job of every tenant and stage whose articles, queued over ten
+    /// minutes ago, have no job of that stage pending (its last one was discarded); answers
+    /// the (tenant, stage) pairs resumed. Every tenant's: the minutely upkeep.
+    func resumeStalled() async throws -> [(tenant: UUID, stage: IntakeStage)] {
+        try await database.withTransaction { connection in
+            try await connection.query("SELECT set_config('app.upkeep', 'intake', true)", logger: database.logger)
+            var stalled: [(tenant: UUID, stage: IntakeStage)] = []
+            for try await (tenant, stage) in try await connection.query(
+                """
+                SELECT DISTINCT i.tenant_id, i.stage FROM experience.intake i
+                WHERE i.created_at < now() - interval '10 minutes'
+                  AND NOT EXISTS (
+                    SELECT 1 FROM experience.jobs j
+                    WHERE j.tenant_id = i.tenant_id AND j.kind = 'experience.intake-' || replace(i.stage, '_', '-')
+                      AND j.state IN ('waiting', 'scheduled', 'available', 'running'))
+                """, logger: database.logger
+            ).decode((UUID, String).self) {
+                if let stage = IntakeStage(rawValue: stage) { stalled.append((tenant, stage)) }
+            }
+            for (tenant, stage) in stalled { try await Self.enqueue(stage, tenant: tenant, on: connection) }
+            return stalled
+        }
+    }
+
     /// Forgets results not seen for 30 days (every tenant's; the hourly upkeep).
     func forgetOldResults() async throws {
         try await database.withTransaction { connection in
