@@ -13,6 +13,17 @@ struct DigestSendingTests {
         return (raw as? String).flatMap { formatter.date(from: $0) ?? ISO8601DateFormatter().date(from: $0) }
     }
 
+    @Test("the tests' late-morning zone exists at every hour of the day, and it is late morning there (it did not at 23:00 UTC)")
+    func lateMorningAllDay() throws {
+        let midnight = try #require(Calendar(identifier: .gregorian).dateInterval(of: .day, for: Date())?.start)
+        for hour in 0..<24 {
+            let now = midnight.addingTimeInterval(Double(hour) * 3600 + 1800)
+            let zone = try #require(TimeZone(identifier: lateMorningZone(now: now)), "\(hour):30 UTC")
+            let local = Calendar(identifier: .gregorian).dateComponents(in: zone, from: now).hour ?? -1
+            #expect((10...11).contains(local), "\(hour):30 UTC is \(local):30 in \(zone.identifier)")
+        }
+    }
+
     /// Sets the reader's digest a few minutes ahead in a late-morning zone; its next send.
     func subscribe(_ reader: Reader, muted: [String] = [], maxItems: Int = 10, minutesAhead: Int = 3) async throws -> Date {
         let zoneName = lateMorningZone()
