@@ -114,17 +114,10 @@ public struct EventConsumer: Service {
         }
     }
 
-    /// The trace an event was written in (its `traceparent`), for the spans that handle it.
-    static func traceContext(_ envelope: EventEnvelope) -> ServiceContextModule.ServiceContext {
-        var context = ServiceContextModule.ServiceContext.topLevel
-        if let traceparent = envelope.traceparent {
-            InstrumentationSystem.instrument.extract(["traceparent": traceparent], into: &context, using: TraceCarrier())
-        }
-        return context
-    }
-
+    /// A span continuing the trace the event was written in (its `traceparent`).
     static func startSpan(_ envelope: EventEnvelope) -> any Span {
-        let span = InstrumentationSystem.tracer.startSpan("\(envelope.topic) process", context: traceContext(envelope), ofKind: .consumer)
+        let span = InstrumentationSystem.tracer.startSpan(
+            "\(envelope.topic) process", context: TraceCarrier.context(continuing: envelope.traceparent), ofKind: .consumer)
         span.attributes["messaging.system"] = "kafka"
         span.attributes["messaging.destination.name"] = envelope.topic
         span.attributes["cloudevents.event_type"] = envelope.type

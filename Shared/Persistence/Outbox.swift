@@ -60,10 +60,7 @@ public struct Outbox: Sendable {
     /// The W3C `traceparent` of the span the event is written in (a request's, a job's, a
     /// consumer's), so its consumers continue that trace; nil without a tracer or a span.
     static func traceparent() -> String? {
-        guard let context = ServiceContext.current else { return nil }
-        var carrier: [String: String] = [:]
-        InstrumentationSystem.instrument.inject(context, into: &carrier, using: TraceCarrier())
-        return carrier["traceparent"]
+        ServiceContext.current.flatMap(TraceCarrier.traceparent(of:))
     }
 }
 

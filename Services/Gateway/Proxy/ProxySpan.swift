@@ -16,16 +16,11 @@ struct ProxySpan {
 
     init?(_ head: RequestHead, route: String) {
         guard Self.enabled else { return nil }
-        var context = ServiceContext.topLevel
-        if let parent = head.message.first(.traceparent) {
-            InstrumentationSystem.instrument.extract(["traceparent": parent], into: &context, using: TraceCarrier())
-        }
-        span = InstrumentationSystem.tracer.startSpan("\(head.method) \(route)", context: context, ofKind: .server)
+        span = InstrumentationSystem.tracer.startSpan(
+            "\(head.method) \(route)", context: TraceCarrier.context(continuing: head.message.first(.traceparent)), ofKind: .server)
         span.attributes["http.request.method"] = "\(head.method)"
         span.attributes["http.route"] = route
-        var carrier: [String: String] = [:]
-        InstrumentationSystem.instrument.inject(span.context, into: &carrier, using: TraceCarrier())
-        traceparent = carrier["traceparent"]
+        traceparent = TraceCarrier.traceparent(of: span.context)
     }
 
     func end(status: Int) {

@@ -1,6 +1,7 @@
 import Foundation
 import Instrumentation
 import OTel
+import ServiceContextModule
 import ServiceLifecycle
 import Synchronization
 
@@ -36,4 +37,20 @@ public struct TraceCarrier: Extractor, Injector {
     public init() {}
     public func extract(key: String, from carrier: [String: String]) -> String? { carrier[key] }
     public func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) { carrier[key] = value }
+
+    /// A context continuing the trace `traceparent` names; a top-level one without it.
+    public static func context(continuing traceparent: String?) -> ServiceContextModule.ServiceContext {
+        var context = ServiceContextModule.ServiceContext.topLevel
+        if let traceparent {
+            InstrumentationSystem.instrument.extract(["traceparent": traceparent], into: &context, using: TraceCarrier())
+        }
+        return context
+    }
+
+    /// The `traceparent` of `context`'s span; nil without a tracer or a span.
+    public static func traceparent(of context: ServiceContextModule.ServiceContext) -> String? {
+        var carrier: [String: String] = [:]
+        InstrumentationSystem.instrument.inject(context, into: &carrier, using: TraceCarrier())
+        return carrier["traceparent"]
+    }
 }
