@@ -73,7 +73,7 @@ public struct Database: Sendable {
     public func withTenant<T: Sendable>(
         _ tenant: UUID, function: String = #function, fileID: String = #fileID, _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
-        try await withSpan(StatementBatch(function: function, fileID: fileID)) {
+        try await withStatementSpan(function: function, fileID: fileID) {
             try await transaction { connection in
                 try await connection.query("SELECT set_config('app.tenant_id', \(tenant.uuidString), true)", logger: logger)
                 return try await body(connection)
@@ -86,7 +86,7 @@ public struct Database: Sendable {
     public func withTransaction<T: Sendable>(
         function: String = #function, fileID: String = #fileID, _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
-        try await withSpan(StatementBatch(function: function, fileID: fileID)) { try await transaction(body) }
+        try await withStatementSpan(function: function, fileID: fileID) { try await transaction(body) }
     }
 
     /// One statement on its own (PostgresClient's `query`), in a span named for the caller.
@@ -95,7 +95,7 @@ public struct Database: Sendable {
     public func query(
         _ query: PostgresQuery, logger: Logger, function: String = #function, fileID: String = #fileID
     ) async throws -> PostgresRowSequence {
-        try await withSpan(StatementBatch(function: function, fileID: fileID)) { try await client.query(query, logger: logger) }
+        try await withStatementSpan(function: function, fileID: fileID) { try await client.query(query, logger: logger) }
     }
 
     private func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
