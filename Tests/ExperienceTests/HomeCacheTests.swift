@@ -65,7 +65,9 @@ struct HomeCacheTests {
             try await read(reader, "x")
             let url = other + "/v1/experience/home"
             _ = try await TestHTTP.send("GET", url, token: reader.token)
-            #expect(try await TestHTTP.send("GET", url, token: reader.token).headers["cache-status"] == "experience; hit")
+            // The "x" event may reach the replica between the two reads and drop what the
+            // first cached (seen in a busy run): then this try proves nothing; the next one.
+            guard try await TestHTTP.send("GET", url, token: reader.token).headers["cache-status"] == "experience; hit" else { continue }
             try await read(reader, "y")  // recorded by the first replica
             dropped = try await eventually(timeout: .seconds(5)) {
                 Set(continueReading(try await TestHTTP.send("GET", url, token: reader.token))) == ["x", "y"]
